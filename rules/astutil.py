@@ -1,0 +1,89 @@
+"""Small, shared helpers over libcst nodes: call arguments and literal values."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import libcst as cst
+
+_NOTHING = object()
+
+
+def get_arg(call: cst.Call, pos: Optional[int], name: Optional[str]) -> Optional[cst.Arg]:
+    """The argument bound to parameter ``name`` / position ``pos``; None if absent.
+    Star-args make positions unknowable: then only keywords are trusted."""
+    positional = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if name is not None and arg.keyword.value == name:
+                return arg
+            continue
+        if arg.star:
+            return None if pos is not None and positional <= pos else None
+        if pos is not None and positional == pos:
+            return arg
+        positional += 1
+    return None
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(a.star for a in call.args)
+
+
+def positional_count(call: cst.Call) -> int:
+    return sum(1 for a in call.args if a.keyword is None and not a.star)
+
+
+def literal_value(node: cst.BaseExpression, default: Any = _NOTHING) -> Any:
+    """Python value of a literal expression (numbers, strings, bools, None, tuples and
+    lists of those, unary minus). Returns ``default`` (or raises ValueError) otherwise."""
+    try:
+        return _lit(node)
+    except ValueError:
+        if default is _NOTHING:
+            raise
+        return default
+
+
+def _lit(node: cst.BaseExpression) -> Any:
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    if isinstance(node, cst.Float):
+        return node.evaluated_value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        v = _lit(node.expression)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError("not a number")
+        return -v if isinstance(node.operator, cst.Minus) else v
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value
+    if isinstance(node, cst.ConcatenatedString):
+        v = node.evaluated_value
+        if v is None:
+            raise ValueError("bytes")
+        return v
+    if isinstance(node, (cst.Tuple, cst.List)):
+        vals = []
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                raise ValueError("starred")
+            vals.append(_lit(el.value))
+        return tuple(vals) if isinstance(node, cst.Tuple) else vals
+    raise ValueError(f"not a literal: {type(node).__name__}")
+
+
+def literal_number(node: Optional[cst.BaseExpression]) -> Optional[float]:
+    if node is None:
+        return None
+    v = literal_value(node, None)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return v
+
+
+def method_call(call: cst.Call) -> Optional[tuple[cst.BaseExpression, str]]:
+    """(receiver, method) for ``recv.method(...)``."""
+    if isinstance(call.func, cst.Attribute):
+        return call.func.value, call.func.attr.value
+    return None

@@ -1,0 +1,337 @@
+"""The engine: one libcst parse per source unit, every enabled rule in one traversal,
+positions computed only when something is reported."""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, TypeVar
+
+import libcst as cst
+from libcst.metadata.position_provider import PositionProvider
+
+from .config import Config
+from .findings import Finding, Fix, Position, Range, RelatedLocation, Severity, TextEdit
+from .names import ImportTable
+from .rule import (
+    FixSpec, InsertAfter, InsertBefore, InsertStatementBefore, Replace, Report, Rule, all_rules,
+)
+from .source import SourceFile, SourceUnit, source_from_text
+from .suppression import Suppressions
+
+log = logging.getLogger("ptlint")
+
+SYNTAX_CODE = "PT000"
+A = TypeVar("A")
+
+
+@dataclass
+class RuleError:
+    """A rule raised: its findings for this file are dropped, the others still come out."""
+
+    code: str
+    path: str
+    error: str
+    traceback: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: rule {self.code} failed: {self.error}"
+
+
+@dataclass
+class LintResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    rule_errors: list[RuleError] = field(default_factory=list)
+    skipped: bool = False  # the text mentions none of the libraries the rules are about
+    source: Optional[SourceFile] = None
+    context: Optional["FileContext"] = None  # kept for front ends that ask more (hover, shapes)
+
+
+class FileContext:
+    """What rules may ask about the file being analysed."""
+
+    def __init__(self, source: SourceFile, config: Config, module: cst.Module,
+                 unit_modules: list[tuple[SourceUnit, cst.Module]]) -> None:
+        self.source = source
+        self.path = source.path
+        self.config = config
+        self.lang = config.lang
+        self.module = module  # for a notebook: every parsed cell's statements, in order
+        self.unit_modules = unit_modules
+        self.imports = ImportTable()
+        self.imports.scan_statements(module.body)
+        self.ancestors: list[cst.CSTNode] = []
+        self._analyses: dict[type, Any] = {}
+        self._positions: dict[int, dict[cst.CSTNode, Any]] = {}
+
+    # ------------------------------------------------------------------ names
+    def qualname(self, node: cst.BaseExpression) -> Optional[str]:
+        return self.imports.qualname(node)
+
+    def call_qualname(self, call: cst.Call) -> Optional[str]:
+        return self.imports.qualname(call.func)
+
+    @property
+    def parent(self) -> Optional[cst.CSTNode]:
+        """Parent of the node being visited (valid inside visit_/leave_ handlers)."""
+        return self.ancestors[-2] if len(self.ancestors) >= 2 else None
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    # ------------------------------------------------------------------ shared analyses
+    def analysis(self, cls: Callable[["FileContext"], A]) -> A:
+        """A shared analysis (data flow, shapes, …), built once per file on first use."""
+        inst = self._analyses.get(cls)  # type: ignore[arg-type]
+        if inst is None:
+            inst = cls(self)
+            self._analyses[cls] = inst  # type: ignore[index]
+        return inst
+
+    # ------------------------------------------------------------------ positions
+    def _unit_positions(self, index: int) -> dict[cst.CSTNode, Any]:
+        pos = self._positions.get(index)
+        if pos is None:
+            provider = PositionProvider()
+            provider._gen_impl(self.unit_modules[index][1])
+            pos = provider._computed
+            self._positions[index] = pos
+        return pos
+
+    def locate(self, node: cst.CSTNode) -> tuple[Optional[int], Range]:
+        """(cell, range) of a node; computed lazily, once per unit."""
+        for i, (unit, _) in enumerate(self.unit_modules):
+            r = self._unit_positions(i).get(node)
+            if r is not None:
+                return unit.cell, Range(Position(r.start.line, r.start.column), Position(r.end.line, r.end.column))
+        raise KeyError("node not in this file")
+
+    def range_of(self, node: cst.CSTNode) -> Range:
+        return self.locate(node)[1]
+
+
+class _Dispatcher(cst.CSTVisitor):
+    def __init__(self, ctx: FileContext, rules: list[Rule], on_error: Callable[[Rule, BaseException], None]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.on_error = on_error
+        self.visit: dict[str, list[tuple[Rule, Callable]]] = {}
+        self.leave: dict[str, list[tuple[Rule, Callable]]] = {}
+        for rule in rules:
+            for name in rule._handlers:
+                kind, _, node_type = name.partition("_")
+                table = self.visit if kind == "visit" else self.leave
+                table.setdefault(node_type, []).append((rule, getattr(rule, name)))
+        self.dead: set[int] = set()
+
+    def _call(self, handlers: list[tuple[Rule, Callable]], node: cst.CSTNode) -> None:
+        for rule, fn in handlers:
+            if id(rule) in self.dead:
+                continue
+            try:
+                fn(node)
+            except Exception as exc:  # a broken rule must not take the others down
+                self.dead.add(id(rule))
+                self.on_error(rule, exc)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.ctx.ancestors.append(node)
+        name = type(node).__name__
+        if name == "Import":
+            self.ctx.imports.add_import(node)  # type: ignore[arg-type]
+        elif name == "ImportFrom":
+            self.ctx.imports.add_import_from(node)  # type: ignore[arg-type]
+        handlers = self.visit.get(name)
+        if handlers:
+            self._call(handlers, node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        handlers = self.leave.get(type(original_node).__name__)
+        if handlers:
+            self._call(handlers, original_node)
+        self.ctx.ancestors.pop()
+
+
+def mentions_relevant(text: str, rules: Iterable[type[Rule]]) -> bool:
+    words = {w for r in rules for w in r.mentions}
+    return any(w in text for w in words)
+
+
+def enabled_rules(config: Config, path: Optional[str] = None) -> list[type[Rule]]:
+    return [r for code, r in all_rules().items() if code != SYNTAX_CODE and config.is_enabled(code, path)]
+
+
+def _syntax_location(exc: cst.ParserSyntaxError, text: str) -> tuple[int, int, str]:
+    """CPython's own parser gives far better places and messages ("'(' was never
+    closed", "expected ':'") than libcst's; use it when it agrees the code is broken."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as se:
+        line = se.lineno or 1
+        col = max((se.offset or 1) - 1, 0)
+        return line, col, se.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return exc.raw_line, max(exc.raw_column, 0), exc.message
+
+
+def _syntax_finding(exc: cst.ParserSyntaxError, path: str, unit: SourceUnit, config: Config) -> Finding:
+    from .catalog.pt000_syntax_error import SyntaxErrorRule
+
+    line, col, detail = _syntax_location(exc, unit.text)
+    lines = unit.text.splitlines() or [""]
+    if line > len(lines):
+        line, col = len(lines), len(lines[-1])
+    col = min(col, len(lines[line - 1])) if lines else 0
+    zh, en = SyntaxErrorRule.message.format(detail=detail)
+    return Finding(
+        code=SYNTAX_CODE, rule_name=SyntaxErrorRule.name, message_zh=zh, message_en=en,
+        range=Range(Position(line, col), Position(line, col + 1)),
+        severity=config.severity_for(SYNTAX_CODE, SyntaxErrorRule.severity), path=path, cell=unit.cell,
+    )
+
+
+def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type[Rule]]] = None,
+                keep_context: bool = False) -> LintResult:
+    """Analyse one file (or notebook). Never raises for bad user code."""
+    path = source.path
+    result = LintResult(path, source=source)
+    selected = rules if rules is not None else enabled_rules(config, path)
+    syntax_on = config.is_enabled(SYNTAX_CODE, path)
+    relevant = mentions_relevant(source.text, selected) or (syntax_on and "torch" in source.text)
+    if not relevant:
+        result.skipped = True
+        return result
+    unit_modules: list[tuple[SourceUnit, cst.Module]] = []
+    for unit in source.units:
+        try:
+            unit_modules.append((unit, cst.parse_module(unit.text)))
+        except cst.ParserSyntaxError as exc:
+            if syntax_on:
+                result.findings.append(_syntax_finding(exc, path, unit, config))
+        except RecursionError:
+            if syntax_on:
+                result.findings.append(Finding(
+                    SYNTAX_CODE, "syntax-error", "代码嵌套过深，解析器无法处理", "code is nested too deeply to parse",
+                    Range(Position(1, 0), Position(1, 1)), Severity.ERROR, path, unit.cell))
+    if not unit_modules:
+        return result
+    if len(unit_modules) == 1:
+        module = unit_modules[0][1]
+    else:
+        first = unit_modules[0][1]
+        module = first.with_changes(body=[s for _, m in unit_modules for s in m.body], header=(), footer=())
+
+    ctx = FileContext(source, config, module, unit_modules)
+    if keep_context:
+        result.context = ctx
+    instances = [r(ctx) for r in selected]
+
+    def on_error(rule: Rule, exc: BaseException) -> None:
+        err = RuleError(rule.code, path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        result.rule_errors.append(err)
+        log.error("%s", err)
+
+    dispatcher = _Dispatcher(ctx, instances, on_error)
+    try:
+        module.visit(dispatcher)
+    except RecursionError:
+        log.error("%s: file nested too deeply for analysis", path)
+        return result
+    for rule in instances:
+        if id(rule) not in dispatcher.dead:
+            try:
+                rule.finish()
+            except Exception as exc:
+                dispatcher.dead.add(id(rule))
+                on_error(rule, exc)
+
+    suppressions = {u.cell: Suppressions.from_text(u.real_text) for u, _ in unit_modules}
+    for rule in instances:
+        if id(rule) in dispatcher.dead:
+            continue
+        for rep in rule.reports:
+            try:
+                finding = _to_finding(rep, ctx, config)
+            except Exception as exc:  # a report against a node we cannot place
+                on_error(rule, exc)
+                break
+            sup = suppressions.get(finding.cell)
+            if sup and sup.suppressed(finding.code, finding.range.start.line, finding.range.end.line):
+                continue
+            result.findings.append(finding)
+    result.findings.sort(key=lambda f: (f.cell or 0, f.line, f.column, f.code))
+    # One finding per (code, place): two paths to the same conclusion are one problem.
+    unique, seen = [], set()
+    for f in result.findings:
+        key = (f.code, f.cell, f.range)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    result.findings = unique
+    return result
+
+
+def _to_finding(rep: Report, ctx: FileContext, config: Config) -> Finding:
+    cell, rng = ctx.locate(rep.node)
+    related = []
+    for rel in rep.related:
+        rcell, rrange = ctx.locate(rel.node)
+        related.append(RelatedLocation(rrange, rel.message_zh, rel.message_en, rcell))
+    fix = _resolve_fix(rep.fix, ctx, cell) if rep.fix else None
+    return Finding(
+        code=rep.rule.code,
+        rule_name=rep.rule.name,
+        message_zh=rep.message_zh,
+        message_en=rep.message_en,
+        range=rng,
+        severity=config.severity_for(rep.rule.code, rep.severity),
+        path=ctx.path,
+        cell=cell,
+        related=tuple(related),
+        fix=fix,
+        extra=rep.extra,
+    )
+
+
+def _resolve_fix(spec: FixSpec, ctx: FileContext, cell: Optional[int]) -> Optional[Fix]:
+    edits = []
+    for e in spec.edits:
+        if isinstance(e, Replace):
+            ecell, r = ctx.locate(e.node)
+            text = e.new if isinstance(e.new, str) else ctx.code_for(e.new)
+            edits.append(TextEdit(r, text))
+        elif isinstance(e, InsertBefore):
+            ecell, r = ctx.locate(e.node)
+            edits.append(TextEdit(Range(r.start, r.start), e.text))
+        elif isinstance(e, InsertAfter):
+            ecell, r = ctx.locate(e.node)
+            edits.append(TextEdit(Range(r.end, r.end), e.text))
+        elif isinstance(e, InsertStatementBefore):
+            ecell, r = ctx.locate(e.stmt)
+            indent = " " * r.start.column
+            start = Position(r.start.line, 0)
+            edits.append(TextEdit(Range(start, start), f"{indent}{e.code}{ctx.source.newline}"))
+        else:  # pragma: no cover - a new EditSpec kind without support here
+            raise TypeError(f"unknown edit {e!r}")
+        if ecell != cell:
+            return None  # fixes never span notebook cells
+    return Fix(tuple(edits), spec.safety, spec.title_zh, spec.title_en)
+
+
+def lint_text(text: str, path: str = "<stdin>", config: Optional[Config] = None, *,
+              notebook: bool = False, keep_context: bool = False) -> LintResult:
+    """Convenience for tests, stdin and the LSP: lint text that is not on disk."""
+    config = config or Config()
+    try:
+        source = source_from_text(text, path, notebook=notebook)
+    except Exception:
+        raise
+    return lint_source(source, config, keep_context=keep_context)

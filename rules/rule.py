@@ -1,0 +1,183 @@
+"""The rule framework: one class per rule, shaped like Fixit's rules.
+
+A rule subclasses :class:`Rule`, declares its code, kebab name, severity, zh/en message
+and docs, must-flag / must-not-flag examples, and defines ``visit_<Node>`` /
+``leave_<Node>`` methods. The engine runs every enabled rule in one traversal.
+Defining the class registers it; adding a rule is adding one file to ``catalog/``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Sequence, Union
+
+import libcst as cst
+
+from .findings import FixSafety, Severity
+
+if TYPE_CHECKING:
+    from .engine import FileContext
+
+# Marks the line a must-flag example expects a finding on.
+EXPECT_MARKER = "# <-"
+
+
+@dataclass(frozen=True)
+class Message:
+    zh: str
+    en: str
+
+    def format(self, **args: Any) -> tuple[str, str]:
+        return self.zh.format(**args), self.en.format(**args)
+
+
+@dataclass(frozen=True)
+class Docs:
+    """Markdown bodies. zh uses the sections 它检查什么 / 为什么有问题 / 示例 / 如何修复;
+    en uses What it finds / Why it is a problem / Example / How to fix."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+DOC_SECTIONS = {
+    "zh": ("## 它检查什么", "## 为什么有问题", "## 示例", "## 如何修复"),
+    "en": ("## What it finds", "## Why it is a problem", "## Example", "## How to fix"),
+}
+
+
+# ---------------------------------------------------------------------- fix specs
+# Rules describe edits against nodes; the engine turns them into text edits once
+# positions are known (positions are only computed for what is reported).
+@dataclass(frozen=True)
+class Replace:
+    node: cst.CSTNode
+    new: Union[str, cst.CSTNode]
+
+
+@dataclass(frozen=True)
+class InsertBefore:
+    node: cst.CSTNode
+    text: str
+
+
+@dataclass(frozen=True)
+class InsertAfter:
+    node: cst.CSTNode
+    text: str
+
+
+@dataclass(frozen=True)
+class InsertStatementBefore:
+    """Insert ``code`` as a new line before ``stmt`` with the same indentation."""
+
+    stmt: cst.CSTNode
+    code: str
+
+
+EditSpec = Union[Replace, InsertBefore, InsertAfter, InsertStatementBefore]
+
+
+@dataclass(frozen=True)
+class FixSpec:
+    edits: tuple[EditSpec, ...]
+    title_zh: str
+    title_en: str
+    safety: FixSafety = FixSafety.SAFE
+
+
+@dataclass(frozen=True)
+class Related:
+    node: cst.CSTNode
+    message_zh: str
+    message_en: str
+
+
+@dataclass
+class Report:
+    """What a rule reported during the traversal, before positions are known."""
+
+    rule: "Rule"
+    node: cst.CSTNode
+    message_zh: str
+    message_en: str
+    severity: Severity
+    fix: Optional[FixSpec] = None
+    related: Sequence[Related] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+REGISTRY: dict[str, type["Rule"]] = {}
+
+
+class Rule:
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.WARNING
+    message: ClassVar[Message]
+    docs: ClassVar[Docs]
+    must_flag: ClassVar[Sequence[str]] = ()
+    must_not_flag: ClassVar[Sequence[str]] = ()
+    fix_safety: ClassVar[Optional[FixSafety]] = None  # None: this rule offers no fix
+    # The file is only parsed for this rule if its text mentions one of these words.
+    mentions: ClassVar[tuple[str, ...]] = ("torch",)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if not cls.code:
+            return  # abstract helper base
+        other = REGISTRY.get(cls.code)
+        if other is not None and other.__qualname__ != cls.__qualname__:
+            raise ValueError(f"rule code {cls.code} used by both {other.__qualname__} and {cls.__qualname__}")
+        REGISTRY[cls.code] = cls
+        cls._handlers = tuple(
+            n for n in dir(cls) if (n.startswith("visit_") or n.startswith("leave_")) and callable(getattr(cls, n))
+        )
+
+    _handlers: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+        self.reports: list[Report] = []
+
+    # ------------------------------------------------------------------ reporting
+    def report(
+        self,
+        node: cst.CSTNode,
+        *,
+        message: Optional[Message] = None,
+        fix: Optional[FixSpec] = None,
+        related: Sequence[Related] = (),
+        severity: Optional[Severity] = None,
+        extra: Optional[dict[str, Any]] = None,
+        **args: Any,
+    ) -> None:
+        zh, en = (message or self.message).format(**args)
+        self.reports.append(
+            Report(self, node, zh, en, severity or self.severity, fix, tuple(related), extra or {})
+        )
+
+    def finish(self) -> None:
+        """Called once after the traversal (for rules that decide at the end)."""
+
+    # ------------------------------------------------------------------ helpers
+    def qualname(self, node: cst.BaseExpression) -> Optional[str]:
+        return self.ctx.qualname(node)
+
+    @classmethod
+    def kebab(cls) -> str:
+        return cls.name
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every registered rule, importing the catalog on first use."""
+    from . import catalog  # noqa: F401  (importing registers the rules)
+
+    catalog.load_all()
+    return dict(sorted(REGISTRY.items()))
+
+
+def get_rule(code: str) -> Optional[type[Rule]]:
+    return all_rules().get(code.upper())

@@ -1,0 +1,94 @@
+"""The ``ptlint`` command line. Thin: it parses flags, calls the engine through the
+runner and formats findings with a reporter."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional, Sequence
+
+from ptlint import __version__
+
+SUBCOMMANDS = ("check", "rules", "explain", "shapes", "probe", "server")
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for c in value.split(",") if c.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ptlint", description="PyTorch 代码检查工具 / a linter for PyTorch code")
+    parser.add_argument("--version", action="version", version=f"ptlint {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    check = sub.add_parser("check", help="check files and folders (default)")
+    check.add_argument("paths", nargs="*", default=["."], help="files or folders; '-' reads stdin")
+    check.add_argument("--format", default="text", choices=("text", "json", "sarif", "github"))
+    check.add_argument("--select", type=_codes, help="codes or prefixes to enable, comma-separated")
+    check.add_argument("--extend-select", type=_codes)
+    check.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
+    check.add_argument("--lang", choices=("zh", "en"), help="language of messages (default zh)")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix / --diff)")
+    check.add_argument("--diff", action="store_true", help="print fixes as a diff, write nothing")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
+    check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: by file count)")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write .ptlint_cache/")
+    check.add_argument("--stdin-filename", help="name to use for '-' (also selects .ipynb handling)")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--probe", nargs="?", const="auto", default=None, metavar="DEVICE",
+                       help="confirm shape findings with torch on DEVICE (auto, cpu, cuda, mps, meta)")
+
+    sub.add_parser("rules", help="list the rules").add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = sub.add_parser("explain", help="show a rule's docs, or search the docs")
+    explain.add_argument("query", nargs="+", help="a rule code (PT001) or search words")
+    explain.add_argument("--lang", choices=("zh", "en"), default=None)
+
+    from . import cmd_extra
+
+    cmd_extra.add_parsers(sub)
+    return parser
+
+
+def normalize_argv(argv: Sequence[str]) -> list[str]:
+    argv = list(argv)
+    if argv and argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "check")
+    return argv
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = normalize_argv(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["check"]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            from .cmd_check import run_check
+
+            return run_check(args)
+        if args.command == "rules":
+            from .cmd_rules import run_rules
+
+            return run_rules(args)
+        if args.command == "explain":
+            from .cmd_rules import run_explain
+
+            return run_explain(args)
+        from . import cmd_extra
+
+        return cmd_extra.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""``ptlint rules`` and ``ptlint explain``."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+from ptlint.rules.config import ConfigLoader
+from ptlint.rules.rule import all_rules, get_rule
+
+from .cli import EXIT_ERROR, EXIT_OK
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    rules = all_rules()
+    if args.format == "json":
+        print(json.dumps([
+            {"code": c, "name": r.name, "severity": r.severity.value,
+             "fixable": r.fix_safety is not None, "fix_safety": r.fix_safety.value if r.fix_safety else None}
+            for c, r in rules.items()], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{'code':<7} {'name':<34} {'severity':<9} fix")
+    for code, r in rules.items():
+        fix = r.fix_safety.value if r.fix_safety else "-"
+        print(f"{code:<7} {r.name:<34} {r.severity.value:<9} {fix}")
+    return EXIT_OK
+
+
+def rule_page(code: str, lang: str) -> str:
+    rule = get_rule(code)
+    assert rule is not None
+    title = f"# {rule.code} {rule.name}\n\n"
+    meta = (f"严重程度：{rule.severity.value}" if lang == "zh" else f"Severity: {rule.severity.value}")
+    if rule.fix_safety:
+        meta += (f" · 可自动修复（{'安全' if rule.fix_safety.value == 'safe' else '不安全'}）" if lang == "zh"
+                 else f" · fixable ({rule.fix_safety.value})")
+    return title + meta + "\n\n" + rule.docs.get(lang).strip() + "\n"
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    lang = args.lang or ConfigLoader().base.lang
+    query = " ".join(args.query).strip()
+    if re.fullmatch(r"(?i)pt\d{3}", query):
+        if get_rule(query) is None:
+            print(f"ptlint: error: no rule {query.upper()} (see `ptlint rules`)", file=sys.stderr)
+            return EXIT_ERROR
+        sys.stdout.write(rule_page(query.upper(), lang))
+        return EXIT_OK
+    try:
+        from ptlint.rules.docs.search import format_results, search
+    except ImportError:
+        print(f"ptlint: error: {query!r} is not a rule code (e.g. PT001)", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(format_results(search(query), lang))
+    return EXIT_OK
