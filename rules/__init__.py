@@ -1,16 +1,35 @@
 """ptlint's analysis core: engine, configuration, shared facts and the rule catalog.
 
 Nothing here imports torch: the static path must start fast and work without it.
+The names below load on first use, so that ``ptlint.rules.config`` (and a run answered
+wholly from the cache) does not pay for importing libcst and the rule catalog.
 """
-from .config import Config, ConfigError, ConfigLoader
-from .engine import FileContext, LintResult, RuleError, lint_source, lint_text
-from .findings import Finding, Fix, FixSafety, Position, Range, RelatedLocation, Severity, TextEdit
-from .rule import Docs, Message, Rule, all_rules, get_rule
-from .source import SourceError, SourceFile, SourceUnit, load_source
+from __future__ import annotations
 
-__all__ = [
-    "Config", "ConfigError", "ConfigLoader", "Docs", "FileContext", "Finding", "Fix", "FixSafety",
-    "LintResult", "Message", "Position", "Range", "RelatedLocation", "Rule", "RuleError", "Severity",
-    "SourceError", "SourceFile", "SourceUnit", "TextEdit", "all_rules", "get_rule", "lint_source",
-    "lint_text", "load_source",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Config": "config", "ConfigError": "config", "ConfigLoader": "config",
+    "FileContext": "engine", "LintResult": "engine", "RuleError": "engine", "lint_source": "engine",
+    "lint_text": "engine",
+    "Finding": "findings", "Fix": "findings", "FixSafety": "findings", "Position": "findings",
+    "Range": "findings", "RelatedLocation": "findings", "Severity": "findings", "TextEdit": "findings",
+    "Docs": "rule", "Message": "rule", "Rule": "rule", "all_rules": "rule", "get_rule": "rule",
+    "SourceError": "source", "SourceFile": "source", "SourceUnit": "source", "load_source": "source",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

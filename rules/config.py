@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -50,8 +51,10 @@ class Config:
 
     # ------------------------------------------------------------------ selection
     def is_enabled(self, code: str, path: Optional[str] = None) -> bool:
+        """The most specific selector wins; on a tie ``ignore`` wins (like ruff)."""
         def best(prefixes) -> int:
-            return max((len(p) for p in prefixes if code.startswith(p) or p == "ALL"), default=-1)
+            return max((len(p) if p != "ALL" else 0 for p in prefixes if code.startswith(p) or p == "ALL"),
+                       default=-1)
 
         sel = best(self.select + self.extend_select)
         ign = best(self.ignore)
@@ -71,19 +74,31 @@ class Config:
         return default
 
     def relative(self, path: str) -> str:
-        p = os.path.abspath(path)
-        if self.root:
-            try:
-                return Path(p).relative_to(self.root).as_posix()
-            except ValueError:
-                pass
+        """``path`` relative to the config's folder (else to the working folder), posix."""
+        p = Path(os.path.abspath(path))
+        for base in (self.root, os.getcwd()):
+            if base:
+                try:
+                    return p.relative_to(base).as_posix()
+                except ValueError:
+                    continue
         return Path(path).as_posix()
 
-    def is_excluded(self, path: str) -> bool:
+    def is_excluded(self, path: str, *, parents: bool = False) -> bool:
+        """Whether ``path`` matches exclude/extend-exclude. A pattern without ``/``
+        matches an entry's name; one with ``/`` the path relative to the config's
+        folder. Folder walks prune excluded folders, so only the entry itself is tested
+        unless ``parents`` (an explicitly named file under --force-exclude)."""
         rel = self.relative(path)
-        parts = rel.split("/")
+        names = rel.split("/") if parents else [rel.rsplit("/", 1)[-1]]
+        if parents and names and names[0] == "..":
+            names = [names[-1]]
         for pattern in self.exclude + self.extend_exclude:
-            if _glob_match(rel, pattern) or any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            pattern = pattern.rstrip("/")
+            if "/" in pattern:
+                if _glob_match(rel, pattern) or fnmatch.fnmatchcase(rel, pattern.lstrip("/") + "/*"):
+                    return True
+            elif any(fnmatch.fnmatchcase(n, pattern) for n in names):
                 return True
         return False
 
@@ -91,9 +106,30 @@ class Config:
         kw = {k: v for k, v in kw.items() if v is not None}
         return replace(self, **kw) if kw else self
 
+    def with_cli(self, cli: dict[str, Any]) -> "Config":
+        """Apply command-line flags. As in ruff, ``--select`` starts the selection afresh
+        (the file's ``ignore`` no longer applies), ``--ignore`` and ``--extend-select``
+        add to what the file says."""
+        kw: dict[str, Any] = {}
+        if cli.get("select") is not None:
+            kw["select"] = tuple(cli["select"])
+            kw["extend_select"] = ()
+            kw["ignore"] = tuple(cli.get("ignore") or ())
+        elif cli.get("ignore"):
+            kw["ignore"] = self.ignore + tuple(cli["ignore"])
+        if cli.get("extend_select"):
+            kw["extend_select"] = kw.get("extend_select", self.extend_select) + tuple(cli["extend_select"])
+        if cli.get("lang"):
+            kw["lang"] = cli["lang"]
+        if cli.get("extend_exclude"):
+            kw["extend_exclude"] = self.extend_exclude + tuple(cli["extend_exclude"])
+        return replace(self, **kw) if kw else self
+
 
 def _glob_match(rel: str, pattern: str) -> bool:
     pattern = pattern.rstrip("/")
+    if pattern.startswith("/"):
+        pattern = pattern[1:]
     if fnmatch.fnmatchcase(rel, pattern):
         return True
     if pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:]):
@@ -102,15 +138,19 @@ def _glob_match(rel: str, pattern: str) -> bool:
 
 
 _CODE_KEYS = {"select", "ignore", "extend-select"}
+_CODE = re.compile(r"PT\d*")
 
 
 def _codes(value: Any, key: str, src: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{src}: [tool.ptlint] {key} must be a list of rule codes or prefixes, got {value!r}")
+    out = []
     for v in value:
-        if not (v == "ALL" or (v.startswith("PT") and v[2:].isdigit()) or v == "PT"):
+        u = v.strip().upper()
+        if not (u == "ALL" or _CODE.fullmatch(u)):
             raise ConfigError(f"{src}: [tool.ptlint] {key}: {v!r} is not a rule code or prefix (e.g. 'PT001', 'PT0')")
-    return tuple(value)
+        out.append(u)
+    return tuple(out)
 
 
 def _strings(value: Any, key: str, src: str) -> tuple[str, ...]:
@@ -131,17 +171,19 @@ def config_from_table(table: dict[str, Any], src: str = "<config>", root: Option
             kw[key.replace("-", "_")] = _strings(value, key, src)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
-                raise ConfigError(f"{src}: [tool.ptlint] per-file-ignores must be a table of glob = [codes]")
-            kw["per_file_ignores"] = tuple((g, _codes(c, f"per-file-ignores.{g}", src)) for g, c in value.items())
+                raise ConfigError(f"{src}: [tool.ptlint] per-file-ignores must be a table of glob = [codes], got {value!r}")
+            kw["per_file_ignores"] = tuple((g, _codes(c, f"per-file-ignores.{g!r}", src)) for g, c in value.items())
         elif key == "lang":
             if value not in ("zh", "en"):
                 raise ConfigError(f"{src}: [tool.ptlint] lang must be 'zh' or 'en', got {value!r}")
             kw["lang"] = value
         elif key == "severity":
             if not isinstance(value, dict):
-                raise ConfigError(f"{src}: [tool.ptlint] severity must be a table of code = level")
+                raise ConfigError(f"{src}: [tool.ptlint] severity must be a table of code = level, got {value!r}")
             sev = []
             for code, level in value.items():
+                if not re.fullmatch(r"PT\d{3}", code):
+                    raise ConfigError(f"{src}: [tool.ptlint] severity: {code!r} is not a rule code (e.g. 'PT017')")
                 try:
                     sev.append((code, Severity(level)))
                 except ValueError:
@@ -169,11 +211,15 @@ def _probe(value: Any, src: str) -> ProbeConfig:
         typ = _PROBE_KEYS.get(key)
         if typ is None:
             raise ConfigError(f"{src}: unknown key [tool.ptlint.probe] {key!r} (known: {', '.join(sorted(_PROBE_KEYS))})")
-        if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
+        if not isinstance(v, typ) or (typ is not bool and isinstance(v, bool)):
             raise ConfigError(f"{src}: [tool.ptlint.probe] {key} has the wrong type: {v!r}")
         kw[key.replace("-", "_")] = v
     if "device" in kw and not _valid_device(kw["device"]):
         raise ConfigError(f"{src}: [tool.ptlint.probe] device {kw['device']!r} is not auto, cpu, cuda[:n], mps or meta")
+    if "timeout" in kw and kw["timeout"] <= 0:
+        raise ConfigError(f"{src}: [tool.ptlint.probe] timeout must be positive, got {kw['timeout']!r}")
+    if "memory_mb" in kw and kw["memory_mb"] <= 0:
+        raise ConfigError(f"{src}: [tool.ptlint.probe] memory-mb must be positive, got {kw['memory_mb']!r}")
     return ProbeConfig(**kw)
 
 
@@ -183,45 +229,93 @@ def _valid_device(d: str) -> bool:
     return d.startswith("cuda:") and d[5:].isdigit()
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    src = str(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{src}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{src}: cannot read: {exc}") from None
+
+
+def _ptlint_table(path: Path) -> Optional[dict[str, Any]]:
+    """The file's ``[tool.ptlint]`` table, None when it has none. A pyproject.toml that
+    does not even mention ptlint is not ours to judge, so its TOML errors are ignored."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if "ptlint" not in text:
+        return None
+    data = _read_toml(path)
+    tool = data.get("tool", {})
+    table = tool.get("ptlint") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.ptlint] must be a table")
+    return table
+
+
 def find_pyproject(start: str | Path) -> Optional[Path]:
-    p = Path(start).resolve()
+    """The nearest pyproject.toml with a ``[tool.ptlint]`` table, walking up."""
+    p = Path(os.path.abspath(start))
     if p.is_file() or not p.exists():
         p = p.parent
     for d in (p, *p.parents):
         f = d / "pyproject.toml"
-        if f.is_file():
+        if f.is_file() and _ptlint_table(f) is not None:
             return f
     return None
 
 
 class ConfigLoader:
-    """Finds and caches the nearest ``[tool.ptlint]`` for each folder."""
+    """Finds and caches the nearest ``[tool.ptlint]`` for each folder, then applies the
+    command line's flags (``cli``: select, ignore, extend_select, lang, extend_exclude)."""
 
     def __init__(self, overrides: Optional[dict[str, Any]] = None, base: Optional[Config] = None) -> None:
         self.overrides = overrides or {}
         self.base = base or Config()
-        self._by_file: dict[Path, Config] = {}
+        self._by_file: dict[Optional[Path], Config] = {}
+        self._by_dir: dict[Path, Config] = {}
 
     def for_path(self, path: str | Path) -> Config:
-        pyproject = find_pyproject(path)
-        if pyproject is None:
-            return self.base.with_overrides(**self.overrides)
+        """Config for a file (or, given a folder that exists, for files in it)."""
+        p = Path(os.path.abspath(path))
+        folder = p if p.is_dir() else p.parent
+        cfg = self._by_dir.get(folder)
+        if cfg is None:
+            cfg = self._for_folder(folder)
+            self._by_dir[folder] = cfg
+        return cfg
+
+    def _for_folder(self, folder: Path) -> Config:
+        pyproject = None
+        for d in (folder, *folder.parents):
+            known = self._by_dir.get(d)
+            if known is not None and d != folder:
+                return known
+            f = d / "pyproject.toml"
+            if f.is_file() and _ptlint_table(f) is not None:
+                pyproject = f
+                break
         cfg = self._by_file.get(pyproject)
         if cfg is None:
-            cfg = load_pyproject(pyproject, self.base).with_overrides(**self.overrides)
+            base = self.base if pyproject is None else load_pyproject(pyproject, self.base)
+            cfg = base.with_cli(self.overrides)
             self._by_file[pyproject] = cfg
         return cfg
+
+    @property
+    def files(self) -> list[str]:
+        """The pyproject.toml files used so far (for cache keys and messages)."""
+        return sorted(str(p) for p in self._by_file if p is not None)
 
 
 def load_pyproject(path: Path, base: Optional[Config] = None) -> Config:
     src = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{src}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{src}: cannot read: {exc}") from None
-    table = data.get("tool", {}).get("ptlint")
+    data = _read_toml(path)
+    tool = data.get("tool", {})
+    table = tool.get("ptlint") if isinstance(tool, dict) else None
     if table is None:
         return (base or Config()).with_overrides(root=str(path.parent))
     if not isinstance(table, dict):

@@ -253,7 +253,7 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
                 dispatcher.dead.add(id(rule))
                 on_error(rule, exc)
 
-    suppressions = {u.cell: Suppressions.from_text(u.real_text) for u, _ in unit_modules}
+    suppressions = _LazySuppressions(unit_modules)
     for rule in instances:
         if id(rule) in dispatcher.dead:
             continue
@@ -277,6 +277,24 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
             unique.append(f)
     result.findings = unique
     return result
+
+
+class _LazySuppressions:
+    """noqa / disable comments, read only when some rule reported something. In a
+    notebook a ``disable-file`` comment in any cell covers every cell."""
+
+    def __init__(self, unit_modules: list[tuple[SourceUnit, cst.Module]]) -> None:
+        self._units = [u for u, _ in unit_modules]
+        self._by_cell: Optional[dict[Optional[int], Suppressions]] = None
+
+    def get(self, cell: Optional[int]) -> Optional[Suppressions]:
+        if self._by_cell is None:
+            self._by_cell = {u.cell: Suppressions.from_text(u.real_text) for u in self._units}
+            if len(self._by_cell) > 1:
+                file_wide = set().union(*(s.file for s in self._by_cell.values()))
+                for s in self._by_cell.values():
+                    s.file |= file_wide
+        return self._by_cell.get(cell)
 
 
 def _to_finding(rep: Report, ctx: FileContext, config: Config) -> Finding:

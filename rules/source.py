@@ -2,6 +2,7 @@
 and loading them from disk without losing encoding, BOM or line endings."""
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -12,7 +13,16 @@ from typing import Optional
 # needs memory proportional to the text and nobody hand-writes a 20 MB model file.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
-_MAGIC_LINE = re.compile(r"^(\s*)(?:[!%?]|[\w.,\s]+=\s*[!%])")
+# PEP 263: ``# -*- coding: gbk -*-`` on line 1 or 2 (GBK files are common in Chinese
+# course material, and Python runs them, so we read them too).
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+# IPython syntax that is not Python, recognised only where a statement starts.
+_LINE_MAGIC = re.compile(r"^\s*(?:[!%]|\?)")
+_ASSIGN_MAGIC = re.compile(r"^\s*[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*[!%]")
+_HELP = re.compile(r"^\s*[\w.]+\s*\?\??\s*$")
+# Cell magics whose body is Python run in the notebook's namespace: the body is linted.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 
 
 class SourceError(Exception):
@@ -53,18 +63,45 @@ class SourceFile:
         return "\n".join(u.real_text for u in self.units)
 
 
-def _decode(raw: bytes, path: str) -> tuple[str, bool]:
+def declared_encoding(raw: bytes) -> Optional[str]:
+    """The PEP 263 encoding declared on line 1 or 2, normalised; None if none."""
+    for line in raw.split(b"\n", 2)[:2]:
+        m = _CODING.match(line)
+        if m:
+            try:
+                return codecs.lookup(m.group(1).decode("ascii")).name
+            except (LookupError, UnicodeDecodeError):
+                return m.group(1).decode("ascii", "replace")
+        if line.strip() and not line.lstrip().startswith(b"#"):
+            break  # the declaration must come before any code
+    return None
+
+
+def decode(raw: bytes, path: str, *, python: bool = True) -> tuple[str, bool, str]:
+    """(text, bom, encoding). UTF-8 unless a Python file declares another encoding."""
     if b"\x00" in raw[:8192]:
         raise SourceError(f"{path}: binary file (contains NUL bytes), not checked")
-    bom = raw.startswith(b"\xef\xbb\xbf")
+    bom = raw.startswith(codecs.BOM_UTF8)
     if bom:
         raw = raw[3:]
+    encoding = "utf-8"
+    if python and not bom:
+        declared = declared_encoding(raw)
+        if declared and declared != "utf-8":
+            try:
+                codecs.lookup(declared)
+            except LookupError:
+                raise SourceError(f"{path}: unknown encoding {declared!r} declared in the coding comment") from None
+            encoding = declared
     try:
-        return raw.decode("utf-8"), bom
+        return raw.decode(encoding), bom, encoding
     except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{path}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8"
-        ) from None
+        if encoding == "utf-8":
+            raise SourceError(
+                f"{path}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                "save the file as UTF-8 or declare its encoding (# -*- coding: gbk -*-)"
+            ) from None
+        raise SourceError(f"{path}: not valid {encoding} as its coding comment declares (offset {exc.start})") from None
 
 
 def detect_newline(text: str) -> str:
@@ -76,18 +113,75 @@ def detect_newline(text: str) -> str:
     return "\n"
 
 
+def _statement_starts(lines: list[str], masked: list[bool]) -> None:
+    """Mark (in ``masked``) the lines that are IPython magics. A line counts only where
+    a new statement may start: not inside brackets, a string or after a backslash, so
+    ``"%d" \\n % n`` continuation lines stay Python."""
+    depth = 0
+    quote: Optional[str] = None  # the open string's delimiter (' " ''' or \"\"\")
+    continued = False
+    for i, line in enumerate(lines):
+        at_start = depth == 0 and quote is None and not continued
+        if at_start and (_LINE_MAGIC.match(line) or _ASSIGN_MAGIC.match(line) or _HELP.match(line)):
+            masked[i] = True
+            continued = False
+            continue
+        continued = False
+        j, n = 0, len(line)
+        while j < n:
+            c = line[j]
+            if quote is not None:
+                if c == "\\":
+                    j += 2
+                    continue
+                if line.startswith(quote, j):
+                    j += len(quote)
+                    quote = None
+                    continue
+                j += 1
+                continue
+            if c == "#":
+                break
+            if c in "\"'":
+                quote = c * 3 if line.startswith(c * 3, j) else c
+                j += len(quote)
+                continue
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                depth = max(depth - 1, 0)
+            j += 1
+        if quote is not None and len(quote) == 1:
+            if line.rstrip().endswith("\\"):
+                continue  # a single-quoted string continued with a backslash
+            quote = None  # an unterminated single-quoted string ends at the line
+        if quote is None and line.rstrip().endswith("\\"):
+            continued = True
+
+
 def mask_magics(cell_text: str) -> Optional[str]:
     """Replace IPython magics and shell escapes with ``pass`` so the cell parses and
-    every other line keeps its number and columns. Returns None for a cell magic
-    (``%%bash`` …): such a cell is not Python at all."""
+    every other line keeps its number and columns. Returns None for a cell magic whose
+    body is not Python run here (``%%bash``, ``%%writefile`` …)."""
     lines = cell_text.split("\n")
-    if lines and lines[0].lstrip().startswith("%%"):
-        return None
-    changed = False
-    for i, line in enumerate(lines):
-        m = _MAGIC_LINE.match(line)
-        if m and not line.lstrip().startswith(("%=", "!=")):
-            lines[i] = m.group(1) + "pass"
+    first = lines[0].lstrip() if lines else ""
+    start = 0
+    if first.startswith("%%"):
+        name = first[2:].split(None, 1)[0] if first[2:].strip() else ""
+        if name not in PYTHON_CELL_MAGICS:
+            return None
+        lines[0] = "pass"
+        start = 1
+    if "%" not in cell_text and "!" not in cell_text and "?" not in cell_text:
+        return "\n".join(lines) if start else cell_text
+    masked = [False] * (len(lines) - start)
+    _statement_starts(lines[start:], masked)
+    masked = [False] * start + masked
+    changed = bool(start)
+    for i, hit in enumerate(masked):
+        if hit:
+            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+            lines[i] = indent + "pass"
             changed = True
     return "\n".join(lines) if changed else cell_text
 
@@ -96,16 +190,20 @@ def notebook_units(data: dict, path: str) -> list[SourceUnit]:
     cells = data.get("cells")
     if not isinstance(cells, list):
         raise SourceError(f"{path}: broken notebook: no 'cells' list")
-    lang = ((data.get("metadata") or {}).get("language_info") or {}).get("name", "python")
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
+    lang = info.get("name", "python")
     if lang not in ("python", "", None):
-        return []
+        return []  # an R or Julia notebook: nothing for us
     units = []
     for index, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict):
+            raise SourceError(f"{path}: broken notebook: cell {index} is not an object")
+        if cell.get("cell_type") != "code":
             continue
         src = cell.get("source", "")
-        if isinstance(src, list):
-            src = "".join(s for s in src if isinstance(s, str))
+        if isinstance(src, list) and all(isinstance(s, str) for s in src):
+            src = "".join(src)
         if not isinstance(src, str):
             raise SourceError(f"{path}: broken notebook: cell {index} has no text source")
         masked = mask_magics(src)
@@ -121,6 +219,8 @@ def source_from_text(text: str, path: str = "<stdin>", *, notebook: bool = False
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{path}: broken notebook: invalid JSON at line {exc.lineno} column {exc.colno}") from None
+        except RecursionError:
+            raise SourceError(f"{path}: broken notebook: JSON nested too deeply") from None
         if not isinstance(data, dict):
             raise SourceError(f"{path}: broken notebook: top level is not an object")
         return SourceFile(path, notebook_units(data, path), kind="notebook", notebook=data,
@@ -128,15 +228,15 @@ def source_from_text(text: str, path: str = "<stdin>", *, notebook: bool = False
     return SourceFile(path, [SourceUnit(text)], newline=detect_newline(text), raw=text.encode("utf-8"))
 
 
-def load_source(path: str | Path, display: Optional[str] = None) -> SourceFile:
-    """Read a .py or .ipynb file. Raises SourceError with a one-line message."""
+def read_bytes(path: str | Path, shown: str) -> bytes:
+    """The file's bytes, or SourceError with a one-line reason."""
     p = Path(path)
-    shown = display or str(path)
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise SourceError(f"{shown}: file too large ({size // (1024 * 1024)} MB > {MAX_FILE_BYTES // (1024 * 1024)} MB), not checked")
-        raw = p.read_bytes()
+            raise SourceError(
+                f"{shown}: file too large ({size / (1024 * 1024):.0f} MB > {MAX_FILE_BYTES // (1024 * 1024)} MB), not checked")
+        return p.read_bytes()
     except FileNotFoundError:
         raise SourceError(f"{shown}: no such file") from None
     except IsADirectoryError:
@@ -144,12 +244,26 @@ def load_source(path: str | Path, display: Optional[str] = None) -> SourceFile:
     except PermissionError:
         raise SourceError(f"{shown}: permission denied") from None
     except OSError as exc:
-        raise SourceError(f"{shown}: cannot read ({exc.strerror})") from None
-    text, bom = _decode(raw, shown)
-    if p.suffix == ".ipynb":
+        raise SourceError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+
+
+def source_from_bytes(raw: bytes, shown: str, *, notebook: bool = False) -> SourceFile:
+    text, bom, encoding = decode(raw, shown, python=not notebook)
+    if notebook:
         sf = source_from_text(text, shown, notebook=True)
     else:
         sf = SourceFile(shown, [SourceUnit(text)], newline=detect_newline(text))
     sf.bom = bom
+    sf.encoding = encoding
     sf.raw = raw
     return sf
+
+
+def is_notebook_path(path: str | Path) -> bool:
+    return str(path).endswith(".ipynb")
+
+
+def load_source(path: str | Path, display: Optional[str] = None) -> SourceFile:
+    """Read a .py or .ipynb file. Raises SourceError with a one-line message."""
+    shown = display or str(path)
+    return source_from_bytes(read_bytes(path, shown), shown, notebook=is_notebook_path(path))

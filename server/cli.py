@@ -18,14 +18,28 @@ def _codes(value: str) -> tuple[str, ...]:
     return tuple(c.strip().upper() for c in value.split(",") if c.strip())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _globs(value: str) -> tuple[str, ...]:
+    return tuple(g.strip() for g in value.split(",") if g.strip())
+
+
+def _jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (automatic) or more")
+    return n
+
+
+def build_parser(extras: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ptlint", description="PyTorch 代码检查工具 / a linter for PyTorch code")
     parser.add_argument("--version", action="version", version=f"ptlint {__version__}")
     sub = parser.add_subparsers(dest="command")
 
     check = sub.add_parser("check", help="check files and folders (default)")
-    check.add_argument("paths", nargs="*", default=["."], help="files or folders; '-' reads stdin")
+    check.add_argument("paths", nargs="*", default=[], help="files or folders (default: .); '-' reads stdin")
     check.add_argument("--format", default="text", choices=("text", "json", "sarif", "github"))
     check.add_argument("--select", type=_codes, help="codes or prefixes to enable, comma-separated")
     check.add_argument("--extend-select", type=_codes)
@@ -35,8 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix / --diff)")
     check.add_argument("--diff", action="store_true", help="print fixes as a diff, write nothing")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
-    check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: by file count)")
+    check.add_argument("--jobs", "-j", type=_jobs, default=None,
+                       help="worker processes (default 0: automatic, by file count and CPUs)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write .ptlint_cache/")
+    check.add_argument("--cache-dir", help="cache folder (default: .ptlint_cache in the project root; env PTLINT_CACHE_DIR)")
+    check.add_argument("--extend-exclude", type=_globs, help="more glob patterns to exclude, comma-separated")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply exclude settings to files named on the command line too (pre-commit)")
     check.add_argument("--stdin-filename", help="name to use for '-' (also selects .ipynb handling)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("--probe", nargs="?", const="auto", default=None, metavar="DEVICE",
@@ -48,9 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("query", nargs="+", help="a rule code (PT001) or search words")
     explain.add_argument("--lang", choices=("zh", "en"), default=None)
 
-    from . import cmd_extra
+    if extras:  # other front ends' subcommands; `check` never needs to import them
+        from . import cmd_extra
 
-    cmd_extra.add_parsers(sub)
+        cmd_extra.add_parsers(sub)
     return parser
 
 
@@ -65,8 +85,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = normalize_argv(sys.argv[1:] if argv is None else argv)
     if not argv:
         argv = ["check"]
-    parser = build_parser()
+    parser = build_parser(extras=argv[0] not in ("check", "rules", "explain"))
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_ERROR
     try:
         if args.command == "check":
             from .cmd_check import run_check
@@ -88,6 +111,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # a bug of ours: one clear line, exit 2, no traceback wall
+        if os.environ.get("PTLINT_DEBUG"):
+            raise
+        print(f"ptlint: internal error: {type(exc).__name__}: {exc} (set PTLINT_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

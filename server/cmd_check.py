@@ -1,86 +1,133 @@
-"""``ptlint check``: lint, optionally fix, report, and choose the exit code."""
+"""``ptlint check``: lint, optionally fix, report, and choose the exit code.
+
+Exit codes: 0 no findings (or --exit-zero), 1 findings, 2 a usage, configuration, file
+or internal error (findings found in the other files are still printed)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
 from ptlint.rules.config import ConfigError, ConfigLoader
-from ptlint.rules.engine import lint_source
-from ptlint.rules.source import SourceError, source_from_text
+from ptlint.rules.source import SourceError, is_notebook_path, source_from_bytes
 
 from .cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from .reporters import get_reporter
 from .runner import RunResult, collect, run_paths
 
 
+def cli_overrides(args: argparse.Namespace) -> dict:
+    return {
+        "select": args.select,
+        "ignore": args.ignore,
+        "extend_select": getattr(args, "extend_select", None),
+        "lang": args.lang,
+        "extend_exclude": getattr(args, "extend_exclude", None),
+    }
+
+
 def make_loader(args: argparse.Namespace) -> ConfigLoader:
-    overrides = {}
-    if args.select:
-        overrides["select"] = args.select
-    if getattr(args, "extend_select", None):
-        overrides["extend_select"] = args.extend_select
-    if args.ignore:
-        overrides["ignore"] = args.ignore
-    if args.lang:
-        overrides["lang"] = args.lang
-    return ConfigLoader(overrides)
+    return ConfigLoader(cli_overrides(args))
 
 
-def _lint_stdin(args: argparse.Namespace, loader: ConfigLoader, run: RunResult) -> None:
+def _lint_stdin(args: argparse.Namespace, loader: ConfigLoader, run: RunResult):
+    """Lint standard input; returns (source, config) for --fix, or None."""
+    from ptlint.rules.engine import lint_source
+
     name = args.stdin_filename or "<stdin>"
     raw = sys.stdin.buffer.read()
+    cfg = loader.for_path(args.stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        run.errors.append(f"{name}: not valid UTF-8")
-        return
-    cfg = loader.for_path(args.stdin_filename or os.getcwd())
-    try:
-        source = source_from_text(text, name, notebook=name.endswith(".ipynb"))
+        source = source_from_bytes(raw, name, notebook=is_notebook_path(name))
     except SourceError as exc:
         run.errors.append(str(exc))
-        return
-    collect(run, lint_source(source, cfg))
+        return None
+    res = lint_source(source, cfg)
+    collect(run, res)
+    return source, cfg, res
+
+
+def _use_color(args: argparse.Namespace) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
 
 
 def run_check(args: argparse.Namespace) -> int:
+    # The engine logs a failing rule; we print it ourselves, once, below.
+    logging.getLogger("ptlint").addHandler(logging.NullHandler())
+    logging.getLogger("ptlint").propagate = False
+
     loader = make_loader(args)
+    use_stdin = "-" in args.paths or (args.stdin_filename is not None and not args.paths)
+    paths = [p for p in args.paths if p != "-"] or ([] if use_stdin else ["."])
     try:
         lang = args.lang or loader.for_path(os.getcwd()).lang
-    except ConfigError as exc:
-        print(f"ptlint: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    paths = [p for p in args.paths if p != "-"]
-    run = RunResult()
-    try:
+        run = RunResult()
         if paths:
-            run = run_paths(paths, loader, jobs=args.jobs, cache=not args.no_cache)
-        if "-" in args.paths:
-            _lint_stdin(args, loader, run)
+            run = run_paths(paths, loader, jobs=args.jobs, cache=not args.no_cache, cache_dir=args.cache_dir,
+                            force_exclude=args.force_exclude)
+        stdin_parts = _lint_stdin(args, loader, run) if use_stdin else None
     except ConfigError as exc:
         print(f"ptlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
-    if args.fix or args.diff:
+    out = sys.stdout
+    if stdin_parts is not None and args.fix and not args.diff:
+        # Like ruff: the fixed source goes to stdout, the report to stderr.
+        from .fixing import fix_stdin_text
+
+        source, cfg, res = stdin_parts
+        text, count = fix_stdin_text(source, cfg, res.findings, args.unsafe_fixes)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        if count:
+            from ptlint.rules.engine import lint_source
+            from ptlint.rules.source import source_from_text
+
+            again = lint_source(source_from_text(text, source.path, notebook=source.is_notebook), cfg)
+            run.results = [again if r is res else r for r in run.results]
+            run.findings = [f for r in run.results for f in r.findings]
+            run.fixed += count
+            stdin_parts = (source, cfg, again)
+        out = sys.stderr
+
+    skip = (stdin_parts[2],) if stdin_parts is not None else ()  # stdin is never written back
+    if args.diff:
         from .fixing import apply_fixes
 
-        apply_fixes(run, write=args.fix and not args.diff, unsafe=args.unsafe_fixes, diff=args.diff, lang=lang)
+        would = apply_fixes(run, loader, write=False, unsafe=args.unsafe_fixes, diff=True, lang=lang, skip=skip)
+        sys.stdout.flush()
+        for err in run.errors:
+            print(f"ptlint: error: {err}", file=sys.stderr)
+        if lang == "en":
+            print(f"Would fix {would} problem{'s' if would != 1 else ''} (nothing written).", file=sys.stderr)
+        else:
+            print(f"可修复 {would} 个问题（--diff 只显示差异，没有写入文件）。", file=sys.stderr)
+        if run.errors or run.rule_errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if would and not args.exit_zero else EXIT_OK
 
-    if args.probe:
-        from .cmd_probe import attach_probe
+    if args.fix:
+        from .fixing import apply_fixes
+
+        apply_fixes(run, loader, write=True, unsafe=args.unsafe_fixes, diff=False, lang=lang, skip=skip)
+
+    if getattr(args, "probe", None):
+        from .cmd_probe import attach_probe  # the runtime probe's front end
 
         attach_probe(run, args.probe)
 
-    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     reporter = get_reporter(args.format)
-    if not args.diff or args.format != "text":
-        sys.stdout.write(reporter(run, lang=lang, color=color))
+    out.write(reporter(run, lang=lang, color=_use_color(args) and out is sys.stdout, unsafe=args.unsafe_fixes))
+    out.flush()
     for err in run.errors:
         print(f"ptlint: error: {err}", file=sys.stderr)
     for rerr in run.rule_errors:
-        print(f"ptlint: internal error: {rerr}", file=sys.stderr)
-    sys.stdout.flush()
+        print(f"ptlint: internal error: {rerr} (the other rules' findings are shown)", file=sys.stderr)
 
     if run.errors or run.rule_errors:
         return EXIT_ERROR

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 
-from ptlint.rules.config import ConfigLoader
+from ptlint.rules.config import ConfigError, ConfigLoader
 from ptlint.rules.rule import all_rules, get_rule
 
 from .cli import EXIT_ERROR, EXIT_OK
@@ -39,7 +40,11 @@ def rule_page(code: str, lang: str) -> str:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    lang = args.lang or ConfigLoader().base.lang
+    try:
+        lang = args.lang or ConfigLoader().for_path(os.getcwd()).lang
+    except ConfigError as exc:
+        print(f"ptlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     query = " ".join(args.query).strip()
     if re.fullmatch(r"(?i)pt\d{3}", query):
         if get_rule(query) is None:

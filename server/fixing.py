@@ -1,19 +1,33 @@
 """``--fix`` / ``--diff``: apply fixes to files without ever corrupting one.
 
-Writes are atomic (temp file in the same folder + rename), keep encoding, BOM and line
-endings, and are skipped when the fixed text would not parse."""
+Writes are atomic (temp file in the same folder + rename) and keep the encoding, BOM
+and line endings; a file whose fixed text would not parse is left byte-identical; a
+notebook is only rewritten when its JSON layout can be reproduced exactly, so the diff
+touches the fixed cells and nothing else."""
 from __future__ import annotations
 
 import difflib
 import json
 import os
+import re
 import sys
 import tempfile
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from ptlint.rules.engine import LintResult, lint_source
-from ptlint.rules.fixes import fix_text, parses
-from ptlint.rules.source import SourceFile
+from ptlint.rules.config import Config
+from ptlint.rules.source import SourceError, SourceFile, load_source, mask_magics, source_from_bytes
+
+MAX_ROUNDS = 5  # fixes that overlap are applied in later rounds, after a fresh analysis
+
+
+@dataclass
+class FixOutcome:
+    path: str
+    old: str
+    new: Optional[str]  # None: nothing to write
+    count: int
+    skipped: Optional[str] = None  # why a file with fixes was left alone
 
 
 def atomic_write(path: str, data: bytes) -> None:
@@ -37,72 +51,164 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
-def _encode(source: SourceFile, text: str) -> bytes:
-    data = text.encode("utf-8")
+def encode(source: SourceFile, text: str) -> bytes:
+    data = text.encode(source.encoding)
     return (b"\xef\xbb\xbf" + data) if source.bom else data
 
 
-def fixed_source_text(res: LintResult, unsafe: bool) -> tuple[Optional[str], int]:
-    """New full text of the file (None when nothing changes) and the number of fixes."""
-    source = res.source
-    assert source is not None
-    if source.is_notebook:
-        return _fixed_notebook(res, unsafe)
-    text = source.units[0].text
-    new, chosen = fix_text(text, res.findings, unsafe)
-    if not chosen or new == text or not parses(new):
-        return None, 0
-    return new, len(chosen)
+def _keep_newlines(old: str, new: str) -> str:
+    """A CRLF file stays CRLF even where a fix inserted a bare newline."""
+    if "\r\n" in old and not re.search(r"(?<!\r)\n", old):
+        return re.sub(r"(?<!\r)\n", "\r\n", new)
+    return new
 
 
-def _fixed_notebook(res: LintResult, unsafe: bool) -> tuple[Optional[str], int]:
-    source = res.source
-    nb = json.loads(json.dumps(source.notebook))
+def _parses(text: str) -> bool:
+    from ptlint.rules.fixes import parses
+
+    return parses(text)
+
+
+def _fixable(findings, unsafe: bool) -> list:
+    from ptlint.rules.fixes import select_fixes
+
+    return select_fixes(findings, unsafe)
+
+
+# ---------------------------------------------------------------------- python files
+def _fix_python(source: SourceFile, config: Config, findings, unsafe: bool) -> tuple[str, int, Optional[str]]:
+    from ptlint.rules.engine import lint_source
+    from ptlint.rules.fixes import fix_text
+    from ptlint.rules.source import source_from_text
+
+    original = text = source.units[0].text
+    count = 0
+    for _ in range(MAX_ROUNDS):
+        new, chosen = fix_text(text, findings, unsafe)
+        if not chosen or new == text:
+            break
+        new = _keep_newlines(original, new)
+        if not _parses(new):
+            if count == 0:
+                return original, 0, "the fixed code would not parse; file left unchanged"
+            break  # keep the rounds that did parse
+        text, count = new, count + len(chosen)
+        findings = lint_source(source_from_text(text, source.path), config).findings
+        if not _fixable(findings, unsafe):
+            break
+    return text, count, None
+
+
+# ---------------------------------------------------------------------- notebooks
+def _notebook_layout(raw_text: str, nb: Any) -> Optional[dict[str, Any]]:
+    """The json.dumps arguments that reproduce the notebook's text exactly, if any."""
+    for indent in (1, 2, 4, None):
+        for ensure_ascii in (False, True):
+            for sort_keys in (False, True):
+                body = json.dumps(nb, indent=indent, ensure_ascii=ensure_ascii, sort_keys=sort_keys)
+                for tail in ("\n", ""):
+                    if body + tail == raw_text:
+                        return {"indent": indent, "ensure_ascii": ensure_ascii, "sort_keys": sort_keys, "tail": tail}
+    return None
+
+
+def _fix_notebook(source: SourceFile, config: Config, findings, unsafe: bool) -> tuple[str, int, Optional[str]]:
+    from ptlint.rules.fixes import fix_text
+
+    raw_text = source.raw.decode("utf-8-sig")
+    layout = _notebook_layout(raw_text, source.notebook)
+    if layout is None:
+        return raw_text, 0, "cannot reproduce this notebook's JSON layout exactly; not rewritten"
+    nb = json.loads(raw_text)
     count = 0
     for unit in source.units:
-        cell_findings = [f for f in res.findings if f.cell == unit.cell]
+        cell_findings = [f for f in findings if f.cell == unit.cell]
+        if not _fixable(cell_findings, unsafe):
+            continue
         new, chosen = fix_text(unit.real_text, cell_findings, unsafe)
         if not chosen or new == unit.real_text:
             continue
-        from ptlint.rules.source import mask_magics
-
-        if not parses(mask_magics(new) or ""):
+        masked = mask_magics(new)
+        if masked is None or not _parses(masked):
             continue
         cell = nb["cells"][unit.cell - 1]
         cell["source"] = new.splitlines(keepends=True) if isinstance(cell.get("source"), list) else new
         count += len(chosen)
     if not count:
-        return None, 0
-    indent = 1 if '\n "' in source.raw.decode("utf-8", "replace")[:200] else 2
-    return json.dumps(nb, ensure_ascii=False, indent=indent) + "\n", count
+        return raw_text, 0, "the fixed cells would not parse; notebook left unchanged"
+    tail = layout.pop("tail")
+    return json.dumps(nb, **layout) + tail, count, None
 
 
-def apply_fixes(run, *, write: bool, unsafe: bool, diff: bool, lang: str) -> None:
-    for i, res in enumerate(run.results):
-        if res.source is None or not any(f.fix for f in res.findings) or res.path == "<stdin>":
-            continue
-        new, count = fixed_source_text(res, unsafe)
-        if new is None:
-            continue
-        source = res.source
+def fix_source(source: SourceFile, config: Config, findings, unsafe: bool) -> FixOutcome:
+    """The fixed text of one file (python or notebook) and how many fixes it took."""
+    if source.is_notebook:
         old = source.raw.decode("utf-8-sig")
+        new, count, why = _fix_notebook(source, config, findings, unsafe)
+    else:
+        old = source.units[0].text
+        new, count, why = _fix_python(source, config, findings, unsafe)
+    if count == 0 or new == old:
+        return FixOutcome(source.path, old, None, 0, why)
+    return FixOutcome(source.path, old, new, count)
+
+
+def apply_fixes(run, loader, *, write: bool, unsafe: bool, diff: bool, lang: str, skip=()) -> int:
+    """Fix every file of the run that has applicable fixes. Returns how many fixes were
+    (or, with ``diff``, would be) applied. Fixed files are analysed again and their
+    remaining findings replace the old ones in ``run``."""
+    from ptlint.rules.engine import lint_source
+
+    total = 0
+    for i, res in enumerate(run.results):
+        if any(res is r for r in skip) or res.path == "<stdin>" or not _fixable(res.findings, unsafe):
+            continue
+        cfg = loader.for_path(res.path)
+        source = res.source
+        findings = res.findings
+        try:
+            current = open(res.path, "rb").read()
+        except OSError as exc:
+            run.errors.append(f"{res.path}: cannot read for fixing ({exc.strerror or exc})")
+            continue
+        if source is None or source.raw != current:
+            # Answered from the cache, or changed since: analyse what is on disk now.
+            try:
+                source = source_from_bytes(current, res.path, notebook=res.path.endswith(".ipynb"))
+            except SourceError as exc:
+                run.errors.append(str(exc))
+                continue
+            findings = lint_source(source, cfg).findings
+        outcome = fix_source(source, cfg, findings, unsafe)
+        if outcome.skipped:
+            run.errors.append(f"{res.path}: {outcome.skipped}")
+        if outcome.new is None:
+            continue
+        try:
+            data = encode(source, outcome.new)
+        except UnicodeEncodeError:
+            run.errors.append(f"{res.path}: the fixed text cannot be written in {source.encoding}; file left unchanged")
+            continue
+        total += outcome.count
         if diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"a/{res.path}", tofile=f"b/{res.path}"))
+            sys.stdout.writelines(_diff(outcome.old, outcome.new, res.path))
             continue
         if write:
-            atomic_write(res.path, _encode(source, new))
-            run.fixed += count
-            # Report what is left after fixing, like ruff does.
-            from ptlint.rules.source import load_source
-
-            again = lint_source(load_source(res.path), _config_of(res))
-            run.findings = [f for f in run.findings if f.path != res.path] + again.findings
-            run.results[i] = again
+            atomic_write(res.path, data)
+            run.fixed += outcome.count
+            run.results[i] = lint_source(load_source(res.path), cfg)
+    if write and not diff:
+        run.findings = [f for r in run.results for f in r.findings]
+    return total
 
 
-def _config_of(res: LintResult):
-    from ptlint.rules.config import ConfigLoader
+def _diff(old: str, new: str, path: str) -> list[str]:
+    a, b = (path, path) if os.path.isabs(path) else (f"a/{path}", f"b/{path}")
+    lines = list(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=a, tofile=b))
+    return [ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n" for ln in lines]
 
-    return ConfigLoader().for_path(res.path)
+
+def fix_stdin_text(source: SourceFile, config: Config, findings, unsafe: bool) -> tuple[str, int]:
+    """For ``ptlint check --fix -``: the fixed text (the input when nothing applies)."""
+    outcome = fix_source(source, config, findings, unsafe)
+    return (outcome.new if outcome.new is not None else outcome.old), outcome.count

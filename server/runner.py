@@ -1,61 +1,193 @@
-"""Runs the engine over many files for the CLI (and pre-commit): one engine API call
-per file, errors collected, results in input order."""
+"""Runs the engine over many files for the CLI (and pre-commit): one ``lint_source``
+call per file that the cache cannot answer, in a process pool when there are many;
+errors collected one line each; results in the order the files were found.
+
+The engine (and so libcst) is imported only when some file has to be analysed."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
-from ptlint.rules.config import Config, ConfigError, ConfigLoader
-from ptlint.rules.engine import LintResult, RuleError, lint_source
+from ptlint.rules.config import Config, ConfigLoader
 from ptlint.rules.findings import Finding
-from ptlint.rules.source import SourceError, load_source
+from ptlint.rules.source import SourceError, is_notebook_path, read_bytes, source_from_bytes
+
+# Below this many files (or bytes) to analyse a pool costs more than it saves.
+POOL_MIN_FILES = 8
+POOL_MIN_BYTES = 256 * 1024
+
+
+@dataclass
+class FileResult:
+    """What the CLI needs of one file's analysis; the engine's LintResult has the same
+    fields (plus the parsed source), so either may stand in ``RunResult.results``."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    rule_errors: list[Any] = field(default_factory=list)
+    skipped: bool = False
+    source: Any = None
+    context: Any = None
+    cached: bool = False
 
 
 @dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line each, for stderr
-    rule_errors: list[RuleError] = field(default_factory=list)
-    results: list[LintResult] = field(default_factory=list)
+    rule_errors: list[Any] = field(default_factory=list)  # engine RuleError objects
+    results: list[Any] = field(default_factory=list)  # FileResult or LintResult, in file order
     files_checked: int = 0
     fixed: int = 0
     elapsed: float = 0.0
+    cache_hits: int = 0
+    jobs: int = 1
 
 
-def lint_path(path: str, config: Config) -> LintResult:
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def default_jobs(n_files: int, n_bytes: int) -> int:
+    if n_files < POOL_MIN_FILES or n_bytes < POOL_MIN_BYTES:
+        return 1
+    return max(1, min(cpu_count(), n_files // 4))
+
+
+def lint_path(path: str, config: Config):
     """Load and lint one file; SourceError propagates to the caller."""
-    source = load_source(path)
-    return lint_source(source, config)
+    from ptlint.rules.engine import lint_source
+    from ptlint.rules.source import load_source
+
+    return lint_source(load_source(path), config)
 
 
-def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = None,
-              cache: bool = True) -> RunResult:
+def _payload(res) -> dict[str, Any]:
+    return {
+        "findings": [f.to_dict() for f in res.findings],
+        "skipped": res.skipped,
+        "rule_errors": [vars(e) for e in res.rule_errors],
+    }
+
+
+def _analyse(path: str, raw: bytes, config: Config):
+    """Parse and lint one file's bytes in this process (a LintResult)."""
+    from ptlint.rules.engine import lint_source
+
+    return lint_source(source_from_bytes(raw, path, notebook=is_notebook_path(path)), config)
+
+
+def _work(task: tuple[int, str, bytes, Config]) -> tuple[int, dict[str, Any]]:
+    """A pool worker: analyse one file, send back plain data."""
+    index, path, raw, config = task
+    try:
+        return index, _payload(_analyse(path, raw, config))
+    except SourceError as exc:
+        return index, {"error": str(exc)}
+    except Exception as exc:  # the engine never raises for user code; keep the run alive anyway
+        return index, {"error": f"{path}: internal error: {type(exc).__name__}: {exc}"}
+
+
+def _from_payload(path: str, payload: dict[str, Any], cached: bool = False) -> FileResult:
+    from ptlint.rules.findings import Finding as F
+
+    rule_errors = []
+    if payload.get("rule_errors"):
+        from ptlint.rules.engine import RuleError
+
+        rule_errors = [RuleError(**e) for e in payload["rule_errors"]]
+    return FileResult(path, [F.from_dict(d) for d in payload.get("findings", ())], rule_errors,
+                      bool(payload.get("skipped")), cached=cached)
+
+
+def _pool_context():
+    methods = multiprocessing.get_all_start_methods()
+    # fork shares the already imported parser and catalog with the workers for free.
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = None, cache: bool = True,
+              cache_dir: Optional[str] = None, force_exclude: bool = False) -> RunResult:
+    """Check files and folders. ConfigError propagates (a bad config stops the run)."""
     from .files import discover
 
     t0 = time.perf_counter()
     run = RunResult()
-    files: list[tuple[str, Config]] = []
-    for path, err in discover(paths, loader):
+    store = None
+    if cache:
+        from .cache import Cache, default_cache_dir
+
+        store = Cache(cache_dir or default_cache_dir(loader.for_path(os.getcwd()).root))
+
+    slots: list[Optional[Any]] = []  # per discovered file: a result, an error string, or None (pending)
+    pending: list[tuple[int, str, bytes, Config, Optional[str]]] = []
+    for path, err in discover(paths, loader, force_exclude=force_exclude):
         if err:
-            run.errors.append(err)
+            slots.append(err)
             continue
+        cfg = loader.for_path(path)
         try:
-            files.append((path, loader.for_path(path)))
-        except ConfigError as exc:
-            run.errors.append(str(exc))
-    for path, cfg in files:
-        try:
-            res = lint_path(path, cfg)
+            raw = read_bytes(path, path)
         except SourceError as exc:
-            run.errors.append(str(exc))
+            slots.append(str(exc))
             continue
-        collect(run, res)
+        key = store.key(path, raw, repr(cfg)) if store else None
+        entry = store.get(key) if store and key else None
+        if entry is not None:
+            slots.append(_from_payload(path, entry, cached=True))
+            continue
+        pending.append((len(slots), path, raw, cfg, key))
+        slots.append(None)
+
+    if pending:
+        n_bytes = sum(len(t[2]) for t in pending)
+        workers = jobs if jobs and jobs > 0 else default_jobs(len(pending), n_bytes)
+        workers = max(1, min(workers, len(pending)))
+        run.jobs = workers
+        if workers == 1:
+            for index, path, raw, cfg, key in pending:
+                try:
+                    res = _analyse(path, raw, cfg)
+                except SourceError as exc:
+                    slots[index] = str(exc)
+                    continue
+                slots[index] = res
+                if store and key and not res.rule_errors:
+                    store.put(key, _payload(res))
+        else:
+            from ptlint.rules.rule import all_rules
+
+            all_rules()  # import parser and catalog once, before forking
+            by_index = {t[0]: t for t in pending}
+            tasks = [(i, p, raw, cfg) for i, p, raw, cfg, _ in sorted(pending, key=lambda t: -len(t[2]))]
+            with _pool_context().Pool(workers) as pool:
+                for index, payload in pool.imap_unordered(_work, tasks, chunksize=1):
+                    if "error" in payload:
+                        slots[index] = payload["error"]
+                        continue
+                    _, path, _, _, key = by_index[index]
+                    slots[index] = _from_payload(path, payload)
+                    if store and key and not payload["rule_errors"]:
+                        store.put(key, payload)
+
+    for slot in slots:
+        if isinstance(slot, str):
+            run.errors.append(slot)
+        elif slot is not None:
+            collect(run, slot)
+    if store:
+        run.cache_hits = store.hits
     run.elapsed = time.perf_counter() - t0
     return run
 
 
-def collect(run: RunResult, res: LintResult) -> None:
+def collect(run: RunResult, res) -> None:
     run.results.append(res)
     run.files_checked += 1
     run.findings.extend(res.findings)

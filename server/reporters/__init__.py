@@ -1,12 +1,13 @@
-"""Output formats for the CLI. Each reporter takes the run's results and returns text."""
+"""Output formats for the CLI. Each reporter takes the run's results and keyword
+options (``lang``, ``color``, ``unsafe``) and returns the text to print."""
 from __future__ import annotations
 
+import importlib
 from typing import Callable
 
-from .text import render_text
-from .jsonfmt import render_json
-
-REPORTERS: dict[str, Callable] = {"text": render_text, "json": render_json}
+# name -> module in this package that defines ``render(run, **options)``
+FORMATS = {"text": "text", "json": "jsonfmt", "sarif": "sarif", "github": "github"}
+REPORTERS: dict[str, Callable] = {}
 
 
 def register(name: str, fn: Callable) -> None:
@@ -14,10 +15,8 @@ def register(name: str, fn: Callable) -> None:
 
 
 def get_reporter(name: str) -> Callable:
-    if name not in REPORTERS:
-        # Optional formats live in their own modules and register on import.
-        try:
-            __import__(f"{__name__}.{name}")
-        except ImportError:
-            pass
-    return REPORTERS[name]
+    fn = REPORTERS.get(name)
+    if fn is None:
+        fn = importlib.import_module(f"{__name__}.{FORMATS[name]}").render
+        REPORTERS[name] = fn
+    return fn

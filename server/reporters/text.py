@@ -1,6 +1,7 @@
+"""``path:line:col: PT001 消息 [*]`` lines and a one-line summary."""
 from __future__ import annotations
 
-from ptlint.rules.findings import Finding, Severity
+from ptlint.rules.findings import Finding, FixSafety, Severity
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.HINT: "37"}
 
@@ -11,29 +12,60 @@ def location(f: Finding) -> str:
     return f"{f.path}:{cell}{f.line}:{f.column + 1}"
 
 
-def render_text(run, *, lang: str = "zh", color: bool = False, show_fixes: bool = True, **_: object) -> str:
+def applicable(f: Finding, unsafe: bool) -> bool:
+    """Whether ``--fix`` (with ``--unsafe-fixes`` when ``unsafe``) would apply its fix."""
+    return f.fix is not None and (unsafe or f.fix.safety is FixSafety.SAFE)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary(run, lang: str, unsafe: bool) -> str:
+    n = len(run.findings)
+    fixable = sum(1 for f in run.findings if applicable(f, unsafe))
+    hidden = sum(1 for f in run.findings if f.fix is not None and not applicable(f, unsafe))
+    files, secs = run.files_checked, run.elapsed
+    if lang == "en":
+        if n:
+            s = f"Found {_plural(n, 'problem')} in {_plural(files, 'file')} checked ({secs:.2f}s)."
+        else:
+            s = f"All checks passed: {_plural(files, 'file')} checked ({secs:.2f}s)."
+        if fixable:
+            s += f" [*] {fixable} fixable with --fix."
+        if hidden:
+            s += f" {hidden} more fixable with --fix --unsafe-fixes."
+        if run.fixed:
+            s += f" Fixed {_plural(run.fixed, 'problem')}."
+        return s
+    if n:
+        s = f"发现 {n} 个问题，检查了 {files} 个文件（{secs:.2f} 秒）。"
+    else:
+        s = f"没有发现问题，检查了 {files} 个文件（{secs:.2f} 秒）。"
+    if fixable:
+        s += f"其中 {fixable} 个标有 [*]，可用 --fix 自动修复。"
+    if hidden:
+        s += f"另有 {hidden} 个可用 --fix --unsafe-fixes 修复（不安全修复，请先确认）。"
+    if run.fixed:
+        s += f"已修复 {run.fixed} 个问题。"
+    return s
+
+
+def render(run, *, lang: str = "zh", color: bool = False, unsafe: bool = False, **_: object) -> str:
     out = []
     for f in run.findings:
         code = f"\033[1;{_COLORS[f.severity]}m{f.code}\033[0m" if color else f.code
         loc = f"\033[1m{location(f)}\033[0m" if color else location(f)
-        mark = " [*]" if show_fixes and f.fix is not None else ""
+        mark = ""
+        if applicable(f, unsafe):
+            mark = " \033[36m[*]\033[0m" if color else " [*]"
         out.append(f"{loc}: {code} {f.message(lang)}{mark}")
-        probe = f.extra.get("probe")
+        probe = f.extra.get("probe") if isinstance(f.extra, dict) else None
         if probe:
             out.append(f"    probe: {probe.get('verdict')} {probe.get('detail', '')}".rstrip())
-    n = len(run.findings)
-    fixable = sum(1 for f in run.findings if f.fix is not None)
-    if lang == "en":
-        summary = f"Found {n} problem{'s' if n != 1 else ''}"
-        summary += f" ({fixable} fixable with --fix)" if fixable else ""
-        summary += f" in {run.files_checked} file{'s' if run.files_checked != 1 else ''} checked ({run.elapsed:.2f}s)."
-        if run.fixed:
-            summary += f" Fixed {run.fixed}."
-    else:
-        summary = f"发现 {n} 个问题"
-        summary += f"（其中 {fixable} 个可用 --fix 自动修复）" if fixable else ""
-        summary += f"，检查了 {run.files_checked} 个文件（{run.elapsed:.2f} 秒）。"
-        if run.fixed:
-            summary += f"已修复 {run.fixed} 个。"
-    out.append(summary)
+    line = summary(run, lang, unsafe)
+    out.append(f"\033[1m{line}\033[0m" if color else line)
     return "\n".join(out) + "\n"
+
+
+render_text = render  # the name the skeleton exported

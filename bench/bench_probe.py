@@ -1,0 +1,158 @@
+"""Benchmark: runtime probe wall time on a ResNet-18-sized model, cpu and meta.
+
+cold  = a fresh worker: interpreter start + ``import torch`` + the first run
+warm  = the same worker again (torch imported), snippet cache off
+cached = the same snippet again with the cache on (no worker round trip)
+
+Targets (reported, not asserted): cold < 3 s, warm < 150 ms on cpu.
+Writes bench/results/probe.md. Run: ``python bench/bench_probe.py``."""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ptlint.runtime_probe.probe import ProbeOptions, probe_report  # noqa: E402
+from ptlint.runtime_probe.worker import WorkerPool  # noqa: E402
+
+RESNET = ROOT / "tests" / "fixtures" / "resnet18.py"
+OUT = ROOT / "bench" / "results" / "probe.md"
+COLD_RUNS, WARM_RUNS = 3, 20
+
+
+def _layer(name, type_, args, kwargs=None):
+    return {"name": name, "type": type_, "args": args, "kwargs": kwargs or {}, "literal": True}
+
+
+def resnet18_contract(batch: int = 1) -> dict:
+    """A ResNet-18 as the shape engine would describe it (flattened blocks), for when
+    the engine or its fixture is not available."""
+    layers, steps = [], []
+
+    def step(op, inputs, **kw):
+        sid = len(steps)
+        steps.append({"id": sid, "op": op, "inputs": inputs, "args": [], "kwargs": {}, "output": None, **kw})
+        return sid
+
+    def conv_bn(prefix, cin, cout, k, stride, pad, x, relu=True):
+        layers.append(_layer(f"{prefix}.conv", "torch.nn.Conv2d", [cin, cout, k], {"stride": stride, "padding": pad, "bias": False}))
+        layers.append(_layer(f"{prefix}.bn", "torch.nn.BatchNorm2d", [cout]))
+        x = step("layer", [x], layer=f"{prefix}.conv")
+        x = step("layer", [x], layer=f"{prefix}.bn")
+        return step("call", [x], fn="torch.nn.functional.relu") if relu else x
+
+    steps.append({"id": 0, "op": "input", "output": [batch, 3, 224, 224]})
+    x = conv_bn("stem", 3, 64, 7, 2, 3, 0)
+    layers.append(_layer("maxpool", "torch.nn.MaxPool2d", [3, 2, 1]))
+    x = step("layer", [x], layer="maxpool")
+    cin = 64
+    for stage, cout in enumerate((64, 128, 256, 512), start=1):
+        for block in range(2):
+            stride = 2 if stage > 1 and block == 0 else 1
+            p = f"layer{stage}.{block}"
+            y = conv_bn(f"{p}.a", cin, cout, 3, stride, 1, x)
+            y = conv_bn(f"{p}.b", cout, cout, 3, 1, 1, y, relu=False)
+            short = x
+            if stride != 1 or cin != cout:
+                short = conv_bn(f"{p}.down", cin, cout, 1, stride, 0, x, relu=False)
+            s = step("binary", [y, short], operator="+")
+            x = step("call", [s], fn="torch.nn.functional.relu")
+            cin = cout
+    layers.append(_layer("avgpool", "torch.nn.AdaptiveAvgPool2d", [[1, 1]]))
+    layers.append(_layer("fc", "torch.nn.Linear", [512, 1000]))
+    x = step("layer", [x], layer="avgpool")
+    x = step("call", [x], fn="torch.flatten", args=[1])
+    x = step("layer", [x], layer="fc")
+    steps.append({"id": len(steps), "op": "output", "inputs": [x]})
+    model = {"name": "ResNet18", "kind": "module", "input": {"shape": [batch, 3, 224, 224], "source": "comment"},
+             "layers": layers, "steps": steps, "complete": True, "errors": []}
+    return {"version": 1, "path": "resnet18 (built in)", "models": [model]}
+
+
+def load_report() -> tuple[dict, str]:
+    try:
+        from ptlint.rules.shapes import shapes_report
+
+        if RESNET.is_file():
+            rep = shapes_report(RESNET.read_text(encoding="utf-8"), str(RESNET))
+            if rep.get("models"):
+                rep["models"] = [max(rep["models"], key=lambda m: len(m.get("layers", [])))]
+                return rep, f"`tests/fixtures/resnet18.py` through the shape engine (model `{rep['models'][0]['name']}`)"
+    except ImportError:
+        pass
+    return resnet18_contract(), "a built-in ResNet-18 contract (the shape engine or its fixture was not available)"
+
+
+def bench_device(report: dict, device: str) -> dict:
+    cold, start = [], []
+    status = ""
+    for _ in range(COLD_RUNS):
+        pool = WorkerPool()
+        try:
+            t0 = time.perf_counter()
+            fp = probe_report(report, ProbeOptions(device=device, use_cache=False), pool=pool)
+            cold.append(time.perf_counter() - t0)
+            start.append(fp.worker_start_s or 0.0)
+            status = fp.models[0].status
+            if fp.models[0].status not in ("ok", "confirmed"):
+                print(f"warning: {device}: model status {fp.models[0].status}: {fp.models[0].reason_en}", file=sys.stderr)
+            warm = []
+            for _ in range(WARM_RUNS):
+                t0 = time.perf_counter()
+                probe_report(report, ProbeOptions(device=device, use_cache=False), pool=pool)
+                warm.append(time.perf_counter() - t0)
+            probe_report(report, ProbeOptions(device=device), pool=pool)  # fill the cache
+            t0 = time.perf_counter()
+            cached_fp = probe_report(report, ProbeOptions(device=device), pool=pool)
+            cached = time.perf_counter() - t0
+            assert cached_fp.models[0].cached
+            forward_ms = fp.models[0].elapsed_ms
+        finally:
+            pool.close()
+    warm.sort()
+    return {"device": device, "status": status, "cold": statistics.median(cold), "start": statistics.median(start),
+            "warm": statistics.median(warm), "warm_p90": warm[int(0.9 * (len(warm) - 1))], "cached": cached,
+            "worker_ms": forward_ms}
+
+
+def main() -> int:
+    report, source = load_report()
+    model = report["models"][0]
+    rows = [bench_device(report, d) for d in ("cpu", "meta")]
+    import json
+    import subprocess
+
+    torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
+                                   capture_output=True, text=True).stdout.strip()
+    lines = [
+        "## Runtime probe",
+        "",
+        f"Model: {source}; {len(model['layers'])} layers, {len(model['steps'])} steps, "
+        f"input {tuple(model['input']['shape'])}. torch {torch_version}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs ({platform.machine()}). Cold is the median of {COLD_RUNS} fresh workers; "
+        f"warm is over {WARM_RUNS} runs on one worker with the snippet cache off.",
+        "",
+        "| device | cold (start + import torch + run) | of which worker start | warm median | warm p90 | in-worker build+forward | cached | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['device']} | {r['cold']:.2f} s | {r['start']:.2f} s | {r['warm'] * 1000:.0f} ms | "
+                     f"{r['warm_p90'] * 1000:.0f} ms | {r['worker_ms']:.0f} ms | {r['cached'] * 1000:.2f} ms | {r['status']} |")
+    cpu = rows[0]
+    lines += ["", f"Targets on cpu: cold < 3 s — {'met' if cpu['cold'] < 3 else 'missed'} ({cpu['cold']:.2f} s); "
+                  f"warm < 150 ms — {'met' if cpu['warm'] < 0.150 else 'missed'} ({cpu['warm'] * 1000:.0f} ms).", ""]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    print(json.dumps(rows), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+// End to end: the real `<python> -m ptlint.server`, started with the extension's command
+// line (serverCommand, pythonEnv) and initializationOptions (settingsFromObject →
+// toInitializationOptions), driven over stdio with vscode-languageserver-protocol.
+import assert from 'node:assert/strict';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CodeAction, CodeLens, Diagnostic, InlayHint } from 'vscode-languageserver-protocol';
+import { explainPage, explainParams, parseSearchResults, searchDocsParams } from '../../core/docs';
+import { probeArgs, probeError } from '../../core/probe';
+import { settingsFromObject, toInitializationOptions } from '../../core/settings';
+import { ptlintPython } from '../helpers';
+import { applyEdit, hoverText, LspSession } from '../lspClient';
+
+const BUGGY = [
+  'import numpy as np',
+  'import torch',
+  'import torch.nn.functional as F',
+  '',
+  'logits = torch.randn(4, 10)',
+  'probs = F.softmax(logits)',
+  'arr = np.ones(3)',
+  't = torch.from_numpy(arr)',
+  '',
+].join('\n');
+
+const MODEL = [
+  'import torch',
+  'from torch import nn',
+  '',
+  '',
+  'class Net(nn.Module):',
+  '    def __init__(self):',
+  '        super().__init__()',
+  '        self.conv1 = nn.Conv2d(1, 6, 5)',
+  '        self.pool = nn.MaxPool2d(2, 2)',
+  '        self.conv2 = nn.Conv2d(6, 16, 5)',
+  '        self.fc1 = nn.Linear(16 * 5 * 5, 120)',
+  '',
+  '    def forward(self, x):',
+  '        x = self.pool(torch.relu(self.conv1(x)))',
+  '        x = self.pool(torch.relu(self.conv2(x)))',
+  '        x = torch.flatten(x, 1)',
+  '        return self.fc1(x)',
+  '',
+  '',
+  'net = Net()',
+  'out = net(torch.randn(1, 1, 32, 32))',
+  '',
+  'seq = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))',
+  'y = seq(torch.randn(2, 3, 16, 16))',
+  '',
+].join('\n');
+
+const ws = realpathSync(mkdtempSync(path.join(tmpdir(), 'ptlint-e2e-')));
+const buggyPath = path.join(ws, 'buggy.py');
+const modelPath = path.join(ws, 'model.py');
+const buggyUri = 'file://' + buggyPath;
+const modelUri = 'file://' + modelPath;
+writeFileSync(buggyPath, BUGGY);
+writeFileSync(modelPath, MODEL);
+after(() => rmSync(ws, { recursive: true, force: true }));
+
+const pt = (code: string) => (d: Diagnostic[]) => d.some((x) => x.code === code);
+
+function position(text: string, needle: string, offset = 0) {
+  const lines = text.split('\n');
+  for (let line = 0; line < lines.length; line++) {
+    const character = lines[line].indexOf(needle);
+    if (character >= 0) {
+      return { line, character: character + offset };
+    }
+  }
+  throw new Error(`${needle} not in text`);
+}
+
+describe('VS Code profile (pull diagnostics), default settings', () => {
+  // exactly what the extension sends when the user changed nothing
+  const options = toInitializationOptions(settingsFromObject({}), true);
+  let s: LspSession;
+
+  before(async () => {
+    s = new LspSession(ptlintPython(), options);
+    await s.initialize('vscode', ws);
+    await s.open(buggyUri, BUGGY);
+  });
+  after(() => s.close());
+
+  test('server declares pull diagnostics, hover, code actions, inlay hints', () => {
+    const caps = s.initializeResult!.capabilities;
+    assert.ok(caps.diagnosticProvider, 'diagnosticProvider');
+    assert.ok(caps.hoverProvider, 'hoverProvider');
+    assert.ok(caps.codeActionProvider, 'codeActionProvider');
+    assert.ok(caps.inlayHintProvider, 'inlayHintProvider');
+  });
+
+  test('pull: diagnostics for a buggy file, in Chinese, with code and source', async () => {
+    const items = await s.pull(buggyUri, pt('PT017'));
+    const d = items.find((x) => x.code === 'PT017')!;
+    assert.equal(d.source, 'ptlint');
+    assert.equal(d.range.start.line, 5);
+    assert.match(d.message, /[\u4e00-\u9fff]/);
+    assert.match(d.message, /dim/);
+  });
+
+  test('pull clients get no pushed diagnostics as well (no duplicates)', async () => {
+    await s.pull(buggyUri, pt('PT017'));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(
+      s.pushed.filter((p) => p.uri === buggyUri && p.diagnostics.length > 0),
+      [],
+    );
+  });
+
+  test('hover on a diagnostic shows the rule docs in Chinese', async () => {
+    const hover = await s.connection.sendRequest('textDocument/hover', {
+      textDocument: { uri: buggyUri },
+      position: position(BUGGY, 'F.softmax', 3),
+    });
+    const text = hoverText(hover);
+    assert.match(text, /PT017/);
+    assert.match(text, /[\u4e00-\u9fff]{4}/);
+    assert.match(text, /dim/);
+  });
+
+  test('hover on torch.from_numpy explains shared memory in Chinese', async () => {
+    const hover = await s.connection.sendRequest('textDocument/hover', {
+      textDocument: { uri: buggyUri },
+      position: position(BUGGY, 'from_numpy', 2),
+    });
+    const text = hoverText(hover);
+    assert.match(text, /from_numpy/);
+    assert.match(text, /共享内存/);
+  });
+
+  test('quick fix applied, then the file re-checks clean', async () => {
+    const items = await s.pull(buggyUri, pt('PT017'));
+    const diag = items.find((x) => x.code === 'PT017')!;
+    const actions = (await s.connection.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: buggyUri },
+      range: diag.range,
+      context: { diagnostics: [diag], only: ['quickfix'] },
+    })) as CodeAction[];
+    assert.ok(Array.isArray(actions) && actions.length > 0, 'code actions offered');
+    let fix = actions.find((a) => a.kind === 'quickfix' && !/noqa|禁用/.test(a.title) && a.diagnostics?.some((d) => d.code === 'PT017'));
+    assert.ok(fix, `a PT017 fix among ${actions.map((a) => a.title).join(' | ')}`);
+    assert.match(fix.title, /[\u4e00-\u9fff]/);
+    if (!fix.edit) {
+      fix = (await s.connection.sendRequest('codeAction/resolve', fix)) as CodeAction;
+    }
+    assert.ok(fix.edit, 'the fix carries an edit');
+    const fixed = applyEdit(BUGGY, buggyUri, fix.edit);
+    assert.match(fixed, /F\.softmax\(logits, dim=/);
+    await s.change(buggyUri, fixed, 2);
+    const clean = await s.pull(buggyUri, (d) => !pt('PT017')(d));
+    assert.deepEqual(clean.filter((d) => d.code === 'PT017'), []);
+  });
+
+  test('a settings change reaches the running server (lang = en)', async () => {
+    const text = 'import torch\nimport torch.nn.functional as F\np = F.softmax(torch.randn(2, 3))\n';
+    const uri = 'file://' + path.join(ws, 'lang.py');
+    await s.open(uri, text);
+    const zh = await s.pull(uri, pt('PT017'));
+    assert.match(zh.find((d) => d.code === 'PT017')!.message, /[\u4e00-\u9fff]/);
+    await s.reconfigure(toInitializationOptions(settingsFromObject({ lang: 'en' }), true));
+    const en = await s.pull(uri, (d) => d.some((x) => x.code === 'PT017' && !/[\u4e00-\u9fff]/.test(x.message)));
+    assert.match(en.find((d) => d.code === 'PT017')!.message, /dim/);
+    await s.reconfigure(options);
+  });
+
+  test('inlay hints show output shapes of layer calls', async () => {
+    await s.open(modelUri, MODEL);
+    await s.pull(modelUri);
+    const lines = MODEL.split('\n').length;
+    const deadline = Date.now() + 8_000;
+    let labels: string[] = [];
+    while (Date.now() < deadline) {
+      const hints = ((await s.connection.sendRequest('textDocument/inlayHint', {
+        textDocument: { uri: modelUri },
+        range: { start: { line: 0, character: 0 }, end: { line: lines, character: 0 } },
+      })) ?? []) as InlayHint[];
+      labels = hints.map((h) => (typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('')));
+      if (labels.length) {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(labels.some((l) => /6, 28, 28\)/.test(l)), `conv1 output (…, 6, 28, 28) in ${JSON.stringify(labels)}`);
+    assert.ok(labels.some((l) => /8, 8, 8\)/.test(l)), `Sequential pool output (…, 8, 8, 8) in ${JSON.stringify(labels)}`);
+  });
+
+  test('doc search through the server command ptlint.searchDocs', async () => {
+    const cmds = s.initializeResult!.capabilities.executeCommandProvider?.commands ?? [];
+    assert.ok(cmds.includes('ptlint.searchDocs'), `server commands: ${cmds.join(', ')}`);
+    const result = await s.connection.sendRequest('workspace/executeCommand', searchDocsParams('softmax 维度', 'zh'));
+    const hits = parseSearchResults(result);
+    assert.ok(hits.length > 0, JSON.stringify(result));
+    assert.ok(hits.slice(0, 3).some((h) => h.key === 'PT017'), JSON.stringify(hits.slice(0, 3)));
+  });
+
+  test('rule page through the server command ptlint.explain', async () => {
+    const zh = explainPage(await s.connection.sendRequest('workspace/executeCommand', explainParams('PT017', 'zh')));
+    assert.ok(zh);
+    assert.match(zh, /^# PT017 softmax-without-dim/);
+    assert.match(zh, /## 它检查什么/);
+    const en = explainPage(await s.connection.sendRequest('workspace/executeCommand', explainParams('PT017', 'en')));
+    assert.match(en ?? '', /## What it finds/);
+  });
+});
+
+describe('push-only client (no pull capability)', () => {
+  const options = toInitializationOptions(settingsFromObject({ lang: 'zh' }), true);
+  let s: LspSession;
+
+  before(async () => {
+    s = new LspSession(ptlintPython(), options);
+    await s.initialize('push-only', ws);
+  });
+  after(() => s.close());
+
+  test('push: diagnostics are published for an opened file', async () => {
+    await s.open(buggyUri, BUGGY);
+    const diags = await s.waitPushed(buggyUri, pt('PT017'));
+    const d = diags.find((x) => x.code === 'PT017')!;
+    assert.equal(d.source, 'ptlint');
+    assert.match(d.message, /[\u4e00-\u9fff]/);
+    assert.equal(s.initializeResult!.capabilities.diagnosticProvider, undefined);
+  });
+
+  test('push: a fixed file is re-published clean, not left stale', async () => {
+    const fixed = BUGGY.replace('F.softmax(logits)', 'F.softmax(logits, dim=-1)');
+    await s.change(buggyUri, fixed, 2);
+    const diags = await s.waitPushed(buggyUri, (d) => !pt('PT017')(d));
+    assert.deepEqual(diags.filter((d) => d.code === 'PT017'), []);
+  });
+});
+
+describe('runtime probe, gated on workspace trust', () => {
+  const settings = settingsFromObject({ probe: { enable: true, device: 'cpu' } });
+
+  async function lenses(trusted: boolean): Promise<{ s: LspSession; lenses: CodeLens[] }> {
+    const s = new LspSession(ptlintPython(), toInitializationOptions(settings, trusted));
+    await s.initialize('vscode', ws);
+    await s.open(modelUri, MODEL);
+    await s.pull(modelUri);
+    const found = ((await s.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: modelUri } })) ??
+      []) as CodeLens[];
+    return { s, lenses: found };
+  }
+
+  test('untrusted workspace: probe settings are not applied, no probe code lens', async () => {
+    const { s, lenses: found } = await lenses(false);
+    try {
+      assert.deepEqual(found.filter((l) => l.command?.command === 'ptlint.runProbe'), []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('trusted workspace: the code lens runs the probe with real torch on cpu', async () => {
+    const { s, lenses: found } = await lenses(true);
+    try {
+      const lens = found.find((l) => l.command?.command === 'ptlint.runProbe');
+      assert.ok(lens, `probe lens among ${JSON.stringify(found)}`);
+      assert.equal(lens.command!.title, '▶ 运行形状探针');
+      // what the extension's ptlint.runProbe sends when VS Code runs the lens's command
+      const args = probeArgs(lens.command!.arguments?.[0], undefined);
+      assert.ok(args && args.uri === modelUri);
+      const result = (await s.connection.sendRequest('workspace/executeCommand', {
+        command: 'ptlint.runProbe',
+        arguments: [args],
+      })) as { device?: string; torch?: string; models?: { name: string; status: string }[] };
+      assert.equal(probeError(result), undefined, JSON.stringify(result));
+      assert.match(result.device ?? '', /cpu/);
+      assert.match(result.torch ?? '', /^\d+\.\d+/);
+      assert.ok(result.models?.length, JSON.stringify(result));
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -1,0 +1,498 @@
+"""Small, conservative local facts shared by the notes rules (PT010–PT026): which value a
+name was bound to (only when it was bound exactly once in its scope), what ``self.x``
+holds in an ``nn.Module`` subclass, and whether an expression is certainly a tensor,
+a layer, or a model.
+
+It is deliberately not a data-flow interpreter: order-sensitive questions (was it
+written before it was read? is it a leaf?) belong to ``rules/flow``. Everything here
+answers "I don't know" (None / False) unless one binding makes the answer certain.
+Built once per file through ``ctx.analysis(LocalFacts)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from ptlint.rules.engine import FileContext
+
+Scope = Union[cst.Module, cst.FunctionDef]
+
+# torch functions whose result is always a tensor (an allowlist: torch.* also holds
+# functions returning ints, bools, dtypes, generators, contexts …).
+TENSOR_FUNCS = frozenset(f"torch.{n}" for n in """
+tensor as_tensor from_numpy Tensor FloatTensor DoubleTensor HalfTensor BFloat16Tensor LongTensor IntTensor
+ShortTensor CharTensor ByteTensor BoolTensor zeros ones empty full rand randn randint randperm normal arange
+linspace logspace eye zeros_like ones_like empty_like full_like rand_like randn_like randint_like cat concat
+concatenate stack hstack vstack dstack matmul mm bmm mul add sub div pow exp log sqrt abs sum mean std var
+prod max min amax amin argmax argmin softmax log_softmax sigmoid tanh relu where clamp clip flatten reshape
+transpose permute squeeze unsqueeze t einsum outer dot tril triu masked_fill gather index_select cumsum
+bernoulli multinomial polar complex sin cos neg square rsqrt erf floor ceil round sign sort topk
+""".split()) | frozenset(f"torch.nn.functional.{n}" for n in """
+relu leaky_relu gelu silu elu selu tanh sigmoid softmax log_softmax linear conv1d conv2d conv3d max_pool2d
+avg_pool2d dropout embedding one_hot pad interpolate normalize layer_norm batch_norm
+""".split())
+
+# Tensor methods whose result is again a tensor with the receiver's leading dims (or a
+# new tensor in general).
+TENSOR_METHODS = frozenset("""
+float double half bfloat16 long int short byte char bool to cpu cuda detach clone contiguous view reshape
+view_as reshape_as t transpose permute squeeze unsqueeze flatten unflatten expand expand_as repeat narrow
+add sub mul div pow exp log sqrt abs neg sigmoid tanh relu softmax log_softmax clamp clip masked_fill
+type_as requires_grad_ add_ sub_ mul_ div_ zero_ fill_ normal_ uniform_ copy_ clamp_ abs_ float_power
+matmul mm bmm sum mean std var max min amax amin argmax argmin cumsum prod norm round floor ceil sign
+index_select gather scatter where roll flip rot90 chunk_ split_ unfold movedim swapaxes swapdims
+""".split())
+TENSOR_ATTRS = frozenset({"T", "mT", "H", "mH", "data"})
+
+# Layers (nn.Module classes in torch.nn) are callables producing tensors.
+LAYER_PREFIX = "torch.nn."
+NOT_LAYERS = frozenset({"torch.nn.Module", "torch.nn.Parameter", "torch.nn.ModuleList", "torch.nn.ModuleDict",
+                        "torch.nn.ParameterList", "torch.nn.ParameterDict"})
+
+
+@dataclass
+class ScopeInfo:
+    node: Scope
+    # name -> the values of simple ``name = value`` bindings (in source order)
+    assigns: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    # names bound any other way (params, loops, with, augassign, unpacking, imports, del, global …)
+    other: set[str] = field(default_factory=set)
+    params: list[str] = field(default_factory=list)
+
+    def single(self, name: str) -> Optional[cst.BaseExpression]:
+        vals = self.assigns.get(name)
+        if vals is None or len(vals) != 1 or name in self.other:
+            return None
+        return vals[0]
+
+    def binds(self, name: str) -> bool:
+        return name in self.assigns or name in self.other
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    base_names: list[str]
+    methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    # self.<attr> -> values assigned to it in any method
+    self_assigns: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    self_other: set[str] = field(default_factory=set)  # augmented / unpacked / deleted attrs
+
+    def self_single(self, attr: str) -> Optional[cst.BaseExpression]:
+        vals = self.self_assigns.get(attr)
+        if vals is None or len(vals) != 1 or attr in self.self_other:
+            return None
+        return vals[0]
+
+
+def _target_names(target: cst.BaseExpression) -> Iterable[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            yield from _target_names(el.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+def _self_attr(node: cst.BaseExpression, self_name: str) -> Optional[str]:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
+        return node.attr.value
+    return None
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self, facts: "LocalFacts") -> None:
+        super().__init__()
+        self.facts = facts
+        self.scopes: list[ScopeInfo] = []
+        self.classes: list[Optional[ClassInfo]] = []  # the class whose method we are in
+        self.self_names: list[Optional[str]] = []
+
+    # scopes --------------------------------------------------------------------------
+    def visit_Module(self, node: cst.Module) -> None:
+        info = ScopeInfo(node)
+        self.facts.scopes[node] = info
+        self.scopes.append(info)
+        self.classes.append(None)
+        self.self_names.append(None)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes[-1].other.add(node.name.value)
+        bases = [self.facts.dotted(a.value) or "" for a in node.bases]
+        info = ClassInfo(node, bases)
+        self.facts.classes[node] = info
+        if isinstance(self.scopes[-1].node, cst.Module):
+            self.facts.module_classes.setdefault(node.name.value, []).append(info)
+        self.classes.append(info)
+        self.self_names.append(None)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.pop()
+        self.self_names.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes[-1].other.add(node.name.value)
+        info = ScopeInfo(node)
+        params = node.params
+        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                all_params.append(extra)
+        info.params = [p.name.value for p in all_params]
+        info.other.update(info.params)
+        self.facts.scopes[node] = info
+        cls = self.classes[-1]
+        # a method directly in a class body: remember it and its ``self``
+        owner = cls if cls is not None and self._direct_method(cls, node) else None
+        if owner is not None:
+            owner.methods.setdefault(node.name.value, node)
+        self.scopes.append(info)
+        self.classes.append(owner)
+        self.self_names.append(info.params[0] if owner is not None and info.params else None)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+        self.classes.pop()
+        self.self_names.pop()
+
+    @staticmethod
+    def _direct_method(cls: ClassInfo, fn: cst.FunctionDef) -> bool:
+        body = cls.node.body
+        return isinstance(body, cst.IndentedBlock) and any(s is fn for s in body.body)
+
+    # bindings ------------------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        scope = self.scopes[-1]
+        for t in node.targets:
+            target = t.target
+            if isinstance(target, cst.Name) and len(node.targets) == 1:
+                scope.assigns.setdefault(target.value, []).append(node.value)
+            else:
+                scope.other.update(_target_names(target))
+                self._self_target(target, node.value if len(node.targets) == 1 else None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            if node.value is not None:
+                self.scopes[-1].assigns.setdefault(node.target.value, []).append(node.value)
+        else:
+            self._self_target(node.target, node.value)
+
+    def _self_target(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+        cls, self_name = self.classes[-1], self.self_names[-1]
+        if cls is None or self_name is None:
+            return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._self_target(el.value, None)
+            return
+        attr = _self_attr(target, self_name)
+        if attr is None:
+            return
+        if value is None:
+            cls.self_other.add(attr)
+        else:
+            cls.self_assigns.setdefault(attr, []).append(value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.scopes[-1].other.update(_target_names(node.target))
+        cls, self_name = self.classes[-1], self.self_names[-1]
+        if cls is not None and self_name is not None:
+            attr = _self_attr(node.target, self_name)
+            if attr:
+                cls.self_other.add(attr)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.scopes[-1].other.update(_target_names(node.target))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        # comprehension variables live in their own scope; treating them as "other"
+        # bindings of the enclosing one only makes lookups more cautious
+        self.scopes[-1].other.update(_target_names(node.target))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self.scopes[-1].other.update(_target_names(node.asname.name))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.scopes[-1].other.update(_target_names(node.target))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self.scopes[-1].other.update(_target_names(node.name.name))
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.scopes[-1].other.update(_target_names(node.target))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for n in node.names:
+            self.scopes[-1].other.add(n.name.value)
+            self.facts.scopes_by_global.add(n.name.value)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for n in node.names:
+            self.scopes[-1].other.add(n.name.value)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for a in node.names:
+            name = a.asname.name if a.asname else a.name
+            if isinstance(name, cst.Name):
+                self.scopes[-1].other.add(name.value)
+            elif isinstance(name, cst.Attribute):
+                d = self.facts.dotted(name)
+                if d:
+                    self.scopes[-1].other.add(d.split(".")[0])
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for a in node.names:
+            name = a.asname.name if a.asname else a.name
+            if isinstance(name, cst.Name):
+                self.scopes[-1].other.add(name.value)
+
+
+class _BindingFinder(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found = False
+
+    def _check(self, target: cst.BaseExpression) -> None:
+        if self.name in set(_target_names(target)):
+            self.found = True
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._check(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._check(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._check(node.asname.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._check(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.found = self.found or any(n.name.value == self.name for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.found = self.found or any(n.name.value == self.name for n in node.names)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # nested functions bind their own names
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class LocalFacts:
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+        self.scopes: dict[cst.CSTNode, ScopeInfo] = {}
+        self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        self.module_classes: dict[str, list[ClassInfo]] = {}
+        self.scopes_by_global: set[str] = set()
+        ctx.module.visit(_Collector(self))
+        self.module_scope = self.scopes[ctx.module]
+
+    def dotted(self, node: cst.BaseExpression) -> Optional[str]:
+        from ptlint.rules.names import dotted_name
+
+        return dotted_name(node)
+
+    # ------------------------------------------------------------------ scopes
+    def scope_info(self, ancestors: Sequence[cst.CSTNode]) -> ScopeInfo:
+        """The innermost function (or the module) among ``ancestors``."""
+        for node in reversed(ancestors):
+            if isinstance(node, cst.FunctionDef):
+                info = self.scopes.get(node)
+                if info is not None:
+                    return info
+        return self.module_scope
+
+    def enclosing_method(self, ancestors: Sequence[cst.CSTNode]) -> tuple[Optional[ClassInfo], Optional[cst.FunctionDef]]:
+        """(class, method) when the innermost function is a method of a class."""
+        for i in range(len(ancestors) - 1, -1, -1):
+            node = ancestors[i]
+            if isinstance(node, cst.FunctionDef):
+                for j in range(i - 1, -1, -1):
+                    if isinstance(ancestors[j], cst.ClassDef):
+                        cls = self.classes.get(ancestors[j])  # type: ignore[arg-type]
+                        if cls is not None and cls.methods.get(node.name.value) is node:
+                            return cls, node
+                        return None, node
+                    if isinstance(ancestors[j], cst.FunctionDef):
+                        return None, node
+                return None, node
+        return None, None
+
+    def class_of_method(self, fn: cst.FunctionDef) -> Optional[ClassInfo]:
+        for cls in self.classes.values():
+            if cls.methods.get(fn.name.value) is fn:
+                return cls
+        return None
+
+    def bound_before(self, fn: cst.FunctionDef, name: str, ancestors: Sequence[cst.CSTNode]) -> bool:
+        """Whether a statement of ``fn``'s body before the one being visited may rebind
+        ``name`` (so a parameter no longer holds the argument). Unknown counts as yes."""
+        body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+        current = next((a for a in ancestors if any(a is s for s in body)), None)
+        if current is None:
+            return True
+        for stmt in body:
+            if stmt is current:
+                return False
+            finder = _BindingFinder(name)
+            stmt.visit(finder)
+            if finder.found:
+                return True
+        return True
+
+    def value_of(self, name: str, scope: ScopeInfo) -> Optional[cst.BaseExpression]:
+        """The one value ``name`` was bound to, looking outward to the module scope."""
+        if name in self.scopes_by_global:
+            return None
+        if scope.binds(name):
+            return scope.single(name)
+        if scope is not self.module_scope and self.module_scope.binds(name):
+            return self.module_scope.single(name)
+        return None
+
+    def resolve(self, expr: cst.BaseExpression, scope: ScopeInfo, depth: int = 4) -> cst.BaseExpression:
+        """Follow single-binding names to the expression they stand for."""
+        seen = 0
+        while isinstance(expr, cst.Name) and seen < depth:
+            v = self.value_of(expr.value, scope)
+            if v is None:
+                break
+            expr = v
+            seen += 1
+        return expr
+
+    # ------------------------------------------------------------------ classes, layers
+    def is_module_class(self, cls: ClassInfo, _depth: int = 0) -> bool:
+        """Subclasses torch.nn.Module (directly or through a class of this file)."""
+        if _depth > 5:
+            return False
+        for base in cls.base_names:
+            q = self.ctx.imports.resolve(base) if base else None
+            if q in ("torch.nn.Module", "torch.nn.modules.module.Module"):
+                return True
+            for other in self.module_classes.get(base, []):
+                if other is not cls and self.is_module_class(other, _depth + 1):
+                    return True
+        return False
+
+    def local_module_class(self, func: cst.BaseExpression) -> Optional[ClassInfo]:
+        """``MyModel`` in ``MyModel(...)`` when it is an nn.Module subclass defined once here."""
+        if isinstance(func, cst.Name):
+            found = self.module_classes.get(func.value, [])
+            if len(found) == 1 and self.is_module_class(found[0]) and not self._rebound(func.value):
+                return found[0]
+        return None
+
+    def _rebound(self, name: str) -> bool:
+        return name in self.module_scope.assigns
+
+    def layer_call(self, callee: cst.BaseExpression, scope: ScopeInfo,
+                   cls: Optional[ClassInfo]) -> Optional[cst.Call]:
+        """The constructor call behind a callable: ``self.fc`` -> ``nn.Linear(3, 4)``,
+        ``model`` -> ``nn.Sequential(...)`` / ``MyModel()``; None if unknown."""
+        value: Optional[cst.BaseExpression] = None
+        if isinstance(callee, cst.Attribute) and cls is not None and isinstance(callee.value, cst.Name) \
+                and callee.value.value == "self":
+            value = cls.self_single(callee.attr.value)
+        elif isinstance(callee, cst.Name):
+            value = self.resolve(callee, scope)
+            if value is callee:
+                value = None
+        elif isinstance(callee, cst.Call):
+            value = callee  # nn.Linear(3, 4)(x)
+        if isinstance(value, cst.Name) and cls is not None:
+            value = None
+        if isinstance(value, cst.Call):
+            q = self.ctx.qualname(value.func)
+            if q and q.startswith(LAYER_PREFIX) and q not in NOT_LAYERS and q.split(".")[-1][:1].isupper():
+                return value
+            if self.local_module_class(value.func) is not None:
+                return value
+        return None
+
+    def layer_kind(self, call: cst.Call) -> Optional[str]:
+        """``torch.nn.Linear`` for a torch layer constructor, ``local:<Class>`` for a
+        model class of this file."""
+        q = self.ctx.qualname(call.func)
+        if q and q.startswith(LAYER_PREFIX):
+            return q
+        local = self.local_module_class(call.func)
+        return f"local:{local.node.name.value}" if local is not None else None
+
+    # ------------------------------------------------------------------ tensors
+    def is_tensor(self, expr: cst.BaseExpression, scope: ScopeInfo, cls: Optional[ClassInfo] = None,
+                  depth: int = 0) -> bool:
+        """True only when ``expr`` is certainly a torch tensor."""
+        if depth > 8:
+            return False
+        if isinstance(expr, cst.Name):
+            v = self.value_of(expr.value, scope)
+            return v is not None and self.is_tensor(v, scope, cls, depth + 1)
+        if isinstance(expr, cst.Call):
+            q = self.ctx.qualname(expr.func)
+            if q in TENSOR_FUNCS:
+                return True
+            if isinstance(expr.func, cst.Attribute) and q is None:
+                meth = expr.func.attr.value
+                if meth in TENSOR_METHODS:
+                    return self.is_tensor(expr.func.value, scope, cls, depth + 1)
+            callee = self.layer_call(expr.func, scope, cls)
+            if callee is not None:
+                kind = self.layer_kind(callee) or ""
+                return kind.startswith(LAYER_PREFIX) and kind.rsplit(".", 1)[-1] in SINGLE_OUTPUT_LAYERS
+            return False
+        if isinstance(expr, cst.Attribute) and expr.attr.value in TENSOR_ATTRS:
+            return self.is_tensor(expr.value, scope, cls, depth + 1)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+                expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.MatrixMultiply, cst.Power)):
+            return self.is_tensor(expr.left, scope, cls, depth + 1) or self.is_tensor(expr.right, scope, cls, depth + 1)
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            return self.is_tensor(expr.expression, scope, cls, depth + 1)
+        if isinstance(expr, cst.Subscript):
+            return self.is_tensor(expr.value, scope, cls, depth + 1)
+        return False
+
+
+# Layers whose call returns one tensor (RNNs return tuples, so they are not here).
+SINGLE_OUTPUT_LAYERS = frozenset("""
+Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d MaxPool1d
+MaxPool2d MaxPool3d AvgPool1d AvgPool2d AvgPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool2d
+BatchNorm1d BatchNorm2d BatchNorm3d LayerNorm GroupNorm Dropout Dropout1d Dropout2d Embedding ReLU LeakyReLU
+GELU SiLU ELU Tanh Sigmoid Softmax LogSoftmax Flatten Unflatten Sequential Identity
+""".split())
+
+
+def call_args(call: cst.Call) -> list[cst.Arg]:
+    return list(call.args)
+
+
+def sequential_entries(call: cst.Call) -> Optional[list[cst.BaseExpression]]:
+    """The layer expressions of ``nn.Sequential(a, b, c)`` (None for an OrderedDict form
+    or star-args)."""
+    out = []
+    for a in call.args:
+        if a.star or a.keyword is not None:
+            return None
+        out.append(a.value)
+    return out

@@ -1,0 +1,228 @@
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.catalog._local import ClassInfo, LocalFacts, sequential_entries
+from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+
+_SOFTMAX_FUNCS = {"torch.softmax", "torch.nn.functional.softmax"}
+_SOFTMAX_LAYER = "torch.nn.Softmax"
+_CE = {"torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy"}
+
+
+class SoftmaxBeforeCrossEntropy(Rule):
+    code = "PT010"
+    name = "softmax-before-cross-entropy"
+    severity = Severity.WARNING
+    fix_safety = FixSafety.UNSAFE
+    message = Message(
+        zh="模型输出先经过了 softmax，又用 `{loss}` 训练：交叉熵内部已经做了 log-softmax，这样等于做了两次 softmax，梯度会变得很小",
+        en="the model output goes through softmax and is trained with `{loss}`, which already applies log-softmax: softmax is applied twice and gradients shrink",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+模型的输出经过了 softmax——`nn.Sequential` 的最后一层是 `nn.Softmax`，或 `forward` 返回 `torch.softmax(...)` / `F.softmax(...)`——而同一个文件里用 `nn.CrossEntropyLoss` 或 `F.cross_entropy` 训练。笔记中的 `MyModel`（`return torch.softmax(self.linear3(z2), dim=1)`）和 `Sequential` 示例（最后一层 `nn.Softmax(dim=1)`）都是这样写的。
+
+## 为什么有问题
+`CrossEntropyLoss` 期望的输入是**未归一化的 logits**：它内部先做 `log_softmax`，再取目标类别的负对数（笔记：“自动做了Softmax”）。如果模型已经输出了概率，损失其实是在对概率再做一次 softmax：
+
+- 输入被压在 `[0, 1]` 之间，再做一次 softmax 后各类别的概率差距很小：即使预测完全正确，损失也降不到 0（两类时最低约 0.31，十类时约 1.46）；
+- 梯度要多乘一次 softmax 的导数，变得更小，训练明显变慢。
+
+不会报错，只是模型“学不动”。
+
+## 示例
+```python
+model = nn.Sequential(nn.Linear(4, 2), nn.Softmax(dim=1))
+loss_fn = nn.CrossEntropyLoss()
+loss = loss_fn(model(x), y)        # 对概率又做了一次 softmax
+```
+
+## 如何修复
+训练时让模型输出 logits，去掉最后的 softmax；需要概率时在推理阶段再算：
+
+```python
+model = nn.Sequential(nn.Linear(4, 2))
+loss = loss_fn(model(x), y)
+probs = torch.softmax(model(x), dim=1)   # 推理时
+```
+
+快速修复会删掉最后的 softmax（不安全修复：推理代码如果依赖模型直接输出概率，需要自己补上 softmax）。如果确实想输出对数概率，用 `nn.LogSoftmax` 配合 `nn.NLLLoss`。
+""",
+        en="""## What it finds
+A model whose output goes through softmax — an `nn.Sequential` ending in `nn.Softmax`, or a `forward` returning `torch.softmax(...)` / `F.softmax(...)` — trained with `nn.CrossEntropyLoss` or `F.cross_entropy` in the same file. The notes' `MyModel` (`return torch.softmax(self.linear3(z2), dim=1)`) and `Sequential` example (ending in `nn.Softmax(dim=1)`) do exactly this.
+
+## Why it is a problem
+`CrossEntropyLoss` expects **unnormalised logits**: it applies `log_softmax` itself, then takes the negative log of the target class. If the model already outputs probabilities, the loss softmaxes probabilities:
+
+- the inputs are squeezed into `[0, 1]`, so after the second softmax the classes differ little: even a perfect prediction cannot bring the loss to 0 (about 0.31 at best with two classes, 1.46 with ten);
+- gradients pass through the softmax derivative once more and shrink, so training is slow.
+
+Nothing raises; the model just does not learn well.
+
+## Example
+```python
+model = nn.Sequential(nn.Linear(4, 2), nn.Softmax(dim=1))
+loss_fn = nn.CrossEntropyLoss()
+loss = loss_fn(model(x), y)        # softmax applied to probabilities
+```
+
+## How to fix
+Let the model return logits for training; compute probabilities at inference:
+
+```python
+model = nn.Sequential(nn.Linear(4, 2))
+loss = loss_fn(model(x), y)
+probs = torch.softmax(model(x), dim=1)   # at inference
+```
+
+The quick fix removes the final softmax (unsafe: inference code that relied on probabilities from the model needs its own softmax). To output log-probabilities on purpose, use `nn.LogSoftmax` with `nn.NLLLoss`.
+""",
+    )
+    must_flag = (
+        "import torch.nn as nn\nmodel = nn.Sequential(\n    nn.Linear(3, 4),\n    nn.Softmax(dim=1)  # <-\n)\nloss = nn.CrossEntropyLoss()\n",
+        "import torch\nimport torch.nn as nn\nclass MyModel(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.linear3 = nn.Linear(4, 2)\n    def forward(self, x):\n"
+        "        return torch.softmax(self.linear3(x), dim=1)  # <-\ncriterion = nn.CrossEntropyLoss()\n",
+        "import torch.nn as nn\nimport torch.nn.functional as F\nclass Net(nn.Module):\n    def forward(self, x):\n"
+        "        out = F.softmax(self.fc(x), dim=-1)  # <-\n        return out\n"
+        "def train(net, x, y):\n    return F.cross_entropy(net(x), y)\n",
+        "from torch import nn\nhead = nn.Sequential(nn.Linear(8, 3), nn.Softmax(1))  # <-\nce = nn.CrossEntropyLoss(reduction='sum')\n",
+    )
+    must_not_flag = (
+        "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=1))\nloss = nn.NLLLoss()\n",
+        "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(dim=1))\nloss = nn.CrossEntropyLoss()\n",
+        "import torch\nimport torch.nn as nn\nclass MyModel(nn.Module):\n    def forward(self, x):\n"
+        "        return self.fc(x)\ncriterion = nn.CrossEntropyLoss()\nprobs = torch.softmax(MyModel()(x), dim=1)\n",
+        "import torch\nimport torch.nn as nn\nclass Attention(nn.Module):\n    def forward(self, q, k):\n"
+        "        return torch.softmax(q @ k.T, dim=-1)\nclass Model(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.attn = Attention()\n        self.fc = nn.Linear(4, 2)\n"
+        "    def forward(self, x):\n        return self.fc(self.attn(x, x) @ x)\nloss = nn.CrossEntropyLoss()\n",
+        "import torch.nn as nn\nclass Gate(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.w = nn.Sequential(nn.Linear(4, 4), nn.Softmax(dim=1))\n    def forward(self, x):\n"
+        "        return x * self.w(x)\nloss = nn.CrossEntropyLoss()\n",
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.candidates: list[tuple[cst.CSTNode, Optional[FixSpec]]] = []
+        self.ce: Optional[tuple[cst.CSTNode, str]] = None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        q = self.qualname(node.func)
+        if q in _CE:
+            if self.ce is None:
+                self.ce = (node, "nn.CrossEntropyLoss" if q.endswith("Loss") else "F.cross_entropy")  # type: ignore[union-attr]
+            return
+        if q == "torch.nn.Sequential":
+            self._check_sequential(node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is None:
+            return
+        facts = self.ctx.analysis(LocalFacts)
+        cls, method = facts.enclosing_method(self.ctx.ancestors)
+        if cls is None or method is None or method.name.value != "forward" or not facts.is_module_class(cls):
+            return
+        if self._used_as_submodule(cls, facts):
+            return
+        scope = facts.scope_info(self.ctx.ancestors)
+        value = node.value
+        if isinstance(value, cst.Name):
+            v = scope.single(value.value)
+            if v is None:
+                return
+            value = v
+        inner = self._softmax_input(value, cls)
+        if inner is None:
+            return
+        fix = FixSpec((Replace(value, self.ctx.code_for(inner)),), "去掉 forward 末尾的 softmax，直接返回 logits",
+                      "drop the final softmax and return logits", FixSafety.UNSAFE)
+        self.candidates.append((value, fix))
+
+    def _softmax_input(self, expr: cst.BaseExpression, cls: ClassInfo) -> Optional[cst.BaseExpression]:
+        """The logits fed to a softmax call, or None when ``expr`` is not one."""
+        if not isinstance(expr, cst.Call):
+            return None
+        q = self.qualname(expr.func)
+        if q in _SOFTMAX_FUNCS and expr.args and expr.args[0].keyword is None and not expr.args[0].star:
+            return expr.args[0].value
+        if q is None and isinstance(expr.func, cst.Attribute):
+            recv = expr.func.value
+            if expr.func.attr.value == "softmax" and self.qualname(recv) is None:
+                return recv
+            if isinstance(recv, cst.Name) and recv.value == "self" and len(expr.args) == 1:
+                layer = cls.self_single(expr.func.attr.value)
+                if isinstance(layer, cst.Call) and self.qualname(layer.func) == _SOFTMAX_LAYER:
+                    return expr.args[0].value
+        return None
+
+    def _check_sequential(self, node: cst.Call) -> None:
+        entries = sequential_entries(node)
+        if not entries or len(entries) < 2:
+            return
+        last = entries[-1]
+        if not (isinstance(last, cst.Call) and self.qualname(last.func) == _SOFTMAX_LAYER):
+            return
+        facts = self.ctx.analysis(LocalFacts)
+        parent = self.ctx.parent
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and parent.value is node:
+            target = parent.targets[0].target
+            if isinstance(target, cst.Attribute):
+                # self.head = nn.Sequential(..., Softmax): only the model's output when forward returns it
+                cls, _ = facts.enclosing_method(self.ctx.ancestors)
+                if cls is None or not self._forward_returns_attr(cls, target.attr.value):
+                    return
+        elif not isinstance(parent, (cst.Assign, cst.Return)):
+            return  # nested inside another expression: a sub-block, not the model's output
+        args = list(node.args)
+        prev, removed = args[-2], args[-1]
+        new_args = [*args[:-2], prev.with_changes(comma=removed.comma, whitespace_after_arg=removed.whitespace_after_arg)]
+        fix = FixSpec((Replace(node, node.with_changes(args=new_args)),), "删掉最后的 nn.Softmax",
+                      "remove the final nn.Softmax", FixSafety.UNSAFE)
+        self.candidates.append((last, fix))
+
+    def _forward_returns_attr(self, cls: ClassInfo, attr: str) -> bool:
+        forward = cls.methods.get("forward")
+        if forward is None:
+            return False
+        finder = _ReturnsAttr(attr)
+        forward.body.visit(finder)
+        return finder.direct and not finder.other
+
+    def _used_as_submodule(self, cls: ClassInfo, facts: LocalFacts) -> bool:
+        name = cls.node.name.value
+        for other in facts.classes.values():
+            for values in other.self_assigns.values():
+                for v in values:
+                    if isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value == name:
+                        return True
+        return False
+
+    def finish(self) -> None:
+        if self.ce is None:
+            return
+        ce_node, loss = self.ce
+        for node, fix in self.candidates:
+            self.report(node, loss=loss, fix=fix,
+                        related=[Related(ce_node, "交叉熵损失在这里", "the cross-entropy loss is here")])
+
+
+class _ReturnsAttr(cst.CSTVisitor):
+    def __init__(self, attr: str) -> None:
+        super().__init__()
+        self.attr = attr
+        self.direct = False
+        self.other = False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        v = node.value
+        if isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == self.attr \
+                and isinstance(v.func.value, cst.Name) and v.func.value.value == "self":
+            self.direct = True
+        else:
+            self.other = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False

@@ -1,0 +1,262 @@
+import re
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.catalog._local import LocalFacts, ScopeInfo
+from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+
+# Names that hold words / characters / tokens (strings), and names that hold numbers.
+_STRINGY = re.compile(r"word|token|tok\b|char|vocab|term|text|sent|letter|corpus|seg|lexicon|tag|phrase|lemma"
+                      r"|gram|字|词", re.I)
+_NUMERIC = re.compile(r"(^|_)(ids?|idx|index|indices|num|nums|len|count|counts|size|sizes)($|_)|_ids?$|Ids?$")
+# Calls whose result is a sequence of strings.
+_STRING_SOURCES = frozenset({
+    "jieba.lcut", "jieba.cut", "jieba.lcut_for_search", "jieba.cut_for_search", "jieba.posseg.lcut",
+    "nltk.word_tokenize", "nltk.tokenize.word_tokenize", "re.findall", "re.split",
+})
+_BUILTINS = frozenset({"set", "frozenset", "list", "tuple", "enumerate", "zip", "range", "len", "sorted"})
+_STRING_METHODS = frozenset({"split", "rsplit", "splitlines", "tokenize", "lcut", "cut", "findall", "keys"})
+
+
+class NondeterministicVocab(Rule):
+    code = "PT020"
+    name = "nondeterministic-vocab"
+    severity = Severity.WARNING
+    fix_safety = FixSafety.SAFE
+    mentions = ("torch", "jieba")
+    message = Message(
+        zh="按 `set` 的迭代顺序给词编号：字符串的哈希每次运行都不同，词的编号也会变，保存的词向量和模型就对不上了",
+        en="ids are assigned in `set` iteration order: string hashes change between runs, so the ids change and saved embeddings no longer match",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+用 `set` 的迭代顺序建立“编号 ↔ 词”映射：`id2word = list(set(words))` 之后按下标或 `enumerate` 编号、`for i, w in enumerate(set(words))`、`dict(zip(set(words), range(n)))`，以及在 `for w in set(words):` 循环里给词分配编号。笔记中构建词表的例子正是 `id2word = list(set(words))`。
+
+## 为什么有问题
+Python 对字符串的哈希值带有随机种子，每次启动解释器都不一样（除非固定 `PYTHONHASHSEED`），所以同一组词放进 `set` 后的顺序每次运行都可能不同。于是同一个词这次是 5 号、下次是 17 号：训练时保存的 `nn.Embedding` 权重、分类层、缓存的索引数据，在下一次运行时全部对应错词。不会报错，模型只是莫名其妙地变差，且很难复现。
+
+## 示例
+```python
+words = jieba.lcut(text)
+id2word = list(set(words))               # 每次运行顺序不同
+word2id = {w: i for i, w in enumerate(id2word)}
+embed = nn.Embedding(len(id2word), 5)
+```
+
+## 如何修复
+排序后再编号，顺序就固定了：
+
+```python
+id2word = sorted(set(words))
+```
+
+如果想按词频编号，用 `collections.Counter(words).most_common()`（频率相同的词按首次出现的顺序排列，也是确定的）。快速修复会把 `list(set(...))` 改为 `sorted(set(...))`（安全修复：原来的顺序本来就是随机的）。
+""",
+        en="""## What it finds
+An id ↔ token mapping built from `set` iteration order: `id2word = list(set(words))` then indexed or enumerated, `for i, w in enumerate(set(words))`, `dict(zip(set(words), range(n)))`, or ids handed out inside `for w in set(words):`. The notes build their vocabulary exactly like this (`id2word = list(set(words))`).
+
+## Why it is a problem
+Python salts string hashes per interpreter start (unless `PYTHONHASHSEED` is fixed), so the iteration order of a set of words changes between runs. A word that is id 5 today is id 17 tomorrow: saved `nn.Embedding` weights, classifier rows and cached index data all point at the wrong words in the next run. Nothing raises; the model just gets worse, irreproducibly.
+
+## Example
+```python
+words = jieba.lcut(text)
+id2word = list(set(words))               # a different order every run
+word2id = {w: i for i, w in enumerate(id2word)}
+embed = nn.Embedding(len(id2word), 5)
+```
+
+## How to fix
+Sort before numbering, so the order is fixed:
+
+```python
+id2word = sorted(set(words))
+```
+
+To number by frequency use `collections.Counter(words).most_common()` (ties keep first-seen order, which is deterministic too). The quick fix turns `list(set(...))` into `sorted(set(...))` (safe: the old order was random anyway).
+""",
+    )
+    must_flag = (
+        "import torch\nimport jieba\nwords = jieba.lcut(text)\nid2word = list(set(words))  # <-\nword2id = {w: i for i, w in enumerate(id2word)}\n",
+        "import torch\ndef build(tokens):\n    return {w: i for i, w in enumerate(set(tokens))}  # <-\n",
+        "import torch\nwords = text.split()\nvocab = dict(zip(set(words), range(len(words))))  # <-\n",
+        "import torch\nword2id = {}\nfor w in set(all_words):  # <-\n    word2id[w] = len(word2id)\n",
+        "import torch\nchars = list(set(corpus_text))  # <-\nidx = chars.index('a')\n",
+    )
+    must_not_flag = (
+        "import torch\nwords = text.split()\nid2word = sorted(set(words))\nword2id = {w: i for i, w in enumerate(id2word)}\n",
+        "import torch\nlabels = [3, 1, 2]\nclasses = list(set(labels))\nfor i, c in enumerate(classes):\n    print(i, c)\n",
+        "import torch\nwords = text.split()\nunique = list(set(words))\nprint(len(unique))\n",
+        "import torch\ntoken_ids = [5, 3, 5]\nfor i, t in enumerate(set(token_ids)):\n    print(i, t)\n",
+        "import torch\nfor w in set(words):\n    print(w)\n",
+    )
+
+    def _builtin(self, func: cst.BaseExpression) -> Optional[str]:
+        """``set`` / ``enumerate`` / … when the name is Python's builtin (not rebound here)."""
+        if isinstance(func, cst.Name) and func.value in _BUILTINS:
+            facts = self.ctx.analysis(LocalFacts)
+            if not facts.module_scope.binds(func.value) and func.value not in self.ctx.imports.aliases:
+                return func.value
+        return None
+
+    def _facts(self) -> tuple[LocalFacts, ScopeInfo]:
+        facts = self.ctx.analysis(LocalFacts)
+        return facts, facts.scope_info(self.ctx.ancestors)
+
+    # ``enumerate(set(x))`` / ``zip(set(x), range(n))``
+    def visit_Call(self, node: cst.Call) -> None:
+        q = self._builtin(node.func)
+        if q == "enumerate" and node.args:
+            self._check_set(node.args[0].value, None)
+        elif q == "zip" and len(node.args) == 2:
+            second = node.args[1].value
+            if isinstance(second, cst.Call) and (self._builtin(second.func) == "range"
+                                                 or self.qualname(second.func) == "itertools.count"):
+                self._check_set(node.args[0].value, None)
+        elif q in ("list", "tuple") and len(node.args) == 1 and self._set_arg(node.args[0].value) is not None:
+            self._check_list_of_set(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        it = node.iter
+        if self._set_arg(it) is None or not isinstance(node.target, cst.Name):
+            return
+        var = node.target.value
+        numbered = _NumberingFinder(var)
+        node.body.visit(numbered)
+        if numbered.site is not None:
+            self._check_set(it, numbered.site)
+
+    def _set_arg(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        if isinstance(expr, cst.Call) and self._builtin(expr.func) in ("set", "frozenset") and len(expr.args) == 1 \
+                and not expr.args[0].star and expr.args[0].keyword is None:
+            return expr.args[0].value
+        if isinstance(expr, cst.SetComp):
+            return expr
+        return None
+
+    def _check_set(self, expr: cst.BaseExpression, related: Optional[cst.CSTNode]) -> None:
+        inner = self._set_arg(expr)
+        if inner is None or not self._stringy(inner):
+            return
+        fix = FixSpec((Replace(expr, f"sorted({self.ctx.code_for(expr)})"),), "改为 sorted(set(...))",
+                      "use sorted(set(...))", FixSafety.SAFE)
+        rel = [Related(related, "按这个顺序分配编号", "ids are assigned here")] if related is not None else []
+        self.report(expr, fix=fix, related=rel)
+
+    def _check_list_of_set(self, node: cst.Call) -> None:
+        inner = self._set_arg(node.args[0].value)
+        assert inner is not None
+        if not self._stringy(inner):
+            return
+        parent = self.ctx.parent
+        # only ``name = list(set(x))`` whose name is then used as an index -> token table
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1
+                and isinstance(parent.targets[0].target, cst.Name) and parent.value is node):
+            return
+        name = parent.targets[0].target.value
+        facts, scope = self._facts()
+        if scope.single(name) is not node:
+            return
+        use = _IndexUseFinder(name, self)
+        scope.node.visit(use)
+        if use.site is None:
+            return
+        set_code = self.ctx.code_for(node.args[0].value)
+        new = f"sorted({set_code})" if self._builtin(node.func) == "list" else f"tuple(sorted({set_code}))"
+        fix = FixSpec((Replace(node, new),), "改为 sorted(set(...))", "use sorted(set(...))", FixSafety.SAFE)
+        self.report(node, fix=fix, related=[Related(use.site, "这里按下标使用了这个顺序", "the order is used as ids here")])
+
+    def _stringy(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """Evidence that ``expr`` holds strings (whose hashes are salted per run)."""
+        if depth > 4:
+            return False
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return True
+        if isinstance(expr, cst.SetComp):
+            return self._stringy(expr.for_in.iter, depth + 1) if isinstance(expr.elt, cst.Name) else False
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            return bool(expr.elements) and all(
+                isinstance(e.value, (cst.SimpleString, cst.ConcatenatedString)) for e in expr.elements)
+        if isinstance(expr, cst.Call):
+            q = self.qualname(expr.func)
+            if q in _STRING_SOURCES:
+                return True
+            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _STRING_METHODS and q is None:
+                return expr.func.attr.value != "keys" or self._stringy(expr.func.value, depth + 1)
+            return False
+        if isinstance(expr, cst.Attribute):
+            return self._stringy_name(expr.attr.value)
+        if isinstance(expr, cst.Name):
+            if _NUMERIC.search(expr.value):
+                return False
+            facts, scope = self._facts()
+            v = facts.value_of(expr.value, scope)
+            if v is not None and not isinstance(v, (cst.List, cst.Dict)) and self._stringy(v, depth + 1):
+                return True
+            return self._stringy_name(expr.value)
+        return False
+
+    @staticmethod
+    def _stringy_name(name: str) -> bool:
+        return bool(_STRINGY.search(name)) and not _NUMERIC.search(name)
+
+
+class _NumberingFinder(cst.CSTVisitor):
+    """Inside ``for w in set(...)``: ``d[w] = <number>`` hands out ids in set order."""
+
+    def __init__(self, var: str) -> None:
+        super().__init__()
+        self.var = var
+        self.site: Optional[cst.CSTNode] = None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            tgt = t.target
+            if isinstance(tgt, cst.Subscript) and len(tgt.slice) == 1:
+                idx = tgt.slice[0].slice
+                if isinstance(idx, cst.Index) and isinstance(idx.value, cst.Name) and idx.value.value == self.var \
+                        and _numberish(node.value) and self.site is None:
+                    self.site = node
+
+
+def _numberish(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Integer):
+        return True
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "len":
+        return True
+    if isinstance(expr, cst.Name):
+        return bool(re.search(r"^(i|j|k|n|idx|index|id|next_id|count|counter)$", expr.value))
+    return False
+
+
+class _IndexUseFinder(cst.CSTVisitor):
+    """Uses of a list that depend on its order: enumerate(v), v[i], v.index(w), zip(v, range(..))."""
+
+    def __init__(self, name: str, rule: Rule) -> None:
+        super().__init__()
+        self.name = name
+        self.rule = rule
+        self.site: Optional[cst.CSTNode] = None
+
+    def _is(self, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Name) and expr.value == self.name
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.site is not None:
+            return
+        q = self.rule._builtin(node.func)  # type: ignore[attr-defined]
+        if q == "enumerate" and node.args and self._is(node.args[0].value):
+            self.site = node
+        elif q == "zip" and node.args and self._is(node.args[0].value):
+            self.site = node
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "index" and self._is(node.func.value):
+            self.site = node
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if self.site is None and self._is(node.value):
+            self.site = node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
+        return None

@@ -1,0 +1,319 @@
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.astutil import get_arg, literal_value
+from ptlint.rules.catalog._local import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.findings import Severity
+from ptlint.rules.rule import Docs, Message, Related, Rule
+
+_KAIMING = {f"torch.nn.init.{n}" for n in ("kaiming_normal_", "kaiming_uniform_", "kaiming_normal", "kaiming_uniform")}
+_XAVIER = {f"torch.nn.init.{n}" for n in ("xavier_normal_", "xavier_uniform_", "xavier_normal", "xavier_uniform")}
+
+_S_SHAPED_FUNCS = {"torch.tanh", "torch.sigmoid", "torch.nn.functional.tanh", "torch.nn.functional.sigmoid"}
+_S_SHAPED_LAYERS = {"torch.nn.Tanh", "torch.nn.Sigmoid"}
+_RELU_FUNCS = {"torch.relu", "torch.relu_", "torch.nn.functional.relu", "torch.nn.functional.relu_",
+               "torch.nn.functional.leaky_relu", "torch.nn.functional.relu6", "torch.nn.functional.leaky_relu_"}
+_RELU_LAYERS = {"torch.nn.ReLU", "torch.nn.LeakyReLU", "torch.nn.ReLU6", "torch.nn.PReLU"}
+_S_METHODS = {"tanh", "sigmoid"}
+_RELU_METHODS = {"relu", "relu_"}
+
+KAIMING_MESSAGE = Message(
+    zh="`{init}` 初始化的层后面接的是 {act}：Kaiming（He）初始化默认按 ReLU 类激活计算方差，S 型激活（tanh/sigmoid）更适合 Xavier 初始化",
+    en="`{init}` initialises a layer followed by {act}: Kaiming (He) init assumes a ReLU-like activation by default; S-shaped activations (tanh/sigmoid) suit Xavier init",
+)
+XAVIER_MESSAGE = Message(
+    zh="`{init}` 初始化的层后面接的是 {act}：Xavier 初始化假设激活在 0 附近近似线性，ReLU 会把一半输出置零，深层网络中信号逐层变弱；ReLU 类激活更适合 Kaiming 初始化",
+    en="`{init}` initialises a layer followed by {act}: Xavier init assumes an activation that is roughly linear around 0; ReLU zeroes half the outputs and signals shrink layer by layer; ReLU-like activations suit Kaiming init",
+)
+
+
+class InitActivationMismatch(Rule):
+    code = "PT026"
+    name = "init-activation-mismatch"
+    severity = Severity.INFO
+    message = KAIMING_MESSAGE
+    docs = Docs(
+        zh="""## 它检查什么
+参数初始化方法与该层后面的激活函数不匹配：对后接 `tanh`/`sigmoid` 的层用 `nn.init.kaiming_*`，或对后接 `ReLU` 类激活的层用 `nn.init.xavier_*`。“后接”指 `forward` 里该层的输出直接传给激活函数，或 `nn.Sequential` 中紧跟在该层之后的激活层。
+
+## 为什么有问题
+初始化的目的，是让每一层输出的方差在前向、反向传播中大致保持不变，而这取决于后面的激活函数（笔记：Xavier 用于“后面的激活函数是 Sigmoid、Tanh 这类 S 型曲线”，He/Kaiming 用于“后面是 ReLU 这类激活函数”）。
+
+- Xavier（Glorot）初始化假设激活在 0 附近近似线性（增益为 1）。ReLU 会把大约一半的输出置零，方差每层约减半，层数一多，信号和梯度越来越弱，训练变慢甚至停滞。
+- Kaiming 初始化默认 `nonlinearity='leaky_relu'`、`a=0`，即按 ReLU 的增益 √2 放大方差。后接 sigmoid 时，这个假设不成立，较大的输入更容易落进 sigmoid 的饱和区。
+
+这不是错误，不会报错，只是训练可能更难；所以它只是提示。
+
+## 示例
+```python
+self.linear1 = nn.Linear(3, 4)
+nn.init.kaiming_normal_(self.linear1.weight)
+...
+z1 = torch.tanh(self.linear1(x))        # 后接 tanh
+```
+
+## 如何修复
+按激活函数选择初始化，或者显式写出激活函数，让增益与之匹配：
+
+```python
+nn.init.xavier_normal_(self.linear1.weight)                      # tanh / sigmoid
+nn.init.kaiming_normal_(self.linear2.weight, nonlinearity="relu")  # ReLU
+nn.init.kaiming_normal_(w, nonlinearity="tanh")                   # 有意用 Kaiming 时写明激活
+```
+
+显式给出 `nonlinearity`（Kaiming）或 `gain`（Xavier）时，本规则认为这是有意的选择，不会提示。
+""",
+        en="""## What it finds
+An init scheme that does not match the activation after the layer: `nn.init.kaiming_*` on a layer followed by `tanh`/`sigmoid`, or `nn.init.xavier_*` on a layer followed by a ReLU-like activation. "Followed by" means the layer's output goes straight into the activation in `forward`, or the activation is the next entry of an `nn.Sequential`.
+
+## Why it is a problem
+Initialisation aims to keep the variance of each layer's output roughly constant through the forward and backward passes, and that depends on the activation that follows (the notes: Xavier when "the activation after it is an S-shaped curve such as Sigmoid or Tanh", He/Kaiming when "it is followed by ReLU-like activations").
+
+- Xavier (Glorot) assumes an activation that is roughly linear around 0 (gain 1). ReLU zeroes about half the outputs, so the variance roughly halves per layer; in deeper nets signals and gradients fade and training slows or stalls.
+- Kaiming defaults to `nonlinearity='leaky_relu'` with `a=0`, i.e. ReLU's gain √2. With a sigmoid after it that assumption does not hold and larger inputs land more often in the saturated range.
+
+Nothing raises; training may just be harder, so this is a hint.
+
+## Example
+```python
+self.linear1 = nn.Linear(3, 4)
+nn.init.kaiming_normal_(self.linear1.weight)
+...
+z1 = torch.tanh(self.linear1(x))        # followed by tanh
+```
+
+## How to fix
+Choose the init for the activation, or name the activation so the gain matches:
+
+```python
+nn.init.xavier_normal_(self.linear1.weight)                      # tanh / sigmoid
+nn.init.kaiming_normal_(self.linear2.weight, nonlinearity="relu")  # ReLU
+nn.init.kaiming_normal_(w, nonlinearity="tanh")                   # Kaiming on purpose: say so
+```
+
+An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate choice and not reported.
+""",
+    )
+    must_flag = (
+        "import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.linear1 = nn.Linear(3, 4)\n        nn.init.kaiming_normal_(self.linear1.weight)  # <-\n"
+        "    def forward(self, x):\n        return torch.tanh(self.linear1(x))\n",
+        "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))\n"
+        "nn.init.xavier_uniform_(model[0].weight)  # <-\n",
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nclass M(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 8)\n"
+        "        nn.init.xavier_normal_(self.fc.weight)  # <-\n    def forward(self, x):\n"
+        "        h = self.fc(x)\n        h = F.relu(h)\n        return h\n",
+        "import torch\nfrom torch.nn import init\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.out = nn.Linear(8, 1)\n        self.act = nn.Sigmoid()\n"
+        "        init.kaiming_uniform_(self.out.weight)  # <-\n    def forward(self, x):\n        return self.act(self.out(x))\n",
+    )
+    must_not_flag = (
+        "import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.linear1 = nn.Linear(3, 4)\n        self.linear2 = nn.Linear(4, 4)\n"
+        "        nn.init.xavier_normal_(self.linear1.weight)\n        nn.init.kaiming_normal_(self.linear2.weight)\n"
+        "    def forward(self, x):\n        z1 = torch.tanh(self.linear1(x))\n        return torch.relu(self.linear2(z1))\n",
+        "import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(3, 4)\n        nn.init.kaiming_normal_(self.fc.weight, nonlinearity='tanh')\n"
+        "    def forward(self, x):\n        return torch.tanh(self.fc(x))\n",
+        "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.ReLU())\n"
+        "nn.init.xavier_uniform_(model[0].weight, gain=nn.init.calculate_gain('relu'))\n",
+        "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.ReLU())\nnn.init.kaiming_uniform_(model[0].weight)\n",
+        "import torch.nn as nn\nlayer = nn.Linear(3, 4)\nnn.init.xavier_normal_(layer.weight)\n",
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        q = self.qualname(node.func)
+        if q in _KAIMING:
+            if get_arg(node, 3, "nonlinearity") is not None:
+                return
+            want_bad = "s"
+        elif q in _XAVIER:
+            if get_arg(node, 1, "gain") is not None:
+                return
+            want_bad = "relu"
+        else:
+            return
+        target = get_arg(node, 0, "tensor")
+        if target is None or not isinstance(target.value, cst.Attribute) or target.value.attr.value != "weight":
+            return
+        layer_ref = target.value.value
+        facts = self.ctx.analysis(LocalFacts)
+        scope = facts.scope_info(self.ctx.ancestors)
+        cls, _ = facts.enclosing_method(self.ctx.ancestors)
+        found = self._following_activation(layer_ref, facts, scope, cls)
+        if found is None:
+            return
+        family, act_node, act_name = found
+        if family != want_bad:
+            return
+        msg = KAIMING_MESSAGE if want_bad == "s" else XAVIER_MESSAGE
+        self.report(node, message=msg, init=q.rsplit(".", 1)[-1], act=act_name,  # type: ignore[union-attr]
+                    related=[Related(act_node, "激活函数在这里", "the activation is here")])
+
+    # --------------------------------------------------------------------------------
+    def _following_activation(self, ref: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo,
+                              cls: Optional[ClassInfo]) -> Optional[tuple[str, cst.CSTNode, str]]:
+        # model[i].weight / self.net[i].weight on an nn.Sequential
+        if isinstance(ref, cst.Subscript) and len(ref.slice) == 1 and isinstance(ref.slice[0].slice, cst.Index):
+            idx = literal_value(ref.slice[0].slice.value, None)
+            seq = facts.layer_call(ref.value, scope, cls)
+            if not isinstance(idx, int) or isinstance(idx, bool) or seq is None or \
+                    self.qualname(seq.func) != "torch.nn.Sequential":
+                return None
+            entries = sequential_entries(seq)
+            if entries is None or not 0 <= idx < len(entries) - 1:
+                return None
+            return self._activation_of_layer(entries[idx + 1])
+        # self.fc.weight in an nn.Module: follow self.fc's calls in forward
+        if isinstance(ref, cst.Attribute) and isinstance(ref.value, cst.Name) and ref.value.value == "self" \
+                and cls is not None and facts.is_module_class(cls):
+            forward = cls.methods.get("forward")
+            if forward is None:
+                return None
+            finder = _CallSites(ref.attr.value)
+            forward.body.visit(finder)
+            results = [self._after(site, stmt, block, facts, cls) for site, stmt, block in finder.sites]
+            # every call of the layer must feed the same kind of activation
+            kinds = {r[0] if r else None for r in results}
+            if results and len(kinds) == 1 and None not in kinds:
+                return results[0]
+        return None
+
+    def _activation_of_layer(self, expr: cst.BaseExpression) -> Optional[tuple[str, cst.CSTNode, str]]:
+        if isinstance(expr, cst.Call):
+            q = self.qualname(expr.func)
+            if q in _S_SHAPED_LAYERS:
+                return "s", expr, f"nn.{q.rsplit('.', 1)[-1]}"  # type: ignore[union-attr]
+            if q in _RELU_LAYERS:
+                return "relu", expr, f"nn.{q.rsplit('.', 1)[-1]}"  # type: ignore[union-attr]
+        return None
+
+    def _activation_call(self, call: cst.CSTNode, facts: LocalFacts,
+                         cls: ClassInfo) -> Optional[tuple[str, cst.CSTNode, str]]:
+        if not isinstance(call, cst.Call):
+            return None
+        q = self.qualname(call.func)
+        short = (q or "").replace("torch.nn.functional.", "F.")
+        if q in _S_SHAPED_FUNCS:
+            return "s", call, short
+        if q in _RELU_FUNCS:
+            return "relu", call, short
+        # self.act(...) where self.act = nn.Tanh()
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+                and call.func.value.value == "self":
+            layer = cls.self_single(call.func.attr.value)
+            if layer is not None:
+                return self._activation_of_layer(layer)
+        return None
+
+    def _after(self, site: cst.Call, stmt: cst.CSTNode, block: Optional[list], facts: LocalFacts,
+               cls: ClassInfo) -> Optional[tuple[str, cst.CSTNode, str]]:
+        """The activation applied to the result of the layer call ``site``."""
+        parent = _parent_of(stmt, site)
+        # torch.tanh(self.fc(x)) / self.act(self.fc(x))
+        if isinstance(parent, cst.Arg):
+            grand = _parent_of(stmt, parent)
+            return self._activation_call(grand, facts, cls) if grand is not None else None
+        # self.fc(x).relu()
+        if isinstance(parent, cst.Attribute) and parent.value is site:
+            grand = _parent_of(stmt, parent)
+            if isinstance(grand, cst.Call) and grand.func is parent:
+                if parent.attr.value in _S_METHODS:
+                    return "s", grand, f".{parent.attr.value}()"
+                if parent.attr.value in _RELU_METHODS:
+                    return "relu", grand, f".{parent.attr.value}()"
+            return None
+        # h = self.fc(x); h = F.relu(h)
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign) \
+                and stmt.body[0].value is site and len(stmt.body[0].targets) == 1 \
+                and isinstance(stmt.body[0].targets[0].target, cst.Name) and block is not None:
+            var = stmt.body[0].targets[0].target.value
+            i = next((k for k, s in enumerate(block) if s is stmt), None)
+            if i is None or i + 1 >= len(block):
+                return None
+            nxt = block[i + 1]
+            uses = _NameUses(var)
+            nxt.visit(uses)
+            if len(uses.parents) == 1:
+                use_parent = uses.parents[0]
+                if isinstance(use_parent, cst.Arg):
+                    grand = _parent_of(nxt, use_parent)
+                    return self._activation_call(grand, facts, cls) if grand is not None else None
+        return None
+
+
+class _CallSites(cst.CSTVisitor):
+    """Calls ``self.<attr>(...)`` in a method body with their enclosing simple statement
+    and the statement list that holds it."""
+
+    def __init__(self, attr: str) -> None:
+        super().__init__()
+        self.attr = attr
+        self.sites: list[tuple[cst.Call, cst.CSTNode, Optional[list]]] = []
+        self._stmt: list[cst.CSTNode] = []
+        self._blocks: list[list] = []
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._blocks.append(list(node.body))
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._blocks.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._stmt.append(node)
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._stmt.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        f = node.func
+        if isinstance(f, cst.Attribute) and f.attr.value == self.attr and isinstance(f.value, cst.Name) \
+                and f.value.value == "self" and self._stmt:
+            self.sites.append((node, self._stmt[-1], self._blocks[-1] if self._blocks else None))
+
+
+class _NameUses(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.parents: list[cst.CSTNode] = []
+        self._stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Name) and node.value == self.name and self._stack \
+                and not isinstance(self._stack[-1], (cst.AssignTarget, cst.Attribute)):
+            self.parents.append(self._stack[-1])
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+
+def _parent_of(root: cst.CSTNode, target: cst.CSTNode) -> Optional[cst.CSTNode]:
+    finder = _ParentFinder(target)
+    root.visit(finder)
+    return finder.parent
+
+
+class _ParentFinder(cst.CSTVisitor):
+    def __init__(self, target: cst.CSTNode) -> None:
+        super().__init__()
+        self.target = target
+        self.parent: Optional[cst.CSTNode] = None
+        self._stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.parent is not None:
+            return False
+        if node is self.target:
+            self.parent = self._stack[-1] if self._stack else None
+            return False
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self._stack and self._stack[-1] is original_node:
+            self._stack.pop()

@@ -1,0 +1,381 @@
+"""Tensors and arrays made by creation calls: dtype, literal shape, device, requires_grad.
+
+Public on purpose: ``creation_value`` / ``creation_shape`` are what the shape engine reuses
+for ``torch.randn(6, 8)``-style inputs. Both take ``value_of``, a function from an argument
+expression to its :class:`Value` (the flow analysis's, or :func:`literal_value_of` for
+callers without flow facts).
+
+Defaults verified with torch 2.x / numpy: ``torch.tensor([1, 2])`` int64,
+``torch.tensor([1., 2.])`` float32 (the default dtype), ``torch.Tensor(...)`` float32,
+``torch.full((3,), 1)`` int64, ``torch.arange(5)`` int64, ``torch.randint`` int64,
+``np.zeros(3)`` float64, ``np.array([1., 2.])`` float64; ``np.array([1, 2])`` is int64 on
+Linux but int32 on Windows with NumPy < 2, so it is left unknown.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import libcst as cst
+
+from ..astutil import get_arg, has_star_args, literal_value
+from .values import CONTIGUOUS, Kind, Mono, Value, const_value
+
+ValueOf = Callable[[cst.BaseExpression], Value]
+
+# dtype objects and spellings -> canonical names (None: platform dependent)
+TORCH_DTYPES = {
+    "float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
+    "float16": "float16", "half": "float16", "bfloat16": "bfloat16",
+    "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "int16": "int16",
+    "short": "int16", "int8": "int8", "uint8": "uint8", "bool": "bool",
+    "complex64": "complex64", "cfloat": "complex64", "complex128": "complex128", "cdouble": "complex128",
+    "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
+}
+NUMPY_DTYPES = {
+    "float32": "float32", "single": "float32", "float64": "float64", "double": "float64",
+    "float16": "float16", "half": "float16", "int64": "int64", "longlong": "int64", "int32": "int32",
+    "intc": "int32", "int16": "int16", "short": "int16", "int8": "int8", "byte": "int8", "uint8": "uint8",
+    "ubyte": "uint8", "bool_": "bool", "bool": "bool", "float_": "float64", "complex64": "complex64",
+    "complex128": "complex128", "int_": None, "intp": None, "uint16": "uint16", "uint32": "uint32",
+    "uint64": "uint64",
+}
+STRING_DTYPES = {
+    "float32": "float32", "f4": "float32", "float64": "float64", "f8": "float64", "double": "float64",
+    "float16": "float16", "f2": "float16", "int64": "int64", "i8": "int64", "int32": "int32", "i4": "int32",
+    "int16": "int16", "int8": "int8", "uint8": "uint8", "u1": "uint8", "bool": "bool", "float": "float64",
+    "bfloat16": "bfloat16",
+}
+# legacy typed constructors
+TENSOR_TYPES = {
+    "torch.Tensor": "float32", "torch.FloatTensor": "float32", "torch.DoubleTensor": "float64",
+    "torch.HalfTensor": "float16", "torch.BFloat16Tensor": "bfloat16", "torch.LongTensor": "int64",
+    "torch.IntTensor": "int32", "torch.ShortTensor": "int16", "torch.CharTensor": "int8",
+    "torch.ByteTensor": "uint8", "torch.BoolTensor": "bool",
+    "torch.cuda.FloatTensor": "float32", "torch.cuda.LongTensor": "int64", "torch.cuda.IntTensor": "int32",
+    "torch.cuda.DoubleTensor": "float64", "torch.cuda.HalfTensor": "float16",
+}
+# tensor type objects used with .type(...)
+TYPE_OBJECTS = TENSOR_TYPES
+
+_SIZE_FACTORIES = {"zeros", "ones", "empty", "rand", "randn"}
+_LIKE = {"zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "full_like", "randint_like"}
+
+
+def dtype_from_qualname(q: Optional[str]) -> tuple[bool, Optional[str]]:
+    """(is a dtype, canonical name) for ``torch.float32`` / ``np.int32`` spellings."""
+    if not q:
+        return False, None
+    mod, _, name = q.rpartition(".")
+    if mod == "torch" and name in TORCH_DTYPES:
+        return True, TORCH_DTYPES[name]
+    if mod == "numpy" and name in NUMPY_DTYPES:
+        return True, NUMPY_DTYPES[name]
+    return False, None
+
+
+def dtype_arg(value: Value, numpy: bool = False) -> tuple[bool, Optional[str]]:
+    """Interpret a value given as ``dtype=``: (given, canonical dtype or None if unknown)."""
+    if value.kind is Kind.NONE:
+        return False, None
+    if value.kind is Kind.DTYPE:
+        return True, value.const
+    if value.kind is Kind.STR and isinstance(value.const, str):
+        return True, STRING_DTYPES.get(value.const)
+    if value.kind is Kind.CLASS and value.spec in ("builtins.int", "builtins.float", "builtins.bool"):
+        name = value.spec.rpartition(".")[2]
+        if name == "float":
+            return True, "float64"
+        if name == "bool":
+            return True, "bool"
+        return True, (None if numpy else "int64")
+    return True, None
+
+
+def size_of(value: Value) -> Optional[tuple]:
+    """A value used as a size: an int, or a tuple/list/torch.Size of ints."""
+    if value.kind is Kind.INT:
+        return (value.sym,) if value.sym is not None else None
+    if value.kind in (Kind.TUPLE, Kind.LIST, Kind.SIZE) and value.items is not None:
+        out = []
+        for it in value.items:
+            if it.kind is not Kind.INT or it.sym is None:
+                return None
+            out.append(it.sym)
+        return tuple(out)
+    return None
+
+
+def sizes_from_args(call: cst.Call, start: int, value_of: ValueOf, kw: str = "size") -> Optional[tuple]:
+    """Sizes passed as ``f(3, 4)``, ``f((3, 4))``, ``f([3, 4])``, ``f(x.shape)`` or ``size=``."""
+    if has_star_args(call):
+        return None
+    pos = [a for a in call.args if a.keyword is None][start:]
+    named = get_arg(call, None, kw)
+    if named is not None:
+        return size_of(value_of(named.value))
+    if not pos:
+        return None
+    if len(pos) == 1:
+        return size_of(value_of(pos[0].value))
+    out = []
+    for a in pos:
+        v = value_of(a.value)
+        if v.kind is not Kind.INT or v.sym is None:
+            return None
+        out.append(v.sym)
+    return tuple(out)
+
+
+def data_facts(value: Value) -> tuple[Optional[tuple], Optional[str]]:
+    """(shape, python element kind: "int" | "float" | "bool") of nested literal data."""
+    if value.kind in (Kind.INT, Kind.FLOAT, Kind.BOOL):
+        return (), value.kind.value
+    if value.kind in (Kind.LIST, Kind.TUPLE) and value.items is not None:
+        if not value.items:
+            return (Mono(0),), "float"
+        shapes, kinds = set(), set()
+        for it in value.items:
+            s, k = data_facts(it)
+            if s is None or k is None:
+                return None, None
+            shapes.add(s)
+            kinds.add(k)
+        if len(shapes) != 1:
+            return None, None
+        kind = "float" if "float" in kinds else ("int" if "int" in kinds else "bool")
+        if "bool" in kinds and len(kinds) > 1:
+            kind = "float" if "float" in kinds else "int"
+        return (Mono.of(len(value.items)),) + shapes.pop(), kind
+    return None, None
+
+
+def _kwarg(call: cst.Call, name: str, value_of: ValueOf) -> Optional[Value]:
+    a = get_arg(call, None, name)
+    return value_of(a.value) if a is not None else None
+
+
+def _device(call: cst.Call, value_of: ValueOf) -> Optional[str]:
+    v = _kwarg(call, "device", value_of)
+    if v is None:
+        return "cpu"
+    return device_of(v)
+
+
+def device_of(v: Value) -> Optional[str]:
+    if v.kind is Kind.DEVICE:
+        return v.const
+    if v.kind is Kind.STR and isinstance(v.const, str):
+        return v.const.split(":")[0] or None
+    return None
+
+
+def _grad(call: cst.Call, value_of: ValueOf) -> Optional[bool]:
+    v = _kwarg(call, "requires_grad", value_of)
+    if v is None:
+        return False
+    return v.const if v.kind is Kind.BOOL else None
+
+
+def _tensor(dtype, shape, call, value_of, *, initialized=True, provenance="") -> Value:
+    rg = _grad(call, value_of)
+    return Value(Kind.TENSOR, dtype=dtype, shape=shape, layout=CONTIGUOUS, device=_device(call, value_of),
+                 requires_grad=rg, is_leaf=True, initialized=initialized, provenance=provenance, origin=call)
+
+
+def _explicit_dtype(call: cst.Call, value_of: ValueOf, numpy: bool = False) -> tuple[bool, Optional[str]]:
+    v = _kwarg(call, "dtype", value_of)
+    if v is None:
+        return False, None
+    return dtype_arg(v, numpy)
+
+
+def creation_shape(qualname: Optional[str], call: cst.Call, value_of: ValueOf) -> Optional[tuple]:
+    """Literal shape of a creation call (``torch.randn(6, 8)`` -> (6, 8)), else None."""
+    v = creation_value(qualname, call, value_of, "float32")
+    return v.shape if v is not None else None
+
+
+def creation_value(qualname: Optional[str], call: cst.Call, value_of: ValueOf,
+                   default_float: Optional[str] = "float32") -> Optional[Value]:
+    """The tensor / ndarray a creation call returns, or None if ``qualname`` is not one.
+    Storage and aliasing (``from_numpy``, ``as_tensor``) are the interpreter's business."""
+    if not qualname:
+        return None
+    if qualname in TENSOR_TYPES:
+        dt = TENSOR_TYPES[qualname]
+        if qualname == "torch.Tensor" and default_float != "float32":
+            dt = None
+        args = [a for a in call.args if a.keyword is None]
+        if has_star_args(call):
+            return Value(Kind.TENSOR, dtype=dt, layout=CONTIGUOUS, provenance=qualname, origin=call)
+        if not args:
+            return _tensor(dt, (Mono(0),), call, value_of, provenance=qualname)
+        first = value_of(args[0].value)
+        if first.kind is Kind.INT or (len(args) == 1 and first.kind is Kind.SIZE):
+            return _tensor(dt, sizes_from_args(call, 0, value_of), call, value_of, initialized=False,
+                           provenance=qualname)
+        if first.kind in (Kind.LIST, Kind.TUPLE):
+            shape, _ = data_facts(first)
+            return _tensor(dt, shape, call, value_of, provenance=qualname)
+        return Value(Kind.TENSOR, dtype=dt, layout=CONTIGUOUS, provenance=qualname, origin=call)
+    mod, _, fn = qualname.rpartition(".")
+    if mod == "torch":
+        return _torch_creation(fn, qualname, call, value_of, default_float)
+    if mod in ("numpy", "numpy.random"):
+        return _numpy_creation(mod, fn, qualname, call, value_of)
+    return None
+
+
+def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
+    given, dt = _explicit_dtype(call, value_of)
+    if fn == "tensor":
+        data = get_arg(call, 0, "data")
+        if data is None:
+            return None
+        dv = value_of(data.value)
+        shape, elem = data_facts(dv)
+        if not given:
+            if dv.kind is Kind.NDARRAY or dv.kind is Kind.TENSOR:
+                dt, shape = dv.dtype, dv.shape
+            elif elem == "int":
+                dt = "int64"
+            elif elem == "float":
+                dt = default_float
+            elif elem == "bool":
+                dt = "bool"
+        return _tensor(dt, shape, call, value_of, provenance=q)
+    if fn in _SIZE_FACTORIES:
+        if not given:
+            dt = default_float
+        return _tensor(dt, sizes_from_args(call, 0, value_of), call, value_of,
+                       initialized=(fn != "empty"), provenance=q)
+    if fn == "full":
+        shape_arg = get_arg(call, 0, "size")
+        shape = size_of(value_of(shape_arg.value)) if shape_arg is not None else None
+        if not given:
+            fill = get_arg(call, 1, "fill_value")
+            fv = value_of(fill.value) if fill is not None else None
+            dt = ({Kind.INT: "int64", Kind.FLOAT: default_float, Kind.BOOL: "bool"}.get(fv.kind)
+                  if fv is not None else None)
+        return _tensor(dt, shape, call, value_of, provenance=q)
+    if fn in ("randint",):
+        pos = [a for a in call.args if a.keyword is None]
+        shape = None
+        size_kw = get_arg(call, None, "size")
+        if size_kw is not None:
+            shape = size_of(value_of(size_kw.value))
+        elif pos and not has_star_args(call):
+            shape = size_of(value_of(pos[-1].value)) if len(pos) >= 2 else None
+        return _tensor(dt if given else "int64", shape, call, value_of, provenance=q)
+    if fn == "randperm":
+        n = get_arg(call, 0, "n")
+        shape = size_of(value_of(n.value)) if n is not None else None
+        return _tensor(dt if given else "int64", shape, call, value_of, provenance=q)
+    if fn == "arange":
+        pos = [a for a in call.args if a.keyword is None]
+        vals = [value_of(a.value) for a in pos]
+        if not given:
+            if vals and all(v.kind is Kind.INT for v in vals):
+                dt = "int64"
+            elif any(v.kind is Kind.FLOAT for v in vals):
+                dt = default_float
+            else:
+                dt = None
+        shape = None
+        nums = [v.const for v in vals]
+        if vals and all(v.kind in (Kind.INT, Kind.FLOAT) for v in vals) and len(nums) <= 3:
+            start, end, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) == 3 else 1)
+            if step:
+                import math
+                shape = (Mono.of(max(math.ceil((end - start) / step), 0)),)
+        return _tensor(dt, shape, call, value_of, provenance=q)
+    if fn in ("linspace", "logspace"):
+        steps = get_arg(call, 2, "steps")
+        shape = size_of(value_of(steps.value)) if steps is not None else None
+        return _tensor(dt if given else default_float, shape, call, value_of, provenance=q)
+    if fn == "eye":
+        n = get_arg(call, 0, "n")
+        m = get_arg(call, 1, "m")
+        nv = value_of(n.value) if n is not None else None
+        mv = value_of(m.value) if m is not None else nv
+        shape = (nv.sym, mv.sym) if (nv and mv and nv.sym is not None and mv.sym is not None) else None
+        return _tensor(dt if given else default_float, shape, call, value_of, provenance=q)
+    if fn in _LIKE:
+        src = get_arg(call, 0, "input")
+        sv = value_of(src.value) if src is not None else Value()
+        if not given:
+            dt = sv.dtype if sv.kind is Kind.TENSOR else None
+        out = _tensor(dt, sv.shape, call, value_of, initialized=(fn != "empty_like"), provenance=q)
+        dev = _kwarg(call, "device", value_of)
+        return out.evolve(device=sv.device if dev is None else device_of(dev), layout=None)
+    return None
+
+
+def _numpy_creation(mod, fn, q, call, value_of) -> Optional[Value]:
+    given, dt = _explicit_dtype(call, value_of, numpy=True)
+
+    def arr(dtype, shape):
+        return Value(Kind.NDARRAY, dtype=dtype, shape=shape, device="cpu", provenance=q, origin=call,
+                     initialized=(fn != "empty"))
+
+    if mod == "numpy.random":
+        if fn in ("rand", "randn"):
+            return arr("float64", sizes_from_args(call, 0, value_of))
+        if fn in ("random", "random_sample", "uniform", "normal"):
+            s = get_arg(call, 0 if fn in ("random", "random_sample") else 2, "size")
+            return arr("float64", size_of(value_of(s.value)) if s is not None else None)
+        if fn == "randint":
+            s = get_arg(call, 2, "size")
+            return arr(dt if given else None, size_of(value_of(s.value)) if s is not None else None)
+        return None
+    if fn in ("zeros", "ones", "empty"):
+        s = get_arg(call, 0, "shape")
+        return arr(dt if given else "float64", size_of(value_of(s.value)) if s is not None else None)
+    if fn == "full":
+        s = get_arg(call, 0, "shape")
+        if not given:
+            fill = get_arg(call, 1, "fill_value")
+            fv = value_of(fill.value) if fill is not None else None
+            dt = {Kind.FLOAT: "float64", Kind.BOOL: "bool"}.get(fv.kind) if fv is not None else None
+        return arr(dt, size_of(value_of(s.value)) if s is not None else None)
+    if fn in ("array", "asarray", "ascontiguousarray"):
+        d = get_arg(call, 0, "object" if fn == "array" else "a")
+        if d is None:
+            return None
+        dv = value_of(d.value)
+        shape, elem = data_facts(dv)
+        if dv.kind in (Kind.NDARRAY, Kind.TENSOR):
+            shape = dv.shape
+            if not given:
+                dt = dv.dtype
+        elif not given:
+            dt = {"float": "float64", "bool": "bool"}.get(elem or "")  # ints: platform dependent
+        return arr(dt, shape)
+    if fn == "arange":
+        vals = [value_of(a.value) for a in call.args if a.keyword is None]
+        if not given:
+            dt = "float64" if any(v.kind is Kind.FLOAT for v in vals) else None
+        return arr(dt, None)
+    if fn in ("eye", "identity"):
+        return arr(dt if given else "float64", None)
+    if fn in ("linspace",):
+        return arr(dt if given else "float64", None)
+    return None
+
+
+def literal_value_of(expr: cst.BaseExpression) -> Value:
+    """A minimal ``value_of`` for callers without flow facts: literals only."""
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        items = []
+        for el in expr.elements:
+            if isinstance(el, cst.StarredElement):
+                return Value()
+            items.append(literal_value_of(el.value))
+        return Value(Kind.TUPLE if isinstance(expr, cst.Tuple) else Kind.LIST, items=tuple(items))
+    v = literal_value(expr, _MISSING)
+    if v is _MISSING:
+        return Value()
+    return const_value(v, expr)
+
+
+_MISSING = object()

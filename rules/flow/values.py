@@ -1,0 +1,241 @@
+"""What the flow analysis knows about one value: its kind, dtype, shape, memory layout,
+storage alias group and where it came from.
+
+Values are immutable. ``None`` in a field always means "not known"; :func:`join` keeps a
+fact only when both sides agree, which is how branches and loop iterations merge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any, Optional
+
+import libcst as cst
+
+
+class Kind(str, Enum):
+    UNKNOWN = "unknown"
+    TENSOR = "tensor"
+    NDARRAY = "ndarray"
+    MODULE = "module"  # an nn.Module instance (layer or model)
+    LOSS = "loss"  # an nn.*Loss instance; spec holds the class
+    OPTIMIZER = "optimizer"  # torch.optim.* instance; params_of holds what it optimises
+    SCHEDULER = "scheduler"  # torch.optim.lr_scheduler.* instance
+    GRAD_SCALER = "grad_scaler"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    STR = "str"
+    NONE = "none"
+    TUPLE = "tuple"
+    LIST = "list"
+    SIZE = "size"  # a tensor's .shape / .size(): items are INT values
+    DTYPE = "dtype"  # a torch or numpy dtype object; const holds its canonical name
+    DEVICE = "device"
+    FUNCTION = "function"  # a function defined in this file; func holds the FunctionDef
+    CLASS = "class"  # a class defined in this file
+    OBJECT = "object"  # ``self`` inside a method of a class of this file
+
+    @property
+    def is_array(self) -> bool:
+        return self in (Kind.TENSOR, Kind.NDARRAY)
+
+
+# ---------------------------------------------------------------------- symbolic sizes
+@dataclass(frozen=True)
+class Mono:
+    """A size as an integer times a product of symbols: ``4``, ``B``, ``2*H*W``.
+
+    Symbols are opaque hashable keys: ``(anchor, i)`` is "dim i of the tensor anchored
+    at ``anchor``" (an origin node's id), so ``x.size(0)`` and ``B, N, C = x.shape``
+    name the same dimension. Two different monomials are assumed to be different
+    numbers (symbolic sizes are assumed > 1), which is what makes layout checks decidable.
+    """
+
+    coef: int
+    syms: tuple = ()
+
+    @staticmethod
+    def of(n: int) -> "Mono":
+        return Mono(int(n))
+
+    @staticmethod
+    def sym(key: Any) -> "Mono":
+        return Mono(1, (key,))
+
+    @property
+    def is_int(self) -> bool:
+        return not self.syms
+
+    def __mul__(self, other: "Mono") -> "Mono":
+        return Mono(self.coef * other.coef, tuple(sorted(self.syms + other.syms, key=repr)))
+
+    def __str__(self) -> str:  # for messages and hover: "2*d0*d1"
+        parts = [] if (self.coef == 1 and self.syms) else [str(self.coef)]
+        parts += [f"d{s[1]}" if isinstance(s, tuple) and len(s) == 2 else "?" for s in self.syms]
+        return "*".join(parts)
+
+
+def mono_product(monos) -> Optional[Mono]:
+    out = Mono(1)
+    for m in monos:
+        if m is None:
+            return None
+        out = out * m
+    return out
+
+
+def shape_str(shape: Optional[tuple]) -> str:
+    if shape is None:
+        return "?"
+    return "(" + ", ".join(str(d.coef) if d.is_int else "?" for d in shape) + ")"
+
+
+# ---------------------------------------------------------------------- layout
+@dataclass(frozen=True)
+class Layout:
+    """Memory layout of a tensor.
+
+    ``contiguous`` True: row-major dense (what ``.contiguous()`` returns).
+    Otherwise the layout is "strided": ``dims`` lists (size, stride) per dimension, both
+    :class:`Mono` (or None when unknown), relative to a row-major base; when the rank is
+    unknown ``dims`` is None and ``min_breaks`` is a lower bound on the number of places
+    where neighbouring dims cannot be merged by ``.view``. ``origin`` is the operation that
+    made the tensor non-contiguous (transpose, permute, slicing…), ``reason`` its kind.
+    """
+
+    contiguous: bool
+    dims: Optional[tuple] = None  # tuple[(Mono|None, Mono|None), ...]
+    dense: Optional[bool] = None  # non-overlapping and dense (a permutation of a contiguous block)
+    min_breaks: int = 0
+    origin: Optional[cst.CSTNode] = None
+    reason: str = ""
+
+    @property
+    def rank(self) -> Optional[int]:
+        return None if self.dims is None else len(self.dims)
+
+
+CONTIGUOUS = Layout(True, dense=True)
+
+
+# ---------------------------------------------------------------------- dtypes
+FLOATING = frozenset({"float16", "bfloat16", "float32", "float64"})
+INTEGRAL = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
+COMPLEX = frozenset({"complex64", "complex128"})
+
+
+def is_floating(dtype: Optional[str]) -> bool:
+    return dtype in FLOATING
+
+
+# ---------------------------------------------------------------------- values
+@dataclass(frozen=True)
+class Value:
+    kind: Kind = Kind.UNKNOWN
+    # tensors / arrays
+    dtype: Optional[str] = None  # canonical name: "int64", "float32", "bool", … (numpy and torch alike)
+    shape: Optional[tuple] = None  # tuple[Mono, ...] when the rank is known
+    layout: Optional[Layout] = None  # tensors only; None: unknown
+    storage: Optional[Any] = None  # alias group: views, .numpy(), from_numpy share it
+    device: Optional[str] = None  # "cpu" | "cuda" | "mps" | None
+    requires_grad: Optional[bool] = None
+    is_leaf: Optional[bool] = None
+    initialized: Optional[bool] = None  # False for torch.empty / torch.Tensor(3, 4)
+    bridge: Optional[cst.CSTNode] = None  # the .numpy()/from_numpy()/as_tensor() call that made this alias
+    anchor: Optional[Any] = None  # names the dims of a tensor whose shape is unknown: Mono.sym((anchor, i))
+    # provenance
+    origin: Optional[cst.CSTNode] = None  # the node that produced this value
+    provenance: Optional[str] = None  # qualified name or ".method" of the producing operation
+    # python objects
+    const: Any = None  # literal int/float/str/bool value, dtype name for DTYPE, device for DEVICE
+    sym: Optional[Mono] = None  # INT values: the size they stand for (from x.shape, x.size(i), literals)
+    items: Optional[tuple] = None  # TUPLE / LIST / SIZE elements (Values)
+    elem: Optional["Value"] = None  # what iterating / unpacking gives when items are unknown
+    spec: Optional[str] = None  # MODULE/LOSS/OPTIMIZER/SCHEDULER: qualified name of the constructor
+    params_of: Optional[str] = None  # OPTIMIZER: key of the module whose parameters it holds
+    owner: Optional[str] = None  # a parameter tensor from ``for p in m.parameters()``: key of m
+    func: Optional[cst.CSTNode] = None  # FUNCTION: FunctionDef; CLASS / OBJECT: ClassDef
+
+    # -- convenience -------------------------------------------------------------------
+    @property
+    def rank(self) -> Optional[int]:
+        return None if self.shape is None else len(self.shape)
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.kind is Kind.TENSOR
+
+    @property
+    def is_known(self) -> bool:
+        return self.kind is not Kind.UNKNOWN
+
+    def dim(self, i: int) -> Optional[Mono]:
+        """Size of dim ``i`` (negative allowed) as a Mono, or None."""
+        if self.shape is not None:
+            if -len(self.shape) <= i < len(self.shape):
+                return self.shape[i]
+            return None
+        if self.anchor is not None and i >= 0:
+            return Mono.sym((self.anchor, i))
+        return None
+
+    def evolve(self, **changes: Any) -> "Value":
+        return replace(self, **changes)
+
+
+UNKNOWN = Value()
+
+
+def const_value(v: Any, node: Optional[cst.CSTNode] = None) -> Value:
+    if v is None:
+        return Value(Kind.NONE, origin=node)
+    if isinstance(v, bool):
+        return Value(Kind.BOOL, const=v, origin=node)
+    if isinstance(v, int):
+        return Value(Kind.INT, const=v, sym=Mono.of(v), origin=node)
+    if isinstance(v, float):
+        return Value(Kind.FLOAT, const=v, origin=node)
+    if isinstance(v, str):
+        return Value(Kind.STR, const=v, origin=node)
+    return Value(origin=node)
+
+
+def _join_items(a: Optional[tuple], b: Optional[tuple]) -> Optional[tuple]:
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return tuple(join(x, y) for x, y in zip(a, b))
+
+
+def join(a: Optional[Value], b: Optional[Value]) -> Value:
+    """Least upper bound: a fact survives only if both sides agree. ``None`` is bottom
+    (a path that never produced the value)."""
+    if a is None:
+        return b if b is not None else UNKNOWN
+    if b is None or a is b or a == b:
+        return a
+    if a.kind is not b.kind:
+        return UNKNOWN
+    return Value(
+        kind=a.kind,
+        dtype=a.dtype if a.dtype == b.dtype else None,
+        shape=a.shape if a.shape == b.shape else None,
+        layout=a.layout if a.layout == b.layout else None,
+        storage=a.storage if a.storage == b.storage else None,
+        device=a.device if a.device == b.device else None,
+        requires_grad=a.requires_grad if a.requires_grad == b.requires_grad else None,
+        is_leaf=a.is_leaf if a.is_leaf == b.is_leaf else None,
+        initialized=a.initialized if a.initialized == b.initialized else None,
+        bridge=a.bridge if a.bridge is b.bridge else None,
+        anchor=a.anchor if a.anchor == b.anchor else None,
+        origin=a.origin if a.origin is b.origin else None,
+        provenance=a.provenance if a.provenance == b.provenance else None,
+        const=a.const if (type(a.const) is type(b.const) and a.const == b.const) else None,
+        sym=a.sym if a.sym == b.sym else None,
+        items=_join_items(a.items, b.items),
+        elem=join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None,
+        spec=a.spec if a.spec == b.spec else None,
+        params_of=a.params_of if a.params_of == b.params_of else None,
+        owner=a.owner if a.owner == b.owner else None,
+        func=a.func if a.func is b.func else None,
+    )

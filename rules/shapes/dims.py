@@ -1,0 +1,169 @@
+"""Dims and shapes.
+
+A dim is an ``int``, a named symbol (a ``str`` such as ``"N"`` for a batch size the code
+does not fix) or ``None`` (unknown). A :class:`Shape` is a tuple of dims; when the rank
+itself is unknown (no input shape, but a layer fixed the channel count) the shape is
+*inexact*: ``dims`` then holds only the trailing dims that are known to exist.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence, Union
+
+Dim = Union[int, str, None]
+
+MINUS = "\u2212"  # the minus sign used in formulas and messages
+
+
+@dataclass(frozen=True)
+class Shape:
+    dims: tuple[Dim, ...]
+    exact: bool = True  # False: more leading dims of unknown size may exist
+
+    @property
+    def rank(self) -> Optional[int]:
+        return len(self.dims) if self.exact else None
+
+    def dim(self, i: int) -> Dim:
+        """The dim at index ``i`` (negative counts from the end); None when unknowable."""
+        n = len(self.dims)
+        if i < 0:
+            return self.dims[n + i] if -i <= n else None
+        if not self.exact:
+            return None
+        return self.dims[i] if i < n else None
+
+    @property
+    def fully_known(self) -> bool:
+        return self.exact and all(d is not None for d in self.dims)
+
+    def with_dims(self, dims: Sequence[Dim]) -> "Shape":
+        return Shape(tuple(dims), self.exact)
+
+
+def exact(*dims: Dim) -> Shape:
+    return Shape(tuple(dims), True)
+
+
+def tail(*dims: Dim) -> Shape:
+    return Shape(tuple(dims), False)
+
+
+def fmt_num(v: Union[int, float]) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    s = str(v)
+    return MINUS + s[1:] if s.startswith("-") else s
+
+
+def fmt_dim(d: Dim) -> str:
+    if d is None:
+        return "?"
+    return fmt_num(d) if isinstance(d, int) else str(d)
+
+
+def fmt_shape(shape: Optional[Shape]) -> str:
+    if shape is None:
+        return "(?)"
+    parts = [fmt_dim(d) for d in shape.dims]
+    if not shape.exact:
+        parts.insert(0, "…")
+    if len(parts) == 1 and shape.exact:
+        return f"({parts[0]},)"
+    return "(" + ", ".join(parts) + ")"
+
+
+def shape_json(shape: Optional[Shape]) -> Optional[list]:
+    """The JSON form: a list of int / symbol / null, or null when the rank is unknown."""
+    if shape is None or not shape.exact:
+        return None
+    return list(shape.dims)
+
+
+# ---------------------------------------------------------------------- products
+@dataclass(frozen=True)
+class Prod:
+    """coef × symbols: the element count of a shape whose dims are ints and symbols."""
+
+    coef: int
+    syms: tuple[str, ...] = ()
+
+    def __mul__(self, other: "Prod") -> "Prod":
+        return Prod(self.coef * other.coef, tuple(sorted(self.syms + other.syms)))
+
+    def divide(self, other: "Prod") -> Optional["Prod"]:
+        """self / other when it is a whole Prod; None otherwise."""
+        syms = list(self.syms)
+        for s in other.syms:
+            if s not in syms:
+                return None
+            syms.remove(s)
+        if other.coef == 0 or self.coef % other.coef:
+            return None
+        return Prod(self.coef // other.coef, tuple(syms))
+
+    def as_dim(self) -> Dim:
+        if not self.syms:
+            return self.coef
+        if self.coef == 1 and len(self.syms) == 1:
+            return self.syms[0]
+        return None
+
+    def text(self) -> str:
+        parts = [s for s in self.syms]
+        if self.coef != 1 or not parts:
+            parts.append(str(self.coef))
+        return "×".join(parts)
+
+
+def prod(dims: Iterable[Dim]) -> Optional[Prod]:
+    p = Prod(1)
+    for d in dims:
+        if d is None:
+            return None
+        p = p * (Prod(d) if isinstance(d, int) else Prod(1, (d,)))
+    return p
+
+
+def norm_index(i: int, rank: int) -> Optional[int]:
+    """Python-style dim index into a tensor of ``rank`` dims; None when out of range."""
+    if rank == 0:
+        return 0 if i in (0, -1) else None
+    if -rank <= i < rank:
+        return i % rank
+    return None
+
+
+def merge_dim(a: Dim, b: Dim) -> tuple[Dim, bool]:
+    """Broadcast two dims: (result, ok). ok is False only when both are ints that clash."""
+    if a == b:
+        return a, True
+    if a == 1:
+        return b, True
+    if b == 1:
+        return a, True
+    if isinstance(a, int) and isinstance(b, int):
+        return None, False
+    return None, True
+
+
+def broadcast(a: Shape, b: Shape) -> tuple[Optional[Shape], Optional[tuple[int, Dim, Dim]]]:
+    """Broadcast two shapes. Returns (shape, clash) where clash is (dim from the end, a, b)."""
+    n = max(len(a.dims), len(b.dims))
+    out: list[Dim] = []
+    for k in range(1, n + 1):
+        in_a, in_b = k <= len(a.dims), k <= len(b.dims)
+        if in_a and in_b:
+            d, ok = merge_dim(a.dims[-k], b.dims[-k])
+            if not ok:
+                return None, (-k, a.dims[-k], b.dims[-k])
+        elif in_a:
+            if not b.exact:
+                break
+            d = a.dims[-k]
+        else:
+            if not a.exact:
+                break
+            d = b.dims[-k]
+        out.append(d)
+    return Shape(tuple(reversed(out)), a.exact and b.exact), None

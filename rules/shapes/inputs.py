@@ -1,0 +1,146 @@
+"""Where a model's input shape comes from. First match wins:
+
+1. a comment ``# ptlint: input=(1, 3, 32, 32)`` on (or just above) the class or
+   ``Sequential`` line;
+2. a call in the same file that feeds the model a literal tensor
+   (``net(torch.randn(1, 3, 32, 32))``, ``torch.zeros``, ``torch.rand`` …);
+3. ``torchsummary.summary(net, (3, 32, 32))`` / ``torchinfo.summary(net, input_size=(…))``;
+4. a dataset known from the same file (``datasets.MNIST`` → ``(N, 1, 28, 28)``,
+   ``CIFAR10`` → ``(N, 3, 32, 32)``) unless a transform may change the image size.
+
+``ptlint shapes --input`` overrides all of them (source ``cli``)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import libcst as cst
+
+from .dims import Dim, Shape
+
+SOURCES = ("comment", "call", "summary", "dataset")
+_COMMENT = re.compile(r"#\s*ptlint:\s*input\s*=\s*\(?\s*([^)#]*?)\s*\)?\s*(?:#|$)")
+
+# Image size each dataset yields after ToTensor.
+DATASETS = {
+    "MNIST": (1, 28, 28), "FashionMNIST": (1, 28, 28), "KMNIST": (1, 28, 28), "QMNIST": (1, 28, 28),
+    "EMNIST": (1, 28, 28), "CIFAR10": (3, 32, 32), "CIFAR100": (3, 32, 32), "SVHN": (3, 32, 32),
+}
+# Transforms that never change the image size (or make the tensor): anything else — Resize,
+# CenterCrop, RandomResizedCrop, Pad, Grayscale, Lambda … — makes the dataset source unusable.
+SIZE_KEEPING = {
+    "Compose", "ToTensor", "Normalize", "RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter",
+    "RandomErasing", "ConvertImageDtype", "GaussianBlur", "RandomAutocontrast", "RandomEqualize",
+    "RandomInvert", "RandomPosterize", "RandomSolarize", "RandomAdjustSharpness", "AutoAugment", "RandAugment",
+    "TrivialAugmentWide", "AugMix", "RandomApply", "RandomChoice", "RandomOrder", "ToImage", "ToDtype",
+    "ToPureTensor", "RandomAffine", "RandomPerspective",
+}
+MAKES_TENSOR = {"ToTensor", "ToImage"}
+
+
+@dataclass
+class InputInfo:
+    shape: Shape
+    source: str  # comment | call | summary | dataset | cli
+    node: Optional[cst.CSTNode] = None  # the comment, call or dataset constructor
+    detail: str = ""  # e.g. "datasets.MNIST"
+    dtype: Optional[str] = None
+
+    def describe(self, locate: Optional[Callable[[cst.CSTNode], Optional[int]]]) -> tuple[str, str]:
+        line = locate(self.node) if (locate and self.node is not None) else None
+        at_zh = f"第 {line} 行" if line else ""
+        at_en = f" on line {line}" if line else ""
+        if self.source == "comment":
+            return f"见{at_zh}的 ptlint 注释", f"from the ptlint comment{at_en}"
+        if self.source == "call":
+            return f"来自{at_zh}的调用", f"from the call{at_en}"
+        if self.source == "summary":
+            return f"来自{at_zh}的 summary(…)", f"from summary(…){at_en}"
+        if self.source == "dataset":
+            return f"来自{at_zh}的 {self.detail}", f"from {self.detail}{at_en}"
+        return "来自命令行 --input", "from --input"
+
+
+def parse_dims(text: str) -> Optional[tuple[Dim, ...]]:
+    """``1, 3, 32, 32`` / ``N, 1, 28, 28`` → dims; None when it is not a shape."""
+    parts = [p.strip() for p in text.strip().strip("()[]").split(",")]
+    if parts and parts[-1] == "":
+        parts.pop()
+    dims: list[Dim] = []
+    for p in parts:
+        if re.fullmatch(r"\d+", p):
+            dims.append(int(p))
+        elif re.fullmatch(r"[A-Za-z_]\w*", p):
+            dims.append(p)
+        else:
+            return None
+    return tuple(dims) if dims else None
+
+
+def comment_input(stmt: cst.CSTNode) -> Optional[tuple[Shape, cst.Comment]]:
+    """A ``# ptlint: input=…`` comment directly above the statement or on its first line."""
+    candidates: list[cst.Comment] = []
+    for line in getattr(stmt, "leading_lines", ()):
+        if line.comment is not None:
+            candidates.append(line.comment)
+    if isinstance(stmt, cst.ClassDef):
+        for dec in stmt.decorators:
+            candidates.extend(line.comment for line in dec.leading_lines if line.comment is not None)
+        for line in stmt.lines_after_decorators:
+            if line.comment is not None:
+                candidates.append(line.comment)
+        header = getattr(stmt.body, "header", None)
+        if header is not None and header.comment is not None:
+            candidates.append(header.comment)
+    elif isinstance(stmt, cst.SimpleStatementLine):
+        first = _first_line_comment(stmt)
+        if first is not None:
+            candidates.append(first)
+    for c in reversed(candidates):
+        m = _COMMENT.search(c.value)
+        if m:
+            dims = parse_dims(m.group(1))
+            if dims is not None:
+                return Shape(dims), c
+    return None
+
+
+def _first_line_comment(stmt: cst.SimpleStatementLine) -> Optional[cst.Comment]:
+    """The comment that ends the statement's first line (single-line statements, or the
+    ``nn.Sequential(  # ptlint: input=…`` form)."""
+    if stmt.trailing_whitespace.comment is not None:
+        found: list[cst.Comment] = []
+
+        class _Newlines(cst.CSTVisitor):
+            def visit_ParenthesizedWhitespace(self, node: cst.ParenthesizedWhitespace) -> bool:
+                found.append(node)  # type: ignore[arg-type]
+                return False
+
+        stmt.visit(_Newlines())
+        if not found:
+            return stmt.trailing_whitespace.comment
+
+    first: list[cst.Comment] = []
+
+    class _First(cst.CSTVisitor):
+        def visit_ParenthesizedWhitespace(self, node: cst.ParenthesizedWhitespace) -> bool:
+            if not first:
+                first.append(node.first_line.comment)  # type: ignore[arg-type]
+            return False
+
+    stmt.visit(_First())
+    return first[0] if first and first[0] is not None else None
+
+
+def dataset_shape(qualname: str) -> Optional[tuple[str, tuple[int, int, int]]]:
+    if not qualname.startswith("torchvision.datasets."):
+        return None
+    short = qualname.rsplit(".", 1)[-1]
+    return (short, DATASETS[short]) if short in DATASETS else None
+
+
+def transform_name(qualname: str) -> Optional[str]:
+    if qualname.startswith("torchvision.transforms."):
+        return qualname.rsplit(".", 1)[-1]
+    return None

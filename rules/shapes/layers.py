@@ -1,0 +1,224 @@
+"""Layer specs: a constructor call's facts, and the transfer function that maps input
+shapes to output shapes (or to the error PyTorch would raise).
+
+Each family lives in its own module (``conv``, ``basic``, ``recurrent``) and registers
+its classes here by their short name (``Conv2d``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import libcst as cst
+
+from .dims import Shape
+from .values import MISSING, UNKNOWN, Const, DimV, Seq, TensorV, Value, py
+
+
+@dataclass
+class Problem:
+    """What PyTorch would raise. ``zh``/``en`` complete the sentence that starts with
+    where the tensor came from: "conv2 输出 (N, 16, 4, 4) → 展平得 256，但 <zh>"."""
+
+    zh: str
+    en: str
+    # A structural fix the rule may offer: (parameter name, the value it should have).
+    fix: Optional[tuple[str, int]] = None
+    # True: the sentence stands alone (no "where the tensor came from" prefix).
+    standalone: bool = False
+
+
+@dataclass
+class DroppedDim:
+    label_zh: str  # 行 / 列 / 帧 / 个元素
+    label_en: str
+    size: int
+    formula: str  # (H + 2P − D·(K − 1) − 1) % S with numbers
+    remainder: int
+    lost: int  # real input positions never covered (remainder minus right padding)
+
+
+@dataclass
+class Outcome:
+    out: Value
+    problem: Optional[Problem] = None
+    formula: Optional[str] = None
+    dropped: list[DroppedDim] = field(default_factory=list)
+
+
+class Layer:
+    """A layer built from a constructor call; subclasses implement :meth:`apply`."""
+
+    SIGNATURE: tuple[tuple[str, Any], ...] = ()  # (name, default); REQUIRED for none
+    type_name: str = ""
+
+    def __init__(self, type_name: str, qualname: str, node: Optional[cst.Call], p: dict[str, Value],
+                 args_json: list, kwargs_json: dict, literal: bool, opts: Optional[dict[str, Any]] = None) -> None:
+        self.opts = opts or {}
+        self.type_name = type_name
+        self.qualname = qualname
+        self.node = node
+        self.p = p
+        self.args_json = args_json
+        self.kwargs_json = kwargs_json
+        self.literal = literal
+        self.name: Optional[str] = None
+        self.setup()
+
+    # ---------------------------------------------------------------- helpers for subclasses
+    def setup(self) -> None:
+        """Read ``self.p`` into typed attributes (None where unknown)."""
+
+    def int_(self, key: str) -> Optional[int]:
+        v = self.p.get(key, UNKNOWN)
+        x = py(v, MISSING)
+        if isinstance(x, bool) or not isinstance(x, int):
+            return None
+        return x
+
+    def bool_(self, key: str) -> Optional[bool]:
+        x = py(self.p.get(key, UNKNOWN), MISSING)
+        return x if isinstance(x, bool) else None
+
+    def val(self, key: str) -> Any:
+        """The Python value, or MISSING when not a constant."""
+        return py(self.p.get(key, UNKNOWN), MISSING)
+
+    def tuple_(self, key: str, n: int) -> Optional[tuple[int, ...]]:
+        return as_tuple(self.val(key), n)
+
+    @classmethod
+    def signature_for(cls, short: str, opts: dict[str, Any]) -> Sequence[tuple[str, Any]]:
+        return cls.SIGNATURE
+
+    @property
+    def label(self) -> str:
+        """How messages name the layer: ``conv1``, ``features.3``, or ``[3] Linear`` for an
+        entry of a top-level Sequential."""
+        if self.name is None:
+            return self.type_name
+        if self.name.isdigit():
+            return f"[{self.name}] {self.type_name}"
+        return self.name
+
+    def attr_zh(self, a: str) -> str:
+        return f"{self.name}.{a}" if self.name and not self.name.isdigit() else f"{self.label} 的 {a}"
+
+    def attr_en(self, a: str) -> str:
+        return f"{self.name}.{a}" if self.name and not self.name.isdigit() else f"{a} of {self.label}"
+
+    def params(self) -> Optional[int]:
+        return 0
+
+    def construct_problem(self) -> Optional[Problem]:
+        """An error raised by the constructor itself (e.g. groups divisibility)."""
+        return None
+
+    def apply(self, inputs: Sequence[Value]) -> Outcome:
+        raise NotImplementedError
+
+
+REQUIRED = object()
+
+
+def as_tuple(x: Any, n: int) -> Optional[tuple[int, ...]]:
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int):
+        return (x,) * n
+    if isinstance(x, (tuple, list)) and len(x) == n and all(isinstance(i, int) and not isinstance(i, bool) for i in x):
+        return tuple(x)
+    return None
+
+
+def input_shape(v: Value) -> Optional[Shape]:
+    return v.shape if isinstance(v, TensorV) else None
+
+
+def tensor(shape: Optional[Shape], like: Optional[Value] = None, dtype: Optional[str] = None) -> TensorV:
+    if dtype is None and isinstance(like, TensorV):
+        dtype = like.dtype
+    return TensorV(shape, dtype)
+
+
+# ---------------------------------------------------------------------- registry
+LayerFactory = Callable[..., Layer]
+REGISTRY: dict[str, tuple[type[Layer], dict[str, Any]]] = {}
+
+
+def register(cls: type[Layer], *names: str, **options: Any) -> None:
+    for n in names:
+        REGISTRY[n] = (cls, options)
+
+
+def layer_class_name(qualname: Optional[str]) -> Optional[str]:
+    """``torch.nn.Conv2d`` / ``torch.nn.modules.conv.Conv2d`` → ``Conv2d`` when known."""
+    if not qualname or not qualname.startswith("torch.nn."):
+        return None
+    head, _, short = qualname.rpartition(".")
+    if head != "torch.nn" and not head.startswith("torch.nn.modules"):
+        return None
+    _ensure_loaded()
+    return short if short in REGISTRY else None
+
+
+_loaded = False
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if not _loaded:
+        from . import basic, conv, recurrent  # noqa: F401  (they register their families)
+
+        _loaded = True
+
+
+def json_arg(v: Value, src: str) -> Any:
+    """A constructor / call argument as literal JSON, or {"unknown": source text}."""
+    x = py(v, MISSING)
+    if x is MISSING:
+        if isinstance(v, DimV) and v.src is not None:
+            return {"size_of": v.src[0], "dim": v.src[1]}
+        return {"unknown": src}
+    return _jsonable(x)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, (tuple, list)):
+        return [_jsonable(i) for i in x]
+    return x
+
+
+def bind(signature: Sequence[tuple[str, Any]], args: Sequence[Value],
+         kwargs: dict[str, Value]) -> Optional[dict[str, Value]]:
+    """Arguments to parameters; None when the call does not fit the signature."""
+    names = [n for n, _ in signature]
+    if len(args) > len(names):
+        return None
+    out: dict[str, Value] = {}
+    for n, v in zip(names, args):
+        out[n] = v
+    for k, v in kwargs.items():
+        if k not in names or k in out:
+            return None
+        out[k] = v
+    for n, default in signature:
+        if n not in out:
+            if default is REQUIRED:
+                return None
+            out[n] = Const(default) if not isinstance(default, tuple) else Seq(tuple(Const(d) for d in default))
+    return out
+
+
+def build_layer(short: str, qualname: str, node: Optional[cst.Call], args: Sequence[Value],
+                kwargs: dict[str, Value], args_json: list, kwargs_json: dict) -> Optional[Layer]:
+    """A Layer for a known class, or None when the call does not fit its signature."""
+    _ensure_loaded()
+    entry = REGISTRY.get(short)
+    if entry is None:
+        return None
+    cls, options = entry
+    p = bind(cls.signature_for(short, options), args, kwargs)
+    if p is None:
+        return None
+    literal = all(not (isinstance(a, dict) and "unknown" in a) for a in [*args_json, *kwargs_json.values()])
+    return cls(short, qualname, node, p, args_json, kwargs_json, literal, options)

@@ -1,0 +1,133 @@
+"""Model discovery: ``nn.Module`` subclasses defined in the file (with in-file base
+classes), their instances (the ``self.*`` attributes their ``__init__`` assigns), and the
+module-level constants constructor arguments may refer to."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from .values import UNKNOWN, Const, ContainerV, InstanceV, LayerV, Value
+
+if TYPE_CHECKING:
+    from ..engine import FileContext
+
+MODULE_BASES = ("torch.nn.Module", "torch.nn.modules.module.Module")
+
+
+@dataclass(eq=False)
+class ModelClass:
+    name: str
+    node: cst.ClassDef
+    bases: list["ModelClass"] = field(default_factory=list)  # in-file model bases, in order
+    methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
+
+    def find(self, method: str) -> Optional[tuple["ModelClass", cst.FunctionDef]]:
+        """Method lookup along the in-file MRO (depth-first is enough for single bases)."""
+        if method in self.methods:
+            return self, self.methods[method]
+        for b in self.bases:
+            hit = b.find(method)
+            if hit is not None:
+                return hit
+        return None
+
+    def next_after(self, owner: "ModelClass", method: str) -> Optional[tuple["ModelClass", cst.FunctionDef]]:
+        """``super().<method>`` called from ``owner``'s method."""
+        for b in owner.bases:
+            hit = b.find(method)
+            if hit is not None:
+                return hit
+        return None
+
+
+@dataclass(eq=False)
+class Instance:
+    """One instantiation of a model class: the attributes ``__init__`` assigned."""
+
+    cls: ModelClass
+    attrs: dict[str, Value] = field(default_factory=dict)
+    node: Optional[cst.Call] = None  # the constructor call, when there is one
+    complete: bool = True  # False: __init__ did something we could not follow
+
+
+def walk_layers(root: Value, prefix: str = "", seen: Optional[set[int]] = None):
+    """(qualified name, layer) for every layer reachable from a model, in definition order."""
+    if seen is None:
+        seen = set()
+    if isinstance(root, LayerV):
+        if id(root.layer) not in seen:
+            seen.add(id(root.layer))
+            yield prefix, root.layer
+        return
+    if isinstance(root, ContainerV):
+        if id(root) in seen:
+            return
+        seen.add(id(root))
+        for key, v in root.entries:
+            yield from walk_layers(v, f"{prefix}.{key}" if prefix else key, seen)
+        return
+    if isinstance(root, InstanceV):
+        inst = root.instance
+        if id(inst) in seen:
+            return
+        seen.add(id(inst))
+        for key, v in inst.attrs.items():
+            yield from walk_layers(v, f"{prefix}.{key}" if prefix else key, seen)
+
+
+class FileIndex:
+    """The classes, functions and constants of one file."""
+
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+        self.classdefs: dict[str, cst.ClassDef] = {}
+        self.functions: dict[str, cst.FunctionDef] = {}
+        self.models: dict[str, ModelClass] = {}
+        self.constants: dict[str, Value] = {}
+        self._collect(ctx.module.body)
+        self._find_models()
+
+    def _collect(self, body) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.ClassDef):
+                self.classdefs.setdefault(stmt.name.value, stmt)
+            elif isinstance(stmt, cst.FunctionDef):
+                self.functions.setdefault(stmt.name.value, stmt)
+            elif isinstance(stmt, cst.If):
+                self._collect(stmt.body.body)
+                if isinstance(stmt.orelse, cst.Else):
+                    self._collect(stmt.orelse.body.body)
+            elif isinstance(stmt, cst.Try):
+                self._collect(stmt.body.body)
+
+    def _find_models(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for name, node in self.classdefs.items():
+                if name in self.models:
+                    continue
+                bases: list[ModelClass] = []
+                is_model = False
+                for arg in node.bases:
+                    if arg.keyword is not None:
+                        continue
+                    q = self.ctx.qualname(arg.value)
+                    if q in MODULE_BASES:
+                        is_model = True
+                    elif isinstance(arg.value, cst.Name) and arg.value.value in self.models:
+                        bases.append(self.models[arg.value.value])
+                        is_model = True
+                if is_model:
+                    methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
+                    self.models[name] = ModelClass(name, node, bases, methods)
+                    changed = True
+
+    def set_constant(self, name: str, value: Value) -> None:
+        if name in self.constants and not (isinstance(value, Const) and isinstance(self.constants[name], Const)
+                                           and self.constants[name].value == value.value):
+            self.constants[name] = UNKNOWN  # assigned twice: not a constant
+        else:
+            self.constants[name] = value

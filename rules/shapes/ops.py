@@ -1,0 +1,335 @@
+"""Shape functions of tensor operations (view/reshape/flatten, cat/stack, matmul,
+broadcasting, transposes, reductions, indexing). Each returns ``(shape, problem)``:
+``shape`` None when unknown, ``problem`` set when PyTorch would raise."""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Sequence
+
+from .dims import Dim, Prod, Shape, broadcast, fmt_dim, fmt_shape, norm_index, prod
+from .layers import Problem
+
+Result = tuple[Optional[Shape], Optional[Problem]]
+
+
+def _target_text(target: Sequence[Dim]) -> str:
+    return "(" + ", ".join("-1" if t == -1 else fmt_dim(t) for t in target) + ")"
+
+
+def view(shape: Optional[Shape], target: Sequence[Dim], op: str = "view") -> Result:
+    """``x.view(*target)`` / ``x.reshape``; target dims are ints (-1 allowed), symbols or None."""
+    text = f"{op}{_target_text(target)}"
+    if sum(1 for t in target if t == -1) > 1:
+        return None, Problem(f"{text} 里有两个 -1：只能有一个维度由 PyTorch 推断",
+                             f"{text} has two -1s: only one dimension can be inferred")
+    if any(isinstance(t, int) and t < -1 for t in target):
+        return None, Problem(f"{text} 里有非法的负数维度", f"{text} has an invalid negative dimension")
+    rest = [t for t in target if t != -1]
+    infer = len(rest) != len(target)
+    out = [None if t == -1 else t for t in target]
+    total = prod(shape.dims) if shape is not None and shape.exact else None
+    known = prod(rest)
+    if total is None or known is None:
+        return Shape(tuple(out)), None
+    if infer:
+        q = total.divide(known) if known.coef else None
+        if q is not None:
+            out[target.index(-1)] = q.as_dim()
+            return Shape(tuple(out)), None
+        if not total.syms and not known.syms:
+            return None, Problem(
+                f"共 {total.coef} 个元素，无法 {text}：{total.coef} 不能被 {known.coef} 整除",
+                f"its {total.coef} elements cannot be viewed as {text[len(op):]}: "
+                f"{total.coef} is not divisible by {known.coef}")
+        left = Prod(total.coef, total.syms).divide(Prod(1, known.syms))
+        if left is not None and len(left.syms) == 1 and known.coef and left.coef % known.coef:
+            m = known.coef // math.gcd(left.coef, known.coef)
+            sym = left.syms[0]
+            return None, Problem(
+                f"每个样本 {left.coef} 个元素，但 {text} 按每份 {known.coef} 个元素重排："
+                f"批量大小 {sym} 不是 {m} 的倍数时直接报错，是的话样本会被错误地混在一起",
+                f"each sample has {left.coef} elements, but {text} regroups them by {known.coef}: it raises unless "
+                f"the batch size {sym} is a multiple of {m}, and then it silently mixes samples")
+        return Shape(tuple(out)), None
+    if total == known:
+        return Shape(tuple(out)), None
+    if total.syms == known.syms:
+        return None, Problem(
+            f"共 {total.text()} 个元素，但 {text} 需要 {known.text()} 个",
+            f"it has {total.text()} elements, but {text} needs {known.text()}")
+    return Shape(tuple(out)), None
+
+
+def flatten(shape: Optional[Shape], start: int, end: int, what: str = "flatten") -> Result:
+    if shape is None:
+        return None, None
+    if not shape.exact:
+        n = len(shape.dims)
+        if start < 0 and end < 0 and -start <= n and start <= end:
+            p = prod(shape.dims[start: end + 1 if end != -1 else None])
+            merged = p.as_dim() if p is not None else None
+            keep_tail = shape.dims[end + 1:] if end != -1 else ()
+            return Shape((merged, *keep_tail), False), None
+        return None, None
+    r = max(len(shape.dims), 1)
+    s, e = norm_index(start, r), norm_index(end, r)
+    if s is None or e is None:
+        bad = start if s is None else end
+        return None, Problem(
+            f"{what} 的维度 {bad} 超出了 {len(shape.dims)} 维张量的范围",
+            f"{what} dim {bad} is out of range for a {len(shape.dims)}-D tensor")
+    if s > e:
+        return None, Problem(f"{what} 的 start_dim（{start}）在 end_dim（{end}）之后",
+                             f"{what}: start_dim ({start}) comes after end_dim ({end})")
+    if not shape.dims:
+        return Shape((1,)), None
+    p = prod(shape.dims[s: e + 1])
+    merged = p.as_dim() if p is not None else None
+    return Shape((*shape.dims[:s], merged, *shape.dims[e + 1:])), None
+
+
+def unflatten(shape: Optional[Shape], dim: int, sizes: Sequence[int]) -> Result:
+    if shape is None or not shape.exact:
+        return None, None
+    i = norm_index(dim, len(shape.dims))
+    if i is None:
+        return None, Problem(f"unflatten 的维度 {dim} 超出了 {len(shape.dims)} 维张量的范围",
+                             f"unflatten dim {dim} is out of range for a {len(shape.dims)}-D tensor")
+    d = shape.dims[i]
+    sub, problem = view(Shape((d,)) if d is not None else None, list(sizes), "unflatten")
+    if problem is not None:
+        if isinstance(d, int):
+            sz = "(" + ", ".join(str(s) for s in sizes) + ")"
+            problem = Problem(f"第 {i} 维是 {d}，但 unflatten 的大小 {sz} 乘起来不等于 {d}",
+                              f"dim {i} is {d}, but the unflatten sizes {sz} do not multiply to {d}")
+        return None, problem
+    inner = sub.dims if sub is not None else tuple(None for _ in sizes)
+    return Shape((*shape.dims[:i], *inner, *shape.dims[i + 1:])), None
+
+
+def permute(shape: Optional[Shape], order: Sequence[int]) -> Result:
+    if shape is None or not shape.exact or len(order) != len(shape.dims):
+        return None, None
+    idx = [norm_index(o, len(shape.dims)) for o in order]
+    if None in idx or sorted(idx) != list(range(len(shape.dims))):  # type: ignore[type-var]
+        return None, None
+    return Shape(tuple(shape.dims[i] for i in idx)), None  # type: ignore[index]
+
+
+def transpose(shape: Optional[Shape], a: int, b: int) -> Result:
+    if shape is None:
+        return None, None
+    if not shape.exact:
+        if a < 0 and b < 0 and max(-a, -b) <= len(shape.dims):
+            dims = list(shape.dims)
+            dims[a], dims[b] = dims[b], dims[a]
+            return Shape(tuple(dims), False), None
+        return None, None
+    r = len(shape.dims)
+    i, j = norm_index(a, r), norm_index(b, r)
+    if i is None or j is None:
+        return None, None
+    dims = list(shape.dims)
+    dims[i], dims[j] = dims[j], dims[i]
+    return Shape(tuple(dims)), None
+
+
+def unsqueeze(shape: Optional[Shape], d: int) -> Result:
+    if shape is None or not shape.exact:
+        return None, None
+    r = len(shape.dims)
+    i = norm_index(d, r + 1)
+    if i is None:
+        return None, None
+    return Shape((*shape.dims[:i], 1, *shape.dims[i:])), None
+
+
+def squeeze(shape: Optional[Shape], dims: Optional[Sequence[int]]) -> Result:
+    if shape is None or not shape.exact:
+        return None, None
+    r = len(shape.dims)
+    if dims is None:
+        if any(not isinstance(d, int) for d in shape.dims):
+            return None, None
+        return Shape(tuple(d for d in shape.dims if d != 1)), None
+    idx = set()
+    for d in dims:
+        i = norm_index(d, r)
+        if i is None:
+            return None, None
+        if shape.dims[i] is None or isinstance(shape.dims[i], str):
+            return None, None  # a symbol might be 1
+        idx.add(i)
+    return Shape(tuple(d for i, d in enumerate(shape.dims) if not (i in idx and d == 1))), None
+
+
+def reduce(shape: Optional[Shape], dims: Optional[Sequence[int]], keepdim: bool) -> Result:
+    if shape is None or not shape.exact:
+        return None, None
+    r = len(shape.dims)
+    if dims is None:
+        return Shape((1,) * r if keepdim else ()), None
+    idx = set()
+    for d in dims:
+        i = norm_index(d, r)
+        if i is None:
+            return None, Problem(f"维度 {d} 超出了 {r} 维张量的范围", f"dim {d} is out of range for a {r}-D tensor")
+        idx.add(i)
+    if keepdim:
+        return Shape(tuple(1 if i in idx else d for i, d in enumerate(shape.dims))), None
+    return Shape(tuple(d for i, d in enumerate(shape.dims) if i not in idx)), None
+
+
+def cat(shapes: Sequence[Optional[Shape]], dim: int, what: str = "torch.cat") -> Result:
+    if not shapes or any(s is None or not s.exact for s in shapes):
+        return None, None
+    ranks = {len(s.dims) for s in shapes}  # type: ignore[union-attr]
+    if len(ranks) != 1:
+        return None, Problem(f"{what} 的张量维数不同：" + "、".join(fmt_shape(s) for s in shapes),
+                             f"{what} gets tensors of different ranks: " + ", ".join(fmt_shape(s) for s in shapes))
+    r = ranks.pop()
+    i = norm_index(dim, r)
+    if i is None:
+        return None, None
+    out: list[Dim] = []
+    for k in range(r):
+        col = [s.dims[k] for s in shapes]  # type: ignore[union-attr]
+        if k == i:
+            out.append(sum(col) if all(isinstance(c, int) for c in col) else None)  # type: ignore[arg-type]
+            continue
+        ints = [c for c in col if isinstance(c, int)]
+        if len(set(ints)) > 1:
+            return None, Problem(
+                f"{what} 沿第 {i} 维拼接，其余维度必须相同，但第 {k} 维分别是 " + "、".join(fmt_dim(c) for c in col),
+                f"{what} along dim {i} needs every other dim to match, but dim {k} is " + ", ".join(fmt_dim(c) for c in col))
+        out.append(col[0] if len(set(col)) == 1 else (ints[0] if ints and all(c == ints[0] or c is None for c in col) else None))
+    return Shape(tuple(out)), None
+
+
+def stack(shapes: Sequence[Optional[Shape]], dim: int) -> Result:
+    if not shapes or any(s is None or not s.exact for s in shapes):
+        return None, None
+    first = shapes[0]
+    for s in shapes[1:]:
+        if len(s.dims) != len(first.dims) or any(  # type: ignore[union-attr]
+                isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(s.dims, first.dims)):  # type: ignore[union-attr]
+            return None, Problem("torch.stack 要求所有张量形状相同：" + "、".join(fmt_shape(x) for x in shapes),
+                                 "torch.stack needs tensors of equal shape: " + ", ".join(fmt_shape(x) for x in shapes))
+    i = norm_index(dim, len(first.dims) + 1)  # type: ignore[union-attr]
+    if i is None:
+        return None, None
+    dims = [a if a == b else None for a, b in zip(first.dims, shapes[-1].dims)]  # type: ignore[union-attr]
+    dims.insert(i, len(shapes))
+    return Shape(tuple(dims)), None
+
+
+def _inner_problem(fn: str, a: Shape, b: Shape, ka: Dim, kb: Dim) -> Problem:
+    return Problem(
+        f"{fn} 的内维不匹配：{fmt_shape(a)} 的最后一维是 {fmt_dim(ka)}，{fmt_shape(b)} 参与相乘的维是 {fmt_dim(kb)}",
+        f"{fn} inner dimensions differ: {fmt_shape(a)} ends in {fmt_dim(ka)}, "
+        f"{fmt_shape(b)} contributes {fmt_dim(kb)}")
+
+
+def _clash(x: Dim, y: Dim) -> bool:
+    return isinstance(x, int) and isinstance(y, int) and x != y
+
+
+def matmul(a: Optional[Shape], b: Optional[Shape], fn: str = "matmul") -> Result:
+    """torch.matmul / ``@``: 1-D and 2-D cases, batch dims broadcast (the notes: 4.3)."""
+    if a is None or b is None or not a.exact or not b.exact:
+        return None, None
+    ra, rb = len(a.dims), len(b.dims)
+    if ra == 0 or rb == 0:
+        return None, Problem(f"{fn} 的两个参数都至少要是 1 维", f"both arguments to {fn} must be at least 1-D")
+    ka = a.dims[-1]
+    kb = b.dims[0] if rb == 1 else b.dims[-2]
+    if _clash(ka, kb):
+        return None, _inner_problem(fn, a, b, ka, kb)
+    if ra == 1 and rb == 1:
+        return Shape(()), None
+    if ra == 2 and rb == 2:
+        return Shape((a.dims[0], b.dims[1])), None
+    if ra == 1 and rb == 2:
+        return Shape((b.dims[1],)), None
+    if ra == 2 and rb == 1:
+        return Shape((a.dims[0],)), None
+    batch_a = a.dims[:-2] if ra >= 2 else ()
+    batch_b = b.dims[:-2] if rb >= 2 else ()
+    batch, clash = broadcast(Shape(batch_a), Shape(batch_b))
+    if clash is not None:
+        return None, Problem(
+            f"{fn} 的批量维 {fmt_shape(Shape(batch_a))} 与 {fmt_shape(Shape(batch_b))} 无法广播",
+            f"{fn} batch dims {fmt_shape(Shape(batch_a))} and {fmt_shape(Shape(batch_b))} do not broadcast")
+    dims = list(batch.dims) if batch else []
+    if ra >= 2:
+        dims.append(a.dims[-2])
+    if rb >= 2:
+        dims.append(b.dims[-1])
+    return Shape(tuple(dims)), None
+
+
+def mm(a: Optional[Shape], b: Optional[Shape], fn: str = "torch.mm") -> Result:
+    """mm() is strictly 2-D (the notes: mm()严格用于二维矩阵相乘)."""
+    if a is None or b is None or not a.exact or not b.exact:
+        return None, None
+    for s in (a, b):
+        if len(s.dims) != 2:
+            return None, Problem(
+                f"{fn} 只接受二维矩阵，但 {fmt_shape(s)} 是 {len(s.dims)} 维（多维请用 matmul 或 @）",
+                f"{fn} takes 2-D matrices only, but {fmt_shape(s)} is {len(s.dims)}-D (use matmul or @)")
+    if _clash(a.dims[1], b.dims[0]):
+        return None, _inner_problem(fn, a, b, a.dims[1], b.dims[0])
+    return Shape((a.dims[0], b.dims[1])), None
+
+
+def bmm(a: Optional[Shape], b: Optional[Shape], fn: str = "torch.bmm") -> Result:
+    if a is None or b is None or not a.exact or not b.exact:
+        return None, None
+    for s in (a, b):
+        if len(s.dims) != 3:
+            return None, Problem(f"{fn} 只接受三维张量，但 {fmt_shape(s)} 是 {len(s.dims)} 维",
+                                 f"{fn} takes 3-D tensors only, but {fmt_shape(s)} is {len(s.dims)}-D")
+    if _clash(a.dims[0], b.dims[0]):
+        return None, Problem(f"{fn} 的批量大小不同：{fmt_dim(a.dims[0])} 与 {fmt_dim(b.dims[0])}",
+                             f"{fn} batch sizes differ: {fmt_dim(a.dims[0])} and {fmt_dim(b.dims[0])}")
+    if _clash(a.dims[2], b.dims[1]):
+        return None, _inner_problem(fn, a, b, a.dims[2], b.dims[1])
+    return Shape((a.dims[0] if a.dims[0] == b.dims[0] or not isinstance(b.dims[0], int) else b.dims[0],
+                  a.dims[1], b.dims[2])), None
+
+
+def getitem(shape: Optional[Shape], index: Sequence[Any]) -> Result:
+    """Basic indexing: ints, full or literal slices, None and Ellipsis.
+    ``index`` items: int, None, Ellipsis, or slice(start, stop, step) of ints/None."""
+    if shape is None or not shape.exact:
+        return None, None
+    consumed = sum(1 for it in index if it is not None and it is not Ellipsis)
+    if consumed > len(shape.dims):
+        return None, None
+    items = list(index)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items[at: at + 1] = [slice(None)] * (len(shape.dims) - consumed)
+    out: list[Dim] = []
+    d = 0
+    for it in items:
+        if it is None:
+            out.append(1)
+            continue
+        size = shape.dims[d]
+        d += 1
+        if isinstance(it, int):
+            if isinstance(size, int) and norm_index(it, size) is None:
+                return None, None  # an IndexError; not a shape mismatch we report
+            continue
+        if isinstance(it, slice):
+            if it == slice(None):
+                out.append(size)
+            elif isinstance(size, int) and (it.step is None or it.step > 0):
+                out.append(len(range(*it.indices(size))))
+            else:
+                out.append(None)
+            continue
+        return None, None
+    out.extend(shape.dims[d:])
+    return Shape(tuple(out)), None

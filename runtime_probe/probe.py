@@ -1,0 +1,326 @@
+"""Probe a file: static shape facts in, verdicts out.
+
+``probe_file`` asks the shape engine for the contract (``shapes_report``), rebuilds
+each model as a snippet, runs it in the worker and compares; ``finding_verdicts``
+turns that into a verdict per PT005 / PT001 / PT003 finding."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional
+
+from .checks import snippet_for_finding
+from .compare import (CONFIRMED, FAILED, REFUTED, UNVERIFIABLE, ErrorVerdict, ModelProbe, compare, failed_model)
+from .synth import Snippet, Unverifiable, synthesize
+from .worker import ProbeFailed, TorchMissing, WorkerPool, default_pool
+
+DEVICES = ("auto", "cpu", "cuda", "mps", "meta")
+PROBED_CODES = ("PT005", "PT001", "PT003")
+
+
+def valid_device(device: str) -> bool:
+    return device in DEVICES or (device.startswith("cuda:") and device[5:].isdigit())
+
+
+@dataclass
+class ProbeOptions:
+    device: str = "auto"
+    python: Optional[str] = None  # None: the interpreter running ptlint
+    timeout: float = 20.0
+    memory_mb: int = 4096
+    batch: int = 2  # the batch size used on real devices (and for a symbolic batch)
+    use_cache: bool = True
+
+    @classmethod
+    def from_config(cls, cfg: Any, **overrides: Any) -> "ProbeOptions":
+        """From a ``ProbeConfig`` (``[tool.ptlint.probe]`` / editor settings) plus overrides."""
+        kw = {"device": getattr(cfg, "device", "auto"), "python": getattr(cfg, "python", None),
+              "timeout": float(getattr(cfg, "timeout", 20.0)), "memory_mb": int(getattr(cfg, "memory_mb", 4096))}
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**kw)
+
+
+@dataclass
+class CheckResult:
+    """The verdict on one PT001/PT003 finding."""
+
+    code: str
+    verdict: str
+    detail: str
+    detail_zh: str = ""
+    device: str = ""
+    torch: str = ""
+
+
+@dataclass
+class FileProbe:
+    path: str
+    models: list[ModelProbe] = field(default_factory=list)
+    device: str = ""
+    torch: str = ""
+    python: str = ""
+    failed_zh: str = ""  # the whole probe could not run (torch missing, worker did not start)
+    failed_en: str = ""
+    torch_missing: bool = False
+    worker_start_s: Optional[float] = None  # set when this call started the worker (cold)
+
+    def failed(self, lang: str) -> str:
+        return self.failed_en if lang == "en" else self.failed_zh
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["version"] = 1
+        return d
+
+
+ShapesFn = Callable[..., dict]
+
+
+def _shapes_report() -> ShapesFn:
+    from ptlint.rules.shapes import shapes_report  # the static shape engine (no torch)
+
+    return shapes_report
+
+
+class Prober:
+    """Runs snippets through a worker pool and records device / torch / start-up facts."""
+
+    def __init__(self, options: ProbeOptions, pool: Optional[WorkerPool] = None) -> None:
+        self.options = options
+        self.pool = pool or default_pool()
+        self.device = ""
+        self.torch = ""
+        self.python = ""
+        self.worker_start_s: Optional[float] = None
+
+    def run(self, snippet: Snippet, device: Optional[str] = None) -> dict[str, Any]:
+        o = self.options
+        starts = self.pool.starts
+        answer = self.pool.run(snippet.code, snippet.key, device=device or o.device, python=o.python,
+                               timeout=o.timeout, memory_mb=o.memory_mb, use_cache=o.use_cache)
+        info = answer.get("worker")
+        if info is not None:
+            self.torch, self.python = info.torch, info.python
+            if self.pool.starts != starts:
+                self.worker_start_s = info.started_s
+        if "fatal" in answer:
+            msg = answer["fatal"]
+            raise ProbeFailed(f"探针失败：{msg}", f"probe failed: {msg}")
+        if device is None or device == o.device:
+            self.device = answer.get("device", self.device)
+        err = answer.get("error")
+        if err and err.get("oom"):
+            raise ProbeFailed(f"探针失败：内存不足（{err.get('message', '')}）",
+                              f"probe failed: out of memory ({err.get('message', '')})")
+        return answer
+
+
+def _small_batch_input(model: dict, options: ProbeOptions) -> Optional[list]:
+    """On a real device a large concrete batch is cut to ``options.batch``; the static
+    facts are then recomputed for that input so both sides see the same tensor."""
+    if options.device == "meta":
+        return None
+    inp = model.get("input") or {}
+    shape = inp.get("shape")
+    if inp.get("source") == "cli" or not isinstance(shape, list) or not shape:
+        return None
+    if type(shape[0]) is int and shape[0] > options.batch:
+        return [options.batch] + list(shape[1:])
+    return None
+
+
+def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[list], Optional[dict]]] = None) -> ModelProbe:
+    """One model: synthesize, run, compare. Never raises for bad facts or a failing worker
+    (TorchMissing excepted: the caller reports it once for the whole file)."""
+    small = _small_batch_input(model, prober.options)
+    if small is not None and restatic is not None:
+        model = restatic(small) or model
+    try:
+        snippet = synthesize(model, prober.options.batch)
+    except Unverifiable as exc:
+        return failed_model(model, UNVERIFIABLE, exc.zh, exc.en)
+    try:
+        answer = prober.run(snippet)
+    except TorchMissing:
+        raise
+    except ProbeFailed as exc:
+        probe = failed_model(model, FAILED, exc.zh, exc.en)
+        probe.snippet = snippet.code
+        return probe
+    return compare(model, snippet, answer)
+
+
+def probe_report(report: dict, options: ProbeOptions, *, pool: Optional[WorkerPool] = None,
+                 restatic: Optional[Callable[[str, list], Optional[dict]]] = None, prober: Optional[Prober] = None,
+                 path: str = "") -> FileProbe:
+    """Probe every model of a shape report (contract v1)."""
+    prober = prober or Prober(options, pool)
+    out = FileProbe(path=str(report.get("path", path)))
+    if report.get("version") != 1:
+        out.failed_zh = f"形状报告的版本 {report.get('version')!r} 不受支持（需要 1）"
+        out.failed_en = f"unsupported shape report version {report.get('version')!r} (expected 1)"
+        return out
+    missing: Optional[TorchMissing] = None
+    for model in report.get("models", []):
+        if not isinstance(model, dict):
+            continue
+        if missing is not None:  # said once for the file; every model is then "failed"
+            out.models.append(failed_model(model, FAILED, missing.zh, missing.en))
+            continue
+        again = (lambda shape, name=model.get("name"): restatic(name, shape)) if restatic else None
+        try:
+            out.models.append(probe_model(model, prober, restatic=again))
+        except TorchMissing as exc:
+            missing = exc
+            out.failed_zh, out.failed_en, out.torch_missing = exc.zh, exc.en, True
+            out.models.append(failed_model(model, FAILED, exc.zh, exc.en))
+    out.device, out.torch, out.python, out.worker_start_s = prober.device, prober.torch, prober.python, prober.worker_start_s
+    return out
+
+
+def probe_file(text: str, path: str, options: ProbeOptions, *, model: Optional[str] = None,
+               input_shape: Optional[list[int]] = None, pool: Optional[WorkerPool] = None,
+               prober: Optional[Prober] = None, shapes: Optional[ShapesFn] = None) -> FileProbe:
+    """Static facts for ``text`` (optionally one model / a given input), then the probe."""
+    shapes = shapes or _shapes_report()
+    report = shapes(text, path, input_shape=input_shape, model=model)
+
+    def restatic(name: str, shape: list) -> Optional[dict]:
+        again = shapes(text, path, input_shape=shape, model=name)
+        return next((m for m in again.get("models", []) if m.get("name") == name), None)
+
+    return probe_report(report, options, pool=pool, restatic=restatic, prober=prober, path=path)
+
+
+# ---------------------------------------------------------------------- findings
+def _pos(r: Optional[dict], key: str) -> Optional[tuple[int, int]]:
+    try:
+        p = r[key]  # type: ignore[index]
+        return int(p["line"]), int(p["column"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def match_error(finding_range: dict, verdicts: list[ErrorVerdict], code: str = "PT005") -> Optional[ErrorVerdict]:
+    """The static error (from the shape report) that a finding reports: same start, else
+    the step whose range contains the finding's start."""
+    start = _pos(finding_range, "start")
+    if start is None:
+        return None
+    candidates = [v for v in verdicts if v.code == code] or verdicts
+    for v in candidates:
+        if _pos(v.range, "start") == start:
+            return v
+    for v in candidates:
+        a, b = _pos(v.range, "start"), _pos(v.range, "end")
+        if a and b and a <= start <= b:
+            return v
+    return None
+
+
+def verdict_record(verdict: str, detail_zh: str, detail_en: str, device: str, torch: str, lang: str) -> dict[str, Any]:
+    """What goes into ``Finding.extra["probe"]``."""
+    return {"verdict": verdict, "detail": detail_en if lang == "en" else detail_zh, "detail_zh": detail_zh,
+            "detail_en": detail_en, "device": device, "torch": torch}
+
+
+_DETAIL_ZH = {
+    REFUTED: "PyTorch 正常运行了这一步——静态分析判断错了，这是 ptlint 的缺陷，请报告",
+}
+_DETAIL_EN = {
+    REFUTED: "PyTorch ran this step without error: the static analysis was wrong; this is a ptlint bug, please report it",
+}
+
+
+def _error_record(v: ErrorVerdict, probe: ModelProbe, lang: str) -> dict[str, Any]:
+    if v.verdict == CONFIRMED:
+        zh = en = v.detail  # PyTorch's own words
+    elif v.verdict == REFUTED:
+        zh, en = _DETAIL_ZH[REFUTED], _DETAIL_EN[REFUTED]
+    elif probe.status in (UNVERIFIABLE, FAILED):
+        zh, en = probe.reason_zh, probe.reason_en
+    else:
+        zh, en = _unreached_zh(v.detail), v.detail
+    return verdict_record(v.verdict if probe.status != FAILED else FAILED, zh, en, probe.device, probe.torch, lang)
+
+
+def _unreached_zh(detail_en: str) -> str:
+    if detail_en.startswith("not reached"):
+        return "没有运行到这一步：PyTorch 在更早的步骤就报错了"
+    if detail_en.startswith("a layer could not be built"):
+        return "有一层无法构建：" + detail_en.split(": ", 1)[-1]
+    return "探针没有运行这一步"
+
+
+def check_finding(code: str, extra: dict, prober: Prober, lang: str) -> Optional[dict[str, Any]]:
+    """Verdict for a PT001 / PT003 finding from its ``extra`` facts."""
+    o = prober.options
+    try:
+        snippet = snippet_for_finding(code, extra, o.batch)
+    except Unverifiable as exc:
+        return verdict_record(UNVERIFIABLE, exc.zh, exc.en, "", prober.torch, lang)
+    if snippet is None:
+        return None
+    # meta tensors skip dtype checks (a loss with an int32 target passes there): losses run on the CPU.
+    device = "cpu" if code == "PT003" and o.device == "meta" else None
+    try:
+        answer = prober.run(snippet, device=device)
+    except TorchMissing:
+        raise
+    except ProbeFailed as exc:
+        return verdict_record(FAILED, exc.zh, exc.en, "", prober.torch, lang)
+    err = answer.get("error")
+    last = snippet.step_ids[-1]
+    dev = answer.get("device", "")
+    if err and err.get("step") == last:
+        return verdict_record(CONFIRMED, err.get("message", ""), err.get("message", ""), dev, answer.get("torch", ""), lang)
+    if err:
+        msg = err.get("message", "")
+        return verdict_record(UNVERIFIABLE, f"重建的代码在更早一步就报错了：{msg}", f"the rebuilt code raised earlier: {msg}",
+                              dev, answer.get("torch", ""), lang)
+    what_zh = "view 成功执行" if code == "PT001" else "损失函数正常计算"
+    what_en = "the view succeeded" if code == "PT001" else "the loss computed fine"
+    return verdict_record(REFUTED, f"{what_zh}——静态分析判断错了，这是 ptlint 的缺陷，请报告",
+                          f"{what_en}: the static analysis was wrong; this is a ptlint bug, please report it",
+                          dev, answer.get("torch", ""), lang)
+
+
+def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions, *, lang: str = "zh",
+                     pool: Optional[WorkerPool] = None, shapes: Optional[ShapesFn] = None,
+                     prober: Optional[Prober] = None) -> tuple[dict[int, dict[str, Any]], FileProbe]:
+    """``{index in findings: extra["probe"] record}`` for the PT005/PT001/PT003 findings
+    of one file, plus the file's model probe (for disagreements without a finding)."""
+    prober = prober or Prober(options, pool)
+    wanted = [(i, f) for i, f in enumerate(findings) if f.code in PROBED_CODES]
+    records: dict[int, dict[str, Any]] = {}
+    fp = FileProbe(path=path)
+    if not wanted:
+        return records, fp
+    try:
+        if any(f.code == "PT005" for _, f in wanted):
+            fp = probe_file(text, path, options, pool=pool, prober=prober, shapes=shapes)
+            if fp.torch_missing:
+                raise TorchMissing(fp.failed_zh, fp.failed_en)
+        for i, f in wanted:
+            if f.code == "PT005":
+                records[i] = _pt005_record(f, fp, lang)
+            else:
+                rec = check_finding(f.code, f.extra if isinstance(f.extra, dict) else {}, prober, lang)
+                if rec is not None:
+                    records[i] = rec
+    except TorchMissing as exc:
+        fp.failed_zh, fp.failed_en, fp.torch_missing = exc.zh, exc.en, True
+        for i, _ in wanted:
+            records[i] = verdict_record(FAILED, exc.zh, exc.en, "", "", lang)
+    fp.device = fp.device or prober.device
+    fp.torch = fp.torch or prober.torch
+    return records, fp
+
+
+def _pt005_record(finding: Any, fp: FileProbe, lang: str) -> dict[str, Any]:
+    rng = finding.range.to_dict() if hasattr(finding.range, "to_dict") else finding.range
+    for probe in fp.models:
+        v = match_error(rng, probe.errors)
+        if v is not None:
+            return _error_record(v, probe, lang)
+    return verdict_record(UNVERIFIABLE, "形状报告里找不到与这条诊断对应的步骤",
+                          "no step of the shape report matches this finding", fp.device, fp.torch, lang)

@@ -1,0 +1,151 @@
+"""The results cache in ``.ptlint_cache/``.
+
+One small JSON file per (file content, display path, effective config) under a folder
+named after the analysis code's fingerprint (ptlint version, Python version and the
+size/mtime of every module in ``ptlint.rules``, so editing or adding a rule empties it).
+Entries are written to a temp file and renamed into place, so two runs sharing the
+cache never see half an entry; an unreadable entry is a miss. Nothing here imports
+libcst: a run answered wholly from the cache never loads the parser.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from ptlint import __version__
+
+CACHE_DIR_NAME = ".ptlint_cache"
+FORMAT = "1"
+STALE_SECONDS = 24 * 3600  # other fingerprints' folders older than this are removed
+
+_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# ptlint's results cache; see https://bford.info/cachedir/\n"
+
+
+def analysis_fingerprint() -> str:
+    """Changes whenever the code that produces findings may have changed."""
+    h = hashlib.sha256(f"{FORMAT}|{__version__}|{sys.version_info[:2]}".encode())
+    spec = importlib.util.find_spec("ptlint.rules")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".py", ".txt", ".json")):
+                    p = os.path.join(dirpath, name)
+                    try:
+                        st = os.stat(p)
+                    except OSError:
+                        continue
+                    h.update(f"{os.path.relpath(p, root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:20]
+
+
+class Cache:
+    def __init__(self, folder: str | Path) -> None:
+        self.root = Path(folder)
+        self.salt = analysis_fingerprint()
+        self.dir = self.root / f"v{FORMAT}-{self.salt}"
+        self.enabled = True
+        self.hits = 0
+        self.misses = 0
+        self._ready = False
+
+    # ------------------------------------------------------------------ keys
+    def key(self, display_path: str, raw: bytes, config_repr: str) -> str:
+        h = hashlib.sha256()
+        h.update(hashlib.sha256(raw).digest())
+        h.update(b"\0" + display_path.encode("utf-8", "surrogatepass") + b"\0" + config_repr.encode("utf-8"))
+        return h.hexdigest()
+
+    # ------------------------------------------------------------------ read
+    def get(self, key: str) -> Optional[dict[str, Any]]:
+        if not self.enabled:
+            return None
+        try:
+            with open(self.dir / f"{key}.json", "rb") as fh:
+                entry = json.loads(fh.read())
+        except (OSError, ValueError):
+            self.misses += 1
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry
+
+    # ------------------------------------------------------------------ write
+    def _prepare(self) -> bool:
+        if self._ready:
+            return True
+        try:
+            fresh = not self.root.exists()
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if fresh or not (self.root / "CACHEDIR.TAG").exists():
+                self._write_text(self.root / "CACHEDIR.TAG", _TAG)
+                self._write_text(self.root / ".gitignore", "# created by ptlint\n*\n")
+            self._prune()
+        except OSError:
+            self.enabled = False
+            return False
+        self._ready = True
+        return True
+
+    def _write_text(self, path: Path, text: str) -> None:
+        if not path.exists():
+            self._atomic(path, text.encode("utf-8"))
+            os.chmod(path, 0o644)
+
+    def _prune(self) -> None:
+        now = time.time()
+        try:
+            os.utime(self.dir)
+        except OSError:
+            pass
+        for other in self.root.iterdir():
+            if other.name.startswith("v") and "-" in other.name and other != self.dir and other.is_dir():
+                try:
+                    if now - other.stat().st_mtime > STALE_SECONDS:
+                        shutil.rmtree(other, ignore_errors=True)
+                except OSError:
+                    pass
+
+    def _atomic(self, path: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        if not self.enabled or not self._prepare():
+            return
+        entry = dict(entry, key=key)
+        try:
+            data = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except (TypeError, ValueError):
+            return  # a finding whose extra facts are not JSON: simply not cached
+        try:
+            self._atomic(self.dir / f"{key}.json", data)
+        except OSError:
+            self.enabled = False  # read-only folder, disk full: run on without a cache
+
+
+def default_cache_dir(project_root: Optional[str]) -> Path:
+    env = os.environ.get("PTLINT_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(project_root or os.getcwd()) / CACHE_DIR_NAME

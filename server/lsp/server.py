@@ -1,0 +1,522 @@
+"""The ptlint language server: setup, capabilities, document sync and settings.
+
+Feature handlers live in their own modules (hover, actions, inlay, commands); this
+module wires them to pygls and holds the state they share."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Optional, Union
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from ptlint import __version__
+from ptlint.rules.config import Config, ConfigError, ConfigLoader
+
+from . import diagnostics as diag_mod
+from .documents import IPYNB, NOTEBOOK, PYTHON, Doc, kind_for, notebook_code_cells, uri_to_path
+from .positions import encoding_of
+from .scheduler import Scheduler
+from .settings import EditorSettings, parse_settings
+from .worker import Job, Snapshot
+
+log = logging.getLogger("ptlint.lsp")
+
+PYPROJECT_WATCH_ID = "ptlint-watch-pyproject"
+
+MESSAGES = {
+    "too_large": {
+        "zh": "ptlint：{path} 太大（{size:.1f} MB，上限 {limit:.1f} MB），编辑时不做实时检查；可在终端运行 `ptlint check`，或调大 maxFileSize 设置。",
+        "en": "ptlint: {path} is too large for live checking ({size:.1f} MB > {limit:.1f} MB); run `ptlint check` in a terminal or raise the maxFileSize setting.",
+    },
+    "config_error": {"zh": "ptlint 配置有误，已改用默认配置：{error}", "en": "ptlint configuration error, using defaults: {error}"},
+    "settings": {"zh": "ptlint 设置有误：{error}", "en": "ptlint settings: {error}"},
+}
+
+
+class PtlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "ptlint", __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[types.NotebookDocumentFilterWithNotebook(
+                    notebook="*", cells=[types.NotebookCellLanguage(language="python")])],
+                save=True,
+            ),
+        )
+        self.docs: dict[str, Doc] = {}
+        self.generation = 0
+        self.mode = "push"  # or "pull", decided at initialize from the client's capabilities
+        self.diagnostic_support = diag_mod.ClientSupport(None)
+        self._init_raw: Any = None
+        self._pushed_raw: Any = None
+        self._pulled_global: Any = None
+        self._pulled_folders: dict[str, Any] = {}
+        self.global_settings = EditorSettings()
+        self.folder_settings: dict[str, EditorSettings] = {}
+        self._loader = ConfigLoader()
+        self._pyproject_stamps: dict[str, Optional[int]] = {}
+        self._reported: set[tuple] = set()
+        self.scheduler: Optional[Scheduler] = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def position_encoding(self) -> str:
+        return encoding_of(self)
+
+    def lang_for(self, uri: str) -> str:
+        doc = self.doc_for(uri)
+        if doc is not None and doc.snapshot is not None:
+            return doc.snapshot.lang
+        s = self.settings_for(uri)
+        if s.lang:
+            return s.lang
+        return self.file_config(uri_to_path(uri), uri).lang
+
+    def text_of(self, uri: str) -> str:
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None:
+            from urllib.parse import unquote
+
+            doc = self.workspace.text_documents.get(unquote(uri))
+        return doc.source if doc is not None else ""
+
+    def doc_for(self, uri: str) -> Optional[Doc]:
+        """The tracked document a URI belongs to (a cell URI gives its notebook)."""
+        doc = self.docs.get(uri)
+        if doc is not None:
+            return doc
+        nb = self.workspace.get_notebook_document(cell_uri=uri)
+        if nb is not None:
+            return self.docs.get(nb.uri)
+        return None
+
+    def cell_index(self, doc: Doc, uri: str) -> Optional[int]:
+        """Engine cell number (1-based) of a cell URI in the document's last analysis."""
+        if doc.kind != NOTEBOOK or doc.snapshot is None:
+            return None
+        try:
+            return doc.snapshot.cells.index(uri) + 1
+        except ValueError:
+            return None
+
+    def log_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        try:
+            self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        except Exception:
+            log.exception("window/logMessage failed")
+
+    def show_message(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        except Exception:
+            log.exception("window/showMessage failed")
+
+    def _once(self, key: tuple) -> bool:
+        if key in self._reported:
+            return False
+        self._reported.add(key)
+        return True
+
+    # ------------------------------------------------------------------ settings
+    def settings_for(self, uri: str) -> EditorSettings:
+        if not self.folder_settings:
+            return self.global_settings
+        path = uri_to_path(uri)
+        best, best_len = self.global_settings, -1
+        for folder_uri, settings in self.folder_settings.items():
+            root = uri_to_path(folder_uri).rstrip("/")
+            if (path == root or path.startswith(root + "/")) and len(root) > best_len:
+                best, best_len = settings, len(root)
+        return best
+
+    def recompute_settings(self) -> None:
+        problems: list[str] = []
+        settings = EditorSettings()
+        for raw in (self._init_raw, self._pushed_raw, self._pulled_global):
+            if raw is not None:
+                settings, p = parse_settings(raw, settings)
+                problems += p
+        folders = {}
+        for uri, raw in self._pulled_folders.items():
+            if raw is not None:
+                folders[uri], p = parse_settings(raw, settings)
+                problems += p
+        self.global_settings, self.folder_settings = settings, folders
+        for p in problems:
+            self.log_message(f"ptlint: {p}", types.MessageType.Warning)
+            if self._once(("settings", p)):
+                self.show_message(MESSAGES["settings"][settings.lang or "zh"].format(error=p))
+
+    def file_config(self, path: str, uri: str) -> Config:
+        """[tool.ptlint] for a file on disk (defaults for unsaved buffers); a broken
+        pyproject.toml is reported once and replaced by the defaults."""
+        if not uri.startswith("file:"):
+            return Config()
+        try:
+            cfg = self._loader.for_path(path)
+        except ConfigError as exc:
+            msg = str(exc)
+            self.log_message(f"ptlint: {msg}", types.MessageType.Error)
+            if self._once(("config", msg)):
+                lang = self.settings_for(uri).lang or "zh"
+                self.show_message(MESSAGES["config_error"][lang].format(error=msg), types.MessageType.Error)
+            return Config()
+        if cfg.source and cfg.source not in self._pyproject_stamps:
+            self._pyproject_stamps[cfg.source] = _mtime(cfg.source)
+        return cfg
+
+    def config_for(self, doc: Doc) -> Config:
+        return self.settings_for(doc.uri).config_for(self.file_config(doc.path, doc.uri))
+
+    def _pyproject_changed(self) -> bool:
+        """Clients without file watching (Neovim) still get fresh config: every analysis
+        checks that the pyproject.toml files in use have not changed since they were read."""
+        for path, stamp in self._pyproject_stamps.items():
+            if _mtime(path) != stamp:
+                return True
+        return False
+
+    def invalidate_config(self, relint: bool = True) -> None:
+        self._loader = ConfigLoader()
+        self._pyproject_stamps.clear()
+        self._reported = {k for k in self._reported if k[0] != "config"}
+        self.generation += 1
+        if relint:
+            self.relint_all()
+
+    def relint_all(self) -> None:
+        if self.scheduler is None:
+            return
+        for doc in list(self.docs.values()):
+            self.scheduler.touch(doc, 0)
+        self.refresh_client_views()
+
+    def refresh_client_views(self) -> None:
+        """Ask the client to pull again what it pulls (diagnostics, inlay hints)."""
+        caps = self.client_capabilities.workspace if self.client_capabilities else None
+        if caps is None:
+            return
+        if self.mode == "pull" and caps.diagnostics and caps.diagnostics.refresh_support:
+            self._fire(self.workspace_diagnostic_refresh_async(None))
+        if caps.inlay_hint and caps.inlay_hint.refresh_support:
+            self._fire(self.workspace_inlay_hint_refresh_async(None))
+
+    @staticmethod
+    def _fire(coro) -> None:
+        import asyncio
+
+        async def run():
+            try:
+                await coro
+            except Exception as exc:  # the client may not implement it after all
+                log.info("refresh request failed: %s", exc)
+
+        asyncio.ensure_future(run())
+
+    # ------------------------------------------------------------------ analysis
+    def make_job(self, doc: Doc) -> Union[Job, Snapshot, None]:
+        if self._pyproject_changed():
+            self.invalidate_config(relint=False)
+            for other in self.docs.values():
+                if other is not doc and self.scheduler is not None:
+                    self.scheduler.touch(other, 0)
+        settings = self.settings_for(doc.uri)
+        config = self.config_for(doc)
+        gen = self.generation
+        if doc.uri.startswith("file:") and config.root and _under(doc.path, config.root) \
+                and config.is_excluded(doc.path, **_parents_kw()):
+            return Snapshot(doc.uri, doc.version, gen, skipped=True, not_analysed="excluded", lang=config.lang)
+        if doc.kind == NOTEBOOK:
+            nb = self.workspace.get_notebook_document(notebook_uri=doc.uri)
+            if nb is None:
+                return None
+            cells = notebook_code_cells(self, nb)
+            size = sum(len(t) for _, t in cells)
+            if size > settings.max_file_size:
+                return self._too_large(doc, size, settings, config)
+            return Job(doc.uri, doc.version, gen, doc.path, NOTEBOOK, config,
+                       cells=tuple(t for _, t in cells), cell_uris=tuple(u for u, _ in cells))
+        text = self.text_of(doc.uri)
+        size = len(text)
+        if size > settings.max_file_size or (4 * size > settings.max_file_size
+                                             and len(text.encode("utf-8", "surrogatepass")) > settings.max_file_size):
+            return self._too_large(doc, len(text.encode("utf-8", "surrogatepass")), settings, config)
+        return Job(doc.uri, doc.version, gen, doc.path, doc.kind, config, text=text)
+
+    def _too_large(self, doc: Doc, size: int, settings: EditorSettings, config: Config) -> Snapshot:
+        msg = MESSAGES["too_large"][config.lang].format(
+            path=os.path.basename(doc.path) or doc.uri, size=size / 1e6, limit=settings.max_file_size / 1e6)
+        return Snapshot(doc.uri, doc.version, self.generation, not_analysed=msg, lang=config.lang)
+
+    def on_analysis(self, doc: Doc, snap: Snapshot) -> None:
+        """A current analysis arrived: report problems, publish diagnostics (push)."""
+        for code, error, tb in snap.rule_errors:
+            key = ("rule", doc.uri, code, error)
+            if self._once(key):
+                what = "shape facts" if code == "shapes" else f"rule {code}"
+                self.log_message(
+                    f"ptlint: {what} failed on {doc.path}; its findings for this document were dropped: "
+                    f"{error}\n{tb}", types.MessageType.Error)
+        if snap.crash:
+            self.log_message(f"ptlint: analysis of {doc.path} failed: {snap.crash}", types.MessageType.Error)
+        if snap.error and self._once(("error", doc.uri, snap.error)):
+            self.log_message(f"ptlint: {doc.path}: {snap.error}", types.MessageType.Info)
+        if snap.not_analysed and snap.not_analysed != "excluded" and self._once(("large", doc.uri)):
+            self.log_message(snap.not_analysed, types.MessageType.Info)
+            self.show_message(snap.not_analysed, types.MessageType.Info)
+        if self.mode == "push":
+            self.publish(doc, snap)
+
+    def publish(self, doc: Doc, snap: Snapshot) -> None:
+        by_uri = diag_mod.diagnostics_by_uri(self, doc, snap)
+        for uri in doc.published - set(by_uri):
+            by_uri[uri] = []
+        for uri, diags in by_uri.items():
+            if not diags and uri not in doc.published and doc.kind == NOTEBOOK:
+                continue  # never had any: nothing to clear
+            version = None
+            if doc.kind != NOTEBOOK:
+                version = doc.version
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version))
+            if diags:
+                doc.published.add(uri)
+            else:
+                doc.published.discard(uri)
+
+    def clear(self, doc: Doc, uris) -> None:
+        if self.mode != "push":
+            return
+        for uri in uris:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    # ------------------------------------------------------------------ lint triggers
+    def delay_for(self, doc: Doc) -> float:
+        return self.settings_for(doc.uri).debounce_ms / 1000.0
+
+    def opened(self, doc: Doc) -> None:
+        old = self.docs.get(doc.uri)
+        if old is not None and self.scheduler is not None:
+            self.scheduler.forget(old)
+        self.docs[doc.uri] = doc
+        if self.scheduler is not None:
+            self.scheduler.touch(doc, 0)
+
+    def changed(self, uri: str, version: Optional[int]) -> None:
+        doc = self.docs.get(uri)
+        if doc is None:
+            return
+        doc.version = version if version is not None else doc.version + 1
+        if self.scheduler is not None and self.settings_for(uri).lint_on_change:
+            self.scheduler.touch(doc, self.delay_for(doc))
+
+    def saved(self, uri: str) -> None:
+        doc = self.docs.get(uri)
+        if doc is None or self.scheduler is None:
+            return
+        if self.settings_for(uri).lint_on_save:
+            self.scheduler.touch(doc, 0)
+
+    def closed(self, uri: str, cell_uris=()) -> None:
+        doc = self.docs.pop(uri, None)
+        if doc is None:
+            return
+        if self.scheduler is not None:
+            self.scheduler.forget(doc)
+        targets = set(doc.published) | set(cell_uris)
+        if doc.kind != NOTEBOOK:
+            targets.add(uri)
+        self.clear(doc, targets)
+        self._reported = {k for k in self._reported if not (len(k) > 1 and k[1] == uri)}
+
+    def shutdown_worker(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.close()
+
+
+def _mtime(path: str) -> Optional[int]:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _under(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
+    except ValueError:
+        return False
+
+
+def _parents_kw() -> dict[str, Any]:
+    """``Config.is_excluded`` grew a ``parents`` flag (an open file is tested with its
+    folders, like an explicitly named file); older cores lack it."""
+    import inspect
+
+    try:
+        if "parents" in inspect.signature(Config.is_excluded).parameters:
+            return {"parents": True}
+    except (TypeError, ValueError):
+        pass
+    return {}
+
+
+# ---------------------------------------------------------------------- wiring
+def create_server() -> PtlintServer:
+    server = PtlintServer()
+    _register_lifecycle(server)
+    _register_sync(server)
+    from . import actions, commands, hover, inlay
+
+    hover.register(server)
+    actions.register(server)
+    inlay.register(server)
+    commands.register(server)
+    try:
+        from .probe import register_probe  # the runtime probe's own module, when installed
+    except ImportError:
+        pass
+    else:
+        try:
+            register_probe(server)
+        except Exception:
+            log.exception("registering the runtime probe failed; the server runs without it")
+    return server
+
+
+def _register_lifecycle(server: PtlintServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        server._init_raw = params.initialization_options
+        server.recompute_settings()
+        caps = params.capabilities
+        server.diagnostic_support = diag_mod.ClientSupport(caps)
+        wants_pull = bool(caps and caps.text_document and caps.text_document.diagnostic is not None)
+        mode = server.global_settings.diagnostic_mode
+        server.mode = "pull" if (mode == "pull" or (mode == "auto" and wants_pull)) else "push"
+        if server.mode == "pull":
+            from .pull import register_pull
+
+            register_pull(server)
+        server.scheduler = Scheduler(server, server.global_settings.worker)
+        server.scheduler.start()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(params: types.InitializedParams) -> None:
+        caps = server.client_capabilities
+        ws = caps.workspace if caps else None
+        if ws and ws.did_change_watched_files and ws.did_change_watched_files.dynamic_registration:
+            try:
+                await server.client_register_capability_async(types.RegistrationParams(registrations=[
+                    types.Registration(
+                        id=PYPROJECT_WATCH_ID, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]))]))
+            except Exception as exc:
+                log.info("client did not accept the pyproject.toml watcher: %s", exc)
+        await pull_configuration(server, relint=True)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(params: Any = None) -> None:
+        server.shutdown_worker()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and settings:
+            server._pushed_raw = settings
+        await pull_configuration(server, relint=False)
+        server.recompute_settings()
+        server.generation += 1
+        server.relint_all()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+        if any(c.uri.endswith("pyproject.toml") for c in params.changes):
+            server.invalidate_config()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for f in params.event.removed:
+            server._pulled_folders.pop(f.uri, None)
+        await pull_configuration(server, relint=True)
+
+
+async def pull_configuration(server: PtlintServer, relint: bool) -> None:
+    """Ask the client for the ``ptlint`` section, globally and for each workspace
+    folder (multi-root workspaces may differ per folder)."""
+    caps = server.client_capabilities
+    if not (caps and caps.workspace and caps.workspace.configuration):
+        return
+    folders = list(server.workspace.folders.values())
+    items = [types.ConfigurationItem(section="ptlint")]
+    items += [types.ConfigurationItem(scope_uri=f.uri, section="ptlint") for f in folders]
+    try:
+        result = await server.workspace_configuration_async(types.ConfigurationParams(items=items))
+    except Exception as exc:
+        log.info("workspace/configuration failed: %s", exc)
+        return
+    if not isinstance(result, list) or len(result) != len(items):
+        return
+    before = (server.global_settings, dict(server.folder_settings))
+    server._pulled_global = result[0]
+    server._pulled_folders = {f.uri: r for f, r in zip(folders, result[1:]) if r is not None and r != result[0]}
+    server.recompute_settings()
+    if relint and before != (server.global_settings, server.folder_settings):
+        server.generation += 1
+        server.relint_all()
+
+
+def _register_sync(server: PtlintServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        td = params.text_document
+        if server.workspace.get_notebook_document(cell_uri=td.uri) is not None:
+            return  # a notebook cell: analysed with its notebook
+        kind = kind_for(td.uri, td.language_id)
+        if kind is None:
+            return
+        server.opened(Doc(td.uri, kind, uri_to_path(td.uri), td.version))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        server.changed(params.text_document.uri, params.text_document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+    def did_save(params: types.DidSaveTextDocumentParams) -> None:
+        server.saved(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        server.closed(params.text_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def nb_open(params: types.DidOpenNotebookDocumentParams) -> None:
+        nb = params.notebook_document
+        server.opened(Doc(nb.uri, NOTEBOOK, uri_to_path(nb.uri), nb.version))
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def nb_change(params: types.DidChangeNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        doc = server.docs.get(uri)
+        cells = params.change.cells
+        if doc is not None and cells is not None and cells.structure is not None:
+            # Removed cells lose their diagnostics now; the others update after analysis.
+            gone = {c.uri for c in (cells.structure.did_close or [])}
+            server.clear(doc, gone & doc.published)
+            doc.published -= gone
+        server.changed(uri, params.notebook_document.version)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def nb_save(params: types.DidSaveNotebookDocumentParams) -> None:
+        server.saved(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def nb_close(params: types.DidCloseNotebookDocumentParams) -> None:
+        server.closed(params.notebook_document.uri, [c.uri for c in params.cell_text_documents])
+
+
+__all__ = ["PtlintServer", "create_server", "IPYNB", "PYTHON", "NOTEBOOK"]

@@ -1,0 +1,317 @@
+"""Analysis off the main loop.
+
+A :class:`Job` is a frozen copy of one document version (text or notebook cells +
+the engine config); :func:`analyse` runs the same engine call as the CLI
+(``lint_source(..., keep_context=True)``) and boils the kept context down to a
+picklable :class:`Snapshot`: findings, the import table (for hover on API names) and
+shape facts (hover, inlay hints).
+
+Two backends run it. The default runs it in a separate worker process: libcst's
+native parser holds the GIL for the whole parse (over 100 ms for a few thousand
+lines), which would freeze hover if analysis ran in a thread of the server process;
+a process also lets the server kill an analysis that runs away and survive one that
+crashes. The thread backend (setting ``"worker": "thread"``) runs it in a thread of
+the server process, for environments where starting a process is not allowed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ptlint.rules.config import Config
+from ptlint.rules.findings import Finding, Position, Range
+
+from .shapes import ShapeFact, shape_facts
+
+log = logging.getLogger("ptlint.lsp")
+
+# An analysis running longer than this is killed (process backend) and reported.
+DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Job:
+    uri: str
+    version: int
+    generation: int  # bumped on every settings / pyproject change
+    path: str
+    kind: str  # "python" | "notebook" (cells from notebookDocument sync) | "ipynb" (JSON text)
+    config: Config
+    text: str = ""
+    cells: tuple[str, ...] = ()  # kind == "notebook": the code cells' texts, in order
+    cell_uris: tuple[str, ...] = ()  # and their URIs (finding.cell N is cell_uris[N - 1])
+    shapes: bool = True
+
+
+@dataclass
+class Snapshot:
+    """What the server keeps of one analysed version."""
+
+    uri: str
+    version: int
+    generation: int
+    findings: list[Finding] = field(default_factory=list)
+    rule_errors: list[tuple[str, str, str]] = field(default_factory=list)  # (code, error, traceback)
+    imports: Any = None  # ptlint.rules.names.ImportTable of the last parse, None if it failed
+    shapes: list[ShapeFact] = field(default_factory=list)
+    skipped: bool = False  # mentions nothing the rules are about
+    error: Optional[str] = None  # input that cannot be analysed (broken notebook JSON, binary)
+    error_range: Optional[Range] = None  # where, when the input has a place for it
+    crash: Optional[str] = None  # our failure: worker died, timeout, unexpected exception
+    elapsed_ms: float = 0.0
+    not_analysed: Optional[str] = None  # skipped on purpose (too large)
+    cells: tuple[str, ...] = ()  # notebook: the cell URIs the findings' cell numbers refer to
+    lang: str = "zh"
+
+    @property
+    def result_id(self) -> str:
+        return f"{self.version}.{self.generation}"
+
+
+def _cell_units(cells: tuple[str, ...], path: str):
+    """Notebook cells -> source units, through the same code the CLI uses for .ipynb
+    files (magics masked, %%bash cells skipped), so positions agree."""
+    from ptlint.rules.source import SourceFile, notebook_units
+
+    nb = {"cells": [{"cell_type": "code", "source": text} for text in cells]}
+    return SourceFile(path, notebook_units(nb, path), kind="notebook", notebook=nb)
+
+
+def _json_error(text: str) -> Optional[tuple[str, Range]]:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        pos = Position(exc.lineno, max(exc.colno - 1, 0))
+        return exc.msg, Range(pos, Position(pos.line, pos.column + 1))
+    except (RecursionError, ValueError):
+        return "nested too deeply", Range(Position(1, 0), Position(1, 1))
+    return None
+
+
+def analyse(job: Job) -> Snapshot:
+    """Run the engine on one job. Never raises: every failure becomes part of the
+    snapshot so the server can say what happened."""
+    from ptlint.rules.engine import lint_source
+    from ptlint.rules.source import SourceError, SourceFile, SourceUnit, detect_newline, source_from_text
+
+    t0 = time.perf_counter()
+    snap = Snapshot(job.uri, job.version, job.generation, cells=job.cell_uris, lang=job.config.lang)
+    try:
+        text = job.text
+        if job.kind == "notebook":
+            cells = tuple(_clean(c) for c in job.cells)
+            if any("\x00" in c for c in cells):
+                snap.error = "binary content (NUL bytes), not checked"
+                return snap
+            source = _cell_units(cells, job.path)
+        else:
+            text = _clean(text)
+            if "\x00" in text:
+                snap.error = "binary content (NUL bytes), not checked"
+                return snap
+            if job.kind == "ipynb":
+                bad = _json_error(text)
+                if bad is not None:
+                    snap.error = f"broken notebook: invalid JSON ({bad[0]})"
+                    snap.error_range = bad[1]
+                    return snap
+                source = source_from_text(text, job.path, notebook=True)
+            else:
+                source = SourceFile(job.path, [SourceUnit(text)], newline=detect_newline(text))
+        result = lint_source(source, job.config, keep_context=True)
+        snap.findings = result.findings
+        snap.rule_errors = [(e.code, e.error, e.traceback) for e in result.rule_errors]
+        snap.skipped = result.skipped
+        ctx = result.context
+        if ctx is not None:
+            snap.imports = ctx.imports
+            if job.shapes:
+                try:
+                    snap.shapes = shape_facts(ctx)
+                except Exception as exc:  # shapes are a bonus: never lose the findings
+                    snap.rule_errors.append(("shapes", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    except SourceError as exc:
+        snap.error = str(exc)
+    except MemoryError:
+        snap.crash = "out of memory while analysing"
+    except Exception as exc:
+        snap.crash = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    finally:
+        snap.elapsed_ms = (time.perf_counter() - t0) * 1000
+    return snap
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (possible in JSON text from a client) cannot be encoded for the
+    parser; replacing each with U+FFFD keeps every column where it was."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+class CancelToken:
+    """Set when the job's document changed again or closed: skip it if not started."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+
+# ---------------------------------------------------------------------- backends
+class ThreadBackend:
+    name = "thread"
+
+    def start(self) -> None:
+        from ptlint.rules.rule import all_rules
+
+        all_rules()  # import the catalog before the first keystroke needs it
+
+    def call(self, job: Job, token: CancelToken, timeout: float = DEFAULT_TIMEOUT_S) -> Optional[Snapshot]:
+        if token.cancelled:
+            return None
+        return analyse(job)
+
+    def close(self) -> None:
+        pass
+
+    def pids(self) -> list[int]:
+        return []
+
+
+def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
+    # stdout is the LSP channel of the parent: nothing in here may ever write to it.
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        pass
+    sys.stdout = sys.stderr
+    from ptlint.rules.rule import all_rules
+
+    all_rules()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            break
+        if job is None:
+            break
+        snap = analyse(job)
+        try:
+            conn.send(snap)
+        except Exception as exc:  # e.g. a rule put something unpicklable in extra
+            for i, f in enumerate(snap.findings):
+                snap.findings[i] = _without_extra(f)
+            try:
+                conn.send(snap)
+            except Exception:
+                conn.send(Snapshot(job.uri, job.version, job.generation, crash=f"cannot send result: {exc}"))
+
+
+def _without_extra(f: Finding) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, extra={})
+
+
+class ProcessBackend:
+    """One long-lived worker process, jobs sent over a pipe one at a time."""
+
+    name = "process"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc = None
+        self._conn = None
+        self.restarts = 0
+
+    def _spawn(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="ptlint-lsp-worker")
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+
+    def start(self) -> None:
+        with self._lock:
+            if self._proc is None or not self._proc.is_alive():
+                self._spawn()
+
+    def _kill(self) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        self.restarts += 1
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        if proc is not None:
+            proc.kill()
+            proc.join(2)
+
+    def call(self, job: Job, token: CancelToken, timeout: float = DEFAULT_TIMEOUT_S) -> Optional[Snapshot]:
+        with self._lock:
+            if token.cancelled:
+                return None
+            for attempt in (1, 2):
+                if self._proc is None or not self._proc.is_alive():
+                    if self._proc is not None:
+                        self._kill()
+                    self._spawn()
+                try:
+                    self._conn.send(job)
+                    break
+                except (BrokenPipeError, EOFError, OSError):
+                    self._kill()
+                    if attempt == 2:
+                        return Snapshot(job.uri, job.version, job.generation, crash="analysis worker cannot be started")
+            try:
+                ready = self._conn.poll(timeout)
+            except (EOFError, OSError):
+                ready = True
+            if not ready:
+                self._kill()
+                return Snapshot(job.uri, job.version, job.generation,
+                                crash=f"analysis took longer than {timeout:.0f} s and was stopped")
+            try:
+                return self._conn.recv()
+            except (EOFError, OSError) as exc:
+                code = self._proc.exitcode if self._proc is not None else None
+                self._kill()
+                return Snapshot(job.uri, job.version, job.generation,
+                                crash=f"analysis worker died (exit code {code}): {type(exc).__name__}")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send(None)
+                except (OSError, ValueError):
+                    pass
+            proc = self._proc
+            if proc is not None:
+                proc.join(1)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(1)
+            self._proc = self._conn = None
+
+    def pids(self) -> list[int]:
+        p = self._proc
+        return [p.pid] if p is not None and p.pid is not None else []
+
+
+def make_backend(kind: str):
+    return ThreadBackend() if kind == "thread" else ProcessBackend()

@@ -1,0 +1,43 @@
+"""``--format github``: GitHub Actions workflow commands, one annotation per finding:
+``::error file=a.py,line=3,col=5,endLine=3,endColumn=9,title=PT017 softmax-without-dim::message``."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ptlint.rules.findings import Severity
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.HINT: "notice"}
+
+
+def _data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(s: str) -> str:
+    return _data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def _path(path: str) -> str:
+    """Annotations need paths relative to the repository root (the job's folder)."""
+    if os.path.isabs(path):
+        rel = os.path.relpath(path)
+        if not rel.startswith(".."):
+            return Path(rel).as_posix()
+    return Path(path).as_posix()
+
+
+def render(run, *, lang: str = "zh", **_: object) -> str:
+    out = []
+    for f in run.findings:
+        message = f.message(lang)
+        props = [f"file={_prop(_path(f.path))}"]
+        if f.cell is None:
+            props += [f"line={f.line}", f"col={f.column + 1}", f"endLine={f.range.end.line}",
+                      f"endColumn={f.range.end.column + 1}"]
+        else:
+            # A line inside a cell is no line of the .ipynb file: name the place in the text.
+            message = f"cell {f.cell}:{f.line}:{f.column + 1}: {message}"
+        props.append(f"title={_prop(f'{f.code} {f.rule_name}')}")
+        out.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_data(message)}")
+    return "".join(line + "\n" for line in out)

@@ -1,0 +1,95 @@
+"""The engine's promises as the CLI shows them: a broken rule is contained, syntax
+errors are findings at CPython's place, files that never mention torch are skipped."""
+import ast
+import json
+
+import libcst as cst
+import pytest
+
+from ptlint.rules import Config, lint_text
+from ptlint.rules.findings import Severity
+from ptlint.rules.rule import REGISTRY, Docs, Message, Rule, all_rules
+from ptlint.server import cli
+
+BUGGY = "import torch.nn as nn\nlayer = nn.Softmax()\ndrop = nn.Dropout(50)\n"
+
+
+@pytest.fixture
+def broken_rule():
+    all_rules()
+    before = set(REGISTRY)
+
+    class Explodes(Rule):
+        code = "PT993"
+        name = "test-explodes"
+        severity = Severity.WARNING
+        message = Message(zh="测试", en="test")
+        docs = Docs(zh="", en="")
+
+        def visit_Call(self, node: cst.Call) -> None:
+            raise RuntimeError("boom")
+
+    yield
+    for code in set(REGISTRY) - before:
+        del REGISTRY[code]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_rule_that_raises_is_contained(broken_rule, monkeypatch, capsys, tmp_path, jobs):
+    n = 1 if jobs == "1" else 10  # enough files for the process pool
+    for i in range(n):
+        (tmp_path / f"m{i}.py").write_text(BUGGY + "# pad\n" * 6000)
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["check", ".", "--no-cache", "--format", "json", "--jobs", jobs])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    codes = [f["code"] for f in json.loads(out)]
+    assert codes == ["PT017", "PT027"] * n  # the other rules' findings still come out
+    lines = err.strip().splitlines()
+    assert len(lines) == n
+    assert lines[0] == ("ptlint: internal error: m0.py: rule PT993 failed: RuntimeError: boom "
+                        "(the other rules' findings are shown)")
+
+
+def test_rule_errors_are_not_cached(broken_rule, monkeypatch, capsys, tmp_path):
+    (tmp_path / "m.py").write_text(BUGGY)
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert cli.main(["check", "m.py"]) == 2
+        assert "rule PT993 failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("src", [
+    "import torch\ndef f(:\n    pass\n",
+    "import torch\nx = torch.zeros(3\ny = 1\n",
+    "import torch\nclass Net(torch.nn.Module)\n    pass\n",
+    "import torch\nif True:\n  x = 1\n    y = 2\n",
+    "import torch\nprint 'hi'\n",
+])
+def test_syntax_error_is_reported_where_cpython_reports_it(src):
+    with pytest.raises(SyntaxError) as exc:
+        ast.parse(src)
+    res = lint_text(src, "m.py", Config())
+    assert [f.code for f in res.findings] == ["PT000"]
+    f = res.findings[0]
+    assert (f.line, f.column) == (exc.value.lineno, exc.value.offset - 1)
+    assert f.message_en == f"syntax error: {exc.value.msg}"
+
+
+def test_files_that_never_mention_torch_are_skipped():
+    res = lint_text("import numpy as np\ndef f(:\n", "m.py", Config())
+    assert res.skipped and res.findings == []
+    assert not lint_text(BUGGY, "m.py", Config()).skipped
+
+
+def test_warm_cache_run_does_not_import_the_parser(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "m.py").write_text(BUGGY)
+    code = ("import sys\nfrom ptlint.server import cli\nrc = cli.main(['check', 'm.py', '--format', 'json'])\n"
+            "print('LIBCST', 'libcst' in sys.modules, file=sys.stderr)\n")
+    cold = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    warm = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert "LIBCST True" in cold.stderr and "LIBCST False" in warm.stderr, warm.stderr
+    assert json.loads(cold.stdout) == json.loads(warm.stdout) != []
