@@ -273,6 +273,14 @@ def synthesize(model: dict, batch: int = 2) -> Snippet:
                 expr = f"{ins[0]} {opr} {literal(args[0], None, where)}"
             else:
                 raise Unverifiable(f"{where}：无法重建这个运算", f"{where}: cannot rebuild this operation")
+        elif op == "item":  # one tensor out of a tuple-returning step: out, (h, c) = lstm(x)
+            if len(ins) != 1:
+                raise Unverifiable(f"{where}：无法重建这个取元素操作", f"{where}: cannot rebuild this item access")
+            expr = ins[0] + _index_path(step.get("index"), where)
+        elif op == "getitem":  # x[:, -1], x[0], x[..., None]
+            if len(ins) != 1:
+                raise Unverifiable(f"{where}：无法重建这个索引", f"{where}: cannot rebuild this indexing")
+            expr = f"{ins[0]}[{_subscript(step.get('index'), where)}]"
         elif op == "output":
             if not ins:
                 raise Unverifiable(f"模型 `{name}` 的输出未知", f"`{name}`: the output is unknown")
@@ -297,6 +305,34 @@ def synthesize(model: dict, batch: int = 2) -> Snippet:
     code = "\n".join(head + build + [""] + fwd) + "\n"
     return make_snippet(code, layer_names=tuple(names), step_ids=tuple(step_ids), input_shape=shape,
                         bindings=bindings)
+
+
+def _index_path(path: Any, where: str) -> str:
+    if not isinstance(path, list) or not 1 <= len(path) <= 4 or not all(type(i) is int and abs(i) < 64 for i in path):
+        raise _bad(where, path)
+    return "".join(f"[{i}]" for i in path)
+
+
+def _subscript(index: Any, where: str) -> str:
+    """Basic indexing only: ints, None, Ellipsis and slices of ints / None."""
+    items = index if isinstance(index, list) else [index]
+    if not 1 <= len(items) <= 8:
+        raise _bad(where, index)
+    out = []
+    for it in items:
+        if it is None:
+            out.append("None")
+        elif type(it) is int and abs(it) < MAX_INT:
+            out.append(repr(it))
+        elif it == "..." or (isinstance(it, dict) and it.get("ellipsis") is True and len(it) == 1):
+            out.append("...")
+        elif isinstance(it, dict) and set(it) == {"slice"} and isinstance(it["slice"], list) and len(it["slice"]) == 3 \
+                and all(x is None or (type(x) is int and abs(x) < MAX_INT) for x in it["slice"]):
+            start, stop, step = ("" if x is None else repr(x) for x in it["slice"])
+            out.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+        else:
+            raise _bad(where, it)
+    return ", ".join(out)
 
 
 def _kind_literal(kind: str) -> str:

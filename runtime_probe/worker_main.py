@@ -231,6 +231,10 @@ def main():
         info.update(ready=False, error="torch-broken", detail="%s: %s" % (type(exc).__name__, _short(exc)))
         send(info)
         return
+    try:
+        torch.set_flush_denormal(True)  # layers run on uninitialised memory: keep denormals off the slow path
+    except Exception:
+        pass
     info.update(ready=True, torch=torch.__version__, import_ms=(time.perf_counter() - t0) * 1000)
     send(info)
     for line in requests:

@@ -125,4 +125,16 @@ def test_extension_end_to_end(node_modules):
     command line and initializationOptions: push and pull diagnostics, Chinese hovers, a
     quick fix applied and re-checked clean, shape inlay hints, doc search."""
     proc = npm("run", "test:e2e", timeout=400)
-    _assert_suite("e2e", proc, [])
+    _assert_suite("e2e", proc, [
+        "pull: diagnostics for a buggy file, in Chinese, with code and source",
+        "pull clients get no pushed diagnostics as well (no duplicates)",
+        "push: diagnostics are published for an opened file",
+        "hover on a diagnostic shows the rule docs in Chinese",
+        "hover on torch.from_numpy explains shared memory in Chinese",
+        "quick fix applied, then the file re-checks clean",
+        "a settings change reaches the running server (lang = en)",
+        "inlay hints show output shapes of layer calls",
+        "doc search through the server command ptlint.searchDocs",
+        "the probe code lens appears in a trusted workspace only",
+        "trusted workspace: the code lens runs the probe with real torch on cpu",
+    ])

@@ -188,6 +188,25 @@ def test_calls_methods_and_binary_steps_agree(pool):
     assert m.steps[-1].actual == [[2, 64], [2, 64]]
 
 
+def test_lstm_items_and_indexing_agree(pool):
+    """out, (h, c) = self.lstm(x); self.fc(out[:, -1, :])"""
+    model = C.single_layer("torch.nn.LSTM", [8, 16], ["N", 5, 8], ["N", 5, 16], kwargs={"batch_first": True},
+                           name="lstm", outputs=[["N", 5, 16], [[1, "N", 16], [1, "N", 16]]])
+    model["layers"].append(C.layer("fc", "torch.nn.Linear", [16, 3]))
+    model["steps"][2:] = [
+        {"id": 2, "op": "item", "inputs": [1], "index": [0], "output": ["N", 5, 16]},
+        {"id": 3, "op": "item", "inputs": [1], "index": [1, 1], "output": [1, "N", 16]},
+        {"id": 4, "op": "getitem", "inputs": [2], "index": [{"slice": [None, None, None]}, -1, {"slice": [None, None, None]}],
+         "output": ["N", 16]},
+        {"id": 5, "op": "getitem", "inputs": [3], "index": ["...", None, {"slice": [1, None, 2]}], "output": [1, "N", 1, 8]},
+        {"id": 6, "op": "layer", "layer": "fc", "inputs": [4], "output": ["N", 3]},
+        {"id": 7, "op": "output", "inputs": [6]},
+    ]
+    m = probe(pool, model).models[0]
+    assert m.status == OK, [(s.label, s.status, s.static, s.actual, s.error) for s in m.steps]
+    assert m.steps[1].actual == [[2, 5, 16], [1, 2, 16], [1, 2, 16]]
+
+
 def test_a_view_on_a_permuted_tensor_is_confirmed(pool):
     ops = [{"op": "method", "method": "transpose", "args": [1, 2], "output": ["N", 8, 4]},
            {"op": "method", "method": "view", "args": [{"size_of": 1, "dim": 0}, -1], "output": None}]

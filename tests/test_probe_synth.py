@@ -45,9 +45,10 @@ def assert_only_allowed(code: str) -> None:
             assert not node.attr.startswith("_")
         elif isinstance(node, ast.Constant):
             v = node.value
-            assert v is None or type(v) in (bool, int, float) or (type(v) is str and v in ALLOWED_WORDS), repr(v)
+            assert v is None or v is Ellipsis or type(v) in (bool, int, float) or (type(v) is str and v in ALLOWED_WORDS), repr(v)
         elif isinstance(node, ast.Subscript):
-            assert ast.unparse(node.value) == "L" and isinstance(node.slice, ast.Constant)
+            base = ast.unparse(node.value)
+            assert base == "L" and isinstance(node.slice, ast.Constant) or re.fullmatch(r"v\d+(\[-?\d+\])*", base), base
         elif isinstance(node, (ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp, ast.Starred,
                                ast.Dict, ast.JoinedStr, ast.Await, ast.Yield, ast.Global, ast.With, ast.Try)):
             raise AssertionError(f"unexpected {type(node).__name__} in snippet")
@@ -180,13 +181,16 @@ def _models(draw):
               for _ in range(draw(st.integers(0, 2)))]
     steps = [{"id": 0, "op": "input"}]
     for i in range(1, draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["layer", "call", "method", "binary", "evil"]))
+        op = draw(st.sampled_from(["layer", "call", "method", "binary", "item", "getitem", "evil"]))
         s = {"id": i, "op": op, "inputs": [i - 1], "args": draw(st.lists(_values, max_size=2)),
              "kwargs": draw(st.dictionaries(_keys, _values, max_size=2))}
         s["layer"] = draw(st.sampled_from([l["name"] for l in layers] or ["nope"]))
         s["fn"] = draw(st.sampled_from(sorted(FUNCTIONS)[:30] + ["builtins.eval"]) | _evil_text)
         s["method"] = draw(st.sampled_from(sorted(METHODS) + ["__class__", "__reduce__"]) | _evil_text)
         s["operator"] = draw(st.sampled_from(["+", "@", "; x", "and"]))
+        s["index"] = draw(st.lists(st.one_of(_values, st.just("..."), st.fixed_dictionaries(
+            {"slice": st.lists(st.one_of(st.none(), st.integers(-3, 3), _evil_text), min_size=3, max_size=3)})), max_size=3)
+                          | _values)
         steps.append(s)
     steps.append({"id": len(steps), "op": "output", "inputs": [len(steps) - 1]})
     shape = draw(st.lists(st.one_of(st.integers(0, 4), st.just("N"), _evil_text), min_size=1, max_size=4))

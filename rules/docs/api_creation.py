@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from .api import ApiDoc, doc
 
-_FACTORY_KW = "*, dtype=None, layout=torch.strided, device=None, requires_grad=False"
-
 DOCS: list[ApiDoc] = [
     doc(
         "torch.tensor",
@@ -51,7 +49,7 @@ DOCS: list[ApiDoc] = [
     ),
     doc(
         "torch.arange",
-        f"torch.arange(start=0, end, step=1, {_FACTORY_KW}) → Tensor",
+        "torch.arange(start=0, end, step=1, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) → Tensor",
         """
         按步长生成一维等差张量，区间**前闭后开** `[start, end)`：`end` 本身不包含在内。
 
@@ -71,7 +69,7 @@ DOCS: list[ApiDoc] = [
     ),
     doc(
         "torch.linspace",
-        f"torch.linspace(start, end, steps, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) → Tensor",
+        "torch.linspace(start, end, steps, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) → Tensor",
         """
         在 `start` 和 `end` 之间均匀取 `steps` 个点，区间**前闭后闭**：两个端点都包含在内。
 
@@ -110,7 +108,7 @@ DOCS: list[ApiDoc] = [
     ),
     doc(
         "torch.zeros",
-        f"torch.zeros(*size, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) → Tensor",
+        "torch.zeros(*size, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) → Tensor",
         """
         创建指定形状、全为 0 的张量，默认 dtype 是 float32。
 
@@ -130,7 +128,7 @@ DOCS: list[ApiDoc] = [
     ),
     doc(
         "torch.ones",
-        f"torch.ones(*size, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) → Tensor",
+        "torch.ones(*size, *, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False) → Tensor",
         """
         创建指定形状、全为 1 的张量，默认 dtype 是 float32。
 
@@ -250,7 +248,7 @@ DOCS: list[ApiDoc] = [
     ),
     doc(
         "torch.rand",
-        f"torch.rand(*size, *, generator=None, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False, pin_memory=False) → Tensor",
+        "torch.rand(*size, *, generator=None, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False, pin_memory=False) → Tensor",
         """
         生成指定形状的随机张量，元素服从 **[0, 1) 上的均匀分布**，默认 float32。
 
@@ -270,7 +268,7 @@ DOCS: list[ApiDoc] = [
     ),
     doc(
         "torch.randn",
-        f"torch.randn(*size, *, generator=None, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False, pin_memory=False) → Tensor",
+        "torch.randn(*size, *, generator=None, out=None, dtype=None, layout=torch.strided, device=None, requires_grad=False, pin_memory=False) → Tensor",
         """
         生成指定形状的随机张量，元素服从**标准正态分布**（均值 0、方差 1），默认 float32。
 
@@ -310,7 +308,7 @@ DOCS: list[ApiDoc] = [
     ),
     doc(
         "torch.normal",
-        "torch.normal(mean, std, size=None, *, generator=None, out=None) → Tensor",
+        "torch.normal(mean, std, *, generator=None, out=None) / torch.normal(mean, std, size, *, out=None) → Tensor",
         """
         从正态分布采样，`std` 是**标准差**而不是方差。
 
@@ -397,6 +395,8 @@ def _like(name: str, extra_sig: str, zh_what: str, en_what: str, zh_more: str, e
     kw = "*, dtype=None, layout=None, device=None, requires_grad=False, memory_format=torch.preserve_format"
     if name in ("rand_like", "randn_like", "randint_like"):
         kw = "*, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=torch.preserve_format"
+    if name in ("full_like", "randint_like"):  # as PyTorch documents these two
+        kw = kw.replace("layout=None", "layout=torch.strided")
     return doc(
         f"torch.{name}",
         f"torch.{name}(input{extra_sig}, {kw}) → Tensor",

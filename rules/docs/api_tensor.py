@@ -221,18 +221,22 @@ _CASTS = (
 def _cast(name: str, dtype: str, zh_note: str, en_note: str) -> ApiDoc:
     trunc_zh = "小数转整数时向零截断（1.7 → 1，-1.7 → -1）。" if dtype.startswith("torch.int") else ""
     trunc_en = "Floats become integers by truncation toward zero (1.7 → 1, -1.7 → -1). " if dtype.startswith("torch.int") else ""
+    # nn.Module has float()/double()/half() (in place, floating parameters only), no integer casts.
+    on_module = name in ("float", "double", "half")
+    module_zh = f"对模型调用 `model.{name}()` 则是原地转换所有浮点参数。" if on_module else ""
+    module_en = f" On a model, `model.{name}()` converts all floating parameters in place." if on_module else ""
     return doc(
         f"torch.Tensor.{name}",
         f"Tensor.{name}(memory_format=torch.preserve_format) → Tensor",
         f"""
         `x.{name}()` 等价于 `x.to({dtype})`：返回转换后的新张量，**原张量不变**，要写 `x = x.{name}()`。
 
-        {zh_note}。{trunc_zh}已经是 `{dtype}` 时直接返回原张量。对模型调用 `model.{name}()` 则是原地转换所有参数。
+        {zh_note}。{trunc_zh}已经是 `{dtype}` 时直接返回原张量。{module_zh}
         """,
         f"""
         `x.{name}()` is `x.to({dtype})`: it returns a converted new tensor and **leaves `x` unchanged**, so write `x = x.{name}()`.
 
-        {en_note}. {trunc_en}A tensor that is already `{dtype}` is returned as is. On a model, `model.{name}()` converts all parameters in place.
+        {en_note}. {trunc_en}A tensor that is already `{dtype}` is returned as is.{module_en}
         """,
         kind="method",
         example={
@@ -263,13 +267,13 @@ _OPS = (
      "", "",
      "torch.tensor([5, 7]).sub(torch.tensor([1, 2]))  # → tensor([4, 5])",
      "x = torch.tensor([5.0, 7.0])\nx.sub_(1)\nx  # → tensor([4., 6.])"),
-    ("mul", "input, other, *, out=None", "other", "*",
+    ("mul", "input, other, *, out=None", "value", "*",
      "逐元素相乘（哈达玛积，支持广播），**不是矩阵乘法**", "multiplies element-wise (the Hadamard product, with broadcasting), **not a matrix product**",
      "矩阵乘法请用 `@`、`torch.matmul` 或只接受二维的 `torch.mm`。",
      "For matrix products use `@`, `torch.matmul`, or `torch.mm` for 2-D only. ",
      "a = torch.tensor([[1, 3], [2, 4]])\nb = torch.tensor([[2, 4], [1, 3]])\na.mul(b)  # → tensor([[ 2, 12], [ 2, 12]])\na @ b  # → tensor([[ 5, 13], [ 8, 20]])",
      "x = torch.tensor([1.0, 2.0])\nx.mul_(3)\nx  # → tensor([3., 6.])"),
-    ("div", "input, other, *, rounding_mode=None, out=None", "other, *, rounding_mode=None", "/",
+    ("div", "input, other, *, rounding_mode=None, out=None", "value, *, rounding_mode=None", "/",
      "逐元素相除，默认是**真除法**：整数张量相除也得到小数", "divides element-wise; by default it is **true division**, so integer tensors give floats",
      "需要整除时写 `//` 或 `rounding_mode='floor'`（向下取整）/ `'trunc'`（向零截断），负数时两者不同。",
      "For integer division use `//` or `rounding_mode='floor'` (round down) / `'trunc'` (toward zero); they differ for negatives. ",
@@ -753,7 +757,7 @@ DOCS += [
         "torch.Tensor.is_contiguous",
         "Tensor.is_contiguous(memory_format=torch.contiguous_format) → bool",
         """
-        判断张量在内存中是否按行优先**连续**存放。
+        判断张量是否**内存连续**，即元素在内存中按行优先紧密排列。
 
         新建的张量是连续的；`transpose`、`permute`、`.mT`、按列切片 `x[:, 1]` 等操作得到的视图通常不连续。不连续的张量仍可正常计算，只是 `view` 可能失败。
         """,

@@ -39,7 +39,7 @@ CLEAR_TENSOR = "tensor"  # key = the tensor whose .grad is reset; value.owner: i
 CLEAR_ALL = "all"  # something we cannot see clears (an unknown closure passed to step)
 
 
-@dataclass
+@dataclass(eq=False)  # identity: events are kept in sets and compared by occurrence
 class Event:
     kind: str
     node: cst.CSTNode

@@ -6,7 +6,7 @@ fact only when both sides agree, which is how branches and loop iterations merge
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Optional
 
@@ -108,7 +108,7 @@ class Layout:
     dims: Optional[tuple] = None  # tuple[(Mono|None, Mono|None), ...]
     dense: Optional[bool] = None  # non-overlapping and dense (a permutation of a contiguous block)
     min_breaks: int = 0
-    origin: Optional[cst.CSTNode] = None
+    origin: Optional[cst.CSTNode] = field(default=None, repr=False)
     reason: str = ""
 
     @property
@@ -142,10 +142,10 @@ class Value:
     requires_grad: Optional[bool] = None
     is_leaf: Optional[bool] = None
     initialized: Optional[bool] = None  # False for torch.empty / torch.Tensor(3, 4)
-    bridge: Optional[cst.CSTNode] = None  # the .numpy()/from_numpy()/as_tensor() call that made this alias
+    bridge: Optional[cst.CSTNode] = field(default=None, repr=False)  # the .numpy()/from_numpy()/as_tensor() call that made this alias
     anchor: Optional[Any] = None  # names the dims of a tensor whose shape is unknown: Mono.sym((anchor, i))
     # provenance
-    origin: Optional[cst.CSTNode] = None  # the node that produced this value
+    origin: Optional[cst.CSTNode] = field(default=None, repr=False)  # the node that produced this value
     provenance: Optional[str] = None  # qualified name or ".method" of the producing operation
     # python objects
     const: Any = None  # literal int/float/str/bool value, dtype name for DTYPE, device for DEVICE
@@ -155,7 +155,7 @@ class Value:
     spec: Optional[str] = None  # MODULE/LOSS/OPTIMIZER/SCHEDULER: qualified name of the constructor
     params_of: Optional[str] = None  # OPTIMIZER: key of the module whose parameters it holds
     owner: Optional[str] = None  # a parameter tensor from ``for p in m.parameters()``: key of m
-    func: Optional[cst.CSTNode] = None  # FUNCTION: FunctionDef; CLASS / OBJECT: ClassDef
+    func: Optional[cst.CSTNode] = field(default=None, repr=False)  # FUNCTION: FunctionDef; CLASS / OBJECT: ClassDef
 
     # -- convenience -------------------------------------------------------------------
     @property

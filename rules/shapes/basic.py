@@ -163,7 +163,7 @@ class PReLULayer(Layer):
             if isinstance(c, int) and c != k:
                 return Outcome(tensor(None, x), Problem(
                     f"有 {c} 个通道，但 {self.attr_zh('num_parameters')} = {k}",
-                    f"it has {c} channels, but {self.attr_en('num_parameters')} = {k}"))
+                    f"with {c} channels, but {self.attr_en('num_parameters')} = {k}"))
         return Outcome(tensor(shape, x))
 
 
@@ -210,7 +210,7 @@ class BatchNormLayer(Layer):
         if checks and self.c is not None and isinstance(c, int) and c != self.c:
             return Outcome(tensor(None, x), Problem(
                 f"有 {c} 个通道，但 {self.attr_zh('num_features')} = {self.c}",
-                f"it has {c} channels, but {self.attr_en('num_features')} = {self.c}", fix=("num_features", c)))
+                f"with {c} channels, but {self.attr_en('num_features')} = {self.c}", fix=("num_features", c)))
         return Outcome(tensor(shape, x))
 
 
@@ -252,11 +252,11 @@ class GroupNormLayer(Layer):
             if c % g:
                 return Outcome(tensor(None, x), Problem(
                     f"有 {c} 个通道，不能被 {self.attr_zh('num_groups')} = {g} 整除",
-                    f"it has {c} channels, not divisible by {self.attr_en('num_groups')} = {g}"))
+                    f"with {c} channels, not divisible by {self.attr_en('num_groups')} = {g}"))
             if want is not None and c != want and self.bool_("affine") is True:
                 return Outcome(tensor(None, x), Problem(
                     f"有 {c} 个通道，但 {self.attr_zh('num_channels')} = {want}",
-                    f"it has {c} channels, but {self.attr_en('num_channels')} = {want}"))
+                    f"with {c} channels, but {self.attr_en('num_channels')} = {want}"))
         return Outcome(tensor(shape, x))
 
 
@@ -301,7 +301,7 @@ class LayerNormLayer(Layer):
             ns_text = fmt_shape(Shape(self.ns))
             return Outcome(tensor(None, x), Problem(
                 f"最后 {k} 维是 {fmt_shape(Shape(tuple(got)))}，但 {self.attr_zh('normalized_shape')} = {ns_text}",
-                f"its last {k} dim(s) are {fmt_shape(Shape(tuple(got)))}, but "
+                f"whose last {k} dim(s) are {fmt_shape(Shape(tuple(got)))}, but "
                 f"{self.attr_en('normalized_shape')} = {ns_text}"))
         return Outcome(tensor(shape, x))
 
@@ -331,7 +331,7 @@ class EmbeddingLayer(Layer):
             return Outcome(tensor(None), Problem(
                 f"是{kind}张量，但 {self.label} (Embedding) 的输入必须是整数索引（int64 或 int32），"
                 "请先用 .long() 转换",
-                f"it is a {dtype} tensor, but {self.label} (Embedding) takes integer indices (int64 or int32); "
+                f"a {dtype} tensor, but {self.label} (Embedding) takes integer indices (int64 or int32); "
                 "convert with .long()"))
         dim = self.int_("embedding_dim")
         if shape is None:

@@ -138,9 +138,8 @@ class ConvLayer(Layer):
         c = shape.dim(-(n + 1))
         if self.cin is not None and isinstance(c, int) and c != self.cin:
             return Outcome(tensor(None, x), Problem(
-                f"通道数是 {c}，但 {self.attr_zh('in_channels')} = {self.cin}",
-                f"it has {c} channels, but {self.attr_en('in_channels')} = {self.cin}",
-                fix=None))
+                f"有 {c} 个通道，但 {self.attr_zh('in_channels')} = {self.cin}",
+                f"with {c} channels, but {self.attr_en('in_channels')} = {self.cin}"))
         spatial = _spatial(shape, n)
         outs: list[Dim] = []
         parts: list[tuple[str, tuple]] = []

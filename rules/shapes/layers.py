@@ -57,7 +57,7 @@ class Layer:
         self.type_name = type_name
         self.qualname = qualname
         self.node = node
-        self.p = p
+        self.bound = p
         self.args_json = args_json
         self.kwargs_json = kwargs_json
         self.literal = literal
@@ -69,19 +69,19 @@ class Layer:
         """Read ``self.p`` into typed attributes (None where unknown)."""
 
     def int_(self, key: str) -> Optional[int]:
-        v = self.p.get(key, UNKNOWN)
+        v = self.bound.get(key, UNKNOWN)
         x = py(v, MISSING)
         if isinstance(x, bool) or not isinstance(x, int):
             return None
         return x
 
     def bool_(self, key: str) -> Optional[bool]:
-        x = py(self.p.get(key, UNKNOWN), MISSING)
+        x = py(self.bound.get(key, UNKNOWN), MISSING)
         return x if isinstance(x, bool) else None
 
     def val(self, key: str) -> Any:
         """The Python value, or MISSING when not a constant."""
-        return py(self.p.get(key, UNKNOWN), MISSING)
+        return py(self.bound.get(key, UNKNOWN), MISSING)
 
     def tuple_(self, key: str, n: int) -> Optional[tuple[int, ...]]:
         return as_tuple(self.val(key), n)

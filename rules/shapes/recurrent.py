@@ -68,7 +68,7 @@ class RecurrentLayer(Layer):
         if self.fin is not None and isinstance(last, int) and last != self.fin:
             return Outcome(tensor(None), Problem(
                 f"最后一维是 {last}，但 {self.attr_zh('input_size')} = {self.fin}",
-                f"its last dim is {last}, but {self.attr_en('input_size')} = {self.fin}", fix=("input_size", last)))
+                f"whose last dim is {last}, but {self.attr_en('input_size')} = {self.fin}", fix=("input_size", last)))
         feat = d * hout if d is not None and hout is not None else None
         stacked = d * nl if d is not None and nl is not None else None
         if shape is None or not shape.exact:

@@ -18,6 +18,26 @@ export interface FakeOptions {
 
 type Listener = (e: any) => void;
 
+/** A value that can be called, constructed, read from and disposed, and is never a thenable. */
+const stub: any = new Proxy(function () {}, {
+  get: (_t, prop) => {
+    if (prop === 'then') {
+      return undefined;
+    }
+    if (prop === Symbol.iterator) {
+      return function* () {};
+    }
+    if (prop === Symbol.toPrimitive) {
+      return () => '';
+    }
+    return stub;
+  },
+  apply: () => stub,
+  construct: () => stub,
+});
+
+class StubClass {}
+
 export class FakeVscode {
   readonly shown: Shown[] = [];
   readonly commands = new Map<string, (...args: any[]) => any>();
@@ -138,9 +158,21 @@ export class FakeVscode {
         },
       },
     };
-    // vscode-languageclient subclasses vscode classes when it loads: any other name is a class.
+    // Whatever else vscode-languageclient touches (feature registrations, events, classes)
+    // is a do-nothing stub, so that a real LanguageClient can start a real server.
+    const withStubs = (obj: Record<string, any>): any =>
+      new Proxy(obj, { get: (target, prop) => (prop in target ? target[prop as string] : stub) });
+    for (const ns of ['window', 'workspace', 'languages', 'commands', 'extensions', 'env']) {
+      api[ns] = withStubs(api[ns]);
+    }
+    api.version = '1.82.0';
+    api.workspace.textDocuments = [];
+    api.workspace.notebookDocuments = [];
+    api.window.visibleTextEditors = [];
+    api.window.visibleNotebookEditors = [];
+    api.window.tabGroups = withStubs({ all: [] });
     this.api = new Proxy(api, {
-      get: (target, prop: string) => (prop in target ? target[prop] : class {}),
+      get: (target, prop: string) => (prop in target ? target[prop] : StubClass),
     });
   }
 

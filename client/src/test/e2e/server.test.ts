@@ -249,13 +249,14 @@ describe('runtime probe, gated on workspace trust', () => {
     return { s, lenses: found };
   }
 
-  test('untrusted workspace: probe settings are not applied, no probe code lens', async () => {
-    const { s, lenses: found } = await lenses(false);
-    try {
-      assert.deepEqual(found.filter((l) => l.command?.command === 'ptlint.runProbe'), []);
-    } finally {
-      await s.close();
-    }
+  test('the probe code lens appears in a trusted workspace only', async () => {
+    const untrusted = await lenses(false);
+    await untrusted.s.close();
+    const trusted = await lenses(true);
+    await trusted.s.close();
+    const probeLenses = (l: CodeLens[]) => l.filter((x) => x.command?.command === 'ptlint.runProbe');
+    assert.ok(probeLenses(trusted.lenses).length > 0, `trusted: ${JSON.stringify(trusted.lenses)}`);
+    assert.deepEqual(probeLenses(untrusted.lenses), []);
   });
 
   test('trusted workspace: the code lens runs the probe with real torch on cpu', async () => {

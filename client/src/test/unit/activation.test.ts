@@ -106,3 +106,14 @@ test('the probe command refuses to run in an untrusted workspace', async () => {
   assert.deepEqual(fake.executed, [['workbench.trust.manage']]);
   await ext.deactivate();
 });
+
+test('with ptlint installed the real LanguageClient starts the server and reports running', async () => {
+  const fake = new FakeVscode({ settings: { 'ptlint.interpreter': ptlintPython() } });
+  const ext = await activate(fake);
+  await until(() => fake.status.text === '$(check) ptlint', `running status (now ${fake.status.text})`, 30_000);
+  assert.match(fake.status.tooltip, /ptlint \d+\.\d+\.\d+: 运行中/);
+  assert.ok(fake.output.some((l) => l.includes(`interpreter: ${ptlintPython()} (setting)`)), fake.output.join('\n'));
+  assert.deepEqual(fake.shown, []);
+  await ext.deactivate();
+  assert.equal(fake.status.text, '$(circle-slash) ptlint');
+});

@@ -1,0 +1,224 @@
+"""Benchmark of the `ptlint` CLI against torchfix and flake8 on the same files.
+
+Measures, on the pinned real-project corpus (bench/corpus.py) and on examples/:
+lines/s cold (``--no-cache``), lines/s with a warm cache, single-file wall time, and the
+peak RSS of the largest process of each run; the peers run in the same session, from
+their own venv (bench/.work/peers: torchfix 0.7.0 pins libcst < 1.6). Medians of
+``--runs`` runs (default 5). Writes its section to bench/results/cli.md.
+
+    .venv/bin/python bench/bench_cli.py [--runs 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from corpus import PROJECTS, ensure_corpus, python_files  # noqa: E402
+
+PEERS = HERE / ".work" / "peers"
+PEER_PINS = ("torchfix==0.7.0", "flake8==7.5.0")
+RESULTS = HERE / "results" / "cli.md"
+SINGLE_FILE = ("timm", "timm/models/resnet.py")
+TARGETS = {"cold_vs_torchfix": 5.0, "warm_vs_cold": 50.0, "single_file_s": 0.35}
+
+
+def ensure_peers() -> Path:
+    bin_dir = PEERS / "bin"
+    if not (bin_dir / "torchfix").exists() or not (bin_dir / "flake8").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", *PEER_PINS], check=True)
+    return bin_dir
+
+
+def ptlint_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "ptlint"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ptlint"]
+
+
+def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB of the largest process in the tree, exit code)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def median_of(cmd: list[str], cwd: Path, runs: int, env: dict | None = None) -> dict:
+    walls, rss, codes = [], [], set()
+    for _ in range(runs):
+        w, r, c = measure(cmd, cwd, env)
+        walls.append(w)
+        rss.append(r)
+        codes.add(c)
+    return {"wall": statistics.median(walls), "min": min(walls), "max": max(walls), "rss": max(rss),
+            "codes": sorted(codes)}
+
+
+def count_lines(files: list[Path]) -> int:
+    return sum(p.read_bytes().count(b"\n") for p in files)
+
+
+def version_of(cmd: list[str]) -> str:
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "?"
+
+
+def findings_count(files: list[str], cwd: Path) -> int:
+    import json
+
+    out = subprocess.run(ptlint_cmd() + ["check", "--no-cache", "--exit-zero", "--format", "json", *files],
+                         cwd=cwd, capture_output=True, text=True)
+    return len(json.loads(out.stdout or "[]"))
+
+
+def bench_set(name: str, files: list[Path], cwd: Path, peers: Path, runs: int) -> dict:
+    rel = [os.path.relpath(p, cwd) for p in files]
+    lines = count_lines(files)
+    cache_dir = Path(tempfile.mkdtemp(prefix="ptlint-bench-cache-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PTLINT")}
+    try:
+        base = ptlint_cmd() + ["check", "--exit-zero", "--format", "json"]
+        cold = median_of(base + ["--no-cache", *rel], cwd, runs, env)
+        measure(base + ["--cache-dir", str(cache_dir), *rel], cwd, env)  # fill the cache
+        warm = median_of(base + ["--cache-dir", str(cache_dir), *rel], cwd, runs, env)
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    torchfix = median_of([str(peers / "torchfix"), *rel], cwd, runs, env)
+    flake8 = median_of([str(peers / "flake8"), *rel], cwd, runs, env)
+    return {"name": name, "files": len(files), "lines": lines, "cold": cold, "warm": warm, "torchfix": torchfix,
+            "flake8": flake8, "findings": findings_count(rel, cwd)}
+
+
+def bench_single(path: Path, cwd: Path, peers: Path, runs: int) -> dict:
+    rel = os.path.relpath(path, cwd)
+    cache_dir = Path(tempfile.mkdtemp(prefix="ptlint-bench-cache-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PTLINT")}
+    try:
+        cold = median_of(ptlint_cmd() + ["check", "--no-cache", "--exit-zero", rel], cwd, runs, env)
+        measure(ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel], cwd, env)
+        warm = median_of(ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel], cwd, runs, env)
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    torchfix = median_of([str(peers / "torchfix"), rel], cwd, runs, env)
+    flake8 = median_of([str(peers / "flake8"), rel], cwd, runs, env)
+    return {"path": rel, "lines": count_lines([path]), "cold": cold, "warm": warm, "torchfix": torchfix,
+            "flake8": flake8}
+
+
+def fmt_row(tool: str, mode: str, m: dict, lines: int) -> str:
+    return (f"| {tool} | {mode} | {m['wall']:.3f} ({m['min']:.3f}–{m['max']:.3f}) | {lines / m['wall']:,.0f} | "
+            f"{m['rss']:.0f} |")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def render(sets: list[dict], single: dict, runs: int, versions: dict, load: tuple) -> str:
+    out = ["## CLI: throughput, cache, single file, memory (`bench/bench_cli.py`)", ""]
+    out.append(f"Medians of {runs} runs each (min–max in brackets), all tools run one after the other in the same "
+               f"session on the same files. Peak RSS is that of the largest single process of a run. Versions: "
+               + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".")
+    out.append(f"Load average before / after: {load[0]} / {load[1]} (this machine is shared; see the note below).")
+    out.append("")
+    for s in sets:
+        out.append(f"### {s['name']}: {s['files']} files, {s['lines']:,} lines (ptlint reports {s['findings']} "
+                   "findings)")
+        out.append("")
+        out.append("| tool | mode | wall s | lines/s | peak RSS MiB |")
+        out.append("| --- | --- | --- | --- | --- |")
+        out.append(fmt_row("ptlint", "cold (`--no-cache`)", s["cold"], s["lines"]))
+        out.append(fmt_row("ptlint", "warm cache", s["warm"], s["lines"]))
+        out.append(fmt_row("torchfix 0.7.0", "(no cache)", s["torchfix"], s["lines"]))
+        out.append(fmt_row("flake8", "(no cache)", s["flake8"], s["lines"]))
+        out.append("")
+        out.append(f"Ratios: ptlint cold is {s['torchfix']['wall'] / s['cold']['wall']:.2f}× torchfix's throughput "
+                   f"and {s['flake8']['wall'] / s['cold']['wall']:.2f}× flake8's; the warm cache is "
+                   f"{s['cold']['wall'] / s['warm']['wall']:.1f}× the cold run.")
+        out.append("")
+    out.append(f"### Single file: `{single['path']}` ({single['lines']:,} lines)")
+    out.append("")
+    out.append("| command | wall s | peak RSS MiB |")
+    out.append("| --- | --- | --- |")
+    for label, key in (("`ptlint check --no-cache FILE`", "cold"), ("`ptlint check FILE` (cached)", "warm"),
+                       ("`torchfix FILE`", "torchfix"), ("`flake8 FILE`", "flake8")):
+        m = single[key]
+        out.append(f"| {label} | {m['wall']:.3f} ({m['min']:.3f}–{m['max']:.3f}) | {m['rss']:.0f} |")
+    out.append("")
+    corpus = sets[0]
+    cold_x = corpus["torchfix"]["wall"] / corpus["cold"]["wall"]
+    warm_x = corpus["cold"]["wall"] / corpus["warm"]["wall"]
+    out.append("### Targets (reported, not asserted)")
+    out.append("")
+    out.append("| target | result | |")
+    out.append("| --- | --- | --- |")
+    out.append(f"| cold throughput ≥ {TARGETS['cold_vs_torchfix']:.0f}× torchfix (corpus) | {cold_x:.2f}× | "
+               f"{verdict(cold_x >= TARGETS['cold_vs_torchfix'])} |")
+    out.append(f"| warm cache ≥ {TARGETS['warm_vs_cold']:.0f}× cold (corpus) | {warm_x:.1f}× | "
+               f"{verdict(warm_x >= TARGETS['warm_vs_cold'])} |")
+    out.append(f"| `ptlint check one_file.py` < {TARGETS['single_file_s']} s (no cache) | "
+               f"{single['cold']['wall']:.3f} s | {verdict(single['cold']['wall'] < TARGETS['single_file_s'])} |")
+    out.append("")
+    out.append("Note: the machine has 2 cores shared with whatever else runs at the time, so absolute wall times "
+               "move with the load above; the ratios compare runs made minutes apart under the same conditions. "
+               "ptlint and flake8 use a process pool by default (ptlint sizes it by file count and CPUs), "
+               "torchfix uses one process per core by default.")
+    out.append("")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--out", default=str(RESULTS))
+    args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+
+    peers = ensure_peers()
+    roots = ensure_corpus()
+    corpus_files = [p for name in sorted(roots) for p in python_files(roots[name])]
+    example_files = sorted((ROOT / "examples").glob("*.py"))
+    load_before = os.getloadavg()
+
+    import libcst
+
+    from ptlint import __version__
+
+    versions = {
+        "ptlint": __version__, "Python": sys.version.split()[0], "libcst": libcst.__version__,
+        "torchfix": version_of([str(peers / "torchfix"), "--version"]).split()[-1],
+        "flake8": version_of([str(peers / "flake8"), "--version"]).split()[0],
+        "corpus": " ".join(PROJECTS),
+    }
+    sets = [
+        bench_set("Corpus (timm, d2l, skorch)", corpus_files, HERE / ".work" / "corpus", peers, args.runs),
+        bench_set("examples/", example_files, ROOT, peers, args.runs),
+    ]
+    name, rel = SINGLE_FILE
+    single = bench_single(roots[name] / rel, HERE / ".work" / "corpus", peers, args.runs)
+    load_after = os.getloadavg()
+    text = render(sets, single, args.runs, versions,
+                  (" ".join(f"{x:.2f}" for x in load_before), " ".join(f"{x:.2f}" for x in load_after)))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

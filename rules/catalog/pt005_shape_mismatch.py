@@ -1,0 +1,263 @@
+from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+from ptlint.rules.shapes import ShapeAnalysis
+
+_DETAIL = Message(zh="{zh}", en="{en}")
+
+
+class ShapeMismatch(Rule):
+    code = "PT005"
+    name = "shape-mismatch"
+    severity = Severity.ERROR
+    fix_safety = FixSafety.SAFE
+    message = Message(zh="形状不匹配：{zh}", en="shape mismatch: {en}")
+    docs = Docs(
+        zh="""## 它检查什么
+第一次前向传播时 PyTorch 就会抛出的形状错误，用笔记里的输出尺寸公式 `OH = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1` 逐层静态推算：
+
+- 卷积的 `in_channels` 与传进来的通道数不一致；`groups` 不能整除通道数；
+- 展平后的特征数与 `Linear.in_features` 不一致（最常见：按 32×32 写的 LeNet 喂了 28×28 的 MNIST）；
+- `BatchNorm` / `GroupNorm` / `LayerNorm` 的特征数与输入不一致，或输入维数不对；
+- 卷积核或池化窗口比（填充后的）输入还大，输出尺寸小于 1；
+- `view` / `reshape` 的元素总数对不上；
+- `mm` / `matmul` / `@` 的内维不一致（`mm` 只接受二维矩阵，`matmul` 会广播批量维）；
+- `LSTM` / `GRU` / `RNN` 的 `input_size` 与输入最后一维不一致，`Embedding` 收到了浮点张量；
+- `x.view(...)` 的结果没有赋值，下一层拿到的还是没展平的张量。
+
+输入形状按以下顺序确定（先找到的为准）：类或 `Sequential` 那一行的注释 `# ptlint: input=(1, 3, 32, 32)`；同一文件里用字面量张量调用模型，如 `net(torch.randn(1, 3, 32, 32))`；`torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`；同一文件里用到的数据集（`datasets.MNIST` → `(N, 1, 28, 28)`，`CIFAR10` → `(N, 3, 32, 32)`，有改变尺寸的 transform 时不算）。不知道输入形状时，仍会检查相邻层之间的通道数 / 特征数是否一致。
+
+## 为什么有问题
+这些错误不会在定义模型时出现，而是在第一次 `forward` 时才抛出 `RuntimeError`，报错信息只给出矩阵尺寸（如 `mat1 and mat2 shapes cannot be multiplied (1x256 and 400x120)`），很难看出是哪一层、为什么。提示里给出了带数字的推导过程：哪一层输出了什么形状、展平后是多少、和哪个参数对不上。
+
+## 示例
+```python
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)   # 按 32×32 输入算的
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        return self.fc1(x)   # MNIST 28×28：pool 输出 (N, 16, 4, 4) → 展平得 256，但 fc1.in_features = 400
+
+net = Net()
+out = net(torch.randn(1, 1, 28, 28))
+```
+
+## 如何修复
+按提示里的推导改参数：把 `fc1` 改成 `nn.Linear(16 * 4 * 4, 120)`，或者让输入尺寸与模型设计一致（如 `transforms.Resize(32)` / 在第一层卷积加 `padding=2`）。想在层数较多时少算错，可以在展平前加 `nn.AdaptiveAvgPool2d`，或用 `nn.LazyLinear`。
+
+快速修复：当 `Linear(in_features=<字面量>)` 与推算结果不一致时，把字面量改成算出的数。只有当输入形状来自代码本身（注释、字面量调用、summary）时才是安全修复；来自数据集推断或命令行时为不安全修复。用 `ptlint shapes 文件名` 可以看到每一层的形状和公式。
+""",
+        en="""## What it finds
+Shape errors PyTorch raises on the first forward pass, found statically layer by layer with the notes' output-size formula `OH = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1`:
+
+- a convolution whose `in_channels` differs from the incoming channels, or whose `groups` does not divide them;
+- a flattened feature count that differs from `Linear.in_features` (classic: a LeNet written for 32×32 fed 28×28 MNIST);
+- `BatchNorm` / `GroupNorm` / `LayerNorm` feature counts or input ranks that do not match;
+- a kernel or pooling window larger than the (padded) input, so the output size falls below 1;
+- `view` / `reshape` whose element counts cannot match;
+- `mm` / `matmul` / `@` with mismatched inner dims (`mm` is strictly 2-D, `matmul` broadcasts batch dims);
+- an `LSTM` / `GRU` / `RNN` whose `input_size` differs from the input's last dim, an `Embedding` fed a float tensor;
+- the result of `x.view(...)` discarded, so the next layer still gets the unflattened tensor.
+
+The input shape comes from, first match wins: a `# ptlint: input=(1, 3, 32, 32)` comment on the class or `Sequential` line; a call in the same file with a literal tensor such as `net(torch.randn(1, 3, 32, 32))`; `torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`; a dataset used in the same file (`datasets.MNIST` → `(N, 1, 28, 28)`, `CIFAR10` → `(N, 3, 32, 32)`, unless a transform may resize). Without an input shape, channel and feature counts between adjacent layers are still checked.
+
+## Why it is a problem
+Nothing fails when the model is defined: the `RuntimeError` comes at the first `forward`, and it only names matrix sizes (`mat1 and mat2 shapes cannot be multiplied (1x256 and 400x120)`), not the layer or the reason. The finding shows the derivation with numbers: which layer produced which shape, what flattening gives, and which parameter disagrees.
+
+## Example
+```python
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)   # computed for 32×32 input
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        return self.fc1(x)   # MNIST 28×28: pool outputs (N, 16, 4, 4) → flattened to 256, but fc1.in_features = 400
+
+net = Net()
+out = net(torch.randn(1, 1, 28, 28))
+```
+
+## How to fix
+Change the parameter the derivation points at: `nn.Linear(16 * 4 * 4, 120)` here, or make the input match the design (`transforms.Resize(32)`, or `padding=2` in the first convolution). With many layers, an `nn.AdaptiveAvgPool2d` before flattening or `nn.LazyLinear` avoids recomputing by hand.
+
+Quick fix: when `Linear(in_features=<literal>)` disagrees with the computed count, replace the literal with the computed number. It is a safe fix only when the input shape came from the code itself (comment, literal call, summary); inferred from a dataset or given on the command line it is unsafe. `ptlint shapes FILE` prints every layer's shape and formula.
+""",
+    )
+    must_flag = (
+        # LeNet built for 32×32, fed MNIST-sized input by a literal call.
+        """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        return self.fc1(x)  # <-
+
+net = Net()
+out = net(torch.randn(1, 1, 28, 28))
+""",
+        # Channel mismatch between adjacent convolutions: no input shape needed.
+        """from torch import nn
+model = nn.Sequential(
+    nn.Conv2d(3, 16, 3),
+    nn.ReLU(),
+    nn.Conv2d(32, 64, 3),  # <-
+)
+""",
+        # The result of view is discarded: fc still sees the 4-D tensor.
+        """import torch
+import torch.nn as nn
+
+class Head(nn.Module):  # ptlint: input=(8, 16, 5, 5)
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(400, 10)
+
+    def forward(self, x):
+        x.view(x.size(0), -1)
+        return self.fc(x)  # <-
+""",
+        # mm is strictly 2-D, and inner dims must agree.
+        """import torch
+a = torch.randn(2, 3)
+b = torch.randn(4, 5)
+c = a @ b  # <-
+d = torch.mm(torch.randn(2, 3, 4), torch.randn(4, 5))  # <-
+""",
+        # An LSTM fed the wrong feature size, from torchsummary's input.
+        """import torch.nn as nn
+from torchsummary import summary
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size=10, hidden_size=20, batch_first=True)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)  # <-
+        return out
+
+summary(Tagger(), (7, 12))
+""",
+        # groups must divide the channel counts (raised by the constructor).
+        """import torch.nn as nn
+conv = nn.Conv2d(3, 8, 3, groups=2)  # <-
+""",
+        # BatchNorm after a convolution with another channel count.
+        """import torch.nn as nn
+net = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(16))  # <-
+""",
+    )
+    must_not_flag = (
+        # The same LeNet at its designed 32×32 input.
+        """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = x.view(x.size(0), -1)
+        return self.fc2(F.relu(self.fc1(x)))
+
+net = Net()
+print(net(torch.randn(4, 3, 32, 32)).shape)
+""",
+        # No input shape anywhere: the flattened size is unknown, so nothing is claimed.
+        """import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.fc = nn.Linear(1234, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv(x), 1))
+""",
+        # A deliberate mismatch inside try / pytest.raises is not a bug.
+        """import torch
+import pytest
+
+def test_mismatch():
+    with pytest.raises(RuntimeError):
+        torch.randn(2, 3) @ torch.randn(4, 5)
+    try:
+        torch.randn(2, 3).view(4, 4)
+    except RuntimeError:
+        pass
+""",
+        # The model is changed after construction: the call does not describe the class.
+        """import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(100, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+net = Net()
+net.fc = nn.Linear(20, 10)
+net(torch.randn(1, 20))
+""",
+        # Input size from an argument we cannot know; layer sizes from constructor defaults.
+        """import torch.nn as nn
+
+class MLP(nn.Module):
+    def __init__(self, n_in=784, hidden=128):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+    def forward(self, x):
+        return self.body(x.view(x.size(0), -1))
+""",
+    )
+
+    def finish(self) -> None:
+        analysis = self.ctx.analysis(ShapeAnalysis)
+        for err in analysis.errors:
+            related = [Related(node, zh, en) for node, zh, en in err.related]
+            fix = None
+            if err.fix is not None:
+                fx = err.fix
+                fix = FixSpec((Replace(fx.node, fx.text),), f"把 {fx.layer.label} 的 in_features 改成 {fx.text}",
+                              f"set in_features of {fx.layer.label} to {fx.text}",
+                              FixSafety.SAFE if fx.safe else FixSafety.UNSAFE)
+            self.report(err.node, message=_DETAIL, related=related, fix=fix, zh=err.zh, en=err.en)

@@ -1,0 +1,99 @@
+"""Data flow "tensor facts", built once per file and shared by every rule.
+
+Rules get the facts with::
+
+    from ptlint.rules.flow import FlowAnalysis
+    flow = self.ctx.analysis(FlowAnalysis).check()   # built lazily, once per file
+
+and ask questions instead of re-walking the tree.
+
+What it is
+----------
+An abstract interpreter over statements (``interp.py``). Each scope — the module (for
+a notebook: all cells in order), every function and method — is interpreted once with
+an environment ``dotted key -> Value`` ("x", "self.fc"); loop bodies twice (the second
+time from the join of the state before the loop and after one iteration), ``if``/``else``
+arms from the same state and joined, ``try`` as the join of its ways through, ``with``
+bodies in sequence (``torch.no_grad()`` is remembered). Tuple unpacking,
+``B, N, C = x.shape``, ``self.attr`` within a method, and class attributes assigned once
+in ``__init__`` (optimizers, losses, layers) are followed. Functions of the same file are
+summarised (events, return value, attributes of ``self`` they assign) and the summary
+counts at each call site. Unknown calls give unknown results, and objects passed to them
+(``self``, modules, lists) lose their attribute facts; a tensor's dtype, layout and storage
+survive (a callee cannot rebind the caller's names). When unsure the facts say "unknown"
+and rules stay silent.
+
+Questions
+---------
+``flow.value_of(expr) -> Value``
+    What an expression evaluated to (joined over every evaluation). ``Value`` fields
+    (``values.py``; ``None`` always means unknown):
+
+    - ``kind``: ``Kind.TENSOR``, ``NDARRAY``, ``MODULE``, ``LOSS``, ``OPTIMIZER``,
+      ``SCHEDULER``, ``GRAD_SCALER``, ``INT``, ``FLOAT``, ``BOOL``, ``STR``, ``TUPLE``,
+      ``LIST``, ``SIZE``, ``DTYPE``, ``DEVICE``, ``FUNCTION``, ``CLASS``, ``OBJECT``, ``UNKNOWN``;
+    - tensors/arrays: ``dtype`` ("int64", "float32", …), ``shape`` (tuple of ``Mono``:
+      literal ints or symbolic products), ``layout`` (``Layout``: contiguous, or strided
+      with ``origin`` = the transpose/permute/slice node), ``storage`` (alias group: views,
+      ``.numpy()``, ``from_numpy``, ``as_tensor`` share it), ``bridge`` (the call that
+      crossed numpy/torch), ``device``, ``requires_grad``, ``is_leaf``, ``initialized``
+      (False for ``torch.empty`` / ``torch.Tensor(3, 4)`` until written in place);
+    - provenance: ``origin`` (producing node), ``provenance`` (qualified name or
+      ".method" of the producing op);
+    - objects: ``spec`` (constructor's qualified name for modules, losses, optimizers,
+      schedulers), ``params_of`` (optimizers: key of the module in ``m.parameters()``),
+      ``owner`` (``for p in m.parameters()``: key of m), ``const``, ``sym``, ``items``,
+      ``elem``, ``func``.
+
+``flow.view_error(call) -> Layout | None``
+    For a ``.view(...)`` call that certainly raises because of its receiver's strides,
+    the receiver's layout (``layout.origin``: where it became non-contiguous).
+
+``flow.loop_blocks() -> list[LoopBlock]``
+    Every loop with the ordered events of one iteration and the branch structure kept
+    (``events.py``): ``Event`` kinds ``backward``, ``step``, ``zero_grad`` (details:
+    optimizer / module / tensor / all), ``manual_step`` (``w -= lr * w.grad``), ``write``
+    and ``read`` (of memory shared across numpy/torch), ``exit``; ``Branch`` (one arm
+    runs), nested ``LoopBlock`` (0+ iterations), ``Inline`` (a helper of this file called
+    here, keys mapped to the caller's names). ``events.iteration_paths(block, kinds)``
+    enumerates the ways through one iteration.
+
+``flow.hazards -> list[Hazard]``
+    In-place writes through one side of numpy/torch shared memory that a later read
+    through the other side sees: ``Hazard(write: Event, read: node, read_value: Value)``.
+    ``flow.bridge_of(group)`` is where the sharing began.
+
+``flow.function(def_node) -> FunctionInfo``
+    A helper's summary: ``block`` (events), ``returns`` (joined ``Value``),
+    ``self_assigned``.
+
+Reusable pieces: ``creation.creation_value`` / ``creation.creation_shape`` (what a
+creation call like ``torch.randn(6, 8)`` returns, given a ``value_of`` function —
+``creation.literal_value_of`` works without flow facts), ``layout.view_result`` (does a
+view of a layout raise).
+
+Extending
+---------
+A new fact is a new ``Value`` field (joined in ``values.join``) plus the transfer
+functions that set it (``interp.Interpreter.tensor_method`` / ``call_function`` /
+``constructor``; name tables in ``transfer.py``). A new ordered fact is a new ``Event``
+kind emitted by the interpreter; rules read it from ``loop_blocks()`` or a function's
+``block``. Planned users: grad of a non-leaf (``is_leaf``), in-place on a leaf that
+requires grad (``requires_grad``/``is_leaf`` + ``write`` events), ``.numpy()`` on a
+tensor that requires grad, reads of uninitialised ``torch.empty`` (``initialized``),
+scheduler/optimizer order (``step`` events of ``Kind.SCHEDULER`` values need an event
+kind of their own), embedding index dtype (``dtype``), RNN ``batch_first`` (``spec`` +
+constructor arguments).
+"""
+from .analysis import FlowAnalysis, FlowError
+from .events import (
+    BACKWARD, EXIT, MANUAL_STEP, READ, STEP, WRITE, ZERO_GRAD, Branch, Event, Inline, LoopBlock, iteration_paths,
+)
+from .interp import Hazard, key_of
+from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Mono, Value, is_floating, join
+
+__all__ = [
+    "BACKWARD", "Branch", "CONTIGUOUS", "EXIT", "Event", "FlowAnalysis", "FlowError", "Hazard", "Inline", "Kind",
+    "Layout", "LoopBlock", "MANUAL_STEP", "Mono", "READ", "STEP", "UNKNOWN", "Value", "WRITE", "ZERO_GRAD",
+    "is_floating", "iteration_paths", "join", "key_of",
+]

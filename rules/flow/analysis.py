@@ -1,0 +1,103 @@
+"""``FlowAnalysis``: the per-file entry point rules get through ``ctx.analysis``."""
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, Optional
+
+import libcst as cst
+
+from .events import LoopBlock
+from .interp import Hazard, Interpreter
+from .state import ClassInfo, FunctionInfo
+from .values import UNKNOWN, Layout, Value
+
+log = logging.getLogger("ptlint")
+_NOT_SET = object()
+
+
+class FlowError(RuntimeError):
+    """The interpreter failed on this file; rules asking it fail (and are contained)."""
+
+
+class FlowAnalysis:
+    """Tensor facts for one file, computed once: ``ctx.analysis(FlowAnalysis)``.
+
+    Every scope (module, each function and method, notebook cells in order) is
+    interpreted once; loop bodies twice. See the package docstring for the API.
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self._values: dict[cst.CSTNode, Value] = {}
+        self._views: dict[cst.CSTNode, Optional[Layout]] = {}
+        self.loops: dict[cst.CSTNode, LoopBlock] = {}
+        self.bridges: dict[Any, tuple] = {}  # storage group -> (bridge node, side the memory came from)
+        self.hazards: list[Hazard] = []
+        self._hazard_keys: set = set()
+        self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
+        self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        self.module_block: list = []
+        self.error: Optional[str] = None
+        try:
+            Interpreter(self).run(ctx.module)
+        except RecursionError:
+            self._fail("file nested too deeply for the flow analysis")
+        except Exception as exc:  # keep the engine alive; the asking rules report it
+            self._fail(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+
+    def _fail(self, why: str) -> None:
+        log.error("%s: flow analysis failed: %s", getattr(self.ctx, "path", "?"), why)
+        self.error = why
+        self._values.clear()
+        self._views.clear()
+        self.loops.clear()
+        self.hazards.clear()
+
+    def check(self) -> "FlowAnalysis":
+        """Raise if the analysis failed (so the asking rule is reported as broken
+        instead of silently finding nothing)."""
+        if self.error is not None:
+            raise FlowError(self.error.splitlines()[0])
+        return self
+
+    # ------------------------------------------------------------------ questions
+    def value_of(self, node: cst.CSTNode) -> Value:
+        """What ``node`` evaluated to, joined over every time it was evaluated
+        (UNKNOWN if never, e.g. unreachable code or inside a lambda)."""
+        return self._values.get(node, UNKNOWN)
+
+    def view_error(self, call: cst.Call) -> Optional[Layout]:
+        """For a ``.view(...)`` call that raises on every evaluation because its
+        receiver's strides cannot be merged into the requested shape: the receiver's
+        layout (``origin`` is the transpose/permute/slice that made it non-contiguous)."""
+        v = self._views.get(call)
+        return v if isinstance(v, Layout) else None
+
+    def loop_blocks(self) -> list[LoopBlock]:
+        """Every ``for``/``while`` loop's events for one iteration (the last pass)."""
+        return list(self.loops.values())
+
+    def function(self, node: cst.FunctionDef) -> Optional[FunctionInfo]:
+        """The summary of a function of this file: its events (``block``), the join of its
+        return values (``returns``), the attributes of ``self`` it assigns."""
+        return self.functions.get(node)
+
+    def bridge_of(self, group: Any) -> Optional[cst.CSTNode]:
+        b = self.bridges.get(group)
+        return b[0] if b else None
+
+    # ------------------------------------------------------------------ interpreter callbacks
+    def _note_view(self, node: cst.CSTNode, lay: Optional[Layout]) -> None:
+        prev = self._views.get(node, _NOT_SET)
+        if prev is _NOT_SET:
+            self._views[node] = lay
+        elif prev is None or lay is None:
+            self._views[node] = None
+
+    def _note_hazard(self, write: Any, read: cst.CSTNode, value: Value) -> None:
+        key = (id(write.node), id(read))
+        if key in self._hazard_keys:
+            return
+        self._hazard_keys.add(key)
+        self.hazards.append(Hazard(write, read, value))

@@ -1,0 +1,535 @@
+"""``ShapeAnalysis``: the per-file shape facts, built once through
+``ctx.analysis(ShapeAnalysis)``. Rules (PT005, PT006), hover, inlay hints, ``ptlint shapes``
+and the runtime probe all read it; nobody re-walks the tree for shapes."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+import libcst as cst
+
+from .dims import Shape, fmt_shape
+from .inputs import InputInfo, comment_input
+from .interp import Budget, Frame, Interp, assigned_names
+from .layers import Layer, Problem
+from .models import Instance, ModelClass, walk_layers
+from .trace import DropInfo, ShapeError, Trace
+from .values import UNKNOWN, ContainerV, InstanceV, Seq, TensorV, Value, py
+
+if TYPE_CHECKING:
+    from ..engine import FileContext
+
+log = logging.getLogger("ptlint.shapes")
+
+BUDGET = 400_000  # evaluation steps per file before the analysis gives up (silently)
+INPUT_OPS_FOR_DATASETS = {
+    "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten",
+}
+
+
+@dataclass(eq=False)
+class ModelEntry:
+    name: str
+    kind: str  # module | sequential
+    node: cst.CSTNode  # the ClassDef, or the nn.Sequential(...) call
+    stmt: cst.CSTNode  # where a "# ptlint: input=" comment may sit
+    cls: Optional[ModelClass] = None
+    container: Optional[ContainerV] = None
+    instance: Optional[Instance] = None
+    top_level: bool = False  # instantiated / built by the file's own code
+    candidates: dict[str, InputInfo] = field(default_factory=dict)
+    input: Optional[InputInfo] = None
+    trace: Optional[Trace] = None
+    output: Value = UNKNOWN
+    layers: list[tuple[str, Layer]] = field(default_factory=list)
+    gave_up: bool = False
+
+    @property
+    def root(self) -> Value:
+        if self.container is not None:
+            return self.container
+        return InstanceV(self.instance) if self.instance is not None else UNKNOWN
+
+
+class ShapeAnalysis:
+    def __init__(self, ctx: "FileContext", *, input_shape: Optional[Shape] = None) -> None:
+        from .models import FileIndex
+
+        self.ctx = ctx
+        self.cli_input = input_shape
+        self.index = FileIndex(ctx)
+        self.steps_left = BUDGET
+        self.models: list[ModelEntry] = []
+        self.errors: list[ShapeError] = []
+        self.drops: list[DropInfo] = []
+        self.internal_errors: list[str] = []
+        self._construct: dict[cst.CSTNode, ShapeError] = {}
+        self._seq_entries: dict[cst.CSTNode, ModelEntry] = {}
+        self._mutated_ids: set[int] = set()
+        self._mutated_nodes: set[cst.CSTNode] = set()
+        self._script_instances: dict[ModelClass, Instance] = {}
+        self._first_args: dict[ModelClass, tuple[list[Value], dict[str, Value], Optional[cst.Call]]] = {}
+        self._call_candidates: list[tuple[Any, InputInfo]] = []
+        self._summary_candidates: list[tuple[Any, InputInfo]] = []
+        self._datasets: list[tuple[str, tuple[int, ...], cst.CSTNode, bool]] = []
+        self._queue: list[cst.FunctionDef] = []
+        self._queued: set[int] = set()
+        self._script_traces: list[Trace] = []
+        self._module_env: dict[str, Value] = {}
+        self._once = self._assigned_once()
+        self._node_values: dict[cst.CSTNode, list[Value]] = {}
+        self._node_formulas: dict[cst.CSTNode, str] = {}
+        self._hints: list[cst.CSTNode] = []
+        self._lines: dict[int, Optional[int]] = {}
+        self._positions: Optional[list[tuple[Any, cst.CSTNode]]] = None
+        self._run()
+
+    # ================================================================ budget and globals
+    def spend(self) -> None:
+        self.steps_left -= 1
+        if self.steps_left < 0:
+            raise Budget()
+
+    def _assigned_once(self) -> set[str]:
+        counts: Counter = Counter()
+        for stmt in self.ctx.module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                counts[stmt.name.value] += 1
+                continue
+            names, _ = assigned_names(stmt)
+            counts.update(names)
+        return {n for n, c in counts.items() if c == 1}
+
+    def global_value(self, name: str) -> Optional[Value]:
+        if name in self._once and name in self._module_env:
+            return self._module_env[name]
+        return None
+
+    def queue_function(self, fn: cst.FunctionDef) -> None:
+        if id(fn) not in self._queued:
+            self._queued.add(id(fn))
+            self._queue.append(fn)
+
+    def line_of(self, node: cst.CSTNode) -> Optional[int]:
+        key = id(node)
+        if key not in self._lines:
+            try:
+                self._lines[key] = self.ctx.locate(node)[1].start.line
+            except KeyError:
+                self._lines[key] = None
+        return self._lines[key]
+
+    # ================================================================ script-phase callbacks
+    def script_assign(self, name: str, v: Value, stmt: cst.CSTNode, f: Frame) -> None:
+        if isinstance(v, ContainerV) and v.kind == "sequential" and v.node is not None \
+                and v.node not in self._seq_entries:
+            self._seq_entries[v.node] = ModelEntry(name, "sequential", v.node, stmt, container=v, top_level=True)
+
+    def mark_mutated(self, obj: Value) -> None:
+        """A model changed after construction (``net.fc = …``, ``model[0] = …``): its
+        calls no longer tell us the input of the code we analysed."""
+        if isinstance(obj, InstanceV):
+            self._mutated_ids.add(id(obj.instance))
+        elif isinstance(obj, ContainerV):
+            self._mutated_ids.add(id(obj))
+            if obj.node is not None:
+                self._mutated_nodes.add(obj.node)
+
+    def note_instantiation(self, mc: ModelClass, args: list[Value], kwargs: dict[str, Value],
+                           node: Optional[cst.Call], mode: str) -> None:
+        self._first_args.setdefault(mc, (args, kwargs, node))
+
+    def remember_instance(self, inst: Instance) -> None:
+        self._script_instances.setdefault(inst.cls, inst)
+
+    def model_called(self, target: Any, args: list[tuple[Value, cst.CSTNode]], node: cst.Call) -> None:
+        if not args:
+            return
+        x = args[0][0]
+        if isinstance(x, TensorV) and x.literal and x.shape is not None and x.shape.fully_known:
+            self._call_candidates.append((target, InputInfo(x.shape, "call", node, dtype=x.dtype)))
+
+    def summary_called(self, q: str, got, node: cst.Call) -> None:
+        args, kwargs = got
+        if not args:
+            return
+        target = args[0][0]
+        target = target.instance if isinstance(target, InstanceV) else target
+        kw = {k: v for k, (v, _) in kwargs.items()}
+        if q.startswith("torchsummary"):
+            size = args[1][0] if len(args) > 1 else kw.get("input_size", UNKNOWN)
+            batch = py(args[2][0] if len(args) > 2 else kw.get("batch_size", UNKNOWN), -1)
+            dims = py(size, None)
+            if isinstance(dims, (tuple, list)) and dims and all(isinstance(d, int) and not isinstance(d, bool)
+                                                               for d in dims):
+                b = batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 else "N"
+                self._summary_candidates.append((target, InputInfo(Shape((b, *dims)), "summary", node)))
+            return
+        if "batch_dim" in kw:
+            return
+        size = args[1][0] if len(args) > 1 else kw.get("input_size", UNKNOWN)
+        dims = py(size, None)
+        if isinstance(dims, (tuple, list)) and dims and all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+            self._summary_candidates.append((target, InputInfo(Shape(tuple(dims)), "summary", node)))
+            return
+        data = kw.get("input_data")
+        if isinstance(data, TensorV) and data.literal and data.shape is not None:
+            self._summary_candidates.append((target, InputInfo(data.shape, "summary", node, dtype=data.dtype)))
+
+    def dataset_seen(self, ds: tuple[str, tuple[int, ...]], got, node: cst.Call) -> None:
+        from .interp import TransformV
+
+        args, kwargs = got
+        kw = {k: v for k, (v, _) in kwargs.items()}
+        t = kw.get("transform", args[2][0] if len(args) > 2 else None)
+        ok = isinstance(t, TransformV) and t.keeps_size and t.makes_tensor
+        self._datasets.append((ds[0], ds[1], node, ok))
+
+    def construct_problem(self, node: cst.Call, problem: Problem, layer: Layer) -> None:
+        if node not in self._construct:
+            self._construct[node] = ShapeError(node, problem.zh, problem.en, kind="construct")
+
+    # ================================================================ the run
+    def _run(self) -> None:
+        self._script_phase()
+        self._build_entries()
+        for entry in self.models:
+            self._choose_input(entry)
+        ordered = sorted(self.models, key=lambda m: m.input is None)
+        for entry in ordered:
+            self._run_model(entry)
+        self._collect()
+
+    def _safely(self, what: str, fn, *args) -> bool:
+        try:
+            fn(*args)
+            return True
+        except Budget:
+            log.debug("%s: shape analysis budget exhausted in %s", self.ctx.path, what)
+            return False
+        except RecursionError:
+            return False
+        except Exception as exc:  # a bug here must never take the rules down
+            self.internal_errors.append(f"{what}: {type(exc).__name__}: {exc}")
+            log.debug("shape analysis failed in %s", what, exc_info=True)
+            return False
+
+    def _script_phase(self) -> None:
+        trace = Trace(locate=self.line_of)
+        self._script_traces.append(trace)
+        frame = Frame(self._module_env, "script")
+        interp = Interp(self, trace)
+        self._safely("module", interp.exec_block, self.ctx.module.body, frame)
+        self._module_env = frame.env
+        for cls_name, node in self.index.classdefs.items():
+            if cls_name not in self.index.models:
+                for item in node.body.body:
+                    if isinstance(item, cst.FunctionDef):
+                        self.queue_function(item)
+        for fn in self.index.functions.values():
+            self.queue_function(fn)
+        i = 0
+        while i < len(self._queue) and i < 2000:
+            fn = self._queue[i]
+            i += 1
+            t = Trace(locate=self.line_of)
+            self._script_traces.append(t)
+            it = Interp(self, t)
+            env = it.bind_params(fn, None, [], {})
+            f = Frame(env, "script")
+            self._safely(f"function {fn.name.value}", it.exec_block, _body(fn), f)
+
+    def _build_entries(self) -> None:
+        seen_names: Counter = Counter()
+        for mc in self.index.models.values():
+            if mc.find("forward") is None:
+                continue
+            entry = ModelEntry(mc.name, "module", mc.node, mc.node, cls=mc)
+            inst = self._script_instances.get(mc)
+            if inst is not None:
+                entry.top_level = True
+            else:
+                args, kwargs, node = self._first_args.get(mc, ([], {}, None))
+                t = Trace(locate=self.line_of)
+                it = Interp(self, t)
+                holder: list[InstanceV] = []
+                if self._safely(f"{mc.name}.__init__", lambda: holder.append(it.instantiate(mc, args, kwargs, node))):
+                    inst = holder[0].instance
+            entry.instance = inst
+            if inst is None:
+                entry.gave_up = True
+            self.models.append(entry)
+        for entry in self._seq_entries.values():
+            self.models.append(entry)
+        self.models.sort(key=lambda m: _start(m.node, self))
+        for m in self.models:
+            seen_names[m.name] += 1
+            if seen_names[m.name] > 1:
+                m.name = f"{m.name}#{seen_names[m.name]}"
+
+    def _key_of(self, entry: ModelEntry) -> Any:
+        return entry.container if entry.container is not None else entry.cls
+
+    def _choose_input(self, entry: ModelEntry) -> None:
+        if self.cli_input is not None:
+            entry.input = InputInfo(self.cli_input, "cli")
+            return
+        found = comment_input(entry.stmt)
+        if found is not None:
+            entry.candidates["comment"] = InputInfo(found[0], "comment", found[1])
+        for target, info in self._call_candidates:
+            if self._matches(entry, target) and "call" not in entry.candidates:
+                entry.candidates["call"] = info
+        for target, info in self._summary_candidates:
+            if self._matches(entry, target) and "summary" not in entry.candidates:
+                entry.candidates["summary"] = info
+        ds = self._dataset_input()
+        if ds is not None and entry.top_level and not self._mutated(entry):
+            entry.candidates["dataset"] = ds
+        for source in ("comment", "call", "summary", "dataset"):
+            if source in entry.candidates:
+                entry.input = entry.candidates[source]
+                return
+
+    def _mutated(self, entry: ModelEntry) -> bool:
+        if entry.container is not None:
+            return entry.container.node in self._mutated_nodes
+        return entry.instance is not None and id(entry.instance) in self._mutated_ids
+
+    def _matches(self, entry: ModelEntry, target: Any) -> bool:
+        if isinstance(target, ContainerV):
+            return entry.container is not None and target.node is entry.container.node \
+                and target.node not in self._mutated_nodes
+        if isinstance(target, Instance):
+            return entry.cls is target.cls and id(target) not in self._mutated_ids
+        return False
+
+    def _dataset_input(self) -> Optional[InputInfo]:
+        if not self._datasets or not all(ok for *_, ok in self._datasets):
+            return None
+        shapes = {shape for _, shape, _, _ in self._datasets}
+        if len(shapes) != 1:
+            return None
+        name, shape, node, _ = self._datasets[0]
+        return InputInfo(Shape(("N", *shape)), "dataset", node, f"datasets.{name}", dtype="float")
+
+    def _run_model(self, entry: ModelEntry) -> None:
+        if entry.gave_up:
+            return
+        names: dict[int, str] = {}
+        entry.layers = []
+        for name, layer in walk_layers(entry.root):
+            layer.name = name
+            names[id(layer)] = name
+            entry.layers.append((name, layer))
+        trace = self._run_once(entry, entry.input)
+        if entry.input is not None and entry.input.source == "dataset" and not _takes_images(trace):
+            entry.input = None  # the model starts with something other than an image layer
+            trace = self._run_once(entry, None)
+        entry.trace = trace
+
+    def _run_once(self, entry: ModelEntry, info: Optional[InputInfo]) -> Trace:
+        trace = Trace(first_only=True, input_info=info, locate=self.line_of)
+        interp = Interp(self, trace)
+        x = TensorV(info.shape if info is not None else None, info.dtype if info is not None else None)
+        x = trace.add("input", None, [], x)
+
+        def go() -> None:
+            if entry.container is not None:
+                out = interp.run_sequential(entry.container, x, None, Frame({}, "forward"))
+            else:
+                out = interp.run_forward(entry.instance, [x], {}, None)  # type: ignore[arg-type]
+            entry.output = out
+            trace.add("output", None, _tensors_of(out), out)
+
+        if not self._safely(f"forward of {entry.name}", go):
+            entry.output = UNKNOWN
+            entry.gave_up = True
+        return trace
+
+    # ================================================================ results
+    def _collect(self) -> None:
+        errors: list[ShapeError] = list(self._construct.values())
+        seen = {e.node for e in errors}
+        runs = [m for m in self.models if m.trace is not None]
+        runs.sort(key=lambda m: m.input is None)
+        for m in runs:
+            t = m.trace
+            assert t is not None
+            for fix in t.fix_candidates:
+                uses = sum(1 for s in t.steps if s.layer is fix.layer)
+                if uses != 1:
+                    for err in t.problems:
+                        if err.fix is fix:
+                            err.fix = None
+            for err in t.problems:
+                if err.node not in seen:
+                    seen.add(err.node)
+                    errors.append(err)
+            self._merge_values(t, exact_only=False)
+        for t in self._script_traces:
+            for err in t.problems:
+                if err.node not in seen:
+                    seen.add(err.node)
+                    err.kind = "script"
+                    errors.append(err)
+            self._merge_values(t, exact_only=True)
+        self.errors = errors
+        drop_seen: set = set()
+        for t in [m.trace for m in runs] + self._script_traces:
+            for d in t.drops:  # type: ignore[union-attr]
+                if d.node not in drop_seen and d.node not in seen:
+                    drop_seen.add(d.node)
+                    self.drops.append(d)
+
+    def _merge_values(self, t: Trace, exact_only: bool) -> None:
+        for node, vals in t.node_values.items():
+            keep = [v for v in vals if _exact(v)] if exact_only else vals
+            if keep:
+                self._node_values.setdefault(node, []).extend(keep)
+        for s in t.steps:
+            if s.node is not None and s.formula and s.node not in self._node_formulas:
+                self._node_formulas[s.node] = s.formula
+        for node in t.hint_nodes:
+            if node not in self._hints:
+                self._hints.append(node)
+
+    # ================================================================ queries (hover, hints)
+    def model(self, name: str) -> Optional[ModelEntry]:
+        return next((m for m in self.models if m.name == name), None)
+
+    def shapes_of(self, node: cst.CSTNode) -> list[str]:
+        """Distinct shapes the analysis computed for a node (a layer call, an expression, a
+        name being assigned), best first: exact shapes before partial ones."""
+        vals = self._node_values.get(node, [])
+        texts: list[str] = []
+        exact = [v for v in vals if _exact(v)]
+        for v in exact or vals:
+            t = _value_text(v)
+            if t is not None and t not in texts:
+                texts.append(t)
+        return texts
+
+    def shape_of(self, node: cst.CSTNode) -> Optional[str]:
+        texts = self.shapes_of(node)
+        if not texts:
+            return None
+        return " | ".join(texts[:3])
+
+    def formula_of(self, node: cst.CSTNode) -> Optional[str]:
+        return self._node_formulas.get(node)
+
+    def _all_positions(self) -> list[tuple[Any, cst.CSTNode]]:
+        if self._positions is None:
+            out = []
+            for node in self._node_values:
+                try:
+                    cell, rng = self.ctx.locate(node)
+                except KeyError:
+                    continue
+                out.append(((cell, rng), node))
+            self._positions = out
+        return self._positions
+
+    def hover_at(self, line: int, column: int, cell: Optional[int] = None) -> Optional[dict[str, Any]]:
+        """The innermost expression with a known shape at a 1-based line / 0-based column."""
+        best = None
+        for (c, rng), node in self._all_positions():
+            if c != cell:
+                continue
+            s, e = rng.start, rng.end
+            if (s.line, s.column) <= (line, column) <= (e.line, e.column):
+                size = (e.line - s.line, e.column - s.column if e.line == s.line else 10 ** 6)
+                if best is None or size < best[0]:
+                    best = (size, rng, node)
+        if best is None:
+            return None
+        _, rng, node = best
+        shape = self.shape_of(node)
+        if shape is None:
+            return None
+        return {"range": rng.to_dict(), "shape": shape, "formula": self.formula_of(node),
+                "code": _short_code(self.ctx, node)}
+
+    def inlay_hints(self) -> list[dict[str, Any]]:
+        """(range, shape) after each layer call in forward and after each Sequential entry."""
+        out = []
+        for node in self._hints:
+            shape = self.shape_of(node)
+            if shape is None:
+                continue
+            try:
+                cell, rng = self.ctx.locate(node)
+            except KeyError:
+                continue
+            out.append({"range": rng.to_dict(), "position": rng.end.to_dict(), "cell": cell, "shape": shape,
+                        "label": f"→ {shape}"})
+        out.sort(key=lambda h: (h["cell"] or 0, h["position"]["line"], h["position"]["column"]))
+        return out
+
+
+def _body(fn: cst.FunctionDef):
+    if isinstance(fn.body, cst.IndentedBlock):
+        return fn.body.body
+    return [cst.SimpleStatementLine(body=fn.body.body)]
+
+
+def _start(node: cst.CSTNode, a: ShapeAnalysis) -> tuple[int, int]:
+    try:
+        cell, rng = a.ctx.locate(node)
+        return (cell or 0, rng.start.line)
+    except KeyError:
+        return (0, 0)
+
+
+def _tensors_of(v: Value) -> list[Value]:
+    if isinstance(v, TensorV):
+        return [v]
+    if isinstance(v, Seq):
+        out: list[Value] = []
+        for it in v.items:
+            out.extend(_tensors_of(it))
+        return out
+    return []
+
+
+def _exact(v: Value) -> bool:
+    if isinstance(v, TensorV):
+        return v.shape is not None and v.shape.exact
+    if isinstance(v, Seq):
+        return all(_exact(i) for i in v.items) and bool(v.items)
+    return False
+
+
+def _value_text(v: Value) -> Optional[str]:
+    if isinstance(v, TensorV):
+        return fmt_shape(v.shape) if v.shape is not None else None
+    if isinstance(v, Seq):
+        parts = [_value_text(i) for i in v.items]
+        if any(p is None for p in parts):
+            return None
+        return "(" + ", ".join(parts) + ")"  # type: ignore[arg-type]
+    return None
+
+
+def _takes_images(trace: Trace) -> bool:
+    """Does the first op on the input treat it as an image batch (conv, pool, flatten)?"""
+    for s in trace.steps[1:]:
+        if 0 in s.inputs:
+            if s.op == "layer" and s.layer is not None:
+                return s.layer.type_name in INPUT_OPS_FOR_DATASETS
+            if s.op == "method":
+                return s.fields.get("method") in ("view", "reshape", "flatten", "size")
+            if s.op == "call":
+                fn = s.fields.get("fn", "")
+                return fn in ("torch.flatten", "torch.reshape") or fn.startswith("torch.nn.functional.max_pool2d") \
+                    or fn.startswith("torch.nn.functional.avg_pool2d")
+            return False
+    return False
+
+
+def _short_code(ctx: "FileContext", node: cst.CSTNode) -> str:
+    text = ctx.code_for(node).strip()
+    return text if len(text) <= 60 else text[:57] + "…"

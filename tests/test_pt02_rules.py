@@ -1,0 +1,174 @@
+"""PT020–PT026: the behaviour each rule claims is checked against torch / jieba / Python
+themselves, and every fix is applied and run."""
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from ptlint.rules import Config, lint_text
+from ptlint.rules.fixes import fix_text
+
+torch = pytest.importorskip("torch")
+
+
+def lint(src, code):
+    res = lint_text(src, "t.py", Config(select=(code,)))
+    assert not res.rule_errors, res.rule_errors
+    return res.findings
+
+
+def fixed(src, code, unsafe=False):
+    new, applied = fix_text(src, lint(src, code), unsafe=unsafe)
+    assert applied, f"{code}: no fix applied"
+    assert not lint(new, code), f"{code} still reported after its fix:\n{new}"
+    return new
+
+
+def run(src, **env):
+    return subprocess.run([sys.executable, "-c", src], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+
+
+# ---------------------------------------------------------------- PT020
+VOCAB = """import torch
+words = "the cat sat on the mat with a hat and a bat".split()
+id2word = list(set(words))
+word2id = {w: i for i, w in enumerate(id2word)}
+print(word2id["cat"], word2id["mat"], word2id["bat"])
+"""
+
+
+def test_pt020_ids_really_change_between_runs_and_the_fix_pins_them():
+    assert [f.line for f in lint(VOCAB, "PT020")] == [3]
+    plain = VOCAB.replace("import torch\n", "")  # the vocabulary code itself needs no torch
+    before = {run(plain, PYTHONHASHSEED=str(s)).stdout for s in range(6)}
+    assert len(before) > 1, "set order did not vary: the rule's premise would be false"
+    new = fixed(VOCAB, "PT020")
+    assert "id2word = sorted(set(words))" in new
+    after = {run(new.replace("import torch\n", ""), PYTHONHASHSEED=str(s)).stdout for s in range(6)}
+    assert len(after) == 1
+
+
+def test_pt020_enumerate_fix_wraps_the_set():
+    src = "import torch\ndef build(tokens):\n    return {w: i for i, w in enumerate(set(tokens))}\n"
+    assert "enumerate(sorted(set(tokens)))" in fixed(src, "PT020")
+
+
+def test_pt020_related_location_points_at_numbering():
+    f = lint(VOCAB, "PT020")[0]
+    assert f.related and f.related[0].range.start.line == 4
+
+
+# ---------------------------------------------------------------- PT021
+JIEBA_TWICE = """import jieba
+seg = jieba.cut("我爱自然语言处理")
+print("/".join(seg))
+words = [w for w in seg]
+print(len(words))
+"""
+
+
+def test_pt021_second_pass_is_really_empty_and_lcut_fixes_it():
+    pytest.importorskip("jieba")
+    assert [f.line for f in lint(JIEBA_TWICE, "PT021")] == [4]
+    out = run(JIEBA_TWICE).stdout.splitlines()
+    assert out[-1] == "0"
+    new = fixed(JIEBA_TWICE, "PT021")
+    assert "jieba.lcut(" in new
+    assert int(run(new).stdout.splitlines()[-1]) > 0
+
+
+def test_pt021_len_and_index_raise_typeerror():
+    pytest.importorskip("jieba")
+    for src in ("import jieba\ng = jieba.cut('我爱北京')\nlen(g)\n", "import jieba\ng = jieba.cut('我爱北京')\ng[0]\n"):
+        assert lint(src, "PT021")
+        proc = run(src)
+        assert "TypeError" in proc.stderr
+        assert run(fixed(src, "PT021")).returncode == 0
+
+
+def test_pt021_cut_for_search_fix_name():
+    src = "import jieba\nw = jieba.cut_for_search(t)\nprint(len(w))\n"
+    assert "jieba.lcut_for_search(t)" in fixed(src, "PT021")
+
+
+# ---------------------------------------------------------------- PT024
+def test_pt024_torch_warns_and_fix_is_equivalent_without_warning():
+    src = "import torch\nx = torch.arange(6.0).reshape(2, 3)\ny = torch.tensor(x, dtype=torch.float64)\n"
+    (f,) = lint(src, "PT024")
+    assert "detach().clone()" in f.message_en
+    ns_old, ns_new = {}, {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(src, ns_old)
+    assert any("detach().clone()" in str(w.message) for w in caught)
+    new = fixed(src, "PT024")
+    assert "x.detach().clone().to(dtype=torch.float64)" in new
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(new, ns_new)
+    assert torch.equal(ns_old["y"], ns_new["y"]) and ns_old["y"].dtype == ns_new["y"].dtype
+
+
+def test_pt024_requires_grad_kwarg_is_kept():
+    src = "import torch\nw = torch.randn(3)\nv = torch.tensor(w, requires_grad=True)\n"
+    new = fixed(src, "PT024")
+    ns = {}
+    exec(new, ns)
+    assert ns["v"].requires_grad and ns["v"].is_leaf
+
+
+# ---------------------------------------------------------------- PT025
+SQUEEZE = """import torch
+import torch.nn as nn
+torch.manual_seed(0)
+model = nn.Linear(8, 1)
+def predict(x):
+    out = model(x)
+    return out.squeeze()
+shapes = (tuple(predict(torch.randn(4, 8)).shape), tuple(predict(torch.randn(1, 8)).shape))
+"""
+
+
+def shapes(src):
+    ns = {}
+    exec(src, ns)
+    return ns["shapes"]
+
+
+def test_pt025_batch_of_one_loses_its_dim_and_fix_keeps_it():
+    (f,) = lint(SQUEEZE, "PT025")
+    assert f.line == 7 and f.severity.value == "info"
+    assert shapes(SQUEEZE) == ((4,), ())
+    new = fixed(SQUEEZE, "PT025", unsafe=True)
+    assert "out.squeeze(-1)" in new
+    assert shapes(new) == ((4,), (1,))
+
+
+def test_pt025_no_fix_when_the_dim_is_unknown():
+    src = ("import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def forward(self, x):\n"
+           "        return x.squeeze()\n")
+    (f,) = lint(src, "PT025")
+    assert f.fix is None
+
+
+# ---------------------------------------------------------------- PT026
+def test_pt026_names_the_activation_and_points_at_it():
+    src = ("import torch\nimport torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n"
+           "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n        nn.init.kaiming_normal_(self.fc.weight)\n"
+           "    def forward(self, x):\n        return torch.sigmoid(self.fc(x))\n")
+    (f,) = lint(src, "PT026")
+    assert f.line == 7 and "torch.sigmoid" in f.message_en
+    assert f.related[0].range.start.line == 9
+
+
+def test_pt026_default_gains_match_the_docs():
+    # The docs say Kaiming defaults to leaky_relu with a=0 (gain √2) and Xavier uses gain 1.
+    import inspect
+
+    sig = inspect.signature(torch.nn.init.kaiming_normal_)
+    assert sig.parameters["nonlinearity"].default == "leaky_relu" and sig.parameters["a"].default == 0
+    assert abs(torch.nn.init.calculate_gain("leaky_relu", 0) - 2 ** 0.5) < 1e-6
+    assert inspect.signature(torch.nn.init.xavier_normal_).parameters["gain"].default == 1.0
