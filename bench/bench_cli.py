@@ -194,12 +194,12 @@ def main() -> int:
     example_files = sorted((ROOT / "examples").glob("*.py"))
     load_before = os.getloadavg()
 
-    import libcst
+    import importlib.metadata as md
 
     from ptlint import __version__
 
     versions = {
-        "ptlint": __version__, "Python": sys.version.split()[0], "libcst": libcst.__version__,
+        "ptlint": __version__, "Python": sys.version.split()[0], "libcst": md.version("libcst"),
         "torchfix": version_of([str(peers / "torchfix"), "--version"]).split()[-1],
         "flake8": version_of([str(peers / "flake8"), "--version"]).split()[0],
         "corpus": " ".join(PROJECTS),

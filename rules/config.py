@@ -8,11 +8,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 from .findings import Severity
 
 DEFAULT_EXCLUDE = (
@@ -230,6 +225,11 @@ def _valid_device(d: str) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    try:  # imported here: most runs never meet a pyproject.toml that configures ptlint
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
     src = str(path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

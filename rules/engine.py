@@ -157,9 +157,10 @@ class _Dispatcher(cst.CSTVisitor):
 # ---------------------------------------------------------------------- traversal
 # libcst's own ``node.visit(visitor)`` rebuilds every node it passes (even for a read-only
 # CSTVisitor) and looks up per-attribute hooks; walking the child fields directly is
-# about 4x faster. The fields are taken, in libcst's own visiting order, from each node
-# class's ``_visit_and_replace_children`` (tests check the order equals ``node.children``);
-# a class whose source cannot be read falls back to ``node.children``.
+# about 4x faster. Each node class's ``_visit_and_replace_children`` names its child
+# fields as string constants, in the order libcst visits them: those constants (that are
+# also dataclass fields) give the order (tests check it equals ``node.children``); a
+# class without that method falls back to ``node.children``.
 _CHILD_FIELDS: dict[type, Optional[tuple[str, ...]]] = {}
 
 
@@ -168,19 +169,13 @@ def _child_fields(cls: type) -> Optional[tuple[str, ...]]:
         return _CHILD_FIELDS[cls]
     except KeyError:
         pass
-    fields: Optional[tuple[str, ...]] = None
-    try:
-        import ast
-        import inspect
-        import textwrap
+    import dataclasses
 
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls._visit_and_replace_children)))
-        calls = [n for n in ast.walk(tree)
-                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id.startswith("visit_")
-                 and len(n.args) >= 2 and isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str)]
-        calls.sort(key=lambda c: (c.lineno, c.col_offset))
-        fields = tuple(dict.fromkeys(c.args[1].value for c in calls))
-    except (OSError, TypeError, SyntaxError, AttributeError):
+    try:
+        names = {f.name for f in dataclasses.fields(cls)}
+        consts = cls._visit_and_replace_children.__code__.co_consts  # type: ignore[attr-defined]
+        fields: Optional[tuple[str, ...]] = tuple(dict.fromkeys(c for c in consts if isinstance(c, str) and c in names))
+    except (AttributeError, TypeError):
         fields = None
     _CHILD_FIELDS[cls] = fields
     return fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -12,6 +13,9 @@ from typing import Optional
 # Files larger than this are refused with a clear message rather than parsed: libcst
 # needs memory proportional to the text and nobody hand-writes a 20 MB model file.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# Notebooks carry their outputs (plots, tables) in the same file: only their code cells
+# are parsed, so they may be much larger.
+MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
 
 # PEP 263: ``# -*- coding: gbk -*-`` on line 1 or 2 (GBK files are common in Chinese
 # course material, and Python runs them, so we read them too).
@@ -231,11 +235,15 @@ def source_from_text(text: str, path: str = "<stdin>", *, notebook: bool = False
 def read_bytes(path: str | Path, shown: str) -> bytes:
     """The file's bytes, or SourceError with a one-line reason."""
     p = Path(path)
+    limit = MAX_NOTEBOOK_BYTES if is_notebook_path(path) else MAX_FILE_BYTES
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError(f"{shown}: not a regular file, not checked")
+        size = st.st_size
+        if size > limit:
             raise SourceError(
-                f"{shown}: file too large ({size / (1024 * 1024):.0f} MB > {MAX_FILE_BYTES // (1024 * 1024)} MB), not checked")
+                f"{shown}: file too large ({size / (1024 * 1024):.0f} MB > {limit // (1024 * 1024)} MB), not checked")
         return p.read_bytes()
     except FileNotFoundError:
         raise SourceError(f"{shown}: no such file") from None

@@ -52,7 +52,8 @@ LayerNorm: normalized_shape eps elementwise_affine bias
 RMSNorm: normalized_shape eps elementwise_affine
 GroupNorm: num_groups num_channels eps affine bias
 LocalResponseNorm: size alpha beta k
-Dropout Dropout1d Dropout2d Dropout3d AlphaDropout: p inplace
+Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout: p inplace
+RReLU: lower upper inplace
 ReLU ReLU6 SELU SiLU Mish Hardswish Hardsigmoid: inplace
 LeakyReLU: negative_slope inplace
 ELU CELU: alpha inplace
@@ -138,6 +139,23 @@ kl_div: input {_LOSS} log_target
 """, "torch.nn.functional.")
 
 FUNCTIONS.update(_table("""
+rrelu: input lower upper training inplace
+softshrink hardshrink: input lambd
+threshold: input threshold value inplace
+feature_alpha_dropout: input p training inplace
+prelu: input weight
+""", "torch.nn.functional."))
+
+_UNARY = "relu sigmoid tanh exp log abs neg sqrt rsqrt square sin cos sign erf reciprocal floor ceil log1p expm1 " \
+         "clone detach selu celu rrelu"
+FUNCTIONS.update(_table(f"""
+{_UNARY}: input
+clamp clip: input min max
+round: input decimals
+nan_to_num: input nan posinf neginf
+pow: input exponent
+maximum minimum: input other
+where: condition input other
 flatten: input start_dim end_dim
 cat concat concatenate stack hstack vstack: tensors dim
 relu sigmoid tanh exp log abs sqrt neg clone detach: input
@@ -149,7 +167,10 @@ squeeze: input dim
 unsqueeze: input dim
 matmul mm bmm: input other
 add sub mul div: input other alpha
-sum mean amax amin: input dim keepdim
+sum mean amax amin prod std var logsumexp nansum nanmean all any: input dim keepdim
+argmax argmin: input dim keepdim
+max min: input dim keepdim
+norm: input p dim keepdim
 chunk: input chunks dim
 split: tensor split_size_or_sections dim
 narrow: input dim start length
@@ -167,12 +188,22 @@ view reshape expand repeat permute: size
 flatten: start_dim end_dim
 unflatten: dim sizes
 transpose swapaxes: dim0 dim1
-t contiguous clone detach float double half long int bool relu sigmoid tanh exp log abs sqrt neg:
+t contiguous clone detach float double half bfloat16 long int bool short byte char cpu:
+relu sigmoid tanh exp log abs sqrt rsqrt square sin cos sign erf reciprocal floor ceil log1p expm1 neg:
+relu_ sigmoid_ tanh_ abs_ neg_ exp_ zero_ requires_grad_ retain_grad:
+clamp clip clamp_: min max
+round: decimals
+pow: exponent
+fill_: value
+normal_: mean std
+uniform_: from to
 squeeze unsqueeze: dim
 softmax log_softmax: dim
-sum mean amax amin: dim keepdim
-matmul mm bmm: other
-add sub mul div: other alpha
+sum mean amax amin prod std var logsumexp nansum nanmean all any argmax argmin max min: dim keepdim
+norm: p dim keepdim
+matmul mm bmm type_as: other
+add sub mul div add_ sub_ mul_ div_: other alpha
+masked_fill masked_fill_: mask value
 chunk: chunks dim
 split: split_size dim
 unbind: dim
@@ -184,8 +215,22 @@ view_as reshape_as expand_as: other
     for name in names.split()
 }
 
+# Methods that only move a tensor to a device: the probe already put everything on its
+# device, so ``x.to(device)`` / ``x.cuda()`` are rebuilt as ``x`` (a dtype argument is kept).
+DEVICE_METHODS = frozenset({"to", "cuda", "cpu"})
+# torch dtypes an argument may name ({"dtype": "torch.int64"} in the contract).
+TORCH_DTYPES = frozenset({"torch.float32", "torch.float64", "torch.float16", "torch.bfloat16", "torch.int64",
+                          "torch.int32", "torch.int16", "torch.int8", "torch.uint8", "torch.bool"})
+# Creation calls: rebuilt as a fresh tensor of the statically known shape and dtype.
+CREATION = frozenset(f"torch.{n}" for n in (
+    "randn", "rand", "zeros", "ones", "empty", "randint", "full", "tensor", "arange", "eye", "randperm", "linspace",
+    "zeros_like", "ones_like", "randn_like", "rand_like", "empty_like", "full_like", "randint_like", "as_tensor",
+    "FloatTensor", "LongTensor", "Tensor"))
+
 # Python operators a "binary" step may use.
 OPERATORS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "//", "@": "@", "%": "%", "**": "**"}
+# Binary steps the engine records with a function name instead of an operator symbol.
+OPERATOR_FUNCTIONS = {"max": "torch.maximum", "min": "torch.minimum"}
 
 # The only strings a snippet may contain, by parameter name.
 STRINGS: dict[str, frozenset[str]] = {

@@ -107,8 +107,8 @@ def loss_snippet(extra: dict, batch: int = 2) -> Snippet:
     where = f"`{_show(loss)}`"
     head = ["import torch", "import torch.nn.functional", ""]
     fwd = ["def forward(rt, L):",
-           f"    rt.at(0)", f"    v0 = rt.input({literal(list(in_shape), None, 'shape')}, {in_kind!r})", "    rt.out(0, v0)",
-           f"    rt.at(1)", f"    v1 = rt.input({literal(list(t_shape), None, 'shape')}, {t_kind!r})", "    rt.out(1, v1)",
+           "    rt.at(0)", f"    v0 = rt.input({literal(list(in_shape), None, 'shape')}, {in_kind!r})", "    rt.out(0, v0)",
+           "    rt.at(1)", f"    v1 = rt.input({literal(list(t_shape), None, 'shape')}, {t_kind!r})", "    rt.out(1, v1)",
            "    rt.at(2)"]
     if isinstance(loss, str) and loss in LOSS_MODULES:
         spec = LAYERS[loss]

@@ -122,6 +122,11 @@ def flatten_actual(desc: Any) -> Optional[list]:
 def dims_agree(static: Any, actual: Any, bindings: dict[str, int]) -> Optional[bool]:
     """True/False when comparable; None when the static shape says nothing.
     A symbol binds to the first size it meets ("N" -> 2) and must keep it."""
+    if isinstance(static, dict) and isinstance(static.get("tail"), list) and isinstance(actual, list):
+        tail = static["tail"]
+        if len(actual) < len(tail):
+            return False
+        return dims_agree(tail, actual[len(actual) - len(tail):], bindings) if tail else None
     if static is None or actual is None or not isinstance(static, list):
         return None
     if len(static) != len(actual):
@@ -150,10 +155,23 @@ def compare_shapes(static: Optional[list], actual: Optional[list], bindings: dic
     return AGREE if any(v for v in verdicts) else UNKNOWN
 
 
+def _layer_at(model: dict, rng: Optional[dict]) -> Optional[int]:
+    if not rng:
+        return None
+    for i, layer in enumerate(model.get("layers", [])):
+        if isinstance(layer, dict) and layer.get("range") and layer["range"].get("start") == rng.get("start"):
+            return i
+    return None
+
+
 def step_label(step: dict, layers: dict[str, dict]) -> str:
     op = step.get("op")
     if op == "layer":
-        return str(step.get("layer"))
+        name = str(step.get("layer"))
+        if name.rsplit(".", 1)[-1].isdigit():  # a Sequential entry: "0" says little, "0 (Conv2d)" more
+            kind = str((layers.get(step.get("layer")) or {}).get("type", "")).rsplit(".", 1)[-1]
+            return f"{name} ({kind})" if kind else name
+        return name
     if op == "call":
         fn = str(step.get("fn", ""))
         return fn.replace("torch.nn.functional.", "F.") + "()"
@@ -167,6 +185,8 @@ def step_label(step: dict, layers: dict[str, dict]) -> str:
 def _static_output(step: dict) -> Optional[list]:
     if "outputs" in step and step["outputs"] is not None:
         return flatten_static(step["outputs"])
+    if step.get("output") is None and isinstance(step.get("output_tail"), list):
+        return [{"tail": step["output_tail"]}]  # rank unknown: only the trailing dims are known
     return flatten_static(step.get("output"))
 
 
@@ -185,7 +205,7 @@ def compare(model: dict, snippet: Snippet, answer: dict) -> ModelProbe:
     probe.runtime_error = error
     failed_step = error.get("step") if error and error.get("phase") == "forward" else None
     build_failed = bool(error and error.get("phase") == "build")
-    static_errors = {e.get("step"): e for e in model.get("errors", []) if isinstance(e, dict)}
+    static_errors = {e.get("step"): e for e in model.get("errors", []) if isinstance(e, dict) and e.get("step") is not None}
     outputs = answer.get("outputs", {})
 
     for sid in snippet.step_ids:
@@ -217,12 +237,25 @@ def compare(model: dict, snippet: Snippet, answer: dict) -> ModelProbe:
         ))
 
     # verdicts on the static errors
-    for sid, err in static_errors.items():
-        step = steps_by_id.get(sid, {})
+    for err in model.get("errors", []) or []:
+        if not isinstance(err, dict):
+            continue
+        sid = err.get("step")
+        step = steps_by_id.get(sid, {}) if sid is not None else {}
         v = ErrorVerdict(step=sid, code=str(err.get("code", "")), verdict=UNVERIFIABLE,
                          message_zh=str(err.get("message_zh", "")), message_en=str(err.get("message_en", "")),
-                         detail="", range=step.get("range"))
-        if sid == failed_step:
+                         detail="", range=err.get("range") or step.get("range"))
+        if sid is None:  # a layer PyTorch would refuse to construct
+            at = _layer_at(model, v.range)
+            if at is None:
+                v.detail = "the probe cannot tell which layer this is about"
+            elif build_failed and error.get("layer") == at:  # type: ignore[union-attr]
+                v.verdict, v.detail = CONFIRMED, str(error.get("message", ""))  # type: ignore[union-attr]
+            elif not build_failed or (error.get("layer") or 0) > at:  # type: ignore[union-attr]
+                v.verdict, v.detail = REFUTED, "PyTorch constructed this layer without error"
+            else:
+                v.detail = "an earlier layer could not be built"
+        elif sid == failed_step:
             v.verdict = CONFIRMED
             v.detail = str(error.get("message", ""))  # type: ignore[union-attr]
         elif build_failed:

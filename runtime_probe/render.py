@@ -5,32 +5,38 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Optional
 
-from .compare import (AGREE, CONFIRMED, ERROR, FAILED, MISMATCH, NOT_RUN, OK, RAISES, REFUTED, UNKNOWN,
-                      UNVERIFIABLE, ModelProbe, StepResult)
+from .compare import AGREE, CONFIRMED, ERROR, FAILED, MISMATCH, NOT_RUN, OK, RAISES, UNVERIFIABLE, ModelProbe, StepResult
 from .probe import FileProbe
 
 _T = {
     "zh": {
         "model": "模型", "step": "步骤", "line": "行", "static": "静态分析", "runtime": "PyTorch 实际",
-        "device": "设备", "input": "输入", "raises": "报错", "not_run": "未运行", "unknown": "?",
+        "device": "设备", "input": "输入", "raises": "报错", "not_run": "未运行",
         "agree": "一致", "mismatch": "不一致（ptlint 缺陷）", "confirmed": "已证实", "refuted": "被推翻（ptlint 缺陷）",
-        "unexpected": "PyTorch 报错，静态分析未预料", "params": "参数量",
-        OK: "静态分析与 PyTorch 完全一致。", CONFIRMED: "PyTorch 证实了静态分析报告的形状错误。",
-        MISMATCH: "静态分析与 PyTorch 不一致：这是 ptlint 的缺陷，请附上本输出报告。",
-        RAISES: "PyTorch 运行时报错，而静态分析在这一步不知道形状。",
-        UNVERIFIABLE: "无法验证：", FAILED: "探针失败：", "cached": "（结果来自缓存）",
-        "no_models": "这个文件里没有找到模型（nn.Module 子类或 nn.Sequential）。",
+        "unexpected": "PyTorch 报错，静态分析未预料", "params": "参数量", "cached": "（结果来自缓存）",
+        "building": "构建层时", "no_models": "这个文件里没有找到模型（nn.Module 子类或 nn.Sequential）。",
     },
     "en": {
         "model": "model", "step": "step", "line": "line", "static": "static", "runtime": "PyTorch",
-        "device": "device", "input": "input", "raises": "raises", "not_run": "not run", "unknown": "?",
+        "device": "device", "input": "input", "raises": "raises", "not_run": "not run",
         "agree": "agree", "mismatch": "MISMATCH (ptlint bug)", "confirmed": "confirmed", "refuted": "REFUTED (ptlint bug)",
-        "unexpected": "PyTorch raised; not predicted", "params": "params",
+        "unexpected": "PyTorch raised; not predicted", "params": "params", "cached": " (cached result)",
+        "building": "building a layer", "no_models": "No model (nn.Module subclass or nn.Sequential) was found in this file.",
+    },
+}
+# One sentence per model status.
+_STATUS = {
+    "zh": {
+        OK: "静态分析与 PyTorch 完全一致。", CONFIRMED: "PyTorch 证实了静态分析报告的形状错误。",
+        MISMATCH: "静态分析与 PyTorch 不一致：这是 ptlint 的缺陷，请附上本输出报告。",
+        RAISES: "PyTorch 运行时报错，而静态分析在这一步不知道形状。",
+        UNVERIFIABLE: "无法验证：", FAILED: "探针失败：",
+    },
+    "en": {
         OK: "The static analysis and PyTorch agree.", CONFIRMED: "PyTorch confirms the shape errors ptlint reported.",
         MISMATCH: "The static analysis and PyTorch disagree: this is a ptlint bug; please report it with this output.",
         RAISES: "PyTorch raised at a step where the static analysis did not know the shape.",
-        UNVERIFIABLE: "Unverifiable: ", FAILED: "Probe failed: ", "cached": " (cached result)",
-        "no_models": "No model (nn.Module subclass or nn.Sequential) was found in this file.",
+        UNVERIFIABLE: "Unverifiable: ", FAILED: "Probe failed: ",
     },
 }
 
@@ -40,6 +46,8 @@ def fmt_dim(d: Any) -> str:
 
 
 def fmt_shape(shape: Any) -> str:
+    if isinstance(shape, dict) and isinstance(shape.get("tail"), list):
+        return "(…, " + ", ".join(fmt_dim(d) for d in shape["tail"]) + ")"
     if not isinstance(shape, list):
         return "?"
     dims = [fmt_dim(d) for d in shape]
@@ -71,23 +79,24 @@ def _cells(step: StepResult, t: dict[str, str]) -> tuple[str, str, str]:
     static = f"PT005 {t['raises']}" if step.predicted else fmt_shapes(step.static)
     if step.status == ERROR:
         err = step.error or {}
-        runtime = f"{err.get('type', 'Error')}: {err.get('message', '')}"
+        runtime = f"{err.get('type', 'Error')} ↓"  # the message follows the table
         mark = t["confirmed"] if step.predicted else (
             t["mismatch"] if step.static and any(s is not None for s in step.static) else t["unexpected"])
     elif step.status == NOT_RUN:
         runtime, mark = t["not_run"], ""
     else:
         runtime = fmt_shapes(step.actual)
-        mark = {AGREE: t["agree"], MISMATCH: t["refuted"] if step.predicted else t["mismatch"], UNKNOWN: ""}.get(step.status, "")
+        mark = {AGREE: t["agree"], MISMATCH: t["refuted"] if step.predicted else t["mismatch"]}.get(step.status, "")
     return static, runtime.splitlines()[0] if runtime else "", mark
 
 
 def render_model(p: ModelProbe, lang: str = "zh", color: bool = False) -> list[str]:
     t = _T["en" if lang == "en" else "zh"]
+    st = _STATUS["en" if lang == "en" else "zh"]
     red, green, bold, end = ("\033[31m", "\033[32m", "\033[1m", "\033[0m") if color else ("", "", "", "")
     head = f"{bold}{t['model']} {p.name}{end}"
     if p.status in (UNVERIFIABLE, FAILED):
-        return [head, f"  {t[p.status]}{p.reason(lang)}"]
+        return [head, f"  {st[p.status]}{p.reason(lang)}"]
     facts = [f"{t['device']} {p.device}", f"torch {p.torch}"]
     if p.input:
         facts.append(f"{t['input']} {fmt_shape(p.input)}")
@@ -107,18 +116,19 @@ def render_model(p: ModelProbe, lang: str = "zh", color: bool = False) -> list[s
     if err and err.get("phase") == "forward":
         out.append(f"  PyTorch: {err.get('type')}: {err.get('message')}")
     elif err and err.get("phase") == "build":
-        out.append(f"  PyTorch ({'构建层时' if lang != 'en' else 'building a layer'}): {err.get('type')}: {err.get('message')}")
+        out.append(f"  PyTorch ({t['building']}): {err.get('type')}: {err.get('message')}")
     for layer in p.param_mismatches:
         out.append(f"{red}  {t['params']} {layer.name}: {t['static']} {layer.static_params}, "
                    f"{t['runtime']} {layer.actual_params}  {t['mismatch']}{end}")
     total_static = [l.static_params for l in p.layers]
     total_actual = [l.actual_params for l in p.layers]
     if p.layers and None not in total_actual:
-        line = f"  {t['params']}: {t['runtime']} {sum(total_actual):,}"  # type: ignore[arg-type]
+        sep, comma = ("：", "，") if lang != "en" else (": ", ", ")
+        line = f"  {t['params']}{sep}{t['runtime']} {sum(total_actual):,}"  # type: ignore[arg-type]
         if None not in total_static:
-            line += f"，{t['static']} {sum(total_static):,}" if lang != "en" else f", {t['static']} {sum(total_static):,}"  # type: ignore[arg-type]
+            line += f"{comma}{t['static']} {sum(total_static):,}"  # type: ignore[arg-type]
         out.append(line)
-    verdict = t[p.status]
+    verdict = st[p.status]
     out.append(f"  {red if p.status == MISMATCH else ''}{verdict}{end if p.status == MISMATCH else ''}")
     return out
 
@@ -129,7 +139,7 @@ def render_file(fp: FileProbe, lang: str = "zh", color: bool = False, show_snipp
         return fp.failed(lang) + "\n"
     out: list[str] = []
     if fp.failed_en and not fp.models:
-        out.append(t[FAILED] + fp.failed(lang))
+        out.append(_STATUS["en" if lang == "en" else "zh"][FAILED] + fp.failed(lang))
     if not fp.models and not fp.failed_en:
         out.append(t["no_models"])
     for p in fp.models:
@@ -144,10 +154,10 @@ def render_file(fp: FileProbe, lang: str = "zh", color: bool = False, show_snipp
 
 def verdict_summary(p: ModelProbe, lang: str = "zh") -> str:
     """One line for an editor notification / code lens title."""
-    t = _T["en" if lang == "en" else "zh"]
+    st = _STATUS["en" if lang == "en" else "zh"]
     if p.status in (UNVERIFIABLE, FAILED):
-        return f"{p.name}: {t[p.status]}{p.reason(lang)}"
-    return f"{p.name} ({p.device}, torch {p.torch}): {t[p.status]}"
+        return f"{p.name}: {st[p.status]}{p.reason(lang)}"
+    return f"{p.name} ({p.device}, torch {p.torch}): {st[p.status]}"
 
 
 __all__ = ["render_file", "render_model", "verdict_summary", "fmt_shape", "fmt_shapes"]

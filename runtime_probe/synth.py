@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .allowlist import (FUNCTIONS, INDEX_INPUT, LAYERS, METHODS, OPERATORS, SEQUENCE_FIRST, STRINGS, CallSpec,
-                        string_allowed)
+from .allowlist import (CREATION, DEVICE_METHODS, FUNCTIONS, INDEX_INPUT, LAYERS, METHODS, OPERATOR_FUNCTIONS,
+                        OPERATORS, SEQUENCE_FIRST, STRINGS, TORCH_DTYPES, CallSpec, string_allowed)
 
 MAX_INT = 2 ** 53
 MAX_SEQ = 32
@@ -59,6 +59,11 @@ def _show(value: Any) -> str:
         text = repr(value)
     text = " ".join(text.split())
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _name(name: Any) -> str:
+    """A model or layer name for a message (text only)."""
+    return " ".join(name.split())[:60] if isinstance(name, str) and name.strip() else _show(name)
 
 
 def safe_label(name: Any) -> Optional[str]:
@@ -125,22 +130,45 @@ def _positional(spec: CallSpec, args: Any, offset: int, where: str, arg: "ArgEmi
 
 
 class ArgEmitter:
-    """Step arguments: literals, or ``{"size_of": id, "dim": k}`` read off an earlier step."""
+    """Step arguments: literals, ``{"size_of": id, "dim": k}`` (a size read off an earlier
+    step), ``{"step": id}`` (an earlier step's tensor, possibly inside a list, as in
+    ``torch.cat([a, b], 1)``) and ``{"dtype": "torch.int64"}``."""
 
     def __init__(self, defined: set[int]) -> None:
         self.defined = defined
 
-    def __call__(self, value: Any, param: Optional[str], where: str) -> str:
+    def __call__(self, value: Any, param: Optional[str], where: str, depth: int = 0) -> str:
         if isinstance(value, dict):
-            if set(value) == {"size_of", "dim"} and type(value["size_of"]) is int and type(value["dim"]) is int \
+            keys = set(value)
+            if keys == {"size_of", "dim"} and type(value["size_of"]) is int and type(value["dim"]) is int \
                     and value["size_of"] in self.defined and abs(value["dim"]) < 64:
                 return f"v{value['size_of']}.size({value['dim']})"
+            if keys == {"step"} and type(value["step"]) is int and value["step"] in self.defined:
+                return f"v{value['step']}"
+            if keys == {"dtype"} and value["dtype"] in TORCH_DTYPES:
+                return next(d for d in sorted(TORCH_DTYPES) if d == value["dtype"])  # our own string
             raise _bad(where, value)
+        if isinstance(value, list) and _has_step(value) and depth < 2 and len(value) <= MAX_SEQ:
+            return "[" + ", ".join(self(v, None, where, depth + 1) for v in value) + "]"
         return literal(value, param, where)
 
 
-def layer_literal(value: Any, param: Optional[str], where: str) -> str:
-    return literal(value, param, where)
+def _has_step(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "step" in value
+    return isinstance(value, list) and any(_has_step(v) for v in value)
+
+
+def _device_like(value: Any) -> bool:
+    """``x.to(device)`` / ``.to("cuda")``: an argument that can only name a device. Read as
+    text, never evaluated."""
+    if isinstance(value, dict) and set(value) == {"unknown"} and isinstance(value["unknown"], str):
+        return bool(_DEVICE_SRC.fullmatch(value["unknown"].strip()))
+    return isinstance(value, str) and bool(_DEVICE_STR.fullmatch(value))
+
+
+_DEVICE_SRC = re.compile(r"([A-Za-z_][A-Za-z0-9_]*\.)*[A-Za-z_]*device")
+_DEVICE_STR = re.compile(r"cpu|cuda(:\d+)?|mps")
 
 
 # ---------------------------------------------------------------------- models
@@ -148,8 +176,10 @@ def _input_shape(model: dict, batch: int) -> tuple[tuple[int, ...], dict[str, in
     inp = model.get("input")
     name = model.get("name")
     if not isinstance(inp, dict) or not isinstance(inp.get("shape"), list) or not inp["shape"]:
-        raise Unverifiable(f"不知道模型 `{name}` 的输入形状：在 forward 上方写 `# x: (N, C, H, W)` 注释，或用 --input 给出",
-                           f"the input shape of `{name}` is unknown: add a `# x: (N, C, H, W)` comment or pass --input")
+        raise Unverifiable(f"不知道模型 `{_name(name)}` 的输入形状：在类或 Sequential 那一行写 `# ptlint: input=(N, C, H, W)`，"
+                           f"或用 --input 给出",
+                           f"the input shape of `{_name(name)}` is unknown: add `# ptlint: input=(N, C, H, W)` on the "
+                           f"class or Sequential line, or pass --input")
     dims: list[int] = []
     bindings: dict[str, int] = {}
     for k, d in enumerate(inp["shape"]):
@@ -159,15 +189,19 @@ def _input_shape(model: dict, batch: int) -> tuple[tuple[int, ...], dict[str, in
             bindings[d] = batch
             dims.append(batch)
         else:
-            raise Unverifiable(f"模型 `{name}` 输入的第 {k} 维未知（{_show(d)}）；用 --input 给出具体形状",
-                               f"dim {k} of the input of `{name}` is not known ({_show(d)}); pass --input")
+            raise Unverifiable(f"模型 `{_name(name)}` 输入的第 {k} 维未知（{_show(d)}）；用 --input 给出具体形状",
+                               f"dim {k} of the input of `{_name(name)}` is not known ({_show(d)}); pass --input")
     return tuple(dims), bindings
+
+
+_FAMILY = {"float": "float", "int64": "int64", "int32": "int32", "int16": "int16", "int8": "int8", "uint8": "uint8",
+           "bool": "bool", **{d: d for d in DTYPES}}
 
 
 def _input_kind(model: dict, input_id: int, layers: dict[str, dict]) -> str:
     dtype = (model.get("input") or {}).get("dtype")
-    if dtype in DTYPES:
-        return dtype
+    if dtype in _FAMILY and dtype != "float":
+        return _FAMILY[dtype]
     for step in model.get("steps", []):
         if input_id not in (step.get("inputs") or []):
             continue
@@ -178,11 +212,191 @@ def _input_kind(model: dict, input_id: int, layers: dict[str, dict]) -> str:
     return "float"
 
 
+class _Forward:
+    """Emits ``forward(rt, L)`` one step at a time."""
+
+    def __init__(self, model: dict, index: dict[str, int], layers: dict[str, dict], batch: int) -> None:
+        self.model = model
+        self.name = model.get("name")
+        self.index = index
+        self.layers = layers
+        self.batch = batch
+        self.defined: set[int] = set()
+        self.arg = ArgEmitter(self.defined)
+        self.lines = ["def forward(rt, L):"]
+        self.shape: Optional[tuple[int, ...]] = None
+        self.bindings: dict[str, int] = {}
+        self.step_ids: list[int] = []
+        self.returned = False
+
+    def fail(self, zh: str, en: str) -> Unverifiable:
+        return Unverifiable(zh, en)
+
+    def concrete(self, shape: Any, where: str) -> tuple[int, ...]:
+        """A static shape with its symbols replaced by the sizes the probe chose."""
+        if not isinstance(shape, list):
+            raise self.fail(f"{where} 的形状未知", f"{where}: the shape is not known")
+        out = []
+        for d in shape:
+            if type(d) is int and 0 <= d < MAX_INT:
+                out.append(d)
+            elif isinstance(d, str) and d in self.bindings:
+                out.append(self.bindings[d])
+            else:
+                raise self.fail(f"{where} 的形状含未知的维（{_show(d)}）", f"{where}: the shape has an unknown dim ({_show(d)})")
+        return tuple(out)
+
+    def step(self, step: dict) -> None:
+        sid = step.get("id")
+        op = step.get("op")
+        if type(sid) is not int or sid < 0 or sid in self.defined:
+            raise self.fail(f"模型 `{_name(self.name)}` 的步骤编号无效", f"`{_name(self.name)}`: invalid step id {_show(sid)}")
+        inputs = step.get("inputs", [])
+        if not isinstance(inputs, list) or not all(type(j) is int and j in self.defined for j in inputs):
+            raise self.fail(f"模型 `{_name(self.name)}` 第 {sid} 步引用了未知的输入",
+                            f"`{_name(self.name)}`: step {sid} uses an unknown input")
+        ins = [f"v{j}" for j in inputs]
+        where = _step_label(step)
+        emit = getattr(self, "op_" + op, None) if isinstance(op, str) and op.isidentifier() else None
+        if emit is None:
+            raise self.fail(f"{where}：静态分析没能跟踪这一步（{_show(op)}），探针无法重建",
+                            f"{where}: the static analysis could not follow this step ({_show(op)}); the probe cannot rebuild it")
+        expr = emit(step, sid, ins, where)
+        if expr is None:  # the output step
+            return
+        self.lines += [f"    rt.at({sid})", f"    v{sid} = {expr}", f"    rt.out({sid}, v{sid})"]
+        self.defined.add(sid)
+        self.step_ids.append(sid)
+
+    # ------------------------------------------------------------------ ops
+    def op_input(self, step: dict, sid: int, ins: list[str], where: str) -> str:
+        self.shape, self.bindings = _input_shape(self.model, self.batch)
+        kind = _input_kind(self.model, sid, self.layers)
+        return f"rt.input({literal(list(self.shape), None, where)}, {_kind_literal(kind)})"
+
+    def op_output(self, step: dict, sid: int, ins: list[str], where: str) -> None:
+        if not ins:
+            raise self.fail(f"模型 `{_name(self.name)}` 的输出未知", f"`{_name(self.name)}`: the output is unknown")
+        self.lines.append(f"    return {ins[0] if len(ins) == 1 else '(' + ', '.join(ins) + ')'}")
+        self.returned = True
+        return None
+
+    def op_layer(self, step: dict, sid: int, ins: list[str], where: str) -> str:
+        lname = step.get("layer")
+        if not isinstance(lname, str) or lname not in self.index:
+            raise self.fail(f"模型 `{_name(self.name)}` 第 {sid} 步调用的层未知", f"`{_name(self.name)}`: step {sid} calls an unknown layer")
+        if step.get("kwargs"):
+            raise self.fail(f"{where} 调用层时带了关键字参数，探针不支持",
+                            f"{where}: the layer is called with keyword arguments, which the probe does not support")
+        if step.get("inputs_in_args"):
+            parts = [self.arg(v, None, where) for v in _list(step.get("args"), where)]
+        elif step.get("args"):
+            raise self.fail(f"{where} 调用层时带了额外参数，探针不支持",
+                            f"{where}: the layer is called with extra arguments, which the probe does not support")
+        else:
+            parts = ins
+        return f"L[{self.index[lname]}]({', '.join(parts)})"
+
+    def op_call(self, step: dict, sid: int, ins: list[str], where: str) -> str:
+        fn = step.get("fn")
+        if isinstance(fn, str) and fn in CREATION:
+            # torch.zeros(x.size(0), 10, device=...) and friends: a fresh tensor of the known shape.
+            dtype = step.get("dtype") or "float"
+            kind = _FAMILY.get(dtype) if isinstance(dtype, str) else None
+            if kind is None:
+                raise self.fail(f"{where} 创建的张量 dtype 未知", f"{where}: the dtype of the created tensor is not known")
+            shape = self.concrete(step.get("output"), where)
+            return f"rt.input({literal(list(shape), None, where)}, {_kind_literal(kind)})"
+        spec = FUNCTIONS.get(fn) if isinstance(fn, str) else None
+        if spec is None:
+            raise self.fail(f"{where}：函数 `{_show(fn)}` 不在探针的允许列表中",
+                            f"{where}: function `{_show(fn)}` is not on the probe's allow-list")
+        if step.get("inputs_in_args"):
+            parts = _positional(spec, _list(step.get("args"), where), 0, where, self.arg)
+        else:
+            first = [f"[{', '.join(ins)}]"] if spec.qualname in SEQUENCE_FIRST else ins
+            parts = first + _positional(spec, step.get("args", []), len(first), where, self.arg)
+        parts += _kwargs(spec, step.get("kwargs", {}), where, self.arg)
+        return f"{spec.qualname}({', '.join(parts)})"
+
+    def op_method(self, step: dict, sid: int, ins: list[str], where: str) -> str:
+        m = step.get("method")
+        args = _list(step.get("args", []), where)
+        if step.get("inputs_in_args"):
+            if not args or not isinstance(args[0], dict) or set(args[0]) != {"step"}:
+                raise self.fail(f"{where}：无法确定调用方法的张量", f"{where}: the tensor the method is called on is not known")
+            receiver, args, rest = self.arg(args[0], None, where), args[1:], []
+        else:
+            if not ins:
+                raise self.fail(f"{where}：无法确定调用方法的张量", f"{where}: the tensor the method is called on is not known")
+            receiver, rest = ins[0], ins[1:]
+        if isinstance(m, str) and m in DEVICE_METHODS:
+            return self._device_method(receiver, m, args, step.get("kwargs", {}), where)
+        spec = METHODS.get(m) if isinstance(m, str) else None
+        if spec is None:
+            raise self.fail(f"{where}：张量方法 `{_show(m)}` 不在探针的允许列表中",
+                            f"{where}: tensor method `{_show(m)}` is not on the probe's allow-list")
+        parts = rest + _positional(spec, args, len(rest), where, self.arg)
+        parts += _kwargs(spec, step.get("kwargs", {}), where, self.arg)
+        return f"{receiver}.{spec.qualname}({', '.join(parts)})"
+
+    def _device_method(self, receiver: str, m: str, args: list, kwargs: Any, where: str) -> str:
+        dtype: Optional[str] = None
+        if not isinstance(kwargs, dict):
+            raise _bad(where, kwargs)
+        values = list(args) + [v for k, v in kwargs.items() if k in ("device", "dtype")]
+        if any(k not in ("device", "dtype", "non_blocking", "copy") for k in kwargs) or \
+                any(type(kwargs.get(k, False)) is not bool for k in ("non_blocking", "copy")):
+            raise _bad(where, kwargs)
+        for v in values:
+            if isinstance(v, dict) and set(v) == {"dtype"} and v["dtype"] in TORCH_DTYPES and m == "to":
+                dtype = self.arg(v, None, where)
+            elif not (_device_like(v) or (m == "cuda" and type(v) is int)):
+                raise _bad(where, v)
+        return f"{receiver}.to({dtype})" if dtype else receiver
+
+    def op_binary(self, step: dict, sid: int, ins: list[str], where: str) -> str:
+        sym = step.get("operator")
+        operands = step.get("operands")
+        if isinstance(operands, list) and len(operands) == 2:
+            a, b = (self.arg(v, None, where) for v in operands)
+        elif len(ins) == 2 and not step.get("args"):
+            a, b = ins
+        elif len(ins) == 1 and isinstance(step.get("args"), list) and len(step["args"]) == 1 \
+                and type(step["args"][0]) in (int, float):
+            a, b = ins[0], literal(step["args"][0], None, where)
+        else:
+            raise self.fail(f"{where}：无法重建这个运算", f"{where}: cannot rebuild this operation")
+        if isinstance(sym, str) and sym in OPERATORS:
+            return f"{a} {OPERATORS[sym]} {b}"
+        if isinstance(sym, str) and sym in OPERATOR_FUNCTIONS:
+            return f"{OPERATOR_FUNCTIONS[sym]}({a}, {b})"
+        raise self.fail(f"{where}：运算符 `{_show(sym)}` 不受支持", f"{where}: operator `{_show(sym)}` is not supported")
+
+    def op_item(self, step: dict, sid: int, ins: list[str], where: str) -> str:
+        """One tensor out of a tuple-returning step: ``out, (h, c) = self.lstm(x)``."""
+        if len(ins) != 1:
+            raise self.fail(f"{where}：无法重建这个取元素操作", f"{where}: cannot rebuild this item access")
+        return ins[0] + _index_path(step.get("index"), where)
+
+    def op_getitem(self, step: dict, sid: int, ins: list[str], where: str) -> str:
+        """``x[:, -1]``, ``x[0]``, ``x[..., None]``."""
+        if len(ins) != 1:
+            raise self.fail(f"{where}：无法重建这个索引", f"{where}: cannot rebuild this indexing")
+        return f"{ins[0]}[{_subscript(step.get('index'), where)}]"
+
+
+def _list(value: Any, where: str) -> list:
+    if not isinstance(value, list):
+        raise _bad(where, value)
+    return value
+
+
 def synthesize(model: dict, batch: int = 2) -> Snippet:
     """The snippet for one model of a shape report, or Unverifiable."""
     name = model.get("name")
     if not isinstance(model.get("steps"), list) or not isinstance(model.get("layers"), list):
-        raise Unverifiable(f"模型 `{name}` 的形状记录不完整", f"the shape facts of `{name}` are incomplete")
+        raise Unverifiable(f"模型 `{_name(name)}` 的形状记录不完整", f"the shape facts of `{_name(name)}` are incomplete")
 
     # --- layers: every one must be rebuildable from literals
     build = ["def build(rt):"]
@@ -190,6 +404,8 @@ def synthesize(model: dict, batch: int = 2) -> Snippet:
     layers_by_name: dict[str, dict] = {}
     names: list[str] = []
     for i, layer in enumerate(model["layers"]):
+        if not isinstance(layer, dict):
+            raise Unverifiable(f"模型 `{_name(name)}` 的层记录无效", f"`{_name(name)}`: invalid layer record")
         lname = layer.get("name")
         label = safe_label(lname) or f"#{i}"
         where = f"`{label}`"
@@ -198,14 +414,14 @@ def synthesize(model: dict, batch: int = 2) -> Snippet:
         if spec is None:
             raise Unverifiable(f"层 {where} 的类型 `{_show(qual)}` 不在探针的允许列表中",
                                f"layer {where}: type `{_show(qual)}` is not on the probe's allow-list")
-        if layer.get("literal") is False:
-            raise Unverifiable(f"层 {where} 的构造参数不全是字面量，探针不会重建它",
-                               f"layer {where}: its constructor arguments are not all literals; the probe does not rebuild it")
         args = layer.get("args", [])
         if not isinstance(args, list) or len(args) > len(spec.params):
             raise _bad(where, args)
-        parts = _positional(spec, args, 0, where, lambda v, p, w: layer_literal(v, p, w))
-        parts += _kwargs(spec, layer.get("kwargs", {}), where, lambda v, p, w: layer_literal(v, p, w))  # type: ignore[arg-type]
+        parts = _positional(spec, args, 0, where, literal)  # an {"unknown": source} argument is named here
+        parts += _kwargs(spec, layer.get("kwargs", {}), where, literal)
+        if layer.get("literal") is False:
+            raise Unverifiable(f"层 {where} 的构造参数不全是字面量，探针不会重建它",
+                               f"layer {where}: its constructor arguments are not all literals; the probe does not rebuild it")
         build.append(f"    rt.layer({i})" + (f"  # {label}" if safe_label(lname) else ""))
         build.append(f"    m{i} = {spec.qualname}({', '.join(parts)})")
         if isinstance(lname, str):
@@ -215,96 +431,25 @@ def synthesize(model: dict, batch: int = 2) -> Snippet:
     build.append("    return [" + ", ".join(f"m{i}" for i in range(len(model["layers"]))) + "]")
 
     # --- steps: the forward composition
-    fwd = ["def forward(rt, L):"]
-    defined: set[int] = set()
-    arg = ArgEmitter(defined)
-    shape: Optional[tuple[int, ...]] = None
-    bindings: dict[str, int] = {}
-    step_ids: list[int] = []
-    returned = False
+    fwd = _Forward(model, index, layers_by_name, batch)
     for step in model["steps"]:
-        sid = step.get("id")
-        op = step.get("op")
-        if type(sid) is not int or sid < 0 or sid in defined:
-            raise Unverifiable(f"模型 `{name}` 的步骤编号无效", f"`{name}`: invalid step id {_show(sid)}")
-        inputs = step.get("inputs", [])
-        if not isinstance(inputs, list) or not all(type(j) is int and j in defined for j in inputs):
-            raise Unverifiable(f"模型 `{name}` 第 {sid} 步引用了未知的输入", f"`{name}`: step {sid} uses an unknown input")
-        ins = [f"v{j}" for j in inputs]
-        where = _step_label(step)
-        if op == "input":
-            shape, bindings = _input_shape(model, batch)
-            expr = f"rt.input({literal(list(shape), None, where)}, {_kind_literal(_input_kind(model, sid, layers_by_name))})"
-        elif op == "layer":
-            lname = step.get("layer")
-            if not isinstance(lname, str) or lname not in index:
-                raise Unverifiable(f"模型 `{name}` 第 {sid} 步调用的层未知", f"`{name}`: step {sid} calls an unknown layer")
-            if step.get("args") or step.get("kwargs"):
-                raise Unverifiable(f"{where} 调用层时带了额外参数，探针不支持",
-                                   f"{where}: the layer is called with extra arguments, which the probe does not support")
-            expr = f"L[{index[lname]}]({', '.join(ins)})"
-        elif op == "call":
-            spec = FUNCTIONS.get(step.get("fn")) if isinstance(step.get("fn"), str) else None
-            if spec is None:
-                raise Unverifiable(f"{where}：函数 `{_show(step.get('fn'))}` 不在探针的允许列表中",
-                                   f"{where}: function `{_show(step.get('fn'))}` is not on the probe's allow-list")
-            first = [f"[{', '.join(ins)}]"] if spec.qualname in SEQUENCE_FIRST else ins
-            parts = first + _positional(spec, step.get("args", []), len(first), where, arg)
-            parts += _kwargs(spec, step.get("kwargs", {}), where, arg)
-            expr = f"{spec.qualname}({', '.join(parts)})"
-        elif op == "method":
-            spec = METHODS.get(step.get("method")) if isinstance(step.get("method"), str) else None
-            if spec is None or not ins:
-                raise Unverifiable(f"{where}：张量方法 `{_show(step.get('method'))}` 不在探针的允许列表中",
-                                   f"{where}: tensor method `{_show(step.get('method'))}` is not on the probe's allow-list")
-            rest = ins[1:]
-            parts = rest + _positional(spec, step.get("args", []), len(rest), where, arg)
-            parts += _kwargs(spec, step.get("kwargs", {}), where, arg)
-            expr = f"{ins[0]}.{spec.qualname}({', '.join(parts)})"
-        elif op == "binary":
-            opr = OPERATORS.get(step.get("operator")) if isinstance(step.get("operator"), str) else None
-            args = step.get("args", [])
-            if opr is None:
-                raise Unverifiable(f"{where}：运算符 `{_show(step.get('operator'))}` 不受支持",
-                                   f"{where}: operator `{_show(step.get('operator'))}` is not supported")
-            if len(ins) == 2 and not args:
-                expr = f"{ins[0]} {opr} {ins[1]}"
-            elif len(ins) == 1 and isinstance(args, list) and len(args) == 1 and type(args[0]) in (int, float):
-                expr = f"{ins[0]} {opr} {literal(args[0], None, where)}"
-            else:
-                raise Unverifiable(f"{where}：无法重建这个运算", f"{where}: cannot rebuild this operation")
-        elif op == "item":  # one tensor out of a tuple-returning step: out, (h, c) = lstm(x)
-            if len(ins) != 1:
-                raise Unverifiable(f"{where}：无法重建这个取元素操作", f"{where}: cannot rebuild this item access")
-            expr = ins[0] + _index_path(step.get("index"), where)
-        elif op == "getitem":  # x[:, -1], x[0], x[..., None]
-            if len(ins) != 1:
-                raise Unverifiable(f"{where}：无法重建这个索引", f"{where}: cannot rebuild this indexing")
-            expr = f"{ins[0]}[{_subscript(step.get('index'), where)}]"
-        elif op == "output":
-            if not ins:
-                raise Unverifiable(f"模型 `{name}` 的输出未知", f"`{name}`: the output is unknown")
-            fwd.append(f"    return {ins[0] if len(ins) == 1 else '(' + ', '.join(ins) + ')'}")
-            returned = True
+        if not isinstance(step, dict):
+            raise Unverifiable(f"模型 `{_name(name)}` 的步骤记录无效", f"`{_name(name)}`: invalid step record")
+        fwd.step(step)
+        if fwd.returned:
             break
-        else:
-            raise Unverifiable(f"{where}：探针不支持这种操作（{_show(op)}）",
-                               f"{where}: the probe does not support this operation ({_show(op)})")
-        fwd += [f"    rt.at({sid})", f"    v{sid} = {expr}", f"    rt.out({sid}, v{sid})"]
-        defined.add(sid)
-        step_ids.append(sid)
-    if not returned:
-        fwd.append("    return None")
-    if shape is None:
+    if not fwd.returned:
+        fwd.lines.append("    return None")
+    if fwd.shape is None:
         _input_shape(model, batch)  # raises with the right message when the input is unknown
-        raise Unverifiable(f"模型 `{name}` 没有输入步骤", f"`{name}`: there is no input step")
+        raise Unverifiable(f"模型 `{_name(name)}` 没有输入步骤", f"`{_name(name)}`: there is no input step")
 
     label = safe_label(name)
     head = [f"# ptlint probe snippet{' for ' + label if label else ''}: generated from literal facts only",
             "import torch", "import torch.nn.functional", ""]
-    code = "\n".join(head + build + [""] + fwd) + "\n"
-    return make_snippet(code, layer_names=tuple(names), step_ids=tuple(step_ids), input_shape=shape,
-                        bindings=bindings)
+    code = "\n".join(head + build + [""] + fwd.lines) + "\n"
+    return make_snippet(code, layer_names=tuple(names), step_ids=tuple(fwd.step_ids), input_shape=fwd.shape,
+                        bindings=fwd.bindings)
 
 
 def _index_path(path: Any, where: str) -> str:

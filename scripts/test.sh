@@ -12,16 +12,20 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e ".[dev,probe]"
 
-if [ -f client/package-lock.json ]; then
-  (cd client && npm ci --no-audit --no-fund --loglevel=error)
+# System tools the tests drive: git (pre-commit and .gitignore tests), npm (the VS Code
+# client and the official SARIF schema, which only an npm package ships), neovim.
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v nvim >/dev/null 2>&1 || missing+=(neovim)
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = "0" ] || SUDO="sudo"
+  ($SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
 fi
 
-if ! command -v nvim >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim) >/dev/null
-  else
-    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim) >/dev/null
-  fi
+if [ -f client/package-lock.json ]; then
+  (cd client && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 set +e

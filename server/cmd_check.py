@@ -48,6 +48,19 @@ def _lint_stdin(args: argparse.Namespace, loader: ConfigLoader, run: RunResult):
     return source, cfg, res
 
 
+def _load_sources(run: RunResult) -> None:
+    """Results answered from the cache or a worker process carry no source text; the
+    probe needs it for files with findings (same bytes: the cache is keyed on them)."""
+    from ptlint.rules.source import load_source
+
+    for res in run.results:
+        if getattr(res, "source", None) is None and res.findings:
+            try:
+                res.source = load_source(res.path)
+            except SourceError:
+                continue
+
+
 def _use_color(args: argparse.Namespace) -> bool:
     if args.color == "always":
         return True
@@ -119,6 +132,7 @@ def run_check(args: argparse.Namespace) -> int:
     if getattr(args, "probe", None):
         from .cmd_probe import attach_probe  # the runtime probe's front end
 
+        _load_sources(run)
         attach_probe(run, args.probe)
 
     reporter = get_reporter(args.format)

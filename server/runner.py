@@ -5,7 +5,6 @@ errors collected one line each; results in the order the files were found.
 The engine (and so libcst) is imported only when some file has to be analysed."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
@@ -107,6 +106,8 @@ def _from_payload(path: str, payload: dict[str, Any], cached: bool = False) -> F
 
 
 def _pool_context():
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     # fork shares the already imported parser and catalog with the workers for free.
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")

@@ -2,6 +2,7 @@
 errors are findings at CPython's place, files that never mention torch are skipped."""
 import ast
 import json
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -93,3 +94,59 @@ def test_warm_cache_run_does_not_import_the_parser(tmp_path):
     warm = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert "LIBCST True" in cold.stderr and "LIBCST False" in warm.stderr, warm.stderr
     assert json.loads(cold.stdout) == json.loads(warm.stdout) != []
+
+
+RICH = '''
+import torch
+from torch import nn as _nn, optim
+@torch.no_grad()
+async def f[T](a: int, /, b=1, *args, c: "x" = 2, **kw) -> list[T]:
+    global g
+    x = [i ** 2 for i in range(3) if i] + list({k: v for k, v in kw.items()})
+    y = (lambda q, *, r=1: q + r)(1)
+    z = f"{x!r:>{b}} {y=} {{}}" + 'a' 'cat'
+    async with a as (m, n), b:
+        async for i in a:
+            await i
+    try:
+        pass
+    except* ValueError as e:
+        raise RuntimeError("x") from e
+    finally:
+        del x[1:2, ::3], y
+    match a:
+        case {"k": [1, *rest]} | Point(x=0) if rest:
+            return
+        case _:
+            pass
+    if (w := 3) > 2 and not b or c is not None:
+        a @= b; a <<= 1
+    while True:
+        break
+    else:
+        yield from x
+    return [*x, *y]
+class C(nn.Module, metaclass=M):
+    x: int = 1; y = ...
+    def __init__(self): super().__init__(); self.t = torch.tensor(1.0)[None, ..., 0]
+'''
+
+
+def test_fast_walk_visits_children_in_libcsts_order():
+    from ptlint.rules.engine import iter_children
+
+    def check(node):
+        assert iter_children(node) == list(node.children) and all(
+            a is b for a, b in zip(iter_children(node), node.children)), type(node).__name__
+        for child in node.children:
+            check(child)
+
+    sources = [RICH] + [src for rule in all_rules().values() for src in rule.must_flag + rule.must_not_flag
+                        if not src.lstrip().startswith("{")]
+    sources += [p.read_text() for p in (Path(__file__).resolve().parent.parent / "examples").glob("*.py")]
+    for src in sources:
+        try:
+            module = cst.parse_module(src)
+        except cst.ParserSyntaxError:
+            continue
+        check(module)

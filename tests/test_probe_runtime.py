@@ -1,7 +1,6 @@
 """The probe with real torch: verdicts on hand-written shape reports (contract v1),
 every allow-listed layer kind, and the worker's sandbox and failure modes."""
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ torch = pytest.importorskip("torch")  # CI installs the CPU wheel; the probe nee
 from ptlint.runtime_probe.compare import AGREE, CONFIRMED, ERROR, FAILED, MISMATCH, NOT_RUN, OK, RAISES, REFUTED, UNVERIFIABLE
 from ptlint.runtime_probe.probe import Prober, ProbeOptions, check_finding, probe_report
 from ptlint.runtime_probe.synth import make_snippet
-from ptlint.runtime_probe.worker import ProbeFailed, TorchMissing, WorkerPool, default_pool, scrubbed_env
+from ptlint.runtime_probe.worker import ProbeFailed, WorkerPool, default_pool, scrubbed_env
 
 _spec = importlib.util.spec_from_file_location("probe_contracts", Path(__file__).parent / "fixtures" / "probe_contracts.py")
 C = importlib.util.module_from_spec(_spec)

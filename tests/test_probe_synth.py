@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ptlint.runtime_probe.allowlist import FUNCTIONS, LAYERS, METHODS, STRINGS
+from ptlint.runtime_probe.allowlist import FUNCTIONS, LAYERS, METHODS, STRINGS, TORCH_DTYPES
 from ptlint.runtime_probe.checks import loss_snippet, view_chain_snippet
 from ptlint.runtime_probe.synth import DTYPES, Unverifiable, synthesize
 
@@ -18,7 +18,7 @@ _spec = importlib.util.spec_from_file_location("probe_contracts", Path(__file__)
 C = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(C)
 
-ALLOWED_QUALNAMES = set(LAYERS) | set(FUNCTIONS)
+ALLOWED_QUALNAMES = set(LAYERS) | set(FUNCTIONS) | set(TORCH_DTYPES)
 ALLOWED_WORDS = set().union(*STRINGS.values()) | {"float", "index"} | set(DTYPES)
 
 

@@ -15,7 +15,6 @@ softmax log_softmax add sub mul div pow clamp clip sqrt round floor ceil type_as
 _KEEP_FUNCS = frozenset({f"torch.{n}" for n in "sigmoid tanh relu exp log abs softmax log_softmax clamp".split()}
                         | {f"torch.nn.functional.{n}" for n in
                            "relu sigmoid tanh gelu silu elu leaky_relu softmax log_softmax dropout".split()})
-_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 
 
 class SqueezeWithoutDim(Rule):
@@ -118,7 +117,7 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
                     and facts.is_module_class(cls) and len(scope.params) > 1 and scope.params[1] == name \
                     and not facts.bound_before(method, name, self.ctx.ancestors):
                 return method
-            loader = self._loader_target(name, scope)
+            loader = facts.loader_batch(name, scope, self.ctx.ancestors)
             if loader is not None:
                 return loader
             v = facts.value_of(name, scope)
@@ -139,30 +138,6 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         if isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, cst.MatrixMultiply):
             return (self._batch_origin(expr.left, facts, scope, cls, method, depth + 1)
                     or self._batch_origin(expr.right, facts, scope, cls, method, depth + 1))
-        return None
-
-    def _loader_target(self, name: str, scope: ScopeInfo) -> Optional[cst.CSTNode]:
-        if name in scope.assigns:
-            return None
-        facts = self.ctx.analysis(LocalFacts)
-        for anc in reversed(self.ctx.ancestors):
-            if isinstance(anc, cst.FunctionDef):
-                break
-            if not isinstance(anc, cst.For):
-                continue
-            it = anc.iter
-            target = anc.target
-            if isinstance(it, cst.Call) and self.qualname(it.func) == "enumerate" and it.args:
-                it = it.args[0].value
-                if isinstance(target, cst.Tuple) and len(target.elements) == 2:
-                    target = target.elements[1].value
-            names = [target] if isinstance(target, cst.Name) else (
-                [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [])
-            if not any(isinstance(n, cst.Name) and n.value == name for n in names):
-                continue
-            it = facts.resolve(it, scope)
-            if isinstance(it, cst.Call) and self.qualname(it.func) in _LOADERS:
-                return it
         return None
 
     def _fix(self, node: cst.Call, origin: cst.CSTNode, facts: LocalFacts) -> Optional[FixSpec]:

@@ -87,13 +87,14 @@ constructor arguments).
 """
 from .analysis import FlowAnalysis, FlowError
 from .events import (
-    BACKWARD, EXIT, MANUAL_STEP, READ, STEP, WRITE, ZERO_GRAD, Branch, Event, Inline, LoopBlock, iteration_paths,
+    BACKWARD, EXIT, MANUAL_STEP, READ, SCHEDULER_STEP, STEP, WRITE, ZERO_GRAD, Branch, Event, Inline, LoopBlock,
+    iteration_paths,
 )
 from .interp import Hazard, key_of
 from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Mono, Value, is_floating, join
 
 __all__ = [
     "BACKWARD", "Branch", "CONTIGUOUS", "EXIT", "Event", "FlowAnalysis", "FlowError", "Hazard", "Inline", "Kind",
-    "Layout", "LoopBlock", "MANUAL_STEP", "Mono", "READ", "STEP", "UNKNOWN", "Value", "WRITE", "ZERO_GRAD",
-    "is_floating", "iteration_paths", "join", "key_of",
+    "Layout", "LoopBlock", "MANUAL_STEP", "Mono", "READ", "SCHEDULER_STEP", "STEP", "UNKNOWN", "Value", "WRITE",
+    "ZERO_GRAD", "is_floating", "iteration_paths", "join", "key_of",
 ]

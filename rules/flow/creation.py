@@ -283,7 +283,7 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
                 dt = None
         shape = None
         nums = [v.const for v in vals]
-        if vals and all(v.kind in (Kind.INT, Kind.FLOAT) for v in vals) and len(nums) <= 3:
+        if vals and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in nums) and len(nums) <= 3:
             start, end, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) == 3 else 1)
             if step:
                 import math

@@ -31,6 +31,7 @@ MANUAL_STEP = "manual_step"  # w -= lr * w.grad, w.data.sub_(…): key = the par
 WRITE = "write"  # an in-place write to an array/tensor: group = its storage group
 READ = "read"  # a read of an array/tensor whose storage is shared across numpy/torch
 EXIT = "exit"  # detail: "break" | "continue" | "return" | "raise"
+SCHEDULER_STEP = "scheduler_step"  # sched.step() on a known lr_scheduler: key = the scheduler, value.spec its class
 
 # ZERO_GRAD details: what is cleared
 CLEAR_OPTIMIZER = "optimizer"  # key = the optimizer
@@ -135,15 +136,17 @@ class TooManyPaths(Exception):
     pass
 
 
-def iteration_paths(block: Block, kinds: Optional[frozenset] = None, limit: int = 256) -> list[Path]:
+def iteration_paths(block: Block, kinds: Optional[frozenset] = None, limit: int = 256,
+                    nested_may_skip: bool = True) -> list[Path]:
     """Every distinct way through one iteration of a loop body, as event sequences.
     Only events of ``kinds`` are kept (all when None; EXIT always). A nested loop
-    contributes "not run" and "one iteration"; ``break``/``continue``/``return``/``raise``
-    end a path. Raises TooManyPaths past ``limit`` (callers then stay silent)."""
+    contributes "one iteration" and, unless ``nested_may_skip`` is False, "not run";
+    ``break``/``continue``/``return``/``raise`` end a path. Raises TooManyPaths past
+    ``limit`` (callers then stay silent)."""
     if kinds is not None:
         block = _only(block, kinds | {EXIT})
     done: list[tuple] = []
-    live = _paths(block, [()], done, limit)
+    live = _paths(block, [()], done, limit, nested_may_skip)
     out, seen = [], set()
     for p in live + done:
         ident = tuple(id(e) for e in p)
@@ -153,7 +156,7 @@ def iteration_paths(block: Block, kinds: Optional[frozenset] = None, limit: int 
     return out
 
 
-def _paths(block: Block, prefixes: list, done: list, limit: int) -> list:
+def _paths(block: Block, prefixes: list, done: list, limit: int, skip: bool = True) -> list:
     live = prefixes
     for item in block:
         if not live:
@@ -167,20 +170,20 @@ def _paths(block: Block, prefixes: list, done: list, limit: int) -> list:
         elif isinstance(item, Branch):
             nxt = []
             for arm in item.arms or [[]]:
-                nxt.extend(_paths(arm, live, done, limit))
+                nxt.extend(_paths(arm, live, done, limit, skip))
             live = _dedupe(nxt)
         elif isinstance(item, LoopBlock):
             inner_done: list = []
-            once = _paths(item.body, live, inner_done, limit)
+            once = _paths(item.body, live, inner_done, limit, skip)
             # break/continue leave only the nested loop's iteration; return/raise end ours too
             for p in inner_done:
                 if p and p[-1].kind == EXIT and p[-1].detail in ("break", "continue"):
                     once.append(p[:-1])
                 else:
                     done.append(p)
-            live = _dedupe(live + once)
+            live = _dedupe(live + once) if skip else _dedupe(once)
         elif isinstance(item, Inline):
-            live = _dedupe(_paths(item.body, live, done, limit))
+            live = _dedupe(_paths(item.body, live, done, limit, skip))
         if len(live) + len(done) > limit:
             raise TooManyPaths()
     return live

@@ -17,7 +17,7 @@ from .creation import (
 )
 from .events import (
     BACKWARD, CLEAR_ALL, CLEAR_MODULE, CLEAR_OPTIMIZER, CLEAR_TENSOR, EXIT, MANUAL_STEP, READ, STEP, WRITE,
-    ZERO_GRAD, Branch, Event, Inline, LoopBlock, remap,
+    SCHEDULER_STEP, ZERO_GRAD, Branch, Event, Inline, LoopBlock, remap,
 )
 from .state import ClassInfo, FunctionInfo, Scope, State, join_states, param_names, scan_bindings, self_param
 from .transfer import (
@@ -1163,7 +1163,8 @@ class Interpreter:
             Kind.NDARRAY if arrays else Kind.UNKNOWN)
         if op == "MatrixMultiply":
             return Value(kind, dtype=self.promote(a, b), layout=CONTIGUOUS if kind is Kind.TENSOR else None,
-                         storage=("n", id(node)), origin=node, provenance="@", device=a.device or b.device)
+                         shape=self.matmul_shape(a, b, node), storage=("n", id(node)), origin=node, provenance="@",
+                         device=a.device or b.device)
         div = op == "Divide"
         return Value(kind, dtype=self.promote(a, b, div), shape=self.broadcast(a, b),
                      layout=self.binary_layout(a, b) if kind is not Kind.NDARRAY else None,
@@ -1199,6 +1200,24 @@ class Interpreter:
         order = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
         if a.dtype in order and b.dtype in order:
             return max(a.dtype, b.dtype, key=order.index)
+        return None
+
+    @staticmethod
+    def matmul_shape(a: Value, b: Value, node: cst.CSTNode) -> Optional[tuple]:
+        """``a @ b`` for batched matrices. When only one side's rank is known, the other is
+        taken to have the same rank (batched attention: ``(B, H, N, N) @ (B, H, N, D)``)."""
+        sa, sb = a.shape, b.shape
+        if sa is not None and len(sa) < 2 or sb is not None and len(sb) < 2:
+            return None
+        fresh = Mono.sym(("matmul", id(node)))
+        if sa is not None and sb is not None:
+            if len(sa) != len(sb) or sa[:-2] != sb[:-2]:
+                return None
+            return sa[:-1] + (sb[-1],)
+        if sa is not None:
+            return sa[:-1] + (fresh,)
+        if sb is not None:
+            return sb[:-2] + (fresh, sb[-1])
         return None
 
     @staticmethod
@@ -1253,23 +1272,33 @@ class Interpreter:
             q = self.qual(func, st)
             if q is None:
                 name = func.attr.value
+                key = key_of(func)
+                if key is not None and key in st.env:
+                    fv = self.record(func, st.env[key])
+                    args = Args(node.args, [self.ev(a.value, st) for a in node.args])
+                    return self.call_value(node, func, fv, args, st)
                 recv_read = name not in METADATA_METHODS and not (name.endswith("_") and name not in NOT_DATA_WRITES)
                 recv = self.ev(func.value, st, read=recv_read)
-                if name in ("fill", "sort", "put", "itemset") and recv.kind is Kind.NDARRAY:
-                    recv_read = False
+                if recv.kind is Kind.OBJECT and recv.func is not None and recv.func in self.fa.classes:
+                    fv = self.class_attr(self.fa.classes[recv.func], name)
+                    if fv is not None and fv.kind is not Kind.FUNCTION:
+                        self.record(func, fv)
+                        args = Args(node.args, [self.ev(a.value, st) for a in node.args])
+                        return self.call_value(node, func, fv, args, st)
                 vals = [self.ev(a.value, st) for a in node.args]
                 args = Args(node.args, vals)
-                v = self.call_method(node, func.value, recv, name, args, st)
-                return v
+                return self.call_method(node, func.value, recv, name, args, st)
             vals = [self.ev(a.value, st) for a in node.args]
             return self.call_function(node, q, Args(node.args, vals), st)
-        fv = self.ev(func, st, read=False) if not isinstance(func, cst.Name) else None
         if isinstance(func, cst.Name):
-            fv = self.lookup(func.value, func, st)
-            self.record(func, fv)
-        vals = [self.ev(a.value, st) for a in node.args]
-        args = Args(node.args, vals)
-        assert fv is not None
+            fv = self.record(func, self.lookup(func.value, func, st))
+        else:
+            fv = self.ev(func, st, read=False)
+        args = Args(node.args, [self.ev(a.value, st) for a in node.args])
+        return self.call_value(node, func, fv, args, st)
+
+    def call_value(self, node: cst.Call, func: cst.BaseExpression, fv: Value, args: Args, st: State) -> Value:
+        """Call whatever ``func`` evaluated to."""
         if fv.kind is Kind.FUNCTION and fv.func is not None:
             info = self.fa.functions.get(fv.func)
             if info is not None:
@@ -1407,6 +1436,8 @@ class Interpreter:
                     else:
                         self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL))
                 self.emit(Event(STEP, node, k, r))
+            elif r.kind is Kind.SCHEDULER:
+                self.emit(Event(SCHEDULER_STEP, node, k, r))
         elif name in ("zero_", "fill_", "detach_", "mul_") and _grad_owner(recv_node) is not None:
             if name != "mul_" or (args.get(0) is not None and args.get(0).const == 0):
                 owner = _grad_owner(recv_node)
@@ -1800,8 +1831,13 @@ class Interpreter:
                          initialized=name != "new_empty", origin=node, provenance="." + name)
         if name in CONTIGUOUS_RESULT_METHODS:
             other = args.get(0)
+            shape = None
+            if name in ("matmul", "bmm") and other is not None:
+                shape = self.matmul_shape(r, other, node)
+            elif name in ("tril", "triu"):
+                shape = r.shape
             return Value(T, dtype=self.promote(r, other) if other is not None and other.kind.is_array else r.dtype,
-                         layout=CONTIGUOUS, storage=("n", id(node)), device=r.device, origin=node,
+                         shape=shape, layout=CONTIGUOUS, storage=("n", id(node)), device=r.device, origin=node,
                          provenance="." + name)
         if name in ("softmax", "log_softmax", "softmin"):
             return Value(T, dtype=r.dtype if r.dtype in FLOATING else None, shape=r.shape, storage=("n", id(node)),
@@ -2072,9 +2108,11 @@ class Interpreter:
             return Value(Kind.TENSOR, dtype="int64", shape=shape, layout=CONTIGUOUS, storage=("n", id(node)),
                          device=a.device if a is not None else None, origin=node, provenance="one_hot")
         if q in CONTIGUOUS_RESULT_FUNCTIONS:
-            vals = [v for _, v in args.pos if v.kind.is_array]
+            vals = [v for _, v in args.pos]
             dt = self.promote(vals[0], vals[1]) if len(vals) == 2 else None
-            return Value(Kind.TENSOR, dtype=dt, layout=CONTIGUOUS, storage=("n", id(node)), origin=node, provenance=q)
+            shape = self.matmul_shape(vals[0], vals[1], node) if (len(vals) == 2 and q != "torch.einsum") else None
+            return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=CONTIGUOUS, storage=("n", id(node)), origin=node,
+                         provenance=q)
         if q in ("torch.cat", "torch.stack", "torch.concat", "torch.concatenate", "torch.hstack", "torch.vstack"):
             seq = args.get(0, "tensors")
             dt = None

@@ -146,7 +146,7 @@ def _attrs_in_target(t: cst.BaseExpression, self_name: str, out: Counter) -> Non
 
 
 def scan_bindings(stmts, counts: Counter, globals_: set, self_name: Optional[str] = None,
-                  attrs: Optional[Counter] = None) -> None:
+                  attrs: Optional[Counter] = None, augmented: bool = True) -> None:
     """Count binding sites per name in one scope (nested defs/classes count as one
     binding of their name; their bodies are separate scopes). With ``self_name``, also
     count ``self.X`` binding sites into ``attrs``."""
@@ -160,7 +160,7 @@ def scan_bindings(stmts, counts: Counter, globals_: set, self_name: Optional[str
                     if small.value is not None:
                         targets = [small.target]
                 elif isinstance(small, cst.AugAssign):
-                    targets = [small.target]
+                    targets = [small.target] if augmented else []
                 elif isinstance(small, (cst.Import, cst.ImportFrom)):
                     if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
                         continue
@@ -186,36 +186,36 @@ def scan_bindings(stmts, counts: Counter, globals_: set, self_name: Optional[str
         elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             counts[stmt.name.value] += 1
         elif isinstance(stmt, (cst.If, cst.While)):
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs)
+            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
             if stmt.orelse is not None:
                 scan_bindings([stmt.orelse] if isinstance(stmt.orelse, cst.If) else stmt.orelse.body.body,
-                              counts, globals_, self_name, attrs)
+                              counts, globals_, self_name, attrs, augmented)
         elif isinstance(stmt, cst.For):
             _names_in_target(stmt.target, counts)
             counts.update(_loop_extra(stmt.target))
             if self_name is not None and attrs is not None:
                 _attrs_in_target(stmt.target, self_name, attrs)
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs)
+            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
             if stmt.orelse is not None:
-                scan_bindings(stmt.orelse.body.body, counts, globals_, self_name, attrs)
+                scan_bindings(stmt.orelse.body.body, counts, globals_, self_name, attrs, augmented)
         elif isinstance(stmt, (cst.Try, cst.TryStar)):
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs)
+            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
             for h in stmt.handlers:
                 if h.name is not None and isinstance(h.name.name, cst.Name):
                     counts[h.name.name.value] += 1
-                scan_bindings(h.body.body, counts, globals_, self_name, attrs)
+                scan_bindings(h.body.body, counts, globals_, self_name, attrs, augmented)
             if stmt.orelse is not None:
-                scan_bindings(stmt.orelse.body.body, counts, globals_, self_name, attrs)
+                scan_bindings(stmt.orelse.body.body, counts, globals_, self_name, attrs, augmented)
             if stmt.finalbody is not None:
-                scan_bindings(stmt.finalbody.body.body, counts, globals_, self_name, attrs)
+                scan_bindings(stmt.finalbody.body.body, counts, globals_, self_name, attrs, augmented)
         elif isinstance(stmt, cst.With):
             for item in stmt.items:
                 if item.asname is not None:
                     _names_in_target(item.asname.name, counts)
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs)
+            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
         elif isinstance(stmt, cst.Match):
             for case in stmt.cases:
-                scan_bindings(case.body.body, counts, globals_, self_name, attrs)
+                scan_bindings(case.body.body, counts, globals_, self_name, attrs, augmented)
                 for n in _pattern_names(case.pattern):
                     counts[n] += 2
 

@@ -88,7 +88,8 @@ def mono_product(monos) -> Optional[Mono]:
 def shape_str(shape: Optional[tuple]) -> str:
     if shape is None:
         return "?"
-    return "(" + ", ".join(str(d.coef) if d.is_int else "?" for d in shape) + ")"
+    inner = ", ".join(str(d.coef) if d.is_int else "?" for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
 # ---------------------------------------------------------------------- layout

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ptlint.shapes")
 
-BUDGET = 400_000  # evaluation steps per file before the analysis gives up (silently)
+# Evaluation steps before the analysis gives up (silently): per unit (the module body, one
+# function, one model's construction or forward pass) and per file.
+UNIT_BUDGET = 60_000
+FILE_BUDGET = 1_500_000
 INPUT_OPS_FOR_DATASETS = {
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten",
 }
@@ -60,7 +63,9 @@ class ShapeAnalysis:
         self.ctx = ctx
         self.cli_input = input_shape
         self.index = FileIndex(ctx)
-        self.steps_left = BUDGET
+        self.unit_left = UNIT_BUDGET
+        self.file_left = FILE_BUDGET
+        self._in_unit = False
         self.models: list[ModelEntry] = []
         self.errors: list[ShapeError] = []
         self.drops: list[DropInfo] = []
@@ -82,14 +87,14 @@ class ShapeAnalysis:
         self._node_values: dict[cst.CSTNode, list[Value]] = {}
         self._node_formulas: dict[cst.CSTNode, str] = {}
         self._hints: list[cst.CSTNode] = []
-        self._lines: dict[int, Optional[int]] = {}
+        self._lines: dict[int, Optional[tuple[Optional[int], int]]] = {}
         self._positions: Optional[list[tuple[Any, cst.CSTNode]]] = None
         self._run()
 
     # ================================================================ budget and globals
     def spend(self) -> None:
-        self.steps_left -= 1
-        if self.steps_left < 0:
+        self.unit_left -= 1
+        if self.unit_left < 0:
             raise Budget()
 
     def _assigned_once(self) -> set[str]:
@@ -113,10 +118,16 @@ class ShapeAnalysis:
             self._queue.append(fn)
 
     def line_of(self, node: cst.CSTNode) -> Optional[int]:
+        place = self.place_of(node)
+        return place[1] if place is not None else None
+
+    def place_of(self, node: cst.CSTNode) -> Optional[tuple[Optional[int], int]]:
+        """(notebook cell or None, 1-based line); positions are only computed for messages."""
         key = id(node)
         if key not in self._lines:
             try:
-                self._lines[key] = self.ctx.locate(node)[1].start.line
+                cell, rng = self.ctx.locate(node)
+                self._lines[key] = (cell, rng.start.line)
             except KeyError:
                 self._lines[key] = None
         return self._lines[key]
@@ -203,6 +214,14 @@ class ShapeAnalysis:
         self._collect()
 
     def _safely(self, what: str, fn, *args) -> bool:
+        """Run one unit of work with its own budget; nested units share the outer one."""
+        if self._in_unit:
+            fn(*args)
+            return True
+        if self.file_left <= 0:
+            return False
+        self.unit_left = UNIT_BUDGET
+        self._in_unit = True
         try:
             fn(*args)
             return True
@@ -215,9 +234,12 @@ class ShapeAnalysis:
             self.internal_errors.append(f"{what}: {type(exc).__name__}: {exc}")
             log.debug("shape analysis failed in %s", what, exc_info=True)
             return False
+        finally:
+            self._in_unit = False
+            self.file_left -= UNIT_BUDGET - max(self.unit_left, 0)
 
     def _script_phase(self) -> None:
-        trace = Trace(locate=self.line_of)
+        trace = Trace(locate=self.place_of)
         self._script_traces.append(trace)
         frame = Frame(self._module_env, "script")
         interp = Interp(self, trace)
@@ -234,12 +256,15 @@ class ShapeAnalysis:
         while i < len(self._queue) and i < 2000:
             fn = self._queue[i]
             i += 1
-            t = Trace(locate=self.line_of)
+            t = Trace(locate=self.place_of)
             self._script_traces.append(t)
             it = Interp(self, t)
-            env = it.bind_params(fn, None, [], {})
-            f = Frame(env, "script")
-            self._safely(f"function {fn.name.value}", it.exec_block, _body(fn), f)
+
+            def run_function(fn=fn, it=it) -> None:
+                f = Frame(it.bind_params(fn, None, [], {}), "script")
+                it.exec_block(_body(fn), f)
+
+            self._safely(f"function {fn.name.value}", run_function)
 
     def _build_entries(self) -> None:
         seen_names: Counter = Counter()
@@ -252,7 +277,7 @@ class ShapeAnalysis:
                 entry.top_level = True
             else:
                 args, kwargs, node = self._first_args.get(mc, ([], {}, None))
-                t = Trace(locate=self.line_of)
+                t = Trace(locate=self.place_of)
                 it = Interp(self, t)
                 holder: list[InstanceV] = []
                 if self._safely(f"{mc.name}.__init__", lambda: holder.append(it.instantiate(mc, args, kwargs, node))):
@@ -263,7 +288,6 @@ class ShapeAnalysis:
             self.models.append(entry)
         for entry in self._seq_entries.values():
             self.models.append(entry)
-        self.models.sort(key=lambda m: _start(m.node, self))
         for m in self.models:
             seen_names[m.name] += 1
             if seen_names[m.name] > 1:
@@ -331,7 +355,7 @@ class ShapeAnalysis:
         entry.trace = trace
 
     def _run_once(self, entry: ModelEntry, info: Optional[InputInfo]) -> Trace:
-        trace = Trace(first_only=True, input_info=info, locate=self.line_of)
+        trace = Trace(first_only=True, input_info=info, locate=self.place_of)
         interp = Interp(self, trace)
         x = TensorV(info.shape if info is not None else None, info.dtype if info is not None else None)
         x = trace.add("input", None, [], x)
@@ -399,6 +423,10 @@ class ShapeAnalysis:
     # ================================================================ queries (hover, hints)
     def model(self, name: str) -> Optional[ModelEntry]:
         return next((m for m in self.models if m.name == name), None)
+
+    def module_value(self, name: str) -> Value:
+        """What the analysis knows about a module-level variable after the file ran."""
+        return self._module_env.get(name, UNKNOWN)
 
     def shapes_of(self, node: cst.CSTNode) -> list[str]:
         """Distinct shapes the analysis computed for a node (a layer call, an expression, a
@@ -474,14 +502,6 @@ def _body(fn: cst.FunctionDef):
     if isinstance(fn.body, cst.IndentedBlock):
         return fn.body.body
     return [cst.SimpleStatementLine(body=fn.body.body)]
-
-
-def _start(node: cst.CSTNode, a: ShapeAnalysis) -> tuple[int, int]:
-    try:
-        cell, rng = a.ctx.locate(node)
-        return (cell or 0, rng.start.line)
-    except KeyError:
-        return (0, 0)
 
 
 def _tensors_of(v: Value) -> list[Value]:

@@ -49,7 +49,11 @@ def pool_out(h: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
 
 
 def dropped(n: int, idx: int, h: int, k: int, s: int, p: int, d: int) -> Optional[DroppedDim]:
-    """PT006: the last positions of the input that no window covers (right padding aside)."""
+    """PT006: the last positions of the input that no window covers (right padding aside).
+    Only when windows touch or overlap: with a stride larger than the (dilated) window the
+    layer skips positions everywhere by design (a 1×1 stride-2 shortcut), not just at the end."""
+    if s > d * (k - 1) + 1:
+        return None
     r = (h + 2 * p - d * (k - 1) - 1) % s
     lost = r - p
     if r == 0 or lost <= 0:

@@ -47,10 +47,10 @@ class InputInfo:
     detail: str = ""  # e.g. "datasets.MNIST"
     dtype: Optional[str] = None
 
-    def describe(self, locate: Optional[Callable[[cst.CSTNode], Optional[int]]]) -> tuple[str, str]:
-        line = locate(self.node) if (locate and self.node is not None) else None
-        at_zh = f"第 {line} 行" if line else ""
-        at_en = f" on line {line}" if line else ""
+    def describe(self, locate: Optional[Callable[[cst.CSTNode], Optional[tuple]]]) -> tuple[str, str]:
+        place = locate(self.node) if (locate and self.node is not None) else None
+        at_zh, at_en = at_text(place)
+        at_en = f" on {at_en}" if at_en else ""
         if self.source == "comment":
             return f"见{at_zh}的 ptlint 注释", f"from the ptlint comment{at_en}"
         if self.source == "call":
@@ -60,6 +60,16 @@ class InputInfo:
         if self.source == "dataset":
             return f"来自{at_zh}的 {self.detail}", f"from {self.detail}{at_en}"
         return "来自命令行 --input", "from --input"
+
+
+def at_text(place: Optional[tuple]) -> tuple[str, str]:
+    """("第 3 个单元格第 2 行", "cell 3, line 2") / ("第 12 行", "line 12") / ("", "")."""
+    if not place:
+        return "", ""
+    cell, line = place
+    if cell is not None:
+        return f"第 {cell} 个单元格第 {line} 行", f"cell {cell}, line {line}"
+    return f"第 {line} 行", f"line {line}"
 
 
 def parse_dims(text: str) -> Optional[tuple[Dim, ...]]:

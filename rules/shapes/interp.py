@@ -166,6 +166,7 @@ class Interp:
         self.ctx = analysis.ctx
         self.trace = trace
         self.depth = 0
+        self.stack: list[cst.FunctionDef] = []  # functions being inlined (no recursion)
 
     # ================================================================ statements
     def exec_block(self, stmts: Sequence[cst.BaseStatement], f: Frame) -> bool:
@@ -299,6 +300,9 @@ class Interp:
             return
         if isinstance(target, (cst.Tuple, cst.List)):
             els = target.elements
+            if isinstance(v, ShapeV) and v.shape is not None and v.shape.exact:
+                v = Seq(tuple(DimV(d, (v.step, i) if v.step is not None else None)
+                              for i, d in enumerate(v.shape.dims)))
             if isinstance(v, Seq) and len(v.items) == len(els) and not any(
                     isinstance(e, cst.StarredElement) for e in els):
                 for e, item in zip(els, v.items):
@@ -489,6 +493,47 @@ class Interp:
         if t is False:
             return self.eval(e.orelse, f)
         return join(self.eval(e.body, f), self.eval(e.orelse, f))
+
+    def _comprehension(self, e: cst.BaseExpression, f: Frame) -> Value:
+        """``[nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]`` over known, short
+        sequences; anything else is unknown."""
+        items: list[Value] = []
+        env0 = f.env
+
+        def loop(comp: cst.CompFor, env: dict[str, Value]) -> bool:
+            if comp.asynchronous is not None:
+                return False
+            f.env = env
+            it = self.eval(comp.iter, f)
+            seq = list(it.items) if isinstance(it, Seq) else (
+                [v for _, v in it.entries] if isinstance(it, ContainerV) else None)
+            if seq is None or len(seq) > MAX_UNROLL:
+                return False
+            for item in seq:
+                inner = dict(env)
+                f.env = inner
+                self.bind(comp.target, item, f)
+                keep = True
+                for cond in comp.ifs:
+                    t = truth(self.eval(cond.search, f))
+                    if t is None:
+                        return False
+                    keep = keep and t
+                if not keep:
+                    continue
+                if comp.inner_for_in is not None:
+                    if not loop(comp.inner_for_in, inner):
+                        return False
+                else:
+                    f.env = inner
+                    items.append(self.eval(e.elt, f))  # type: ignore[attr-defined]
+            return True
+
+        try:
+            ok = loop(e.for_in, dict(env0))  # type: ignore[attr-defined]
+        finally:
+            f.env = env0
+        return Seq(tuple(items), isinstance(e, cst.ListComp)) if ok else UNKNOWN
 
     def _named(self, e: cst.NamedExpr, f: Frame) -> Value:
         v = self.eval(e.value, f)
@@ -715,7 +760,9 @@ class Interp:
                                {k: v for k, (v, _) in got[1].items()}, "init" if f.mode == "init" else "forward")
         if isinstance(fv, FunctionV):
             got = self.args_of(e, f)
-            if got is None:
+            # Script code is analysed function by function; it only follows a call one level
+            # deep (``net = make_net()``), so call trees never multiply the work.
+            if got is None or (f.mode == "script" and self.depth > 0):
                 return UNKNOWN
             return self.inline(fv.fn, None, None, [v for v, _ in got[0]], {k: v for k, (v, _) in got[1].items()},
                                f.mode if f.mode != "script" else "script")
@@ -800,11 +847,12 @@ class Interp:
 
     def inline(self, fn: cst.FunctionDef, owner: Optional[ModelClass], inst: Optional[Instance],
                args: list[Value], kwargs: dict[str, Value], mode: str) -> Value:
-        if self.depth >= MAX_DEPTH:
+        if self.depth >= MAX_DEPTH or any(x is fn for x in self.stack):
             return UNKNOWN
         env = self.bind_params(fn, inst, args, kwargs)
         frame = Frame(env, mode, inst, owner)
         self.depth += 1
+        self.stack.append(fn)
         try:
             if isinstance(fn.body, cst.IndentedBlock):
                 ended = self.exec_block(fn.body.body, frame)
@@ -812,6 +860,7 @@ class Interp:
                 ended = self.exec_block([cst.SimpleStatementLine(body=fn.body.body)], frame)
         finally:
             self.depth -= 1
+            self.stack.pop()
         returns = list(frame.returns)
         if not ended:
             returns.append(Const(None))
@@ -955,11 +1004,26 @@ class Interp:
             if tname == "RandomCrop":
                 return TransformV(False, False)  # keeps the size only when it equals the image size
             return TransformV(tname in SIZE_KEEPING, tname in MAKES_TENSOR)
+        if q.startswith("math.") and q.count(".") == 1:
+            return self._math(q[5:], e, f)
         short_fn = _torch_short(q)
         if short_fn is not None:
             return self.call_torch(q, short_fn, e, f)
         self.args_of(e, f)
         return UNKNOWN
+
+    def _math(self, name: str, e: cst.Call, f: Frame) -> Value:
+        got = self.args_of(e, f)
+        fn = getattr(math, name, None) if name in MATH_FUNCTIONS else None
+        if got is None or got[1] or fn is None:
+            return UNKNOWN
+        nums = [_num(v) for v, _ in got[0]]
+        if None in nums:
+            return UNKNOWN
+        try:
+            return Const(fn(*nums))
+        except (ValueError, OverflowError, TypeError):
+            return UNKNOWN
 
     def _opaque(self, q: str, e: cst.Call, got) -> Layer:
         args_json = [json_arg(v, self.ctx.code_for(n)) if _needs_src(v) else json_arg(v, "") for v, n in got[0]]
@@ -1426,6 +1490,7 @@ OPERATORS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "Floor
 _ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
           "//": lambda a, b: a // b, "%": lambda a, b: a % b,
           "**": lambda a, b: a ** b if abs(b) < 64 else (_ for _ in ()).throw(OverflowError())}
+MATH_FUNCTIONS = {"sqrt", "ceil", "floor", "log", "log2", "log10", "exp", "pow", "gcd", "isqrt", "prod", "trunc"}
 MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "setdefault"}
 
 
@@ -1491,27 +1556,62 @@ def _head(e: cst.BaseExpression) -> Optional[str]:
 
 
 def _has_jump(body: cst.BaseSuite) -> bool:
-    found = []
+    """Does a loop body contain break / continue / return (nested defs aside)?"""
 
-    class V(cst.CSTVisitor):
-        def visit_Break(self, node: cst.Break) -> None:
-            found.append(node)
+    def stmts(items) -> bool:
+        return any(stmt(st) for st in items)
 
-        def visit_Continue(self, node: cst.Continue) -> None:
-            found.append(node)
-
-        def visit_Return(self, node: cst.Return) -> None:
-            found.append(node)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+    def stmt(st) -> bool:
+        if isinstance(st, cst.SimpleStatementLine):
+            return any(isinstance(x, (cst.Break, cst.Continue, cst.Return)) for x in st.body)
+        if isinstance(st, (cst.FunctionDef, cst.ClassDef)):
             return False
+        return stmts(_sub_bodies(st))
 
-    body.visit(V())
-    return bool(found)
+    return stmts(body.body) if isinstance(body, cst.IndentedBlock) else stmt(cst.SimpleStatementLine(body=body.body))
+
+
+def _sub_bodies(st: cst.BaseStatement) -> list[cst.BaseStatement]:
+    """The statements nested directly in a compound statement (all its branches)."""
+    out: list[cst.BaseStatement] = []
+
+    def add(suite) -> None:
+        if suite is None:
+            return
+        if isinstance(suite, cst.IndentedBlock):
+            out.extend(suite.body)
+        elif isinstance(suite, cst.SimpleStatementSuite):
+            out.append(cst.SimpleStatementLine(body=suite.body))
+
+    if isinstance(st, cst.If):
+        add(st.body)
+        if isinstance(st.orelse, cst.If):
+            out.append(st.orelse)
+        elif st.orelse is not None:
+            add(st.orelse.body)
+    elif isinstance(st, (cst.For, cst.While)):
+        add(st.body)
+        if st.orelse is not None:
+            add(st.orelse.body)
+    elif isinstance(st, cst.With):
+        add(st.body)
+    elif isinstance(st, (cst.Try, cst.TryStar)):
+        add(st.body)
+        for h in st.handlers:
+            add(h.body)
+        if st.orelse is not None:
+            add(st.orelse.body)
+        if st.finalbody is not None:
+            add(st.finalbody.body)
+    elif isinstance(st, cst.Match):
+        for case in st.cases:
+            add(case.body)
+    return out
 
 
 def assigned_names(node: cst.CSTNode) -> tuple[set[str], set[str]]:
-    """Names and ``self.<attr>`` a statement may assign (including ``x.append`` mutations)."""
+    """Names and ``self.<attr>`` a statement may assign (``x.append(…)`` mutations and
+    imports included). A structural walk: libcst's visitor machinery costs far more."""
     names: set[str] = set()
     attrs: set[str] = set()
 
@@ -1523,52 +1623,67 @@ def assigned_names(node: cst.CSTNode) -> tuple[set[str], set[str]]:
                 target(el.value)
         elif isinstance(t, cst.StarredElement):
             target(t.value)
-        elif isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
-            attrs.add(t.attr.value)
+        elif isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+            if t.value.value == "self":
+                attrs.add(t.attr.value)
         elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
             names.add(t.value.value)
 
-    class V(cst.CSTVisitor):
-        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
-            target(n.target)
-
-        def visit_AugAssign(self, n: cst.AugAssign) -> None:
-            target(n.target)
-
-        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-            target(n.target)
-
-        def visit_For(self, n: cst.For) -> None:
-            target(n.target)
-
-        def visit_WithItem(self, n: cst.WithItem) -> None:
-            if n.asname is not None:
-                target(n.asname.name)
-
-        def visit_NamedExpr(self, n: cst.NamedExpr) -> None:
-            target(n.target)
-
-        def visit_Del(self, n: cst.Del) -> None:
-            target(n.target)
-
-        def visit_ExceptHandler(self, n: cst.ExceptHandler) -> None:
-            if n.name is not None:
-                target(n.name.name)
-
-        def visit_Call(self, n: cst.Call) -> None:
-            f = n.func
+    def expr(e: Optional[cst.BaseExpression]) -> None:
+        if isinstance(e, cst.Call):
+            f = e.func
             if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.attr.value in MUTATORS:
                 names.add(f.value.value)
+        elif isinstance(e, cst.NamedExpr):
+            target(e.target)
 
-        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
-            names.add(n.name.value)
-            return False
+    def small(x: cst.BaseSmallStatement) -> None:
+        if isinstance(x, cst.Assign):
+            for t in x.targets:
+                target(t.target)
+            expr(x.value)
+        elif isinstance(x, (cst.AugAssign, cst.AnnAssign)):
+            target(x.target)
+        elif isinstance(x, cst.Del):
+            target(x.target)
+        elif isinstance(x, cst.Expr):
+            expr(x.value)
+        elif isinstance(x, cst.Import):
+            for a in x.names:
+                names.add(a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name)
+                          else (a.evaluated_name.split(".")[0]))
+        elif isinstance(x, cst.ImportFrom) and not isinstance(x.names, cst.ImportStar):
+            for a in x.names:
+                names.add(a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name)
+                          else a.evaluated_name)
 
-        def visit_ClassDef(self, n: cst.ClassDef) -> bool:
-            names.add(n.name.value)
-            return False
+    def stmt(st: cst.CSTNode) -> None:
+        if isinstance(st, cst.SimpleStatementLine):
+            for x in st.body:
+                small(x)
+            return
+        if isinstance(st, cst.BaseSmallStatement):
+            small(st)
+            return
+        if isinstance(st, (cst.FunctionDef, cst.ClassDef)):
+            names.add(st.name.value)
+            return
+        if isinstance(st, cst.For):
+            target(st.target)
+        elif isinstance(st, cst.With):
+            for item in st.items:
+                if item.asname is not None:
+                    target(item.asname.name)
+        elif isinstance(st, (cst.Try, cst.TryStar)):
+            for h in st.handlers:
+                if h.name is not None:
+                    target(h.name.name)
+        elif isinstance(st, cst.If):
+            expr(st.test)
+        for sub in _sub_bodies(st):  # type: ignore[arg-type]
+            stmt(sub)
 
-    node.visit(V())
+    stmt(node)
     return names, attrs
 
 
@@ -1742,6 +1857,21 @@ def _b_enumerate(self: Interp, e: cst.Call, f: Frame) -> Value:
     return Seq(tuple(Seq((Const(i), it)) for i, it in enumerate(items)))
 
 
+def _b_zip(self: Interp, e: cst.Call, f: Frame) -> Value:
+    got = self.args_of(e, f)
+    if got is None or got[1] or not got[0]:
+        return UNKNOWN
+    seqs = []
+    for v, _ in got[0]:
+        if isinstance(v, Seq):
+            seqs.append(v.items)
+        elif isinstance(v, ContainerV):
+            seqs.append(tuple(x for _, x in v.entries))
+        else:
+            return UNKNOWN
+    return Seq(tuple(Seq(tuple(group)) for group in zip(*seqs)))
+
+
 def _b_print(self: Interp, e: cst.Call, f: Frame) -> Value:
     self.args_of(e, f)
     return Const(None)
@@ -1750,7 +1880,7 @@ def _b_print(self: Interp, e: cst.Call, f: Frame) -> Value:
 BUILTINS = {
     "range": _b_range, "len": _b_len, "int": _b_conv(int), "float": _b_conv(float), "min": _b_minmax(min),
     "max": _b_minmax(max), "list": _b_seq(True), "tuple": _b_seq(False), "enumerate": _b_enumerate,
-    "print": _b_print, "abs": _b_conv(abs), "round": _b_conv(round),
+    "print": _b_print, "abs": _b_conv(abs), "round": _b_conv(round), "zip": _b_zip,
 }
 
 _EVAL = {
@@ -1759,5 +1889,5 @@ _EVAL = {
     cst.List: Interp._seq, cst.UnaryOperation: Interp._unary, cst.BinaryOperation: Interp._binop,
     cst.BooleanOperation: Interp._boolop, cst.Comparison: Interp._compare, cst.IfExp: Interp._ifexp,
     cst.Attribute: Interp._attribute, cst.Subscript: Interp._subscript, cst.Call: Interp._call,
-    cst.NamedExpr: Interp._named,
+    cst.NamedExpr: Interp._named, cst.ListComp: Interp._comprehension, cst.GeneratorExp: Interp._comprehension,
 }

@@ -54,6 +54,8 @@ def build_report(analysis: Optional[ShapeAnalysis], path: str, *, model: Optiona
     models = []
     if analysis is not None:
         models = [model_json(analysis, m) for m in analysis.models if model is None or m.name == model]
+        models.sort(key=lambda m: ((m["range"] or {}).get("cell") or 0,
+                                   (m["range"] or {}).get("start", {}).get("line", 0)))
     return {"version": VERSION, "path": path, "models": models}
 
 

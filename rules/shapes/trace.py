@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from .dims import Shape, fmt_shape
+from .inputs import at_text
 from .layers import DroppedDim, Layer, Problem
 from .values import UNKNOWN, Seq, TensorV, Value
 
@@ -94,7 +95,7 @@ class Trace:
         self.first_only = first_only
         self.input_info = input_info
         self.silent = 0
-        self.locate = locate  # node -> 1-based line (for messages only)
+        self.locate = locate  # node -> (cell, 1-based line), for messages only
         self.node_values: dict[cst.CSTNode, list[Value]] = {}
         self.hint_nodes: list[cst.CSTNode] = []
         self._items: dict[tuple[int, tuple[int, ...]], int] = {}
@@ -228,9 +229,8 @@ class Trace:
             en = f"{de}, {problem.en}"
         note = inputs[0].note if inputs and isinstance(inputs[0], TensorV) else None
         if note is not None:
-            line = self.locate(note.node) if self.locate else None
-            at_zh = f"第 {line} 行" if line else "前面"
-            at_en = f"line {line}" if line else "an earlier line"
+            at_zh, at_en = at_text(self.locate(note.node) if self.locate else None)
+            at_zh, at_en = at_zh or "前面", at_en or "an earlier line"
             zh += f"；{at_zh}的 {note.zh} 没有赋值给任何变量，这里拿到的仍是原来的张量"
             en += f"; the result of {note.en} on {at_en} is discarded, so this still gets the old tensor"
             related.append((note.node, f"这里 {note.zh} 的结果被丢弃了", f"the result of {note.en} is discarded here"))

@@ -66,8 +66,8 @@ def _label(lines: LineIndex, rng: Range, fallback: Optional[str]) -> str:
     if rng.start.line == rng.end.line:
         text = lines.line(rng.start.line - 1)[rng.start.column:rng.end.column].strip()
         if text and len(text) <= 80:
-            return f"`{text}`"
-    return f"`{fallback}`" if fallback else "`…`"
+            return text
+    return fallback or "…"
 
 
 def _plain(markdown: str) -> str:

@@ -254,9 +254,15 @@ async def lsp_session(profile: str, *, init_options: Optional[dict] = None, fold
     )
     try:
         result = await asyncio.wait_for(client.initialize_session(params), TIMEOUT)
-        yield Session(client, profile, result)
-        await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
+        try:
+            yield Session(client, profile, result)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
+        proc = client._server
+        if proc is not None and proc.returncode is None:
+            proc.kill()  # a server that did not exit on its own is a failure already reported
         await client.stop()
 
 

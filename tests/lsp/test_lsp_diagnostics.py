@@ -113,7 +113,7 @@ async def test_related_information_tags_and_docs_link(profile, tmp_path):
         assert rel.location.uri == uri
         assert rel.location.range.start == types.Position(2, 0)
         assert rel.message == "别名在这里创建"
-        assert d.tags == [types.DiagnosticTag.Unnecessary]  # the finding's extra wins over the rule's
+        assert list(d.tags) == [types.DiagnosticTag.Unnecessary]  # the finding's extra wins over the rule's
         if profile == "vscode":
             assert d.code_description.href == "https://example.org/ptlint/zh/PT991.html"
         else:  # Neovim does not declare codeDescriptionSupport

@@ -38,6 +38,25 @@ const stub: any = new Proxy(function () {}, {
 
 class StubClass {}
 
+class CodeActionKind {
+  static readonly Empty = new CodeActionKind('');
+  static readonly QuickFix = new CodeActionKind('quickfix');
+  static readonly Refactor = new CodeActionKind('refactor');
+  static readonly Source = new CodeActionKind('source');
+  static readonly SourceFixAll = new CodeActionKind('source.fixAll');
+  static readonly SourceOrganizeImports = new CodeActionKind('source.organizeImports');
+  constructor(readonly value: string) {}
+  append(part: string): CodeActionKind {
+    return new CodeActionKind(this.value ? `${this.value}.${part}` : part);
+  }
+  contains(other: CodeActionKind): boolean {
+    return this.value === '' || other.value === this.value || other.value.startsWith(this.value + '.');
+  }
+  intersects(other: CodeActionKind): boolean {
+    return this.contains(other) || other.contains(this);
+  }
+}
+
 export class FakeVscode {
   readonly shown: Shown[] = [];
   readonly commands = new Map<string, (...args: any[]) => any>();
@@ -82,6 +101,7 @@ export class FakeVscode {
       },
       Uri: { file: (p: string) => uri(p), from: (c: { scheme: string; path: string }) => uri(c.path, c.scheme) },
       StatusBarAlignment: { Left: 1, Right: 2 },
+      CodeActionKind,
       ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
       window: {
         createOutputChannel: () => ({
@@ -151,6 +171,12 @@ export class FakeVscode {
       },
       extensions: { getExtension: () => undefined },
       env: {
+        appName: 'Visual Studio Code (stand-in)',
+        language: 'zh-cn',
+        machineId: 'test-machine',
+        sessionId: 'test-session',
+        appRoot: '',
+        uiKind: 1,
         clipboard: {
           writeText: async (s: string) => {
             self.clipboard = s;
@@ -167,6 +193,8 @@ export class FakeVscode {
     }
     api.version = '1.82.0';
     api.workspace.textDocuments = [];
+    api.workspace.name = undefined;
+    api.workspace.rootPath = undefined;
     api.workspace.notebookDocuments = [];
     api.window.visibleTextEditors = [];
     api.window.visibleNotebookEditors = [];

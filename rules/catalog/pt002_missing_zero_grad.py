@@ -1,0 +1,283 @@
+from collections import Counter
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.flow import BACKWARD, MANUAL_STEP, STEP, ZERO_GRAD, FlowAnalysis, Inline, LoopBlock
+from ptlint.rules.flow.events import (
+    CLEAR_ALL, CLEAR_MODULE, CLEAR_OPTIMIZER, CLEAR_TENSOR, Branch, Event, TooManyPaths, iteration_paths, walk,
+)
+from ptlint.rules.flow.state import scan_bindings
+from ptlint.rules.rule import Docs, FixSpec, InsertStatementBefore, Message, Related, Rule
+
+_KINDS = frozenset({BACKWARD, STEP, ZERO_GRAD, MANUAL_STEP})
+
+MANUAL_MESSAGE = Message(
+    zh="循环里用 `{param}.grad` 手动更新了 `{param}`，但同一轮迭代中没有清零 `{param}.grad`："
+       "梯度会在每次 backward() 后累积，更新用的是之前所有梯度之和",
+    en="`{param}` is updated from `{param}.grad` in a loop, but nothing clears `{param}.grad` in the same "
+       "iteration: every backward() adds to it, so each update uses the sum of all past gradients",
+)
+
+
+def _related(a: Optional[str], b: Optional[str]) -> bool:
+    if a is None or b is None:
+        return True
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _cleared(step: Event, clears: list) -> bool:
+    for c in clears:
+        if c.detail == CLEAR_ALL:
+            return True
+        if step.kind == MANUAL_STEP:
+            if c.detail in (CLEAR_MODULE, CLEAR_OPTIMIZER):
+                return True
+            if c.detail == CLEAR_TENSOR and (c.key is None or step.key is None or c.key == step.key):
+                return True
+            continue
+        opt = step.value
+        params_of = opt.params_of if opt is not None else None
+        if c.detail == CLEAR_OPTIMIZER:
+            if c.key is None or c.key == step.key:
+                return True
+            if (c.value is not None and opt is not None and c.value.origin is not None
+                    and c.value.origin is opt.origin and c.value.spec is not None):
+                return True  # two names for the optimizer built at the same place
+        elif c.detail == CLEAR_MODULE:
+            if _related(params_of, c.key):
+                return True
+        elif c.detail == CLEAR_TENSOR:
+            owner = c.value.owner if c.value is not None else None
+            if _related(params_of, owner):
+                return True
+    return False
+
+
+def _arm_has(arm: list, node: cst.CSTNode) -> bool:
+    return any(e.node is node for e in walk(arm))
+
+
+def _arms_disagree(block: list, step: Event) -> bool:
+    """Some if/else (or try) has an arm that clears ``step``'s gradients and another
+    arm that runs ``step`` without clearing them."""
+    for item in block:
+        if isinstance(item, Branch):
+            def clears(arm: list) -> bool:
+                return _cleared(step, [e for e in walk(arm) if e.kind == ZERO_GRAD])
+            if any(_arm_has(a, step.node) and not clears(a) for a in item.arms) and any(clears(a) for a in item.arms):
+                return True
+            if any(_arms_disagree(a, step) for a in item.arms):
+                return True
+        elif isinstance(item, (Inline, LoopBlock)):
+            if _arms_disagree(item.body, step):
+                return True
+    return False
+
+
+def _top_level(block: list, node: cst.CSTNode) -> bool:
+    """Whether an event for ``node`` sits in this loop's own body (branches allowed),
+    not inside a nested loop or a helper."""
+    for item in block:
+        if isinstance(item, Event) and item.node is node and item.via is None:
+            return True
+        if isinstance(item, Branch) and any(_top_level(arm, node) for arm in item.arms):
+            return True
+    return False
+
+
+class MissingZeroGrad(Rule):
+    code = "PT002"
+    name = "missing-zero-grad"
+    severity = Severity.WARNING
+    fix_safety = FixSafety.UNSAFE
+    message = Message(
+        zh="循环里调用了 `{opt}.step()`，但同一轮迭代中没有清零 `{opt}` 的梯度："
+           "叶子节点的梯度在 backward() 之后会累积，每一步用的都是之前所有梯度之和",
+        en="`{opt}.step()` runs in a loop, but nothing clears {opt}'s gradients in the same iteration: "
+           "gradients of leaf tensors accumulate across backward() calls, so each step uses the sum of all "
+           "past gradients",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+`for`/`while` 循环的一轮迭代里既调用了 `backward()`（包括 `scaler.scale(loss).backward()`、`accelerator.backward(loss)`），又调用了优化器的 `step()`（包括 `scaler.step(opt)`），却没有任何一条路径清零这个优化器的梯度。对每个优化器分别检查：只在循环之前清零一次、只在 `if/else` 的一个分支里清零而另一个分支也会 `step()`、GAN 里只清零生成器的优化器而判别器的从不清零，都会被报告。手写的 SGD（在 `torch.no_grad()` 下执行 `w -= lr * w.grad`）没有 `w.grad.zero_()` 或 `w.grad = None` 时同样报告。
+
+## 为什么有问题
+笔记里写道：非叶子节点的梯度在反向传播之后会被释放，而**叶子节点的梯度在反向传播之后会保留（累积）**。模型参数是叶子节点，每次 `backward()` 都会把新梯度加到 `.grad` 上。不清零时，第 k 步用的是前 k 步梯度之和：有效学习率越来越大，训练发散或表现异常，却不会报任何错。
+
+这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；LBFGS 式的 `opt.step(closure)` 由闭包清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）。
+
+## 示例
+```python
+optimizer.zero_grad()            # 只在循环前清零了一次
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()             # 梯度不断累积
+```
+
+## 如何修复
+在每轮迭代里、`backward()` 之前清零梯度：
+
+```python
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+```
+
+快速修复会在循环体的第一行插入 `optimizer.zero_grad()`（手写 SGD 时插入 `w.grad = None`）。这是不安全修复：如果累积是有意为之（例如按 k 步累积梯度），请改成把清零和 `step()` 放到同一个条件下。
+""",
+        en="""## What it finds
+A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss).backward()`, `accelerator.backward(loss)`) and an optimizer's `step()` (also `scaler.step(opt)`) while no path through the iteration clears that optimizer's gradients. Each optimizer is checked on its own: clearing once before the loop, clearing in only one arm of an `if/else` whose other arm also steps, or a GAN loop that zeroes the generator's optimizer but never the discriminator's are all reported. Hand-written SGD (`w -= lr * w.grad` under `torch.no_grad()`) without `w.grad.zero_()` or `w.grad = None` is reported too.
+
+## Why it is a problem
+Gradients of leaf tensors are kept — accumulated — after backward (non-leaf gradients are freed). Parameters are leaves, so every `backward()` adds to `.grad`. Without clearing, step k uses the sum of the first k gradients: the effective learning rate keeps growing and training diverges or behaves oddly, with no error anywhere.
+
+Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); LBFGS-style `opt.step(closure)` whose closure clears; loops that call `backward()` but never step (gradient inspection).
+
+## Example
+```python
+optimizer.zero_grad()            # cleared once, before the loop
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()             # gradients keep piling up
+```
+
+## How to fix
+Clear the gradients in every iteration, before `backward()`:
+
+```python
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+```
+
+The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop body (`w.grad = None` for hand-written SGD). It is unsafe: if the accumulation is intended (accumulating over k steps), put the clearing under the same condition as `step()` instead.
+""",
+    )
+    must_flag = (
+        # cleared once, before the loop
+        "import torch\nmodel = torch.nn.Linear(4, 2)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "opt.zero_grad()\nfor x, y in loader:\n    loss = torch.nn.functional.mse_loss(model(x), y)\n"
+        "    loss.backward()\n    opt.step()  # <-\n",
+        # cleared once per epoch only
+        "import torch\ndef train(model, optimizer, loader, epochs):\n    for epoch in range(epochs):\n"
+        "        optimizer.zero_grad()\n        for x, y in loader:\n            loss = model(x, y)\n"
+        "            loss.backward()\n            optimizer.step()  # <-\n",
+        # AMP: scaler.scale(loss).backward() and scaler.step(opt), never cleared
+        "import torch\nscaler = torch.cuda.amp.GradScaler()\ndef fit(model, opt, loader):\n    for x in loader:\n"
+        "        with torch.autocast('cuda'):\n            loss = model(x)\n        scaler.scale(loss).backward()\n"
+        "        scaler.step(opt)  # <-\n        scaler.update()\n",
+        # accelerate
+        "import torch\ndef fit(accelerator, model, optimizer, loader):\n    for batch in loader:\n"
+        "        loss = model(**batch).loss\n        accelerator.backward(loss)\n        optimizer.step()  # <-\n",
+        # cleared in one arm only, the other arm also steps
+        "import torch\ndef fit(model, opt, loader):\n    for i, (x, y) in enumerate(loader):\n"
+        "        loss = model(x, y)\n        loss.backward()\n        if i % 2 == 0:\n            opt.zero_grad()\n"
+        "            opt.step()\n        else:\n            opt.step()  # <-\n",
+        # GAN: the discriminator's optimizer is never cleared
+        "import torch\nimport torch.nn as nn\nG = nn.Linear(8, 8)\nD = nn.Linear(8, 1)\n"
+        "opt_g = torch.optim.Adam(G.parameters())\nopt_d = torch.optim.Adam(D.parameters())\n"
+        "for real, z in loader:\n    d_loss = D(real).mean() - D(G(z).detach()).mean()\n    d_loss.backward()\n"
+        "    opt_d.step()  # <-\n    opt_g.zero_grad()\n    g_loss = -D(G(z)).mean()\n    g_loss.backward()\n"
+        "    opt_g.step()\n",
+        # manual SGD
+        "import torch\nw = torch.randn(3, requires_grad=True)\nfor x, y in data:\n"
+        "    loss = ((x @ w - y) ** 2).mean()\n    loss.backward()\n    with torch.no_grad():\n"
+        "        w -= 0.1 * w.grad  # <-\n",
+        # while loop, optimizer in a class attribute
+        "import torch\nclass Trainer:\n    def __init__(self, model):\n        self.model = model\n"
+        "        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n    def run(self, batches):\n"
+        "        while batches:\n            loss = self.model(batches.pop())\n            loss.backward()\n"
+        "            self.optimizer.step()  # <-\n",
+    )
+    must_not_flag = (
+        "import torch\ndef fit(model, opt, loader):\n    for x, y in loader:\n        opt.zero_grad()\n"
+        "        loss = model(x, y)\n        loss.backward()\n        opt.step()\n",
+        "import torch\ndef fit(model, opt, loader):\n    for x, y in loader:\n        loss = model(x, y)\n"
+        "        loss.backward()\n        opt.step()\n        opt.zero_grad(set_to_none=True)\n",
+        "import torch\nmodel = torch.nn.Linear(4, 2)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for x, y in loader:\n    model.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n",
+        "import torch\ndef fit(model, opt, loader):\n    for x, y in loader:\n        for p in model.parameters():\n"
+        "            p.grad = None\n        model(x, y).backward()\n        opt.step()\n",
+        "import torch\ndef fit(model, opt, loader, k):\n    for i, (x, y) in enumerate(loader):\n"
+        "        loss = model(x, y) / k\n        loss.backward()\n        if (i + 1) % k == 0:\n            opt.step()\n"
+        "            opt.zero_grad()\n",
+        "import torch\ndef train_step(model, opt, x, y):\n    opt.zero_grad()\n    loss = model(x, y)\n"
+        "    loss.backward()\n    opt.step()\ndef fit(model, opt, loader):\n    for x, y in loader:\n"
+        "        train_step(model, opt, x, y)\n",
+        "import torch\ndef fit(model, opt, loader):\n    for x, y in loader:\n        def closure():\n"
+        "            opt.zero_grad()\n            loss = model(x, y)\n            loss.backward()\n            return loss\n"
+        "        opt.step(closure)\n",
+        "import torch\ndef inspect(model, loader):\n    for x, y in loader:\n        loss = model(x, y)\n"
+        "        loss.backward()\n        print(model.weight.grad)\n",
+        "import torch\nw = torch.randn(3, requires_grad=True)\nfor x, y in data:\n"
+        "    loss = ((x @ w - y) ** 2).mean()\n    loss.backward()\n    with torch.no_grad():\n"
+        "        w -= 0.1 * w.grad\n        w.grad.zero_()\n",
+        "import torch\ndef fit(model, scheduler, loader):\n    for x in loader:\n        model(x).backward()\n"
+        "        scheduler.step()\n",
+    )
+
+    def finish(self) -> None:
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        reported: set = set()
+        for loop in flow.loop_blocks():
+            try:
+                # a nested loop (over parameters, over micro-batches) is taken to run: a clear
+                # inside it counts, which can only make the rule quieter
+                paths = iteration_paths(loop.body, _KINDS, nested_may_skip=False)
+            except TooManyPaths:
+                continue
+            all_clears = [e for e in walk(loop.body) if e.kind == ZERO_GRAD]
+            for path in paths:
+                backs = path.kinds(BACKWARD)
+                if not backs:
+                    continue
+                clears = path.kinds(ZERO_GRAD)
+                for step in path.kinds(STEP) + path.kinds(MANUAL_STEP):
+                    if id(step.node) in reported or _cleared(step, clears):
+                        continue
+                    if _cleared(step, all_clears) and not _arms_disagree(loop.body, step):
+                        # cleared under some condition: flag only the plain if/else where one arm
+                        # clears and another steps without clearing; other conditions may be
+                        # correlated (accumulate k batches, clear at the first, step at the last)
+                        continue
+                    reported.add(id(step.node))
+                    self._report(loop, step, backs[0])
+
+    def _report(self, loop: LoopBlock, step: Event, back: Event) -> None:
+        related = [Related(back.node, "backward() 在这里", "backward() is called here")]
+        if step.via is not None:
+            related.append(Related(step.via, "在循环里调用了这个辅助函数", "the helper is called in the loop here"))
+        manual = step.kind == MANUAL_STEP
+        name = step.key or ("参数" if manual else "优化器")
+        fix = self._fix(loop, step, manual)
+        if manual:
+            self.report(step.node, message=MANUAL_MESSAGE, related=related, fix=fix, param=name)
+        else:
+            self.report(step.node, related=related, fix=fix, opt=name)
+
+    def _fix(self, loop: LoopBlock, step: Event, manual: bool) -> Optional[FixSpec]:
+        key = step.key
+        body = loop.node.body
+        if key is None or not isinstance(body, cst.IndentedBlock) or not body.body:
+            return None
+        if manual and not _top_level(loop.body, step.node):
+            return None  # the parameter is bound by a nested loop: no single name to clear
+        assigned: Counter = Counter()
+        stmts = list(body.body)
+        if isinstance(loop.node, cst.For):
+            from ptlint.rules.flow.state import _names_in_target
+            _names_in_target(loop.node.target, assigned)
+        scan_bindings(stmts, assigned, set(), augmented=False)  # ``w -= lr * w.grad`` is the step itself
+        if key.split(".")[0] in assigned:
+            return None  # bound inside the loop: clearing it at the top would name the wrong object
+        code = f"{key}.grad = None" if manual else f"{key}.zero_grad()"
+        return FixSpec((InsertStatementBefore(stmts[0], code),),
+                       f"在循环体开头插入 {code}", f"insert {code} at the start of the loop body", FixSafety.UNSAFE)

@@ -1,0 +1,285 @@
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.astutil import get_arg, has_star_args
+from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.flow import FlowAnalysis, Kind, Value
+from ptlint.rules.flow.transfer import SOFT_PRODUCERS
+from ptlint.rules.flow.values import FLOATING, INTEGRAL, shape_str
+from ptlint.rules.rule import Docs, FixSpec, InsertAfter, Message, Related, Replace, Rule
+
+_FUNCTIONAL = {"torch.nn.functional.cross_entropy": ("F.cross_entropy", False),
+               "torch.nn.functional.nll_loss": ("F.nll_loss", True)}
+_CLASSES = {"torch.nn.CrossEntropyLoss": ("CrossEntropyLoss", False), "torch.nn.NLLLoss": ("NLLLoss", True)}
+_OK = frozenset({"int64", "uint8"})
+_BAD_INT = (INTEGRAL - _OK) | {"bool"}
+# How a floating target can be made on purpose as a tensor of class indices
+_EXPLICIT = frozenset({
+    "torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor",
+    "torch.BFloat16Tensor", "torch.cuda.FloatTensor", "torch.cuda.DoubleTensor", "torch.zeros", "torch.ones",
+    "torch.empty", "torch.full", "torch.from_numpy", "torch.as_tensor", "torch.asarray", "torch.arange",
+    ".float", ".double", ".half", ".bfloat16", ".to", ".type", ".type_as",
+})
+_CASTS = frozenset({".float", ".double", ".half", ".bfloat16", ".to", ".type", ".type_as"})
+_DATA = frozenset({"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor",
+                   "torch.as_tensor"})
+
+INT_MESSAGE = Message(
+    zh="`{loss}` 的目标张量 dtype 是 {dtype}：类别索引必须是 int64（long），运行时会抛出 "
+       "RuntimeError: expected target dtype to be Long or Byte",
+    en="the target of `{loss}` has dtype {dtype}: class indices must be int64 (long); this raises "
+       "RuntimeError: expected target dtype to be Long or Byte",
+)
+FLOAT_INDEX_MESSAGE = Message(
+    zh="`{loss}` 的目标张量是浮点类型（{dtype}），看起来是类别索引：类别索引必须是 int64（long），运行时会抛出 "
+       "RuntimeError: expected target dtype to be Long or Byte（浮点目标只有与输入形状相同、表示类别概率时才合法）",
+    en="the target of `{loss}` is floating point ({dtype}) and looks like class indices: class indices must be "
+       "int64 (long); this raises RuntimeError: expected target dtype to be Long or Byte (a floating target is "
+       "only valid as class probabilities of the input's shape)",
+)
+NLL_MESSAGE = Message(
+    zh="`{loss}` 的目标张量是浮点类型（{dtype}）：NLLLoss 只接受 int64（long）类别索引，运行时会抛出 RuntimeError",
+    en="the target of `{loss}` is floating point ({dtype}): NLLLoss only takes int64 (long) class indices and "
+       "raises RuntimeError",
+)
+
+
+class LossTargetDtype(Rule):
+    code = "PT003"
+    name = "loss-target-dtype"
+    severity = Severity.ERROR
+    fix_safety = FixSafety.SAFE
+    message = Message(
+        zh="`{loss}` 的目标张量是浮点类型（{dtype}），形状 {tshape} 与输入 {ishape} 不同，不能当作类别概率："
+           "作为类别索引时必须是 int64（long），运行时会抛出 RuntimeError: expected target dtype to be Long or Byte",
+        en="the target of `{loss}` is floating point ({dtype}) with shape {tshape}, not the input's {ishape}, so it "
+           "cannot be class probabilities: class indices must be int64 (long); this raises RuntimeError: expected "
+           "target dtype to be Long or Byte",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+`nn.CrossEntropyLoss`、`F.cross_entropy`、`nn.NLLLoss`、`F.nll_loss` 的目标张量（target）dtype 不对：int32、int16、int8、bool，或者被当作类别索引的浮点张量。损失对象通过任何别名调用都会被跟踪（`criterion = nn.CrossEntropyLoss()` …… `criterion(out, y)`）。目标的来源包括 `torch.Tensor([...])`、`torch.FloatTensor`、`torch.IntTensor`、不带整数 dtype 的 `torch.zeros/ones/empty/full(n)`、`torch.tensor([1., 0.])`、`torch.tensor(labels, dtype=torch.float32)`、`y.float()`/`.double()`/`.half()`/`.int()`、`y.to(torch.float32)`、`y.type(torch.FloatTensor)`，以及由已知 int32 或浮点数组得到的 `torch.from_numpy(a)`。
+
+## 为什么有问题
+交叉熵的目标可以是**类别索引**，类型必须是 int64（long；当前版本也接受 uint8），形状比输入少一维，例如输入 `(N, C)`、目标 `(N,)`；也可以是**类别概率**（例如独热编码或 softmax 的结果），这时是浮点类型，形状与输入完全相同。两者都不是时，PyTorch 直接报错：
+
+```
+RuntimeError: expected target dtype to be Long or Byte, but got Float
+```
+
+int32 的类别索引同样会报错（`but got Int`）——`torch.IntTensor`、`np.int32` 数组经 `torch.from_numpy` 转来的标签都属于这种情况。`NLLLoss` 不支持概率目标，任何浮点目标都会报错。
+
+形状与输入相同的浮点目标（例如 `(6, 8)` 输入配 `torch.randn(6, 8).softmax(dim=1)`）、来源不明的目标不会被报告。
+
+## 示例
+```python
+criterion = nn.CrossEntropyLoss()
+labels = torch.tensor([1., 0., 3.])     # 浮点的类别索引
+loss = criterion(logits, labels)         # RuntimeError
+```
+
+## 如何修复
+把类别索引转换成 int64：
+
+```python
+labels = torch.tensor([1, 0, 3])         # 整数字面量默认就是 int64
+loss = criterion(logits, labels.long())
+```
+
+快速修复会在目标参数后面加上 `.long()`。当目标的值已知是整数（整数 dtype，或者字面量全是整数值）时这是安全修复；其余情况标为不安全，请确认这些值确实是类别编号。
+""",
+        en="""## What it finds
+Targets of `nn.CrossEntropyLoss`, `F.cross_entropy`, `nn.NLLLoss` and `F.nll_loss` with the wrong dtype: int32, int16, int8, bool, or floating point used as class indices. Loss objects are followed through any alias (`criterion = nn.CrossEntropyLoss()` … `criterion(out, y)`). Targets built with `torch.Tensor([...])`, `torch.FloatTensor`, `torch.IntTensor`, `torch.zeros/ones/empty/full(n)` without an integer dtype, `torch.tensor([1., 0.])`, `torch.tensor(labels, dtype=torch.float32)`, `y.float()`/`.double()`/`.half()`/`.int()`, `y.to(torch.float32)`, `y.type(torch.FloatTensor)`, or `torch.from_numpy(a)` of an array known to be int32 or floating point.
+
+## Why it is a problem
+A cross-entropy target is either **class indices** — int64 (long; uint8 is also accepted by current PyTorch), one dim fewer than the input, e.g. input `(N, C)` and target `(N,)` — or **class probabilities** (one-hot or softmax output), floating point and exactly the input's shape. Anything else raises:
+
+```
+RuntimeError: expected target dtype to be Long or Byte, but got Float
+```
+
+int32 class indices raise too (`but got Int`) — labels from `torch.IntTensor` or from an `np.int32` array through `torch.from_numpy`. `NLLLoss` has no probability targets: every floating target raises.
+
+Floating targets of the input's shape (a `(6, 8)` input with `torch.randn(6, 8).softmax(dim=1)`) and targets of unknown origin are not reported.
+
+## Example
+```python
+criterion = nn.CrossEntropyLoss()
+labels = torch.tensor([1., 0., 3.])     # class indices as floats
+loss = criterion(logits, labels)         # RuntimeError
+```
+
+## How to fix
+Convert class indices to int64:
+
+```python
+labels = torch.tensor([1, 0, 3])         # integer literals are int64 already
+loss = criterion(logits, labels.long())
+```
+
+The quick fix appends `.long()` to the target argument. It is safe when the values are known to be whole numbers (an integer dtype, or literal data that is all integral); otherwise it is marked unsafe — check that the values really are class numbers.
+""",
+    )
+    must_flag = (
+        "import torch\nimport torch.nn as nn\ncriterion = nn.CrossEntropyLoss()\nlogits = torch.randn(3, 5)\n"
+        "labels = torch.Tensor([1, 0, 4])\nloss = criterion(logits, labels)  # <-\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out):\n"
+        "    return F.cross_entropy(out, torch.FloatTensor([0, 2]))  # <-\n",
+        "import torch\nimport torch.nn as nn\ndef f(out):\n    crit = nn.CrossEntropyLoss()\n"
+        "    a = crit(out, torch.DoubleTensor([1]))  # <-\n    b = crit(out, torch.IntTensor([1]))  # <-\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out, n):\n"
+        "    a = F.cross_entropy(out, torch.zeros(n))  # <-\n    b = F.cross_entropy(out, torch.ones(4))  # <-\n"
+        "    c = F.cross_entropy(out, torch.empty(4))  # <-\n    d = F.cross_entropy(out, torch.full((4,), 1.0))  # <-\n",
+        "import torch\nfrom torch.nn import CrossEntropyLoss as CE\nloss_fn = CE()\ndef f(out):\n"
+        "    return loss_fn(out, torch.tensor([1., 0.]))  # <-\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out, labels):\n"
+        "    a = F.cross_entropy(out, torch.tensor(labels, dtype=torch.float32))  # <-\n"
+        "    b = F.cross_entropy(out, torch.tensor(labels, dtype=torch.int32))  # <-\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out, y):\n    a = F.cross_entropy(out, y.float())  # <-\n"
+        "    b = F.cross_entropy(out, y.double())  # <-\n    c = F.cross_entropy(out, y.half())  # <-\n"
+        "    d = F.cross_entropy(out, y.int())  # <-\n    e = F.cross_entropy(out, y.to(torch.float32))  # <-\n"
+        "    g = F.cross_entropy(out, y.type(torch.FloatTensor))  # <-\n",
+        "import numpy as np\nimport torch\nimport torch.nn as nn\ncriterion = nn.NLLLoss()\n"
+        "a = np.array([1, 0, 2], dtype=np.int32)\ny = torch.from_numpy(a)\ndef f(logp):\n"
+        "    return criterion(logp, y)  # <-\n",
+        "import numpy as np\nimport torch\nimport torch.nn.functional as F\nb = np.array([1.0, 0.0])\n"
+        "def f(out):\n    return F.cross_entropy(out, torch.from_numpy(b))  # <-\n",
+        "import torch\nimport torch.nn as nn\nclass Model(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(8, 3)\n        self.criterion = nn.CrossEntropyLoss()\n"
+        "    def step(self, x, y):\n        return self.criterion(self.fc(x), y.float())  # <-\n",
+        "import torch\nimport torch.nn as nn\nout = torch.randn(6, 8)\ntarget = torch.randn(6)\n"
+        "loss = nn.CrossEntropyLoss()(out, target)  # <-\n",
+        "import torch\nimport torch.nn.functional as F\nlogp = torch.randn(6, 8).log_softmax(1)\n"
+        "p = torch.randn(6, 8).softmax(dim=1)\nloss = F.nll_loss(logp, p)  # <-\n",
+        "import torch\nimport torch.nn as nn\ny = torch.tensor([True, False])\nloss = nn.CrossEntropyLoss()(torch.randn(2, 3), y)  # <-\n",
+    )
+    must_not_flag = (
+        "import torch\nimport torch.nn as nn\ntarget = torch.tensor([1, 0, 3, 2, 5, 4])\ninput = torch.randn((6, 8))\n"
+        "loss = nn.CrossEntropyLoss()\nprint(loss(input, target))\n",
+        "import torch\nimport torch.nn as nn\ntarget = torch.randn(6, 8).softmax(dim=1)\ninput = torch.randn((6, 8))\n"
+        "loss = nn.CrossEntropyLoss()\nprint(loss(input, target))\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out, y):\n    a = F.cross_entropy(out, torch.randint(0, 5, (4,)))\n"
+        "    b = F.cross_entropy(out, torch.LongTensor([1, 2]))\n    c = F.cross_entropy(out, y.long())\n"
+        "    d = F.cross_entropy(out, torch.zeros(4, dtype=torch.long))\n"
+        "    e = F.cross_entropy(out, torch.tensor([1, 2], dtype=torch.int64))\n"
+        "    g = F.cross_entropy(out, torch.ones(4, dtype=torch.uint8))\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out, y, n_classes):\n"
+        "    soft = F.one_hot(y, n_classes).float()\n    return F.cross_entropy(out, soft)\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out, y):\n    return F.cross_entropy(out, y)\n",
+        "import torch\nimport torch.nn.functional as F\nlogits = torch.randn(4, 3)\n"
+        "target = torch.zeros(4, 3)\ntarget[:, 0] = 1.0\nloss = F.cross_entropy(logits, target)\n",
+        "import torch\nimport torch.nn as nn\ncriterion = nn.MSELoss()\ndef f(out, y):\n    return criterion(out, y.float())\n",
+        "import torch\nimport torch.nn.functional as F\ndef f(out, probs):\n    return F.cross_entropy(out, probs.float())\n"
+        "def g(out, batch):\n    return F.cross_entropy(out, batch['soft'].to(out.dtype))\n",
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if has_star_args(node) or not node.args:
+            return
+        info = self._loss(node)
+        if info is None:
+            return
+        label, nll = info
+        tgt = get_arg(node, 1, "target")
+        inp = get_arg(node, 0, "input")
+        if tgt is None:
+            return
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        t = flow.value_of(tgt.value)
+        if t.kind is not Kind.TENSOR or t.dtype is None or t.dtype in _OK:
+            return
+        i = flow.value_of(inp.value) if inp is not None else Value()
+        related = self._related(t, tgt.value)
+        if t.dtype in _BAD_INT:
+            self.report(tgt.value, message=INT_MESSAGE, related=related, fix=self._fix(tgt.value, FixSafety.SAFE),
+                        loss=label, dtype=t.dtype)
+            return
+        if t.dtype not in FLOATING:
+            return
+        safety = self._safety(flow, t)
+        if nll:
+            self.report(tgt.value, message=NLL_MESSAGE, related=related, fix=self._fix(tgt.value, safety, t),
+                        loss=label, dtype=t.dtype)
+            return
+        if not self._class_indices(flow, t, i):
+            return
+        if t.shape is None or i.shape is None:
+            self.report(tgt.value, message=FLOAT_INDEX_MESSAGE, related=related, fix=self._fix(tgt.value, safety, t),
+                        loss=label, dtype=t.dtype)
+            return
+        self.report(tgt.value, related=related, fix=self._fix(tgt.value, safety, t), loss=label, dtype=t.dtype,
+                    tshape=shape_str(t.shape), ishape=shape_str(i.shape))
+
+    def _loss(self, node: cst.Call) -> Optional[tuple]:
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        f = flow.value_of(node.func)
+        q = self.ctx.qualname(node.func)
+        if q in _FUNCTIONAL and f.kind is Kind.UNKNOWN:  # not shadowed by a local definition
+            return _FUNCTIONAL[q]
+        if f.kind is Kind.LOSS and f.spec in _CLASSES:
+            return _CLASSES[f.spec]
+        return None
+
+    @staticmethod
+    def _class_indices(flow: FlowAnalysis, t: Value, i: Value) -> bool:
+        """Whether a floating target can only be meant as class indices (so it raises)."""
+        if t.shape is not None and i.shape is not None:
+            if len(t.shape) != len(i.shape):
+                return True
+            return any(a.is_int and b.is_int and a.coef != b.coef for a, b in zip(t.shape, i.shape))
+        if t.shape is not None:
+            return len(t.shape) == 1  # (C,) probabilities only go with an unbatched (C,) input
+        if t.provenance not in _EXPLICIT:
+            return False
+        if t.provenance in _CASTS and isinstance(t.origin, cst.Call) and isinstance(t.origin.func, cst.Attribute):
+            src = flow.value_of(t.origin.func.value)
+            if src.provenance in SOFT_PRODUCERS or (src.dtype in FLOATING) or (src.rank is not None and src.rank >= 2):
+                return False  # probabilities being converted, or already floating data
+            if any(w in (flow.ctx.code_for(t.origin.func.value).lower()) for w in ("prob", "soft", "onehot", "one_hot", "dist", "mix")):
+                return False
+        return True
+
+    @staticmethod
+    def _related(t: Value, expr: cst.CSTNode) -> list:
+        if t.origin is None or t.origin is expr:
+            return []
+        return [Related(t.origin, "目标张量在这里创建", "the target is created here")]
+
+    def _safety(self, flow: FlowAnalysis, t: Value) -> FixSafety:
+        o = t.origin
+        if not isinstance(o, cst.Call):
+            return FixSafety.UNSAFE
+        if t.provenance in _CASTS and isinstance(o.func, cst.Attribute):
+            src = flow.value_of(o.func.value)
+            return FixSafety.SAFE if (src.dtype in INTEGRAL or src.dtype == "bool") else FixSafety.UNSAFE
+        if t.provenance in ("torch.zeros", "torch.ones"):
+            return FixSafety.SAFE
+        if t.provenance == "torch.full":
+            fill = get_arg(o, 1, "fill_value")
+            v = flow.value_of(fill.value) if fill is not None else Value()
+            return FixSafety.SAFE if (isinstance(v.const, (int, float)) and float(v.const).is_integer()) else FixSafety.UNSAFE
+        if t.provenance in _DATA:
+            data = get_arg(o, 0, "data")
+            if data is not None and _integral(flow.value_of(data.value)):
+                return FixSafety.SAFE
+        return FixSafety.UNSAFE
+
+    def _fix(self, expr: cst.BaseExpression, safety: FixSafety, t: Optional[Value] = None) -> Optional[FixSpec]:
+        if t is not None and t.provenance in SOFT_PRODUCERS:
+            return None  # probabilities: .long() would not mean anything
+        title = ("在目标后加上 .long()", "append .long() to the target")
+        if isinstance(expr, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not expr.lpar:
+            return FixSpec((InsertAfter(expr, ".long()"),), *title, safety)
+        code = self.ctx.code_for(expr).strip()
+        return FixSpec((Replace(expr, f"({code}).long()"),), *title, safety)
+
+
+def _integral(v: Value) -> bool:
+    if v.kind in (Kind.INT, Kind.BOOL):
+        return True
+    if v.kind is Kind.FLOAT:
+        return isinstance(v.const, float) and v.const.is_integer()
+    if v.kind in (Kind.LIST, Kind.TUPLE) and v.items is not None:
+        return all(_integral(x) for x in v.items)
+    return False

@@ -1,0 +1,256 @@
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.catalog._local import LocalFacts
+from ptlint.rules.findings import Severity
+from ptlint.rules.flow import FlowAnalysis, Kind
+from ptlint.rules.rule import Docs, Message, Related, Rule
+
+# Looking at these does not read the (garbage) values.
+_META_ATTRS = frozenset({"shape", "dtype", "device", "ndim", "is_cuda", "layout", "requires_grad", "is_leaf",
+                         "names", "grad_fn"})
+_META_METHODS = frozenset({"size", "dim", "numel", "stride", "is_contiguous", "element_size", "nelement",
+                           "storage_offset", "data_ptr", "get_device", "type", "is_floating_point"})
+# Tensor methods whose result shows or depends on every value.
+_READ_METHODS = frozenset("""
+item tolist numpy sum mean max min std var argmax argmin norm prod any all abs exp log sqrt softmax log_softmax
+sigmoid tanh relu matmul mm bmm dot equal allclose isnan isinf nonzero unique sort topk cumsum backward
+""".split())
+# torch functions that only use the shape/dtype of their tensor argument, or write into it
+_NOT_READING = frozenset({"empty_like", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like",
+                          "randint_like", "numel", "is_tensor", "is_floating_point", "typename"})
+
+
+class UninitializedRead(Rule):
+    code = "PT015"
+    name = "uninitialized-read"
+    severity = Severity.WARNING
+    message = Message(
+        zh="`{name}` 来自 `{api}`，内容没有初始化（是内存里残留的任意值），这里在写入任何数据之前就读取了它",
+        en="`{name}` comes from `{api}` and holds uninitialised memory (arbitrary leftover values); it is read here before anything was written into it",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+读取了未初始化的张量：由 `torch.empty(...)`、`torch.empty_like(...)`、按形状调用的 `torch.Tensor(3, 4)`、`torch.IntTensor(10)`、`torch.LongTensor(10)` 等创建，在用 `fill_`、`zero_`、`copy_`、下标赋值、`nn.init.*` 或 `out=` 写入数据之前，就被打印、返回、参与运算或送进损失函数。只看形状、dtype、设备不算读取。
+
+## 为什么有问题
+这些函数只分配内存、不填数值（笔记：`torch.Tensor(size)` 按形状创建；`torch.empty(size)`）。里面是那块内存里原来剩下的任意字节：可能是 0，也可能是极大的数、`nan` 或 `inf`，每次运行都可能不同。拿它做计算不会报错，却会产生无法复现的结果，调试时极其迷惑。
+
+## 示例
+```python
+tensor2 = torch.IntTensor(10)
+print(tensor2)                # 任意的整数
+buf = torch.empty(3, 4)
+loss = (buf - target).abs().mean()
+```
+
+## 如何修复
+需要确定初值时直接用 `torch.zeros` / `torch.ones` / `torch.full`；确实要先分配再写入时，写入之后再读：
+
+```python
+tensor2 = torch.zeros(10, dtype=torch.int32)
+buf = torch.empty(3, 4)
+buf.normal_()                 # 或 buf.copy_(src)、nn.init.xavier_uniform_(buf)
+```
+""",
+        en="""## What it finds
+A read of an uninitialised tensor: one made by `torch.empty(...)`, `torch.empty_like(...)`, or a shape call such as `torch.Tensor(3, 4)`, `torch.IntTensor(10)`, `torch.LongTensor(10)`, then printed, returned, used in arithmetic or passed to a loss before anything (`fill_`, `zero_`, `copy_`, item assignment, `nn.init.*`, `out=`) wrote into it. Looking at its shape, dtype or device is not a read.
+
+## Why it is a problem
+These calls allocate memory without filling it (the notes: `torch.Tensor(size)` creates by shape; `torch.empty(size)`). It holds whatever bytes were there: zeros, huge numbers, `nan` or `inf`, different from run to run. Computing with it raises nothing but gives results that cannot be reproduced, which is very confusing to debug.
+
+## Example
+```python
+tensor2 = torch.IntTensor(10)
+print(tensor2)                # arbitrary integers
+buf = torch.empty(3, 4)
+loss = (buf - target).abs().mean()
+```
+
+## How to fix
+Use `torch.zeros` / `torch.ones` / `torch.full` when you need defined values; when you allocate first on purpose, read only after writing:
+
+```python
+tensor2 = torch.zeros(10, dtype=torch.int32)
+buf = torch.empty(3, 4)
+buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
+```
+""",
+    )
+    must_flag = (
+        "import torch\ntensor2 = torch.IntTensor(10)\nprint(tensor2)  # <-\n",
+        "import torch\ndef f(target):\n    buf = torch.empty(3, 4)\n    return (buf - target).abs().mean()  # <-\n",
+        "import torch\nx = torch.Tensor(3, 2, 4)\nprint(x.shape)\ntotal = x.sum()  # <-\n",
+        "import torch\na = torch.randn(5)\nb = torch.empty_like(a)\nprint(b[0])  # <-\n",
+        "import torch\nimport torch.nn as nn\nloss_fn = nn.MSELoss()\npred = torch.empty(4)\nloss = loss_fn(pred, torch.zeros(4))  # <-\n",
+    )
+    must_not_flag = (
+        "import torch\nx = torch.Tensor(3, 2, 4)\nprint(x.size())\nprint(x.shape)\nprint(x.dtype)\n",
+        "import torch\nbuf = torch.empty(3)\nbuf.fill_(0)\nprint(buf)\n",
+        "import torch\nbuf = torch.empty(2, 2)\nbuf[0] = 1\nbuf[1] = 2\nprint(buf)\n",
+        "import torch\nimport torch.nn as nn\nw = torch.empty(3, 5)\nnn.init.xavier_uniform_(w)\nprint(w)\n",
+        "import torch\nout = torch.empty(3)\ntorch.randn(3, out=out)\nprint(out)\n",
+        "import torch\na = torch.empty(3).normal_()\nprint(a)\n",
+        "import torch\ndef fill(t):\n    t.zero_()\nf = torch.empty(3)\nfill(f)\nprint(f)\n",
+        "import torch\nx = torch.Tensor([1, 2, 3])\nprint(x)\n",
+    )
+
+    def _check(self, expr: cst.BaseExpression) -> None:
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        v = flow.value_of(expr)
+        if v.kind is not Kind.TENSOR or v.initialized is not False:
+            return
+        root = _root_name(expr)
+        if root is None:
+            return
+        facts = self.ctx.analysis(LocalFacts)
+        scope = facts.scope_info(self.ctx.ancestors)
+        if not scope.binds(root.value) or root.value in scope.params:
+            return
+        creation = self._untouched_since_creation(scope.node, root)
+        if creation is None:
+            return
+        api = v.provenance or "torch.empty"
+        self.report(expr, name=root.value, api=api,
+                    related=[Related(creation, "在这里创建，没有初始化", "created here, uninitialised")])
+
+    def _untouched_since_creation(self, scope_node: cst.CSTNode, read: cst.Name) -> Optional[cst.CSTNode]:
+        """The statement that last bound ``read``'s name before the read, when every
+        mention of the name in between only looks at metadata; None otherwise."""
+        finder = _Mentions(read.value)
+        scope_node.visit(finder)
+        try:
+            here = self.ctx.locate(read)
+        except KeyError:
+            return None
+        key_here = (here[0] or 0, here[1].start.line, here[1].start.column)
+        events = []
+        for node, kind, stmt in finder.found:
+            cell, rng = self.ctx.locate(node)
+            events.append(((cell or 0, rng.start.line, rng.start.column), node, kind, stmt))
+        events.sort(key=lambda e: e[0])
+        last_bind = None
+        between_ok = True
+        for pos, node, kind, stmt in events:
+            if pos >= key_here:
+                break
+            if kind == "bind":
+                last_bind, between_ok = stmt, not _writes_in_place(stmt)
+            elif kind != "meta":
+                between_ok = False
+        return last_bind if (last_bind is not None and between_ok) else None
+
+    # ------------------------------------------------------------------ read sites
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name) and func.value == "print":
+            for a in node.args:
+                if a.keyword is None and not a.star:
+                    self._check(a.value)
+            return
+        q = self.qualname(func)
+        if q is not None:
+            short = q.rsplit(".", 1)[-1]
+            if (q.startswith("torch.") and not q.startswith("torch.nn.init") and short not in _NOT_READING
+                    and short[:1].islower()):
+                for a in node.args:
+                    if a.keyword is None and not a.star:
+                        self._check(a.value)
+            return
+        if isinstance(func, cst.Attribute) and func.attr.value in _READ_METHODS:
+            self._check(func.value)
+            return
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        if flow.value_of(func).kind in (Kind.LOSS, Kind.MODULE):
+            for a in node.args:
+                if a.keyword is None and not a.star:
+                    self._check(a.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self._check(node.value)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        self._check(node.left)
+        self._check(node.right)
+
+    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        self._check(node.expression)
+
+
+def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:
+    while True:
+        if isinstance(expr, cst.Name):
+            return expr
+        if isinstance(expr, (cst.Attribute, cst.Subscript)):
+            expr = expr.value
+        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            expr = expr.func.value
+        else:
+            return None
+
+
+class _InplaceFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        f = node.func
+        if isinstance(f, cst.Attribute) and f.attr.value.endswith("_") and not f.attr.value.startswith("_"):
+            self.found = True
+        if any(a.keyword is not None and a.keyword.value == "out" for a in node.args):
+            self.found = True
+
+
+def _writes_in_place(stmt: Optional[cst.CSTNode]) -> bool:
+    """``a = torch.empty(3).normal_()``: the value is written before it is bound."""
+    if stmt is None:
+        return True
+    finder = _InplaceFinder()
+    stmt.visit(finder)
+    return finder.found
+
+
+class _Mentions(cst.CSTVisitor):
+    """Every occurrence of a name: ("bind", its statement) for ``name = ...``, "meta" for
+    shape/dtype-only looks, "use" for anything else (which may write into it)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found: list[tuple[cst.CSTNode, str, Optional[cst.CSTNode]]] = []
+        self._stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Name) and node.value == self.name and self._stack:
+            parent = self._stack[-1]
+            if isinstance(parent, cst.AssignTarget) and parent.target is node:
+                stmt = next((a for a in reversed(self._stack) if isinstance(a, cst.SimpleStatementLine)), parent)
+                self.found.append((node, "bind", stmt))
+            elif isinstance(parent, cst.Attribute) and parent.attr is node:
+                pass  # obj.name: another object's attribute
+            elif isinstance(parent, cst.Arg) and parent.keyword is node:
+                pass
+            else:
+                self.found.append((node, self._kind(node), None))
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+    def _kind(self, node: cst.Name) -> str:
+        parent = self._stack[-1]
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value in _META_ATTRS:
+                return "meta"
+            grand = self._stack[-2] if len(self._stack) >= 2 else None
+            if isinstance(grand, cst.Call) and grand.func is parent and parent.attr.value in _META_METHODS:
+                return "meta"
+        if isinstance(parent, cst.Arg) and len(self._stack) >= 2:
+            call = self._stack[-2]
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "len":
+                return "meta"
+        return "use"

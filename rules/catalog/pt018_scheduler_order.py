@@ -1,0 +1,269 @@
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.astutil import get_arg, literal_value
+from ptlint.rules.catalog._local import LOADERS, GradFacts, LocalFacts
+from ptlint.rules.findings import Severity
+from ptlint.rules.flow import SCHEDULER_STEP, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths, key_of
+from ptlint.rules.flow.events import TooManyPaths
+from ptlint.rules.rule import Docs, Message, Related, Rule
+
+# Schedulers whose step_size / milestones / decay are meant per epoch (the notes' table:
+# "每隔多少个 epoch 下降一次学习率").
+_EPOCH_BASED = {
+    "torch.optim.lr_scheduler.StepLR": "StepLR",
+    "torch.optim.lr_scheduler.MultiStepLR": "MultiStepLR",
+    "torch.optim.lr_scheduler.ExponentialLR": "ExponentialLR",
+}
+# Wrappers that keep iterating the loader's batches.
+_ITER_WRAPPERS = {"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm"}
+
+PER_BATCH_MESSAGE = Message(
+    zh="`{sched}` 的{what}按 epoch 计，却在遍历 DataLoader 的每个批次里调用 `{name}.step()`：学习率会按批次衰减，比预期快得多",
+    en="`{sched}` counts {what_en} in epochs, but `{name}.step()` runs once per batch of the DataLoader: the learning rate decays per batch, far sooner than intended",
+)
+
+
+class SchedulerOrder(Rule):
+    code = "PT018"
+    name = "scheduler-order"
+    severity = Severity.WARNING
+    message = Message(
+        zh="`{name}.step()` 在同一轮迭代的 `{opt}.step()` 之前调用：PyTorch 会警告，并跳过学习率计划的第一个值；应先 `{opt}.step()` 再 `{name}.step()`",
+        en="`{name}.step()` runs before `{opt}.step()` in the same iteration: PyTorch warns and skips the first value of the schedule; call `{opt}.step()` first",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+学习率调度器（学习率衰减）的调用位置不对：
+
+1. 同一轮迭代里，`scheduler.step()` 在 `optimizer.step()` **之前**执行（包括在 epoch 循环开头调用、而优化器在里面的批次循环中更新）；
+2. 按 epoch 计数的调度器（`StepLR`、`MultiStepLR`、`ExponentialLR`）在遍历 `DataLoader` 的批次循环里每个批次都调用 `step()`。
+
+## 为什么有问题
+从 PyTorch 1.1 起，正确的顺序是先 `optimizer.step()` 再 `scheduler.step()`。反过来写，第一次调用时 PyTorch 会警告：
+
+`UserWarning: Detected call of lr_scheduler.step() before optimizer.step(). ... this will result in PyTorch skipping the first value of the learning rate schedule.`
+
+学习率计划整体提前了一步，第一个学习率从未被用到。
+
+调度器并不知道什么是 epoch，它只数 `step()` 被调用了多少次。笔记的参数表写明：`StepLR` 的 `step_size` 是“每隔多少个 epoch 下降一次学习率”，`MultiStepLR` 的 `milestones` 也是 epoch 编号。在批次循环里调用，`StepLR(step_size=30)` 就变成每 30 个**批次**衰减一次，几轮之后学习率就接近 0，训练停滞。
+
+## 示例
+```python
+scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=30, gamma=0.1)
+for epoch in range(100):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()        # 每个批次都衰减
+```
+
+## 如何修复
+每个 epoch 结束、所有 `optimizer.step()` 之后调用一次：
+
+```python
+for epoch in range(100):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    scheduler.step()
+```
+
+如果确实想按批次调整学习率，用 `OneCycleLR`、`CosineAnnealingLR(T_max=总步数)` 这类按步数设计的调度器，并把参数写成批次数。
+""",
+        en="""## What it finds
+A learning-rate scheduler stepped in the wrong place:
+
+1. `scheduler.step()` runs **before** `optimizer.step()` in the same iteration (including a call at the start of the epoch loop while the optimizer steps in the inner batch loop);
+2. an epoch-based scheduler (`StepLR`, `MultiStepLR`, `ExponentialLR`) is stepped once per batch inside the loop over a `DataLoader`.
+
+## Why it is a problem
+Since PyTorch 1.1 the order is `optimizer.step()` then `scheduler.step()`. The other way round PyTorch warns on the first call:
+
+`UserWarning: Detected call of lr_scheduler.step() before optimizer.step(). ... this will result in PyTorch skipping the first value of the learning rate schedule.`
+
+The whole schedule is shifted by one step and its first learning rate is never used.
+
+A scheduler has no idea what an epoch is; it counts `step()` calls. The notes' table says `StepLR`'s `step_size` is "how many **epochs** between decays", and `MultiStepLR`'s `milestones` are epoch numbers. Stepped per batch, `StepLR(step_size=30)` decays every 30 **batches**: a few epochs later the learning rate is near 0 and training stalls.
+
+## Example
+```python
+scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=30, gamma=0.1)
+for epoch in range(100):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()        # decays every batch
+```
+
+## How to fix
+Step once at the end of each epoch, after all `optimizer.step()` calls:
+
+```python
+for epoch in range(100):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    scheduler.step()
+```
+
+To adjust the learning rate per batch on purpose, use a step-based scheduler such as `OneCycleLR` or `CosineAnnealingLR(T_max=total_steps)` and give its arguments in batches.
+""",
+    )
+    must_flag = (
+        "import torch\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.ExponentialLR(opt, 0.9)\nfor epoch in range(10):\n"
+        "    sched.step()  # <-\n    loss = model(torch.randn(4, 2)).sum()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()\n",
+        "import torch\nfrom torch import optim\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\n"
+        "opt = optim.SGD(model.parameters(), lr=0.1)\nsched = optim.lr_scheduler.StepLR(opt, step_size=30)\n"
+        "loader = DataLoader(ds, batch_size=8)\nfor epoch in range(100):\n    for x, y in loader:\n        opt.zero_grad()\n"
+        "        model(x).sum().backward()\n        opt.step()\n        sched.step()  # <-\n",
+        "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\n"
+        "opt = torch.optim.Adam(model.parameters())\nsched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[30, 80])\n"
+        "for epoch in range(100):\n    sched.step()  # <-\n    for x, y in DataLoader(ds, batch_size=4):\n        opt.zero_grad()\n"
+        "        model(x).sum().backward()\n        opt.step()\n",
+    )
+    must_not_flag = (
+        "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.StepLR(opt, step_size=30)\nloader = DataLoader(ds, batch_size=8)\nfor epoch in range(100):\n"
+        "    for x, y in loader:\n        opt.zero_grad()\n        model(x).sum().backward()\n        opt.step()\n    sched.step()\n",
+        "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=1000)\nloader = DataLoader(ds, batch_size=8)\n"
+        "for x, y in loader:\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n    sched.step()\n",
+        "import torch\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.StepLR(opt, step_size=5)\nfor epoch in range(10):\n    opt.zero_grad()\n"
+        "    model(torch.randn(3, 2)).sum().backward()\n    opt.step()\n    sched.step()\n",
+        "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[60000, 80000])\nloader = DataLoader(ds, batch_size=8)\n"
+        "for x, y in loader:\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n    sched.step()\n",
+        "import torch\nscheduler = make_scheduler()\nfor epoch in range(3):\n    scheduler.step()\n    train_one_epoch()\n",
+    )
+
+    def finish(self) -> None:
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        reported: set[int] = set()
+        for loop in flow.loop_blocks():
+            if not any(isinstance(e, Event) and e.kind == SCHEDULER_STEP for e in _all_events(loop.body)):
+                continue
+            self._order(loop, reported)
+            self._per_batch(loop, reported)
+
+    # ------------------------------------------------------------------ 1. order
+    def _order(self, loop: LoopBlock, reported: set[int]) -> None:
+        try:
+            paths = iteration_paths(loop.body, frozenset({STEP, SCHEDULER_STEP}))
+        except TooManyPaths:
+            return
+        verdict: dict[int, Optional[Event]] = {}  # sched event -> the opt step after it (None: contradicted)
+        sched_events: dict[int, Event] = {}
+        for path in paths:
+            evs = list(path.events)
+            for i, ev in enumerate(evs):
+                if ev.kind != SCHEDULER_STEP:
+                    continue
+                sched_events[id(ev)] = ev
+                opt_key = _optimizer_of(ev)
+                before = [e for e in evs[:i] if e.kind == STEP and _matches(e, opt_key)]
+                after = [e for e in evs[i + 1:] if e.kind == STEP and _matches(e, opt_key)]
+                if before:
+                    verdict[id(ev)] = None
+                elif after and verdict.get(id(ev), after[0]) is not None:
+                    verdict.setdefault(id(ev), after[0])
+        for eid, step in verdict.items():
+            ev = sched_events[eid]
+            if step is None or id(ev.node) in reported:
+                continue
+            keys = {e.key for e in _all_events(loop.body) if isinstance(e, Event) and e.kind == STEP}
+            if _optimizer_of(ev) is None and len(keys) > 1:
+                continue  # which optimizer does this scheduler drive? unknown
+            reported.add(id(ev.node))
+            self.report(ev.node, name=ev.key or "scheduler", opt=step.key or "optimizer",
+                        related=[Related(step.node, "优化器在这之后才更新参数", "the optimizer steps only here")])
+
+    # ------------------------------------------------------------------ 2. per batch
+    def _per_batch(self, loop: LoopBlock, reported: set[int]) -> None:
+        if not isinstance(loop.node, cst.For) or not self._iterates_loader(loop.node):
+            return
+        for ev in _direct_events(loop.body):
+            if ev.kind != SCHEDULER_STEP or id(ev.node) in reported or ev.value is None:
+                continue
+            short = _EPOCH_BASED.get(ev.value.spec or "")
+            ctor = ev.value.origin
+            if short is None or not isinstance(ctor, cst.Call) or _looks_per_iteration(short, ctor):
+                continue
+            what, what_en = {"StepLR": ("step_size（衰减间隔）", "step_size"),
+                             "MultiStepLR": ("milestones（衰减节点）", "milestones"),
+                             "ExponentialLR": ("衰减（每次乘以 gamma）", "its gamma decay")}[short]
+            reported.add(id(ev.node))
+            self.report(ev.node, message=PER_BATCH_MESSAGE, sched=short, name=ev.key or "scheduler",
+                        what=what, what_en=what_en,
+                        related=[Related(loop.node.iter, "这里逐批遍历 DataLoader", "batches of the DataLoader")])
+
+    def _iterates_loader(self, loop: cst.For) -> bool:
+        facts = self.ctx.analysis(LocalFacts)
+        scope = facts.scope_info(self.ctx.analysis(GradFacts).ancestors_of(loop))
+        it: cst.BaseExpression = loop.iter
+        for _ in range(3):
+            if isinstance(it, cst.Call) and it.args and (
+                    (isinstance(it.func, cst.Name) and it.func.value in _ITER_WRAPPERS)
+                    or self.qualname(it.func) in _ITER_WRAPPERS):
+                it = it.args[0].value
+        it = facts.resolve(it, scope)
+        return isinstance(it, cst.Call) and self.qualname(it.func) in LOADERS
+
+
+def _all_events(block):
+    for item in block:
+        if isinstance(item, Event):
+            yield item
+        elif isinstance(item, Branch):
+            for arm in item.arms:
+                yield from _all_events(arm)
+        elif isinstance(item, (LoopBlock, Inline)):
+            yield from _all_events(item.body)
+
+
+def _direct_events(block):
+    """Events of this loop's own iteration, not of loops nested in it."""
+    for item in block:
+        if isinstance(item, Event):
+            yield item
+        elif isinstance(item, Branch):
+            for arm in item.arms:
+                yield from _direct_events(arm)
+        elif isinstance(item, Inline):
+            yield from _direct_events(item.body)
+
+
+def _optimizer_of(ev: Event) -> Optional[str]:
+    ctor = ev.value.origin if ev.value is not None else None
+    if isinstance(ctor, cst.Call):
+        arg = get_arg(ctor, 0, "optimizer")
+        if arg is not None:
+            return key_of(arg.value)
+    return None
+
+
+def _matches(step: Event, opt_key: Optional[str]) -> bool:
+    return opt_key is None or step.key is None or step.key == opt_key
+
+
+def _looks_per_iteration(short: str, ctor: cst.Call) -> bool:
+    """Arguments sized in iterations (milestones in the thousands, gamma ~ 1): the author
+    steps per batch on purpose."""
+    if short == "StepLR":
+        arg = get_arg(ctor, 1, "step_size")
+        v = literal_value(arg.value, None) if arg is not None else None
+        return not isinstance(v, int) or v >= 1000
+    if short == "MultiStepLR":
+        arg = get_arg(ctor, 1, "milestones")
+        v = literal_value(arg.value, None) if arg is not None else None
+        return not isinstance(v, (list, tuple)) or not v or max(v) >= 1000
+    arg = get_arg(ctor, 1, "gamma")
+    v = literal_value(arg.value, None) if arg is not None else None
+    return not isinstance(v, (int, float)) or v >= 0.999

@@ -1,0 +1,118 @@
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.astutil import get_arg
+from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.flow import FlowAnalysis, Kind
+from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
+
+_LAYERS = {"torch.nn.Embedding": "nn.Embedding", "torch.nn.EmbeddingBag": "nn.EmbeddingBag"}
+_FUNCS = {"torch.nn.functional.embedding": "F.embedding", "torch.nn.functional.embedding_bag": "F.embedding_bag"}
+# index dtypes embedding accepts (checked with torch: Long and Int only)
+_OK = {"int64", "int32"}
+
+
+class EmbeddingIndexDtype(Rule):
+    code = "PT022"
+    name = "embedding-index-dtype"
+    severity = Severity.ERROR
+    fix_safety = FixSafety.SAFE
+    message = Message(
+        zh="`{api}` 的索引是 {dtype} 张量：词嵌入只接受 int64（long）或 int32 的索引，这里会抛出 RuntimeError；请用 `.long()` 转换",
+        en="`{api}` gets {dtype} indices: embeddings only accept int64 (long) or int32 indices, so this raises RuntimeError; convert with `.long()`",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+传给 `nn.Embedding`（或 `nn.EmbeddingBag`、`F.embedding`）的索引张量，其数据类型已知且不是整数索引类型：浮点数（`torch.Tensor([...])`、`torch.FloatTensor`、`.float()`、`torch.rand` 等）、`uint8`、`int8`、`int16` 或 `bool`。
+
+## 为什么有问题
+词嵌入层本质上是一张查找表：第 i 个词的词向量就是权重矩阵的第 i 行（笔记：“使用词嵌入矩阵将词索引转换为词向量”）。行号必须是整数，PyTorch 只接受 `int64`（long）和 `int32`，其他类型直接报错：
+
+`RuntimeError: Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got torch.FloatTensor instead`
+
+最常见的原因是用 `torch.Tensor([...])` 或 `torch.FloatTensor` 装词的编号——它们默认是 float32。
+
+## 示例
+```python
+embed = nn.Embedding(len(id2word), 5)
+ids = torch.Tensor([word2id[w] for w in words])   # float32
+vectors = embed(ids)                                # RuntimeError
+```
+
+## 如何修复
+用整数类型创建索引，或在调用前转换：
+
+```python
+ids = torch.tensor([word2id[w] for w in words])    # int64
+vectors = embed(ids.long())
+```
+
+快速修复会追加 `.long()`（安全修复：原来的代码一定会报错）。
+""",
+        en="""## What it finds
+An index tensor of known, non-index dtype passed to `nn.Embedding` (or `nn.EmbeddingBag`, `F.embedding`): floating point (`torch.Tensor([...])`, `torch.FloatTensor`, `.float()`, `torch.rand`…), `uint8`, `int8`, `int16` or `bool`.
+
+## Why it is a problem
+An embedding is a lookup table: the vector of word i is row i of the weight matrix (the notes: "use the embedding matrix to turn word indices into word vectors"). Row numbers must be integers; PyTorch accepts `int64` (long) and `int32` only and raises otherwise:
+
+`RuntimeError: Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got torch.FloatTensor instead`
+
+The usual cause is holding word ids in `torch.Tensor([...])` or `torch.FloatTensor`, which are float32.
+
+## Example
+```python
+embed = nn.Embedding(len(id2word), 5)
+ids = torch.Tensor([word2id[w] for w in words])   # float32
+vectors = embed(ids)                                # RuntimeError
+```
+
+## How to fix
+Create the indices with an integer dtype, or convert before the call:
+
+```python
+ids = torch.tensor([word2id[w] for w in words])    # int64
+vectors = embed(ids.long())
+```
+
+The quick fix appends `.long()` (safe: the original always raises).
+""",
+    )
+    must_flag = (
+        "import torch\nimport torch.nn as nn\nembed = nn.Embedding(10, 5)\nids = torch.Tensor([1, 2, 3])\nv = embed(ids)  # <-\n",
+        "import torch\nimport torch.nn as nn\nclass Enc(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.emb = nn.Embedding(100, 8)\n    def forward(self, x):\n        return self.emb(x.float())  # <-\n",
+        "import torch\nimport torch.nn.functional as F\nw = torch.randn(10, 3)\nout = F.embedding(torch.rand(4) * 10, w)  # <-\n",
+        "import torch\nimport torch.nn as nn\nemb = nn.Embedding(5, 2)\nmask = torch.tensor([True, False])\nemb(mask)  # <-\n",
+    )
+    must_not_flag = (
+        "import torch\nimport torch.nn as nn\nembed = nn.Embedding(10, 5)\nv = embed(torch.tensor([1, 2, 3]))\n",
+        "import torch\nimport torch.nn as nn\nembed = nn.Embedding(10, 5)\nids = torch.Tensor([1, 2, 3]).long()\nv = embed(ids)\n",
+        "import torch\nimport torch.nn as nn\nembed = nn.Embedding(10, 5)\nv = embed(torch.tensor([1, 2], dtype=torch.int32))\n",
+        "import torch\nimport torch.nn as nn\nembed = nn.Embedding(10, 5)\ndef f(ids):\n    return embed(ids)\n",
+        "import torch\nimport torch.nn as nn\nlin = nn.Linear(3, 2)\ny = lin(torch.rand(4, 3))\n",
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if any(a.star for a in node.args):
+            return
+        q = self.qualname(node.func)
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        api: Optional[str] = None
+        arg: Optional[cst.Arg] = None
+        if q in _FUNCS:
+            api, arg = _FUNCS[q], get_arg(node, 0, "input")
+        elif q is None:
+            fv = flow.value_of(node.func)
+            if fv.kind is Kind.MODULE and fv.spec in _LAYERS:
+                api, arg = _LAYERS[fv.spec], get_arg(node, 0, "input")
+        if api is None or arg is None:
+            return
+        v = flow.value_of(arg.value)
+        if v.kind is not Kind.TENSOR or v.dtype is None or v.dtype in _OK:
+            return
+        code = self.ctx.code_for(arg.value)
+        if not isinstance(arg.value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+            code = f"({code})"
+        fix = FixSpec((Replace(arg.value, f"{code}.long()"),), "追加 .long()", "append .long()", FixSafety.SAFE)
+        self.report(node, api=api, dtype=v.dtype, fix=fix)

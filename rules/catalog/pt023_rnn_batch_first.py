@@ -1,0 +1,206 @@
+from typing import Optional, Union
+
+import libcst as cst
+
+from ptlint.rules.astutil import get_arg, literal_value
+from ptlint.rules.catalog._local import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.flow import FlowAnalysis, Kind
+from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+
+_RNNS = {"torch.nn.RNN": "nn.RNN", "torch.nn.LSTM": "nn.LSTM", "torch.nn.GRU": "nn.GRU"}
+_EMBEDDINGS = {"torch.nn.Embedding"}
+# layers / functions applied per position: the (batch, seq) layout passes through them
+_KEEP_LAYERS = {"torch.nn.Embedding", "torch.nn.Dropout", "torch.nn.Linear", "torch.nn.LayerNorm", "torch.nn.ReLU",
+                "torch.nn.Tanh", "torch.nn.GELU"}
+_KEEP_FUNCS = {"torch.nn.functional.dropout", "torch.nn.functional.relu", "torch.nn.functional.embedding",
+               "torch.relu", "torch.tanh"}
+_KEEP_METHODS = {"float", "double", "half", "long", "int", "to", "cuda", "cpu", "contiguous", "relu", "tanh"}
+
+# Evidence that a value is laid out (batch, seq, ...): the DataLoader it came from, or a
+# forward parameter (class node, index) to be confirmed by a call fed from a DataLoader.
+Origin = Union[cst.Call, tuple]
+
+
+class RnnBatchFirst(Rule):
+    code = "PT023"
+    name = "rnn-batch-first"
+    severity = Severity.WARNING
+    fix_safety = FixSafety.UNSAFE
+    message = Message(
+        zh="送进 `{rnn}` 的数据是批量维在前的 (batch, seq, …)，但它没有设置 `batch_first=True`：{rnn} 会把第 0 维当成序列长度，不报错，结果却是错的",
+        en="`{rnn}` gets batch-first data (batch, seq, …) but was built without `batch_first=True`: it takes dim 0 as the sequence, raises nothing, and computes the wrong thing",
+    )
+    docs = Docs(
+        zh="""## 它检查什么
+把批量维在前的数据送进没有设置 `batch_first=True` 的 `nn.RNN` / `nn.LSTM` / `nn.GRU`。“批量维在前”指：直接来自 `DataLoader` 的一批数据（默认的拼接方式总是把批量放在第 0 维），或对这样一批词索引做 `nn.Embedding` 得到的 `(batch, seq, embedding_dim)`，包括把这批数据传给模型、在 `forward` 里再送进 RNN 的情况。
+
+## 为什么有问题
+笔记写得很清楚：RNN 的输入形状是 `[seq_len 序列长度, batch_size 批量大小, input_size]`，输出是 `[seq_len, batch_size, hidden_size]`。这是 `batch_first=False`（默认值）时的约定。送进 `(batch, seq, feature)` 的数据，形状一样能对上（只要特征维相同），所以**不会报错**，但 RNN 会沿着批量维做循环：把不同样本当成同一个序列的前后时刻，而把每个序列的各个时刻当成互不相关的样本。模型照样能训练，只是学到的不是你以为的东西，效果会莫名其妙地差。
+
+## 示例
+```python
+loader = DataLoader(dataset, batch_size=32)      # 每批 ids: (32, seq_len)
+embed = nn.Embedding(vocab_size, 128)
+lstm = nn.LSTM(128, 256)                          # 期望 (seq_len, batch, 128)
+for ids, labels in loader:
+    out, (h, c) = lstm(embed(ids))                # 实际是 (32, seq_len, 128)
+```
+
+## 如何修复
+构造时声明数据的布局：
+
+```python
+lstm = nn.LSTM(128, 256, batch_first=True)
+```
+
+注意 `batch_first=True` 之后输出也变成 `(batch, seq, hidden)`，而 `h_n`、`c_n` 仍然是 `(num_layers, batch, hidden)`；取最后一个时刻要写 `out[:, -1]`。也可以保持默认值，在送入前 `x.transpose(0, 1)`。快速修复会加上 `batch_first=True`（不安全修复：之后对输出按时间维索引的代码需要一并检查）。
+""",
+        en="""## What it finds
+Batch-first data fed to an `nn.RNN` / `nn.LSTM` / `nn.GRU` built without `batch_first=True`. Batch-first means: a batch straight from a `DataLoader` (default collation always puts the batch in dim 0), or an `nn.Embedding` of such a batch of token ids, `(batch, seq, embedding_dim)` — also when the batch is passed to a model whose `forward` feeds it to the RNN.
+
+## Why it is a problem
+The notes spell it out: RNN input is `[seq_len, batch_size, input_size]`, output `[seq_len, batch_size, hidden_size]`. That is the `batch_first=False` (default) convention. `(batch, seq, feature)` data fits the same shape check (the feature size matches), so **nothing raises**, but the RNN recurs over the batch dim: different samples become consecutive time steps of one sequence, and each sequence's steps become unrelated samples. Training still runs; the model just learns the wrong thing and performs inexplicably badly.
+
+## Example
+```python
+loader = DataLoader(dataset, batch_size=32)      # ids per batch: (32, seq_len)
+embed = nn.Embedding(vocab_size, 128)
+lstm = nn.LSTM(128, 256)                          # expects (seq_len, batch, 128)
+for ids, labels in loader:
+    out, (h, c) = lstm(embed(ids))                # gets (32, seq_len, 128)
+```
+
+## How to fix
+Declare the layout when building the layer:
+
+```python
+lstm = nn.LSTM(128, 256, batch_first=True)
+```
+
+With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n`/`c_n` stay `(num_layers, batch, hidden)`; the last time step is `out[:, -1]`. Or keep the default and `x.transpose(0, 1)` before the call. The quick fix adds `batch_first=True` (unsafe: code indexing the output by time needs checking too).
+""",
+    )
+    must_flag = (
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\n"
+        "embed = nn.Embedding(1000, 128)\nlstm = nn.LSTM(128, 256)\nfor ids, labels in loader:\n"
+        "    out, (h, c) = lstm(embed(ids))  # <-\n",
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nclass Tagger(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.emb = nn.Embedding(500, 64)\n"
+        "        self.rnn = nn.GRU(64, 64, num_layers=2)\n        self.out = nn.Linear(64, 5)\n    def forward(self, x):\n"
+        "        e = self.emb(x)\n        h, _ = self.rnn(e)  # <-\n        return self.out(h)\nmodel = Tagger()\n"
+        "for xb, yb in DataLoader(train_set, batch_size=16, shuffle=True):\n    logits = model(xb)\n",
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\nrnn = nn.RNN(10, 20, batch_first=False)\n"
+        "def train(ds):\n    for i, (x, y) in enumerate(DataLoader(ds, batch_size=8)):\n        out, hn = rnn(x)  # <-\n",
+    )
+    must_not_flag = (
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\n"
+        "embed = nn.Embedding(1000, 128)\nlstm = nn.LSTM(128, 256, batch_first=True)\nfor ids, labels in loader:\n"
+        "    out, (h, c) = lstm(embed(ids))\n",
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\n"
+        "embed = nn.Embedding(1000, 128)\nlstm = nn.LSTM(128, 256)\nfor ids, labels in loader:\n"
+        "    out, (h, c) = lstm(embed(ids).transpose(0, 1))\n",
+        "import torch\nimport torch.nn as nn\nrnn = nn.RNN(4, 8)\nx = torch.randn(5, 3, 4)\nout, h = rnn(x)\n",
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nfrom torch.nn.utils.rnn import pad_sequence\n"
+        "loader = DataLoader(ds, batch_size=4, collate_fn=lambda b: pad_sequence(b))\nrnn = nn.LSTM(3, 3)\n"
+        "for seqs in loader:\n    out, _ = rnn(seqs)\n",
+        "import torch.nn as nn\nclass Enc(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.emb = nn.Embedding(50, 8)\n        self.rnn = nn.LSTM(8, 8)\n    def forward(self, x):\n"
+        "        return self.rnn(self.emb(x))\n",
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.candidates: list[tuple[cst.Call, cst.Call, str, Origin]] = []
+        self.fed: dict[tuple[int, int], cst.Call] = {}  # (class node id, param index) -> loader
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not node.args or any(a.star for a in node.args):
+            return
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        facts = self.ctx.analysis(LocalFacts)
+        scope = facts.scope_info(self.ctx.ancestors)
+        cls, method = facts.enclosing_method(self.ctx.ancestors)
+        fv = flow.value_of(node.func)
+        if fv.kind is Kind.MODULE and fv.spec in _RNNS and isinstance(fv.origin, cst.Call):
+            ctor = fv.origin
+            if not self._seq_first(ctor):
+                return
+            first = node.args[0]
+            if first.keyword is not None:
+                return
+            origin = self._origin(first.value, facts, scope, cls, method, 0)
+            if origin is not None:
+                self.candidates.append((node, ctor, _RNNS[fv.spec], origin))
+            return
+        # model(batch): remember which forward parameters receive DataLoader batches
+        target = facts.layer_call(node.func, scope, cls)
+        local = facts.local_module_class(target.func) if target is not None else None
+        if local is None:
+            return
+        for i, a in enumerate(node.args):
+            if a.keyword is None and isinstance(a.value, cst.Name):
+                loader = facts.loader_batch(a.value.value, scope, self.ctx.ancestors)
+                if loader is not None:
+                    self.fed.setdefault((id(local.node), i), loader)
+
+    def _seq_first(self, ctor: cst.Call) -> bool:
+        """Built with batch_first False (given or by default)."""
+        if sum(1 for a in ctor.args if a.keyword is None) > 3 or any(a.star for a in ctor.args):
+            return False
+        bf = get_arg(ctor, None, "batch_first")
+        return bf is None or literal_value(bf.value, None) is False
+
+    def _origin(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo, cls: Optional[ClassInfo],
+                method: Optional[cst.FunctionDef], depth: int) -> Optional[Origin]:
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.Name):
+            loader = facts.loader_batch(expr.value, scope, self.ctx.ancestors)
+            if loader is not None:
+                return loader
+            if method is not None and cls is not None and method.name.value == "forward" \
+                    and facts.is_module_class(cls) and expr.value in scope.params[1:] \
+                    and not facts.bound_before(method, expr.value, self.ctx.ancestors) \
+                    and expr.value not in scope.assigns:
+                return (id(cls.node), scope.params[1:].index(expr.value))
+            v = facts.value_of(expr.value, scope)
+            return self._origin(v, facts, scope, cls, method, depth + 1) if v is not None else None
+        if not isinstance(expr, cst.Call) or not expr.args:
+            return None
+        first = expr.args[0]
+        if first.keyword is not None or first.star:
+            return None
+        q = self.qualname(expr.func)
+        if q in _KEEP_FUNCS:
+            return self._origin(first.value, facts, scope, cls, method, depth + 1)
+        if q is None and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _KEEP_METHODS \
+                and self.qualname(expr.func.value) is None and not _is_self(expr.func.value):
+            return self._origin(expr.func.value, facts, scope, cls, method, depth + 1)
+        layer = facts.layer_call(expr.func, scope, cls)
+        if layer is not None and self.qualname(layer.func) in _KEEP_LAYERS:
+            return self._origin(first.value, facts, scope, cls, method, depth + 1)
+        return None
+
+    def finish(self) -> None:
+        for call, ctor, rnn, origin in self.candidates:
+            loader = origin if isinstance(origin, cst.Call) else self.fed.get(origin)  # type: ignore[arg-type]
+            if loader is None:
+                continue
+            self.report(call, rnn=rnn, fix=self._fix(ctor), related=[
+                Related(ctor, f"{rnn} 在这里创建，没有 batch_first=True", f"{rnn} is built here without batch_first=True"),
+                Related(loader, "批量维在前的数据来自这个 DataLoader", "the batch-first data comes from this DataLoader"),
+            ])
+
+    def _fix(self, ctor: cst.Call) -> FixSpec:
+        args = [a for a in ctor.args if not (a.keyword is not None and a.keyword.value == "batch_first")]
+        if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        bf = cst.Arg(cst.Name("True"), keyword=cst.Name("batch_first"),
+                     equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        return FixSpec((Replace(ctor, ctor.with_changes(args=[*args, bf])),), "设置 batch_first=True",
+                       "set batch_first=True", FixSafety.UNSAFE)
+
+
+def _is_self(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "self"
