@@ -152,13 +152,14 @@ def main() -> int:
                            capture_output=True, text=True).stdout.split(maxsplit=2)
     torch_version, has_cuda = facts[0], facts[1] == "True"
     gpu = facts[2].strip() if has_cuda and len(facts) > 2 else ""
+    load = f", load average {os.getloadavg()[0]:.1f} at the start" if hasattr(os, "getloadavg") else ""
     rows = [bench_device(report, d) for d in ("cpu", "meta") + (("cuda",) if has_cuda else ())]
     lines = [
         "## Runtime probe",
         "",
         f"Model: {source}; {len(model['layers'])} layers, {len(model['steps'])} steps, "
         f"input {tuple(model['input']['shape'])}. torch {torch_version}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs ({platform.machine()}){', ' + gpu if gpu else ''}. Cold is the median of {COLD_RUNS} "
+        f"{os.cpu_count()} CPUs ({platform.machine()}){', ' + gpu if gpu else ''}{load}. Cold is the median of {COLD_RUNS} "
         f"fresh workers; warm is over {WARM_RUNS} runs on one worker with the snippet cache off.",
         "",
         "| device | cold (start + import torch + run) | of which worker start | warm median | warm p90 | of which in the worker (build + forward) | cached | verdict |",

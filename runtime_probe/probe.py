@@ -76,7 +76,9 @@ ShapesFn = Callable[..., dict]
 
 
 def _shapes_report() -> ShapesFn:
-    from ptlint.rules.shapes import shapes_report  # the static shape engine (no torch)
+    # The static shape engine (no torch). Its report module's function also takes
+    # ``notebook=True`` (the package-level wrapper does not, yet).
+    from ptlint.rules.shapes.report import shapes_report
 
     return shapes_report
 
@@ -179,13 +181,16 @@ def probe_report(report: dict, options: ProbeOptions, *, pool: Optional[WorkerPo
 
 def probe_file(text: str, path: str, options: ProbeOptions, *, model: Optional[str] = None,
                input_shape: Optional[list[int]] = None, pool: Optional[WorkerPool] = None,
-               prober: Optional[Prober] = None, shapes: Optional[ShapesFn] = None) -> FileProbe:
-    """Static facts for ``text`` (optionally one model / a given input), then the probe."""
+               prober: Optional[Prober] = None, shapes: Optional[ShapesFn] = None,
+               notebook: bool = False) -> FileProbe:
+    """Static facts for ``text`` (optionally one model / a given input), then the probe.
+    A notebook is given as its .ipynb JSON text: ranges then carry their cell."""
     shapes = shapes or _shapes_report()
-    report = shapes(text, path, input_shape=input_shape, model=model)
+    nb = {"notebook": True} if notebook else {}
+    report = shapes(text, path, input_shape=input_shape, model=model, **nb)
 
     def restatic(name: str, shape: list) -> Optional[dict]:
-        again = shapes(text, path, input_shape=shape, model=name)
+        again = shapes(text, path, input_shape=shape, model=name, **nb)
         return next((m for m in again.get("models", []) if m.get("name") == name), None)
 
     return probe_report(report, options, pool=pool, restatic=restatic, prober=prober, path=path)
@@ -200,13 +205,15 @@ def _pos(r: Optional[dict], key: str) -> Optional[tuple[int, int]]:
         return None
 
 
-def match_error(finding_range: dict, verdicts: list[ErrorVerdict], code: str = "PT005") -> Optional[ErrorVerdict]:
+def match_error(finding_range: dict, verdicts: list[ErrorVerdict], code: str = "PT005",
+                cell: Optional[int] = None) -> Optional[ErrorVerdict]:
     """The static error (from the shape report) that a finding reports: same start, else
-    the step whose range contains the finding's start."""
+    the step whose range contains the finding's start (in the same notebook cell)."""
     start = _pos(finding_range, "start")
     if start is None:
         return None
-    candidates = [v for v in verdicts if v.code == code] or verdicts
+    candidates = [v for v in verdicts if v.code == code and (v.range or {}).get("cell") == cell] or \
+        [v for v in verdicts if (v.range or {}).get("cell") == cell]
     for v in candidates:
         if _pos(v.range, "start") == start:
             return v
@@ -286,7 +293,7 @@ def check_finding(code: str, extra: dict, prober: Prober, lang: str) -> Optional
 
 def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions, *, lang: str = "zh",
                      pool: Optional[WorkerPool] = None, shapes: Optional[ShapesFn] = None,
-                     prober: Optional[Prober] = None) -> tuple[dict[int, dict[str, Any]], FileProbe]:
+                     prober: Optional[Prober] = None, notebook: bool = False) -> tuple[dict[int, dict[str, Any]], FileProbe]:
     """``{index in findings: extra["probe"] record}`` for the PT005/PT001/PT003 findings
     of one file, plus the file's model probe (for disagreements without a finding)."""
     prober = prober or Prober(options, pool)
@@ -297,7 +304,7 @@ def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions
         return records, fp
     try:
         if any(f.code == "PT005" for _, f in wanted):
-            fp = probe_file(text, path, options, pool=pool, prober=prober, shapes=shapes)
+            fp = probe_file(text, path, options, pool=pool, prober=prober, shapes=shapes, notebook=notebook)
             if fp.torch_missing:
                 raise TorchMissing(fp.failed_zh, fp.failed_en)
         for i, f in wanted:
@@ -319,7 +326,7 @@ def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions
 def _pt005_record(finding: Any, fp: FileProbe, lang: str) -> dict[str, Any]:
     rng = finding.range.to_dict() if hasattr(finding.range, "to_dict") else finding.range
     for probe in fp.models:
-        v = match_error(rng, probe.errors)
+        v = match_error(rng, probe.errors, cell=getattr(finding, "cell", None))
         if v is not None:
             return _error_record(v, probe, lang)
     return verdict_record(UNVERIFIABLE, "形状报告里找不到与这条诊断对应的步骤",

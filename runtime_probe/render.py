@@ -70,9 +70,10 @@ def pad(s: str, n: int) -> str:
 
 def _line(rng: Optional[dict]) -> str:
     try:
-        return str(rng["start"]["line"])  # type: ignore[index]
+        line = str(rng["start"]["line"])  # type: ignore[index]
     except (KeyError, TypeError):
         return ""
+    return f"c{rng['cell']}:{line}" if rng.get("cell") is not None else line  # type: ignore[union-attr]
 
 
 def _cells(step: StepResult, t: dict[str, str]) -> tuple[str, str, str]:

@@ -79,9 +79,16 @@ def _describe_exit(code: Optional[int]) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        hint = "; out of memory?" if name == "SIGKILL" else ""
-        return f"killed by {name}{hint}"
+        return f"killed by {name}"
     return f"exit code {code}"
+
+
+def _looks_like_oom(code: Optional[int], stderr_tail: str) -> bool:
+    """The memory limit hit inside a native library (OpenBLAS, the allocator) that then
+    exits instead of raising, or the kernel's OOM killer (SIGKILL)."""
+    text = stderr_tail.lower()
+    return code == -getattr(signal, "SIGKILL", 9) or "memory allocation" in text or "out of memory" in text \
+        or "cannot allocate memory" in text or "bad_alloc" in text
 
 
 class WorkerProcess:
@@ -215,6 +222,9 @@ class WorkerProcess:
                 tail = self.stderr_tail()
                 self._cleanup()
                 detail = _describe_exit(code) + (f": {tail}" if tail else "")
+                if _looks_like_oom(code, tail):
+                    raise ProbeFailed(f"探针失败：内存不足，worker 已退出（{detail}）",
+                                      f"probe failed: out of memory, the worker exited ({detail})")
                 raise ProbeFailed(f"探针失败：worker 意外退出（{detail}）", f"probe failed: the worker exited ({detail})")
             try:
                 return json.loads(line.decode("utf-8"))
@@ -303,11 +313,14 @@ class WorkerPool:
 
 
 _POOL: Optional[WorkerPool] = None
+_POOL_LOCK = threading.Lock()
 
 
 def default_pool() -> WorkerPool:
+    """The process-wide pool (the CLI's and the language server's): one warm worker."""
     global _POOL
-    if _POOL is None:
-        _POOL = WorkerPool()
-        atexit.register(_POOL.close)
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = WorkerPool()
+            atexit.register(_POOL.close)
+        return _POOL

@@ -62,17 +62,19 @@ def _options(cfg: Any, device: Optional[str] = None, python: Optional[str] = Non
     return ProbeOptions.from_config(cfg.probe, device=device, python=python, timeout=timeout)
 
 
-def _read_text(path: str) -> str:
-    from ptlint.rules.source import load_source
-
-    return load_source(path).text
+def _probe_text(source: Any) -> tuple[str, bool]:
+    """What the shape engine reads: a .py file's text, or a notebook's JSON (so that
+    ranges come back with their cell)."""
+    if getattr(source, "is_notebook", False) and getattr(source, "raw", b""):
+        return source.raw.decode("utf-8-sig", "replace"), True
+    return source.text, False
 
 
 def run(args: argparse.Namespace) -> int:
     from ptlint.runtime_probe.probe import probe_file
     from ptlint.runtime_probe.render import render_file
     from ptlint.runtime_probe.compare import CONFIRMED, MISMATCH, OK, RAISES
-    from ptlint.rules.source import SourceError
+    from ptlint.rules.source import SourceError, load_source
 
     try:
         cfg = ConfigLoader().for_path(args.file)
@@ -81,13 +83,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     lang = args.lang or cfg.lang
     try:
-        text = _read_text(args.file)
+        text, notebook = _probe_text(load_source(args.file))
     except SourceError as exc:
         print(f"ptlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     options = _options(cfg, args.device, args.python, args.timeout)
     try:
-        fp = probe_file(text, args.file, options, model=args.model, input_shape=args.input)
+        fp = probe_file(text, args.file, options, model=args.model, input_shape=args.input, notebook=notebook)
     except ImportError as exc:  # the shape engine is not there
         print(f"ptlint: error: the shape engine is not available: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -116,27 +118,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- check --probe
-def _cell_offsets(source: Any) -> dict[Optional[int], int]:
-    """Notebook findings count lines per cell; the probe saw the cells joined."""
-    offsets: dict[Optional[int], int] = {}
-    line = 0
-    for unit in getattr(source, "units", []):
-        offsets[unit.cell] = line
-        line += unit.real_text.count("\n") + 1
-    return offsets
-
-
-class _Shifted:
-    """A finding seen through the joined-notebook coordinates the probe uses."""
-
-    def __init__(self, f: Any, shift: int) -> None:
-        self.code, self.extra = f.code, f.extra
-        r = f.range.to_dict()
-        for k in ("start", "end"):
-            r[k] = {"line": r[k]["line"] + shift, "column": r[k]["column"]}
-        self.range = r
-
-
 def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any = None) -> None:
     """``ptlint check --probe[=DEVICE]``: put a verdict into ``extra["probe"]`` of every
     PT005 / PT001 / PT003 finding. Probe trouble is printed to stderr once and never
@@ -158,13 +139,16 @@ def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any
 
             cfg = Config()
         flang = lang or cfg.lang
-        offsets = _cell_offsets(source) if getattr(source, "is_notebook", False) else {}
-        view = [_Shifted(f, offsets.get(f.cell, 0)) if offsets else f for f in res.findings]
         options = _options(cfg, device)
+        text, notebook = _probe_text(source)
         try:
-            records, fp = finding_verdicts(view, source.text, res.path, options, lang=flang, pool=pool)
-        except ImportError:
+            records, fp = finding_verdicts(res.findings, text, res.path, options, lang=flang, pool=pool,
+                                           notebook=notebook)
+        except ImportError:  # an install without the shape engine
             records, fp = {}, None
+        except Exception as exc:  # a probe bug must not cost the user their lint results
+            print(f"ptlint: probe: internal error on {res.path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
         if fp is not None and fp.torch_missing:
             if not said_missing:
                 print(f"ptlint: probe: {fp.failed(flang)}", file=sys.stderr)

@@ -97,7 +97,7 @@ def test_nvim_gets_diagnostics_with_pt_codes(zh_result):
 def test_nvim_hover_is_chinese(zh_result):
     hover = zh_result.get("hover_diagnostic")
     assert hover and "PT017" in hover, zh_result.get("hover_diagnostic_error")
-    assert len(CJK.findall(hover)) >= 10, hover
+    assert "它检查什么" in hover and "如何修复" in hover, hover
 
 
 def test_nvim_hover_on_torch_api(zh_result):

@@ -117,6 +117,16 @@ def cli(*args, cwd, env=None):
                           env=e, timeout=180)
 
 
+def run_main(capsys, *args):
+    """The CLI in this process: the session's warm worker is reused (a subprocess would
+    import torch again). Two tests below go through a real ``python -m ptlint``."""
+    from ptlint.server.cli import main
+
+    rc = main(list(args))
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, rc, out.out, out.err)
+
+
 @pytest.fixture
 def lenet28(tmp_path):
     text = (FIX / "probe_lenet.py").read_text(encoding="utf-8").replace("input=(N, 3, 32, 32)", "input=(N, 3, 28, 28)")
@@ -135,46 +145,68 @@ def test_cli_probe_prints_both_tables_and_pytorchs_error(lenet28):
     assert "mat1 and mat2 shapes cannot be multiplied (2x256 and 400x120)" in out
 
 
-def test_cli_probe_input_json_snippet_and_exit_codes(lenet28):
-    proc = cli("probe", "net.py", "--device", "meta", "--input", "1,3,32,32", "--format", "json", "--show-snippet",
-               cwd=lenet28.parent)
+def test_cli_probe_input_json_snippet_and_exit_codes(lenet28, pool, capsys, monkeypatch):
+    monkeypatch.chdir(lenet28.parent)
+    proc = run_main(capsys, "probe", "net.py", "--device", "meta", "--input", "1,3,32,32", "--format", "json",
+                    "--show-snippet")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     (m,) = doc["models"]
     assert m["status"] == "ok" and m["device"] == "meta" and m["input"] == [1, 3, 32, 32]
     assert "torch.nn.Linear(400, 120)" in m["snippet"] and "def forward(rt, L):" in m["snippet"]  # the code that ran
-    proc = cli("probe", "net.py", "--model", "Nope", cwd=lenet28.parent)
+    proc = run_main(capsys, "probe", "net.py", "--model", "Nope")
     assert proc.returncode == 2 and "Nope" in proc.stderr
-    proc = cli("probe", "net.py", "--device", "tpu", cwd=lenet28.parent)
-    assert proc.returncode == 2 and "unknown device" in proc.stderr
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(capsys, "probe", "net.py", "--device", "tpu")
+    assert exit_info.value.code == 2 and "unknown device" in capsys.readouterr().err
 
 
-def test_check_probe_puts_the_verdict_on_the_finding(lenet28):
-    proc = cli("check", "--no-cache", "net.py", "--probe=cpu", cwd=lenet28.parent)
+def test_check_probe_puts_the_verdict_on_the_finding(lenet28, pool, capsys, monkeypatch):
+    proc = cli("check", "--no-cache", "net.py", "--probe=cpu", cwd=lenet28.parent)  # the real entry point
     assert proc.returncode == 1, proc.stderr
     assert "PT005" in proc.stdout
     assert "probe: confirmed mat1 and mat2 shapes cannot be multiplied (2x256 and 400x120)" in proc.stdout
-    proc = cli("check", "--no-cache", "net.py", "--probe=meta", "--format", "json", cwd=lenet28.parent)
+    monkeypatch.chdir(lenet28.parent)
+    proc = run_main(capsys, "check", "--no-cache", "net.py", "--probe=meta", "--format", "json")
     (f,) = [f for f in json.loads(proc.stdout) if f["code"] == "PT005"]
     assert f["extra"]["probe"]["verdict"] == "confirmed" and f["extra"]["probe"]["device"] == "meta"
     assert f["extra"]["probe"]["torch"] == torch.__version__
 
 
-def test_check_probe_unverifiable_findings(tmp_path):
+def test_check_probe_on_a_notebook_matches_findings_by_cell(tmp_path, pool, capsys, monkeypatch):
+    src = (FIX / "probe_lenet.py").read_text(encoding="utf-8").replace("input=(N, 3, 32, 32)", "input=(N, 3, 28, 28)")
+    head, _, body = src.partition("\n\n\nclass")
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# LeNet"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": ["%matplotlib inline\n", head]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["class" + body]}]
+    (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+                                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    proc = run_main(capsys, "check", "--no-cache", "nb.ipynb", "--probe=meta", "--format", "json")
+    (f,) = [f for f in json.loads(proc.stdout) if f["code"] == "PT005"]
+    assert f["cell"] == 3 and f["extra"]["probe"]["verdict"] == "confirmed", proc.stderr
+    assert "[2, 256] X [400, 120]" in f["extra"]["probe"]["detail"]
+
+
+def test_check_probe_unverifiable_findings(tmp_path, pool, capsys, monkeypatch):
     text = (FIX / "probe_lenet.py").read_text(encoding="utf-8").replace(
-        "input=(N, 3, 32, 32)", "input=(N, 3, 28, 28)").replace("nn.Conv2d(3, 6, 5)", "nn.Conv2d(3, 6, int('5'))")
+        "input=(N, 3, 32, 32)", "input=(N, 3, 28, 28)").replace("nn.Linear(84, 10)", "nn.Linear(84, int('10'))")
     (tmp_path / "net.py").write_text(text, encoding="utf-8")
-    proc = cli("check", "--no-cache", "net.py", "--probe=cpu", "--format", "json", "--lang", "en", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    proc = run_main(capsys, "check", "--no-cache", "net.py", "--probe=cpu", "--format", "json", "--lang", "en")
     findings = [f for f in json.loads(proc.stdout) if f["code"] == "PT005"]
+    assert findings
     for f in findings:
-        assert f["extra"]["probe"]["verdict"] == "unverifiable"
+        assert f["extra"]["probe"]["verdict"] == "unverifiable" and "int('10')" in f["extra"]["probe"]["detail_en"]
 
 
-def test_missing_torch_is_one_message_and_linting_goes_on(lenet28, tmp_path_factory):
+def test_missing_torch_is_one_message_and_linting_goes_on(lenet28, tmp_path_factory, capsys, monkeypatch):
     venv = tmp_path_factory.mktemp("no-torch")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     py = str(venv / "bin" / "python")
-    proc = cli("probe", "net.py", "--python", py, cwd=lenet28.parent)
+    monkeypatch.chdir(lenet28.parent)
+    proc = run_main(capsys, "probe", "net.py", "--python", py)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr + proc.stdout
     assert 'pip install "ptlint[probe]"' in proc.stderr and "probe.python" in proc.stderr
     (lenet28.parent / "pyproject.toml").write_text(f'[tool.ptlint.probe]\npython = "{py}"\n', encoding="utf-8")

@@ -233,7 +233,8 @@ def test_pt003_loss_target_dtype(pool, device):
     prober = Prober(ProbeOptions(device=device), pool)
     facts = {"loss": "torch.nn.CrossEntropyLoss", "input_shape": ["N", 10], "target_shape": ["N"]}
     rec = check_finding("PT003", {**facts, "target_dtype": "int32"}, prober, "en")
-    assert rec["verdict"] == CONFIRMED and "expected target dtype to be Long" in rec["detail"]
+    # torch 2.13: "expected target dtype to be Long or Byte, but got Int"; 2.11: "expected scalar type Long but found Int"
+    assert rec["verdict"] == CONFIRMED and "Long" in rec["detail"] and "Int" in rec["detail"]
     assert rec["device"] == "cpu"  # meta skips dtype checks, so losses always run on the CPU
     assert check_finding("PT003", {**facts, "target_dtype": "int64"}, prober, "en")["verdict"] == REFUTED
     rec = check_finding("PT003", {**facts, "loss": "torch.nn.functional.nll_loss", "target_dtype": "float32"}, prober, "zh")

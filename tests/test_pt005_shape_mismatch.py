@@ -302,6 +302,27 @@ class Net(nn.Module):
         return self.fc(x)
 Net()(torch.randn(2, 2, 2))
 """,
+    # in-place methods that change the tensor's own shape
+    """import torch
+a = torch.randn(3, 4)
+a.unsqueeze_(0)
+b = a @ torch.randn(4, 2)
+c = torch.randn(2, 3)
+c.t_()
+d = c @ torch.randn(2, 5)
+""",
+    # a layer call with arguments the formulas do not cover (output_size changes the result)
+    """import torch
+import torch.nn as nn
+class Up(nn.Module):  # ptlint: input=(1, 8, 8, 8)
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1)
+    def forward(self, x):
+        y = self.up(self.down(x), output_size=x.size())
+        return torch.cat([x, y], 1)
+""",
 ])
 def test_silent_when_the_analysis_does_not_know(src):
     assert lint(src) == []

@@ -156,3 +156,118 @@ def test_pt016_alias_and_from_import():
     src = "import torch as T\nfrom torch import LongTensor\na = T.FloatTensor([1])\nb = LongTensor([2])\n"
     new = fixed(src, "PT016")
     assert "T.tensor([1], dtype=T.float32)" in new and "T.tensor([2], dtype=T.long)" in new
+
+
+def run_warnings(src):
+    import warnings
+
+    ns = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(src, ns)
+    return ns, [str(w.message) for w in caught]
+
+
+# ---------------------------------------------------------------- PT012
+def test_pt012_non_leaf_grad_is_none_and_torch_warns():
+    src = ("import torch\nx = torch.tensor([[1.0]])\nw = torch.randn(1, 1, requires_grad=True)\nz = x * w\n"
+           "z.sum().backward()\ng = z.grad\n")
+    (f,) = lint(src, "PT012")
+    assert f.line == 6 and "retain_grad" in f.message_en
+    ns, warned = run_warnings(src)
+    assert ns["g"] is None and any("not a leaf" in m for m in warned)
+    fixed_src = src.replace("z = x * w\n", "z = x * w\nz.retain_grad()\n")
+    assert not lint(fixed_src, "PT012")
+    ns, _ = run_warnings(fixed_src)
+    assert ns["g"] is not None
+
+
+# ---------------------------------------------------------------- PT013
+@pytest.mark.parametrize("op", ["w.add_(1)", "w -= 0.1", "w[0] = 1.0", "w.zero_()"])
+def test_pt013_inplace_on_leaf_raises_and_no_grad_fixes_it(op):
+    src = f"import torch\nw = torch.randn(3, requires_grad=True)\n{op}\n"
+    (f,) = lint(src, "PT013")
+    assert f.line == 3
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        exec(src, {})
+    guarded = f"import torch\nw = torch.randn(3, requires_grad=True)\nwith torch.no_grad():\n    {op}\n"
+    assert not lint(guarded, "PT013")
+    exec(guarded, {})
+
+
+def test_pt013_parameters_count_as_leaves():
+    src = "import torch.nn as nn\nlin = nn.Linear(2, 2)\nlin.weight.fill_(0.5)\n"
+    assert lint(src, "PT013")
+    with pytest.raises(RuntimeError):
+        exec(src, {})
+
+
+# ---------------------------------------------------------------- PT014
+def test_pt014_numpy_raises_and_the_safe_fix_detaches():
+    src = "import torch\nx = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\narr = loss.numpy()\n"
+    (f,) = lint(src, "PT014")
+    assert f.fix.safety.value == "safe"
+    with pytest.raises(RuntimeError, match="requires grad"):
+        exec(src, {})
+    new = fixed(src, "PT014")
+    assert "loss.detach().numpy()" in new
+    ns = {}
+    exec(new, ns)
+    assert float(ns["arr"]) == 6.0
+
+
+def test_pt014_no_grad_really_allows_numpy():
+    # why the rule stays silent under torch.no_grad()
+    w = torch.randn(3, requires_grad=True)
+    with torch.no_grad():
+        assert w.numpy().shape == (3,)
+
+
+# ---------------------------------------------------------------- PT015
+def test_pt015_reports_reads_before_writes_with_creation_related():
+    src = "import torch\nbuf = torch.empty(3, 4)\nprint(buf.shape)\ntotal = buf.sum()\n"
+    (f,) = lint(src, "PT015")
+    assert f.line == 4 and f.related[0].range.start.line == 2
+    assert "torch.empty" in f.message_en
+
+
+def test_pt015_typed_constructors_by_size_are_uninitialised():
+    # The notes' IntTensor(10) / LongTensor(10) / HalfTensor(3, 4) are sizes, not data.
+    for ctor, shape in (("IntTensor(10)", (10,)), ("LongTensor(10)", (10,)), ("HalfTensor(3, 4)", (3, 4))):
+        t = eval(f"torch.{ctor}")
+        assert tuple(t.shape) == shape
+        assert lint(f"import torch\nt = torch.{ctor}\nprint(t)\n", "PT015")
+
+
+# ---------------------------------------------------------------- PT018
+def test_pt018_pytorch_warns_when_scheduler_steps_first():
+    src = ("import torch\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+           "sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1)\nfor epoch in range(2):\n    sched.step()\n"
+           "    opt.zero_grad()\n    model(torch.randn(4, 2)).sum().backward()\n    opt.step()\n")
+    (f,) = lint(src, "PT018")
+    assert f.line == 6 and f.related[0].range.start.line == 9
+    _, warned = run_warnings(src)
+    assert any("before `optimizer.step()`" in m for m in warned)
+
+
+def test_pt018_per_batch_steps_decay_per_batch():
+    src = ("import torch\nfrom torch.utils.data import DataLoader, TensorDataset\nmodel = torch.nn.Linear(2, 1)\n"
+           "opt = torch.optim.SGD(model.parameters(), lr=1.0)\nsched = torch.optim.lr_scheduler.StepLR(opt, step_size=2)\n"
+           "loader = DataLoader(TensorDataset(torch.randn(8, 2)), batch_size=2)\nfor epoch in range(1):\n"
+           "    for (xb,) in loader:\n        opt.zero_grad()\n        model(xb).sum().backward()\n        opt.step()\n"
+           "        sched.step()\nlr = opt.param_groups[0]['lr']\n")
+    (f,) = lint(src, "PT018")
+    assert f.line == 12 and "StepLR" in f.message_en
+    ns, _ = run_warnings(src)
+    assert ns["lr"] < 1.0  # decayed within one epoch
+
+
+# ---------------------------------------------------------------- PT019
+def test_pt019_step_after_zero_grad_changes_nothing():
+    src = ("import torch\ntorch.manual_seed(0)\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.5)\n"
+           "w0 = model.weight.detach().clone()\nfor _ in range(3):\n    opt.zero_grad()\n    opt.step()\n"
+           "    loss = model(torch.randn(4, 2)).pow(2).mean()\n    loss.backward()\n")
+    (f,) = lint(src, "PT019")
+    assert f.line == 8 and f.related[0].range.start.line == 10
+    ns, _ = run_warnings(src)
+    assert torch.equal(ns["w0"], ns["model"].weight.detach())  # the model never moved

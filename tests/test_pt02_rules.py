@@ -172,3 +172,57 @@ def test_pt026_default_gains_match_the_docs():
     assert sig.parameters["nonlinearity"].default == "leaky_relu" and sig.parameters["a"].default == 0
     assert abs(torch.nn.init.calculate_gain("leaky_relu", 0) - 2 ** 0.5) < 1e-6
     assert inspect.signature(torch.nn.init.xavier_normal_).parameters["gain"].default == 1.0
+
+
+# ---------------------------------------------------------------- PT022
+@pytest.mark.parametrize("make,dtype", [
+    ("torch.Tensor([1, 2])", "float32"), ("torch.tensor([1, 2], dtype=torch.uint8)", "uint8"),
+    ("torch.tensor([1, 2], dtype=torch.int16)", "int16"), ("torch.tensor([True, False])", "bool"),
+])
+def test_pt022_bad_index_dtypes_raise_and_long_fixes(make, dtype):
+    src = f"import torch\nimport torch.nn as nn\nemb = nn.Embedding(5, 2)\nids = {make}\nv = emb(ids)\n"
+    (f,) = lint(src, "PT022")
+    assert dtype in f.message_en
+    with pytest.raises(RuntimeError, match="Long, Int"):
+        exec(src, {})
+    new = fixed(src, "PT022")
+    assert "emb(ids.long())" in new
+    ns = {}
+    exec(new, ns)
+    assert ns["v"].shape == (2, 2)
+
+
+def test_pt022_int32_is_accepted():
+    emb = torch.nn.Embedding(5, 2)
+    assert emb(torch.tensor([1, 2], dtype=torch.int32)).shape == (2, 2)
+    assert not lint("import torch\nimport torch.nn as nn\nemb = nn.Embedding(5, 2)\n"
+                    "v = emb(torch.tensor([1], dtype=torch.int32))\n", "PT022")
+
+
+# ---------------------------------------------------------------- PT023
+PT023_SRC = """import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+torch.manual_seed(0)
+ds = TensorDataset(torch.randint(0, 50, (6, 7)))
+loader = DataLoader(ds, batch_size=3)
+embed = nn.Embedding(50, 4)
+rnn = nn.GRU(4, 5)
+for (ids,) in loader:
+    out, h = rnn(embed(ids))
+shapes = (tuple(ids.shape), tuple(out.shape), tuple(h.shape))
+"""
+
+
+def test_pt023_seq_first_rnn_silently_accepts_batch_first_data():
+    (f,) = lint(PT023_SRC, "PT023")
+    assert f.line == 10 and {r.range.start.line for r in f.related} == {6, 8}
+    ns = {}
+    exec(PT023_SRC, ns)
+    # no error: the GRU took the batch of 3 as 3 time steps of a batch of 7 sequences
+    assert ns["shapes"] == ((3, 7), (3, 7, 5), (1, 7, 5))
+    new = fixed(PT023_SRC, "PT023", unsafe=True)
+    assert "nn.GRU(4, 5, batch_first=True)" in new
+    ns = {}
+    exec(new, ns)
+    assert ns["shapes"] == ((3, 7), (3, 7, 5), (1, 3, 5))  # h_n now has one state per sample

@@ -179,3 +179,29 @@ class Net(nn.Module):
     res2 = lint_text(src2, "m.py", Config(select=("PT005",)))
     assert [f.line for f in res2.findings] == [2]
     assert "in_features of [2] Linear = 30" in res2.findings[0].message_en
+
+
+def test_a_call_describes_only_the_instance_it_was_made_on():
+    src = """import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self, n_in):
+        super().__init__()
+        self.fc = nn.Linear(n_in, 2)
+    def forward(self, x):
+        return self.fc(x)
+small = Net(10)
+big = Net(100)
+big(torch.randn(1, {n}))
+"""
+    assert lint_text(src.format(n=100), "m.py", Config(select=("PT005",))).findings == []
+    [f] = lint_text(src.format(n=10), "m.py", Config(select=("PT005",))).findings
+    assert f.message_en == "the model input (1, 10), but fc.in_features = 100 (from the call on line 11)"
+
+
+def test_dataset_is_not_used_when_the_file_builds_the_model_two_ways():
+    pre = "from torchvision import datasets, transforms\ntrain = datasets.MNIST('d', transform=transforms.ToTensor())\n"
+    src = net(pre=pre, c=1).replace("def __init__(self):", "def __init__(self, c=1):").replace(
+        "nn.Conv2d(1, 4, 3)", "nn.Conv2d(c, 4, 3)")
+    assert model_input(src + "a = Net(1)\nb = Net(1)\n") == (("N", 1, 28, 28), "dataset")  # built the same way
+    assert model_input(src + "a = Net(1)\nb = Net(3)\n") is None

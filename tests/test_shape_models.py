@@ -38,6 +38,47 @@ class Net(nn.Module):
 net = Net()
 out = net(torch.randn(2, 3, 32, 32))
 """,
+    "old_tutorial_num_flat_features": """
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 6, 3)
+        self.conv2 = nn.Conv2d(6, 16, 3)
+        self.fc1 = nn.Linear(16 * 6 * 6, 120)
+        self.fc2 = nn.Linear(120, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.view(-1, self.num_flat_features(x))
+        return self.fc2(F.relu(self.fc1(x)))
+
+    def num_flat_features(self, x):
+        size = x.size()[1:]
+        num_features = 1
+        for s in size:
+            num_features *= s
+        return num_features
+
+net = Net()
+input = torch.randn(1, 1, 32, 32)
+out = net(input)
+""",
+    "dummy_forward_in_init": """
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 5), nn.MaxPool2d(2), nn.Conv2d(8, 4, 3))
+        with torch.no_grad():
+            n = self.features(torch.zeros(1, 3, 40, 30)).numel()
+        self.fc = nn.Linear(n, 3)
+
+    def forward(self, x):
+        return self.fc(self.features(x).flatten(1))
+
+net = Probe()
+out = net(torch.randn(2, 3, 40, 30))
+""",
     "lenet_padding_mnist": """
 class LeNet(nn.Module):
     def __init__(self, num_classes=10):

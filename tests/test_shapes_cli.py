@@ -277,3 +277,29 @@ def test_hover_on_a_block_used_with_several_shapes_lists_them():
     a = _analysis(RESNET.read_text(encoding="utf-8"))
     h = a.hover_at(27, 35)  # self.conv1(x) inside BasicBlock.forward
     assert "(1, 64, 32, 32)" in h["shape"] and "(1, 128, 16, 16)" in h["shape"]
+
+
+def test_notebooks_name_their_cells(tmp_path):
+    cells = [["import torch\n", "import torch.nn as nn\n"],
+             ["%matplotlib inline\n", "net = nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.Flatten(), nn.Linear(8, 10))\n"],
+             ["y = net(torch.randn(1, 1, 28, 28))\n"]]
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}
+                    for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    doc = json.loads(cli(str(path), "--format", "json").stdout)
+    m = doc["models"][0]
+    assert m["range"]["cell"] == 2 and m["range"]["start"]["line"] == 2
+    assert m["input"]["range"]["cell"] == 3 and m["steps"][1]["range"]["cell"] == 2
+    assert "cell 3, line 1" in m["errors"][0]["message_en"]
+    out = cli(str(path), "--lang", "en").stdout
+    assert "net  (sequential, cell 2, line 2)  · input (1, 1, 28, 28) (call, cell 3, line 1)" in out
+    assert ("✗ PT005 cell 2, line 2: [0] Conv2d outputs (1, 8, 13, 13) → flattened to 1352, but in_features of "
+            "[2] Linear = 8 (input (1, 1, 28, 28), from the call on cell 3, line 1)") in out
+    assert "ℹ PT006 cell 2, line 2: [0] Conv2d gets (1, 1, 28, 28)" in out
+
+
+def test_hover_on_the_call_that_feeds_a_model_shows_its_output():
+    a = _analysis(RESNET.read_text(encoding="utf-8"))
+    h = a.hover_at(73, 9)  # on `net` in: y = net(torch.randn(1, 3, 32, 32))
+    assert h["shape"] == "(1, 10)" and h["code"] == "net(torch.randn(1, 3, 32, 32))"

@@ -34,10 +34,6 @@ export class DocsProvider implements vscode.TextDocumentContentProvider {
   }
 }
 
-function python(server: ServerManager): string {
-  return server.interpreter?.command ?? 'python3';
-}
-
 /** A rule's page: from the running server (`ptlint.explain`), else from `ptlint explain`. */
 async function explainMarkdown(server: ServerManager, key: string, lang: string): Promise<string> {
   const client = server.client;
@@ -53,7 +49,7 @@ async function explainMarkdown(server: ServerManager, key: string, lang: string)
       // fall back to the CLI
     }
   }
-  const res = await run(cliCommand(python(server), ['explain', key, '--lang', lang]), server.cwd);
+  const res = await run(cliCommand(await server.python(), ['explain', key, '--lang', lang]), server.cwd);
   if (!res.ok && !res.stdout.trim()) {
     throw new Error(res.stderr.trim() || `ptlint explain ${key} failed`);
   }
@@ -64,7 +60,7 @@ export async function explainRule(server: ServerManager, docs: DocsProvider, cod
   const lang = currentSettings().lang;
   try {
     if (!code) {
-      const res = await run(cliCommand(python(server), ['rules', '--format', 'json']), server.cwd);
+      const res = await run(cliCommand(await server.python(), ['rules', '--format', 'json']), server.cwd);
       if (!res.ok) {
         throw new Error(res.stderr.trim() || 'ptlint rules failed');
       }

@@ -122,6 +122,11 @@ export class ServerManager implements vscode.Disposable {
     return cmds.includes(command);
   }
 
+  /** The interpreter for CLI runs (`ptlint rules`, `ptlint explain`), also while the server is off. */
+  async python(): Promise<string> {
+    return (this.interpreter ?? (await this.resolve(currentSettings()))).command;
+  }
+
   private async resolve(settings: PtlintSettings): Promise<ResolvedInterpreter> {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     return resolveInterpreter({

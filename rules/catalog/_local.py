@@ -20,6 +20,38 @@ if TYPE_CHECKING:
 
 Scope = Union[cst.Module, cst.FunctionDef]
 
+
+def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` without rebuilding the tree (libcst's own ``visit`` costs
+    about as much as parsing); ``visit_*`` / ``leave_*`` / ``on_visit`` work as usual."""
+    from ptlint.rules.engine import iter_children
+
+    if visitor.on_visit(node):
+        for child in iter_children(node):
+            walk(child, visitor)
+    visitor.on_leave(node)
+
+
+class Gated:
+    """Mixin for rules: ``self.active`` is False when the file's text holds none of the
+    rule's ``needs`` words, so its handlers return at once (and shared analyses are never
+    built for files the rule cannot be about)."""
+
+    needs: tuple = ()
+
+    @property
+    def active(self) -> bool:
+        v = self.__dict__.get("_active")
+        if v is None:
+            v = self.__dict__["_active"] = text_mentions(self.ctx, self.needs)  # type: ignore[attr-defined]
+        return v
+
+
+def text_mentions(ctx: "FileContext", words: Iterable[str]) -> bool:
+    """Cheap gate: a rule whose subject never appears in the file's text has nothing to do."""
+    text = ctx.source.text
+    return any(w in text for w in words)
+
 # torch functions whose result is always a tensor (an allowlist: torch.* also holds
 # functions returning ints, bools, dtypes, generators, contexts …).
 TENSOR_FUNCS = frozenset(f"torch.{n}" for n in """
@@ -334,7 +366,7 @@ class LocalFacts:
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.module_classes: dict[str, list[ClassInfo]] = {}
         self.scopes_by_global: set[str] = set()
-        ctx.module.visit(_Collector(self))
+        walk(ctx.module, _Collector(self))
         self.module_scope = self.scopes[ctx.module]
 
     def dotted(self, node: cst.BaseExpression) -> Optional[str]:
@@ -385,7 +417,7 @@ class LocalFacts:
             if stmt is current:
                 return False
             finder = _BindingFinder(name)
-            stmt.visit(finder)
+            walk(stmt, finder)
             if finder.found:
                 return True
         return True
@@ -600,7 +632,7 @@ class GradFacts:
     def ancestors_of(self, node: cst.CSTNode) -> list[cst.CSTNode]:
         if self._parents is None:
             collector = _ParentMap()
-            self.ctx.module.visit(collector)
+            walk(self.ctx.module, collector)
             self._parents = collector.parents
         out = []
         cur = self._parents.get(id(node))

@@ -33,11 +33,11 @@ class ViewOnNoncontiguous(Rule):
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
     message = Message(
-        zh="`.view()` 需要内存连续的张量，而它经过 {op_zh} 之后已经不连续，这里请求的形状要合并无法合并的维度："
-           "运行时会抛出 RuntimeError（view size is not compatible with input tensor's size and stride）",
-        en="`.view()` needs a contiguous tensor, but after {op_en} this one is not and the requested shape merges "
-           "dims that cannot be merged: it raises RuntimeError (view size is not compatible with input "
-           "tensor's size and stride)",
+        zh="`.view()` 会抛出 RuntimeError：张量经过 {op_zh} 后内存不连续，而这里请求的形状要合并内存中不相邻的维度"
+           "（view size is not compatible with input tensor's size and stride）",
+        en="`.view()` raises RuntimeError here: after {op_en} the tensor is not contiguous and the requested shape "
+           "merges dims that are not adjacent in memory (view size is not compatible with input tensor's size and "
+           "stride)",
     )
     docs = Docs(
         zh="""## 它检查什么

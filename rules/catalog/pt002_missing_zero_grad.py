@@ -174,6 +174,10 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         "import torch\nscaler = torch.cuda.amp.GradScaler()\ndef fit(model, opt, loader):\n    for x in loader:\n"
         "        with torch.autocast('cuda'):\n            loss = model(x)\n        scaler.scale(loss).backward()\n"
         "        scaler.step(opt)  # <-\n        scaler.update()\n",
+        # a GradScaler passed in: scaler.step(opt) does not clear
+        "import torch\ndef fit(model, opt, loader, scaler):\n    for x in loader:\n        loss = model(x)\n"
+        "        scaler.scale(loss).backward()\n        scaler.unscale_(opt)\n        scaler.step(opt)  # <-\n"
+        "        scaler.update()\n",
         # accelerate
         "import torch\ndef fit(accelerator, model, optimizer, loader):\n    for batch in loader:\n"
         "        loss = model(**batch).loss\n        accelerator.backward(loss)\n        optimizer.step()  # <-\n",
@@ -222,6 +226,12 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         "        w -= 0.1 * w.grad\n        w.grad.zero_()\n",
         "import torch\ndef fit(model, scheduler, loader):\n    for x in loader:\n        model(x).backward()\n"
         "        scheduler.step()\n",
+        # the optimizer/params link is unknown: any module's zero_grad() counts
+        "import torch\ndef fit(net, optimizer, loader):\n    for x in loader:\n        net.zero_grad()\n"
+        "        net(x).backward()\n        optimizer.step()\n",
+        # handed to a function we cannot see, which may clear it
+        "import torch\nfrom mylib import reset_grads\ndef fit(model, optimizer, loader):\n    for x in loader:\n"
+        "        reset_grads(optimizer)\n        model(x).backward()\n        optimizer.step()\n",
     )
 
     def finish(self) -> None:

@@ -31,7 +31,7 @@ arr[0, :] = -1.0      # tensor 的第 0 行也变成了 -1
 
 这种修改不会报错，结果却悄悄变了，很难排查。`.cpu()` 作用在 CPU 张量上时返回的是同一个张量，所以 `t.cpu().numpy()` 在 CPU 上同样共享内存。
 
-以下写法不会报告：`t.numpy().copy()`、`np.array(t)`、`torch.tensor(a)`、`t.clone().numpy()`、`torch.from_numpy(a.copy())`、`a = a + 1`（重新绑定，没有写入）、写入之后再也没有读取另一方，以及会复制数据的转换（`.to('cuda')`、对 float64 数组得到的张量调用 `.float()`）。
+以下写法不会报告：`t.numpy().copy()`、`np.array(t)`、`torch.tensor(a)`、`t.clone().numpy()`、`torch.from_numpy(a.copy())`、`a = a + 1`（重新绑定，没有写入）、写入之后再也没有读取另一方、通过 numpy 视图填充 `torch.empty` 创建的未初始化缓冲区（这正是共享的用途），以及会复制数据的转换（`.to('cuda')`、对 float64 数组得到的张量调用 `.float()`）。
 
 ## 示例
 ```python
@@ -60,7 +60,7 @@ arr[0, :] = -1.0      # row 0 of tensor is now -1 too
 
 Nothing raises; results just change silently. `.cpu()` of a CPU tensor returns the same tensor, so `t.cpu().numpy()` shares memory on the CPU as well.
 
-Not reported: `t.numpy().copy()`, `np.array(t)`, `torch.tensor(a)`, `t.clone().numpy()`, `torch.from_numpy(a.copy())`, `a = a + 1` (a rebinding, no write), a write after which the other side is never read, and conversions that copy (`.to('cuda')`, `.float()` of a tensor made from a float64 array).
+Not reported: `t.numpy().copy()`, `np.array(t)`, `torch.tensor(a)`, `t.clone().numpy()`, `torch.from_numpy(a.copy())`, `a = a + 1` (a rebinding, no write), a write after which the other side is never read, filling an uninitialised `torch.empty` buffer through its numpy view (the point of sharing), and conversions that copy (`.to('cuda')`, `.float()` of a tensor made from a float64 array).
 
 ## Example
 ```python
@@ -109,6 +109,8 @@ The quick fix appends `.copy()` (for an ndarray) or `.clone()` (for a tensor) to
         "import numpy as np\nimport torch\na = np.ones(3)\nt = torch.from_numpy(a).to('cuda')\na[0] = 5\nprint(t)\n",
         "import numpy as np\nimport torch\na = np.ones(3)\nt = torch.from_numpy(a).float()\na[0] = 5\nprint(t)\n",
         "import numpy as np\nimport torch\nt = torch.ones(3)\na = t.numpy()\na[0] = 5  # noqa: PT004\nprint(t)\n",
+        # filling an uninitialised buffer through its numpy view is the point of the sharing
+        "import numpy as np\nimport torch\nbuf = torch.empty(3)\na = buf.numpy()\na[:] = np.arange(3)\nprint(buf)\n",
     )
 
     def finish(self) -> None:

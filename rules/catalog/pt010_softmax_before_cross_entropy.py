@@ -2,7 +2,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import ClassInfo, LocalFacts, sequential_entries
+from ptlint.rules.catalog._local import ClassInfo, Gated, LocalFacts, sequential_entries, walk
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
@@ -11,9 +11,10 @@ _SOFTMAX_LAYER = "torch.nn.Softmax"
 _CE = {"torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy"}
 
 
-class SoftmaxBeforeCrossEntropy(Rule):
+class SoftmaxBeforeCrossEntropy(Gated, Rule):
     code = "PT010"
     name = "softmax-before-cross-entropy"
+    needs = ('CrossEntropyLoss', 'cross_entropy')
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
     message = Message(
@@ -110,6 +111,8 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         self.ce: Optional[tuple[cst.CSTNode, str]] = None
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         q = self.qualname(node.func)
         if q in _CE:
             if self.ce is None:
@@ -119,6 +122,8 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             self._check_sequential(node)
 
     def visit_Return(self, node: cst.Return) -> None:
+        if not self.active:
+            return
         if node.value is None:
             return
         facts = self.ctx.analysis(LocalFacts)
@@ -188,7 +193,7 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         if forward is None:
             return False
         finder = _ReturnsAttr(attr)
-        forward.body.visit(finder)
+        walk(forward.body, finder)
         return finder.direct and not finder.other
 
     def _used_as_submodule(self, cls: ClassInfo, facts: LocalFacts) -> bool:

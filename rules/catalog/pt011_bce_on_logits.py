@@ -3,7 +3,7 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.catalog._local import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.catalog._local import ClassInfo, Gated, LocalFacts, ScopeInfo, sequential_entries, walk
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
@@ -46,9 +46,10 @@ def literal_shape(call: cst.BaseExpression, qualname) -> Optional[tuple]:
     return tuple(vals)
 
 
-class BceOnLogits(Rule):
+class BceOnLogits(Gated, Rule):
     code = "PT011"
     name = "bce-on-logits"
+    needs = ('BCELoss', 'binary_cross_entropy')
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
     message = Message(
@@ -137,6 +138,8 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         facts = self.ctx.analysis(LocalFacts)
         scope = facts.scope_info(self.ctx.ancestors)
         cls, _ = facts.enclosing_method(self.ctx.ancestors)
@@ -268,5 +271,5 @@ class _ReturnCounter(cst.CSTVisitor):
 
 def _has_nested_return(fn: cst.FunctionDef) -> bool:
     c = _ReturnCounter()
-    fn.body.visit(c)
+    walk(fn.body, c)
     return c.count != 1

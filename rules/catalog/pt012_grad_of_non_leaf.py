@@ -1,14 +1,15 @@
 import libcst as cst
 
-from ptlint.rules.catalog._local import GradFacts
+from ptlint.rules.catalog._local import Gated, GradFacts
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import key_of
 from ptlint.rules.rule import Docs, Message, Rule
 
 
-class GradOfNonLeaf(Rule):
+class GradOfNonLeaf(Gated, Rule):
     code = "PT012"
     name = "grad-of-non-leaf"
+    needs = ('.grad',)
     severity = Severity.WARNING
     message = Message(
         zh="`{name}` 是由其他张量计算出来的非叶子节点：反向传播后它的 `.grad` 仍然是 None；需要它的梯度请在 backward 之前调用 `{name}.retain_grad()`",
@@ -104,6 +105,8 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         return id(self.ctx.module)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         f = node.func
         if isinstance(f, cst.Attribute) and f.attr.value == "retain_grad":
             k = key_of(f.value)
@@ -111,6 +114,8 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
                 self.retained.add((self._scope_id(), k))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self.active:
+            return
         if node.attr.value != "grad":
             return
         anc = self.ctx.ancestors

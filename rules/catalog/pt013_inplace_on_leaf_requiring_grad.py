@@ -2,16 +2,21 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import LocalFacts, grad_may_be_off
+from ptlint.rules.catalog._local import Gated, LocalFacts, grad_may_be_off
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.flow.transfer import NOT_DATA_WRITES, RELAYOUT_INPLACE
 from ptlint.rules.rule import Docs, Message, Rule
 
 
-class InplaceOnLeafRequiringGrad(Rule):
+def _freezes(text: str) -> bool:
+    return any(s in text for s in ("requires_grad_(False)", "requires_grad = False", "requires_grad=False"))
+
+
+class InplaceOnLeafRequiringGrad(Gated, Rule):
     code = "PT013"
     name = "inplace-on-leaf-requiring-grad"
+    needs = ('requires_grad', 'parameters(', '.weight', '.bias', 'Parameter')
     severity = Severity.ERROR
     message = Message(
         zh="`{target}` 是需要梯度的叶子张量：在 `torch.no_grad()` 之外对它做原地操作（{op}）会抛出 RuntimeError",
@@ -92,9 +97,14 @@ To initialise parameters use `nn.init.*` (they disable gradients themselves) or 
         "import torch\nw = torch.randn(3, requires_grad=True)\n@torch.no_grad()\ndef update():\n    w.sub_(0.1)\n",
         "import torch\nw = torch.randn(3, requires_grad=True)\ny = w * 2\ny.add_(1)\n",
         "import torch\nw = torch.randn(3, requires_grad=True)\nw.requires_grad_(False)\nw.add_(1)\n",
+        "import torch\nclass EMA:\n    def __init__(self, model):\n        self.module = model\n"
+        "    def apply_update_(self, model, decay):\n        for ema_p, p in zip(self.module.parameters(), model.parameters()):\n"
+        "            ema_p.lerp_(p, 1 - decay)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         func = node.func
         if not isinstance(func, cst.Attribute):
             return
@@ -106,10 +116,14 @@ To initialise parameters use `nn.init.*` (they disable gradients themselves) or 
         self._check(node, func.value, f"`.{name}()`")
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if not self.active:
+            return
         op = self.ctx.code_for(node.operator).strip()
         self._check(node, node.target, f"`{op}`")
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        if not self.active:
+            return
         target = node.target
         if isinstance(target, cst.Subscript):
             self._check(target, target.value, "下标赋值 / item assignment")
@@ -121,6 +135,13 @@ To initialise parameters use `nn.init.*` (they disable gradients themselves) or 
             return
         if grad_may_be_off(self.ctx, self.ctx.ancestors) or not self._bound_here(target):
             return
+        if not (v.provenance or "").startswith("torch."):
+            # a module's parameter, not a tensor made here with requires_grad=True: it may
+            # have been frozen, and a function may be called under no_grad (an EMA update,
+            # an optimizer's step); only plain top-level code is certain
+            facts = self.ctx.analysis(LocalFacts)
+            if facts.scope_info(self.ctx.ancestors) is not facts.module_scope or _freezes(self.ctx.source.text):
+                return
         code = self.ctx.code_for(target)
         self.report(report_at, target=code if len(code) <= 40 else "w", op=op)
 

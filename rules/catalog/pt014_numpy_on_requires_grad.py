@@ -1,13 +1,14 @@
 import libcst as cst
 
-from ptlint.rules.catalog._local import GradFacts, LocalFacts, grad_may_be_off
+from ptlint.rules.catalog._local import Gated, GradFacts, LocalFacts, grad_may_be_off
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
 
-class NumpyOnRequiresGrad(Rule):
+class NumpyOnRequiresGrad(Gated, Rule):
     code = "PT014"
     name = "numpy-on-requires-grad"
+    needs = ('.numpy(',)
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
     message = Message(
@@ -83,6 +84,8 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "numpy") or node.args:
             return

@@ -2,7 +2,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import LocalFacts
+from ptlint.rules.catalog._local import Gated, LocalFacts, walk
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.rule import Docs, Message, Related, Rule
@@ -22,9 +22,10 @@ _NOT_READING = frozenset({"empty_like", "zeros_like", "ones_like", "full_like", 
                           "randint_like", "numel", "is_tensor", "is_floating_point", "typename"})
 
 
-class UninitializedRead(Rule):
+class UninitializedRead(Gated, Rule):
     code = "PT015"
     name = "uninitialized-read"
+    needs = ('empty', 'Tensor(')
     severity = Severity.WARNING
     message = Message(
         zh="`{name}` 来自 `{api}`，内容没有初始化（是内存里残留的任意值），这里在写入任何数据之前就读取了它",
@@ -119,7 +120,7 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
         """The statement that last bound ``read``'s name before the read, when every
         mention of the name in between only looks at metadata; None otherwise."""
         finder = _Mentions(read.value)
-        scope_node.visit(finder)
+        walk(scope_node, finder)
         try:
             here = self.ctx.locate(read)
         except KeyError:
@@ -143,6 +144,8 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
 
     # ------------------------------------------------------------------ read sites
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         func = node.func
         if isinstance(func, cst.Name) and func.value == "print":
             for a in node.args:
@@ -168,14 +171,20 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
                     self._check(a.value)
 
     def visit_Return(self, node: cst.Return) -> None:
+        if not self.active:
+            return
         if node.value is not None:
             self._check(node.value)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if not self.active:
+            return
         self._check(node.left)
         self._check(node.right)
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        if not self.active:
+            return
         self._check(node.expression)
 
 
@@ -209,7 +218,7 @@ def _writes_in_place(stmt: Optional[cst.CSTNode]) -> bool:
     if stmt is None:
         return True
     finder = _InplaceFinder()
-    stmt.visit(finder)
+    walk(stmt, finder)
     return finder.found
 
 

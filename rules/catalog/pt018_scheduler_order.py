@@ -3,7 +3,7 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.catalog._local import LOADERS, GradFacts, LocalFacts
+from ptlint.rules.catalog._local import Gated, GradFacts, LOADERS, LocalFacts
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import SCHEDULER_STEP, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths, key_of
 from ptlint.rules.flow.events import TooManyPaths
@@ -25,9 +25,10 @@ PER_BATCH_MESSAGE = Message(
 )
 
 
-class SchedulerOrder(Rule):
+class SchedulerOrder(Gated, Rule):
     code = "PT018"
     name = "scheduler-order"
+    needs = ('lr_scheduler',)
     severity = Severity.WARNING
     message = Message(
         zh="`{name}.step()` 在同一轮迭代的 `{opt}.step()` 之前调用：PyTorch 会警告，并跳过学习率计划的第一个值；应先 `{opt}.step()` 再 `{name}.step()`",
@@ -145,6 +146,8 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
     )
 
     def finish(self) -> None:
+        if not self.active:
+            return
         flow = self.ctx.analysis(FlowAnalysis).check()
         reported: set[int] = set()
         for loop in flow.loop_blocks():

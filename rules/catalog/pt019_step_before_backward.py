@@ -1,12 +1,14 @@
+from ptlint.rules.catalog._local import Gated
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import BACKWARD, STEP, ZERO_GRAD, Event, FlowAnalysis, iteration_paths
 from ptlint.rules.flow.events import TooManyPaths
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
 
-class StepBeforeBackward(Rule):
+class StepBeforeBackward(Gated, Rule):
     code = "PT019"
     name = "step-before-backward"
+    needs = ('.step(',)
     severity = Severity.WARNING
     message = Message(
         zh="`{opt}.step()` 在本轮迭代的 `backward()` 之前执行：这一步用的不是本轮的梯度（刚清零时什么也不更新），本轮算出的梯度要到下一轮才被使用",
@@ -103,6 +105,8 @@ for x, y in loader:
     )
 
     def finish(self) -> None:
+        if not self.active:
+            return
         flow = self.ctx.analysis(FlowAnalysis).check()
         seen: set[int] = set()
         for loop in flow.loop_blocks():

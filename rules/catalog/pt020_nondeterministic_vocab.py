@@ -3,7 +3,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import LocalFacts, ScopeInfo
+from ptlint.rules.catalog._local import Gated, LocalFacts, ScopeInfo, walk
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
@@ -20,9 +20,10 @@ _BUILTINS = frozenset({"set", "frozenset", "list", "tuple", "enumerate", "zip", 
 _STRING_METHODS = frozenset({"split", "rsplit", "splitlines", "tokenize", "lcut", "cut", "findall", "keys"})
 
 
-class NondeterministicVocab(Rule):
+class NondeterministicVocab(Gated, Rule):
     code = "PT020"
     name = "nondeterministic-vocab"
+    needs = ('set(',)
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
     mentions = ("torch", "jieba")
@@ -107,6 +108,8 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
 
     # ``enumerate(set(x))`` / ``zip(set(x), range(n))``
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         q = self._builtin(node.func)
         if q == "enumerate" and node.args:
             self._check_set(node.args[0].value, None)
@@ -119,12 +122,14 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
             self._check_list_of_set(node)
 
     def visit_For(self, node: cst.For) -> None:
+        if not self.active:
+            return
         it = node.iter
         if self._set_arg(it) is None or not isinstance(node.target, cst.Name):
             return
         var = node.target.value
         numbered = _NumberingFinder(var)
-        node.body.visit(numbered)
+        walk(node.body, numbered)
         if numbered.site is not None:
             self._check_set(it, numbered.site)
 
@@ -160,7 +165,7 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         if scope.single(name) is not node:
             return
         use = _IndexUseFinder(name, self)
-        scope.node.visit(use)
+        walk(scope.node, use)
         if use.site is None:
             return
         set_code = self.ctx.code_for(node.args[0].value)

@@ -2,6 +2,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ptlint.rules.catalog._local import Gated
 from ptlint.rules.astutil import get_arg
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
@@ -13,9 +14,10 @@ _FUNCS = {"torch.nn.functional.embedding": "F.embedding", "torch.nn.functional.e
 _OK = {"int64", "int32"}
 
 
-class EmbeddingIndexDtype(Rule):
+class EmbeddingIndexDtype(Gated, Rule):
     code = "PT022"
     name = "embedding-index-dtype"
+    needs = ('mbedding',)
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
     message = Message(
@@ -94,6 +96,8 @@ The quick fix appends `.long()` (safe: the original always raises).
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         if any(a.star for a in node.args):
             return
         q = self.qualname(node.func)

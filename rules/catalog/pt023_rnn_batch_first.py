@@ -3,7 +3,7 @@ from typing import Optional, Union
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.catalog._local import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.catalog._local import ClassInfo, Gated, LocalFacts, ScopeInfo
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
@@ -22,9 +22,10 @@ _KEEP_METHODS = {"float", "double", "half", "long", "int", "to", "cuda", "cpu", 
 Origin = Union[cst.Call, tuple]
 
 
-class RnnBatchFirst(Rule):
+class RnnBatchFirst(Gated, Rule):
     code = "PT023"
     name = "rnn-batch-first"
+    needs = ('RNN', 'LSTM', 'GRU')
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
     message = Message(
@@ -115,6 +116,8 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         self.fed: dict[tuple[int, int], cst.Call] = {}  # (class node id, param index) -> loader
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         if not node.args or any(a.star for a in node.args):
             return
         flow = self.ctx.analysis(FlowAnalysis).check()

@@ -1,15 +1,16 @@
 import libcst as cst
 
-from ptlint.rules.catalog._local import LocalFacts
+from ptlint.rules.catalog._local import Gated, LocalFacts
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
 _TO_KWARGS = ("dtype", "device")
 
 
-class TensorFromTensor(Rule):
+class TensorFromTensor(Gated, Rule):
     code = "PT024"
     name = "tensor-from-tensor"
+    needs = ('tensor(',)
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
     message = Message(
@@ -88,6 +89,8 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         if self.qualname(node.func) != "torch.tensor" or not node.args:
             return
         first = node.args[0]

@@ -3,7 +3,7 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.catalog._local import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.catalog._local import ClassInfo, Gated, LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
@@ -17,9 +17,10 @@ _KEEP_FUNCS = frozenset({f"torch.{n}" for n in "sigmoid tanh relu exp log abs so
                            "relu sigmoid tanh gelu silu elu leaky_relu softmax log_softmax dropout".split()})
 
 
-class SqueezeWithoutDim(Rule):
+class SqueezeWithoutDim(Gated, Rule):
     code = "PT025"
     name = "squeeze-without-dim"
+    needs = ('squeeze(',)
     severity = Severity.INFO
     fix_safety = FixSafety.UNSAFE
     message = Message(
@@ -85,6 +86,8 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         recv: Optional[cst.BaseExpression] = None
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "squeeze" and not node.args:
             if self.qualname(node.func.value) is not None:

@@ -3,7 +3,7 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.catalog._local import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.catalog._local import ClassInfo, Gated, LocalFacts, ScopeInfo, sequential_entries, walk
 from ptlint.rules.findings import Severity
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
@@ -28,9 +28,10 @@ XAVIER_MESSAGE = Message(
 )
 
 
-class InitActivationMismatch(Rule):
+class InitActivationMismatch(Gated, Rule):
     code = "PT026"
     name = "init-activation-mismatch"
+    needs = ('kaiming', 'xavier')
     severity = Severity.INFO
     message = KAIMING_MESSAGE
     docs = Docs(
@@ -124,6 +125,8 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         q = self.qualname(node.func)
         if q in _KAIMING:
             if get_arg(node, 3, "nonlinearity") is not None:
@@ -173,7 +176,7 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
             if forward is None:
                 return None
             finder = _CallSites(ref.attr.value)
-            forward.body.visit(finder)
+            walk(forward.body, finder)
             results = [self._after(site, stmt, block, facts, cls) for site, stmt, block in finder.sites]
             # every call of the layer must feed the same kind of activation
             kinds = {r[0] if r else None for r in results}
@@ -235,7 +238,7 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
                 return None
             nxt = block[i + 1]
             uses = _NameUses(var)
-            nxt.visit(uses)
+            walk(nxt, uses)
             if len(uses.parents) == 1:
                 use_parent = uses.parents[0]
                 if isinstance(use_parent, cst.Arg):
@@ -294,7 +297,7 @@ class _NameUses(cst.CSTVisitor):
 
 def _parent_of(root: cst.CSTNode, target: cst.CSTNode) -> Optional[cst.CSTNode]:
     finder = _ParentFinder(target)
-    root.visit(finder)
+    walk(root, finder)
     return finder.parent
 
 

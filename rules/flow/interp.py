@@ -32,6 +32,8 @@ from .values import (
 )
 
 _NOT_SET = object()
+# Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
+_STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
 _MAX_DEPTH = 200  # expression nesting we follow; deeper code is left unknown
 
 
@@ -1329,11 +1331,20 @@ class Interpreter:
         return self.fresh(node)
 
     def unknown_call_effects(self, node: cst.Call, args: Args, st: State) -> None:
+        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        if name in _STEPPING:
+            return self._forget_objects(args, st)
+        self._forget_objects(args, st, clears=True, node=node)
+
+    def _forget_objects(self, args: Args, st: State, clears: bool = False, node: Any = None) -> None:
         """An unknown function may mutate the objects it gets (not a tensor's dtype,
-        layout or storage: Python cannot rebind the caller's names)."""
+        layout or storage: Python cannot rebind the caller's names). An optimizer handed
+        to it may get its gradients cleared there (a callback, ``clip_and_step(opt)``)."""
         for a, v in args.pos + list(args.kw.values()):
+            k = key_of(a.value)
+            if clears and (v.kind is Kind.OPTIMIZER or (v.kind is Kind.UNKNOWN and looks_like_optimizer(k))):
+                self.emit(Event(ZERO_GRAD, node, k, v, CLEAR_OPTIMIZER))
             if v.kind in (Kind.OBJECT, Kind.MODULE, Kind.LIST, Kind.UNKNOWN):
-                k = key_of(a.value)
                 if k is not None:
                     st.forget_attrs(k)
                     if v.kind is Kind.LIST:
@@ -1461,6 +1472,9 @@ class Interpreter:
             if m is not None:
                 return self.call_local(node, m, args, st, recv_node)
             k = key_of(recv_node)
+            if any(w in name.lower() for w in ("zero", "grad", "reset", "clear")):
+                self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL))  # a method of a base class we cannot see
+            self.unknown_call_effects(node, args, st)
             if k is not None and name not in ("log", "print", "register_buffer", "parameters", "named_parameters",
                                               "modules", "children", "state_dict", "train", "eval", "to", "cuda",
                                               "cpu", "zero_grad", "manual_backward", "optimizers"):
@@ -1800,7 +1814,7 @@ class Interpreter:
                          device="cuda", requires_grad=r.requires_grad, anchor=r.anchor, origin=node, provenance=".cuda")
         if name == "numpy":
             group = r.storage if r.storage is not None else ("n", id(node))
-            self.bridge(group, node, "torch", st)
+            self.bridge(group, node, "torch", st, r)
             return Value(Kind.NDARRAY, dtype=r.dtype, shape=r.shape, storage=group, device="cpu", bridge=node,
                          origin=node, provenance=".numpy", anchor=r.anchor)
         if name == "tolist":
@@ -2035,7 +2049,7 @@ class Interpreter:
             if a is None:
                 return self.fresh(node, Kind.TENSOR)
             group = a.storage if a.storage is not None else ("n", id(node))
-            self.bridge(group, node, "numpy", st)
+            self.bridge(group, node, "numpy", st, a)
             return Value(Kind.TENSOR, dtype=a.dtype, shape=a.shape, layout=CONTIGUOUS if a.layout is None and a.provenance and a.provenance.startswith("numpy.") else None,
                          storage=group, device="cpu", requires_grad=False, is_leaf=True, bridge=node, origin=node,
                          provenance=q, anchor=a.anchor)
@@ -2207,7 +2221,9 @@ class Interpreter:
         return self.fresh(node, Kind.TENSOR)
 
     # ------------------------------------------------------------------ shared memory
-    def bridge(self, group: Any, node: cst.CSTNode, source_side: str, st: State) -> None:
+    def bridge(self, group: Any, node: cst.CSTNode, source_side: str, st: State, source: Optional[Value] = None) -> None:
+        if source is not None and source.initialized is False:
+            return  # filling an uninitialised buffer (torch.empty) through the other side is the point
         st.bridged = st.bridged | {group}
         self.fa.bridges.setdefault(group, (node, source_side))
 

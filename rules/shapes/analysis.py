@@ -25,8 +25,8 @@ log = logging.getLogger("ptlint.shapes")
 
 # Evaluation steps before the analysis gives up (silently): per unit (the module body, one
 # function, one model's construction or forward pass) and per file.
-UNIT_BUDGET = 60_000
-FILE_BUDGET = 1_500_000
+UNIT_BUDGET = 50_000
+FILE_BUDGET = 300_000
 INPUT_OPS_FOR_DATASETS = {
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten",
 }
@@ -74,7 +74,7 @@ class ShapeAnalysis:
         self._seq_entries: dict[cst.CSTNode, ModelEntry] = {}
         self._mutated_ids: set[int] = set()
         self._mutated_nodes: set[cst.CSTNode] = set()
-        self._script_instances: dict[ModelClass, Instance] = {}
+        self._script_instances: dict[ModelClass, list[Instance]] = {}
         self._first_args: dict[ModelClass, tuple[list[Value], dict[str, Value], Optional[cst.Call]]] = {}
         self._call_candidates: list[tuple[Any, InputInfo]] = []
         self._summary_candidates: list[tuple[Any, InputInfo]] = []
@@ -153,7 +153,7 @@ class ShapeAnalysis:
         self._first_args.setdefault(mc, (args, kwargs, node))
 
     def remember_instance(self, inst: Instance) -> None:
-        self._script_instances.setdefault(inst.cls, inst)
+        self._script_instances.setdefault(inst.cls, []).append(inst)
 
     def model_called(self, target: Any, args: list[tuple[Value, cst.CSTNode]], node: cst.Call) -> None:
         if not args:
@@ -272,7 +272,7 @@ class ShapeAnalysis:
             if mc.find("forward") is None:
                 continue
             entry = ModelEntry(mc.name, "module", mc.node, mc.node, cls=mc)
-            inst = self._script_instances.get(mc)
+            inst = self._pick_instance(mc)
             if inst is not None:
                 entry.top_level = True
             else:
@@ -293,6 +293,26 @@ class ShapeAnalysis:
             if seen_names[m.name] > 1:
                 m.name = f"{m.name}#{seen_names[m.name]}"
 
+    def _pick_instance(self, mc: ModelClass) -> Optional[Instance]:
+        """The instance the file's own code uses: one that is called with a literal
+        tensor, else one given to summary(), else the first built. Calls and summaries
+        only ever describe the very instance they were made on."""
+        built = [i for i in self._script_instances.get(mc, []) if i.complete]
+        if not built:
+            return None
+        for pool in (self._call_candidates, self._summary_candidates):
+            for target, _ in pool:
+                if any(target is i for i in built) and id(target) not in self._mutated_ids:
+                    return target
+        return built[0]
+
+    def _same_construction(self, mc: ModelClass) -> bool:
+        """Every instance the file builds has the same constructor arguments (so a
+        dataset, which feeds "the" model, cannot be meant for a differently built one)."""
+        built = self._script_instances.get(mc, [])
+        keys = {_args_key(i) for i in built}
+        return len(keys) == 1 and None not in keys
+
     def _key_of(self, entry: ModelEntry) -> Any:
         return entry.container if entry.container is not None else entry.cls
 
@@ -310,7 +330,8 @@ class ShapeAnalysis:
             if self._matches(entry, target) and "summary" not in entry.candidates:
                 entry.candidates["summary"] = info
         ds = self._dataset_input()
-        if ds is not None and entry.top_level and not self._mutated(entry):
+        if ds is not None and entry.top_level and not self._mutated(entry) and (
+                entry.cls is None or self._same_construction(entry.cls)):
             entry.candidates["dataset"] = ds
         for source in ("comment", "call", "summary", "dataset"):
             if source in entry.candidates:
@@ -327,7 +348,7 @@ class ShapeAnalysis:
             return entry.container is not None and target.node is entry.container.node \
                 and target.node not in self._mutated_nodes
         if isinstance(target, Instance):
-            return entry.cls is target.cls and id(target) not in self._mutated_ids
+            return target is entry.instance and id(target) not in self._mutated_ids
         return False
 
     def _dataset_input(self) -> Optional[InputInfo]:
@@ -393,6 +414,9 @@ class ShapeAnalysis:
                     seen.add(err.node)
                     errors.append(err)
             self._merge_values(t, exact_only=False)
+            if m.input is not None and m.input.source == "call" and m.input.node is not None and _exact(m.output):
+                # hovering the call that fed the model shows what the model returns
+                self._node_values.setdefault(m.input.node, []).append(m.output)
         for t in self._script_traces:
             for err in t.problems:
                 if err.node not in seen:
@@ -499,9 +523,26 @@ class ShapeAnalysis:
 
 
 def _body(fn: cst.FunctionDef):
-    if isinstance(fn.body, cst.IndentedBlock):
-        return fn.body.body
-    return [cst.SimpleStatementLine(body=fn.body.body)]
+    from .interp import suite
+
+    return suite(fn.body)
+
+
+def _args_key(inst: Instance) -> Optional[tuple]:
+    """The constructor arguments as plain values, or None when one is not a constant."""
+    args = inst.args if inst.args is not None else ((), {})
+    pos = tuple(py(v, _NO) for v in args[0])
+    kw = tuple(sorted((k, py(v, _NO)) for k, v in args[1].items()))
+    if any(x is _NO for x in pos) or any(x is _NO for _, x in kw):
+        return None
+    try:
+        hash((pos, kw))
+    except TypeError:
+        return None
+    return (pos, kw)
+
+
+_NO = object()
 
 
 def _tensors_of(v: Value) -> list[Value]:

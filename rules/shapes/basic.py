@@ -340,4 +340,3 @@ class EmbeddingLayer(Layer):
 
 
 register(EmbeddingLayer, "Embedding")
-

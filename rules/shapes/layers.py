@@ -222,3 +222,20 @@ def build_layer(short: str, qualname: str, node: Optional[cst.Call], args: Seque
         return None
     literal = all(not (isinstance(a, dict) and "unknown" in a) for a in [*args_json, *kwargs_json.values()])
     return cls(short, qualname, node, p, args_json, kwargs_json, literal, options)
+
+
+class OpaqueLayer(Layer):
+    """A torch.nn module we do not model: its output shape is unknown."""
+
+    @classmethod
+    def signature_for(cls, short, opts):  # type: ignore[override]
+        return ()
+
+    def params(self) -> Optional[int]:
+        return None
+
+    def apply(self, inputs: Sequence[Value]) -> Outcome:
+        return Outcome(TensorV(None))
+
+
+@dataclass

@@ -50,6 +50,7 @@ class Instance:
     attrs: dict[str, Value] = field(default_factory=dict)
     node: Optional[cst.Call] = None  # the constructor call, when there is one
     complete: bool = True  # False: __init__ did something we could not follow
+    args: Optional[tuple[list, dict]] = None  # the constructor arguments (abstract values)
 
 
 def walk_layers(root: Value, prefix: str = "", seen: Optional[set[int]] = None):

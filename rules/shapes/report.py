@@ -223,6 +223,23 @@ def _nested_text(x: Any, top: bool = True) -> str:
     return "(" + ", ".join(_nested_text(i, False) for i in x) + ")"
 
 
+def _line(rng: Optional[dict[str, Any]]) -> str:
+    """``12``, or ``3:12`` (cell 3, line 12) in a notebook."""
+    if not rng:
+        return ""
+    line = rng.get("start", {}).get("line", "")
+    return f"{rng['cell']}:{line}" if rng.get("cell") is not None else str(line)
+
+
+def _at(rng: Optional[dict[str, Any]], zh: bool) -> str:
+    if not rng:
+        return ""
+    line = rng.get("start", {}).get("line", "?")
+    if rng.get("cell") is not None:
+        return f"第 {rng['cell']} 个单元格第 {line} 行" if zh else f"cell {rng['cell']}, line {line}"
+    return f"第 {line} 行" if zh else f"line {line}"
+
+
 def format_text(doc: dict[str, Any], lang: str = "zh") -> str:
     zh = lang != "en"
     out: list[str] = []
@@ -231,8 +248,7 @@ def format_text(doc: dict[str, Any], lang: str = "zh") -> str:
                    "no models found (nn.Module subclasses or nn.Sequential)")
         return "\n".join(out) + "\n"
     for m in doc["models"]:
-        line = (m.get("range") or {}).get("start", {}).get("line", "?")
-        head = f"{m['name']}  ({m['kind']}, {'第' if zh else 'line'} {line}{' 行' if zh else ''})"
+        head = f"{m['name']}  ({m['kind']}, {_at(m.get('range'), zh)})"
         info = m["input"]
         if info is None:
             head += "  · " + ("输入形状未知：只检查通道 / 特征数是否一致" if zh else
@@ -240,8 +256,8 @@ def format_text(doc: dict[str, Any], lang: str = "zh") -> str:
         else:
             src = {"comment": "注释", "call": "调用", "summary": "summary", "dataset": "数据集", "cli": "--input"}
             where = src.get(info["source"], info["source"]) if zh else info["source"]
-            at = (info.get("range") or {}).get("start", {}).get("line")
-            at_text = (f"，第 {at} 行" if zh else f", line {at}") if at else ""
+            at = _at(info.get("range"), zh)
+            at_text = (f"，{at}" if zh else f", {at}") if at else ""
             head += f"  · {'输入' if zh else 'input'} {fmt_shape(Shape(tuple(info['shape'])))}" \
                     f"（{where}{at_text}）" if zh else \
                 f"  · input {fmt_shape(Shape(tuple(info['shape'])))} ({where}{at_text})"
@@ -251,7 +267,7 @@ def format_text(doc: dict[str, Any], lang: str = "zh") -> str:
         for s in m["steps"]:
             if s["op"] in ("input", "output", "unknown"):
                 continue
-            rline = (s.get("range") or {}).get("start", {}).get("line", "")
+            rline = _line(s.get("range"))
             params = s.get("params")
             rows.append((_row_name(s, types), str(rline), _shape_text(s),
                          f"{params:,}" if isinstance(params, int) else ("?" if s["op"] == "layer" else ""),
@@ -262,20 +278,17 @@ def format_text(doc: dict[str, Any], lang: str = "zh") -> str:
         fmt_row = lambda r: "  " + "  ".join(  # noqa: E731
             [_pad(r[0], widths[0]), _pad(r[1], widths[1], True), _pad(r[2], widths[2]), _pad(r[3], widths[3], True),
              r[4]]).rstrip()
+        body = [fmt_row(r) for r in rows]
         out.append(fmt_row(headers))
-        out.append("  " + "-" * (sum(widths) + 8 + 24))
-        out.extend(fmt_row(r) for r in rows)
+        out.append("  " + "-" * max(_width(line) - 2 for line in [fmt_row(headers), *body]))
+        out.extend(body)
         total = m.get("params")
         out.append("  " + ("参数总量：" if zh else "Total params: ") + (f"{total:,}" if isinstance(total, int) else "?"))
-        for e in m["errors"]:
-            at = (e.get("range") or {}).get("start", {}).get("line", "?")
-            msg = e["message_zh"] if zh else e["message_en"]
-            out.append(f"  ✗ {e['code']} {'第 ' + str(at) + ' 行' if zh else 'line ' + str(at)}：{msg}" if zh else
-                       f"  ✗ {e['code']} line {at}: {msg}")
-        for n in m.get("notes", []):
-            at = (n.get("range") or {}).get("start", {}).get("line", "?")
-            msg = n["message_zh"] if zh else n["message_en"]
-            out.append(f"  ℹ {n['code']} 第 {at} 行：{msg}" if zh else f"  ℹ {n['code']} line {at}: {msg}")
+        for mark, key in (("✗", "errors"), ("ℹ", "notes")):
+            for e in m.get(key, []):
+                at = _at(e.get("range"), zh) or "?"
+                out.append(f"  {mark} {e['code']} {at}：{e['message_zh']}" if zh else
+                           f"  {mark} {e['code']} {at}: {e['message_en']}")
         if not m["complete"] and not m["errors"]:
             out.append("  " + ("（有的形状无法静态确定，显示为 ?）" if zh else "(some shapes cannot be known statically: shown as ?)"))
         out.append("")

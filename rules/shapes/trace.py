@@ -207,12 +207,14 @@ class Trace:
             return f"{short} 的结果 {st}", f"the result of {short} {st}"
         return f"张量 {st}", f"the {st} tensor"
 
-    def _suffix(self) -> tuple[str, str]:
+    def _suffix(self, src: Optional[Step]) -> tuple[str, str]:
         info = self.input_info
         if info is None:
             return "", ""
-        st = fmt_shape(info.shape)
         where_zh, where_en = info.describe(self.locate)
+        if src is not None and src.op == "input":  # the sentence already shows the input
+            return f"（{where_zh}）", f" ({where_en})"
+        st = fmt_shape(info.shape)
         return f"（输入 {st}，{where_zh}）", f" (input {st}, {where_en})"
 
     def problem(self, node: cst.CSTNode, problem: Problem, inputs: list[Value], *,
@@ -234,7 +236,7 @@ class Trace:
             zh += f"；{at_zh}的 {note.zh} 没有赋值给任何变量，这里拿到的仍是原来的张量"
             en += f"; the result of {note.en} on {at_en} is discarded, so this still gets the old tensor"
             related.append((note.node, f"这里 {note.zh} 的结果被丢弃了", f"the result of {note.en} is discarded here"))
-        sz, se = self._suffix()
+        sz, se = self._suffix(src)
         zh, en = zh + sz, en + se
         if layer is not None and layer.node is not None and layer.node is not node:
             related.append((layer.node, f"{layer.label} 在这里定义", f"{layer.label} is defined here"))

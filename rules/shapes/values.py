@@ -1,7 +1,7 @@
 """What the shape interpreter knows about an expression's value."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst

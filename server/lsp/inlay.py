@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 from lsprotocol import types
 
 from .positions import LineIndex
-from .shapes import format_shape
+from .shapes import format_shape, fully_known
 
 if TYPE_CHECKING:
     from .server import PtlintServer
@@ -29,7 +29,7 @@ async def inlay_hints(server: "PtlintServer", params: types.InlayHintParams) -> 
     hints = []
     seen = set()
     for fact in snap.shapes:
-        if fact.cell != cell or fact.inlay is None:
+        if fact.cell != cell or fact.inlay is None or not fully_known(fact.shape):
             continue
         pos = lines.to_client(fact.inlay)
         if not first <= pos.line <= last or (pos.line, pos.character) in seen:

@@ -204,6 +204,9 @@ def register_probe(server: "PtlintServer") -> None:
                 None, _run_blocking, server, doc, snap, text, options, lang, model if isinstance(model, str) else None)
         except ImportError as exc:  # no shape engine in this install
             return {"error": str(exc)}
+        except Exception as exc:  # never let a probe bug take the server down
+            log.exception("the probe failed on %s", doc.path)
+            return {"error": f"{type(exc).__name__}: {exc}"}
         state.by_uri[doc.uri] = DocProbe(snap.version, keyed)
         _publish_verdicts(server, doc, snap, keyed)
         _tell(server, result, lang)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Optional, Union
 
@@ -28,6 +29,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("ptlint.lsp")
 
 
+def _timeout_from_env() -> float:
+    """PTLINT_LSP_ANALYSIS_TIMEOUT (seconds) overrides the limit, for debugging and tests."""
+    try:
+        value = float(os.environ.get("PTLINT_LSP_ANALYSIS_TIMEOUT", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    return value if value > 0 else DEFAULT_TIMEOUT_S
+
+
 class Scheduler:
     def __init__(self, server: "PtlintServer", worker: str = "process") -> None:
         self.server = server
@@ -35,8 +45,9 @@ class Scheduler:
         # One analysis at a time: the machine's cores are shared with the editor, and a
         # process backend has one worker anyway.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptlint-analysis")
-        self.timeout = DEFAULT_TIMEOUT_S
+        self.timeout = _timeout_from_env()
         self.runs = 0  # analyses started (for tests and the benchmark)
+        self.held: set[str] = set()  # documents opened before the settings arrived
 
     def start(self) -> None:
         """Warm the backend up (start the worker, import the rules) in the background."""
@@ -104,10 +115,21 @@ class Scheduler:
             if fut in doc.waiters:
                 doc.waiters.remove(fut)
 
+    def release(self) -> None:
+        """The settings are in: analyse what was opened meanwhile."""
+        held, self.held = self.held, set()
+        for uri in held:
+            doc = self.server.docs.get(uri)
+            if doc is not None:
+                self._start(doc)
+
     # ------------------------------------------------------------------ running
     def _start(self, doc: Doc) -> None:
         doc.timer = None
         if doc.closed:
+            return
+        if not self.server.ready:
+            self.held.add(doc.uri)  # the client's settings are not in yet: analyse once they are
             return
         if doc.running:
             doc.rerun = True

@@ -4,6 +4,7 @@ Feature handlers live in their own modules (hover, actions, inlay, commands); th
 module wires them to pygls and holds the state they share."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any, Optional, Union
@@ -60,6 +61,9 @@ class PtlintServer(LanguageServer):
         self._pyproject_stamps: dict[str, Optional[int]] = {}
         self._reported: set[tuple] = set()
         self.scheduler: Optional[Scheduler] = None
+        # False between initialize and the answer to the first workspace/configuration:
+        # analysing with settings about to change would flash wrong diagnostics.
+        self.ready = True
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -206,8 +210,6 @@ class PtlintServer(LanguageServer):
 
     @staticmethod
     def _fire(coro) -> None:
-        import asyncio
-
         async def run():
             try:
                 await coro
@@ -403,6 +405,8 @@ def _register_lifecycle(server: PtlintServer) -> None:
             register_pull(server)
         server.scheduler = Scheduler(server, server.global_settings.worker)
         server.scheduler.start()
+        ws = caps.workspace if caps else None
+        server.ready = not (ws and ws.configuration)
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
@@ -417,7 +421,15 @@ def _register_lifecycle(server: PtlintServer) -> None:
                             watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]))]))
             except Exception as exc:
                 log.info("client did not accept the pyproject.toml watcher: %s", exc)
-        await pull_configuration(server, relint=True)
+        try:
+            await asyncio.wait_for(pull_configuration(server, relint=True), 5.0)
+        except asyncio.TimeoutError:
+            log.warning("the client did not answer workspace/configuration; using initializationOptions")
+        finally:
+            if not server.ready:
+                server.ready = True
+                if server.scheduler is not None:
+                    server.scheduler.release()
 
     @server.feature(types.SHUTDOWN)
     def shutdown(params: Any = None) -> None:
@@ -459,7 +471,7 @@ async def pull_configuration(server: PtlintServer, relint: bool) -> None:
     except Exception as exc:
         log.info("workspace/configuration failed: %s", exc)
         return
-    if not isinstance(result, list) or len(result) != len(items):
+    if not isinstance(result, (list, tuple)) or len(result) != len(items):
         return
     before = (server.global_settings, dict(server.folder_settings))
     server._pulled_global = result[0]

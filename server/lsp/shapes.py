@@ -33,6 +33,14 @@ def format_shape(shape: Any) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
+def fully_known(shape: Any) -> bool:
+    """Inlay hints only show shapes whose every dim is a number or a named symbol (N):
+    a hint like ``(…, 8, ?, ?)`` says more about the analysis than about the model."""
+    if isinstance(shape, str):
+        return "?" not in shape and "…" not in shape and "|" not in shape
+    return all(d is not None for d in shape)
+
+
 def _engine():
     try:
         from ptlint.rules import shapes  # noqa: F401

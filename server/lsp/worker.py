@@ -288,7 +288,10 @@ class ProcessBackend:
             try:
                 return self._conn.recv()
             except (EOFError, OSError) as exc:
-                code = self._proc.exitcode if self._proc is not None else None
+                code = None
+                if self._proc is not None:
+                    self._proc.join(2)  # reap it, to say how it ended
+                    code = self._proc.exitcode
                 self._kill()
                 return Snapshot(job.uri, job.version, job.generation,
                                 crash=f"analysis worker died (exit code {code}): {type(exc).__name__}")

@@ -1,7 +1,7 @@
-"""The real ptlint language server with four extra test rules registered, for the
+"""The real ptlint language server with extra test rules registered, for the
 end-to-end tests that need behaviour no shipped rule has (yet): a rule that raises,
-one with related locations and tags, one with a safe fix, and one that kills the
-analysis worker.
+one with related locations and tags, one with a safe fix, one that kills the
+analysis worker and one that never finishes.
 
 The rules are defined at module level: the analysis worker is started with
 multiprocessing's "spawn", which imports this script again (as ``__mp_main__``) in the
@@ -89,6 +89,21 @@ class KillsWorker(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value == "crash_worker":
             os._exit(3)
+
+
+class Hangs(Rule):
+    """Sleeps (a runaway analysis) on ``hang_worker()``."""
+
+    code = "PT994"
+    name = "test-hangs"
+    message = Message(zh="不会出现", en="never shown")
+    docs = _DOCS
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "hang_worker":
+            import time
+
+            time.sleep(30)
 
 
 if __name__ == "__main__":

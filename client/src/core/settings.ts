@@ -9,8 +9,12 @@ export interface PtlintSettings {
   enable: boolean;
   /** Language of ptlint's texts; `zh` unless set. */
   lang: Lang;
-  /** Whether `ptlint.lang` was set by the user; if not, `[tool.ptlint] lang` decides. */
-  langSet: boolean;
+  /**
+   * The keys (below `ptlint.`) the user set with a valid value. Those that pyproject.toml
+   * also knows (lang, probe.enable, probe.device) are only sent when set, so that an unset
+   * editor setting leaves the choice to `[tool.ptlint]`.
+   */
+  explicit: string[];
   select: string[];
   ignore: string[];
   severity: Record<string, Severity>;
@@ -31,7 +35,7 @@ export interface InitializationOptions {
   lintOnChange: boolean;
   lintOnSave: boolean;
   inlayHints: { shapes: boolean };
-  probe: { enable: boolean; device: string };
+  probe?: { enable?: boolean; device?: string };
 }
 
 /** Reads one setting below `ptlint.` (e.g. `probe.enable`), or the fallback when unset. */
@@ -107,12 +111,19 @@ function normalizeSeverity(v: unknown): Record<string, Severity> {
 export function readSettings(get: SettingGetter, isSet: (key: string) => boolean = () => true): PtlintSettings {
   const rawLang = get('lang', 'zh');
   const lang = str(rawLang, 'zh');
-  const device = str(get('probe.device', 'auto'), 'auto').trim().toLowerCase();
+  const rawDevice = get('probe.device', 'auto');
+  const device = str(rawDevice, 'auto').trim().toLowerCase();
+  const rawProbe = get('probe.enable', false);
   const trace = str(get('trace.server', 'off'), 'off');
+  const valid: Record<string, boolean> = {
+    lang: rawLang === 'zh' || rawLang === 'en',
+    'probe.enable': typeof rawProbe === 'boolean',
+    'probe.device': DEVICE.test(device),
+  };
   return {
+    explicit: SETTING_KEYS.filter((k) => isSet(k) && valid[k] !== false),
     enable: bool(get('enable', true), true),
     lang: lang === 'en' ? 'en' : 'zh',
-    langSet: isSet('lang') && (rawLang === 'zh' || rawLang === 'en'),
     select: normalizeCodes(get('select', [])),
     ignore: normalizeCodes(get('ignore', [])),
     severity: normalizeSeverity(get('severity', {})),
@@ -120,7 +131,7 @@ export function readSettings(get: SettingGetter, isSet: (key: string) => boolean
     lintOnSave: bool(get('lintOnSave', true), true),
     inlayHints: { shapes: bool(get('inlayHints.shapes', true), true) },
     probe: {
-      enable: bool(get('probe.enable', false), false),
+      enable: bool(rawProbe, false),
       device: DEVICE.test(device) ? device : 'auto',
     },
     interpreter: str(get('interpreter', ''), '').trim(),
@@ -129,33 +140,23 @@ export function readSettings(get: SettingGetter, isSet: (key: string) => boolean
 }
 
 /**
- * The probe imports torch from the user's interpreter and runs code on their device, so
- * it only ever runs in a trusted workspace, whatever the settings say.
- */
-export function probeAllowed(settings: PtlintSettings, workspaceTrusted: boolean): boolean {
-  return workspaceTrusted && settings.probe.enable;
-}
-
-/**
- * initializationOptions for the server. What the user left unset (lang, an empty
- * select/ignore) is left out, so that `[tool.ptlint]` in pyproject.toml decides; the
- * probe is gated on workspace trust.
+ * initializationOptions for the server. What the user left unset (lang, the probe keys, an
+ * empty select/ignore) is left out, so that `[tool.ptlint]` in pyproject.toml decides.
+ * The probe imports torch from the user's interpreter and runs code on their device: in an
+ * untrusted workspace it is always off, whatever the settings or pyproject.toml say.
  */
 export function toInitializationOptions(
   settings: PtlintSettings,
   workspaceTrusted: boolean,
 ): InitializationOptions {
+  const set = (key: string) => settings.explicit.includes(key);
   const opts: InitializationOptions = {
     severity: { ...settings.severity },
     lintOnChange: settings.lintOnChange,
     lintOnSave: settings.lintOnSave,
     inlayHints: { shapes: settings.inlayHints.shapes },
-    probe: {
-      enable: probeAllowed(settings, workspaceTrusted),
-      device: settings.probe.device,
-    },
   };
-  if (settings.langSet) {
+  if (set('lang')) {
     opts.lang = settings.lang;
   }
   if (settings.select.length) {
@@ -163,6 +164,18 @@ export function toInitializationOptions(
   }
   if (settings.ignore.length) {
     opts.ignore = [...settings.ignore];
+  }
+  const probe: { enable?: boolean; device?: string } = {};
+  if (!workspaceTrusted) {
+    probe.enable = false;
+  } else if (set('probe.enable')) {
+    probe.enable = settings.probe.enable;
+  }
+  if (set('probe.device')) {
+    probe.device = settings.probe.device;
+  }
+  if (Object.keys(probe).length) {
+    opts.probe = probe;
   }
   return opts;
 }

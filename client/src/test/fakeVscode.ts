@@ -14,6 +14,10 @@ export interface FakeOptions {
   trusted?: boolean;
   /** Which button the user clicks on a notification (undefined: dismisses it). */
   click?: (shown: Shown) => string | undefined;
+  /** Which quick pick item the user picks (undefined: presses Escape). */
+  pick?: (items: { label: string; description?: string }[]) => unknown;
+  /** What the user types into an input box. */
+  input?: string;
 }
 
 type Listener = (e: any) => void;
@@ -63,6 +67,8 @@ export class FakeVscode {
   readonly executed: unknown[][] = [];
   readonly output: string[] = [];
   readonly configListeners: Listener[] = [];
+  readonly providers = new Map<string, { provideTextDocumentContent(uri: unknown): string }>();
+  readonly picks: { label: string; description?: string }[][] = [];
   clipboard = '';
   status = { text: '', tooltip: '', visible: false };
   settings: Record<string, unknown>;
@@ -90,7 +96,12 @@ export class FakeVscode {
       }
       dispose() {}
     }
-    const uri = (path: string, scheme = 'file') => ({ scheme, path, fsPath: path, toString: () => `${scheme}://${path}` });
+    const uri = (path: string, scheme = 'file') => ({
+      scheme,
+      path,
+      fsPath: path,
+      toString: () => (scheme === 'file' ? `file://${path}` : `${scheme}:${path}`),
+    });
     const api: Record<string, any> = {
       EventEmitter,
       Disposable: class {
@@ -132,6 +143,12 @@ export class FakeVscode {
         showWarningMessage: notify('warning'),
         showInformationMessage: notify('info'),
         withProgress: (_o: unknown, task: (p: unknown) => unknown) => task({ report() {} }),
+        showQuickPick: async (items: { label: string }[]) => {
+          const list = await items;
+          self.picks.push(list);
+          return opts.pick?.(list);
+        },
+        showInputBox: async () => opts.input,
         activeTextEditor: undefined,
       },
       workspace: {
@@ -154,7 +171,10 @@ export class FakeVscode {
           return disposable;
         },
         onDidGrantWorkspaceTrust: () => disposable,
-        registerTextDocumentContentProvider: () => disposable,
+        registerTextDocumentContentProvider: (scheme: string, provider: any) => {
+          self.providers.set(scheme, provider);
+          return disposable;
+        },
       },
       languages: { getDiagnostics: () => [], onDidChangeDiagnostics: () => disposable },
       commands: {
@@ -246,4 +266,13 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 15_00
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The page the extension put in the Markdown preview last (`markdown.showPreview`). */
+export function previewedPage(fake: FakeVscode): string | undefined {
+  const call = [...fake.executed].reverse().find((c) => c[0] === 'markdown.showPreview');
+  if (!call) {
+    return undefined;
+  }
+  return fake.providers.get('ptlint-docs')?.provideTextDocumentContent(call[1]);
 }

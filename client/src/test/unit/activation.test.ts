@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { OWN_COMMANDS } from '../../core/lifecycle';
-import { FakeVscode, loadWithFake, until } from '../fakeVscode';
+import { FakeVscode, loadWithFake, previewedPage, until } from '../fakeVscode';
 import { CLIENT_ROOT, ptlintPython } from '../helpers';
 
 interface Extension {
@@ -107,13 +107,41 @@ test('the probe command refuses to run in an untrusted workspace', async () => {
   await ext.deactivate();
 });
 
+test('explain a rule without a server: quick pick over `ptlint rules`, page from `ptlint explain`', async () => {
+  const fake = new FakeVscode({
+    settings: { 'ptlint.enable': false, 'ptlint.interpreter': ptlintPython() },
+    pick: (items) => items.find((i) => i.label === 'PT017'),
+  });
+  const ext = await activate(fake);
+  await fake.commands.get('ptlint.explainRule')!();
+  assert.ok(fake.picks[0].some((i) => i.label === 'PT017' && i.description === 'softmax-without-dim'));
+  const page = previewedPage(fake);
+  assert.match(page ?? '', /# PT017 softmax-without-dim/);
+  assert.match(page ?? '', /## 它检查什么/);
+  assert.deepEqual(fake.shown, []);
+  await ext.deactivate();
+});
+
 test('with ptlint installed the real LanguageClient starts the server and reports running', async () => {
-  const fake = new FakeVscode({ settings: { 'ptlint.interpreter': ptlintPython() } });
+  const fake = new FakeVscode({
+    settings: { 'ptlint.interpreter': ptlintPython(), 'ptlint.lang': 'en' },
+    input: 'zero_grad',
+    pick: (items) => items[0],
+  });
   const ext = await activate(fake);
   await until(() => fake.status.text === '$(check) ptlint', `running status (now ${fake.status.text})`, 30_000);
-  assert.match(fake.status.tooltip, /ptlint \d+\.\d+\.\d+: 运行中/);
+  assert.match(fake.status.tooltip, /ptlint \d+\.\d+\.\d+: running/);
   assert.ok(fake.output.some((l) => l.includes(`interpreter: ${ptlintPython()} (setting)`)), fake.output.join('\n'));
   assert.deepEqual(fake.shown, []);
+
+  // "Search ptlint Docs…" goes through the server's ptlint.searchDocs
+  await fake.commands.get('ptlint.searchDocsPrompt')!();
+  assert.deepEqual(fake.shown, []);
+  assert.ok(fake.picks[0]?.length, 'search results offered');
+  assert.ok(previewedPage(fake), 'the picked result opens in the preview');
+  // "Explain a Rule…" with a code (as from a link) takes the page from the server's ptlint.explain
+  await fake.commands.get('ptlint.explainRule')!('PT017');
+  assert.match(previewedPage(fake) ?? '', /## What it finds/);
   await ext.deactivate();
   assert.equal(fake.status.text, '$(circle-slash) ptlint');
 });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   changeAction,
-  probeAllowed,
   readSettings,
   settingsFromObject,
   toInitializationOptions,
@@ -10,17 +9,27 @@ import {
 import { manifestDefaults } from '../helpers';
 
 test('package.json defaults give the documented initializationOptions', () => {
-  // Nothing set by the user: lang and the code lists are left to pyproject.toml.
+  // Nothing set by the user: lang, the probe and the code lists are left to pyproject.toml.
   const untouched = readSettings((_key, fallback) => fallback, () => false);
+  assert.deepEqual(untouched.explicit, []);
   assert.deepEqual(toInitializationOptions(untouched, true), {
+    severity: {},
+    lintOnChange: true,
+    lintOnSave: true,
+    inlayHints: { shapes: true },
+  });
+  // The code's fallbacks are package.json's defaults, key for key.
+  const fromManifest = settingsFromObject(manifestDefaults());
+  assert.deepEqual({ ...fromManifest, explicit: [] }, untouched);
+  // and a user who writes the defaults out sends the full shape of docs/lsp.md
+  assert.deepEqual(toInitializationOptions(fromManifest, true), {
+    lang: 'zh',
     severity: {},
     lintOnChange: true,
     lintOnSave: true,
     inlayHints: { shapes: true },
     probe: { enable: false, device: 'auto' },
   });
-  // The code's fallbacks are package.json's defaults, key for key.
-  assert.deepEqual(settingsFromObject(manifestDefaults()), { ...untouched, langSet: true });
 });
 
 test('user settings reach the server in its shape', () => {
@@ -57,7 +66,7 @@ test('bad hand-written values fall back instead of reaching the server', () => {
   });
   assert.equal(s.enable, true);
   assert.equal(s.lang, 'zh');
-  assert.equal(s.langSet, false);
+  assert.ok(!s.explicit.includes('lang') && !s.explicit.includes('probe.enable') && !s.explicit.includes('probe.device'));
   assert.deepEqual(s.select, []);
   assert.deepEqual(s.ignore, ['PT1', 'ALL']);
   // the server only takes full codes in severity; prefixes and unknown levels are dropped
@@ -65,16 +74,18 @@ test('bad hand-written values fall back instead of reaching the server', () => {
   assert.deepEqual(s.probe, { enable: false, device: 'auto' });
   assert.equal(s.trace.server, 'off');
   assert.equal('lang' in toInitializationOptions(s, true), false);
+  assert.equal('probe' in toInitializationOptions(s, true), false);
 });
 
 test('the probe never runs in an untrusted workspace', () => {
   const on = settingsFromObject({ probe: { enable: true, device: 'cpu' } });
-  assert.equal(probeAllowed(on, true), true);
-  assert.equal(probeAllowed(on, false), false);
-  assert.deepEqual(toInitializationOptions(on, false).probe, { enable: false, device: 'cpu' });
   assert.deepEqual(toInitializationOptions(on, true).probe, { enable: true, device: 'cpu' });
-  const off = settingsFromObject({});
-  assert.equal(probeAllowed(off, true), false);
+  assert.deepEqual(toInitializationOptions(on, false).probe, { enable: false, device: 'cpu' });
+  // unset: a trusted workspace leaves it to [tool.ptlint.probe]; an untrusted one says no
+  // explicitly, so that a pyproject.toml from the untrusted folder cannot turn it on
+  const unset = settingsFromObject({});
+  assert.equal(toInitializationOptions(unset, true).probe, undefined);
+  assert.deepEqual(toInitializationOptions(unset, false).probe, { enable: false });
 });
 
 test('which setting changes restart the server', () => {

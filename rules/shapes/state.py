@@ -1,0 +1,81 @@
+"""Small abstract values and the execution frame of the shape interpreter (see
+``interp.py``); kept apart so the statement and call halves can share them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from .values import ClassRef, Const, ContainerV, InstanceV, LayerV, SelfRef, Seq, TensorV, Value
+
+if TYPE_CHECKING:
+    from .models import Instance, ModelClass
+
+
+class Budget(Exception):
+    """The file is too big or too convoluted to follow: give up quietly."""
+
+
+class DType(str):
+    """A torch dtype, as the family name the rules care about."""
+
+
+DTYPES = {
+    "float32": "float", "float": "float", "float64": "float", "double": "float", "float16": "float",
+    "half": "float", "bfloat16": "float", "int64": "int64", "long": "int64", "int32": "int32", "int": "int32",
+    "int16": "int16", "short": "int16", "int8": "int8", "uint8": "uint8", "bool": "bool",
+}
+
+
+@dataclass(eq=False)
+class MethodV(Value):
+    inst: Instance
+    owner: ModelClass
+    fn: cst.FunctionDef
+
+
+@dataclass(eq=False)
+class SuperV(Value):
+    inst: Instance
+    owner: ModelClass
+
+
+@dataclass(eq=False)
+class FunctionV(Value):
+    fn: cst.FunctionDef
+
+
+@dataclass(eq=False)
+class TransformV(Value):
+    keeps_size: bool
+    makes_tensor: bool
+
+
+@dataclass(eq=False)
+class ODictV(Value):
+    pairs: list[tuple[str, Value]]
+
+
+class Frame:
+    env: dict[str, Value]
+    mode: str  # init | forward | script
+    inst: Optional[Instance] = None
+    owner: Optional[ModelClass] = None
+    returns: list[Value] = field(default_factory=list)
+
+
+# Elementwise functions: the output has the (broadcast) input's shape.
+
+
+def truth(v: Value) -> Optional[bool]:
+    if isinstance(v, Const):
+        try:
+            return bool(v.value)
+        except Exception:
+            return None
+    if isinstance(v, (LayerV, ContainerV, InstanceV, SelfRef, ClassRef, TensorV)) and not isinstance(v, TensorV):
+        return True
+    if isinstance(v, Seq):
+        return bool(v.items)
+    return None

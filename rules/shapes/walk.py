@@ -1,0 +1,151 @@
+"""Structural walks over statements (cheap: libcst's visitor machinery costs far more):
+the statements of a suite, whether a loop body jumps, and what a statement may assign."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import libcst as cst
+
+from .tables import MUTATORS
+
+
+def _head(e: cst.BaseExpression) -> Optional[str]:
+    while isinstance(e, cst.Attribute):
+        e = e.value
+    return e.value if isinstance(e, cst.Name) else None
+
+
+def suite(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    """The statements of an indented block or of a one-line suite (``if c: x = 1``); the
+    small statements keep their identity, so positions and hovers still find them."""
+    if isinstance(body, cst.IndentedBlock):
+        return body.body
+    return [cst.SimpleStatementLine(body=body.body)]  # type: ignore[attr-defined]
+
+
+def _has_jump(body: cst.BaseSuite) -> bool:
+    """Does a loop body contain break / continue / return (nested defs aside)?"""
+
+    def stmts(items) -> bool:
+        return any(stmt(st) for st in items)
+
+    def stmt(st) -> bool:
+        if isinstance(st, cst.SimpleStatementLine):
+            return any(isinstance(x, (cst.Break, cst.Continue, cst.Return)) for x in st.body)
+        if isinstance(st, (cst.FunctionDef, cst.ClassDef)):
+            return False
+        return stmts(_sub_bodies(st))
+
+    return stmts(body.body) if isinstance(body, cst.IndentedBlock) else stmt(cst.SimpleStatementLine(body=body.body))
+
+
+def _sub_bodies(st: cst.BaseStatement) -> list[cst.BaseStatement]:
+    """The statements nested directly in a compound statement (all its branches)."""
+    out: list[cst.BaseStatement] = []
+
+    def add(body) -> None:
+        if body is not None:
+            out.extend(suite(body))
+
+    if isinstance(st, cst.If):
+        add(st.body)
+        if isinstance(st.orelse, cst.If):
+            out.append(st.orelse)
+        elif st.orelse is not None:
+            add(st.orelse.body)
+    elif isinstance(st, (cst.For, cst.While)):
+        add(st.body)
+        if st.orelse is not None:
+            add(st.orelse.body)
+    elif isinstance(st, cst.With):
+        add(st.body)
+    elif isinstance(st, (cst.Try, cst.TryStar)):
+        add(st.body)
+        for h in st.handlers:
+            add(h.body)
+        if st.orelse is not None:
+            add(st.orelse.body)
+        if st.finalbody is not None:
+            add(st.finalbody.body)
+    elif isinstance(st, cst.Match):
+        for case in st.cases:
+            add(case.body)
+    return out
+
+
+def assigned_names(node: cst.CSTNode) -> tuple[set[str], set[str]]:
+    """Names and ``self.<attr>`` a statement may assign (``x.append(…)`` mutations and
+    imports included). A structural walk: libcst's visitor machinery costs far more."""
+    names: set[str] = set()
+    attrs: set[str] = set()
+
+    def target(t: cst.BaseExpression) -> None:
+        if isinstance(t, cst.Name):
+            names.add(t.value)
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            for el in t.elements:
+                target(el.value)
+        elif isinstance(t, cst.StarredElement):
+            target(t.value)
+        elif isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+            if t.value.value == "self":
+                attrs.add(t.attr.value)
+        elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
+            names.add(t.value.value)
+
+    def expr(e: Optional[cst.BaseExpression]) -> None:
+        if isinstance(e, cst.Call):
+            f = e.func
+            if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.attr.value in MUTATORS:
+                names.add(f.value.value)
+        elif isinstance(e, cst.NamedExpr):
+            target(e.target)
+
+    def small(x: cst.BaseSmallStatement) -> None:
+        if isinstance(x, cst.Assign):
+            for t in x.targets:
+                target(t.target)
+            expr(x.value)
+        elif isinstance(x, (cst.AugAssign, cst.AnnAssign)):
+            target(x.target)
+        elif isinstance(x, cst.Del):
+            target(x.target)
+        elif isinstance(x, cst.Expr):
+            expr(x.value)
+        elif isinstance(x, cst.Import):
+            for a in x.names:
+                names.add(a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name)
+                          else (a.evaluated_name.split(".")[0]))
+        elif isinstance(x, cst.ImportFrom) and not isinstance(x.names, cst.ImportStar):
+            for a in x.names:
+                names.add(a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name)
+                          else a.evaluated_name)
+
+    def stmt(st: cst.CSTNode) -> None:
+        if isinstance(st, cst.SimpleStatementLine):
+            for x in st.body:
+                small(x)
+            return
+        if isinstance(st, cst.BaseSmallStatement):
+            small(st)
+            return
+        if isinstance(st, (cst.FunctionDef, cst.ClassDef)):
+            names.add(st.name.value)
+            return
+        if isinstance(st, cst.For):
+            target(st.target)
+        elif isinstance(st, cst.With):
+            for item in st.items:
+                if item.asname is not None:
+                    target(item.asname.name)
+        elif isinstance(st, (cst.Try, cst.TryStar)):
+            for h in st.handlers:
+                if h.name is not None:
+                    target(h.name.name)
+        elif isinstance(st, cst.If):
+            expr(st.test)
+        for sub in _sub_bodies(st):  # type: ignore[arg-type]
+            stmt(sub)
+
+    stmt(node)
+    return names, attrs
