@@ -47,11 +47,15 @@ def what_en(what: str) -> str:
     return {"张量": "tensor", "输入": "input", "目标": "target"}.get(what, what)
 
 
-def _dtype(value: Any, default: str) -> str:
-    if value is None:
+def _dtype(value: Any, default: Optional[str] = None) -> str:
+    """One of our dtype words for a tensor the check creates ("float" is the engine's
+    family name for float32)."""
+    if value is None and default is not None:
         return default
+    if value is None:
+        raise Unverifiable("dtype 未知", "the dtype is not known")
     for word in DTYPES:  # our own string
-        if word == value:
+        if word == value or (word == "float32" and value == "float"):
             return word
     raise Unverifiable(f"无法识别的 dtype `{_show(value)}`", f"unrecognised dtype `{_show(value)}`")
 
@@ -100,9 +104,7 @@ def loss_snippet(extra: dict, batch: int = 2) -> Snippet:
     if any(b1.get(k, v) != v for k, v in b2.items()):
         raise Unverifiable("输入与目标的批量维不一致", "the input and target batch dims disagree")
     in_kind = _dtype(extra.get("input_dtype"), "float32")
-    t_kind = _dtype(extra.get("target_dtype"), None) if extra.get("target_dtype") else None  # type: ignore[arg-type]
-    if t_kind is None:
-        raise Unverifiable("目标的 dtype 未知", "the dtype of the target is not known")
+    t_kind = _dtype(extra.get("target_dtype"))
     kwargs = extra.get("loss_kwargs") or {}
     where = f"`{_show(loss)}`"
     head = ["import torch", "import torch.nn.functional", ""]

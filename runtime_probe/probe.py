@@ -13,12 +13,9 @@ from .compare import (CONFIRMED, FAILED, REFUTED, UNVERIFIABLE, ErrorVerdict, Mo
 from .synth import Snippet, Unverifiable, synthesize
 from .worker import ProbeFailed, TorchMissing, WorkerPool, default_pool
 
-DEVICES = ("auto", "cpu", "cuda", "mps", "meta")
+from ptlint.rules.config import _valid_device as valid_device  # auto, cpu, cuda[:n], mps, meta: one definition
+
 PROBED_CODES = ("PT005", "PT001", "PT003")
-
-
-def valid_device(device: str) -> bool:
-    return device in DEVICES or (device.startswith("cuda:") and device[5:].isdigit())
 
 
 @dataclass
@@ -37,18 +34,6 @@ class ProbeOptions:
               "timeout": float(getattr(cfg, "timeout", 20.0)), "memory_mb": int(getattr(cfg, "memory_mb", 4096))}
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**kw)
-
-
-@dataclass
-class CheckResult:
-    """The verdict on one PT001/PT003 finding."""
-
-    code: str
-    verdict: str
-    detail: str
-    detail_zh: str = ""
-    device: str = ""
-    torch: str = ""
 
 
 @dataclass

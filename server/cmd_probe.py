@@ -157,6 +157,8 @@ def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any
         for i, rec in records.items():
             old = res.findings[i]
             replaced[id(old)] = dataclasses.replace(old, extra={**old.extra, "probe": rec})
+            if rec["verdict"] == "refuted":  # loud: the finding is a false positive of ours
+                print(f"ptlint: probe: {res.path}:{old.line}: {old.code} {rec['detail']}", file=sys.stderr)
         if replaced:
             res.findings = [replaced.get(id(f), f) for f in res.findings]
             run.findings = [replaced.get(id(f), f) for f in run.findings]

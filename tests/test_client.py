@@ -135,6 +135,6 @@ def test_extension_end_to_end(node_modules):
         "a settings change reaches the running server (lang = en)",
         "inlay hints show output shapes of layer calls",
         "doc search through the server command ptlint.searchDocs",
-        "the probe code lens appears in a trusted workspace only",
+        "the probe code lens appears in a trusted workspace only, whatever pyproject.toml says",
         "trusted workspace: the code lens runs the probe with real torch on cpu",
     ])

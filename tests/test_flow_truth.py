@@ -204,6 +204,7 @@ SHARE_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # np.array(tensor)
 @pytest.mark.parametrize("src,w,r,expected", SHARE_CASES, ids=[f"share{i}" for i in range(len(SHARE_CASES))])
 def test_pt004_matches_numpy(src, w, r, expected):
     full = H + src + "\n"

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")  # CI installs the CPU wheel; the probe needs it
 
 from ptlint.runtime_probe.compare import AGREE, CONFIRMED, ERROR, FAILED, MISMATCH, NOT_RUN, OK, RAISES, REFUTED, UNVERIFIABLE
-from ptlint.runtime_probe.probe import Prober, ProbeOptions, check_finding, probe_report
+from ptlint.runtime_probe.probe import Prober, ProbeOptions, check_finding, finding_verdicts, probe_report
 from ptlint.runtime_probe.synth import make_snippet
 from ptlint.runtime_probe.worker import ProbeFailed, WorkerPool, default_pool, scrubbed_env
 
@@ -239,6 +239,38 @@ def test_pt003_loss_target_dtype(pool, device):
     assert check_finding("PT003", {**facts, "target_dtype": "int64"}, prober, "en")["verdict"] == REFUTED
     rec = check_finding("PT003", {**facts, "loss": "torch.nn.functional.nll_loss", "target_dtype": "float32"}, prober, "zh")
     assert rec["verdict"] == CONFIRMED
+
+
+# ---------------------------------------------------------------------- findings
+class FakeFinding:
+    def __init__(self, code, rng, cell=None, extra=None):
+        from ptlint.rules.findings import Range
+
+        self.code, self.range, self.cell, self.extra = code, Range.from_dict(rng), cell, extra or {}
+
+
+def test_finding_verdicts_match_pt005_findings_by_range(pool):
+    wrong = C.lenet(28)
+    wrong["errors"][0]["range"] = C.rng(17, 12, 25)
+    claimed = C.lenet(32)
+    claimed["name"] = "Claimed"
+    claimed["errors"] = [{"step": 8, "code": "PT005", "message_zh": "", "message_en": "", "range": C.rng(40, 12, 25)}]
+    for s in claimed["steps"]:
+        if s.get("range"):
+            s["range"] = C.rng(s["range"]["start"]["line"] + 23)
+    findings = [FakeFinding("PT005", C.rng(17, 12, 25)), FakeFinding("PT005", C.rng(40, 12, 25)),
+                FakeFinding("PT005", C.rng(99)), FakeFinding("PT017", C.rng(17)),
+                FakeFinding("PT003", C.rng(50), extra={"loss": "torch.nn.NLLLoss", "input_shape": [2, 5],
+                                                      "target_shape": [2], "target_dtype": "float32"})]
+    records, fp = finding_verdicts(findings, "", "m.py", ProbeOptions(device="cpu"), lang="en", pool=pool,
+                                   shapes=lambda text, path, **kw: C.report(wrong, claimed))
+    assert sorted(records) == [0, 1, 2, 4]  # PT017 is not the probe's business
+    assert records[0]["verdict"] == CONFIRMED and "(2x256 and 400x120)" in records[0]["detail"]
+    assert records[1]["verdict"] == REFUTED and "ptlint bug" in records[1]["detail"]
+    assert "ptlint 的缺陷" in records[1]["detail_zh"]
+    assert records[2]["verdict"] == UNVERIFIABLE  # no step of the report is there
+    assert records[4]["verdict"] == CONFIRMED and records[4]["device"] == "cpu"
+    assert [m.name for m in fp.models] == ["Net", "Claimed"] and fp.device == "cpu"
 
 
 # ---------------------------------------------------------------------- the worker

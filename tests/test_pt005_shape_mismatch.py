@@ -346,3 +346,20 @@ def test_example_file_is_flagged_by_the_cli(run_cli):
     proc = run_cli("check", "--no-cache", "--select", "PT005", str(ROOT / "examples" / "lenet_mnist.py"))
     assert proc.returncode == 1, proc.stderr
     assert "PT005" in proc.stdout and "fc1.in_features = 400" in proc.stdout
+
+
+def test_cli_fix_rewrites_the_linear_and_the_result_is_clean(run_cli, tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(lenet(1, "torch.flatten", "net = Net()\nout = net(torch.randn(1, 1, 28, 28))"), encoding="utf-8")
+    proc = run_cli("check", "--no-cache", "--select", "PT005", "--fix", str(path))
+    assert "nn.Linear(256, 120)" in path.read_text(encoding="utf-8"), proc.stdout + proc.stderr
+    proc = run_cli("check", "--no-cache", "--select", "PT005", str(path))
+    assert proc.returncode == 0, proc.stdout
+    # with an inferred (dataset) input the fix is unsafe: --fix alone leaves the file alone
+    feed = ("from torchvision import datasets, transforms\n"
+            "train = datasets.MNIST('d', transform=transforms.ToTensor())\nnet = Net()")
+    path.write_text(lenet(1, "torch.flatten", feed), encoding="utf-8")
+    run_cli("check", "--no-cache", "--select", "PT005", "--fix", str(path))
+    assert "nn.Linear(16 * 5 * 5, 120)" in path.read_text(encoding="utf-8")
+    run_cli("check", "--no-cache", "--select", "PT005", "--fix", "--unsafe-fixes", str(path))
+    assert "nn.Linear(256, 120)" in path.read_text(encoding="utf-8")

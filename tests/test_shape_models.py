@@ -270,7 +270,7 @@ out = net(torch.randn(2, 1, 20, 24))
 class MLP(nn.Module):
     def __init__(self, sizes=(10, 32, 16, 4)):
         super().__init__()
-        self.layers = nn.ModuleList([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])])
+        self.layers = nn.ModuleList([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]) if a > 0])
         self.blocks = nn.ModuleList()
         for i in range(2):
             self.blocks.append(nn.Linear(4, 4))

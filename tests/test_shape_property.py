@@ -207,3 +207,85 @@ def test_static_shapes_match_torch_on_random_stacks():
     ) + f"\n\n{len(mismatches)} mismatches of {len(cases)}"
     # The generator must exercise both sides of the property.
     assert accepted >= 200 and rejected >= 100, (accepted, rejected)
+
+
+# ---------------------------------------------------------------------- tensor operations
+def _dims(rng: random.Random, lo: int = 0, hi: int = 4) -> tuple:
+    return tuple(rng.choice([1, 2, 3, 4]) for _ in range(rng.randint(lo, hi)))
+
+
+def _op_case(rng: random.Random) -> str:
+    kind = rng.choice(["matmul", "mm", "bmm", "add", "view", "reshape", "flatten", "cat", "stack", "transpose",
+                       "unsqueeze", "squeeze", "sum"])
+    a = _dims(rng, 1, 4)
+    if kind in ("matmul", "add"):
+        b = list(_dims(rng, 1, 4))
+        if kind == "matmul" and rng.random() < 0.6 and b:  # make the inner dims agree most of the time
+            b[0 if len(b) == 1 else -2] = a[-1]
+        op = "@" if kind == "matmul" else "+"
+        return f"c = torch.randn{a!r} {op} torch.randn{tuple(b)!r}"
+    if kind in ("mm", "bmm"):
+        r = 2 if kind == "mm" else 3
+        a = _dims(rng, r - 1, r + 1)
+        b = list(_dims(rng, r - 1, r + 1))
+        if rng.random() < 0.6 and len(b) >= 2 and a:
+            b[-2] = a[-1]
+        return f"c = torch.{kind}(torch.randn{a!r}, torch.randn{tuple(b)!r})"
+    x = f"torch.randn{a!r}"
+    n = 1
+    for d in a:
+        n *= d
+    if kind in ("view", "reshape"):
+        target = [rng.choice([1, 2, 3, 4, 6, 8, 12]) for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.5:
+            target[rng.randrange(len(target))] = -1
+        if rng.random() < 0.4:  # an exact, valid target
+            target = [n] if rng.random() < 0.5 else [-1, a[-1]]
+        if rng.random() < 0.05:
+            target = [-1, -1]
+        return f"c = {x}.{kind}({', '.join(map(str, target))})"
+    if kind == "flatten":
+        return f"c = {x}.flatten({rng.randint(-3, 3)}, {rng.randint(-3, 3)})"
+    if kind in ("cat", "stack"):
+        b = list(a)
+        if rng.random() < 0.5 and b:
+            b[rng.randrange(len(b))] = rng.choice([1, 2, 5])
+        return f"c = torch.{kind}([{x}, torch.randn{tuple(b)!r}], dim={rng.randint(-len(a), len(a) - 1)})"
+    if kind == "transpose":
+        return f"c = {x}.transpose({rng.randint(-len(a), len(a) - 1)}, {rng.randint(-len(a), len(a) - 1)})"
+    if kind == "unsqueeze":
+        return f"c = {x}.unsqueeze({rng.randint(-len(a) - 1, len(a))})"
+    if kind == "squeeze":
+        return f"c = {x}.squeeze({rng.randint(-len(a), len(a) - 1)})" if rng.random() < 0.6 else f"c = {x}.squeeze()"
+    return f"c = {x}.sum(dim={rng.randint(-len(a), len(a) - 1)}, keepdim={rng.random() < 0.5})"
+
+
+def test_tensor_operations_match_torch():
+    from ptlint.rules.shapes.report import value_shapes
+
+    rng = random.Random(SEED + 1)
+    accepted = rejected = 0
+    mismatches = []
+    for _ in range(400):
+        src = "import torch\n" + _op_case(rng) + "\n"
+        ns: dict = {}
+        try:
+            exec(compile(src, "<op>", "exec"), ns)  # noqa: S102  (the test's own generated code)
+            ok, want = True, list(ns["c"].shape)
+        except (RuntimeError, IndexError, ValueError) as exc:
+            ok, want = False, str(exc).splitlines()[0]
+        res = lint_text(src, "op.py", Config(select=("PT005",)), keep_context=True)
+        analysis = res.context.analysis(ShapeAnalysis)
+        assert not analysis.internal_errors, (analysis.internal_errors, src)
+        got = value_shapes(analysis.module_value("c"))
+        if ok:
+            accepted += 1
+            if res.findings or got != want:
+                mismatches.append((src, want, got, [f.message_en for f in res.findings]))
+        else:
+            rejected += 1
+            # every rejection of these shape-only ops is a shape error the engine can see
+            if not res.findings:
+                mismatches.append((src, want, got, []))
+    assert not mismatches, "\n".join(f"{s.strip()}\n  torch={w} static={g} findings={f}" for s, w, g, f in mismatches[:10])
+    assert accepted >= 150 and rejected >= 80, (accepted, rejected)

@@ -303,3 +303,16 @@ def test_hover_on_the_call_that_feeds_a_model_shows_its_output():
     a = _analysis(RESNET.read_text(encoding="utf-8"))
     h = a.hover_at(73, 9)  # on `net` in: y = net(torch.randn(1, 3, 32, 32))
     assert h["shape"] == "(1, 10)" and h["code"] == "net(torch.randn(1, 3, 32, 32))"
+
+
+def test_shape_facts_for_the_language_server():
+    facts = _analysis(LENET.read_text(encoding="utf-8")).shape_facts()
+    conv2 = next(f for f in facts if f["code"] == "self.conv2(x)")
+    assert conv2["dims"] == ["N", 16, 8, 8] and conv2["text"] == "(N, 16, 8, 8)" and conv2["model"] == "LeNet"
+    assert conv2["inlay"] == {"line": 27, "column": 42} and conv2["cell"] is None
+    assert conv2["formula"] == "OH = ⌊(12 + 2×0 − 1×(5 − 1) − 1) / 1⌋ + 1 = 8"
+    assigned = [f for f in facts if f["code"] == "x" and f["range"]["start"]["line"] == 28]
+    assert assigned and assigned[0]["dims"] == ["N", 256] and assigned[0]["inlay"] is None  # hover on the name
+    lstm = "import torch.nn as nn\nnet = nn.Sequential(nn.LSTM(4, 3))  # ptlint: input=(5, 2, 4)\n"
+    [f] = [x for x in _analysis(lstm).shape_facts() if x["inlay"]]
+    assert f["dims"] == [5, 2, 3] and f["text"] == "((5, 2, 3), ((1, 2, 3), (1, 2, 3)))"

@@ -106,7 +106,7 @@ class MissingZeroGrad(Rule):
 ## 为什么有问题
 笔记里写道：非叶子节点的梯度在反向传播之后会被释放，而**叶子节点的梯度在反向传播之后会保留（累积）**。模型参数是叶子节点，每次 `backward()` 都会把新梯度加到 `.grad` 上。不清零时，第 k 步用的是前 k 步梯度之和：有效学习率越来越大，训练发散或表现异常，却不会报任何错。
 
-这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；LBFGS 式的 `opt.step(closure)` 由闭包清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）。
+这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）。
 
 ## 示例
 ```python
@@ -136,7 +136,7 @@ A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss)
 ## Why it is a problem
 Gradients of leaf tensors are kept — accumulated — after backward (non-leaf gradients are freed). Parameters are leaves, so every `backward()` adds to `.grad`. Without clearing, step k uses the sum of the first k gradients: the effective learning rate keeps growing and training diverges or behaves oddly, with no error anywhere.
 
-Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); LBFGS-style `opt.step(closure)` whose closure clears; loops that call `backward()` but never step (gradient inspection).
+Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; loops that call `backward()` but never step (gradient inspection).
 
 ## Example
 ```python

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from ptlint.rules.catalog._local import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
@@ -20,9 +21,10 @@ SHAPE_MESSAGE = Message(
 )
 
 
-class LegacyConstructor(Rule):
+class LegacyConstructor(Gated, Rule):
     code = "PT016"
     name = "legacy-constructor"
+    needs = ('Tensor(',)
     severity = Severity.INFO
     fix_safety = FixSafety.SAFE
     message = Message(
@@ -100,6 +102,8 @@ The quick fix rewrites the call to `torch.tensor(data, dtype=...)`, which gives 
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.active:
+            return
         q = self.qualname(node.func)
         dtype = _DTYPES.get(q or "")
         if dtype is None or len(node.args) != 1:

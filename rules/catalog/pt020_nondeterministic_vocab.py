@@ -110,7 +110,11 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
     def visit_Call(self, node: cst.Call) -> None:
         if not self.active:
             return
-        q = self._builtin(node.func)
+        func, args = node.func, node.args
+        # cheap shape test first: the call must look like f(set(...)) / f(set(...), range(...))
+        if not (isinstance(func, cst.Name) and func.value in _BUILTINS and args and _looks_like_set(args[0].value)):
+            return
+        q = self._builtin(func)
         if q == "enumerate" and node.args:
             self._check_set(node.args[0].value, None)
         elif q == "zip" and len(node.args) == 2:
@@ -125,7 +129,7 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         if not self.active:
             return
         it = node.iter
-        if self._set_arg(it) is None or not isinstance(node.target, cst.Name):
+        if not _looks_like_set(it) or self._set_arg(it) is None or not isinstance(node.target, cst.Name):
             return
         var = node.target.value
         numbered = _NumberingFinder(var)
@@ -206,6 +210,11 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
     @staticmethod
     def _stringy_name(name: str) -> bool:
         return bool(_STRINGY.search(name)) and not _NUMERIC.search(name)
+
+
+def _looks_like_set(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.SetComp) or (
+        isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("set", "frozenset"))
 
 
 class _NumberingFinder(cst.CSTVisitor):

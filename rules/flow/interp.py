@@ -157,9 +157,8 @@ class Interpreter:
         counts: Counter = Counter()
         scan_bindings(module.body, counts, set())
         self.scope = Scope("module", module, None, counts)
-        st = self.exec_block(module.body, State())
+        self.exec_block(module.body, State())
         self.flush_deferred(self.scope)
-        del st
 
     def flush_deferred(self, scope: Scope) -> None:
         while scope.deferred:
@@ -1049,7 +1048,6 @@ class Interpreter:
         lay: Optional[Layout] = r.layout if r.kind is not Kind.NDARRAY else None
         d = 0
         ok = True
-        consuming = sum(1 for k, v, n in idx if (k == "slice" or (k == "index" and v.kind is Kind.INT)))
         for pos, (kind, v, n) in enumerate(idx):
             if kind == "index" and isinstance(n, cst.Ellipsis):
                 if pos == len(idx) - 1:
@@ -1105,7 +1103,6 @@ class Interpreter:
                 d += 1
         if not ok:
             lay, shape = None, None
-        del consuming
         kind = r.kind if r.kind is not Kind.UNKNOWN else Kind.UNKNOWN
         return Value(kind, dtype=r.dtype, shape=tuple(shape) if shape is not None else None,
                      layout=lay if r.kind is not Kind.NDARRAY else None, storage=r.storage, device=r.device,

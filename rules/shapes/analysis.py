@@ -87,6 +87,7 @@ class ShapeAnalysis:
         self._node_values: dict[cst.CSTNode, list[Value]] = {}
         self._node_formulas: dict[cst.CSTNode, str] = {}
         self._hints: list[cst.CSTNode] = []
+        self._node_model: dict[cst.CSTNode, str] = {}
         self._lines: dict[int, Optional[tuple[Optional[int], int]]] = {}
         self._positions: Optional[list[tuple[Any, cst.CSTNode]]] = None
         self._run()
@@ -190,7 +191,7 @@ class ShapeAnalysis:
             self._summary_candidates.append((target, InputInfo(data.shape, "summary", node, dtype=data.dtype)))
 
     def dataset_seen(self, ds: tuple[str, tuple[int, ...]], got, node: cst.Call) -> None:
-        from .interp import TransformV
+        from .state import TransformV
 
         args, kwargs = got
         kw = {k: v for k, (v, _) in kwargs.items()}
@@ -413,7 +414,7 @@ class ShapeAnalysis:
                 if err.node not in seen:
                     seen.add(err.node)
                     errors.append(err)
-            self._merge_values(t, exact_only=False)
+            self._merge_values(t, exact_only=False, model=m.name)
             if m.input is not None and m.input.source == "call" and m.input.node is not None and _exact(m.output):
                 # hovering the call that fed the model shows what the model returns
                 self._node_values.setdefault(m.input.node, []).append(m.output)
@@ -432,11 +433,13 @@ class ShapeAnalysis:
                     drop_seen.add(d.node)
                     self.drops.append(d)
 
-    def _merge_values(self, t: Trace, exact_only: bool) -> None:
+    def _merge_values(self, t: Trace, exact_only: bool, model: Optional[str] = None) -> None:
         for node, vals in t.node_values.items():
             keep = [v for v in vals if _exact(v)] if exact_only else vals
             if keep:
                 self._node_values.setdefault(node, []).extend(keep)
+                if model is not None:
+                    self._node_model.setdefault(node, model)
         for s in t.steps:
             if s.node is not None and s.formula and s.node not in self._node_formulas:
                 self._node_formulas[s.node] = s.formula
@@ -505,6 +508,32 @@ class ShapeAnalysis:
         return {"range": rng.to_dict(), "shape": shape, "formula": self.formula_of(node),
                 "code": _short_code(self.ctx, node)}
 
+    def shape_facts(self) -> list[dict[str, Any]]:
+        """Every expression with a known shape, for hover and inlay hints at once:
+        ``range``, ``cell``, ``dims`` (the best shape as a list of dims), ``shapes`` (every
+        distinct one: a block used twice can see two), ``text``, ``formula``, ``code``,
+        ``model`` and ``inlay`` (where an inlay hint goes — the end of a layer call or a
+        Sequential entry — or None for hover only). Positions are computed here, once."""
+        hint_nodes = set(self._hints)
+        out = []
+        for (cell, rng), node in self._all_positions():
+            vals = self._node_values.get(node, [])
+            exact = [v for v in vals if _exact(v)] or vals
+            dims_list: list[list] = []
+            for v in exact:
+                t = first_tensor_shape(v)
+                if t is not None and list(t.dims) not in dims_list:
+                    dims_list.append(list(t.dims))
+            text = self.shape_of(node)
+            if text is None or not dims_list:
+                continue
+            out.append({"range": rng.to_dict(), "cell": cell, "dims": dims_list[0], "shapes": dims_list,
+                        "text": text, "formula": self.formula_of(node), "code": _short_code(self.ctx, node),
+                        "model": self._node_model.get(node),
+                        "inlay": rng.end.to_dict() if node in hint_nodes else None})
+        out.sort(key=lambda x: (x["cell"] or 0, x["range"]["start"]["line"], x["range"]["start"]["column"]))
+        return out
+
     def inlay_hints(self) -> list[dict[str, Any]]:
         """(range, shape) after each layer call in forward and after each Sequential entry."""
         out = []
@@ -523,7 +552,7 @@ class ShapeAnalysis:
 
 
 def _body(fn: cst.FunctionDef):
-    from .interp import suite
+    from .walk import suite
 
     return suite(fn.body)
 
@@ -543,6 +572,15 @@ def _args_key(inst: Instance) -> Optional[tuple]:
 
 
 _NO = object()
+
+
+def first_tensor_shape(v: Value) -> Optional[Shape]:
+    """The shape of a tensor, or of a tuple result's first tensor (LSTM: the output)."""
+    if isinstance(v, TensorV):
+        return v.shape
+    if isinstance(v, Seq) and v.items:
+        return first_tensor_shape(v.items[0])
+    return None
 
 
 def _tensors_of(v: Value) -> list[Value]:

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from .calls import _num
-from .state import Frame
+from .state import Frame, _num
 from .tables import MAX_UNROLL
 from .values import UNKNOWN, Const, ContainerV, DimV, Seq, ShapeV, TensorV, Value, as_int
 

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import libcst as cst
 
 from . import ops
-from .builtins import BUILTINS
-from .calls import CallsMixin, _num
+from .calls import CallsMixin
 from .dims import Shape
-from .models import ModelClass
-from .state import Budget, DType, Frame, FunctionV, MethodV, SuperV, TransformV, truth
-from .tables import DTYPES, MAX_NESTED_UNROLL, MAX_UNROLL, SHAPE_METHODS
+from .models import Instance, ModelClass
+from .state import DTYPES, Budget, DType, Frame, FunctionV, MethodV, TransformV, truth
+from .tables import MAX_NESTED_UNROLL, MAX_UNROLL, SHAPE_METHODS
 from .trace import Trace
 from .values import (
     MISSING, UNKNOWN, ClassRef, Const, ContainerV, DimV, InstanceV, LayerV, Note, SelfRef, Seq, ShapeV,
@@ -391,7 +390,7 @@ class Interp(CallsMixin):
                 self.bind(comp.target, item, f)
                 keep = True
                 for cond in comp.ifs:
-                    t = truth(self.eval(cond.search, f))
+                    t = truth(self.eval(cond.test, f))
                     if t is None:
                         return False
                     keep = keep and t

@@ -236,6 +236,3 @@ class OpaqueLayer(Layer):
 
     def apply(self, inputs: Sequence[Value]) -> Outcome:
         return Outcome(TensorV(None))
-
-
-@dataclass

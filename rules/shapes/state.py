@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
-from .values import ClassRef, Const, ContainerV, InstanceV, LayerV, SelfRef, Seq, TensorV, Value
+from .values import MISSING, ClassRef, Const, ContainerV, InstanceV, LayerV, SelfRef, Seq, TensorV, Value, py
 
 if TYPE_CHECKING:
     from .models import Instance, ModelClass
@@ -57,6 +57,7 @@ class ODictV(Value):
     pairs: list[tuple[str, Value]]
 
 
+@dataclass
 class Frame:
     env: dict[str, Value]
     mode: str  # init | forward | script
@@ -79,3 +80,10 @@ def truth(v: Value) -> Optional[bool]:
     if isinstance(v, Seq):
         return bool(v.items)
     return None
+
+
+def _num(v: Value) -> Any:
+    x = py(v, MISSING)
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    return x

@@ -24,6 +24,7 @@ def main(tcp: Optional[int] = None, host: str = "127.0.0.1", log_level: str = "W
     server = create_server()
     try:
         if tcp is not None:
+            server.tcp = True
             server.start_tcp(host, tcp)
         else:
             server.start_io()

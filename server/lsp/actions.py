@@ -71,9 +71,32 @@ def noqa_edit(line: str, code: str) -> Optional[tuple[int, int, str]]:
         end = m.end("codes")
         return end, end, f",{code}"
     stripped = line.rstrip()
-    if stripped.endswith("\\") or not _in_code(line, len(line)):
+    if stripped.endswith("\\") or _ends_in_string(line):
         return None  # a backslash continuation or an open string: a comment cannot go here
     return len(stripped), len(line), f"  # noqa: {code}"
+
+
+def _ends_in_string(line: str) -> bool:
+    quote: Optional[str] = None
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if line.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+        elif c == "#":
+            return False  # the rest is a comment
+        elif c in "\"'":
+            quote = c * 3 if line.startswith(c * 3, i) else c
+            i += len(quote)
+            continue
+        i += 1
+    return quote is not None
 
 
 def noqa_text_edit(lines: LineIndex, f: Finding) -> Optional[types.TextEdit]:

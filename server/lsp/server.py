@@ -64,6 +64,7 @@ class PtlintServer(LanguageServer):
         # False between initialize and the answer to the first workspace/configuration:
         # analysing with settings about to change would flash wrong diagnostics.
         self.ready = True
+        self.tcp = False  # serving one TCP client (``--tcp``) rather than stdio
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -434,6 +435,15 @@ def _register_lifecycle(server: PtlintServer) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(params: Any = None) -> None:
         server.shutdown_worker()
+
+    @server.feature(types.EXIT)
+    def on_exit(params: Any = None) -> None:
+        server.shutdown_worker()
+        if server.tcp:
+            # pygls ends a TCP session with sys.exit() inside the connection's task, which
+            # asyncio reports as an unhandled exception; the client asked us to go, so go.
+            logging.shutdown()
+            os._exit(0 if getattr(server.protocol, "_shutdown", False) else 1)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:

@@ -2,7 +2,7 @@
 // line (serverCommand, pythonEnv) and initializationOptions (settingsFromObject →
 // toInitializationOptions), driven over stdio with vscode-languageserver-protocol.
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -237,21 +237,31 @@ describe('push-only client (no pull capability)', () => {
 });
 
 describe('runtime probe, gated on workspace trust', () => {
-  const settings = settingsFromObject({ probe: { enable: true, device: 'cpu' } });
+  // trusted: the user turned the probe on; untrusted: the user set nothing, but the
+  // folder's own pyproject.toml asks for the probe
+  const proj = path.join(ws, 'untrusted-proj');
+  const projModelUri = 'file://' + path.join(proj, 'model.py');
+  const cases = {
+    trusted: { settings: { probe: { enable: true, device: 'cpu' } }, trusted: true, uri: modelUri },
+    untrusted: { settings: {}, trusted: false, uri: projModelUri },
+  } as const;
   const sessions: Record<'trusted' | 'untrusted', LspSession | undefined> = { trusted: undefined, untrusted: undefined };
   const found: Record<'trusted' | 'untrusted', CodeLens[]> = { trusted: [], untrusted: [] };
 
-  // the same user settings, sent by the extension from a trusted and an untrusted workspace
   before(async () => {
+    mkdirSync(proj, { recursive: true });
+    writeFileSync(path.join(proj, 'pyproject.toml'), '[tool.ptlint.probe]\nenable = true\ndevice = "cpu"\n');
+    writeFileSync(path.join(proj, 'model.py'), MODEL);
     await Promise.all(
       (['trusted', 'untrusted'] as const).map(async (which) => {
-        const s = new LspSession(ptlintPython(), toInitializationOptions(settings, which === 'trusted'));
+        const c = cases[which];
+        const s = new LspSession(ptlintPython(), toInitializationOptions(settingsFromObject(c.settings), c.trusted));
         sessions[which] = s;
         await s.initialize('vscode', ws);
-        await s.open(modelUri, MODEL);
-        await s.pull(modelUri);
+        await s.open(c.uri, MODEL);
+        await s.pull(c.uri);
         found[which] = ((await s.connection.sendRequest('textDocument/codeLens', {
-          textDocument: { uri: modelUri },
+          textDocument: { uri: c.uri },
         })) ?? []) as CodeLens[];
       }),
     );
@@ -262,7 +272,7 @@ describe('runtime probe, gated on workspace trust', () => {
 
   const probeLenses = (l: CodeLens[]) => l.filter((x) => x.command?.command === 'ptlint.runProbe');
 
-  test('the probe code lens appears in a trusted workspace only', () => {
+  test('the probe code lens appears in a trusted workspace only, whatever pyproject.toml says', () => {
     assert.ok(probeLenses(found.trusted).length > 0, `trusted: ${JSON.stringify(found.trusted)}`);
     assert.deepEqual(probeLenses(found.untrusted), []);
   });
