@@ -89,7 +89,33 @@ Every rule's page has the full docs in Chinese and English with examples; the sa
 
 | 代码 Code | 名称 Name | 严重程度 Severity | 修复 Fix | 它检查什么 |
 |---|---|---|---|---|
-""" + "\n".join(rows) + "\n"
+""" + "\n".join(rows) + "\n" + SEARCH_SECTION
+
+
+SEARCH_SECTION = """
+## 搜索文档 / Searching the docs
+
+`ptlint explain 关键词` 在全部规则说明和 API 悬停文档（中英文）中搜索，按相关度排序：
+
+```console
+$ ptlint explain 内存共享
+$ ptlint explain "view 连续"
+$ ptlint explain --lang en cross entropy
+$ ptlint explain zero_grad
+```
+
+- 中文用 jieba 分词，并带有 PyTorch 术语词典（`rules/docs/ptlint_dict.txt`：张量、叶子节点、计算图、梯度清零、内存连续、学习率衰减、词嵌入、独热编码……），复合术语不会被切碎；少打或多打空格（“梯度 清零”、“zero grad”、“crossentropy”）也能找到。
+- 代码标识符按整体和各部分都能匹配：`zero_grad`、`from_numpy`、`CrossEntropyLoss`。
+- 排序用 BM25；规则代码（如 `PT004`）直接显示该规则的完整页面。
+- 索引第一次搜索时建立（约 1 秒），写入缓存目录：`$PTLINT_CACHE_DIR`，否则 `~/.cache/ptlint`（Windows 为 `%LOCALAPPDATA%\\ptlint\\Cache`），都不可写时用当前目录的 `.ptlint_cache/`。缓存以 ptlint 版本和文档源文件的内容哈希为键，文档一改就自动重建；jieba 自己的词典缓存也放在这里。之后每次查询只需几毫秒。
+- 编辑器里同样可以搜索：VS Code 命令“搜索 ptlint 文档”（LSP 命令 `ptlint.searchDocs`）。
+
+`ptlint explain <words>` searches every rule page and every API hover doc, Chinese and English, ranked by BM25.
+Chinese is segmented with jieba plus a PyTorch term dictionary; identifiers match whole and by parts; spacing
+typos are forgiven. The index is built on the first search (about a second) and cached under `$PTLINT_CACHE_DIR`,
+`~/.cache/ptlint` or `./.ptlint_cache`, keyed by the ptlint version and a hash of the doc sources; later queries
+take milliseconds. The same search is the LSP command `ptlint.searchDocs`.
+"""
 
 
 def render(rules) -> dict[str, str]:

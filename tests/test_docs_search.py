@@ -243,3 +243,23 @@ def test_check_path_never_imports_jieba(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True, text=True, cwd=tmp_path)
     assert "NO-JIEBA 1" in proc.stderr, proc.stderr
     assert "PT021" in proc.stdout
+
+
+def test_rule_pages_are_generated_from_the_rule_files(tmp_path):
+    """docs/rules.md and docs/rules/PTxxx.md come from the rule files (one source): the
+    committed pages must equal a fresh rendering. Run scripts/gen_rule_docs.py after
+    editing a rule's docs."""
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--check"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    from ptlint.rules.rule import all_rules
+
+    pages = {p.stem for p in (tmp_path / "rules").glob("PT*.md")}
+    assert pages == set(all_rules())
+    catalog = (tmp_path / "rules.md").read_text(encoding="utf-8")
+    assert all(f"[{code}](rules/{code}.md)" in catalog for code in all_rules())
+    page = (tmp_path / "rules" / "PT020.md").read_text(encoding="utf-8")
+    assert "### 为什么有问题" in page and "### Why it is a problem" in page and "sorted(set(words))" in page

@@ -363,3 +363,25 @@ def test_cli_fix_rewrites_the_linear_and_the_result_is_clean(run_cli, tmp_path):
     assert "nn.Linear(16 * 5 * 5, 120)" in path.read_text(encoding="utf-8")
     run_cli("check", "--no-cache", "--select", "PT005", "--fix", "--unsafe-fixes", str(path))
     assert "nn.Linear(256, 120)" in path.read_text(encoding="utf-8")
+
+
+def test_constructor_defaults_and_module_constants_are_resolved():
+    src = """import torch
+import torch.nn as nn
+HIDDEN = 32
+class Net(nn.Module):
+    def __init__(self, in_ch=3, classes=10):
+        super().__init__()
+        self.conv = nn.Conv2d(in_ch, 64, 3)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, HIDDEN)
+        self.out = nn.Linear(HIDDEN * 2, classes)
+    def forward(self, x):
+        x = torch.flatten(self.pool(self.conv(x)), 1)
+        return self.out(self.fc(x))
+"""
+    [f] = lint(src + "Net()(torch.randn(1, 1, 8, 8))\n")
+    assert f.line == 12 and "but conv.in_channels = 3" in f.message_en
+    [f] = lint(src + "Net(in_ch=1)(torch.randn(1, 1, 8, 8))\n")
+    assert f.line == 13 and "fc outputs (1, 32), but out.in_features = 64" in f.message_en
+    assert f.fix is None  # `HIDDEN * 2` is not a literal: no edit is offered

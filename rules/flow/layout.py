@@ -10,7 +10,8 @@ When the rank is unknown we keep only a lower bound on the number of non-mergeab
 Verified against torch 2.x: transpose/permute/t/T/mT/movedim, narrow and slicing of a
 non-leading dim, step slicing, expand, unfold and split/chunk along a non-leading dim all
 make some merge impossible; pointwise ops, dtype/device conversions and ``clone()``
-(preserve_format) keep the strides of a dense input.
+(preserve_format) keep the strides of a dense input (``.cuda()``, ``.to('cuda')`` and
+``.cpu()`` of a CUDA tensor too: checked on an H100 with torch 2.11).
 """
 from __future__ import annotations
 
