@@ -120,6 +120,10 @@ class Bench:
         def on_publish(params: types.PublishDiagnosticsParams) -> None:
             self.published[params.uri].append((time.perf_counter(), params))
 
+        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def on_register(params: types.RegistrationParams) -> None:
+            pass
+
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         config = ClientServerConfig(server_command=[sys.executable, "-m", "ptlint.server"],
                                     client_factory=lambda: client, server_env=env)
@@ -259,6 +263,22 @@ async def memory(edits: int) -> dict[str, Any]:
         return {"samples": samples}
 
 
+def engine_alone(lines: int, runs: int) -> list[float]:
+    """The worker's analysis of the same text, in this process: what the engine costs
+    (parse, rules, shapes, positions), without the server around it."""
+    from ptlint.rules.config import Config
+    from ptlint.server.lsp.worker import Job, analyse
+
+    text = model_file(lines)
+    analyse(Job("file:///m.py", 1, 0, "/m.py", "python", Config(), text=text))  # warm up
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        analyse(Job("file:///m.py", 1, 0, "/m.py", "python", Config(), text=text))
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def fmt_ms(v: float) -> str:
     return f"{v:.0f} ms" if v >= 10 else f"{v:.1f} ms"
 
@@ -281,7 +301,14 @@ async def main_async(quick: bool) -> str:
             t = r["times"]
             rows.append(f"| {r['lines']:,} | {worker} | {r['findings']} | {len(t)} | {fmt_ms(pct(t, .5))} | "
                         f"{fmt_ms(pct(t, .95))} | {fmt_ms(max(t))} |")
+    for lines in (1000, 5000):
+        t = engine_alone(lines, 5 if quick else 10)
+        rows.append(f"| {lines:,} | engine alone, in process | | {len(t)} | {fmt_ms(pct(t, .5))} | "
+                    f"{fmt_ms(pct(t, .95))} | {fmt_ms(max(t))} |")
     out += ["### didChange → publishDiagnostics (debounce 0)", "",
+            "The last rows time the analysis itself (`ptlint.server.lsp.worker.analyse`: the engine's "
+            "`lint_source(..., keep_context=True)` plus shape facts) in this process: the difference to the "
+            "rows above is what the server adds.", "",
             "| lines | worker | findings | edits | p50 | p95 | max |", "|---|---|---|---|---|---|---|", *rows, ""]
     # 2. hover
     rows = []

@@ -48,6 +48,7 @@ class Scheduler:
         self.timeout = _timeout_from_env()
         self.runs = 0  # analyses started (for tests and the benchmark)
         self.held: set[str] = set()  # documents opened before the settings arrived
+        self.closed = False
 
     def start(self) -> None:
         """Warm the backend up (start the worker, import the rules) in the background."""
@@ -60,6 +61,7 @@ class Scheduler:
             log.exception("starting the analysis worker failed")
 
     def close(self) -> None:
+        self.closed = True
         try:
             self.backend.close()
         finally:
@@ -126,7 +128,7 @@ class Scheduler:
     # ------------------------------------------------------------------ running
     def _start(self, doc: Doc) -> None:
         doc.timer = None
-        if doc.closed:
+        if doc.closed or self.closed:
             return
         if not self.server.ready:
             self.held.add(doc.uri)  # the client's settings are not in yet: analyse once they are
@@ -155,7 +157,8 @@ class Scheduler:
         try:
             snap = await loop.run_in_executor(self.executor, self.backend.call, job, token, self.timeout)
         except Exception as exc:
-            snap = Snapshot(job.uri, job.version, job.generation, crash=f"{type(exc).__name__}: {exc}")
+            snap = None if self.closed else Snapshot(  # closed: shutting down, nobody to tell
+                job.uri, job.version, job.generation, crash=f"{type(exc).__name__}: {exc}")
         finally:
             doc.running = False
         if snap is not None:

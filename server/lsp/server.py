@@ -335,6 +335,12 @@ class PtlintServer(LanguageServer):
         self.clear(doc, targets)
         self._reported = {k for k in self._reported if not (len(k) > 1 and k[1] == uri)}
 
+    def make_ready(self) -> None:
+        if not self.ready:
+            self.ready = True
+            if self.scheduler is not None:
+                self.scheduler.release()
+
     def shutdown_worker(self) -> None:
         if self.scheduler is not None:
             self.scheduler.close()
@@ -408,6 +414,8 @@ def _register_lifecycle(server: PtlintServer) -> None:
         server.scheduler.start()
         ws = caps.workspace if caps else None
         server.ready = not (ws and ws.configuration)
+        if not server.ready:  # a client that never sends `initialized` still gets analyses
+            asyncio.get_running_loop().call_later(10.0, server.make_ready)
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
@@ -427,10 +435,7 @@ def _register_lifecycle(server: PtlintServer) -> None:
         except asyncio.TimeoutError:
             log.warning("the client did not answer workspace/configuration; using initializationOptions")
         finally:
-            if not server.ready:
-                server.ready = True
-                if server.scheduler is not None:
-                    server.scheduler.release()
+            server.make_ready()
 
     @server.feature(types.SHUTDOWN)
     def shutdown(params: Any = None) -> None:

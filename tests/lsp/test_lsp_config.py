@@ -60,6 +60,24 @@ async def test_did_change_configuration_relints_open_documents(profile, tmp_path
         assert list(await settle(s, uri, lambda ds: len(ds) == 0)) == []
 
 
+async def test_pull_clients_are_asked_to_pull_again_after_a_settings_change(tmp_path):
+    """A pull client that supports workspace/diagnostic/refresh (VS Code) is told."""
+    async with lsp_session("vscode-pull") as s:
+        uri = (tmp_path / "m.py").as_uri()
+        s.open(uri, SOFTMAX)
+        assert [d.code for d in await s.diagnostics(uri)] == ["PT017"]
+        assert s.client.diagnostic_refresh_count == 0
+        s.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings={"ptlint": {"ignore": ["PT017"]}}))
+        for _ in range(100):
+            if s.client.diagnostic_refresh_count:
+                break
+            await asyncio.sleep(0.05)
+        assert s.client.diagnostic_refresh_count == 1
+        assert await s.diagnostics(uri) == []
+        assert uri not in s.client.published  # pull only, never pushed
+
+
 @pytest.mark.parametrize("profile", ["vscode", "neovim"])
 async def test_each_root_of_a_multi_root_workspace_uses_its_own_config(profile, tmp_path):
     quiet = project(tmp_path, "quiet", 'ignore = ["PT017"]')
