@@ -62,6 +62,10 @@ def _dtype(value: Any, default: Optional[str] = None) -> str:
 
 def view_chain_snippet(extra: dict, batch: int = 2) -> Snippet:
     """PT001: run the chain on an empty tensor of the known shape; the last call is the view."""
+    if "shape" not in extra and "chain" not in extra:  # the rule leaves both out when it cannot rebuild the tensor
+        raise Unverifiable("无法只用字面量重建这个张量：它创建时的形状或之后经过的操作不是静态已知的",
+                           "the tensor cannot be rebuilt from literals: its shape at creation or the operations "
+                           "applied to it are not statically known")
     shape, bindings = concrete_shape(extra.get("shape"), batch, "张量")
     chain = extra.get("chain")
     if not isinstance(chain, list) or not chain or len(chain) > 32:
@@ -122,6 +126,9 @@ def loss_snippet(extra: dict, batch: int = 2) -> Snippet:
         parts = ["v0", "v1"] + _kwargs(spec, kwargs, where, lambda v, p, w: literal(v, p, w))  # type: ignore[arg-type]
         build = []
         fwd.append(f"    v2 = {spec.qualname}({', '.join(parts)})")
+    elif loss is None:  # the rule leaves it out when an argument of the loss is not a literal
+        raise Unverifiable("损失函数或它的参数无法只用字面量重建（例如 weight 是一个张量）",
+                           "the loss or its arguments cannot be rebuilt from literals (a tensor weight, say)")
     else:
         raise Unverifiable(f"损失函数 {where} 不在探针的允许列表中", f"the loss {where} is not on the probe's allow-list")
     fwd += ["    rt.out(2, v2)", "    return v2"]

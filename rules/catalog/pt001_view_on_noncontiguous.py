@@ -157,7 +157,9 @@ The quick fix inserts `.contiguous()` before `.view`; a second quick fix replace
         related = [Related(lay.origin, rel_zh, rel_en)] if lay.origin is not None else []
         fix = FixSpec((InsertBefore(func.attr, "contiguous()."),),
                       "在 .view() 前插入 .contiguous()", "insert .contiguous() before .view()", FixSafety.SAFE)
-        extra = {}
+        # The runtime probe replays these facts (shape, dtype, the ops up to this view)
+        # when every one of them is a literal; otherwise they are left out.
+        extra = dict(flow.probe_chain(node) or {})
         try:
             _, rng = self.ctx.locate(func.attr)
             alt = Fix((TextEdit(rng, "reshape"),), FixSafety.SAFE, "把 .view 改成 .reshape", "replace .view with .reshape")

@@ -5,6 +5,7 @@ import libcst as cst
 from ptlint.rules.astutil import get_arg, has_star_args
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind, Value
+from ptlint.rules.flow.chain import literal
 from ptlint.rules.flow.transfer import SOFT_PRODUCERS
 from ptlint.rules.flow.values import FLOATING, INTEGRAL, shape_str
 from ptlint.rules.rule import Docs, FixSpec, InsertAfter, Message, Related, Replace, Rule
@@ -22,6 +23,16 @@ _EXPLICIT = frozenset({
     ".float", ".double", ".half", ".bfloat16", ".to", ".type", ".type_as",
 })
 _CASTS = frozenset({".float", ".double", ".half", ".bfloat16", ".to", ".type", ".type_as"})
+# Parameters after (input, target) / of the constructor, in order: positional arguments
+# are handed to the runtime probe under these names.
+_SIGNATURES = {
+    "torch.nn.CrossEntropyLoss": ("weight", "size_average", "ignore_index", "reduce", "reduction", "label_smoothing"),
+    "torch.nn.NLLLoss": ("weight", "size_average", "ignore_index", "reduce", "reduction"),
+    "torch.nn.functional.cross_entropy": ("weight", "size_average", "ignore_index", "reduce", "reduction",
+                                          "label_smoothing"),
+    "torch.nn.functional.nll_loss": ("weight", "size_average", "ignore_index", "reduce", "reduction"),
+}
+_NONE_DEFAULT = frozenset({"weight", "size_average", "reduce"})  # passing None is passing nothing
 _DATA = frozenset({"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor",
                    "torch.as_tensor"})
 
@@ -191,25 +202,83 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             return
         i = flow.value_of(inp.value) if inp is not None else Value()
         related = self._related(t, tgt.value)
+        extra = self._probe_facts(node, flow, t, i)
         if t.dtype in _BAD_INT:
             self.report(tgt.value, message=INT_MESSAGE, related=related, fix=self._fix(tgt.value, FixSafety.SAFE),
-                        loss=label, dtype=t.dtype)
+                        extra=extra, loss=label, dtype=t.dtype)
             return
         if t.dtype not in FLOATING:
             return
         safety = self._safety(flow, t)
         if nll:
             self.report(tgt.value, message=NLL_MESSAGE, related=related, fix=self._fix(tgt.value, safety, t),
-                        loss=label, dtype=t.dtype)
+                        extra=extra, loss=label, dtype=t.dtype)
             return
         if not self._class_indices(flow, t, i):
             return
         if t.shape is None or i.shape is None:
             self.report(tgt.value, message=FLOAT_INDEX_MESSAGE, related=related, fix=self._fix(tgt.value, safety, t),
-                        loss=label, dtype=t.dtype)
+                        extra=extra, loss=label, dtype=t.dtype)
             return
-        self.report(tgt.value, related=related, fix=self._fix(tgt.value, safety, t), loss=label, dtype=t.dtype,
-                    tshape=shape_str(t.shape), ishape=shape_str(i.shape))
+        self.report(tgt.value, related=related, fix=self._fix(tgt.value, safety, t), extra=extra, loss=label,
+                    dtype=t.dtype, tshape=shape_str(t.shape), ishape=shape_str(i.shape))
+
+    # ------------------------------------------------------------------ runtime probe facts
+    def _probe_facts(self, node: cst.Call, flow: FlowAnalysis, t: Value, i: Value) -> dict:
+        """What the runtime probe needs to call the loss itself (``runtime_probe/checks.py``):
+        the loss and its literal keyword arguments, the input's and target's shapes and
+        dtypes. A fact that is not known as a literal is left out (the probe then says
+        "unverifiable"); nothing is guessed."""
+        out: dict = {"target_dtype": t.dtype}
+        loss = self._loss_facts(node, flow)
+        if loss is not None:
+            out["loss"], out["loss_kwargs"] = loss
+        shapes = _probe_shapes(i.shape, t.shape)
+        if shapes is not None and i.kind is Kind.TENSOR and i.dtype is not None:
+            out["input_shape"], out["input_dtype"], out["target_shape"] = shapes[0], i.dtype, shapes[1]
+        return out
+
+    def _loss_facts(self, node: cst.Call, flow: FlowAnalysis) -> Optional[tuple]:
+        """(qualified name, keyword arguments) of the loss this call computes, when every
+        argument besides input and target is a literal."""
+        q = self.ctx.qualname(node.func)
+        if q in _FUNCTIONAL and flow.value_of(node.func).kind is Kind.UNKNOWN:
+            args, skip = node.args, 2
+        else:
+            f = flow.value_of(node.func)
+            ctor = f.origin
+            if f.kind is not Kind.LOSS or f.spec not in _CLASSES or not isinstance(ctor, cst.Call) \
+                    or self.ctx.qualname(ctor.func) != f.spec or len(node.args) != 2 \
+                    or any(a.keyword is not None and a.keyword.value not in ("input", "target") for a in node.args):
+                return None
+            q, args, skip = f.spec, ctor.args, 0
+        names = _SIGNATURES[q]
+        kwargs: dict = {}
+        positional = 0
+        for a in args:
+            if a.star:
+                return None
+            if a.keyword is None:
+                positional += 1
+                if positional <= skip:
+                    continue
+                if positional - skip > len(names):
+                    return None
+                name = names[positional - skip - 1]
+            else:
+                name = a.keyword.value
+                if name in ("input", "target") and skip:
+                    continue
+                if name not in names:
+                    return None
+            v = flow.value_of(a.value)
+            value = v.const if (v.kind is Kind.STR and isinstance(v.const, str)) else literal(v)
+            if value is None and name in _NONE_DEFAULT:
+                continue
+            if not isinstance(value, (str, int, float, bool, type(None))):
+                return None  # a tensor (weight=...), a name we cannot read, …
+            kwargs[name] = value
+        return q, kwargs
 
     def _loss(self, node: cst.Call) -> Optional[tuple]:
         flow = self.ctx.analysis(FlowAnalysis).check()
@@ -273,6 +342,27 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             return FixSpec((InsertAfter(expr, ".long()"),), *title, safety)
         code = self.ctx.code_for(expr).strip()
         return FixSpec((Replace(expr, f"({code}).long()"),), *title, safety)
+
+
+def _probe_shapes(a: Optional[tuple], b: Optional[tuple]) -> Optional[tuple]:
+    """Input and target shapes as the probe takes them: literal ints, and a symbolic
+    batch ("N") only where it is the same symbol in dim 0 of both (the probe picks a
+    small size for it; two different symbols might be different sizes)."""
+    if a is None or b is None:
+        return None
+    sym0 = a[0] if a else None
+    out = []
+    for shape in (a, b):
+        dims: list = []
+        for k, d in enumerate(shape):
+            if d.is_int and d.coef >= 0:
+                dims.append(d.coef)
+            elif k == 0 and d.coef == 1 and len(d.syms) == 1 and d == sym0 and b and b[0] == sym0:
+                dims.append("N")
+            else:
+                return None
+        out.append(dims)
+    return tuple(out)
 
 
 def _integral(v: Value) -> bool:

@@ -17,9 +17,22 @@ _READ_METHODS = frozenset("""
 item tolist numpy sum mean max min std var argmax argmin norm prod any all abs exp log sqrt softmax log_softmax
 sigmoid tanh relu matmul mm bmm dot equal allclose isnan isinf nonzero unique sort topk cumsum backward
 """.split())
-# torch functions that only use the shape/dtype of their tensor argument, or write into it
-_NOT_READING = frozenset({"empty_like", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like",
-                          "randint_like", "numel", "is_tensor", "is_floating_point", "typename"})
+# torch functions that compute with every value of their tensor arguments (an allowlist:
+# many torch.* functions only look at shapes, or write into an output buffer)
+_READ_FUNCS = frozenset(f"torch.{n}" for n in """
+sum mean max min amax amin matmul mm bmm exp log sqrt abs sigmoid tanh relu softmax log_softmax argmax argmin
+where clamp allclose equal isnan isinf norm topk sort std var prod cumsum add sub mul div pow dot einsum
+masked_select nonzero unique any all round floor ceil sign square
+""".split())
+# calls that create a tensor without initialising it
+_UNINIT_FUNCS = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})
+_UNINIT_METHODS = frozenset({"new_empty", "new_empty_strided"})
+_LEGACY = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor",
+                     "torch.BFloat16Tensor", "torch.LongTensor", "torch.IntTensor", "torch.ShortTensor",
+                     "torch.CharTensor", "torch.ByteTensor", "torch.BoolTensor"})
+# methods that pass the (garbage) values on unchanged
+_PASS_METHODS = frozenset({"to", "cuda", "cpu", "float", "double", "half", "long", "int", "contiguous", "view",
+                           "reshape", "expand", "clone"})
 
 
 class UninitializedRead(Gated, Rule):
@@ -33,7 +46,7 @@ class UninitializedRead(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-读取了未初始化的张量：由 `torch.empty(...)`、`torch.empty_like(...)`、按形状调用的 `torch.Tensor(3, 4)`、`torch.IntTensor(10)`、`torch.LongTensor(10)` 等创建，在用 `fill_`、`zero_`、`copy_`、下标赋值、`nn.init.*` 或 `out=` 写入数据之前，就被打印、返回、参与运算或送进损失函数。只看形状、dtype、设备不算读取。
+读取了未初始化的张量：由 `torch.empty(...)`、`torch.empty_like(...)`、按形状调用的 `torch.Tensor(3, 4)`、`torch.IntTensor(10)`、`torch.LongTensor(10)` 等创建，在用 `fill_`、`zero_`、`copy_`、下标赋值、`nn.init.*` 或 `out=` 写入数据之前，就被打印、参与运算、送进损失函数或网络层，或作为 `forward` 的输出返回。只看形状、dtype、设备不算读取；普通函数把刚分配的缓冲区返回给调用者去填写，是常见的正确写法，不会报告。
 
 ## 为什么有问题
 这些函数只分配内存、不填数值（笔记：`torch.Tensor(size)` 按形状创建；`torch.empty(size)`）。里面是那块内存里原来剩下的任意字节：可能是 0，也可能是极大的数、`nan` 或 `inf`，每次运行都可能不同。拿它做计算不会报错，却会产生无法复现的结果，调试时极其迷惑。
@@ -56,7 +69,7 @@ buf.normal_()                 # 或 buf.copy_(src)、nn.init.xavier_uniform_(buf
 ```
 """,
         en="""## What it finds
-A read of an uninitialised tensor: one made by `torch.empty(...)`, `torch.empty_like(...)`, or a shape call such as `torch.Tensor(3, 4)`, `torch.IntTensor(10)`, `torch.LongTensor(10)`, then printed, returned, used in arithmetic or passed to a loss before anything (`fill_`, `zero_`, `copy_`, item assignment, `nn.init.*`, `out=`) wrote into it. Looking at its shape, dtype or device is not a read.
+A read of an uninitialised tensor: one made by `torch.empty(...)`, `torch.empty_like(...)`, or a shape call such as `torch.Tensor(3, 4)`, `torch.IntTensor(10)`, `torch.LongTensor(10)`, then printed, used in arithmetic, passed to a loss or a layer, or returned as the output of `forward` before anything (`fill_`, `zero_`, `copy_`, item assignment, `nn.init.*`, `out=`) wrote into it. Looking at its shape, dtype or device is not a read; a plain function returning a fresh buffer for its caller to fill is a normal pattern and is not reported.
 
 ## Why it is a problem
 These calls allocate memory without filling it (the notes: `torch.Tensor(size)` creates by shape; `torch.empty(size)`). It holds whatever bytes were there: zeros, huge numbers, `nan` or `inf`, different from run to run. Computing with it raises nothing but gives results that cannot be reproduced, which is very confusing to debug.
@@ -95,6 +108,8 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
         "import torch\na = torch.empty(3).normal_()\nprint(a)\n",
         "import torch\ndef fill(t):\n    t.zero_()\nf = torch.empty(3)\nfill(f)\nprint(f)\n",
         "import torch\nx = torch.Tensor([1, 2, 3])\nprint(x)\n",
+        "import torch\ndef alloc(n):\n    out = torch.empty(n)\n    return out\n",
+        "import torch\ndef gather(x, group):\n    buf = torch.empty(4)\n    torch.distributed.all_gather_into_tensor(buf, x)\n    return buf.sum()\n",
     )
 
     def _check(self, expr: cst.BaseExpression) -> None:
@@ -137,7 +152,7 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
             if pos >= key_here:
                 break
             if kind == "bind":
-                last_bind, between_ok = stmt, not _writes_in_place(stmt)
+                last_bind, between_ok = stmt, _creates_uninitialised(stmt, self.qualname) and not _writes_in_place(stmt)
             elif kind != "meta":
                 between_ok = False
         return last_bind if (last_bind is not None and between_ok) else None
@@ -154,9 +169,7 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
             return
         q = self.qualname(func)
         if q is not None:
-            short = q.rsplit(".", 1)[-1]
-            if (q.startswith("torch.") and not q.startswith("torch.nn.init") and short not in _NOT_READING
-                    and short[:1].islower()):
+            if q in _READ_FUNCS or q.startswith("torch.nn.functional."):
                 for a in node.args:
                     if a.keyword is None and not a.star:
                         self._check(a.value)
@@ -173,7 +186,12 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
     def visit_Return(self, node: cst.Return) -> None:
         if not self.active:
             return
-        if node.value is not None:
+        # returning a fresh buffer for the caller to fill is a normal pattern; returning it
+        # as a model's output is not
+        if node.value is None:
+            return
+        _, method = self.ctx.analysis(LocalFacts).enclosing_method(self.ctx.ancestors)
+        if method is not None and method.name.value == "forward":
             self._check(node.value)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -198,6 +216,26 @@ def _root_name(expr: cst.BaseExpression) -> Optional[cst.Name]:
             expr = expr.func.value
         else:
             return None
+
+
+def _creates_uninitialised(stmt: Optional[cst.CSTNode], qualname) -> bool:
+    """The binding is ``name = torch.empty(...)`` (or a legacy constructor given sizes,
+    ``x.new_empty(...)``), possibly followed by value-preserving steps such as ``.to(dev)``;
+    not a call of some helper that may fill what it allocates."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(stmt.body[0], cst.Assign):
+        return False
+    value = stmt.body[0].value
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+            and value.func.attr.value in _PASS_METHODS and qualname(value.func) is None:
+        value = value.func.value
+    if not isinstance(value, cst.Call):
+        return False
+    q = qualname(value.func)
+    if q in _UNINIT_FUNCS:
+        return True
+    if q in _LEGACY:
+        return bool(value.args) and all(a.keyword is None and isinstance(a.value, cst.Integer) for a in value.args)
+    return q is None and isinstance(value.func, cst.Attribute) and value.func.attr.value in _UNINIT_METHODS
 
 
 class _InplaceFinder(cst.CSTVisitor):

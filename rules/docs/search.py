@@ -59,9 +59,7 @@ W_BIGRAM = 0.3    # Chinese character bigrams: a safety net for words jieba spli
 RULE_PRIOR = 1.15
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\d+(?:\.\d+)?")
 _TOKENISH = re.compile(f"[{_CJK}]+|[A-Za-z_][A-Za-z0-9_]*(?:[.-][A-Za-z_][A-Za-z0-9_]*)*|\\d+(?:\\.\\d+)?")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
@@ -571,7 +569,11 @@ class _Searcher:
         return results
 
     def snippet(self, doc: Mapping[str, Any], lang: str, q: Mapping[str, float]) -> str:
+        """The sentence of the doc that holds the most (idf-weighted) query terms. Terms
+        are found by substring, not by segmenting every sentence again: a snippet only
+        has to be a good excerpt, and this keeps a query to a few milliseconds."""
         body = doc["body"].get(lang) or ""
+        needles = [(t, self.idf(t) * w) for t, w in q.items() if not t.startswith("#")]
         best, best_score = "", 0.0
         in_code = False
         for raw in body.splitlines():
@@ -586,8 +588,8 @@ class _Searcher:
                 s = s.strip()
                 if len(s) < 4:
                     continue
-                terms = {t for t, _ in self.tokenizer.terms(s)}
-                score = sum(self.idf(t) * w for t, w in q.items() if t in terms)
+                low = s.lower()
+                score = sum(weight for t, weight in needles if t in low)
                 if score > best_score:
                     best, best_score = s, score
         return _clip(best, 110) if best else doc["summary"].get(lang, "")

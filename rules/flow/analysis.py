@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
+from .chain import chain_of, method_link, probe_facts
 from .events import LoopBlock
 from .interp import Hazard, Interpreter
 from .state import ClassInfo, FunctionInfo
@@ -73,6 +74,23 @@ class FlowAnalysis:
         layout (``origin`` is the transpose/permute/slice that made it non-contiguous)."""
         v = self._views.get(call)
         return v if isinstance(v, Layout) else None
+
+    def probe_chain(self, call: cst.Call) -> Optional[dict]:
+        """For a method call ``recv.name(...)`` with literal arguments whose receiver is
+        known to be a fresh literal-shaped tensor after a known series of operations
+        (``chain.py``): ``{"shape", "dtype", "chain"}``, the chain ending with this call —
+        what the runtime probe replays. None when any of it is not known on every path."""
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        ch = chain_of(self.value_of(func.value))
+        if ch is None:
+            return None
+        pos = [a for a in call.args if a.keyword is None]
+        kw = [(a.keyword.value, self.value_of(a.value)) for a in call.args if a.keyword is not None]
+        star = any(a.star for a in call.args)
+        last = method_link(func.attr.value, [self.value_of(a.value) for a in pos], kw, star)
+        return probe_facts(ch, last) if last is not None else None
 
     def loop_blocks(self) -> list[LoopBlock]:
         """Every ``for``/``while`` loop's events for one iteration (the last pass)."""

@@ -11,6 +11,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from ..names import dotted_name
+from . import chain as C
 from . import layout as L
 from .creation import (
     TYPE_OBJECTS, creation_value, data_facts, device_of, dtype_arg, dtype_from_qualname, size_of,
@@ -891,7 +892,8 @@ class Interpreter:
             return self.qual_value(q, node)
         name = node.attr.value
         recv = self.ev(node.value, st, read=read and name not in METADATA_ATTRS and name != "grad")
-        return self.attr_of(recv, name, node, st)
+        out = self.attr_of(recv, name, node, st)
+        return C.extend(out, recv, ("attr", name), node) if name in C.CHAIN_ATTRS else out
 
     def attr_of(self, r: Value, name: str, node: cst.Attribute, st: State) -> Value:
         if r.kind is Kind.OBJECT and r.func is not None:
@@ -1120,8 +1122,11 @@ class Interpreter:
             if isinstance(node.operator, cst.Plus):
                 return const_value(v.const, node)
         if v.kind.is_array or (v.kind is Kind.UNKNOWN and v.layout is not None):
-            return Value(v.kind, dtype=v.dtype, shape=v.shape, layout=L.elementwise(v) if v.kind is not Kind.NDARRAY else None,
-                         storage=("n", id(node)), device=v.device, origin=node, provenance="unary")
+            out = Value(v.kind, dtype=v.dtype, shape=v.shape, layout=L.elementwise(v) if v.kind is not Kind.NDARRAY else None,
+                        storage=("n", id(node)), device=v.device, origin=node, provenance="unary")
+            if isinstance(node.operator, cst.Minus):
+                out = C.extend(out, v, ("method", "neg", (), ()), node)
+            return out
         if v.kind is Kind.INT:
             return Value(Kind.INT, origin=node)
         return UNKNOWN
@@ -1165,13 +1170,19 @@ class Interpreter:
                          shape=self.matmul_shape(a, b, node), storage=("n", id(node)), origin=node, provenance="@",
                          device=a.device or b.device)
         div = op == "Divide"
-        return Value(kind, dtype=self.promote(a, b, div), shape=self.broadcast(a, b),
-                     layout=self.binary_layout(a, b) if kind is not Kind.NDARRAY else None,
-                     storage=("n", id(node)), device=a.device if a.kind.is_array else b.device,
-                     requires_grad=(True if (a.requires_grad or b.requires_grad) else
-                                    (False if (a.requires_grad is False and b.requires_grad in (False, None)
-                                               and b.kind not in (Kind.TENSOR, Kind.UNKNOWN)) else None)),
-                     origin=node, provenance="arith")
+        out = Value(kind, dtype=self.promote(a, b, div), shape=self.broadcast(a, b),
+                    layout=self.binary_layout(a, b) if kind is not Kind.NDARRAY else None,
+                    storage=("n", id(node)), device=a.device if a.kind.is_array else b.device,
+                    requires_grad=(True if (a.requires_grad or b.requires_grad) else
+                                   (False if (a.requires_grad is False and b.requires_grad in (False, None)
+                                              and b.kind not in (Kind.TENSOR, Kind.UNKNOWN)) else None)),
+                    origin=node, provenance="arith")
+        if op in C.BINOPS:  # ``x * 2`` replays as ``x.mul(2)``; ``2 * x`` too (commutative)
+            if b.kind in (Kind.INT, Kind.FLOAT):
+                out = C.extend(out, a, C.method_link(C.BINOPS[op], [b]), node)
+            elif a.kind in (Kind.INT, Kind.FLOAT) and op in C.COMMUTATIVE:
+                out = C.extend(out, b, C.method_link(C.BINOPS[op], [a]), node)
+        return out
 
     def promote(self, a: Value, b: Value, div: bool = False) -> Optional[str]:
         def cat(dt: Optional[str]) -> int:
@@ -1633,6 +1644,18 @@ class Interpreter:
                      requires_grad=r.requires_grad, anchor=r.anchor, origin=node, provenance=prov)
 
     def tensor_method(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
+        out = self._tensor_method(node, recv_node, r, name, args, st)
+        if name in C.CHAIN_METHODS:
+            link = C.method_link(name, [v for _, v in args.pos], [(k, v) for k, (_, v) in args.kw.items()], args.star)
+            return C.extend(out, r, link, node)
+        if name == "to" and not args.star:
+            vals = [v for _, v in args.pos] + [v for k, (_, v) in args.kw.items() if k == "dtype"]
+            if len(vals) == 1 and len(args.pos) + len(args.kw) == 1 and vals[0].kind is Kind.DTYPE \
+                    and vals[0].const in C.TO_METHOD:
+                return C.extend(out, r, ("method", C.TO_METHOD[vals[0].const], (), ()), node)
+        return out
+
+    def _tensor_method(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         T = Kind.TENSOR
         if name.endswith("_") and not name.startswith("_"):
             return self.tensor_inplace(node, recv_node, r, name, args, st)
@@ -2030,7 +2053,7 @@ class Interpreter:
                 new = self.tensor_method(node, recv_node, r, name[:-1], args, st)
                 new = new.evolve(storage=r.storage, bridge=r.bridge)
             else:
-                new = r.evolve(layout=None, shape=None)
+                new = r.evolve(layout=None, shape=None, chain=None)
             if k is not None:
                 st.bind(k, new)
             return new
@@ -2067,7 +2090,7 @@ class Interpreter:
         if created is not None:
             if created.kind is Kind.TENSOR and st.no_grad:
                 created = created.evolve(requires_grad=False)
-            return created.evolve(storage=("n", id(node)), anchor=id(node) if created.shape is None else None)
+            return C.start(created.evolve(storage=("n", id(node)), anchor=id(node) if created.shape is None else None), node)
         if q == "numpy.copy" or q == "copy.deepcopy" or q == "copy.copy":
             a = args.get(0)
             return (a or Value()).evolve(storage=("n", id(node)), bridge=None, origin=node, provenance=q) if (
@@ -2214,7 +2237,7 @@ class Interpreter:
                          storage=("n", id(node)) if known else None, device=device, origin=node, provenance=q)
         created = creation_value("torch.tensor", node, lambda e: self.fa._values.get(e, UNKNOWN), self.default_float)
         if created is not None:
-            return created.evolve(storage=("n", id(node)), provenance=q)
+            return C.start(created.evolve(storage=("n", id(node)), provenance=q), node)
         return self.fresh(node, Kind.TENSOR)
 
     # ------------------------------------------------------------------ shared memory

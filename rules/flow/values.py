@@ -120,6 +120,20 @@ class Layout:
 CONTIGUOUS = Layout(True, dense=True)
 
 
+# ---------------------------------------------------------------------- chains
+@dataclass(frozen=True)
+class Chain:
+    """How a tensor is rebuilt from literals for the runtime probe (``chain.py``): a fresh
+    row-major tensor of ``shape`` (literal ints) and ``dtype``, then ``links`` in order —
+    ``("method", name, args, kwargs)`` or ``("attr", name)`` with literal arguments.
+    ``end`` is the node that produced the value the chain describes."""
+
+    shape: tuple
+    dtype: str
+    links: tuple = ()
+    end: Optional[cst.CSTNode] = field(default=None, repr=False)
+
+
 # ---------------------------------------------------------------------- dtypes
 FLOATING = frozenset({"float16", "bfloat16", "float32", "float64"})
 INTEGRAL = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
@@ -157,6 +171,7 @@ class Value:
     params_of: Optional[str] = None  # OPTIMIZER: key of the module whose parameters it holds
     owner: Optional[str] = None  # a parameter tensor from ``for p in m.parameters()``: key of m
     func: Optional[cst.CSTNode] = field(default=None, repr=False)  # FUNCTION: FunctionDef; CLASS / OBJECT: ClassDef
+    chain: Optional[Chain] = field(default=None, repr=False)  # TENSOR: how to rebuild it from literals (chain.chain_of)
 
     # -- convenience -------------------------------------------------------------------
     @property
@@ -239,4 +254,5 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         params_of=a.params_of if a.params_of == b.params_of else None,
         owner=a.owner if a.owner == b.owner else None,
         func=a.func if a.func is b.func else None,
+        chain=a.chain if a.chain == b.chain else None,
     )

@@ -118,7 +118,7 @@ def workspace_edit(server: "PtlintServer", edits: dict[str, list[types.TextEdit]
     if ws and ws.workspace_edit and ws.workspace_edit.document_changes:
         changes = []
         for uri, text_edits in edits.items():
-            doc = server.workspace.text_documents.get(uri)
+            doc = server.text_document(uri)
             changes.append(types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
                     uri=uri, version=doc.version if doc is not None else None),

@@ -66,8 +66,7 @@ def notebook_code_cells(server, notebook: types.NotebookDocument) -> list[tuple[
     for cell in notebook.cells:
         if cell.kind != types.NotebookCellKind.Code:
             continue
-        doc = server.workspace.text_documents.get(unquote(cell.document)) or \
-            server.workspace.text_documents.get(cell.document)
+        doc = server.text_document(cell.document)
         if doc is None:
             continue
         if doc.language_id not in (None, "", "python"):

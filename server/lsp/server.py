@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 from typing import Any, Optional, Union
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -80,12 +81,13 @@ class PtlintServer(LanguageServer):
             return s.lang
         return self.file_config(uri_to_path(uri), uri).lang
 
-    def text_of(self, uri: str) -> str:
-        doc = self.workspace.text_documents.get(uri)
-        if doc is None:
-            from urllib.parse import unquote
+    def text_document(self, uri: str):
+        """pygls' copy of an open text document (it keys them by the unquoted URI)."""
+        docs = self.workspace.text_documents
+        return docs.get(uri) or docs.get(unquote(uri))
 
-            doc = self.workspace.text_documents.get(unquote(uri))
+    def text_of(self, uri: str) -> str:
+        doc = self.text_document(uri)
         return doc.source if doc is not None else ""
 
     def doc_for(self, uri: str) -> Optional[Doc]:
