@@ -11,6 +11,7 @@ their own venv (bench/.work/peers: torchfix 0.7.0 pins libcst < 1.6). Medians of
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -56,15 +57,45 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, 
     return wall, usage.ru_maxrss / 1024, proc.returncode
 
 
-def median_of(cmd: list[str], cwd: Path, runs: int, env: dict | None = None) -> dict:
-    walls, rss, codes = [], [], set()
-    for _ in range(runs):
+STATE = HERE / ".work" / "cli_state.json"
+_state: dict = {}
+
+
+def _load_state(fresh: bool) -> None:
+    """Runs already measured survive an interrupted bench (the peers are slow on a busy
+    machine); a measurement of ptlint is keyed on its code's fingerprint."""
+    global _state
+    if fresh or not STATE.exists():
+        _state = {}
+    else:
+        _state = json.loads(STATE.read_text())
+
+
+def _save_state() -> None:
+    STATE.parent.mkdir(parents=True, exist_ok=True)
+    tmp = STATE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(_state, indent=1))
+    tmp.replace(STATE)
+
+
+def median_of(cmd: list[str], cwd: Path, runs: int, env: dict | None = None, key: str | None = None) -> dict:
+    key = key or " ".join(cmd)
+    rec = _state.setdefault(key, {"walls": [], "rss": [], "codes": []})
+    while len(rec["walls"]) < runs:
         w, r, c = measure(cmd, cwd, env)
-        walls.append(w)
-        rss.append(r)
-        codes.add(c)
-    return {"wall": statistics.median(walls), "min": min(walls), "max": max(walls), "rss": max(rss),
-            "codes": sorted(codes)}
+        rec["walls"].append(w)
+        rec["rss"].append(r)
+        rec["codes"] = sorted(set(rec["codes"]) | {c})
+        _save_state()
+    walls = rec["walls"][:runs]
+    return {"wall": statistics.median(walls), "min": min(walls), "max": max(walls), "rss": max(rec["rss"][:runs]),
+            "codes": rec["codes"]}
+
+
+def _fingerprint() -> str:
+    from ptlint.server.cache import analysis_fingerprint
+
+    return analysis_fingerprint()
 
 
 def count_lines(files: list[Path]) -> int:
@@ -91,13 +122,14 @@ def bench_set(name: str, files: list[Path], cwd: Path, peers: Path, runs: int) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("PTLINT")}
     try:
         base = ptlint_cmd() + ["check", "--exit-zero", "--format", "json"]
-        cold = median_of(base + ["--no-cache", *rel], cwd, runs, env)
+        fp = _fingerprint()
+        cold = median_of(base + ["--no-cache", *rel], cwd, runs, env, key=f"{name}|ptlint-cold|{fp}")
         measure(base + ["--cache-dir", str(cache_dir), *rel], cwd, env)  # fill the cache
-        warm = median_of(base + ["--cache-dir", str(cache_dir), *rel], cwd, runs, env)
+        warm = median_of(base + ["--cache-dir", str(cache_dir), *rel], cwd, runs, env, key=f"{name}|ptlint-warm|{fp}")
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    torchfix = median_of([str(peers / "torchfix"), *rel], cwd, runs, env)
-    flake8 = median_of([str(peers / "flake8"), *rel], cwd, runs, env)
+    torchfix = median_of([str(peers / "torchfix"), *rel], cwd, runs, env, key=f"{name}|torchfix")
+    flake8 = median_of([str(peers / "flake8"), *rel], cwd, runs, env, key=f"{name}|flake8")
     return {"name": name, "files": len(files), "lines": lines, "cold": cold, "warm": warm, "torchfix": torchfix,
             "flake8": flake8, "findings": findings_count(rel, cwd)}
 
@@ -106,14 +138,17 @@ def bench_single(path: Path, cwd: Path, peers: Path, runs: int) -> dict:
     rel = os.path.relpath(path, cwd)
     cache_dir = Path(tempfile.mkdtemp(prefix="ptlint-bench-cache-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PTLINT")}
+    fp = _fingerprint()
     try:
-        cold = median_of(ptlint_cmd() + ["check", "--no-cache", "--exit-zero", rel], cwd, runs, env)
+        cold = median_of(ptlint_cmd() + ["check", "--no-cache", "--exit-zero", rel], cwd, runs, env,
+                         key=f"single {rel}|ptlint-cold|{fp}")
         measure(ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel], cwd, env)
-        warm = median_of(ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel], cwd, runs, env)
+        warm = median_of(ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel], cwd, runs, env,
+                         key=f"single {rel}|ptlint-warm|{fp}")
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    torchfix = median_of([str(peers / "torchfix"), rel], cwd, runs, env)
-    flake8 = median_of([str(peers / "flake8"), rel], cwd, runs, env)
+    torchfix = median_of([str(peers / "torchfix"), rel], cwd, runs, env, key=f"single {rel}|torchfix")
+    flake8 = median_of([str(peers / "flake8"), rel], cwd, runs, env, key=f"single {rel}|flake8")
     return {"path": rel, "lines": count_lines([path]), "cold": cold, "warm": warm, "torchfix": torchfix,
             "flake8": flake8}
 
@@ -184,7 +219,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--fresh", action="store_true", help="forget runs measured by an interrupted bench")
     args = ap.parse_args()
+    _load_state(args.fresh)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
 

@@ -126,6 +126,8 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         "        self.head = nn.Linear(16, 1)\n        self.crit = nn.BCELoss()\n    def forward(self, x):\n        return self.head(x)\n"
         "    def loss(self, x, y):\n        return self.crit(self(x), y)  # <-\nmodel = Clf()\ncrit = nn.BCELoss()\n"
         "def step(x, y):\n    return crit(model(x), y)  # <-\n",
+        "import torch\nimport torch.nn.functional as F\np = torch.sigmoid(torch.randn(8, 1))\ny = torch.randint(0, 2, (8,)).float()\n"
+        "loss = F.binary_cross_entropy(p, y)  # <-\n",
     )
     must_not_flag = (
         "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(10, 1), nn.Sigmoid())\nloss_fn = nn.BCELoss()\n"
@@ -162,11 +164,20 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
             return
         if tgt is None:
             return
-        a = literal_shape(facts.resolve(inp.value, scope), self.qualname)
-        b = literal_shape(self._strip_cast(facts.resolve(tgt.value, scope)), self.qualname)
+        a = literal_shape(facts.resolve(inp.value, scope), self.qualname) or self._flow_shape(inp.value)
+        b = literal_shape(self._strip_cast(facts.resolve(tgt.value, scope)), self.qualname) or self._flow_shape(tgt.value)
         if a is not None and b is not None and a != b:
             self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=loss_api,
                         a=_fmt(a), b=_fmt(b))
+
+    def _flow_shape(self, expr: cst.BaseExpression) -> Optional[tuple]:
+        """A shape the data-flow facts know with every dim a literal integer."""
+        from ptlint.rules.flow import FlowAnalysis, Kind
+
+        v = self.ctx.analysis(FlowAnalysis).check().value_of(expr)
+        if v.kind is not Kind.TENSOR or v.shape is None or not all(d.is_int for d in v.shape):
+            return None
+        return tuple(d.coef for d in v.shape)
 
     def _strip_cast(self, expr: cst.BaseExpression) -> cst.BaseExpression:
         while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and \

@@ -43,7 +43,15 @@ Questions
     - objects: ``spec`` (constructor's qualified name for modules, losses, optimizers,
       schedulers), ``params_of`` (optimizers: key of the module in ``m.parameters()``),
       ``owner`` (``for p in m.parameters()``: key of m), ``const``, ``sym``, ``items``,
-      ``elem``, ``func``.
+      ``elem``, ``func``;
+    - ``chain`` (read it with ``chain.chain_of(value)``): how to rebuild the tensor from
+      literals alone — a creation call's literal shape and dtype, then every operation
+      applied since, with literal arguments (``chain.py``). Kept through a join only when
+      both sides have the same history; believed only on the value it was made for.
+
+``flow.probe_chain(call) -> dict | None``
+    For ``recv.method(literal args)`` whose receiver has a chain: ``{"shape", "dtype",
+    "chain"}`` ending with this call — what the runtime probe replays to confirm PT001.
 
 ``flow.view_error(call) -> Layout | None``
     For a ``.view(...)`` call that certainly raises because of its receiver's strides,
@@ -53,7 +61,8 @@ Questions
     Every loop with the ordered events of one iteration and the branch structure kept
     (``events.py``): ``Event`` kinds ``backward``, ``step``, ``zero_grad`` (details:
     optimizer / module / tensor / all), ``manual_step`` (``w -= lr * w.grad``), ``write``
-    and ``read`` (of memory shared across numpy/torch), ``exit``; ``Branch`` (one arm
+    and ``read`` (of memory shared across numpy/torch), ``exit``, ``scheduler_step`` (a known
+    ``torch.optim.lr_scheduler`` object's ``step()``; key = the scheduler); ``Branch`` (one arm
     runs), nested ``LoopBlock`` (0+ iterations), ``Inline`` (a helper of this file called
     here, keys mapped to the caller's names). ``events.iteration_paths(block, kinds)``
     enumerates the ways through one iteration.
