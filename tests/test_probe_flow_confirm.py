@@ -197,10 +197,11 @@ def test_pt003_with_known_shapes_is_confirmed_with_pytorchs_error(pool, tmp_path
     got = verdicts(proc, "PT003")
     assert sorted(got) == [6, 7, 8, 11], proc.stderr
     assert all(rec["verdict"] == "confirmed" and rec["device"] == "cpu" for rec in got.values()), got
-    assert got[6]["detail"] == "expected target dtype to be Long or Byte, but got Float"
-    assert got[7]["detail"] == "expected target dtype to be Long or Byte, but got Int"
-    assert got[8]["detail"] == "expected target dtype to be Long or Byte, but got Bool"
-    assert got[11]["detail"] == "expected target dtype to be Long or Byte, but got Float"
+    # PyTorch's words: torch 2.13 "expected target dtype to be Long or Byte, but got Float";
+    # 2.11 on the CPU "expected scalar type Long but found Float" (checked on a GPU machine too,
+    # where CUDA says '"nll_loss_forward_reduce_cuda_kernel_2d_index" not implemented for 'Float'')
+    for line, word in ((6, "Float"), (7, "Int"), (8, "Bool"), (11, "Float")):
+        assert "Long" in got[line]["detail"] and word in got[line]["detail"], got[line]
     assert "refuted" not in proc.stderr
 
 

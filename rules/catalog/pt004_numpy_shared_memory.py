@@ -10,7 +10,8 @@ class NumpySharedMemory(Rule):
     name = "numpy-shared-memory"
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
-    mentions = ("numpy", "as_tensor")
+    # Sharing needs torch on one side: a numpy-only file is never parsed for it.
+    mentions = ("torch",)
     message = Message(
         zh="`{w}` 与 `{r}` 共享内存：这里对 `{w}` 的原地写入会同时改掉 `{r}`，而 `{r}` 随后又被读取（第 {line} 行）",
         en="`{w}` and `{r}` share memory: this in-place write to `{w}` also changes `{r}`, which is read "
