@@ -30,7 +30,8 @@ from corpus import PROJECTS, ensure_corpus, python_files  # noqa: E402
 PEERS = HERE / ".work" / "peers"
 PEER_PINS = ("torchfix==0.7.0", "flake8==7.5.0")
 RESULTS = HERE / "results" / "cli.md"
-SINGLE_FILE = ("timm", "timm/models/resnet.py")
+# A typical model file and a big one (the target is about the first kind).
+SINGLE_FILES = (("timm", "timm/layers/mlp.py"), ("timm", "timm/models/resnet.py"))
 TARGETS = {"cold_vs_torchfix": 5.0, "warm_vs_cold": 50.0, "single_file_s": 0.35}
 
 
@@ -78,18 +79,30 @@ def _save_state() -> None:
     tmp.replace(STATE)
 
 
-def median_of(cmd: list[str], cwd: Path, runs: int, env: dict | None = None, key: str | None = None) -> dict:
-    key = key or " ".join(cmd)
-    rec = _state.setdefault(key, {"walls": [], "rss": [], "codes": []})
-    while len(rec["walls"]) < runs:
-        w, r, c = measure(cmd, cwd, env)
-        rec["walls"].append(w)
-        rec["rss"].append(r)
-        rec["codes"] = sorted(set(rec["codes"]) | {c})
-        _save_state()
-    walls = rec["walls"][:runs]
-    return {"wall": statistics.median(walls), "min": min(walls), "max": max(walls), "rss": max(rec["rss"][:runs]),
-            "codes": rec["codes"]}
+def interleaved(jobs: list[tuple[str, list[str]]], cwd: Path, runs: int, env: dict | None = None, *,
+                prefix: str = "", salt: dict | None = None) -> dict:
+    """Run every command ``runs`` times, round-robin (run 1 of each tool, then run 2 …),
+    so that all tools see the same machine load; returns name -> median summary. Runs
+    are remembered under ``prefix + name (+ salt)`` so an interrupted bench resumes."""
+    salt = salt or {}
+    recs = {key: _state.setdefault(f"{prefix}{key}|{salt.get(key, '')}", {"walls": [], "rss": [], "codes": []})
+            for key, _ in jobs}
+    for i in range(runs):
+        for key, cmd in jobs:
+            rec = recs[key]
+            if len(rec["walls"]) > i:
+                continue  # measured by an earlier, interrupted bench
+            w, r, c = measure(cmd, cwd, env)
+            rec["walls"].append(w)
+            rec["rss"].append(r)
+            rec["codes"] = sorted(set(rec["codes"]) | {c})
+            _save_state()
+    out = {}
+    for key, rec in recs.items():
+        walls = rec["walls"][:runs]
+        out[key] = {"wall": statistics.median(walls), "min": min(walls), "max": max(walls),
+                    "rss": max(rec["rss"][:runs]), "codes": rec["codes"]}
+    return out
 
 
 def _fingerprint() -> str:
@@ -123,15 +136,16 @@ def bench_set(name: str, files: list[Path], cwd: Path, peers: Path, runs: int) -
     try:
         base = ptlint_cmd() + ["check", "--exit-zero", "--format", "json"]
         fp = _fingerprint()
-        cold = median_of(base + ["--no-cache", *rel], cwd, runs, env, key=f"{name}|ptlint-cold|{fp}")
         measure(base + ["--cache-dir", str(cache_dir), *rel], cwd, env)  # fill the cache
-        warm = median_of(base + ["--cache-dir", str(cache_dir), *rel], cwd, runs, env, key=f"{name}|ptlint-warm|{fp}")
+        got = interleaved([
+            ("cold", base + ["--no-cache", *rel]),
+            ("warm", base + ["--cache-dir", str(cache_dir), *rel]),
+            ("torchfix", [str(peers / "torchfix"), *rel]),
+            ("flake8", [str(peers / "flake8"), *rel]),
+        ], cwd, runs, env, prefix=f"{name}|", salt={"cold": fp, "warm": fp})
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    torchfix = median_of([str(peers / "torchfix"), *rel], cwd, runs, env, key=f"{name}|torchfix")
-    flake8 = median_of([str(peers / "flake8"), *rel], cwd, runs, env, key=f"{name}|flake8")
-    return {"name": name, "files": len(files), "lines": lines, "cold": cold, "warm": warm, "torchfix": torchfix,
-            "flake8": flake8, "findings": findings_count(rel, cwd)}
+    return {"name": name, "files": len(files), "lines": lines, **got, "findings": findings_count(rel, cwd)}
 
 
 def bench_single(path: Path, cwd: Path, peers: Path, runs: int) -> dict:
@@ -140,17 +154,16 @@ def bench_single(path: Path, cwd: Path, peers: Path, runs: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PTLINT")}
     fp = _fingerprint()
     try:
-        cold = median_of(ptlint_cmd() + ["check", "--no-cache", "--exit-zero", rel], cwd, runs, env,
-                         key=f"single {rel}|ptlint-cold|{fp}")
         measure(ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel], cwd, env)
-        warm = median_of(ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel], cwd, runs, env,
-                         key=f"single {rel}|ptlint-warm|{fp}")
+        got = interleaved([
+            ("cold", ptlint_cmd() + ["check", "--no-cache", "--exit-zero", rel]),
+            ("warm", ptlint_cmd() + ["check", "--cache-dir", str(cache_dir), "--exit-zero", rel]),
+            ("torchfix", [str(peers / "torchfix"), rel]),
+            ("flake8", [str(peers / "flake8"), rel]),
+        ], cwd, runs, env, prefix=f"single {rel}|", salt={"cold": fp, "warm": fp})
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    torchfix = median_of([str(peers / "torchfix"), rel], cwd, runs, env, key=f"single {rel}|torchfix")
-    flake8 = median_of([str(peers / "flake8"), rel], cwd, runs, env, key=f"single {rel}|flake8")
-    return {"path": rel, "lines": count_lines([path]), "cold": cold, "warm": warm, "torchfix": torchfix,
-            "flake8": flake8}
+    return {"path": rel, "lines": count_lines([path]), **got}
 
 
 def fmt_row(tool: str, mode: str, m: dict, lines: int) -> str:
@@ -162,10 +175,10 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
-def render(sets: list[dict], single: dict, runs: int, versions: dict, load: tuple) -> str:
+def render(sets: list[dict], singles: list[dict], runs: int, versions: dict, load: tuple) -> str:
     out = ["## CLI: throughput, cache, single file, memory (`bench/bench_cli.py`)", ""]
-    out.append(f"Medians of {runs} runs each (min–max in brackets), all tools run one after the other in the same "
-               f"session on the same files. Peak RSS is that of the largest single process of a run. Versions: "
+    out.append(f"Medians of {runs} runs each (min–max in brackets); the tools take turns run by run (run 1 of "
+               f"each, then run 2 …) on the same files, so all see the same machine load. Peak RSS is that of the largest single process of a run. Versions: "
                + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".")
     out.append(f"Load average before / after: {load[0]} / {load[1]} (this machine is shared; see the note below).")
     out.append("")
@@ -184,15 +197,16 @@ def render(sets: list[dict], single: dict, runs: int, versions: dict, load: tupl
                    f"and {s['flake8']['wall'] / s['cold']['wall']:.2f}× flake8's; the warm cache is "
                    f"{s['cold']['wall'] / s['warm']['wall']:.1f}× the cold run.")
         out.append("")
-    out.append(f"### Single file: `{single['path']}` ({single['lines']:,} lines)")
-    out.append("")
-    out.append("| command | wall s | peak RSS MiB |")
-    out.append("| --- | --- | --- |")
-    for label, key in (("`ptlint check --no-cache FILE`", "cold"), ("`ptlint check FILE` (cached)", "warm"),
-                       ("`torchfix FILE`", "torchfix"), ("`flake8 FILE`", "flake8")):
-        m = single[key]
-        out.append(f"| {label} | {m['wall']:.3f} ({m['min']:.3f}–{m['max']:.3f}) | {m['rss']:.0f} |")
-    out.append("")
+    for single in singles:
+        out.append(f"### Single file: `{single['path']}` ({single['lines']:,} lines)")
+        out.append("")
+        out.append("| command | wall s | peak RSS MiB |")
+        out.append("| --- | --- | --- |")
+        for label, key in (("`ptlint check --no-cache FILE`", "cold"), ("`ptlint check FILE` (cached)", "warm"),
+                           ("`torchfix FILE`", "torchfix"), ("`flake8 FILE`", "flake8")):
+            m = single[key]
+            out.append(f"| {label} | {m['wall']:.3f} ({m['min']:.3f}–{m['max']:.3f}) | {m['rss']:.0f} |")
+        out.append("")
     corpus = sets[0]
     cold_x = corpus["torchfix"]["wall"] / corpus["cold"]["wall"]
     warm_x = corpus["cold"]["wall"] / corpus["warm"]["wall"]
@@ -204,11 +218,17 @@ def render(sets: list[dict], single: dict, runs: int, versions: dict, load: tupl
                f"{verdict(cold_x >= TARGETS['cold_vs_torchfix'])} |")
     out.append(f"| warm cache ≥ {TARGETS['warm_vs_cold']:.0f}× cold (corpus) | {warm_x:.1f}× | "
                f"{verdict(warm_x >= TARGETS['warm_vs_cold'])} |")
-    out.append(f"| `ptlint check one_file.py` < {TARGETS['single_file_s']} s (no cache) | "
-               f"{single['cold']['wall']:.3f} s | {verdict(single['cold']['wall'] < TARGETS['single_file_s'])} |")
+    for single in singles:
+        out.append(f"| `ptlint check {Path(single['path']).name}` ({single['lines']:,} lines) < "
+                   f"{TARGETS['single_file_s']} s, no cache | {single['cold']['wall']:.3f} s | "
+                   f"{verdict(single['cold']['wall'] < TARGETS['single_file_s'])} |")
+        out.append(f"| `ptlint check {Path(single['path']).name}` < {TARGETS['single_file_s']} s, cached | "
+                   f"{single['warm']['wall']:.3f} s | {verdict(single['warm']['wall'] < TARGETS['single_file_s'])} |")
     out.append("")
     out.append("Note: the machine has 2 cores shared with whatever else runs at the time, so absolute wall times "
-               "move with the load above; the ratios compare runs made minutes apart under the same conditions. "
+               "move with the load above; the tools take turns so that the ratios compare like with like. "
+               "A cold single-file run is mostly start-up: Python, importing libcst (about 0.13 s here) and the "
+               "rule catalog with its shared analyses (about 0.1 s), before any file is parsed. "
                "ptlint and flake8 use a process pool by default (ptlint sizes it by file count and CPUs), "
                "torchfix uses one process per core by default.")
     out.append("")
@@ -245,10 +265,10 @@ def main() -> int:
         bench_set("Corpus (timm, d2l, skorch)", corpus_files, HERE / ".work" / "corpus", peers, args.runs),
         bench_set("examples/", example_files, ROOT, peers, args.runs),
     ]
-    name, rel = SINGLE_FILE
-    single = bench_single(roots[name] / rel, HERE / ".work" / "corpus", peers, args.runs)
+    singles = [bench_single(roots[name] / rel, HERE / ".work" / "corpus", peers, args.runs)
+               for name, rel in SINGLE_FILES]
     load_after = os.getloadavg()
-    text = render(sets, single, args.runs, versions,
+    text = render(sets, singles, args.runs, versions,
                   (" ".join(f"{x:.2f}" for x in load_before), " ".join(f"{x:.2f}" for x in load_after)))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

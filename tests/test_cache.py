@@ -70,7 +70,7 @@ def test_broken_entries_and_unusable_cache_dir(run_cli, tmp_path):
 
 def test_two_concurrent_runs_share_the_cache(tmp_path):
     for i in range(40):
-        (tmp_path / f"m{i:02d}.py").write_text(BUGGY + f"y{i} = F.softmax(x)\n" + "# pad\n" * 800)
+        (tmp_path / f"m{i:02d}.py").write_text(BUGGY + f"y{i} = F.softmax(x)\n" + ("# " + "pad " * 60 + "\n") * 30)
     cmd = [sys.executable, "-m", "ptlint", "check", ".", "--format", "json"]
     env = {**os.environ, "PTLINT_CACHE_DIR": str(tmp_path / "shared_cache")}
     procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)

@@ -220,7 +220,7 @@ def test_walk_honours_exclude_and_nested_gitignore(run_cli, tmp_path):
 # ---------------------------------------------------------------------- parallel
 def test_jobs_give_the_same_findings(run_cli, tmp_path):
     for i in range(24):
-        write(tmp_path / f"m{i:02d}.py", BUGGY + "\n" * i + "y = F.softmax(x)\n" + "# pad\n" * 2000)
+        write(tmp_path / f"m{i:02d}.py", BUGGY + "\n" * i + "y = F.softmax(x)\n" + ("# " + "pad " * 60 + "\n") * 50)
     serial = as_json(run_cli(".", "--no-cache", "--format", "json", "--jobs", "1"))
     pooled = as_json(run_cli(".", "--no-cache", "--format", "json", "--jobs", "2"))
     auto = as_json(run_cli(".", "--no-cache", "--format", "json"))

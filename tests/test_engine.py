@@ -39,7 +39,7 @@ def broken_rule():
 def test_a_rule_that_raises_is_contained(broken_rule, monkeypatch, capsys, tmp_path, jobs):
     n = 1 if jobs == "1" else 10  # enough files for the process pool
     for i in range(n):
-        (tmp_path / f"m{i}.py").write_text(BUGGY + "# pad\n" * 6000)
+        (tmp_path / f"m{i}.py").write_text(BUGGY + ("# " + "pad " * 60 + "\n") * 120)
     monkeypatch.chdir(tmp_path)
     rc = cli.main(["check", ".", "--no-cache", "--format", "json", "--jobs", jobs])
     out, err = capsys.readouterr()

@@ -31,7 +31,6 @@ class Doc:
     token: Optional[CancelToken] = None
     waiters: list[asyncio.Future] = field(default_factory=list)
     published: set[str] = field(default_factory=set)  # URIs that got non-empty diagnostics
-    cells: tuple[str, ...] = ()  # notebook: code cell URIs, in notebook order (as last analysed)
 
     def is_current(self, generation: int) -> bool:
         s = self.snapshot

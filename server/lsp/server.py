@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from ptlint import __version__
 from ptlint.rules.config import Config, ConfigError, ConfigLoader
@@ -37,6 +38,23 @@ MESSAGES = {
 }
 
 
+class PtlintProtocol(LanguageServerProtocol):
+    """pygls 2.1 keeps the future of every notification handled through its built-in
+    generator handlers (didOpen, didChange, ...) in ``_request_futures`` forever: about
+    a kilobyte per keystroke. Forget each one once it is done."""
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        super()._execute_handler(msg_id, handler, callback, args=args, kwargs=kwargs)
+        futures = self._request_futures
+        fut = futures.get(msg_id)
+        if fut is None:
+            return
+        if fut.done():
+            futures.pop(msg_id, None)
+        else:
+            fut.add_done_callback(lambda f, m=msg_id: futures.pop(m, None) if futures.get(m) is f else None)
+
+
 class PtlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
@@ -47,6 +65,7 @@ class PtlintServer(LanguageServer):
                     notebook="*", cells=[types.NotebookCellLanguage(language="python")])],
                 save=True,
             ),
+            protocol_cls=PtlintProtocol,
         )
         self.docs: dict[str, Doc] = {}
         self.generation = 0
@@ -282,9 +301,7 @@ class PtlintServer(LanguageServer):
         for uri, diags in by_uri.items():
             if not diags and uri not in doc.published and doc.kind == NOTEBOOK:
                 continue  # never had any: nothing to clear
-            version = None
-            if doc.kind != NOTEBOOK:
-                version = doc.version
+            version = snap.version if doc.kind != NOTEBOOK else None  # cells have their own versions
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version))
             if diags:

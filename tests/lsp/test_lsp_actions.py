@@ -62,6 +62,19 @@ async def test_actions_for_a_range_without_findings_are_empty(session, workdir):
     assert await session.actions(uri, rng, only=[types.CodeActionKind.QuickFix]) == []
 
 
+async def test_safe_fix_from_a_real_rule_is_preferred_and_in_fix_all(session, workdir):
+    uri = (workdir / f"pt001_{session.profile}.py").as_uri()
+    text = "import torch\nx = torch.randn(3, 4)\ny = x.t()\nz = y.view(-1)\n"
+    session.open(uri, text)
+    (d,) = await session.diagnostics(uri)
+    fix = by_title(await session.actions(uri, d.range, [d]), "PT001：在 .view() 前插入 .contiguous()")
+    assert fix.is_preferred
+    (action,) = await session.actions(uri, d.range, only=[FIX_ALL_KIND])
+    session.apply(action.edit)
+    assert session.texts[uri] == text.replace("y.view(-1)", "y.contiguous().view(-1)")
+    assert await session.diagnostics(uri) == []
+
+
 async def test_unsafe_fixes_are_not_in_fix_all(session, workdir):
     uri = (workdir / f"fixall_unsafe_{session.profile}.py").as_uri()
     session.open(uri, SOFTMAX)

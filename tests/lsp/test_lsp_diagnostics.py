@@ -120,6 +120,18 @@ async def test_related_information_tags_and_docs_link(profile, tmp_path):
             assert d.code_description is None
 
 
+async def test_related_information_from_a_real_rule(session, workdir):
+    """PT001 points back at the transpose that made the tensor non-contiguous."""
+    uri = (workdir / f"pt001_{session.profile}.py").as_uri()
+    session.open(uri, "import torch\nx = torch.randn(3, 4)\ny = x.t()\nz = y.view(-1)\n")
+    (d,) = await session.diagnostics(uri)
+    assert d.code == "PT001" and d.severity == types.DiagnosticSeverity.Error
+    (rel,) = d.related_information
+    assert rel.message == "转置发生在这里"
+    assert rel.location.uri == uri
+    assert rel.location.range == types.Range(types.Position(2, 4), types.Position(2, 9))
+
+
 async def test_rule_that_raises_is_logged_and_only_its_findings_drop(tmp_path):
     async with lsp_session("vscode", server=PLUGIN_SERVER) as s:
         uri = (tmp_path / "boom.py").as_uri()

@@ -136,3 +136,21 @@ def test_token_at(line, col, parts, on_expr):
 ])
 def test_no_token(line, col):
     assert token_at(line, col) is None
+
+
+def test_notification_futures_are_forgotten():
+    """pygls 2.1 keeps one future per notification handled by its generator handlers
+    (didChange on every keystroke); the server's protocol drops them once done."""
+    from ptlint.server.lsp.server import create_server
+
+    proto = create_server().protocol
+
+    def user_handler(params):
+        return None
+
+    def builtin_handler(params):  # shaped like pygls' built-in didChange
+        yield user_handler, (params,), None
+
+    for i in range(50):
+        proto._execute_handler(f"note-{i}", builtin_handler, callback=lambda f: None, args=(None,))
+    assert proto._request_futures == {}
