@@ -133,7 +133,7 @@ def run_check(args: argparse.Namespace) -> int:
         from .cmd_probe import attach_probe  # the runtime probe's front end
 
         _load_sources(run)
-        attach_probe(run, args.probe)
+        attach_probe(run, args.probe, lang=lang)
 
     reporter = get_reporter(args.format)
     out.write(reporter(run, lang=lang, color=_use_color(args) and out is sys.stdout, unsafe=args.unsafe_fixes))

@@ -228,3 +228,13 @@ def test_shapes_report_fields_the_probe_relies_on():
     lstm = next(s for s in m["steps"] if s.get("layer") == "lstm")
     assert lstm["outputs"] == [["N", 20, 256], [[4, "N", 128], [4, "N", 128]]]
     assert {"step", "code", "message_zh", "message_en", "range"} <= set(m["errors"][0])
+
+
+def test_check_probe_verdict_reaches_sarif_and_follows_lang(lenet28, pool, capsys, monkeypatch):
+    monkeypatch.chdir(lenet28.parent)
+    proc = run_main(capsys, "check", "--no-cache", "net.py", "--probe=meta", "--format", "sarif", "--lang", "en")
+    results = [r for r in json.loads(proc.stdout)["runs"][0]["results"] if r["ruleId"] == "PT005"]
+    assert results and results[0]["properties"]["probe"]["verdict"] == "confirmed"
+    detail = results[0]["properties"]["probe"]["detail"]
+    assert detail == results[0]["properties"]["probe"]["detail_en"]  # --lang en reaches the probe's text
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in detail)

@@ -1,7 +1,8 @@
-"""The ptlint language server: setup, capabilities, document sync and settings.
+"""The ptlint language server: the server object (state shared by the handlers,
+settings resolution, analysis triggers, publishing) and its setup.
 
-Feature handlers live in their own modules (hover, actions, inlay, commands); this
-module wires them to pygls and holds the state they share."""
+Handlers live in their own modules (lifecycle, sync, pull, hover, actions, inlay,
+commands); :func:`create_server` wires them to pygls."""
 from __future__ import annotations
 
 import asyncio
@@ -18,15 +19,13 @@ from ptlint import __version__
 from ptlint.rules.config import Config, ConfigError, ConfigLoader
 
 from . import diagnostics as diag_mod
-from .documents import IPYNB, NOTEBOOK, PYTHON, Doc, kind_for, notebook_code_cells, uri_to_path
+from .documents import IPYNB, NOTEBOOK, PYTHON, Doc, notebook_code_cells, uri_to_path
 from .positions import encoding_of
 from .scheduler import Scheduler
 from .settings import EditorSettings, parse_settings
 from .worker import Job, Snapshot
 
 log = logging.getLogger("ptlint.lsp")
-
-PYPROJECT_WATCH_ID = "ptlint-watch-pyproject"
 
 MESSAGES = {
     "too_large": {
@@ -394,10 +393,11 @@ def _parents_kw() -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- wiring
 def create_server() -> PtlintServer:
+    from . import actions, commands, hover, inlay, lifecycle, sync
+
     server = PtlintServer()
-    _register_lifecycle(server)
-    _register_sync(server)
-    from . import actions, commands, hover, inlay
+    lifecycle.register(server)
+    sync.register(server)
 
     hover.register(server)
     actions.register(server)
@@ -413,156 +413,6 @@ def create_server() -> PtlintServer:
         except Exception:
             log.exception("registering the runtime probe failed; the server runs without it")
     return server
-
-
-def _register_lifecycle(server: PtlintServer) -> None:
-    @server.feature(types.INITIALIZE)
-    def initialize(params: types.InitializeParams) -> None:
-        server._init_raw = params.initialization_options
-        server.recompute_settings()
-        caps = params.capabilities
-        server.diagnostic_support = diag_mod.ClientSupport(caps)
-        wants_pull = bool(caps and caps.text_document and caps.text_document.diagnostic is not None)
-        mode = server.global_settings.diagnostic_mode
-        server.mode = "pull" if (mode == "pull" or (mode == "auto" and wants_pull)) else "push"
-        if server.mode == "pull":
-            from .pull import register_pull
-
-            register_pull(server)
-        server.scheduler = Scheduler(server, server.global_settings.worker)
-        server.scheduler.start()
-        ws = caps.workspace if caps else None
-        server.ready = not (ws and ws.configuration)
-        if not server.ready:  # a client that never sends `initialized` still gets analyses
-            asyncio.get_running_loop().call_later(10.0, server.make_ready)
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(params: types.InitializedParams) -> None:
-        caps = server.client_capabilities
-        ws = caps.workspace if caps else None
-        if ws and ws.did_change_watched_files and ws.did_change_watched_files.dynamic_registration:
-            try:
-                await server.client_register_capability_async(types.RegistrationParams(registrations=[
-                    types.Registration(
-                        id=PYPROJECT_WATCH_ID, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                            watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]))]))
-            except Exception as exc:
-                log.info("client did not accept the pyproject.toml watcher: %s", exc)
-        try:
-            await asyncio.wait_for(pull_configuration(server, relint=True), 5.0)
-        except asyncio.TimeoutError:
-            log.warning("the client did not answer workspace/configuration; using initializationOptions")
-        finally:
-            server.make_ready()
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(params: Any = None) -> None:
-        server.shutdown_worker()
-
-    @server.feature(types.EXIT)
-    def on_exit(params: Any = None) -> None:
-        server.shutdown_worker()
-        if server.tcp:
-            # pygls ends a TCP session with sys.exit() inside the connection's task, which
-            # asyncio reports as an unhandled exception; the client asked us to go, so go.
-            logging.shutdown()
-            os._exit(0 if getattr(server.protocol, "_shutdown", False) else 1)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
-        settings = params.settings
-        if isinstance(settings, dict) and settings:
-            server._pushed_raw = settings
-        await pull_configuration(server, relint=False)
-        server.recompute_settings()
-        server.generation += 1
-        server.relint_all()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
-        if any(c.uri.endswith("pyproject.toml") for c in params.changes):
-            server.invalidate_config()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    async def did_change_folders(params: types.DidChangeWorkspaceFoldersParams) -> None:
-        for f in params.event.removed:
-            server._pulled_folders.pop(f.uri, None)
-        await pull_configuration(server, relint=True)
-
-
-async def pull_configuration(server: PtlintServer, relint: bool) -> None:
-    """Ask the client for the ``ptlint`` section, globally and for each workspace
-    folder (multi-root workspaces may differ per folder)."""
-    caps = server.client_capabilities
-    if not (caps and caps.workspace and caps.workspace.configuration):
-        return
-    folders = list(server.workspace.folders.values())
-    items = [types.ConfigurationItem(section="ptlint")]
-    items += [types.ConfigurationItem(scope_uri=f.uri, section="ptlint") for f in folders]
-    try:
-        result = await server.workspace_configuration_async(types.ConfigurationParams(items=items))
-    except Exception as exc:
-        log.info("workspace/configuration failed: %s", exc)
-        return
-    if not isinstance(result, (list, tuple)) or len(result) != len(items):
-        return
-    before = (server.global_settings, dict(server.folder_settings))
-    server._pulled_global = result[0]
-    server._pulled_folders = {f.uri: r for f, r in zip(folders, result[1:]) if r is not None and r != result[0]}
-    server.recompute_settings()
-    if relint and before != (server.global_settings, server.folder_settings):
-        server.generation += 1
-        server.relint_all()
-
-
-def _register_sync(server: PtlintServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(params: types.DidOpenTextDocumentParams) -> None:
-        td = params.text_document
-        if server.workspace.get_notebook_document(cell_uri=td.uri) is not None:
-            return  # a notebook cell: analysed with its notebook
-        kind = kind_for(td.uri, td.language_id)
-        if kind is None:
-            return
-        server.opened(Doc(td.uri, kind, uri_to_path(td.uri), td.version))
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(params: types.DidChangeTextDocumentParams) -> None:
-        server.changed(params.text_document.uri, params.text_document.version)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
-    def did_save(params: types.DidSaveTextDocumentParams) -> None:
-        server.saved(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(params: types.DidCloseTextDocumentParams) -> None:
-        server.closed(params.text_document.uri)
-
-    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
-    def nb_open(params: types.DidOpenNotebookDocumentParams) -> None:
-        nb = params.notebook_document
-        server.opened(Doc(nb.uri, NOTEBOOK, uri_to_path(nb.uri), nb.version))
-
-    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
-    def nb_change(params: types.DidChangeNotebookDocumentParams) -> None:
-        uri = params.notebook_document.uri
-        doc = server.docs.get(uri)
-        cells = params.change.cells
-        if doc is not None and cells is not None and cells.structure is not None:
-            # Removed cells lose their diagnostics now; the others update after analysis.
-            gone = {c.uri for c in (cells.structure.did_close or [])}
-            server.clear(doc, gone & doc.published)
-            doc.published -= gone
-        server.changed(uri, params.notebook_document.version)
-
-    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
-    def nb_save(params: types.DidSaveNotebookDocumentParams) -> None:
-        server.saved(params.notebook_document.uri)
-
-    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
-    def nb_close(params: types.DidCloseNotebookDocumentParams) -> None:
-        server.closed(params.notebook_document.uri, [c.uri for c in params.cell_text_documents])
 
 
 __all__ = ["PtlintServer", "create_server", "IPYNB", "PYTHON", "NOTEBOOK"]

@@ -105,6 +105,10 @@ def _result(f: Finding, index: dict[str, int], lang: str) -> dict:
             }],
         }]
         res.setdefault("properties", {})["fixSafety"] = f.fix.safety.value
+    probe = f.extra.get("probe")
+    if probe:
+        # The runtime probe's verdict (confirmed / refuted / unverifiable, device, torch).
+        res.setdefault("properties", {})["probe"] = probe
     return res
 
 
