@@ -15,12 +15,12 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 from ptlint import __version__
+from ptlint.rules.fsutil import atomic_write
 
 CACHE_DIR_NAME = ".ptlint_cache"
 FORMAT = "1"
@@ -118,17 +118,7 @@ class Cache:
                     pass
 
     def _atomic(self, path: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write(path, data)
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
         if not self.enabled or not self._prepare():

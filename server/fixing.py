@@ -11,11 +11,11 @@ import json
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from ptlint.rules.config import Config
+from ptlint.rules.fsutil import atomic_write as _atomic_write
 from ptlint.rules.source import SourceError, SourceFile, load_source, mask_magics, source_from_bytes
 
 MAX_ROUNDS = 5  # fixes that overlap are applied in later rounds, after a fresh analysis
@@ -31,24 +31,7 @@ class FixOutcome:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".ptlint-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    _atomic_write(path, data, durable=True, keep_mode=True)
 
 
 def encode(source: SourceFile, text: str) -> bytes:
