@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
 import libcst as cst
-from libcst.metadata.position_provider import PositionProvider
 
 from .config import Config
 from .findings import Finding, Fix, Position, Range, RelatedLocation, Severity, TextEdit
@@ -63,7 +62,8 @@ class FileContext:
         self.imports.scan_statements(module.body)
         self.ancestors: list[cst.CSTNode] = []
         self._analyses: dict[type, Any] = {}
-        self._positions: dict[int, dict[cst.CSTNode, Any]] = {}
+        self._positions: dict[int, Any] = {}
+        self.top_of: dict[int, cst.CSTNode] = {}  # id(node) -> its top-level statement (filled by the traversal)
 
     # ------------------------------------------------------------------ names
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
@@ -90,17 +90,18 @@ class FileContext:
         return inst
 
     # ------------------------------------------------------------------ positions
-    def _unit_positions(self, index: int) -> dict[cst.CSTNode, Any]:
+    def _unit_positions(self, index: int) -> "UnitPositions":
         pos = self._positions.get(index)
         if pos is None:
-            provider = PositionProvider()
-            provider._gen_impl(self.unit_modules[index][1])
-            pos = provider._computed
+            from .positions import UnitPositions
+
+            unit, module = self.unit_modules[index]
+            pos = UnitPositions(module, unit.text, self.top_of)
             self._positions[index] = pos
         return pos
 
     def locate(self, node: cst.CSTNode) -> tuple[Optional[int], Range]:
-        """(cell, range) of a node; computed lazily, once per unit."""
+        """(cell, range) of a node; only the top-level statement holding it is placed."""
         for i, (unit, _) in enumerate(self.unit_modules):
             r = self._unit_positions(i).get(node)
             if r is not None:
@@ -124,6 +125,7 @@ class _Dispatcher(cst.CSTVisitor):
                 table = self.visit if kind == "visit" else self.leave
                 table.setdefault(node_type, []).append((rule, getattr(rule, name)))
         self.dead: set[int] = set()
+        self.top: Optional[cst.CSTNode] = None
 
     def _call(self, handlers: list[tuple[Rule, Callable]], node: cst.CSTNode) -> None:
         for rule, fn in handlers:
@@ -136,7 +138,15 @@ class _Dispatcher(cst.CSTVisitor):
                 self.on_error(rule, exc)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        self.ctx.ancestors.append(node)
+        ancestors = self.ctx.ancestors
+        ancestors.append(node)
+        # Remember each node's top-level statement, so that placing a reported node
+        # later regenerates only that statement (see positions.py).
+        depth = len(ancestors)
+        if depth == 2:
+            self.top = node
+        if depth >= 2:
+            self.ctx.top_of[id(node)] = self.top
         name = type(node).__name__
         if name == "Import":
             self.ctx.imports.add_import(node)  # type: ignore[arg-type]
