@@ -363,6 +363,7 @@ def _to_finding(rep: Report, ctx: FileContext, config: Config) -> Finding:
         rcell, rrange = ctx.locate(rel.node)
         related.append(RelatedLocation(rrange, rel.message_zh, rel.message_en, rcell))
     fix = _resolve_fix(rep.fix, ctx, cell) if rep.fix else None
+    alt_fixes = tuple(a for a in (_resolve_fix(s, ctx, cell) for s in rep.alt_fixes) if a is not None)
     return Finding(
         code=rep.rule.code,
         rule_name=rep.rule.name,
@@ -374,6 +375,7 @@ def _to_finding(rep: Report, ctx: FileContext, config: Config) -> Finding:
         cell=cell,
         related=tuple(related),
         fix=fix,
+        alt_fixes=alt_fixes,
         extra=rep.extra,
     )
 

@@ -116,6 +116,9 @@ class Finding:
     cell: Optional[int] = None  # 1-based index into the notebook's cells
     related: tuple[RelatedLocation, ...] = ()
     fix: Optional[Fix] = None
+    # Other ways to fix the same problem (e.g. `.reshape` beside `.contiguous()`); editors
+    # offer them as extra quick fixes, `--fix` only ever applies ``fix``.
+    alt_fixes: tuple[Fix, ...] = ()
     # Free-form facts a front end may show (e.g. the probe's verdict); never used for identity.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -146,6 +149,7 @@ class Finding:
             "cell": self.cell,
             "related": [r.to_dict() for r in self.related],
             "fix": self.fix.to_dict() if self.fix else None,
+            "alt_fixes": [a.to_dict() for a in self.alt_fixes],
             "extra": self.extra,
         }
 
@@ -162,5 +166,6 @@ class Finding:
             cell=d.get("cell"),
             related=tuple(RelatedLocation.from_dict(r) for r in d.get("related", ())),
             fix=Fix.from_dict(d["fix"]) if d.get("fix") else None,
+            alt_fixes=tuple(Fix.from_dict(a) for a in d.get("alt_fixes") or ()),
             extra=d.get("extra") or {},
         )

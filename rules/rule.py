@@ -107,6 +107,7 @@ class Report:
     fix: Optional[FixSpec] = None
     related: Sequence[Related] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    alt_fixes: Sequence[FixSpec] = ()
 
 
 REGISTRY: dict[str, type["Rule"]] = {}
@@ -152,11 +153,13 @@ class Rule:
         related: Sequence[Related] = (),
         severity: Optional[Severity] = None,
         extra: Optional[dict[str, Any]] = None,
+        alt_fixes: Sequence[FixSpec] = (),
         **args: Any,
     ) -> None:
         zh, en = (message or self.message).format(**args)
         self.reports.append(
-            Report(self, node, zh, en, severity or self.severity, fix, tuple(related), extra or {})
+            Report(self, node, zh, en, severity or self.severity, fix, tuple(related), extra or {},
+                   tuple(alt_fixes))
         )
 
     def finish(self) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ptlint.rules import Config, FixSafety, Fix, lint_text
+from ptlint.rules import Config, FixSafety, lint_text
 from ptlint.rules.fixes import apply_edits, fix_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_pt001_message_related_and_both_fixes_work_in_torch():
     assert applied and "out.contiguous().view(B, N, H * D)" in fixed
     run(fixed)
     # the alternative: .reshape
-    (alt,) = [Fix.from_dict(d) for d in f.extra["alt_fixes"]]
+    (alt,) = f.alt_fixes
     reshaped = apply_edits(ATTN, alt.edits)
     assert "out.reshape(B, N, H * D)" in reshaped and alt.safety is FixSafety.SAFE
     run(reshaped)

@@ -24,7 +24,7 @@ def lint(src, codes=("PT001", "PT003")):
 
 def facts(src, code):
     """``extra`` of the findings of ``code``, by line, without the alternative fixes."""
-    return {f.range.start.line: {k: v for k, v in f.extra.items() if k != "alt_fixes"}
+    return {f.range.start.line: dict(f.extra)
             for f in lint(src) if f.code == code}
 
 

@@ -1,8 +1,8 @@
 import libcst as cst
 
-from ptlint.rules.findings import Fix, FixSafety, Severity, TextEdit
+from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis
-from ptlint.rules.rule import Docs, FixSpec, InsertBefore, Message, Related, Rule
+from ptlint.rules.rule import Docs, FixSpec, InsertBefore, Message, Related, Replace, Rule
 
 # What made the tensor non-contiguous, for the message and the related location.
 _OPS = {
@@ -160,10 +160,6 @@ The quick fix inserts `.contiguous()` before `.view`; a second quick fix replace
         # The runtime probe replays these facts (shape, dtype, the ops up to this view)
         # when every one of them is a literal; otherwise they are left out.
         extra = dict(flow.probe_chain(node) or {})
-        try:
-            _, rng = self.ctx.locate(func.attr)
-            alt = Fix((TextEdit(rng, "reshape"),), FixSafety.SAFE, "把 .view 改成 .reshape", "replace .view with .reshape")
-            extra["alt_fixes"] = [alt.to_dict()]
-        except KeyError:
-            pass
-        self.report(node, fix=fix, related=related, extra=extra, op_zh=op_zh, op_en=op_en)
+        alt = FixSpec((Replace(func.attr, "reshape"),), "把 .view 改成 .reshape", "replace .view with .reshape",
+                      FixSafety.SAFE)
+        self.report(node, fix=fix, alt_fixes=[alt], related=related, extra=extra, op_zh=op_zh, op_en=op_en)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from lsprotocol import types
 
-from ptlint.rules.findings import Finding, FixSafety
+from ptlint.rules.findings import Finding, Fix, FixSafety
 from ptlint.rules.fixes import fix_text, parses
 
 from . import diagnostics as diag_mod
@@ -40,10 +40,11 @@ def _texts(lang: str) -> dict[str, str]:
     return TITLES["en" if lang == "en" else "zh"]
 
 
-def fix_title(f: Finding, lang: str) -> str:
+def fix_title(f: Finding, lang: str, fix: Optional[Fix] = None) -> str:
+    fix = fix or f.fix
     t = _texts(lang)
-    title = t["fix"].format(code=f.code, title=f.fix.title(lang))
-    if f.fix.safety is FixSafety.UNSAFE:
+    title = t["fix"].format(code=f.code, title=fix.title(lang))
+    if fix.safety is FixSafety.UNSAFE:
         title += t["unsafe"]
     return title
 
@@ -224,13 +225,16 @@ async def code_actions(server: "PtlintServer", params: types.CodeActionParams) -
                     by_uri = diag_mod.diagnostics_by_uri(server, doc, snap).get(uri, [])
                 diag = next((d for d in by_uri if _same(d, f, rng)), None)
             diags = [diag] if diag is not None else None
-            if f.fix is not None and f.fix.edits:
+            primary = [f.fix] if f.fix is not None else []
+            for fix in (*primary, *f.alt_fixes):
+                if not fix.edits:
+                    continue
                 text_edits = [types.TextEdit(range=lines.range_to_client(e.range), new_text=e.new_text)
-                              for e in f.fix.edits]
+                              for e in fix.edits]
                 actions.append(types.CodeAction(
-                    title=fix_title(f, lang), kind=types.CodeActionKind.QuickFix, diagnostics=diags,
+                    title=fix_title(f, lang, fix), kind=types.CodeActionKind.QuickFix, diagnostics=diags,
                     edit=workspace_edit(server, {uri: text_edits}),
-                    is_preferred=f.fix.safety is FixSafety.SAFE))
+                    is_preferred=fix is f.fix and fix.safety is FixSafety.SAFE))
             key = (f.range.start.line, f.code)
             if f.code != SYNTAX_CODE and key not in noqa_done:
                 noqa_done.add(key)

@@ -75,6 +75,18 @@ async def test_safe_fix_from_a_real_rule_is_preferred_and_in_fix_all(session, wo
     assert await session.diagnostics(uri) == []
 
 
+async def test_alternative_fix_is_offered_but_not_preferred(session, workdir):
+    uri = (workdir / f"pt001_alt_{session.profile}.py").as_uri()
+    text = "import torch\nx = torch.randn(3, 4)\ny = x.t()\nz = y.view(-1)\n"
+    session.open(uri, text)
+    (d,) = await session.diagnostics(uri)
+    alt = by_title(await session.actions(uri, d.range, [d]), "PT001：把 .view 改成 .reshape")
+    assert not alt.is_preferred and alt.kind == types.CodeActionKind.QuickFix
+    session.apply(alt.edit)
+    assert session.texts[uri] == text.replace("y.view(-1)", "y.reshape(-1)")
+    assert await session.diagnostics(uri) == []
+
+
 async def test_unsafe_fixes_are_not_in_fix_all(session, workdir):
     uri = (workdir / f"fixall_unsafe_{session.profile}.py").as_uri()
     session.open(uri, SOFTMAX)
