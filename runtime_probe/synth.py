@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .errors import BilingualError
 from .allowlist import (CREATION, DEVICE_METHODS, FUNCTIONS, INDEX_INPUT, LAYERS, METHODS, OPERATOR_FUNCTIONS,
                         OPERATORS, SEQUENCE_FIRST, STRINGS, TORCH_DTYPES, CallSpec, string_allowed)
 
@@ -25,16 +26,8 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,80}\Z")
 DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool")
 
 
-class Unverifiable(Exception):
+class Unverifiable(BilingualError):
     """The model cannot be rebuilt from literals; ``zh``/``en`` say why."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-    def message(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from .errors import BilingualError
+
 WORKER_SOURCE = Path(__file__).with_name("worker_main.py")
 
 # Variables the worker may see; everything else (PYTHONPATH, tokens, proxies…) is dropped.
@@ -33,16 +35,8 @@ ENV_KEEP = (
 )
 
 
-class ProbeFailed(Exception):
+class ProbeFailed(BilingualError):
     """The probe could not give a verdict. ``zh``/``en`` are one-line messages."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-    def message(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
 
 
 class TorchMissing(ProbeFailed):
