@@ -334,8 +334,16 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    result.findings = unique
+    result.findings = _drop_superseded(unique, instances)
     return result
+
+
+def _drop_superseded(findings: list[Finding], rules: list[Rule]) -> list[Finding]:
+    by_code = {r.code: r.supersedes for r in rules if r.supersedes}
+    if not by_code:
+        return findings
+    covered = {(code, f.cell, f.range.start) for f in findings for code in by_code.get(f.code, ())}
+    return [f for f in findings if (f.code, f.cell, f.range.start) not in covered]
 
 
 class _LazySuppressions:

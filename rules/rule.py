@@ -124,6 +124,9 @@ class Rule:
     fix_safety: ClassVar[Optional[FixSafety]] = None  # None: this rule offers no fix
     # The file is only parsed for this rule if its text mentions one of these words.
     mentions: ClassVar[tuple[str, ...]] = ("torch",)
+    # Codes this rule explains better: a finding of one of them at the same place as a
+    # finding of this rule is dropped (one problem, one finding).
+    supersedes: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)

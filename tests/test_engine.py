@@ -150,3 +150,17 @@ def test_fast_walk_visits_children_in_libcsts_order():
         except cst.ParserSyntaxError:
             continue
         check(module)
+
+
+def test_one_problem_one_finding_when_a_rule_supersedes_another():
+    """Float indices into nn.Embedding: the shape engine (PT005) and the dtype rule
+    (PT022) see the same call; only PT022, which says it in dtype terms, is reported.
+    PT005 still reports it where PT022 is switched off."""
+    from ptlint.rules import Config, lint_text
+
+    src = ("import torch\nimport torch.nn as nn\nemb = nn.Embedding(10, 4)\n"
+           "ids = torch.Tensor([1, 2, 3])\nout = emb(ids)\n")
+    both = lint_text(src, "m.py", Config(select=("PT005", "PT022")))
+    assert [(f.code, f.line) for f in both.findings] == [("PT022", 5)]
+    alone = lint_text(src, "m.py", Config(select=("PT005",)))
+    assert [(f.code, f.line) for f in alone.findings] == [("PT005", 5)]

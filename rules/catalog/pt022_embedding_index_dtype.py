@@ -19,6 +19,8 @@ class EmbeddingIndexDtype(Gated, Rule):
     name = "embedding-index-dtype"
     needs = ('mbedding',)
     severity = Severity.ERROR
+    # The shape engine also rejects float indices (PT005); this rule says it in dtype terms.
+    supersedes = ("PT005",)
     fix_safety = FixSafety.SAFE
     message = Message(
         zh="`{api}` 的索引是 {dtype} 张量：词嵌入只接受 int64（long）或 int32 的索引，这里会抛出 RuntimeError；请用 `.long()` 转换",
