@@ -291,7 +291,7 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
     ctx = FileContext(source, config, module, unit_modules)
     if keep_context:
         result.context = ctx
-    instances = [r(ctx) for r in selected]
+    instances = [rule for rule in (r(ctx) for r in selected) if rule.active]
 
     def on_error(rule: Rule, exc: BaseException) -> None:
         err = RuleError(rule.code, path, f"{type(exc).__name__}: {exc}", traceback.format_exc())

@@ -168,6 +168,12 @@ class Rule:
     def finish(self) -> None:
         """Called once after the traversal (for rules that decide at the end)."""
 
+    @property
+    def active(self) -> bool:
+        """False: this rule has nothing to do in this file; the engine neither
+        dispatches nodes to it nor calls ``finish`` (see catalog/_local.py's Gated)."""
+        return True
+
     # ------------------------------------------------------------------ helpers
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
         return self.ctx.qualname(node)

@@ -33,18 +33,15 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
 
 
 class Gated:
-    """Mixin for rules: ``self.active`` is False when the file's text holds none of the
-    rule's ``needs`` words, so its handlers return at once (and shared analyses are never
-    built for files the rule cannot be about)."""
+    """Mixin for rules: ``active`` is False when the file's text holds none of the rule's
+    ``needs`` words; the engine then leaves the rule out of the file's traversal (and
+    shared analyses are never built for files the rule cannot be about)."""
 
     needs: tuple = ()
 
     @property
     def active(self) -> bool:
-        v = self.__dict__.get("_active")
-        if v is None:
-            v = self.__dict__["_active"] = text_mentions(self.ctx, self.needs)  # type: ignore[attr-defined]
-        return v
+        return text_mentions(self.ctx, self.needs)  # type: ignore[attr-defined]
 
 
 _STATEMENT_PARTS = (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine, cst.If, cst.Else,

@@ -140,8 +140,6 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         facts = self.ctx.analysis(LocalFacts)
         scope = facts.scope_info(self.ctx.ancestors)
         cls, _ = facts.enclosing_method(self.ctx.ancestors)

@@ -105,8 +105,6 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         return id(self.ctx.module)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         f = node.func
         if isinstance(f, cst.Attribute) and f.attr.value == "retain_grad":
             k = key_of(f.value)
@@ -114,8 +112,6 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
                 self.retained.add((self._scope_id(), k))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if not self.active:
-            return
         if node.attr.value != "grad":
             return
         anc = self.ctx.ancestors

@@ -103,8 +103,6 @@ To initialise parameters use `nn.init.*` (they disable gradients themselves) or 
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         func = node.func
         if not isinstance(func, cst.Attribute):
             return
@@ -116,14 +114,10 @@ To initialise parameters use `nn.init.*` (they disable gradients themselves) or 
         self._check(node, func.value, f"`.{name}()`")
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if not self.active:
-            return
         op = self.ctx.code_for(node.operator).strip()
         self._check(node, node.target, f"`{op}`")
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if not self.active:
-            return
         target = node.target
         if isinstance(target, cst.Subscript):
             self._check(target, target.value, "下标赋值 / item assignment")

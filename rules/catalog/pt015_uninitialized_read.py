@@ -159,8 +159,6 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
 
     # ------------------------------------------------------------------ read sites
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         func = node.func
         if isinstance(func, cst.Name) and func.value == "print":
             for a in node.args:
@@ -184,8 +182,6 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
                     self._check(a.value)
 
     def visit_Return(self, node: cst.Return) -> None:
-        if not self.active:
-            return
         # returning a fresh buffer for the caller to fill is a normal pattern; returning it
         # as a model's output is not
         if node.value is None:
@@ -195,14 +191,10 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
             self._check(node.value)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not self.active:
-            return
         self._check(node.left)
         self._check(node.right)
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
-        if not self.active:
-            return
         self._check(node.expression)
 
 

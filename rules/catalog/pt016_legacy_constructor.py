@@ -102,8 +102,6 @@ The quick fix rewrites the call to `torch.tensor(data, dtype=...)`, which gives 
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         q = self.qualname(node.func)
         dtype = _DTYPES.get(q or "")
         if dtype is None or len(node.args) != 1:

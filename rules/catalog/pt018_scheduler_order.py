@@ -146,8 +146,6 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
     )
 
     def finish(self) -> None:
-        if not self.active:
-            return
         flow = self.ctx.analysis(FlowAnalysis).check()
         reported: set[int] = set()
         for loop in flow.loop_blocks():

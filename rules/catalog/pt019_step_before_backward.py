@@ -105,8 +105,6 @@ for x, y in loader:
     )
 
     def finish(self) -> None:
-        if not self.active:
-            return
         flow = self.ctx.analysis(FlowAnalysis).check()
         seen: set[int] = set()
         for loop in flow.loop_blocks():

@@ -108,8 +108,6 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
 
     # ``enumerate(set(x))`` / ``zip(set(x), range(n))``
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         func, args = node.func, node.args
         # cheap shape test first: the call must look like f(set(...)) / f(set(...), range(...))
         if not (isinstance(func, cst.Name) and func.value in _BUILTINS and args and _looks_like_set(args[0].value)):
@@ -126,8 +124,6 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
             self._check_list_of_set(node)
 
     def visit_For(self, node: cst.For) -> None:
-        if not self.active:
-            return
         it = node.iter
         if not _looks_like_set(it) or self._set_arg(it) is None or not isinstance(node.target, cst.Name):
             return

@@ -135,8 +135,6 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
 
     # --------------------------------------------------------------- bindings
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self.active:
-            return
         scope = id(self._scope())
         for t in node.targets:
             for name in _names(t.target):
@@ -152,38 +150,26 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
             self.gens.pop((scope, name), None)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if not self.active:
-            return
         self._unbind(node.target)
 
     def visit_For(self, node: cst.For) -> None:
-        if not self.active:
-            return
         self._unbind(node.target)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
-        if not self.active:
-            return
         if node.asname is not None:
             self._unbind(node.asname.name)
 
     def visit_Del(self, node: cst.Del) -> None:
-        if not self.active:
-            return
         self._unbind(node.target)
 
     # --------------------------------------------------------------- direct misuse
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if not self.active:
-            return
         api = self._gen_call(node.value)
         if api:
             self.report(node, message=ERROR_MESSAGE, api=api, what="用下标访问", what_en="indexing it",
                         fix=self._fix(node.value, api), lcut=self._lfix(api))  # type: ignore[arg-type]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
             api = self._gen_call(node.args[0].value)
             if api:
@@ -192,8 +178,6 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
 
     # --------------------------------------------------------------- uses
     def visit_Name(self, node: cst.Name) -> None:
-        if not self.active:
-            return
         gen = self.gens.get((id(self._scope()), node.value))
         if gen is None:
             return

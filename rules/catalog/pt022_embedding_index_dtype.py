@@ -98,8 +98,6 @@ The quick fix appends `.long()` (safe: the original always raises).
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         if any(a.star for a in node.args):
             return
         q = self.qualname(node.func)

@@ -116,8 +116,6 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         self.fed: dict[tuple[int, int], cst.Call] = {}  # (class node id, param index) -> loader
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         if not node.args or any(a.star for a in node.args):
             return
         flow = self.ctx.analysis(FlowAnalysis).check()

@@ -89,8 +89,6 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         if self.qualname(node.func) != "torch.tensor" or not node.args:
             return
         first = node.args[0]

@@ -86,8 +86,6 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         recv: Optional[cst.BaseExpression] = None
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "squeeze" and not node.args:
             if self.qualname(node.func.value) is not None:

@@ -125,8 +125,6 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.active:
-            return
         q = self.qualname(node.func)
         if q in _KAIMING:
             if get_arg(node, 3, "nonlinearity") is not None:
