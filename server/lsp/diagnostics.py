@@ -25,6 +25,13 @@ SEVERITY = {
 }
 TAGS = {"unnecessary": types.DiagnosticTag.Unnecessary, "deprecated": types.DiagnosticTag.Deprecated}
 
+TIMED_OUT = {
+    "zh": "ptlint：分析这个文件超过了 {seconds:g} 秒的时间上限，已停止，本文件没有做检查。"
+          "可在终端运行 `ptlint check`，或调大 analysisTimeout 设置。",
+    "en": "ptlint: analysing this file took longer than the {seconds:g} s limit and was stopped, "
+          "so it was not checked; run `ptlint check` in a terminal or raise the analysisTimeout setting.",
+}
+
 BROKEN_NOTEBOOK = {"zh": "notebook 文件不是有效的 JSON，无法检查：{detail}",
                    "en": "the notebook is not valid JSON and cannot be checked: {detail}"}
 
@@ -123,6 +130,15 @@ def diagnostics_by_uri(server: "PtlintServer", doc: Doc, snap: Snapshot) -> dict
         def uri_for_cell(cell: Optional[int]) -> Optional[str]:
             return doc.uri if cell is None else None
 
+    if snap.timed_out:
+        # Silence here would read as "no problems": say what was not checked, at line 1
+        # of the file (or of the notebook's first cell).
+        target = snap.cells[0] if doc.kind == NOTEBOOK and snap.cells else doc.uri
+        out.setdefault(target, []).append(types.Diagnostic(
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+            message=TIMED_OUT[lang].format(seconds=snap.timed_out),
+            severity=types.DiagnosticSeverity.Information, source=SOURCE))
+        return out
     if snap.error and snap.error_range is not None:
         out.setdefault(doc.uri, []).append(types.Diagnostic(
             range=lines_for(doc.uri).range_to_client(snap.error_range),

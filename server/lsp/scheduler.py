@@ -155,7 +155,8 @@ class Scheduler:
     async def _run(self, doc: Doc, job: Job, token: CancelToken) -> None:
         loop = asyncio.get_running_loop()
         try:
-            snap = await loop.run_in_executor(self.executor, self.backend.call, job, token, self.timeout)
+            timeout = self.server.settings_for(doc.uri).analysis_timeout_s or self.timeout
+            snap = await loop.run_in_executor(self.executor, self.backend.call, job, token, timeout)
         except Exception as exc:
             snap = None if self.closed else Snapshot(  # closed: shutting down, nobody to tell
                 job.uri, job.version, job.generation, crash=f"{type(exc).__name__}: {exc}")

@@ -12,8 +12,10 @@ from typing import Any, Optional, Union
 from urllib.parse import unquote
 
 from lsprotocol import types
+from lsprotocol.types import ErrorCodes, ResponseError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from ptlint import __version__
 from ptlint.rules.config import Config, ConfigError, ConfigLoader
@@ -37,10 +39,70 @@ MESSAGES = {
 }
 
 
+_DROPPED = object()  # a message that could not be decoded and has been answered already
+
+
 class PtlintProtocol(LanguageServerProtocol):
     """pygls 2.1 keeps the future of every notification handled through its built-in
     generator handlers (didOpen, didChange, ...) in ``_request_futures`` forever: about
-    a kilobyte per keystroke. Forget each one once it is done."""
+    a kilobyte per keystroke. Forget each one once it is done.
+
+    A request whose params do not validate (a negative line in a position) is dropped
+    by pygls before its id is known to anyone, so the client waits for ever: answer it
+    with InvalidParams here, and log (never pop up) whatever else fails to decode."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except Exception as exc:
+            if not (isinstance(data, dict) and "jsonrpc" in data):
+                raise
+            detail = _first_line(exc.__cause__ or exc)
+            method = data.get("method")
+            if "id" in data and method is not None:
+                self._send_response(data["id"], None, ResponseError(
+                    code=ErrorCodes.InvalidParams, message=f"invalid params for {method}: {detail}"))
+            log.warning("dropped an undecodable %s: %s", method or "message", detail)
+            return _DROPPED
+
+    def handle_message(self, message):
+        if message is _DROPPED:
+            return
+        super().handle_message(message)
+
+    # didChange naming a document (or a notebook cell) that was never opened: pygls
+    # raises KeyError and shows "Error in server" to the user. It is the client's
+    # mistake, and there is nothing to analyse: log it and go on.
+    def _known(self, uri: str) -> bool:
+        return unquote(uri) in self.workspace.text_documents
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if not self._known(params.text_document.uri):
+            self._server.log_message(f"ptlint: ignored a change to {params.text_document.uri}, "
+                                     "which was never opened", types.MessageType.Warning)
+            return
+        yield from super().lsp_text_document__did_change(params)
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def lsp_notebook_document__did_change(self, params: types.DidChangeNotebookDocumentParams):
+        uri = params.notebook_document.uri
+        if self.workspace.get_notebook_document(notebook_uri=uri) is None:
+            self._server.log_message(f"ptlint: ignored a change to notebook {uri}, which was never opened",
+                                     types.MessageType.Warning)
+            return
+        cells = params.change.cells
+        if cells is not None:
+            opened = {c.uri for c in ((cells.structure.did_open or []) if cells.structure else [])}
+            if cells.structure is not None and cells.structure.did_close:
+                cells.structure.did_close = [c for c in cells.structure.did_close if self._known(c.uri)]
+            unknown = [t.document.uri for t in (cells.text_content or [])
+                       if not self._known(t.document.uri) and t.document.uri not in opened]
+            if unknown:
+                self._server.log_message(f"ptlint: ignored changes to cells not in notebook {uri}: "
+                                         f"{', '.join(unknown)}", types.MessageType.Warning)
+                cells.text_content = [t for t in cells.text_content if t.document.uri not in unknown]
+        yield from super().lsp_notebook_document__did_change(params)
 
     def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
         super()._execute_handler(msg_id, handler, callback, args=args, kwargs=kwargs)
@@ -84,6 +146,41 @@ class PtlintServer(LanguageServer):
         # analysing with settings about to change would flash wrong diagnostics.
         self.ready = True
         self.tcp = False  # serving one TCP client (``--tcp``) rather than stdio
+
+    # ------------------------------------------------------------------ transport
+    def start_io(self, stdin=None, stdout=None) -> None:
+        """pygls' stdio loop, with a frame reader that survives broken headers."""
+        import sys
+        import threading
+
+        from pygls.io_ import StdinAsyncReader, StdoutWriter
+
+        from .framing import serve
+
+        self._stop_event = threading.Event()
+        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve(self._stop_event, reader, self.protocol, on_bad_frame=self._bad_frame))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def _bad_frame(self, message: str) -> None:
+        self.log_message(f"ptlint: {message}", types.MessageType.Warning)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls turns a failing notification handler into an "Error in server" popup;
+        a didChange for a document never opened is the client's mistake and must not
+        interrupt the user: write it to the log instead."""
+        text = f"{type(error).__name__}: {error}"
+        if isinstance(error, KeyError):
+            text = f"a notification named a document or cell that is not open: {error}"
+        log.warning("ptlint: %s", text)
+        self.log_message(f"ptlint: {text}", types.MessageType.Warning)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -362,6 +459,16 @@ class PtlintServer(LanguageServer):
     def shutdown_worker(self) -> None:
         if self.scheduler is not None:
             self.scheduler.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    """The useful part of a cattrs validation error: its innermost message."""
+    while True:
+        inner = getattr(exc, "exceptions", None)
+        if not inner:
+            break
+        exc = inner[0]
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _mtime(path: str) -> Optional[int]:

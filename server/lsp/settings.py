@@ -27,7 +27,7 @@ _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps|meta)$")
 KNOWN = {
     "lang", "select", "ignore", "extendSelect", "severity", "lintOnChange", "lintOnSave",
     "debounceMs", "inlayHints", "probe", "configurationPreference", "ruleDocsUrl",
-    "maxFileSize", "diagnosticMode", "worker", "enable", "interpreter", "trace",
+    "maxFileSize", "diagnosticMode", "worker", "enable", "interpreter", "trace", "analysisTimeout",
 }
 
 
@@ -50,6 +50,7 @@ class EditorSettings:
     max_file_size: int = 1_000_000  # bytes of text analysed live; larger files are skipped
     diagnostic_mode: str = "auto"
     worker: str = "process"
+    analysis_timeout_s: Optional[float] = None  # None: 60 s (or $PTLINT_LSP_ANALYSIS_TIMEOUT)
 
     def config_for(self, file_config: Config) -> Config:
         """The engine config for a file: pyproject's (already loaded) + these settings."""
@@ -143,6 +144,11 @@ def parse_settings(raw: Any, base: Optional[EditorSettings] = None) -> tuple[Edi
                 kw["max_file_size"] = value
             else:
                 bad(key, value, "a positive number of bytes")
+        elif key == "analysisTimeout":
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 3600:
+                kw["analysis_timeout_s"] = float(value)
+            else:
+                bad(key, value, "a number of seconds between 0 and 3600")
         elif key == "inlayHints":
             if isinstance(value, Mapping) and isinstance(value.get("shapes", True), bool):
                 kw["inlay_shapes"] = value.get("shapes", True)

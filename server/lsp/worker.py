@@ -68,6 +68,7 @@ class Snapshot:
     crash: Optional[str] = None  # our failure: worker died, timeout, unexpected exception
     elapsed_ms: float = 0.0
     not_analysed: Optional[str] = None  # skipped on purpose (too large)
+    timed_out: float = 0.0  # > 0: the analysis ran past this many seconds and was stopped
     cells: tuple[str, ...] = ()  # notebook: the cell URIs the findings' cell numbers refer to
     lang: str = "zh"
 
@@ -283,8 +284,9 @@ class ProcessBackend:
                 ready = True
             if not ready:
                 self._kill()
-                return Snapshot(job.uri, job.version, job.generation,
-                                crash=f"analysis took longer than {timeout:.0f} s and was stopped")
+                return Snapshot(job.uri, job.version, job.generation, lang=job.config.lang,
+                                cells=job.cell_uris, timed_out=timeout,
+                                crash=f"analysis took longer than {timeout:g} s and was stopped")
             try:
                 return self._conn.recv()
             except (EOFError, OSError) as exc:
