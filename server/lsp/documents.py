@@ -31,6 +31,10 @@ class Doc:
     token: Optional[CancelToken] = None
     waiters: list[asyncio.Future] = field(default_factory=list)
     published: set[str] = field(default_factory=set)  # URIs that got non-empty diagnostics
+    # Pull mode: VS Code pulls diagnostics for text documents but not for notebook
+    # cells, so a notebook's cells are pushed to until the client pulls one of them.
+    cells_pulled: bool = False
+    settings_pending: bool = False  # its own workspace/configuration has not answered yet
 
     def is_current(self, generation: int) -> bool:
         s = self.snapshot

@@ -104,8 +104,10 @@ async def pull_configuration(server: "PtlintServer", relint: bool) -> None:
     if not (caps and caps.workspace and caps.workspace.configuration):
         return
     folders = list(server.workspace.folders.values())
+    docs = list(server.docs)
     items = [types.ConfigurationItem(section="ptlint")]
     items += [types.ConfigurationItem(scope_uri=f.uri, section="ptlint") for f in folders]
+    items += [types.ConfigurationItem(scope_uri=uri, section="ptlint") for uri in docs]
     try:
         result = await server.workspace_configuration_async(types.ConfigurationParams(items=items))
     except Exception as exc:
@@ -113,10 +115,51 @@ async def pull_configuration(server: "PtlintServer", relint: bool) -> None:
         return
     if not isinstance(result, (list, tuple)) or len(result) != len(items):
         return
-    before = (server.global_settings, dict(server.folder_settings))
+    before = (server.global_settings, dict(server.folder_settings), dict(server.doc_settings))
     server._pulled_global = result[0]
     server._pulled_folders = {f.uri: r for f, r in zip(folders, result[1:]) if r is not None and r != result[0]}
+    server._pulled_docs = {}
+    for uri, r in zip(docs, result[1 + len(folders):]):
+        if r is not None and r != _scope_raw(server, uri):
+            server._pulled_docs[uri] = r
     server.recompute_settings()
-    if relint and before != (server.global_settings, server.folder_settings):
+    if relint and before != (server.global_settings, server.folder_settings, server.doc_settings):
         server.generation += 1
         server.relint_all()
+
+
+def _scope_raw(server: "PtlintServer", uri: str) -> Any:
+    """What the client answered for the folder holding ``uri`` (or globally)."""
+    from .documents import uri_to_path
+
+    path, best, best_len = uri_to_path(uri), server._pulled_global, -1
+    for folder_uri, raw in server._pulled_folders.items():
+        root = uri_to_path(folder_uri).rstrip("/")
+        if (path == root or path.startswith(root + "/")) and len(root) > best_len:
+            best, best_len = raw, len(root)
+    return best
+
+
+def wants_document_configuration(server: "PtlintServer") -> bool:
+    caps = server.client_capabilities
+    return bool(caps and caps.workspace and caps.workspace.configuration)
+
+
+async def pull_document_configuration(server: "PtlintServer", uri: str) -> None:
+    """The ``ptlint`` section with the document as scopeUri, asked when it opens; its
+    first analysis waits for the answer (at most a few seconds) so that it is never
+    published with the wrong folder's settings."""
+    try:
+        result = await asyncio.wait_for(server.workspace_configuration_async(types.ConfigurationParams(
+            items=[types.ConfigurationItem(scope_uri=uri, section="ptlint")])), 5.0)
+    except Exception as exc:
+        log.info("workspace/configuration for %s failed: %s", uri, exc)
+        return
+    if uri not in server.docs or not isinstance(result, (list, tuple)) or len(result) != 1:
+        return
+    raw = result[0]
+    if raw is not None and raw != _scope_raw(server, uri):
+        server._pulled_docs[uri] = raw
+    else:
+        server._pulled_docs.pop(uri, None)
+    server.recompute_settings()

@@ -1,7 +1,9 @@
 """Pull diagnostics (``textDocument/diagnostic``) for clients that declare them.
 
 Registered only for those clients, and then nothing is pushed: a client that gets
-both shows every problem twice (Neovim does)."""
+both shows every problem twice (Neovim does). Notebook cells are the exception: VS Code
+pulls for text documents but not for cells, so cells are pushed to until the client
+pulls one of them."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from . import diagnostics as diag_mod
+from .documents import NOTEBOOK
 
 if TYPE_CHECKING:
     from .server import PtlintServer
@@ -23,6 +26,11 @@ def register_pull(server: "PtlintServer") -> None:
         doc = server.doc_for(uri)
         if doc is None or server.scheduler is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if doc.kind == NOTEBOOK and uri != doc.uri and not doc.cells_pulled:
+            # This client pulls cells after all: take back what was pushed to them.
+            server.clear(doc, set(doc.published))
+            doc.published.clear()
+            doc.cells_pulled = True
         settings = server.settings_for(uri)
         if settings.lint_on_change or doc.snapshot is None:
             snap = await server.scheduler.current(doc)

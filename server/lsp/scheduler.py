@@ -130,6 +130,8 @@ class Scheduler:
         doc.timer = None
         if doc.closed or self.closed:
             return
+        if doc.settings_pending:
+            return  # analysed when its workspace/configuration answer arrives
         if not self.server.ready:
             self.held.add(doc.uri)  # the client's settings are not in yet: analyse once they are
             return

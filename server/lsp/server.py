@@ -138,6 +138,11 @@ class PtlintServer(LanguageServer):
         self._pulled_folders: dict[str, Any] = {}
         self.global_settings = EditorSettings()
         self.folder_settings: dict[str, EditorSettings] = {}
+        # workspace/configuration asked with each open document's URI as scopeUri:
+        # resource-scoped settings may differ per file (and a file outside every
+        # workspace folder has no folder to inherit from).
+        self._pulled_docs: dict[str, Any] = {}
+        self.doc_settings: dict[str, EditorSettings] = {}
         self._loader = ConfigLoader()
         self._pyproject_stamps: dict[str, Optional[int]] = {}
         self._reported: set[tuple] = set()
@@ -244,6 +249,16 @@ class PtlintServer(LanguageServer):
 
     # ------------------------------------------------------------------ settings
     def settings_for(self, uri: str) -> EditorSettings:
+        if self.doc_settings:
+            own = self.doc_settings.get(uri)
+            if own is None:
+                doc = self.doc_for(uri)  # a notebook cell: its notebook's scope
+                own = self.doc_settings.get(doc.uri) if doc is not None else None
+            if own is not None:
+                return own
+        return self.folder_settings_for(uri)
+
+    def folder_settings_for(self, uri: str) -> EditorSettings:
         if not self.folder_settings:
             return self.global_settings
         path = uri_to_path(uri)
@@ -267,7 +282,13 @@ class PtlintServer(LanguageServer):
                 folders[uri], p = parse_settings(raw, settings)
                 problems += p
         self.global_settings, self.folder_settings = settings, folders
-        for p in problems:
+        docs = {}
+        for uri, raw in self._pulled_docs.items():
+            if raw is not None:
+                docs[uri], p = parse_settings(raw, self.folder_settings_for(uri))
+                problems += p
+        self.doc_settings = docs
+        for p in dict.fromkeys(problems):
             self.log_message(f"ptlint: {p}", types.MessageType.Warning)
             if self._once(("settings", p)):
                 self.show_message(MESSAGES["settings"][settings.lang or "zh"].format(error=p))
@@ -387,8 +408,13 @@ class PtlintServer(LanguageServer):
         if snap.not_analysed and snap.not_analysed != "excluded" and self._once(("large", doc.uri)):
             self.log_message(snap.not_analysed, types.MessageType.Info)
             self.show_message(snap.not_analysed, types.MessageType.Info)
-        if self.mode == "push":
+        if self.pushes_to(doc):
             self.publish(doc, snap)
+
+    def pushes_to(self, doc: Doc) -> bool:
+        """Push clients get every publish; pull clients only a notebook's cells, until
+        they show that they pull those too (then pushing as well would double them)."""
+        return self.mode == "push" or (doc.kind == NOTEBOOK and not doc.cells_pulled)
 
     def publish(self, doc: Doc, snap: Snapshot) -> None:
         by_uri = diag_mod.diagnostics_by_uri(self, doc, snap)
@@ -406,7 +432,7 @@ class PtlintServer(LanguageServer):
                 doc.published.discard(uri)
 
     def clear(self, doc: Doc, uris) -> None:
-        if self.mode != "push":
+        if not self.pushes_to(doc):
             return
         for uri in uris:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -420,8 +446,23 @@ class PtlintServer(LanguageServer):
         if old is not None and self.scheduler is not None:
             self.scheduler.forget(old)
         self.docs[doc.uri] = doc
+        from .lifecycle import wants_document_configuration
+
+        if wants_document_configuration(self):
+            doc.settings_pending = True
+            asyncio.ensure_future(self._settle_document_settings(doc))
         if self.scheduler is not None:
             self.scheduler.touch(doc, 0)
+
+    async def _settle_document_settings(self, doc: Doc) -> None:
+        from .lifecycle import pull_document_configuration
+
+        try:
+            await pull_document_configuration(self, doc.uri)
+        finally:
+            doc.settings_pending = False
+            if self.scheduler is not None and not doc.closed:
+                self.scheduler.touch(doc, 0)
 
     def changed(self, uri: str, version: Optional[int]) -> None:
         doc = self.docs.get(uri)
@@ -449,6 +490,8 @@ class PtlintServer(LanguageServer):
             targets.add(uri)
         self.clear(doc, targets)
         self._reported = {k for k in self._reported if not (len(k) > 1 and k[1] == uri)}
+        if self._pulled_docs.pop(uri, None) is not None:
+            self.doc_settings.pop(uri, None)
 
     def make_ready(self) -> None:
         if not self.ready:

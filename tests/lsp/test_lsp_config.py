@@ -94,6 +94,33 @@ async def test_each_root_of_a_multi_root_workspace_uses_its_own_config(profile, 
         assert d.severity == types.DiagnosticSeverity.Warning and "without dim" in d.message
 
 
+@pytest.mark.parametrize("profile", ["vscode", "neovim"])
+async def test_settings_are_asked_per_document_with_its_uri_as_scope(profile, tmp_path):
+    """Resource-scoped settings: workspace/configuration is asked with each document's
+    URI, so a file gets its own scope's settings (here: one file of a folder, and a
+    file outside every workspace folder), next to its folder's pyproject.toml."""
+    first = project(tmp_path, "first", 'severity = { PT017 = "error" }')
+    second = project(tmp_path, "second")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "x.py").write_text(SOFTMAX)
+    english_file = (second / "english.py")
+    english_file.write_text(SOFTMAX)
+    async with lsp_session(profile, folders=[first, second], configuration={
+            "": {"ptlint": {}},
+            english_file.as_uri(): {"ptlint": {"lang": "en"}},
+            loose.as_uri(): {"ptlint": {"ignore": ["PT017"]}}}) as s:
+        for path in (first / "model.py", second / "model.py", english_file, loose / "x.py"):
+            s.open(path.as_uri(), SOFTMAX)
+        (d,) = await s.diagnostics((first / "model.py").as_uri())
+        assert d.severity == types.DiagnosticSeverity.Error and "没有指定 dim" in d.message
+        (d,) = await s.diagnostics((second / "model.py").as_uri())
+        assert d.severity == types.DiagnosticSeverity.Warning and "没有指定 dim" in d.message
+        (d,) = await s.diagnostics(english_file.as_uri())
+        assert "without dim" in d.message
+        assert await s.diagnostics((loose / "x.py").as_uri()) == []
+
+
 async def test_pyproject_change_seen_through_the_file_watcher(tmp_path):
     """VS Code: the server registers a **/pyproject.toml watcher and re-lints on change."""
     folder = project(tmp_path, "watched", 'select = ["PT"]')

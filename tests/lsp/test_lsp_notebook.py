@@ -169,3 +169,30 @@ async def test_closing_a_notebook_clears_its_cells(nb_session, workdir):
     if not nb_session.pull:
         await asyncio.sleep(0.3)
         assert list(nb_session.client.published[cell][-1].diagnostics) == []
+
+
+PT001_CELLS = [
+    ("code", "import torch"),
+    ("code", "x = torch.randn(2, 3).t()\ny = x.view(6)"),
+]
+
+
+async def test_pull_client_that_never_pulls_cells_still_gets_their_diagnostics(tmp_path):
+    """VS Code pulls diagnostics for files but never for notebook cells: the server
+    pushes to cells, so the notebook's PT001 shows; once the client pulls a cell, the
+    pushed diagnostics are taken back (no duplicates) and the pulled report has it."""
+    async with lsp_session("vscode-pull", init_options={"debounceMs": 0}) as s:
+        assert s.pull
+        nb = Notebook(s, tmp_path / "pulled.ipynb", PT001_CELLS)
+        cell = nb.uri_of(1)
+        (d,) = await s.wait_published(cell, lambda p: p.diagnostics)
+        assert d.code == "PT001" and d.range.start.line == 1
+        # A pull for the cell: the same finding, and the pushed copy is cleared.
+        (pulled,) = await nb.diagnostics(1)
+        assert pulled.code == "PT001" and pulled.range == d.range
+        await s.wait_published(cell, lambda p: not p.diagnostics)
+        # From now on the client pulls this notebook: edits push nothing more.
+        count = len(s.client.published[cell])
+        nb.set_text(1, "x = torch.randn(2, 3).t()\ny = x.view(6)\nz = x.view(-1)")
+        assert [d.code for d in await nb.diagnostics(1)] == ["PT001", "PT001"]
+        assert len(s.client.published[cell]) == count
