@@ -27,6 +27,7 @@ class StepResult:
     status: str
     error: Optional[dict] = None  # {"type", "message"} when PyTorch raised here
     predicted: bool = False  # the static analysis reported an error at this step
+    predicted_code: str = ""  # which rule predicted it (PT005, or PT001 for a view on a non-contiguous tensor)
 
 
 @dataclass
@@ -213,7 +214,8 @@ def compare(model: dict, snippet: Snippet, answer: dict) -> ModelProbe:
         actual = flatten_actual(outputs.get(str(sid)))
         static = _static_output(step)
         res = StepResult(id=sid, op=str(step.get("op")), label=step_label(step, layers), range=step.get("range"),
-                         static=static, actual=actual, status=UNKNOWN, predicted=sid in static_errors)
+                         static=static, actual=actual, status=UNKNOWN, predicted=sid in static_errors,
+                         predicted_code=str((static_errors.get(sid) or {}).get("code", "")))
         if sid == failed_step:
             res.status = ERROR
             res.error = {"type": error.get("type"), "message": error.get("message")}  # type: ignore[union-attr]

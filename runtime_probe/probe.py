@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
 from .checks import snippet_for_finding
+from .statics import finding_prediction, static_facts, with_predictions
 from .compare import (CONFIRMED, FAILED, REFUTED, UNVERIFIABLE, ErrorVerdict, ModelProbe, compare, failed_model)
 from .synth import Snippet, Unverifiable, synthesize
 from .worker import ProbeFailed, TorchMissing, WorkerPool, default_pool
@@ -115,12 +116,15 @@ def _small_batch_input(model: dict, options: ProbeOptions) -> Optional[list]:
     return None
 
 
-def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[list], Optional[dict]]] = None) -> ModelProbe:
+def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[list], Optional[dict]]] = None,
+                predictions: Optional[list] = None) -> ModelProbe:
     """One model: synthesize, run, compare. Never raises for bad facts or a failing worker
-    (TorchMissing excepted: the caller reports it once for the whole file)."""
+    (TorchMissing excepted: the caller reports it once for the whole file).
+    ``predictions``: other rules' findings (PT001) to check on the model's steps."""
     small = _small_batch_input(model, prober.options)
     if small is not None and restatic is not None:
         model = restatic(small) or model
+    model = with_predictions(model, predictions or [])
     try:
         snippet = synthesize(model, prober.options.batch)
     except Unverifiable as exc:
@@ -138,7 +142,7 @@ def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[lis
 
 def probe_report(report: dict, options: ProbeOptions, *, pool: Optional[WorkerPool] = None,
                  restatic: Optional[Callable[[str, list], Optional[dict]]] = None, prober: Optional[Prober] = None,
-                 path: str = "") -> FileProbe:
+                 path: str = "", predictions: Optional[list] = None) -> FileProbe:
     """Probe every model of a shape report (contract v1)."""
     prober = prober or Prober(options, pool)
     out = FileProbe(path=str(report.get("path", path)))
@@ -155,7 +159,7 @@ def probe_report(report: dict, options: ProbeOptions, *, pool: Optional[WorkerPo
             continue
         again = (lambda shape, name=model.get("name"): restatic(name, shape)) if restatic else None
         try:
-            out.models.append(probe_model(model, prober, restatic=again))
+            out.models.append(probe_model(model, prober, restatic=again, predictions=predictions))
         except TorchMissing as exc:
             missing = exc
             out.failed_zh, out.failed_en, out.torch_missing = exc.zh, exc.en, True
@@ -167,18 +171,25 @@ def probe_report(report: dict, options: ProbeOptions, *, pool: Optional[WorkerPo
 def probe_file(text: str, path: str, options: ProbeOptions, *, model: Optional[str] = None,
                input_shape: Optional[list[int]] = None, pool: Optional[WorkerPool] = None,
                prober: Optional[Prober] = None, shapes: Optional[ShapesFn] = None,
-               notebook: bool = False) -> FileProbe:
+               notebook: bool = False, predictions: Optional[list] = None) -> FileProbe:
     """Static facts for ``text`` (optionally one model / a given input), then the probe.
-    A notebook is given as its .ipynb JSON text: ranges then carry their cell."""
-    shapes = shapes or _shapes_report()
+    A notebook is given as its .ipynb JSON text: ranges then carry their cell.
+    Without an injected ``shapes`` function the same parse also yields the PT001
+    predictions that the model's steps can confirm."""
     nb = {"notebook": True} if notebook else {}
-    report = shapes(text, path, input_shape=input_shape, model=model, **nb)
+    if shapes is None:
+        report, found = static_facts(text, path, input_shape=input_shape, model=model, notebook=notebook)
+        predictions = found if predictions is None else predictions
+        shapes = _shapes_report()
+    else:
+        report = shapes(text, path, input_shape=input_shape, model=model, **nb)
 
     def restatic(name: str, shape: list) -> Optional[dict]:
         again = shapes(text, path, input_shape=shape, model=name, **nb)
         return next((m for m in again.get("models", []) if m.get("name") == name), None)
 
-    return probe_report(report, options, pool=pool, restatic=restatic, prober=prober, path=path)
+    return probe_report(report, options, pool=pool, restatic=restatic, prober=prober, path=path,
+                        predictions=predictions)
 
 
 # ---------------------------------------------------------------------- findings
@@ -288,17 +299,28 @@ def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions
     if not wanted:
         return records, fp
     try:
-        if any(f.code == "PT005" for _, f in wanted):
-            fp = probe_file(text, path, options, pool=pool, prober=prober, shapes=shapes, notebook=notebook)
+        # PT001/PT003 first from their own facts; a PT001 whose tensor cannot be rebuilt
+        # alone may still be run as a step of its model (the attention block's view).
+        pending: dict[int, dict[str, Any]] = {}
+        for i, f in wanted:
+            if f.code == "PT005":
+                continue
+            rec = check_finding(f.code, f.extra if isinstance(f.extra, dict) else {}, prober, lang)
+            if rec is not None and rec["verdict"] == UNVERIFIABLE and finding_prediction(f) is not None:
+                pending[i] = rec
+            elif rec is not None:
+                records[i] = rec
+        if pending or any(f.code == "PT005" for _, f in wanted):
+            preds = [p for p in (finding_prediction(f) for _, f in wanted) if p is not None]
+            fp = probe_file(text, path, options, pool=pool, prober=prober, shapes=shapes, notebook=notebook,
+                            predictions=preds)
             if fp.torch_missing:
                 raise TorchMissing(fp.failed_zh, fp.failed_en)
         for i, f in wanted:
             if f.code == "PT005":
                 records[i] = _pt005_record(f, fp, lang)
-            else:
-                rec = check_finding(f.code, f.extra if isinstance(f.extra, dict) else {}, prober, lang)
-                if rec is not None:
-                    records[i] = rec
+            elif i in pending:
+                records[i] = _model_step_record(f, fp, lang) or pending[i]
     except TorchMissing as exc:
         fp.failed_zh, fp.failed_en, fp.torch_missing = exc.zh, exc.en, True
         for i, _ in wanted:
@@ -306,6 +328,18 @@ def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions
     fp.device = fp.device or prober.device
     fp.torch = fp.torch or prober.torch
     return records, fp
+
+
+def _model_step_record(finding: Any, fp: FileProbe, lang: str) -> Optional[dict[str, Any]]:
+    """The verdict on a PT001 finding from the model step it predicted, if a model ran it."""
+    rng = finding.range.to_dict() if hasattr(finding.range, "to_dict") else finding.range
+    cell = getattr(finding, "cell", None)
+    for probe in fp.models:
+        own = [v for v in probe.errors if v.code == finding.code]
+        v = match_error(rng, own, code=finding.code, cell=cell) if own else None
+        if v is not None:
+            return _error_record(v, probe, lang)
+    return None
 
 
 def _pt005_record(finding: Any, fp: FileProbe, lang: str) -> dict[str, Any]:

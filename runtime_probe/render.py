@@ -77,7 +77,7 @@ def _line(rng: Optional[dict]) -> str:
 
 
 def _cells(step: StepResult, t: dict[str, str]) -> tuple[str, str, str]:
-    static = f"PT005 {t['raises']}" if step.predicted else fmt_shapes(step.static)
+    static = f"{step.predicted_code or 'PT005'} {t['raises']}" if step.predicted else fmt_shapes(step.static)
     if step.status == ERROR:
         err = step.error or {}
         runtime = f"{err.get('type', 'Error')} ↓"  # the message follows the table

@@ -75,6 +75,10 @@ def run_check(args: argparse.Namespace) -> int:
     logging.getLogger("ptlint").propagate = False
 
     loader = make_loader(args)
+    probe = getattr(args, "probe", None)
+    if probe and probe != "auto" and (probe == "-" or os.path.exists(probe)):
+        # `check --probe model.py`: argparse gave the path to --probe's optional DEVICE
+        args.paths, args.probe = [probe, *args.paths], "auto"
     use_stdin = "-" in args.paths or (args.stdin_filename is not None and not args.paths)
     paths = [p for p in args.paths if p != "-"] or ([] if use_stdin else ["."])
     try:

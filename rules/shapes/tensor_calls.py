@@ -306,6 +306,8 @@ class TensorCallsMixin:
         if m in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes") or m in REDUCE \
                 or m in ("argmax", "argmin", "max", "min"):
             return self.shape_method(x, m, vals, kw, e, None, args, kwargs)
+        if m == "unbind":  # q, k, v = qkv.unbind(0): a tuple of the slices (added for the runtime probe)
+            return self._method(x, m, e, args, kwargs, _unbind(x, vals[0] if vals else kw.get("dim", Const(0))))
         return self._method(x, m, e, args, kwargs, TensorV(None))
 
     def shape_method(self, x: TensorV, m: str, vals: list[Value], kw: dict[str, Value], e: cst.Call,
@@ -520,3 +522,18 @@ def _nested_shape(data: Any) -> tuple[Optional[Shape], Optional[str]]:
     dtype = "bool" if vals and all(isinstance(v, bool) for v in vals) else (
         "int64" if all(isinstance(v, int) for v in vals) else "float")
     return Shape(tuple(dims)), dtype
+
+
+def _unbind(x: TensorV, dim: Value) -> Value:
+    """``x.unbind(d)``: one tensor per index of dim ``d``, when its size is a known small int."""
+    d = as_int(dim)
+    shape = x.shape
+    if d is None or shape is None or not shape.exact or not -len(shape.dims) <= d < len(shape.dims):
+        return TensorV(None)
+    k = d % len(shape.dims)
+    n = shape.dims[k]
+    if type(n) is not int or not 0 < n <= MAX_UNROLL:
+        return TensorV(None)
+    rest = Shape(shape.dims[:k] + shape.dims[k + 1:])
+    return Seq(tuple(TensorV(rest, x.dtype) for _ in range(n)))
+
