@@ -15,6 +15,7 @@ from .names import ImportTable
 from .rule import (
     FixSpec, InsertAfter, InsertBefore, InsertStatementBefore, Replace, Report, Rule, all_rules,
 )
+from . import nesting
 from .source import SourceFile, SourceUnit, source_from_text
 from .suppression import Suppressions
 
@@ -34,7 +35,8 @@ class RuleError:
     traceback: str
 
     def __str__(self) -> str:
-        return f"{self.path}: rule {self.code} failed: {self.error}"
+        what = "rule" if self.code.startswith("PT") else "analysis"  # a shared analysis is named by its class
+        return f"{self.path}: {what} {self.code} failed: {self.error}"
 
 
 @dataclass
@@ -43,8 +45,21 @@ class LintResult:
     findings: list[Finding] = field(default_factory=list)
     rule_errors: list[RuleError] = field(default_factory=list)
     skipped: bool = False  # the text mentions none of the libraries the rules are about
+    # One line each: a unit (file or notebook cell) that was valid but not analysed,
+    # beyond a limit of rules/limits.py. Front ends show them; never silence.
+    notices: list[str] = field(default_factory=list)
     source: Optional[SourceFile] = None
     context: Optional["FileContext"] = None  # kept for front ends that ask more (hover, shapes)
+
+
+class AnalysisFailed(Exception):
+    """A shared analysis raised while being built: the rules that ask for it lose their
+    findings for this file, the others do not (the failure is reported once)."""
+
+    def __init__(self, cls: type, error: BaseException) -> None:
+        super().__init__(f"analysis {cls.__name__} failed: {type(error).__name__}: {error}")
+        self.cls = cls
+        self.error = error
 
 
 class FileContext:
@@ -62,6 +77,8 @@ class FileContext:
         self.imports.scan_statements(module.body)
         self.ancestors: list[cst.CSTNode] = []
         self._analyses: dict[type, Any] = {}
+        self.analysis_errors: dict[type, AnalysisFailed] = {}
+        self.on_analysis_error: Optional[Callable[[AnalysisFailed, str], None]] = None
         self._positions: dict[int, Any] = {}
         self.top_of: dict[int, cst.CSTNode] = {}  # id(node) -> its top-level statement (filled by the traversal)
 
@@ -85,7 +102,17 @@ class FileContext:
         """A shared analysis (data flow, shapes, …), built once per file on first use."""
         inst = self._analyses.get(cls)  # type: ignore[arg-type]
         if inst is None:
-            inst = cls(self)
+            failed = self.analysis_errors.get(cls)  # type: ignore[arg-type]
+            if failed is not None:
+                raise failed
+            try:
+                inst = cls(self)
+            except Exception as exc:  # contained here: one broken analysis, not every rule
+                failed = AnalysisFailed(cls, exc)  # type: ignore[arg-type]
+                self.analysis_errors[cls] = failed  # type: ignore[index]
+                if self.on_analysis_error is not None:
+                    self.on_analysis_error(failed, traceback.format_exc())
+                raise failed from exc
             self._analyses[cls] = inst  # type: ignore[index]
         return inst
 
@@ -126,6 +153,17 @@ class _Dispatcher(cst.CSTVisitor):
                 table.setdefault(node_type, []).append((rule, getattr(rule, name)))
         self.dead: set[int] = set()
         self.top: Optional[cst.CSTNode] = None
+        self.rules = rules
+        # How many reports each rule had when the current top-level statement began: a
+        # rule that raises keeps what it found in the statements before (complete and
+        # consistent) and loses only the failing statement's and later ones.
+        self.marks: dict[int, int] = {}
+
+    def fail(self, rule: Rule, exc: BaseException) -> None:
+        self.dead.add(id(rule))
+        del rule.reports[self.marks.get(id(rule), 0):]
+        if not isinstance(exc, AnalysisFailed):  # that one is reported once, by FileContext
+            self.on_error(rule, exc)
 
     def _call(self, handlers: list[tuple[Rule, Callable]], node: cst.CSTNode) -> None:
         for rule, fn in handlers:
@@ -134,8 +172,7 @@ class _Dispatcher(cst.CSTVisitor):
             try:
                 fn(node)
             except Exception as exc:  # a broken rule must not take the others down
-                self.dead.add(id(rule))
-                self.on_error(rule, exc)
+                self.fail(rule, exc)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         ancestors = self.ctx.ancestors
@@ -145,6 +182,7 @@ class _Dispatcher(cst.CSTVisitor):
         depth = len(ancestors)
         if depth == 2:
             self.top = node
+            self.marks = {id(r): len(r.reports) for r in self.rules if id(r) not in self.dead}
         if depth >= 2:
             self.ctx.top_of[id(node)] = self.top
         name = type(node).__name__
@@ -206,11 +244,19 @@ def iter_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
-def _walk(node: cst.CSTNode, dispatcher: "_Dispatcher") -> None:
-    if dispatcher.on_visit(node):
-        for child in iter_children(node):
-            _walk(child, dispatcher)
-    dispatcher.on_leave(node)
+def _walk(root: cst.CSTNode, dispatcher: "_Dispatcher") -> None:
+    # An explicit stack: a deep tree that CPython accepts (and nesting.py lets through)
+    # must not run into Python's recursion limit. Same order as the recursive walk.
+    stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            dispatcher.on_leave(node)
+            continue
+        descend = dispatcher.on_visit(node)
+        stack.append((node, True))
+        if descend:
+            stack.extend((child, False) for child in reversed(iter_children(node)))
 
 
 def mentions_relevant(text: str, rules: Iterable[type[Rule]]) -> bool:
@@ -241,6 +287,27 @@ def _syntax_location(exc: cst.ParserSyntaxError, text: str) -> tuple[int, int, s
     return exc.raw_line, max(exc.raw_column, 0), exc.message
 
 
+# libcst refuses a few things CPython accepts (thousands of adjacent string literals):
+# valid Python, so not a syntax error, but not analysed either.
+_LIBCST_ONLY = "valid Python that libcst cannot parse; not checked"
+
+
+def _unit_name(path: str, unit: SourceUnit) -> str:
+    return f"{path}: cell {unit.cell}: " if unit.cell is not None else f"{path}: "
+
+
+def _refusal_finding(refusal: "nesting.Refusal", path: str, unit: SourceUnit, config: Config) -> Finding:
+    from .catalog.pt000_syntax_error import SyntaxErrorRule
+
+    zh, en = SyntaxErrorRule.message.format(detail=refusal.message)
+    start = Position(refusal.line, refusal.column)
+    return Finding(
+        code=SYNTAX_CODE, rule_name=SyntaxErrorRule.name, message_zh=zh, message_en=en,
+        range=Range(start, Position(refusal.line, refusal.column + 1)),
+        severity=config.severity_for(SYNTAX_CODE, SyntaxErrorRule.severity), path=path, cell=unit.cell,
+    )
+
+
 def _syntax_finding(exc: cst.ParserSyntaxError, path: str, unit: SourceUnit, config: Config) -> Finding:
     from .catalog.pt000_syntax_error import SyntaxErrorRule
 
@@ -262,24 +329,37 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
     """Analyse one file (or notebook). Never raises for bad user code."""
     path = source.path
     result = LintResult(path, source=source)
+    result.notices.extend(source.notes)  # notebook cells left out while loading
     selected = rules if rules is not None else enabled_rules(config, path)
     syntax_on = config.is_enabled(SYNTAX_CODE, path)
     relevant = mentions_relevant(source.text, selected) or (syntax_on and "torch" in source.text)
     if not relevant:
         result.skipped = True
         return result
+    if source.encoding_error is not None:  # CPython stops before reading a line of it
+        if syntax_on:
+            result.findings.append(_refusal_finding(nesting.Refusal(1, 0, source.encoding_error, True),
+                                                    path, source.units[0], config))
+        return result
     unit_modules: list[tuple[SourceUnit, cst.Module]] = []
     for unit in source.units:
+        refusal = nesting.check(unit.text)  # libcst would crash or blow up on it
+        if refusal is not None:
+            if refusal.syntax_error:
+                if syntax_on:
+                    result.findings.append(_refusal_finding(refusal, path, unit, config))
+            else:
+                result.notices.append(_unit_name(path, unit) + refusal.message)
+            continue
         try:
             unit_modules.append((unit, cst.parse_module(unit.text)))
         except cst.ParserSyntaxError as exc:
-            if syntax_on:
+            if nesting.cpython_verdict(unit.text) is None:
+                result.notices.append(_unit_name(path, unit) + _LIBCST_ONLY)
+            elif syntax_on:
                 result.findings.append(_syntax_finding(exc, path, unit, config))
         except RecursionError:
-            if syntax_on:
-                result.findings.append(Finding(
-                    SYNTAX_CODE, "syntax-error", "代码嵌套过深，解析器无法处理", "code is nested too deeply to parse",
-                    Range(Position(1, 0), Position(1, 1)), Severity.ERROR, path, unit.cell))
+            result.notices.append(_unit_name(path, unit) + "nested too deeply for the parser; not checked")
     if not unit_modules:
         return result
     if len(unit_modules) == 1:
@@ -291,31 +371,38 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
     ctx = FileContext(source, config, module, unit_modules)
     if keep_context:
         result.context = ctx
-    instances = [rule for rule in (r(ctx) for r in selected) if rule.active]
-
     def on_error(rule: Rule, exc: BaseException) -> None:
         err = RuleError(rule.code, path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         result.rule_errors.append(err)
         log.error("%s", err)
 
+    def on_analysis_error(failed: AnalysisFailed, tb: str) -> None:
+        err = RuleError(failed.cls.__name__, path, f"{type(failed.error).__name__}: {failed.error}", tb)
+        result.rule_errors.append(err)
+        log.error("%s", err)
+
+    ctx.on_analysis_error = on_analysis_error
+    instances = []
+    for r in selected:
+        try:
+            rule = r(ctx)
+            if rule.active:
+                instances.append(rule)
+        except Exception as exc:  # a rule whose set-up raises is left out, the others run
+            on_error(r, exc)  # type: ignore[arg-type]  # only its code is read
+
     dispatcher = _Dispatcher(ctx, instances, on_error)
-    try:
-        _walk(module, dispatcher)
-    except RecursionError:
-        log.error("%s: file nested too deeply for analysis", path)
-        return result
+    _walk(module, dispatcher)
     for rule in instances:
         if id(rule) not in dispatcher.dead:
+            dispatcher.marks[id(rule)] = len(rule.reports)
             try:
                 rule.finish()
             except Exception as exc:
-                dispatcher.dead.add(id(rule))
-                on_error(rule, exc)
+                dispatcher.fail(rule, exc)
 
     suppressions = _LazySuppressions(unit_modules)
     for rule in instances:
-        if id(rule) in dispatcher.dead:
-            continue
         for rep in rule.reports:
             try:
                 finding = _to_finding(rep, ctx, config)

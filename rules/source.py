@@ -10,12 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-# Files larger than this are refused with a clear message rather than parsed: libcst
-# needs memory proportional to the text and nobody hand-writes a 20 MB model file.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-# Notebooks carry their outputs (plots, tables) in the same file: only their code cells
-# are parsed, so they may be much larger.
-MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
+from .limits import MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES
 
 # PEP 263: ``# -*- coding: gbk -*-`` on line 1 or 2 (GBK files are common in Chinese
 # course material, and Python runs them, so we read them too).
@@ -56,6 +51,10 @@ class SourceFile:
     newline: str = "\n"
     raw: bytes = b""
     notebook: Optional[dict] = field(default=None, repr=False)
+    # CPython refuses the bytes before tokenizing (a BOM with a non-UTF-8 coding
+    # comment): the engine reports this as PT000 on line 1 and parses nothing.
+    encoding_error: Optional[str] = None
+    notes: list[str] = field(default_factory=list)  # one line each: parts left out (a notebook cell without text)
 
     @property
     def is_notebook(self) -> bool:
@@ -72,13 +71,35 @@ def declared_encoding(raw: bytes) -> Optional[str]:
     for line in raw.split(b"\n", 2)[:2]:
         m = _CODING.match(line)
         if m:
+            written = m.group(1).decode("ascii", "replace")
             try:
-                return codecs.lookup(m.group(1).decode("ascii")).name
-            except (LookupError, UnicodeDecodeError):
-                return m.group(1).decode("ascii", "replace")
+                info = codecs.lookup(written)
+            except LookupError:
+                return written
+            # rot13 and the like keep the spelling of the comment, for the message
+            return info.name if getattr(info, "_is_text_encoding", True) else written
         if line.strip() and not line.lstrip().startswith(b"#"):
             break  # the declaration must come before any code
     return None
+
+
+def _source_codec(declared: str, path: str) -> str:
+    """The codec a coding comment names, if CPython would read source in it; else
+    SourceError worded like CPython's "SyntaxError: encoding problem: rot13"."""
+    try:
+        info = codecs.lookup(declared)
+    except LookupError:
+        why = "unknown encoding"
+    else:
+        # rot13, base64, zlib … are codecs but not text encodings; utf-16/32 cannot
+        # spell the coding comment itself in ASCII, so Python refuses them too.
+        if not getattr(info, "_is_text_encoding", True):
+            why = "not a text encoding"
+        elif "#-*- coding: x\n".encode(info.name, "replace") != b"#-*- coding: x\n":
+            why = "not ASCII-compatible"
+        else:
+            return info.name
+    raise SourceError(f"{path}: encoding problem: {declared} ({why}; Python refuses this file), not checked")
 
 
 def decode(raw: bytes, path: str, *, python: bool = True) -> tuple[str, bool, str]:
@@ -92,11 +113,7 @@ def decode(raw: bytes, path: str, *, python: bool = True) -> tuple[str, bool, st
     if python and not bom:
         declared = declared_encoding(raw)
         if declared and declared != "utf-8":
-            try:
-                codecs.lookup(declared)
-            except LookupError:
-                raise SourceError(f"{path}: unknown encoding {declared!r} declared in the coding comment") from None
-            encoding = declared
+            encoding = _source_codec(declared, path)
     try:
         return raw.decode(encoding), bom, encoding
     except UnicodeDecodeError as exc:
@@ -190,7 +207,10 @@ def mask_magics(cell_text: str) -> Optional[str]:
     return "\n".join(lines) if changed else cell_text
 
 
-def notebook_units(data: dict, path: str) -> list[SourceUnit]:
+def notebook_units(data: dict, path: str, notes: Optional[list[str]] = None) -> list[SourceUnit]:
+    """The code cells as units. A cell that is not an object or has no text source
+    (``"source": null``) is left out with a one-line note in ``notes``; the others are
+    still checked."""
     cells = data.get("cells")
     if not isinstance(cells, list):
         raise SourceError(f"{path}: broken notebook: no 'cells' list")
@@ -202,14 +222,18 @@ def notebook_units(data: dict, path: str) -> list[SourceUnit]:
     units = []
     for index, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
-            raise SourceError(f"{path}: broken notebook: cell {index} is not an object")
+            if notes is not None:
+                notes.append(f"{path}: broken notebook: cell {index} is not an object; cell skipped")
+            continue
         if cell.get("cell_type") != "code":
             continue
         src = cell.get("source", "")
         if isinstance(src, list) and all(isinstance(s, str) for s in src):
             src = "".join(src)
         if not isinstance(src, str):
-            raise SourceError(f"{path}: broken notebook: cell {index} has no text source")
+            if notes is not None:
+                notes.append(f"{path}: broken notebook: cell {index} has no text source; cell skipped")
+            continue
         masked = mask_magics(src)
         if masked is None:
             continue
@@ -227,8 +251,9 @@ def source_from_text(text: str, path: str = "<stdin>", *, notebook: bool = False
             raise SourceError(f"{path}: broken notebook: JSON nested too deeply") from None
         if not isinstance(data, dict):
             raise SourceError(f"{path}: broken notebook: top level is not an object")
-        return SourceFile(path, notebook_units(data, path), kind="notebook", notebook=data,
-                          raw=text.encode("utf-8"))
+        notes: list[str] = []
+        return SourceFile(path, notebook_units(data, path, notes), kind="notebook", notebook=data,
+                          raw=text.encode("utf-8"), notes=notes)
     return SourceFile(path, [SourceUnit(text)], newline=detect_newline(text), raw=text.encode("utf-8"))
 
 
@@ -255,7 +280,30 @@ def read_bytes(path: str | Path, shown: str) -> bytes:
         raise SourceError(f"{shown}: cannot read ({exc.strerror or exc})") from None
 
 
+def _bom_conflict(raw: bytes) -> Optional[str]:
+    """CPython's message when a UTF-8 BOM comes with a coding comment naming another
+    encoding ("encoding problem: gbk with BOM"), else None."""
+    declared = declared_encoding(raw[3:])
+    if declared is None or declared in ("utf-8", "utf_8"):
+        return None
+    import ast
+
+    try:
+        ast.parse(raw)
+    except SyntaxError as exc:
+        return exc.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return None
+
+
 def source_from_bytes(raw: bytes, shown: str, *, notebook: bool = False) -> SourceFile:
+    conflict = _bom_conflict(raw) if not notebook and raw.startswith(codecs.BOM_UTF8) else None
+    if conflict is not None:
+        text = raw[3:].decode("utf-8", "replace")  # for display only: nothing is parsed
+        sf = SourceFile(shown, [SourceUnit(text)], newline=detect_newline(text), bom=True, raw=raw,
+                        encoding_error=conflict)
+        return sf
     text, bom, encoding = decode(raw, shown, python=not notebook)
     if notebook:
         sf = source_from_text(text, shown, notebook=True)

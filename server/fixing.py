@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ptlint.rules.config import Config
-from ptlint.rules.fsutil import atomic_write as _atomic_write
+from ptlint.rules.fsutil import write_user_file
 from ptlint.rules.source import SourceError, SourceFile, load_source, mask_magics, source_from_bytes
 
 MAX_ROUNDS = 5  # fixes that overlap are applied in later rounds, after a fresh analysis
@@ -31,7 +31,8 @@ class FixOutcome:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    _atomic_write(path, data, durable=True, keep_mode=True)
+    """Through a symlink to its target, keeping hard links (see fsutil.write_user_file)."""
+    write_user_file(path, data)
 
 
 def encode(source: SourceFile, text: str) -> bytes:
@@ -65,6 +66,14 @@ def _fix_python(source: SourceFile, config: Config, findings, unsafe: bool) -> t
     from ptlint.rules.source import source_from_text
 
     original = text = source.units[0].text
+    if source.newline == "\r":
+        # Edits count lines by "\n"; a CR-only file (valid Python) is fixed as LF text
+        # and written back with CR. Python reads every CR as a newline, strings included.
+        lf = source_from_text(original.replace("\r", "\n"), source.path)
+        lf.encoding, lf.bom = source.encoding, source.bom
+        lf_findings = lint_source(lf, config).findings
+        fixed, count, why = _fix_python(lf, config, lf_findings, unsafe)
+        return (fixed.replace("\n", "\r") if count else original), count, why
     count = 0
     for _ in range(MAX_ROUNDS):
         new, chosen = fix_text(text, findings, unsafe)

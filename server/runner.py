@@ -31,6 +31,7 @@ class FileResult:
     source: Any = None
     context: Any = None
     cached: bool = False
+    notices: list[str] = field(default_factory=list)  # units not analysed (limits), one line each
 
 
 @dataclass
@@ -72,6 +73,7 @@ def _payload(res) -> dict[str, Any]:
         "findings": [f.to_dict() for f in res.findings],
         "skipped": res.skipped,
         "rule_errors": [vars(e) for e in res.rule_errors],
+        "notices": list(res.notices),
     }
 
 
@@ -102,7 +104,7 @@ def _from_payload(path: str, payload: dict[str, Any], cached: bool = False) -> F
 
         rule_errors = [RuleError(**e) for e in payload["rule_errors"]]
     return FileResult(path, [F.from_dict(d) for d in payload.get("findings", ())], rule_errors,
-                      bool(payload.get("skipped")), cached=cached)
+                      bool(payload.get("skipped")), cached=cached, notices=list(payload.get("notices", ())))
 
 
 def _pool_context():
@@ -191,5 +193,7 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
 def collect(run: RunResult, res) -> None:
     run.results.append(res)
     run.files_checked += 1
+    # A unit beyond a limit is a file (or cell) that could not be checked: one line each.
+    run.errors.extend(getattr(res, "notices", ()))
     run.findings.extend(res.findings)
     run.rule_errors.extend(res.rule_errors)

@@ -57,7 +57,7 @@ def test_mask_keeps_lines_and_columns():
     ("{not json", "broken notebook: invalid JSON at line 1 column 2"),
     ('{"cells": 3}', "broken notebook: no 'cells' list"),
     ("[1, 2]", "broken notebook: top level is not an object"),
-    ('{"cells": [{"cell_type": "code", "source": 7}]}', "broken notebook: cell 1 has no text source"),
+    ('{"cells": [{"cell_type": "code", "source": 7}]}', "broken notebook: cell 1 has no text source; cell skipped"),
 ])
 def test_broken_notebook_is_a_one_line_error(run_cli, tmp_path, text, needle):
     (tmp_path / "bad.ipynb").write_text(text)
