@@ -35,6 +35,10 @@ log = logging.getLogger("ptlint.lsp")
 
 # An analysis running longer than this is killed (process backend) and reported.
 DEFAULT_TIMEOUT_S = 60.0
+# Starting a worker (a Python process importing the rule catalog) is not part of any
+# analysis' budget: on a busy machine it alone can take seconds. It gets this long.
+STARTUP_TIMEOUT_S = 120.0
+READY = "ptlint-worker-ready"
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,7 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
     from ptlint.rules.rule import all_rules
 
     all_rules()
+    conn.send(READY)
     while True:
         try:
             job = conn.recv()
@@ -234,6 +239,7 @@ class ProcessBackend:
         self._lock = threading.Lock()
         self._proc = None
         self._conn = None
+        self._ready = False
         self.restarts = 0
 
     def _spawn(self) -> None:
@@ -243,6 +249,18 @@ class ProcessBackend:
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
+        self._ready = False
+
+    def _wait_ready(self) -> bool:
+        """Wait for the new worker's hello (its imports done), outside any job's timeout."""
+        if self._ready:
+            return True
+        try:
+            msg = self._conn.recv() if self._conn.poll(STARTUP_TIMEOUT_S) else None
+        except (EOFError, OSError):
+            msg = None
+        self._ready = msg == READY
+        return self._ready
 
     def start(self) -> None:
         with self._lock:
@@ -272,6 +290,8 @@ class ProcessBackend:
                         self._kill()
                     self._spawn()
                 try:
+                    if not self._wait_ready():
+                        raise EOFError("the worker did not start")
                     self._conn.send(job)
                     break
                 except (BrokenPipeError, EOFError, OSError):

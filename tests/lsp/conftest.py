@@ -189,10 +189,21 @@ class Session:
     async def diagnostics(self, uri: str, timeout: float = TIMEOUT) -> list[types.Diagnostic]:
         """The diagnostics for the document's current version, however the client gets them."""
         if self.pull:
-            report = await asyncio.wait_for(self.client.text_document_diagnostic_async(
-                types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))), timeout)
-            assert report.kind == "full", report
-            return list(report.items)
+            # A busy server may answer with the last analysis it has; the report's
+            # result id names its version: ask again until it is the current one.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            version = self.versions.get(uri)
+            while True:
+                report = await asyncio.wait_for(self.client.text_document_diagnostic_async(
+                    types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))),
+                    max(deadline - loop.time(), 1.0))
+                assert report.kind == "full", report
+                rid = report.result_id
+                if version is None or rid is None or rid.split(".")[0] == str(version):
+                    return list(report.items)
+                assert loop.time() < deadline, f"no diagnostics of version {version} for {uri}; last {rid}"
+                await asyncio.sleep(0.05)
         version = self.versions.get(uri)
         return await self.wait_published(uri, lambda p: p.version == version, timeout)
 
@@ -230,6 +241,16 @@ class Session:
 
     def logs(self, needle: str = "") -> list[str]:
         return [m.message for m in self.client.log_messages if needle in m.message]
+
+
+async def wait_until(pred, timeout: float = TIMEOUT, what: str = "the condition") -> None:
+    """Wait for an event the test can only observe by polling (a log line, a refresh
+    request): generous deadline, short poll interval."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        assert loop.time() < deadline, f"timed out after {timeout} s waiting for {what}"
+        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager

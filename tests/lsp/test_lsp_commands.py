@@ -78,7 +78,7 @@ async def test_tcp_mode(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "ptlint", "server", "--tcp", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
-        for _ in range(200):
+        for _ in range(1200):  # up to 60 s: start-up on a busy machine takes a while
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 break

@@ -7,7 +7,7 @@ import time
 import pytest
 from lsprotocol import types
 
-from .conftest import lsp_session
+from .conftest import lsp_session, wait_until
 from .test_lsp_hover import LENET
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -69,10 +69,7 @@ async def test_pull_clients_are_asked_to_pull_again_after_a_settings_change(tmp_
         assert s.client.diagnostic_refresh_count == 0
         s.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
             settings={"ptlint": {"ignore": ["PT017"]}}))
-        for _ in range(100):
-            if s.client.diagnostic_refresh_count:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: s.client.diagnostic_refresh_count, what="a diagnostic refresh")
         assert s.client.diagnostic_refresh_count == 1
         assert await s.diagnostics(uri) == []
         assert uri not in s.client.published  # pull only, never pushed
@@ -186,10 +183,7 @@ async def test_inlay_hints_setting(tmp_path):
         assert await s.inlay(uri) == []
         s.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
             settings={"ptlint": {"inlayHints": {"shapes": True}}}))
-        for _ in range(100):
-            if s.client.refreshes["inlay"]:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: s.client.refreshes["inlay"], what="an inlay hint refresh")
         assert s.client.refreshes["inlay"] >= 1  # the client is told to ask again
         assert len(await s.inlay(uri)) == 5
 

@@ -4,7 +4,7 @@ import asyncio
 import pytest
 from lsprotocol import types
 
-from .conftest import PLUGIN_SERVER, lsp_session, utf_units
+from .conftest import PLUGIN_SERVER, lsp_session, utf_units, wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -138,10 +138,7 @@ async def test_rule_that_raises_is_logged_and_only_its_findings_drop(tmp_path):
         s.open(uri, "import torch.nn.functional as F\nboom()\ny = F.softmax(x)\n")
         diags = await s.diagnostics(uri)
         assert [d.code for d in diags] == ["PT017"]
-        for _ in range(50):
-            if s.logs("PT990"):
-                break
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: s.logs("PT990"), what="the PT990 log line")
         (log,) = s.logs("PT990")
         assert "ValueError: boom went the rule" in log
         assert "dropped" in log
