@@ -155,8 +155,9 @@ def _strings(value: Any, key: str, src: str) -> tuple[str, ...]:
 
 
 def config_from_table(table: dict[str, Any], src: str = "<config>", root: Optional[str] = None,
-                      base: Optional[Config] = None) -> Config:
-    """Validate a ``[tool.ptlint]`` table (also used for LSP settings)."""
+                      base: Optional[Config] = None, *, trusted: bool = False) -> Config:
+    """Validate a ``[tool.ptlint]`` table. ``trusted``: the table comes from the user
+    (editor settings), not from a project, so it may name the probe interpreter."""
     cfg = base or Config()
     kw: dict[str, Any] = {}
     for key, value in table.items():
@@ -186,7 +187,7 @@ def config_from_table(table: dict[str, Any], src: str = "<config>", root: Option
                         f"{src}: [tool.ptlint] severity.{code}: {level!r} is not one of error, warning, info, hint") from None
             kw["severity"] = tuple(sev)
         elif key == "probe":
-            kw["probe"] = _probe(value, src)
+            kw["probe"] = _probe(value, src, trusted)
         else:
             raise ConfigError(f"{src}: unknown key [tool.ptlint] {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
     kw["root"] = root if root is not None else cfg.root
@@ -198,11 +199,13 @@ KNOWN_KEYS = _CODE_KEYS | {"exclude", "extend-exclude", "per-file-ignores", "lan
 _PROBE_KEYS = {"enable": bool, "device": str, "python": str, "timeout": (int, float), "memory-mb": int}
 
 
-def _probe(value: Any, src: str) -> ProbeConfig:
+def _probe(value: Any, src: str, trusted: bool = False) -> ProbeConfig:
     if not isinstance(value, dict):
         raise ConfigError(f"{src}: [tool.ptlint.probe] must be a table")
     kw = {}
     for key, v in value.items():
+        if key == "python" and not trusted:
+            raise ConfigError(untrusted_python_message(src))
         typ = _PROBE_KEYS.get(key)
         if typ is None:
             raise ConfigError(f"{src}: unknown key [tool.ptlint.probe] {key!r} (known: {', '.join(sorted(_PROBE_KEYS))})")
@@ -321,3 +324,75 @@ def load_pyproject(path: Path, base: Optional[Config] = None) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{src}: [tool.ptlint] must be a table")
     return config_from_table(table, src, root=str(path.parent), base=base)
+
+
+# ---------------------------------------------------------------------- trusted settings
+# A project's pyproject.toml comes with whatever repository was cloned, so nothing in it
+# may choose a program to run. The probe interpreter comes only from the user: the
+# command line, the environment, the user-level config file, or the editor's setting.
+PROBE_PYTHON_ENV = "PTLINT_PROBE_PYTHON"
+
+
+def user_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/ptlint/config.toml``, by default ``~/.config/ptlint/config.toml``."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "ptlint" / "config.toml"
+
+
+def untrusted_python_message(src: str) -> str:
+    return (f"{src}: [tool.ptlint.probe] python is not allowed in a project's configuration: "
+            f"a cloned repository could make ptlint run any program. Choose the probe's interpreter yourself "
+            f"with --probe-python PATH, the {PROBE_PYTHON_ENV} environment variable, [probe] python = \"...\" "
+            f"in {user_config_path()}, or your editor's ptlint.probe.python setting")
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """``~/.config/ptlint/config.toml``: settings that belong to the user, not to a project."""
+
+    probe_python: Optional[str] = None
+    source: Optional[str] = None
+
+
+_USER_KEYS = {"probe": {"python": str}}
+
+
+def load_user_config(path: Optional[Path] = None) -> UserConfig:
+    """The user-level config; an absent file is an empty one. Bad content is a ConfigError."""
+    path = path or user_config_path()
+    if not path.is_file():
+        return UserConfig()
+    src = str(path)
+    data = _read_toml(path)
+    python = None
+    for table, body in data.items():
+        keys = _USER_KEYS.get(table)
+        if keys is None or not isinstance(body, dict):
+            raise ConfigError(f"{src}: unknown table [{table}] (known: {', '.join(f'[{k}]' for k in _USER_KEYS)})")
+        for key, v in body.items():
+            if key not in keys:
+                raise ConfigError(f"{src}: unknown key [{table}] {key!r} (known: {', '.join(sorted(keys))})")
+            if not isinstance(v, keys[key]) or not v.strip():
+                raise ConfigError(f"{src}: [{table}] {key} must be a non-empty string, got {v!r}")
+        python = body.get("python") if table == "probe" else python
+    return UserConfig(os.path.expanduser(python) if python else None, src)
+
+
+def trusted_probe_python(cli_value: Optional[str] = None) -> Optional[str]:
+    """The probe interpreter the user chose, or None (the interpreter running ptlint):
+    ``--probe-python``, else ``$PTLINT_PROBE_PYTHON``, else ``[probe] python`` in the
+    user-level config. Never anything from a project. (The language server puts the
+    editor's ``probe.python`` setting in ``Config.probe.python`` itself.)"""
+    if cli_value:
+        return _program(cli_value)
+    env = os.environ.get(PROBE_PYTHON_ENV, "").strip()
+    if env:
+        return _program(env)
+    return load_user_config().probe_python
+
+
+def _program(value: str) -> str:
+    """A path is taken relative to the working folder (the worker runs elsewhere); a bare
+    name such as ``python3`` is looked up on PATH when it starts."""
+    value = os.path.expanduser(value)
+    return os.path.abspath(value) if os.sep in value or (os.altsep and os.altsep in value) else value

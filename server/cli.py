@@ -60,6 +60,9 @@ def build_parser(extras: bool = True) -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("--probe", nargs="?", const="auto", default=None, metavar="DEVICE",
                        help="confirm shape findings with torch on DEVICE (auto, cpu, cuda, mps, meta)")
+    check.add_argument("--probe-python", metavar="PATH",
+                       help="interpreter with torch for --probe (default: $PTLINT_PROBE_PYTHON, else [probe] python "
+                            "in ~/.config/ptlint/config.toml, else this one; never the project's pyproject.toml)")
 
     sub.add_parser("rules", help="list the rules").add_argument("--format", choices=("text", "json"), default="text")
 

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from ptlint.rules.config import ConfigError, ConfigLoader
+from ptlint.rules.config import ConfigError, ConfigLoader, trusted_probe_python
 from ptlint.rules.source import SourceError, is_notebook_path, source_from_bytes
 
 from .cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
@@ -83,6 +83,8 @@ def run_check(args: argparse.Namespace) -> int:
     paths = [p for p in args.paths if p != "-"] or ([] if use_stdin else ["."])
     try:
         lang = args.lang or loader.for_path(os.getcwd()).lang
+        # The probe's interpreter is the user's choice only (flag, env, user config), never the project's.
+        probe_python = trusted_probe_python(args.probe_python) if getattr(args, "probe", None) else None
         run = RunResult()
         if paths:
             run = run_paths(paths, loader, jobs=args.jobs, cache=not args.no_cache, cache_dir=args.cache_dir,
@@ -137,7 +139,7 @@ def run_check(args: argparse.Namespace) -> int:
         from .cmd_probe import attach_probe  # the runtime probe's front end
 
         _load_sources(run)
-        attach_probe(run, args.probe, lang=lang)
+        attach_probe(run, args.probe, lang=lang, python=probe_python)
 
     reporter = get_reporter(args.format)
     out.write(reporter(run, lang=lang, color=_use_color(args) and out is sys.stdout, unsafe=args.unsafe_fixes))

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any, Optional
 
-from ptlint.rules.config import ConfigError, ConfigLoader
+from ptlint.rules.config import ConfigError, ConfigLoader, trusted_probe_python
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -46,7 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", type=_shape, metavar="SHAPE", help="input shape, e.g. 1,3,32,32")
     p.add_argument("--device", type=_device, default=None,
                    help="auto (cuda, else mps, else cpu; default), cpu, cuda[:N], mps, meta")
-    p.add_argument("--python", help="interpreter with torch to run the worker (default: probe.python, else this one)")
+    p.add_argument("--probe-python", "--python", dest="python", metavar="PATH",
+                   help="interpreter with torch to run the worker (default: $PTLINT_PROBE_PYTHON, else "
+                        "[probe] python in ~/.config/ptlint/config.toml, else this one)")
     p.add_argument("--timeout", type=float, help="seconds per run (default: probe.timeout, 20)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--lang", choices=("zh", "en"), default=None)
@@ -87,7 +89,12 @@ def run(args: argparse.Namespace) -> int:
     except SourceError as exc:
         print(f"ptlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    options = _options(cfg, args.device, args.python, args.timeout)
+    try:  # only the user chooses an interpreter: never the project's config (see rules.config)
+        python = trusted_probe_python(args.python)
+    except ConfigError as exc:
+        print(f"ptlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    options = _options(cfg, args.device, python, args.timeout)
     try:
         fp = probe_file(text, args.file, options, model=args.model, input_shape=args.input, notebook=notebook)
     except ImportError as exc:  # the shape engine is not there
@@ -118,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- check --probe
-def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any = None) -> None:
+def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any = None,
+                 python: Optional[str] = None) -> None:
     """``ptlint check --probe[=DEVICE]``: put a verdict into ``extra["probe"]`` of every
     PT005 / PT001 / PT003 finding. Probe trouble is printed to stderr once and never
     changes the findings or the exit code."""
@@ -139,7 +147,7 @@ def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any
 
             cfg = Config()
         flang = lang or cfg.lang
-        options = _options(cfg, device)
+        options = _options(cfg, device, python)
         text, notebook = _probe_text(source)
         try:
             records, fp = finding_verdicts(res.findings, text, res.path, options, lang=flang, pool=pool,
