@@ -100,12 +100,32 @@ VIEW_CASES = {
     "matmul": "x = torch.randn(3, 4)\nz = (x.t() @ x).view(-1)",
     "softmax": "def f(x):\n    return x.t().softmax(-1)\nz = f(torch.randn(3, 4)).view(-1)",
     "branch-join": "def f(x, flag):\n    y = x.t() if flag else x\n    return y.view(-1)\nf(torch.randn(3, 4), False)",
+    # issue 12: exact stride reasoning
+    "vit-pos-embed": "x = torch.randn(1, 8, 4, 4)\ny = x.permute(0, 2, 3, 1).view(1, -1, x.shape[1])",
+    "vit-pos-embed-unknown": "def f(x):\n    return x.permute(0, 2, 3, 1).view(1, -1, x.shape[1])\n"
+                             "f(torch.randn(1, 8, 4, 4))",
+    "vit-interpolate": "def f(pos, n):\n    dim = pos.shape[-1]\n"
+                       "    p = F.interpolate(pos.reshape(1, n, n, dim).permute(0, 3, 1, 2), scale_factor=2.0)\n"
+                       "    return p.permute(0, 2, 3, 1).view(1, -1, dim)\nf(torch.randn(1, 16, 8), 4)",
+    "unit-dims": "h = torch.randn(1, 1, 5)\ny = h.squeeze(0).transpose(1, 0).view(-1)",
+    "unit-dims-unknown": "def f(h):\n    return h.squeeze(0).transpose(1, 0).view(-1)\nf(torch.randn(1, 1, 5))",
+    "even-t": "x = torch.randn(2, 3)\ny = x" + ".t()" * 4 + ".view(-1)",
+    "t-100": "x = torch.randn(2, 3)\ny = x" + ".t()" * 100 + ".view(-1)",
+    "t-200": "x = torch.randn(2, 3)\ny = x" + ".t()" * 200 + ".view(-1)",
+    "t-400": "x = torch.randn(2, 3)\ny = x" + ".t()" * 400 + ".view(-1)",
+    "t-201": "x = torch.randn(2, 3)\ny = x" + ".t()" * 201 + ".view(-1)",
+    "t-2x3": "x = torch.randn(2, 3)\ny = x.t().view(-1)",
+    "permute-merge": "x = torch.randn(2, 3, 4)\ny = x.permute(0, 2, 1).view(2, -1)",
+    "permute-keeps-adjacent": "x = torch.randn(2, 3, 4)\ny = x.permute(1, 2, 0).view(12, 2)",
+    "mT-bad-permute": "x = torch.randn(3, 4).t().view(-1)\ntry:\n    y = torch.randn(2, 3).mT.permute(2, 0, 1)\n"
+                      "except (RuntimeError, IndexError):\n    pass",
 }
 RAISING = {
     "transpose", "permute-b", "t", "T", "mT", "mH", "torch.transpose", "swapaxes", "swapdims", "movedim", "narrow",
     "step-slice-odd", "step-slice-dim0", "slice-cols", "unfold", "expand", "split-dim1", "chunk-last", "variable",
     "scalar-mul", "scalar-rmul", "plus-contiguous", "float", "double", "to-dtype", "clone", "relu", "detach",
-    "unsqueeze", "self-attr", "attention", "imagenet-accuracy",
+    "unsqueeze", "self-attr", "attention", "imagenet-accuracy", "t-201", "t-2x3", "permute-merge",
+    "mT-bad-permute",
 }
 
 

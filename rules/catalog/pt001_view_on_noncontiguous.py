@@ -110,6 +110,7 @@ The quick fix inserts `.contiguous()` before `.view`; a second quick fix replace
         "import torch\ndef f(x):\n    a = x.swapaxes(0, 1).view(-1)  # <-\n    b = x.swapdims(0, 1).view(-1)  # <-\n"
         "    c = x.movedim(0, 2).view(-1)  # <-\n",
         "import torch\nx = torch.randn(3, 4)\ny = x.narrow(1, 0, 2).view(-1)  # <-\n",
+        "import torch\nx = torch.randn(2, 3, 4)\ny = x.permute(0, 2, 1).view(2, -1)  # <-\n",
         "import torch\nx = torch.randn(3, 5)\ny = x[:, ::2].view(-1)  # <-\n",
         "import torch\nx = torch.arange(10.0)\ny = x.unfold(0, 3, 1).view(-1)  # <-\n",
         "import torch\nx = torch.randn(3, 1)\ny = x.expand(3, 4).view(-1)  # <-\n",
@@ -141,6 +142,13 @@ The quick fix inserts `.contiguous()` before `.view`; a second quick fix replace
         "import torch\ndef f(x):\n    y = torch.randn(4, 3) + x.t()\n    return y\nz = f(torch.randn(3, 4)).view(-1)\n",
         "import numpy as np\na = np.zeros((3, 4))\nb = a.T.view(np.float32)\n",
         "import torch\ndef f(x):\n    return x.view(-1)\n",
+        # ViT position-embedding resize: on (1, C, H, W) the merged H, W stay adjacent and
+        # the size-1 batch dim never blocks (the literal 1 says the code knows it is 1)
+        "import torch\ndef f(x):\n    return x.permute(0, 2, 3, 1).view(1, -1, x.shape[1])\n",
+        # what squeeze() leaves may still be size 1: (1, 1, T) -> (1, T) -> (T, 1) views fine
+        "import torch\ndef f(h):\n    return h.squeeze(0).transpose(1, 0).view(-1)\n",
+        # an even number of transposes is contiguous again
+        "import torch\nx = torch.randn(2, 3)\ny = x.t().t().t().t().view(-1)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:

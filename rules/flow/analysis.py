@@ -40,6 +40,7 @@ class FlowAnalysis:
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.module_block: list = []
         self.error: Optional[str] = None
+        self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         try:
             Interpreter(self).run(ctx.module)
         except RecursionError:

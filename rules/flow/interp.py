@@ -4,6 +4,7 @@ the ordered events of one iteration, and the stale reads of memory shared betwee
 and torch. See ``rules/flow/__init__.py`` for the public API."""
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -36,6 +37,11 @@ _NOT_SET = object()
 # Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
 _STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
 _MAX_DEPTH = 200  # expression nesting we follow; deeper code is left unknown
+_SPINE_MIN = 24  # receiver chains (``x.t().t()...``) at least this long are evaluated iteratively
+# What a name holds after its statement could not be interpreted, or an expression nested
+# deeper than we follow: not a tensor we know anything about (methods on it give unknowns).
+OPAQUE = Value(Kind.UNKNOWN, provenance="?opaque")
+log = logging.getLogger("ptlint")
 
 
 @dataclass
@@ -152,6 +158,8 @@ class Interpreter:
         self.returns: list = []
         self.self_assigned: set = set()
         self.depth = 0
+        self.pre_evaluated: dict = {}  # spine links evaluated ahead by ev_spine
+        self.in_spine = False
 
     # ================================================================== entry
     def run(self, module: cst.Module) -> None:
@@ -203,6 +211,31 @@ class Interpreter:
         return st
 
     def exec_stmt(self, stmt: cst.CSTNode, st: State) -> State:
+        """One statement, contained: a bug in a transfer function costs the facts of this
+        statement (its names become opaque), not every flow finding of the file."""
+        saved = (self.sink, self.scope, self.depth, len(self.loop_frames), self.self_assigned)
+        sink_len = len(self.sink)
+        try:
+            return self._exec_stmt(stmt, st)
+        except RecursionError:
+            raise  # the file is nested too deeply: FlowAnalysis says so once
+        except Exception as exc:
+            self.sink, self.scope, self.depth, frames, self.self_assigned = saved
+            del self.loop_frames[frames:]
+            del self.sink[sink_len:]
+            log.warning("flow analysis skipped a statement at %s: %s: %s",
+                        getattr(self.fa.ctx, "path", "?"), type(exc).__name__, exc)
+            self.fa.skipped.append(f"{type(exc).__name__}: {exc}")
+            counts: Counter = Counter()
+            scan_bindings([stmt], counts, set())
+            for name in counts:
+                st.bind(name, OPAQUE)
+            if self.scope is not None:
+                for name in counts:
+                    self.scope.stable.pop(name, None)
+            return st
+
+    def _exec_stmt(self, stmt: cst.CSTNode, st: State) -> State:
         if isinstance(stmt, cst.SimpleStatementLine):
             return self.exec_small(stmt.body, st)
         if isinstance(stmt, cst.If):
@@ -728,16 +761,50 @@ class Interpreter:
 
     # ================================================================== expressions
     def ev(self, node: cst.BaseExpression, st: State, read: bool = True) -> Value:
+        pre = self.pre_evaluated.pop(node, None) if self.pre_evaluated else None
+        if pre is not None:
+            return pre
+        spine = []
+        if not self.in_spine and isinstance(node, (cst.Call, cst.Attribute, cst.Subscript)):
+            spine = self.ev_spine(node, st)
         self.depth += 1
         try:
             if self.depth > _MAX_DEPTH:
-                return UNKNOWN
+                return OPAQUE
             v = self._ev(node, st, read)
         finally:
             self.depth -= 1
+            for link in spine:  # a link the evaluation did not ask for (``self.fc`` read from the env)
+                self.pre_evaluated.pop(link, None)
         if read and v.storage is not None and v.storage in st.bridged and isinstance(node, (cst.Name, cst.Attribute)):
             self.note_read(node, v, st)
         return self.record(node, v)
+
+    def ev_spine(self, node: cst.BaseExpression, st: State) -> list:
+        """A long receiver chain (``x.t().t()....view(-1)``, method-chained pipelines) is
+        evaluated innermost first, each link once, so the cost is linear and the Python
+        stack stays flat: ``ev`` of a link then finds its receiver already evaluated.
+        Returns the links evaluated ahead (the caller drops the ones nobody asked for)."""
+        spine = []
+        n = node
+        while True:
+            if isinstance(n, cst.Call):
+                n = n.func
+            elif isinstance(n, (cst.Attribute, cst.Subscript)):
+                n = n.value
+                if isinstance(n, (cst.Call, cst.Attribute, cst.Subscript)):
+                    spine.append(n)
+            else:
+                break
+        if len(spine) < _SPINE_MIN:
+            return []
+        self.in_spine = True
+        try:
+            for inner in reversed(spine):
+                self.pre_evaluated[inner] = self.ev(inner, st)
+        finally:
+            self.in_spine = False
+        return spine
 
     def _ev(self, node: cst.BaseExpression, st: State, read: bool) -> Value:
         if isinstance(node, cst.Name):
@@ -1692,6 +1759,8 @@ class Interpreter:
             if perm is None:
                 return self.relaid(r, node, None, None, ".permute")
             r2 = self.with_rank(r, len(perm))
+            if r2.rank is not None and r2.rank != len(perm):
+                return self.relaid(r, node, None, None, ".permute")  # PyTorch raises here: nothing to follow
             lay = L.permute(r2, perm, node)
             shape = None
             if r2.shape is not None and len(r2.shape) == len(perm):
@@ -1774,7 +1843,8 @@ class Interpreter:
                     if r.shape[i].is_int:
                         return r.evolve(origin=node, provenance=".squeeze")
             lay = CONTIGUOUS if (r.layout is not None and r.layout.contiguous) else None
-            return self.relaid(r, node, lay, None, ".squeeze")
+            out = self.relaid(r, node, lay, None, ".squeeze")
+            return out.evolve(anchor=(L.UNIT_ANCHOR, id(node)))  # the dims left may still be 1
         if name == "select":
             d = args.int_const(0, "dim")
             if d is None:

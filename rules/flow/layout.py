@@ -37,6 +37,16 @@ def contiguous_dims(shape: Sequence[Mono]) -> tuple:
     return tuple(reversed(dims))
 
 
+UNIT_ANCHOR = "unit?"  # anchor tag: the dims of this tensor may be 1 (see may_have_unit_dims)
+
+
+def may_have_unit_dims(v: Value) -> bool:
+    """A tensor of unknown sizes that came out of ``squeeze()``: the code squeezes
+    because it expects dims of size 1, and those never block a view, so re-layouts of
+    it are not decided."""
+    return isinstance(v.anchor, tuple) and len(v.anchor) == 2 and v.anchor[0] == UNIT_ANCHOR
+
+
 def _is_one(m: Optional[Mono]) -> bool:
     return m is not None and m.is_int and m.coef == 1
 
@@ -47,7 +57,11 @@ def dims_of(v: Value, rank: Optional[int] = None) -> Optional[tuple]:
     makes it non-contiguous, whatever it was before."""
     lay = v.layout
     if lay is not None and not lay.contiguous:
+        if lay.dims is not None and rank is not None and len(lay.dims) != rank:
+            return None  # e.g. permute(2, 0, 1) of a 2-D tensor: PyTorch's own error, not ours to model
         return lay.dims
+    if may_have_unit_dims(v):
+        return None
     shape = v.shape
     if shape is None:
         if rank is None or v.anchor is None:
@@ -119,6 +133,8 @@ def transpose(v: Value, d0: int, d1: int, node: cst.CSTNode, reason: str = "tran
         return permute(v, perm, node, reason)
     if v.layout is not None and not v.layout.contiguous:
         return None  # a second transpose of something already re-laid-out may undo it
+    if may_have_unit_dims(v):
+        return None
     if d0 == d1:
         return v.layout
     if d0 >= 0 and d1 >= 0:
@@ -299,12 +315,23 @@ def view_result(lay: Optional[Layout], targets: Sequence[Target]) -> tuple[Optio
     if lay.contiguous:
         return False, CONTIGUOUS
     count = sum(1 for t in targets if not (isinstance(t, Mono) and _is_one(t)))
+    # A literal 1 among the requested sizes (``view(1, -1, C)``) says the code knows some
+    # source dim is 1, and a dim of size 1 never blocks a view: with sizes we do not know,
+    # the view is then not decided (ViT's position-embedding resize is valid).
+    unit_target = count < len(targets)
     if lay.dims is None:
-        return (True if lay.min_breaks > count - 1 else None), None
+        return (True if (lay.min_breaks > count - 1 and not unit_target) else None), None
     sizes = [_concrete(d[0]) for d in lay.dims]
     strides = [_concrete(d[1]) for d in lay.dims]
     if None not in sizes and None not in strides:
         return _concrete_view(lay, sizes, strides, targets)  # type: ignore[arg-type]
+    raises, out = _symbolic_view(lay, targets, count)
+    if raises and unit_target:
+        return None, None
+    return raises, out
+
+
+def _symbolic_view(lay: Layout, targets: Sequence[Target], count: int) -> tuple[Optional[bool], Optional[Layout]]:
     dims = [d for d in lay.dims if not _is_one(d[0])]
     breaks: list[Optional[bool]] = []
     for (s0, st0), (s1, st1) in zip(dims, dims[1:]):
