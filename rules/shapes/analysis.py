@@ -47,6 +47,9 @@ class ModelEntry:
     trace: Optional[Trace] = None
     output: Value = UNKNOWN
     layers: list[tuple[str, Layer]] = field(default_factory=list)
+    # id(layer) -> its name within this model: a block built standalone shares its layer
+    # objects with the model that built it (ResNet's downsample), so names are per model.
+    layer_names: dict[int, str] = field(default_factory=dict)
     gave_up: bool = False
 
     @property
@@ -212,6 +215,9 @@ class ShapeAnalysis:
         ordered = sorted(self.models, key=lambda m: m.input is None)
         for entry in ordered:
             self._run_model(entry)
+        for entry in reversed(ordered):  # shared layers keep the name they have in the main model
+            for name, layer in entry.layers:
+                layer.name = name
         self._collect()
 
     def _safely(self, what: str, fn, *args) -> bool:
@@ -364,11 +370,11 @@ class ShapeAnalysis:
     def _run_model(self, entry: ModelEntry) -> None:
         if entry.gave_up:
             return
-        names: dict[int, str] = {}
         entry.layers = []
+        entry.layer_names = {}
         for name, layer in walk_layers(entry.root):
             layer.name = name
-            names[id(layer)] = name
+            entry.layer_names[id(layer)] = name
             entry.layers.append((name, layer))
         trace = self._run_once(entry, entry.input)
         if entry.input is not None and entry.input.source == "dataset" and not _takes_images(trace):

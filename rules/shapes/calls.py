@@ -13,9 +13,9 @@ from .inputs import MAKES_TENSOR, SIZE_KEEPING, dataset_shape, transform_name
 from .layers import Layer, OpaqueLayer, build_layer, json_arg, layer_class_name
 from .models import Instance, ModelClass
 from .builtins import BUILTINS
-from .state import Frame, FunctionV, MethodV, ODictV, SuperV, TransformV, _num
+from .state import DictV, Frame, FunctionV, LayerClassV, MethodV, ODictV, SuperV, TransformV, _num
 from .tables import (
-    LAYER_ARITY, MATH_FUNCTIONS, MAX_DEPTH, MODEL_CHAIN, MUTATORS, SAME_SHAPE_INPLACE, SUMMARIES,
+    LAYER_ARITY, LAYER_CALL_KWARGS, MATH_FUNCTIONS, MAX_DEPTH, SCRIPT_CALL_DEPTH, MODEL_CHAIN, MUTATORS, SAME_SHAPE_INPLACE, SUMMARIES,
 )
 from .trace import FLATTENING, SAME_SHAPE_LAYERS
 from .tensor_calls import TensorCallsMixin, _needs_src
@@ -36,6 +36,7 @@ class CallsMixin(TensorCallsMixin):
     depth: int
     stack: list
     unrolled: int
+    script_depth: int
 
     def _call(self, e: cst.Call, f: Frame) -> Value:
         func = e.func
@@ -84,7 +85,10 @@ class CallsMixin(TensorCallsMixin):
                 else:
                     ok = False
             elif a.star == "**":
-                ok = False
+                if isinstance(v, DictV) and all(isinstance(k, str) for k in v.items):
+                    kwargs.update((k, (x, a.value)) for k, x in v.items.items())
+                else:
+                    ok = False
             elif a.keyword is not None:
                 kwargs[a.keyword.value] = (v, a.value)
             else:
@@ -92,11 +96,17 @@ class CallsMixin(TensorCallsMixin):
         return (args, kwargs) if ok else None
 
     def call_value(self, fv: Value, e: cst.Call, f: Frame) -> Value:
+        if isinstance(fv, LayerClassV):  # norm_layer(planes) with norm_layer = nn.BatchNorm2d
+            return self.make_layer(fv.short, fv.qualname, e, f)
         if isinstance(fv, LayerV):
             got = self.args_of(e, f)
             if got is None:
                 return TensorV(None)
             args = [v for v, _ in got[0]]
+            call_kw = {k: v for k, (v, _) in got[1].items()}
+            accepted = LAYER_CALL_KWARGS.get(fv.layer.type_name, ())
+            if call_kw and all(k in accepted for k in call_kw) and len(args) <= LAYER_ARITY.get(fv.layer.type_name, 1):
+                return self.call_layer(fv.layer, args, e, f, call_kw)
             if got[1] or len(args) > LAYER_ARITY.get(fv.layer.type_name, 1):
                 # e.g. ConvTranspose2d(x, output_size=…): an output we do not model
                 enc = self._encode_call_args(args, {k: v for k, (v, _) in got[1].items()}, [n for _, n in got[0]],
@@ -136,12 +146,19 @@ class CallsMixin(TensorCallsMixin):
                                {k: v for k, (v, _) in got[1].items()}, "init" if f.mode == "init" else "forward")
         if isinstance(fv, FunctionV):
             got = self.args_of(e, f)
-            # Script code is analysed function by function; it only follows a call one level
-            # deep (``net = make_net()``), so call trees never multiply the work.
-            if got is None or (f.mode == "script" and self.depth > 0):
+            # Script code is analysed function by function; it follows calls a few levels deep
+            # (``net = vgg11(num_classes=10)`` → ``_vgg(cfg, **kwargs)`` → ``VGG(...)``), each
+            # with the arguments of its own call site, so call trees stay small.
+            if got is None or (f.mode == "script" and self.script_depth >= SCRIPT_CALL_DEPTH):
                 return UNKNOWN
-            return self.inline(fv.fn, None, None, [v for v, _ in got[0]], {k: v for k, (v, _) in got[1].items()},
-                               f.mode if f.mode != "script" else "script")
+            if f.mode == "script":
+                self.script_depth += 1
+            try:
+                return self.inline(fv.fn, None, None, [v for v, _ in got[0]],
+                                   {k: v for k, (v, _) in got[1].items()}, f.mode)
+            finally:
+                if f.mode == "script":
+                    self.script_depth -= 1
         self.args_of(e, f)  # arguments may still hold calls worth seeing (model(x) inside print)
         return UNKNOWN
 
@@ -149,10 +166,14 @@ class CallsMixin(TensorCallsMixin):
         if isinstance(recv, TensorV):
             return self.tensor_method(recv, m, e, f)
         if isinstance(recv, SelfRef):
+            if m in REGISTER_METHODS and m not in recv.instance.attrs and recv.instance.cls.find(m) is None:
+                return self._register(recv.instance, e, f)
             return self.call_value(self.instance_attr(recv.instance, m), e, f)
         if isinstance(recv, SuperV):
             hit = recv.inst.cls.next_after(recv.owner, m)
             got = self.args_of(e, f)
+            if hit is None and got is not None and m == "__init__" and recv.inst.seq is not None:
+                return self._sequential_init(recv.inst, [v for v, _ in got[0]])
             if hit is None or got is None:
                 return Const(None) if m == "__init__" else UNKNOWN
             return self.inline(hit[1], hit[0], recv.inst, [v for v, _ in got[0]], {k: v for k, (v, _) in got[1].items()},
@@ -200,16 +221,65 @@ class CallsMixin(TensorCallsMixin):
         if isinstance(recv, ClassRef):
             self.args_of(e, f)
             return UNKNOWN
+        if isinstance(recv, DictV) and m in ("get", "items", "keys", "values"):
+            got = self.args_of(e, f)
+            if got is None or got[1]:
+                return UNKNOWN
+            if m == "get" and got[0]:
+                key = py(got[0][0][0], MISSING_KEY)
+                if key is MISSING_KEY:
+                    return UNKNOWN
+                default = got[0][1][0] if len(got[0]) > 1 else Const(None)
+                return recv.items.get(key, default) if _hashable(key) else UNKNOWN
+            if m == "items":
+                return Seq(tuple(Seq((Const(k), v)) for k, v in recv.items.items()), True)
+            if m == "keys":
+                return Seq(tuple(Const(k) for k in recv.items), True)
+            return Seq(tuple(recv.items.values()), True)
         self.args_of(e, f)
         if isinstance(e.func, cst.Attribute) and isinstance(e.func.value, cst.Name) and m in MUTATORS \
                 and e.func.value.value in f.env:
             f.env[e.func.value.value] = UNKNOWN
         return UNKNOWN
 
+    def _sequential_init(self, inst: Instance, values: list[Value]) -> Value:
+        """``super().__init__(conv, bn, act)`` in an nn.Sequential subclass (or one OrderedDict)."""
+        seq = inst.seq
+        assert seq is not None
+        if len(values) == 1 and isinstance(values[0], ODictV):
+            pairs = list(values[0].pairs)
+        else:
+            pairs = [(str(i), v) for i, v in enumerate(values)]
+        for key, v in pairs:
+            if not isinstance(v, (LayerV, ContainerV, InstanceV)):
+                inst.complete = False  # something we cannot follow is in the pipeline
+                return Const(None)
+            seq.entries.append((key, v))
+        return Const(None)
+
+    def _register(self, inst: Instance, e: cst.Call, f: Frame) -> Value:
+        """``self.add_module(name, m)``, ``self.register_buffer(name, t)``: an attribute by name."""
+        got = self.args_of(e, f)
+        if got is None or len(got[0]) < 2 or not isinstance(py(got[0][0][0]), str):
+            inst.complete = False
+            return Const(None)
+        name, v = py(got[0][0][0]), got[0][1][0]
+        if f.mode == "init":
+            self.set_instance_attr(inst, name, v)
+        return Const(None)
+
+    def set_instance_attr(self, inst: Instance, name: str, v: Value) -> None:
+        inst.attrs[name] = v
+        if inst.seq is not None and isinstance(v, (LayerV, ContainerV, InstanceV)):
+            # nn.Module.__setattr__ registers the module: a Sequential subclass runs it too
+            inst.seq.entries = [(k, x) for k, x in inst.seq.entries if k != name] + [(name, v)]
+
     # ---------------------------------------------------------------- models
     def instantiate(self, mc: ModelClass, args: list[Value], kwargs: dict[str, Value], node: Optional[cst.Call],
                     f: Optional[Frame] = None) -> InstanceV:
         inst = Instance(mc, node=node, args=(list(args), dict(kwargs)))
+        if mc.is_sequential:
+            inst.seq = ContainerV("sequential", [], node)
         self.a.note_instantiation(mc, args, kwargs, node, f.mode if f is not None else "init")
         if self.depth >= MAX_DEPTH:
             inst.complete = False
@@ -268,13 +338,16 @@ class CallsMixin(TensorCallsMixin):
             name = param.name.value
             env[name] = kwargs.get(name, self.eval(param.default, Frame({}, "script"))
                                    if param.default is not None else UNKNOWN)
-        if p.star_kwarg is not None:
-            env[p.star_kwarg.name.value] = UNKNOWN
+        if isinstance(p.star_kwarg, cst.Param):
+            named = {q.name.value for q in list(p.posonly_params) + list(p.params) + list(p.kwonly_params)}
+            env[p.star_kwarg.name.value] = DictV({k: v for k, v in kwargs.items() if k not in named})
         return env
 
     def run_forward(self, inst: Instance, args: list[Value], kwargs: dict[str, Value],
                     node: Optional[cst.CSTNode]) -> Value:
         hit = inst.cls.find("forward")
+        if hit is None and inst.seq is not None and inst.complete and len(args) == 1 and not kwargs:
+            return self.run_sequential(inst.seq, args[0], node, Frame({}, "forward"))
         if hit is None or not inst.complete:
             return TensorV(None)
         out = self.inline(hit[1], hit[0], inst, args, kwargs, "forward")
@@ -299,10 +372,11 @@ class CallsMixin(TensorCallsMixin):
             self.trace.hint_nodes.append(node)
         return x
 
-    def call_layer(self, layer: Layer, inputs: list[Value], node: Optional[cst.CSTNode], f: Frame) -> Value:
+    def call_layer(self, layer: Layer, inputs: list[Value], node: Optional[cst.CSTNode], f: Frame,
+                   call_kw: Optional[dict[str, Value]] = None) -> Value:
         if not inputs:
             return TensorV(None)
-        out = layer.apply(inputs)
+        out = layer.apply_call(inputs, call_kw) if call_kw else layer.apply(inputs)
         kind = layer.type_name
         extra: dict[str, Any] = {}
         tensors: list[Value] = [inputs[0]]
@@ -328,6 +402,12 @@ class CallsMixin(TensorCallsMixin):
             return self.make_layer(short, q, e, f)
         if q in ("torch.nn.Sequential", "torch.nn.modules.container.Sequential"):
             return self.make_sequential(e, f)
+        if q in PARAMETER_CLASSES:
+            got = self.args_of(e, f)
+            data = (got[0][0][0] if got[0] else got[1].get("data", (UNKNOWN, None))[0]) if got is not None else UNKNOWN
+            if isinstance(data, TensorV):
+                return data.but(step=None, ref=None, literal=False, note=None)
+            return TensorV(None)
         if q in ("torch.nn.ModuleList", "torch.nn.modules.container.ModuleList"):
             got = self.args_of(e, f)
             if got is None:
@@ -433,6 +513,19 @@ class CallsMixin(TensorCallsMixin):
             if not isinstance(v, (LayerV, ContainerV, InstanceV)):
                 return UNKNOWN
         return ContainerV("sequential", entries, e)
+
+
+PARAMETER_CLASSES = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+REGISTER_METHODS = ("add_module", "register_module", "register_buffer", "register_parameter")
+MISSING_KEY = object()
+
+
+def _hashable(x: Any) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
 
 
 def _torch_short(q: str) -> Optional[str]:

@@ -14,7 +14,8 @@ from . import ops
 from .calls import CallsMixin
 from .dims import Shape
 from .models import Instance, ModelClass
-from .state import DTYPES, Budget, DType, Frame, FunctionV, MethodV, TransformV, truth
+from .layers import layer_class_name
+from .state import DTYPES, Budget, DictV, DType, Frame, FunctionV, LayerClassV, MethodV, TransformV, truth
 from .tables import MAX_NESTED_UNROLL, MAX_UNROLL, SHAPE_METHODS
 from .trace import Trace
 from .values import (
@@ -37,6 +38,7 @@ class Interp(CallsMixin):
         self.depth = 0
         self.stack: list[cst.FunctionDef] = []  # functions being inlined (no recursion)
         self.unrolled = 1  # product of the lengths of the loops being unrolled
+        self.script_depth = 0  # module-level functions being followed from script code
 
     # ================================================================ statements
     def exec_block(self, stmts: Sequence[cst.BaseStatement], f: Frame) -> bool:
@@ -163,7 +165,7 @@ class Interp(CallsMixin):
                 obj = f.env.get(base.value)
                 if isinstance(obj, SelfRef):
                     if f.mode == "init":
-                        obj.instance.attrs[target.attr.value] = v
+                        self.set_instance_attr(obj.instance, target.attr.value, v)
                     return
                 if isinstance(obj, (InstanceV, ContainerV)):
                     self.a.mark_mutated(obj)
@@ -244,7 +246,9 @@ class Interp(CallsMixin):
         items: Optional[list[Value]] = None
         if isinstance(it, Seq) and len(it.items) <= MAX_UNROLL:
             items = list(it.items)
-        elif isinstance(it, ContainerV) and len(it.entries) <= MAX_UNROLL:
+        elif isinstance(it, InstanceV) and it.instance.seq is not None:
+            it = it.instance.seq
+        if isinstance(it, ContainerV) and len(it.entries) <= MAX_UNROLL:
             items = [v for _, v in it.entries]
         if items is not None and not _has_jump(st.body) and self.unrolled * max(len(items), 1) <= MAX_NESTED_UNROLL:
             outer = self.unrolled
@@ -410,6 +414,36 @@ class Interp(CallsMixin):
             f.env = env0
         return Seq(tuple(items), isinstance(e, cst.ListComp)) if ok else UNKNOWN
 
+    def _dict(self, e: cst.Dict, f: Frame) -> Value:
+        items: dict[Any, Value] = {}
+        for el in e.elements:
+            if isinstance(el, cst.StarredDictElement):
+                v = self.eval(el.value, f)
+                if not isinstance(v, DictV):
+                    return UNKNOWN
+                items.update(v.items)
+                continue
+            k = py(self.eval(el.key, f), MISSING)
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                return UNKNOWN
+            items[k] = self.eval(el.value, f)
+        return DictV(items)
+
+    def _fstring(self, e: cst.FormattedString, f: Frame) -> Value:
+        """``f"layer{i}"`` with known parts (names of add_module)."""
+        out = []
+        for part in e.parts:
+            if isinstance(part, cst.FormattedStringText):
+                out.append(part.value)
+                continue
+            if part.conversion is not None or part.format_spec is not None:  # type: ignore[union-attr]
+                return UNKNOWN
+            x = py(self.eval(part.expression, f), MISSING)  # type: ignore[union-attr]
+            if not isinstance(x, (str, int)) or isinstance(x, bool):
+                return UNKNOWN
+            out.append(str(x))
+        return Const("".join(out))
+
     def _named(self, e: cst.NamedExpr, f: Frame) -> Value:
         v = self.eval(e.value, f)
         self.bind(e.target, v, f)
@@ -422,16 +456,23 @@ class Interp(CallsMixin):
             if q is not None:
                 if q.startswith("torch.") and q.rsplit(".", 1)[-1] in DTYPES:
                     return Const(DType(DTYPES[q.rsplit(".", 1)[-1]]))
+                short = layer_class_name(q)
+                if short is not None:
+                    return LayerClassV(short, q)
                 return UNKNOWN
         base = self.eval(e.value, f)
         attr = e.attr.value
         return self.get_attr(base, attr, e)
 
     def get_attr(self, base: Value, attr: str, node: cst.CSTNode) -> Value:
-        if isinstance(base, SelfRef):
-            return self.instance_attr(base.instance, attr)
-        if isinstance(base, InstanceV):
-            return self.instance_attr(base.instance, attr, bound=False)
+        if isinstance(base, (SelfRef, InstanceV)):
+            v = self.instance_attr(base.instance, attr, bound=isinstance(base, SelfRef))
+            if isinstance(v, TensorV):
+                # a parameter / buffer made in __init__ (another trace): a step of this one
+                kind = "parameter" if isinstance(base, SelfRef) else "attribute"
+                return self.trace.add("unknown", node, [], v.but(step=None, ref=None, literal=False, note=None),
+                                      attr=attr, kind=kind)
+            return v
         if isinstance(base, TensorV):
             s = base.shape
             if attr == "shape":
@@ -511,6 +552,13 @@ class Interp(CallsMixin):
             return DimV(d, (base.step, i) if base.step is not None and s.exact and 0 <= i < len(s.dims) else None)
         if isinstance(base, Seq) and isinstance(k, int) and not isinstance(k, bool):
             return base.items[k] if -len(base.items) <= k < len(base.items) else UNKNOWN
+        if isinstance(base, DictV):
+            try:
+                return base.items.get(k, UNKNOWN) if k is not MISSING else UNKNOWN
+            except TypeError:
+                return UNKNOWN
+        if isinstance(base, InstanceV) and base.instance.seq is not None:
+            base = base.instance.seq
         if isinstance(base, ContainerV) and isinstance(k, int) and not isinstance(k, bool):
             return base.entries[k][1] if -len(base.entries) <= k < len(base.entries) else UNKNOWN
         if isinstance(base, Const) and isinstance(base.value, (tuple, str)) and isinstance(k, int):
@@ -563,10 +611,10 @@ def _compare(op: cst.BaseCompOp, left: Value, right: Value) -> Optional[bool]:
             return None
         if isinstance(left, Const):
             r = left.value is None
-        elif isinstance(left, (TensorV, LayerV, ContainerV, InstanceV, SelfRef, ClassRef, Seq)):
-            r = False
-        else:
+        elif left is UNKNOWN:
             return None
+        else:
+            r = False  # every other abstract value (a tensor, a layer, a layer class …) is something
         return r if isinstance(op, cst.Is) else not r
     a, b = py(left, MISSING), py(right, MISSING)
     if a is MISSING or b is MISSING:
@@ -624,5 +672,5 @@ _EVAL = {
     cst.List: Interp._seq, cst.UnaryOperation: Interp._unary, cst.BinaryOperation: Interp._binop,
     cst.BooleanOperation: Interp._boolop, cst.Comparison: Interp._compare, cst.IfExp: Interp._ifexp,
     cst.Attribute: Interp._attribute, cst.Subscript: Interp._subscript, cst.Call: Interp._call,
-    cst.NamedExpr: Interp._named, cst.ListComp: Interp._comprehension, cst.GeneratorExp: Interp._comprehension,
+    cst.NamedExpr: Interp._named, cst.Dict: Interp._dict, cst.FormattedString: Interp._fstring, cst.ListComp: Interp._comprehension, cst.GeneratorExp: Interp._comprehension,
 }

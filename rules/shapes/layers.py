@@ -116,6 +116,10 @@ class Layer:
     def apply(self, inputs: Sequence[Value]) -> Outcome:
         raise NotImplementedError
 
+    def apply_call(self, inputs: Sequence[Value], kwargs: dict[str, Value]) -> Outcome:
+        """A call with keyword arguments (only those in ``tables.LAYER_CALL_KWARGS``)."""
+        return self.apply(inputs)
+
 
 REQUIRED = object()
 
@@ -167,7 +171,7 @@ _loaded = False
 def _ensure_loaded() -> None:
     global _loaded
     if not _loaded:
-        from . import basic, conv, recurrent  # noqa: F401  (they register their families)
+        from . import attention, basic, conv, recurrent  # noqa: F401  (they register their families)
 
         _loaded = True
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from ..engine import FileContext
 
 MODULE_BASES = ("torch.nn.Module", "torch.nn.modules.module.Module")
+# ``class ConvBNReLU(nn.Sequential)``: a model whose forward is its entries in order.
+SEQUENTIAL_BASES = ("torch.nn.Sequential", "torch.nn.modules.container.Sequential")
 
 
 @dataclass(eq=False)
@@ -22,6 +24,11 @@ class ModelClass:
     node: cst.ClassDef
     bases: list["ModelClass"] = field(default_factory=list)  # in-file model bases, in order
     methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    sequential_base: bool = False  # a direct subclass of nn.Sequential
+
+    @property
+    def is_sequential(self) -> bool:
+        return self.sequential_base or any(b.is_sequential for b in self.bases)
 
     def find(self, method: str) -> Optional[tuple["ModelClass", cst.FunctionDef]]:
         """Method lookup along the in-file MRO (depth-first is enough for single bases)."""
@@ -51,6 +58,8 @@ class Instance:
     node: Optional[cst.Call] = None  # the constructor call, when there is one
     complete: bool = True  # False: __init__ did something we could not follow
     args: Optional[tuple[list, dict]] = None  # the constructor arguments (abstract values)
+    # An nn.Sequential subclass: its entries (super().__init__(*mods), add_module, self.x = mod).
+    seq: Optional[ContainerV] = None
 
 
 def walk_layers(root: Value, prefix: str = "", seen: Optional[set[int]] = None):
@@ -74,6 +83,10 @@ def walk_layers(root: Value, prefix: str = "", seen: Optional[set[int]] = None):
         if id(inst) in seen:
             return
         seen.add(id(inst))
+        if inst.seq is not None:
+            seen.add(id(inst.seq))
+            for key, v in inst.seq.entries:
+                yield from walk_layers(v, f"{prefix}.{key}" if prefix else key, seen)
         for key, v in inst.attrs.items():
             yield from walk_layers(v, f"{prefix}.{key}" if prefix else key, seen)
 
@@ -111,19 +124,21 @@ class FileIndex:
                 if name in self.models:
                     continue
                 bases: list[ModelClass] = []
-                is_model = False
+                is_model = seq_base = False
                 for arg in node.bases:
                     if arg.keyword is not None:
                         continue
                     q = self.ctx.qualname(arg.value)
                     if q in MODULE_BASES:
                         is_model = True
+                    elif q in SEQUENTIAL_BASES:
+                        is_model = seq_base = True
                     elif isinstance(arg.value, cst.Name) and arg.value.value in self.models:
                         bases.append(self.models[arg.value.value])
                         is_model = True
                 if is_model:
                     methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
-                    self.models[name] = ModelClass(name, node, bases, methods)
+                    self.models[name] = ModelClass(name, node, bases, methods, seq_base)
                     changed = True
 
     def set_constant(self, name: str, value: Value) -> None:

@@ -333,3 +333,77 @@ def getitem(shape: Optional[Shape], index: Sequence[Any]) -> Result:
         return None, None
     out.extend(shape.dims[d:])
     return Shape(tuple(out)), None
+
+
+def pad(shape: Optional[Shape], amounts: Sequence[Optional[int]]) -> Result:
+    """``F.pad(x, (left, right, top, bottom, …))``: pairs from the last dim backwards. An
+    amount the analysis cannot know (``diffX // 2`` on an unknown size) makes only its own dim
+    unknown: channels and batch stay."""
+    if shape is None or len(amounts) % 2:
+        return None, None
+    k = len(amounts) // 2
+    if len(shape.dims) < k:
+        if shape.exact:
+            return None, Problem(f"F.pad 的填充参数有 {len(amounts)} 个，要填充 {k} 维，但张量只有 {len(shape.dims)} 维",
+                                 f"F.pad has {len(amounts)} amounts for {k} dims, but the tensor has only "
+                                 f"{len(shape.dims)}")
+        return None, None
+    dims = list(shape.dims)
+    for i in range(k):
+        lo, hi = amounts[2 * i], amounts[2 * i + 1]
+        at = len(dims) - 1 - i
+        d = dims[at]
+        if lo is None or hi is None:
+            dims[at] = None
+        elif isinstance(d, int):
+            dims[at] = d + lo + hi if d + lo + hi >= 0 else None
+        elif lo + hi != 0:
+            dims[at] = None
+    return Shape(tuple(dims), shape.exact), None
+
+
+def expand(shape: Optional[Shape], sizes: Sequence[Dim]) -> Result:
+    """``x.expand(B, -1, -1)``: -1 keeps a dim, a size-1 dim grows, new dims go in front."""
+    if shape is None or not shape.exact:
+        return None, None
+    r = len(shape.dims)
+    if len(sizes) < r:
+        return None, None
+    lead = len(sizes) - r
+    out: list[Dim] = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s == -1:
+                return None, None
+            out.append(s)
+            continue
+        d = shape.dims[i - lead]
+        if s == -1 or s == d:
+            out.append(d)
+        elif d == 1:
+            out.append(s)
+        elif isinstance(d, int) and isinstance(s, int):
+            return None, Problem(f"expand 不能把大小为 {d} 的第 {i - lead} 维扩展成 {s}：只有大小为 1 的维可以扩展",
+                                 f"expand cannot grow dim {i - lead} of size {d} to {s}: only size-1 dims expand",
+                                 standalone=False)
+        else:
+            out.append(None)
+    return Shape(tuple(out)), None
+
+
+def repeat(shape: Optional[Shape], sizes: Sequence[Dim]) -> Result:
+    """``x.repeat(2, 1, 1)``: each dim times its count, extra counts add leading dims."""
+    if shape is None or not shape.exact or len(sizes) < len(shape.dims):
+        return None, None
+    dims = [1] * (len(sizes) - len(shape.dims)) + list(shape.dims)
+    out: list[Dim] = []
+    for d, s in zip(dims, sizes):
+        if s == 1:
+            out.append(d)
+        elif isinstance(d, int) and isinstance(s, int):
+            out.append(d * s)
+        elif d == 1:
+            out.append(s)
+        else:
+            out.append(None)
+    return Shape(tuple(out)), None

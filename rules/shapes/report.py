@@ -106,12 +106,12 @@ def _has_unknown(x: Any) -> bool:
     return False
 
 
-def step_json(a: ShapeAnalysis, s: Step) -> dict[str, Any]:
+def step_json(a: ShapeAnalysis, s: Step, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
     d: dict[str, Any] = {"id": s.id, "op": s.op}
     if s.op == "layer" and s.layer is not None:
-        d["layer"] = s.layer.name
+        d["layer"] = (names or {}).get(id(s.layer), s.layer.name)
     d["inputs"] = list(s.inputs)
-    for key in ("fn", "method", "operator", "operands", "index", "args", "kwargs", "inputs_in_args"):
+    for key in ("fn", "method", "operator", "operands", "index", "args", "kwargs", "inputs_in_args", "attr", "kind"):
         if key in s.fields:
             d[key] = s.fields[key]
     if s.op == "getitem" and "index" not in d:
@@ -167,7 +167,7 @@ def model_json(a: ShapeAnalysis, m: ModelEntry) -> dict[str, Any]:
             "name": name, "type": layer.qualname, "args": layer.args_json, "kwargs": layer.kwargs_json,
             "literal": layer.literal, "range": range_json(a, layer.node), "params": layer.params(),
         } for name, layer in m.layers],
-        "steps": [step_json(a, s) for s in steps],
+        "steps": [step_json(a, s, m.layer_names) for s in steps],
         "complete": complete,
         "executable": executable,
         "params": None if any(p is None for p in params) else sum(params),  # type: ignore[arg-type]

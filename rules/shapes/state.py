@@ -57,6 +57,21 @@ class ODictV(Value):
     pairs: list[tuple[str, Value]]
 
 
+@dataclass(eq=False)
+class DictV(Value):
+    """A dict with constant keys (``CFGS = {"A": [...]}``, a function's ``**kwargs``)."""
+
+    items: dict[Any, Value]
+
+
+@dataclass(eq=False)
+class LayerClassV(Value):
+    """A torch.nn layer class not yet called (``norm_layer = nn.BatchNorm2d``)."""
+
+    short: str
+    qualname: str
+
+
 @dataclass
 class Frame:
     env: dict[str, Value]

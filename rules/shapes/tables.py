@@ -43,6 +43,7 @@ SHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "unsqueeze", "permute"
 MAX_UNROLL = 64
 MAX_NESTED_UNROLL = 256  # nested unrolled loops multiply; beyond this a loop is not unrolled
 MAX_DEPTH = 12
+SCRIPT_CALL_DEPTH = 3  # nested calls of module-level functions followed from script code
 
 OPERATORS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//", "Modulo": "%",
              "Power": "**", "MatrixMultiply": "@"}
@@ -60,5 +61,12 @@ SAME_SHAPE_INPLACE = {
     "log_softmax_", "softmax_", "cauchy_", "geometric_", "log_normal_", "erf_", "sin_", "cos_", "square_",
 }
 # Positional arguments a layer call may have that the transfer functions understand.
-LAYER_ARITY = {"RNN": 2, "LSTM": 2, "GRU": 2, "Bilinear": 2}
+LAYER_ARITY = {"RNN": 2, "LSTM": 2, "GRU": 2, "Bilinear": 2, "MultiheadAttention": 3,
+               "TransformerEncoderLayer": 2, "TransformerEncoder": 2}
+# Keyword arguments of a layer call that the transfer functions understand (masks keep shapes).
+LAYER_CALL_KWARGS = {
+    "MultiheadAttention": ("key_padding_mask", "need_weights", "attn_mask", "average_attn_weights", "is_causal"),
+    "TransformerEncoderLayer": ("src_mask", "src_key_padding_mask", "is_causal"),
+    "TransformerEncoder": ("mask", "src_key_padding_mask", "is_causal"),
+}
 MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "setdefault"}

@@ -64,6 +64,13 @@ class TensorCallsMixin:
             if out.dropped:
                 self.trace.drop(e, None, "F." + name, "pool", out.dropped, x)
             return res
+        if name == "pad" and q.startswith("torch.nn.functional.") and isinstance(x, TensorV):
+            amounts_v = vals[1] if len(vals) > 1 else kw.get("pad", UNKNOWN)
+            if not isinstance(amounts_v, Seq):
+                return self._record_call(q, e, args, kwargs, TensorV(None, x.dtype))
+            amounts = [_amount(v) for v in amounts_v.items]
+            shape, problem = ops.pad(x.shape, amounts)
+            return self._record_call(q, e, args, kwargs, TensorV(shape, x.dtype), problem)
         if name == "interpolate" and q.startswith("torch.nn.functional."):
             size = py(vals[1] if len(vals) > 1 else kw.get("size", Const(None)), MISSING)
             scale = py(vals[2] if len(vals) > 2 else kw.get("scale_factor", Const(None)), MISSING)
@@ -261,6 +268,12 @@ class TensorCallsMixin:
                 return self._method(x, m, e, args, kwargs, TensorV(None, x.dtype))
             shape, problem = ops.view(x.shape, target, m)
             return self._method(x, m, e, args, kwargs, TensorV(shape, x.dtype), problem, flattening=True)
+        if m in ("expand", "repeat"):
+            target = self._size_args(vals if vals else [kw.get("size", UNKNOWN)])
+            if target is None:
+                return self._method(x, m, e, args, kwargs, TensorV(None, x.dtype))
+            shape, problem = (ops.expand if m == "expand" else ops.repeat)(x.shape, target)
+            return self._method(x, m, e, args, kwargs, TensorV(shape, x.dtype), problem)
         if m in ("view_as", "reshape_as", "expand_as"):
             other = vals[0] if vals else UNKNOWN
             return self._method(x, m, e, args, kwargs,
@@ -390,6 +403,14 @@ class TensorCallsMixin:
             return self.binary_values(sym, left, right, node, None, [(left, ln), (right, rn)], {})
         if isinstance(left, Seq) and isinstance(right, Seq) and sym == "+":
             return Seq(left.items + right.items, left.is_list)
+        if sym == "%" and isinstance(left, Const) and isinstance(left.value, str):
+            rhs = py(right, MISSING)  # "denseblock%d" % (i + 1)
+            if rhs is MISSING:
+                return UNKNOWN
+            try:
+                return Const(left.value % rhs)
+            except (TypeError, ValueError):
+                return UNKNOWN
         if isinstance(left, Seq) and sym == "*" and as_int(right) is not None and as_int(right) <= 10 * MAX_UNROLL:
             return Seq(left.items * as_int(right), left.is_list)  # type: ignore[operator]
         a, b = _num(left), _num(right)
@@ -465,6 +486,11 @@ def _sym_arith(sym: str, left: Value, right: Value) -> Value:
             return right
         return DimV(None)
     return UNKNOWN
+
+
+def _amount(v: Value) -> Optional[int]:
+    x = py(v, MISSING)
+    return x if isinstance(x, int) and not isinstance(x, bool) else None
 
 
 def _has_tensor(v: Value) -> bool:
