@@ -136,7 +136,37 @@ _CODE_KEYS = {"select", "ignore", "extend-select"}
 _CODE = re.compile(r"PT\d*")
 
 
-def _codes(value: Any, key: str, src: str) -> tuple[str, ...]:
+def known_codes() -> frozenset[str]:
+    """Every rule code, read from the catalog's file names (``pt017_….py``) without
+    importing the rules (a run answered from the cache never loads libcst), plus any
+    rule already registered by other means."""
+    import pkgutil
+    import sys
+
+    from . import catalog
+
+    codes = {m.name[:5].upper() for m in pkgutil.iter_modules(catalog.__path__)
+             if re.match(r"pt\d{3}_", m.name)}
+    rule_mod = sys.modules.get(f"{__package__}.rule")
+    if rule_mod is not None:
+        codes |= set(getattr(rule_mod, "REGISTRY", {}))
+    return frozenset(codes)
+
+
+def unknown_selectors(codes: Any) -> list[str]:
+    """The selectors in ``codes`` that match no rule: a selector is ``ALL`` or a prefix
+    of some code (``PT``, ``PT0``, ``PT01``, ``PT017``)."""
+    known = known_codes()
+    return [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
+
+
+def unknown_selector_message(where: str, code: str) -> str:
+    return f"{where}: {code!r} is not a rule code or prefix of one (e.g. 'PT017', 'PT0'; see `ptlint rules`)"
+
+
+def _codes(value: Any, key: str, src: str, warnings: Optional[list[str]] = None) -> tuple[str, ...]:
+    """Validate a list of selectors. Selecting what does not exist is an error (a typo
+    would otherwise silently turn every check off); ignoring it only a warning."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{src}: [tool.ptlint] {key} must be a list of rule codes or prefixes, got {value!r}")
     out = []
@@ -145,6 +175,12 @@ def _codes(value: Any, key: str, src: str) -> tuple[str, ...]:
         if not (u == "ALL" or _CODE.fullmatch(u)):
             raise ConfigError(f"{src}: [tool.ptlint] {key}: {v!r} is not a rule code or prefix (e.g. 'PT001', 'PT0')")
         out.append(u)
+    for u in unknown_selectors(out):
+        msg = unknown_selector_message(f"{src}: [tool.ptlint] {key}", u)
+        if key in ("select", "extend-select"):
+            raise ConfigError(msg)
+        if warnings is not None:
+            warnings.append(msg)
     return tuple(out)
 
 
@@ -155,20 +191,21 @@ def _strings(value: Any, key: str, src: str) -> tuple[str, ...]:
 
 
 def config_from_table(table: dict[str, Any], src: str = "<config>", root: Optional[str] = None,
-                      base: Optional[Config] = None, *, trusted: bool = False) -> Config:
+                      base: Optional[Config] = None, *, trusted: bool = False,
+                      warnings: Optional[list[str]] = None) -> Config:
     """Validate a ``[tool.ptlint]`` table. ``trusted``: the table comes from the user
     (editor settings), not from a project, so it may name the probe interpreter."""
     cfg = base or Config()
     kw: dict[str, Any] = {}
     for key, value in table.items():
         if key in _CODE_KEYS:
-            kw[key.replace("-", "_")] = _codes(value, key, src)
+            kw[key.replace("-", "_")] = _codes(value, key, src, warnings)
         elif key in ("exclude", "extend-exclude"):
             kw[key.replace("-", "_")] = _strings(value, key, src)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{src}: [tool.ptlint] per-file-ignores must be a table of glob = [codes], got {value!r}")
-            kw["per_file_ignores"] = tuple((g, _codes(c, f"per-file-ignores.{g!r}", src)) for g, c in value.items())
+            kw["per_file_ignores"] = tuple((g, _codes(c, f"per-file-ignores.{g!r}", src, warnings)) for g, c in value.items())
         elif key == "lang":
             if value not in ("zh", "en"):
                 raise ConfigError(f"{src}: [tool.ptlint] lang must be 'zh' or 'en', got {value!r}")
@@ -280,6 +317,7 @@ class ConfigLoader:
         self.base = base or Config()
         self._by_file: dict[Optional[Path], Config] = {}
         self._by_dir: dict[Path, Config] = {}
+        self.warnings: list[str] = []  # one line each (e.g. an ignored code that matches no rule)
 
     def for_path(self, path: str | Path) -> Config:
         """Config for a file (or, given a folder that exists, for files in it)."""
@@ -303,7 +341,7 @@ class ConfigLoader:
                 break
         cfg = self._by_file.get(pyproject)
         if cfg is None:
-            base = self.base if pyproject is None else load_pyproject(pyproject, self.base)
+            base = self.base if pyproject is None else load_pyproject(pyproject, self.base, self.warnings)
             cfg = base.with_cli(self.overrides)
             self._by_file[pyproject] = cfg
         return cfg
@@ -314,7 +352,7 @@ class ConfigLoader:
         return sorted(str(p) for p in self._by_file if p is not None)
 
 
-def load_pyproject(path: Path, base: Optional[Config] = None) -> Config:
+def load_pyproject(path: Path, base: Optional[Config] = None, warnings: Optional[list[str]] = None) -> Config:
     src = str(path)
     data = _read_toml(path)
     tool = data.get("tool", {})
@@ -323,7 +361,7 @@ def load_pyproject(path: Path, base: Optional[Config] = None) -> Config:
         return (base or Config()).with_overrides(root=str(path.parent))
     if not isinstance(table, dict):
         raise ConfigError(f"{src}: [tool.ptlint] must be a table")
-    return config_from_table(table, src, root=str(path.parent), base=base)
+    return config_from_table(table, src, root=str(path.parent), base=base, warnings=warnings)
 
 
 # ---------------------------------------------------------------------- trusted settings

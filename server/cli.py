@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from typing import Optional, Sequence
 
 from ptlint import __version__
@@ -70,10 +71,12 @@ def build_parser(extras: bool = True) -> argparse.ArgumentParser:
     explain.add_argument("query", nargs="+", help="a rule code (PT001) or search words")
     explain.add_argument("--lang", choices=("zh", "en"), default=None)
 
-    if extras:  # other front ends' subcommands; `check` never needs to import them
-        from . import cmd_extra
+    from . import cmd_extra  # light: it imports the other front ends only when asked
 
+    if extras:  # other front ends' subcommands; `check` never needs to import them
         cmd_extra.add_parsers(sub)
+    else:
+        cmd_extra.add_placeholders(sub)
     return parser
 
 
@@ -85,6 +88,7 @@ def normalize_argv(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    started = time.perf_counter()
     argv = normalize_argv(sys.argv[1:] if argv is None else argv)
     if not argv:
         argv = ["check"]
@@ -93,6 +97,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
+    args.started = started  # summaries report the whole command's wall time
     try:
         if args.command == "check":
             from .cmd_check import run_check

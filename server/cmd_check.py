@@ -8,8 +8,11 @@ import argparse
 import logging
 import os
 import sys
+import time
 
-from ptlint.rules.config import ConfigError, ConfigLoader, trusted_probe_python
+from ptlint.rules.config import (
+    ConfigError, ConfigLoader, trusted_probe_python, unknown_selector_message, unknown_selectors,
+)
 from ptlint.rules.source import SourceError, is_notebook_path, source_from_bytes
 
 from .cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
@@ -69,7 +72,27 @@ def _use_color(args: argparse.Namespace) -> bool:
     return sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
 
 
+def _selector_problems(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for codes on the command line that match no rule: selecting one
+    is an error (a typo would silently disable every check), ignoring one a warning."""
+    errors, warnings = [], []
+    for flag, codes in (("--select", args.select), ("--extend-select", getattr(args, "extend_select", None)),
+                        ("--ignore", args.ignore)):
+        for code in unknown_selectors(codes or ()):
+            (warnings if flag == "--ignore" else errors).append(unknown_selector_message(flag, code))
+    return errors, warnings
+
+
 def run_check(args: argparse.Namespace) -> int:
+    # The summary's time is the whole command's wall time (fix writes, stdin and probe included).
+    started = getattr(args, "started", None) or time.perf_counter()
+    errors, warnings = _selector_problems(args)
+    for w in warnings:
+        print(f"ptlint: warning: {w}", file=sys.stderr)
+    if errors:
+        for e in errors:
+            print(f"ptlint: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
     # The engine logs a failing rule; we print it ourselves, once, below.
     logging.getLogger("ptlint").addHandler(logging.NullHandler())
     logging.getLogger("ptlint").propagate = False
@@ -93,6 +116,8 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"ptlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    for w in loader.warnings:
+        print(f"ptlint: warning: {w}", file=sys.stderr)
 
     out = sys.stdout
     if stdin_parts is not None and args.fix and not args.diff:
@@ -141,6 +166,7 @@ def run_check(args: argparse.Namespace) -> int:
         _load_sources(run)
         attach_probe(run, args.probe, lang=lang, python=probe_python)
 
+    run.elapsed = time.perf_counter() - started
     reporter = get_reporter(args.format)
     out.write(reporter(run, lang=lang, color=_use_color(args) and out is sys.stdout, unsafe=args.unsafe_fixes))
     out.flush()

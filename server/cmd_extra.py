@@ -9,6 +9,21 @@ import importlib
 EXTRA = {"shapes": "cmd_shapes", "probe": "cmd_probe", "server": "cmd_server"}
 
 
+# What ``ptlint -h`` and a usage error say about them when their modules are not loaded.
+SUMMARY = {
+    "shapes": "show the static tensor shapes of each model in a file",
+    "probe": "confirm the static shapes with torch (runs generated snippets, never your code)",
+    "server": "run the language server (stdio; --tcp PORT for debugging)",
+}
+
+
+def add_placeholders(sub: argparse._SubParsersAction) -> None:
+    """Name the other subcommands without importing them, so that the usage line of a
+    ``check`` run that is never going to use them still lists every subcommand."""
+    for name in EXTRA:
+        sub.add_parser(name, help=SUMMARY[name])
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     for name, mod in EXTRA.items():
         try:

@@ -128,6 +128,19 @@ class GitIgnore:
         return result
 
 
+def _named_ignored(gi: GitIgnore, path: Path) -> bool:
+    """Whether git ignores a file named on the command line (for --force-exclude): the
+    file itself or a folder above it, up to the repository root (outside a repository,
+    up to the working folder when the file lies in it, else the file's own folder)."""
+    absp = Path(os.path.abspath(path))
+    top = _git_root(absp.parent)
+    if top is None:
+        cwd = Path(os.getcwd())
+        top = cwd if cwd in absp.parents else absp.parent
+    folders = [d for d in reversed(absp.parents) if top in d.parents]
+    return any(gi.ignored(d, top, True) for d in folders) or gi.ignored(absp, top, False)
+
+
 def discover(paths: list[str], loader: ConfigLoader, *, force_exclude: bool = False
              ) -> Iterator[tuple[str, Optional[str]]]:
     """Yield (path, error) for every file to check, each once. Files named explicitly
@@ -149,7 +162,7 @@ def discover(paths: list[str], loader: ConfigLoader, *, force_exclude: bool = Fa
             yield given, f"{given}: no such file or directory"
             continue
         if not p.is_dir():
-            if force_exclude and loader.for_path(p).is_excluded(str(p), parents=True):
+            if force_exclude and (loader.for_path(p).is_excluded(str(p), parents=True) or _named_ignored(gi, p)):
                 continue
             if once(given):
                 yield given, None
