@@ -125,10 +125,16 @@ SQUEEZE = """import torch
 import torch.nn as nn
 torch.manual_seed(0)
 model = nn.Linear(8, 1)
-def predict(x):
-    out = model(x)
-    return out.squeeze()
-shapes = (tuple(predict(torch.randn(4, 8)).shape), tuple(predict(torch.randn(1, 8)).shape))
+def first_score(x):
+    out = model(x).squeeze()
+    return out[0]
+def works(x):
+    try:
+        first_score(x)
+        return True
+    except IndexError:
+        return False
+shapes = (works(torch.randn(4, 8)), works(torch.randn(1, 8)))
 """
 
 
@@ -140,18 +146,54 @@ def shapes(src):
 
 def test_pt025_batch_of_one_loses_its_dim_and_fix_keeps_it():
     (f,) = lint(SQUEEZE, "PT025")
-    assert f.line == 7 and f.severity.value == "info"
-    assert shapes(SQUEEZE) == ((4,), ())
+    assert f.line == 6 and f.severity.value == "info"
+    assert shapes(SQUEEZE) == (True, False)  # a batch of one: out is 0-d and out[0] raises
     new = fixed(SQUEEZE, "PT025", unsafe=True)
-    assert "out.squeeze(-1)" in new
-    assert shapes(new) == ((4,), (1,))
+    assert "model(x).squeeze(-1)" in new
+    assert shapes(new) == (True, True)
 
 
 def test_pt025_no_fix_when_the_dim_is_unknown():
     src = ("import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def forward(self, x):\n"
-           "        return x.squeeze()\n")
+           "        x = x.squeeze()\n        return x.permute(2, 0, 1)\n")
     (f,) = lint(src, "PT025")
     assert f.fix is None
+
+
+SYMMETRIC = """import torch
+import torch.nn as nn
+torch.manual_seed(0)
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+    def forward(self, x, labels):
+        logits = self.fc(x)
+        loss_fct = nn.MSELoss()
+        return loss_fct(logits.squeeze(), labels.squeeze())
+head = Head()
+def same(n):
+    x, y = torch.randn(n, 8), torch.randn(n, 1)
+    return torch.allclose(head(x, y), nn.MSELoss()(head.fc(x).view(-1), y.view(-1)))
+result = (same(4), same(1))
+"""
+
+
+def test_pt025_symmetric_squeezes_are_not_reported():
+    # issue 12: the regression head of most *ForSequenceClassification models
+    ns = {}
+    exec(SYMMETRIC, ns)
+    assert ns["result"] == (True, True)  # the same loss for a batch of one
+    assert lint(SYMMETRIC, "PT025") == []
+    asym = SYMMETRIC.replace("labels.squeeze())", "labels)")
+    assert [f.line for f in lint(asym, "PT025")] == [11]
+
+
+@pytest.mark.parametrize("use", ["return out", "return out + 1", "return torch.sigmoid(out)", "print(out)"])
+def test_pt025_silent_when_what_follows_does_not_need_the_batch(use):
+    src = ("import torch\nimport torch.nn as nn\nmodel = nn.Linear(8, 1)\ndef f(x):\n"
+           f"    out = model(x).squeeze()\n    {use}\n")
+    assert lint(src, "PT025") == []
 
 
 # ---------------------------------------------------------------- PT026

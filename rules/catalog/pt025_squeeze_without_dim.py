@@ -16,6 +16,44 @@ _KEEP_FUNCS = frozenset({f"torch.{n}" for n in "sigmoid tanh relu exp log abs so
                         | {f"torch.nn.functional.{n}" for n in
                            "relu sigmoid tanh gelu silu elu leaky_relu softmax log_softmax dropout".split()})
 
+# Uses of a squeezed tensor whose result depends on its rank (and so on a lost batch dim).
+_RANK_METHODS = frozenset({"permute", "transpose", "size", "shape", "unbind", "split", "chunk", "t", "T"})
+_F_LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"})
+
+
+def _flat(call: cst.Call) -> bool:
+    """``y.view(-1)`` / ``y.reshape(-1)`` / ``y.flatten()``: 1-D whatever the batch size."""
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "flatten":
+        return not call.args
+    return len(call.args) == 1 and literal_value(call.args[0].value, None) == -1
+
+
+class _NameUses(cst.CSTVisitor):
+    """Loads of ``name`` (with parent and grandparent) until a statement rebinds it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.stack: list = []
+        self.found: list = []
+        self.rebound = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(node, cst.Name) and node.value == self.name:
+            par = self.stack[-1] if self.stack else None
+            grand = self.stack[-2] if len(self.stack) >= 2 else None
+            if isinstance(par, (cst.AssignTarget, cst.For)) and getattr(par, "target", None) is node:
+                self.rebound = True
+            else:
+                self.found.append((node, par, grand))
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.stack and self.stack[-1] is original_node:
+            self.stack.pop()
+
 
 class SqueezeWithoutDim(Gated, Rule):
     code = "PT025"
@@ -29,7 +67,7 @@ class SqueezeWithoutDim(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-对带批量维的张量调用不带参数的 `squeeze()`（或 `torch.squeeze(x)`）：模型或网络层的输出、`forward` 的输入、从 `DataLoader` 取出的一批数据，以及由它们逐元素计算出来的张量。
+对带批量维的张量调用不带参数的 `squeeze()`（或 `torch.squeeze(x)`）：模型或网络层的输出、`forward` 的输入、从 `DataLoader` 取出的一批数据，以及由它们逐元素计算出来的张量。只有当后面的用法会因为丢掉批量维而出错或改变结果时才报告：按批量索引或遍历（`out[0]`、`len(out)`、`for v in out`），依赖维数的操作（`permute()`、`transpose()`、`size(0)`），或者在损失函数里与另一个没有同样 squeeze 的张量配对。两边都 squeeze 的损失（`loss_fct(logits.squeeze(), labels.squeeze())`）在批量为 1 时结果相同，直接返回的值后面怎么用也不知道，这些都不报告。
 
 ## 为什么有问题
 不指定 `dim` 时，`squeeze()` 会删除**所有**大小为 1 的维度（笔记：“当不指定 dim 参数时，删除所有大小为1的维度”）。平时批量大小大于 1，一切正常；一旦最后一个批次只剩 1 个样本，或者推理时只传入一个样本，批量维也会被删掉：`(1, 1)` 变成标量 `()`，`(1, 3, 1, 4)` 变成 `(3, 4)`。后面的损失函数、拼接或索引于是报错，或者悄悄按错误的形状广播。
@@ -50,7 +88,7 @@ loss = criterion(out.squeeze(-1), y)  # 只删最后一维，(N, 1) -> (N,)
 当网络层是 `nn.Linear(..., 1)` 时，快速修复会改成 `squeeze(-1)`（不安全修复：批量大小为 1 时结果与原来不同——这正是要修复的行为）。
 """,
         en="""## What it finds
-`squeeze()` without arguments (or `torch.squeeze(x)`) on a tensor that carries a batch dim: the output of a model or layer, the input of `forward`, a batch taken from a `DataLoader`, and element-wise results of those.
+`squeeze()` without arguments (or `torch.squeeze(x)`) on a tensor that carries a batch dim: the output of a model or layer, the input of `forward`, a batch taken from a `DataLoader`, and element-wise results of those. It reports only when what follows breaks or changes once the batch dim is gone: indexing or iterating by batch (`out[0]`, `len(out)`, `for v in out`), an op that needs the rank (`permute()`, `transpose()`, `size(0)`), or a loss that pairs it with a tensor not squeezed the same way. A loss of two tensors squeezed alike (`loss_fct(logits.squeeze(), labels.squeeze())`) is the same for a batch of one, and a returned value's use is unknown: neither is reported.
 
 ## Why it is a problem
 Without `dim`, `squeeze()` removes **every** dim of size 1. With batches larger than 1 all is well; when the last batch holds a single sample, or inference runs on one sample, the batch dim goes too: `(1, 1)` becomes a scalar `()`, `(1, 3, 1, 4)` becomes `(3, 4)`. The loss, a concatenation or an index then fails, or silently broadcasts the wrong shapes.
@@ -73,9 +111,11 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
     )
     must_flag = (
         "import torch.nn as nn\nmodel = nn.Linear(8, 1)\ndef step(x, y, crit):\n    out = model(x)\n    return crit(out.squeeze(), y)  # <-\n",
-        "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 1)\n    def forward(self, x):\n        return torch.sigmoid(self.fc(x)).squeeze()  # <-\n",
-        "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def forward(self, x):\n        x = x.squeeze()  # <-\n        return x\n",
-        "import torch\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\nfor xb, yb in loader:\n    y = torch.squeeze(yb)  # <-\n",
+        "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def forward(self, x):\n        x = x.squeeze()  # <-\n"
+        "        return x.permute(2, 0, 1)\n",
+        "import torch\nimport torch.nn.functional as F\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\n"
+        "for xb, yb in loader:\n    y = torch.squeeze(yb)  # <-\n    loss = F.mse_loss(model(xb), y)\n",
+        "import torch.nn as nn\nmodel = nn.Linear(8, 1)\ndef first(x):\n    p = model(x).squeeze()  # <-\n    return p[0]\n",
     )
     must_not_flag = (
         "import torch\nt = torch.rand(1, 3, 1, 4)\nprint(t.squeeze().shape)\n",
@@ -83,6 +123,14 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def forward(self, x):\n        return x.squeeze(dim=1)\n",
         "import torch\ndef helper(x):\n    return x.squeeze()\n",
         "import numpy as np\nimport torch\na = np.ones((1, 3))\nb = a.squeeze()\n",
+        # both sides squeezed alike: the regression head of *ForSequenceClassification
+        # models gives the same loss for a batch of one
+        "import torch.nn as nn\nclass Head(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(8, 1)\n    def forward(self, x, labels):\n        logits = self.fc(x)\n"
+        "        loss_fct = nn.MSELoss()\n        return loss_fct(logits.squeeze(), labels.squeeze())\n",
+        # returned: what the caller does with it is unknown
+        "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 1)\n    def forward(self, x):\n        return torch.sigmoid(self.fc(x)).squeeze()\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -102,8 +150,92 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         origin = self._batch_origin(recv, facts, scope, cls, method, 0)
         if origin is None:
             return
+        if not self._next_use_needs_batch(node, facts, scope):
+            return  # what follows is the same with or without the batch dim (or unknown): silent
         call = self.ctx.code_for(node)
         self.report(node, call=call if len(call) <= 40 else "x.squeeze()", fix=self._fix(node, origin, facts))
+
+    # ---------------------------------------------------------------- what happens next
+    def _next_use_needs_batch(self, node: cst.Call, facts: LocalFacts, scope: ScopeInfo) -> bool:
+        """True when losing the batch dim changes what the squeezed value is used for:
+        it is indexed or iterated by batch, put through an op that needs its rank, or paired
+        in a loss with a tensor that was not squeezed the same way. Returning it, or a
+        loss of two tensors both squeezed (``loss(logits.squeeze(), labels.squeeze())``),
+        is the same for a batch of one."""
+        anc = self.ctx.ancestors
+        if len(anc) < 2:
+            return False
+        if self._use_needs_batch(node, anc[-2], anc[-3] if len(anc) >= 3 else None, facts, scope):
+            return True
+        parent = anc[-2]
+        if not (isinstance(parent, cst.Assign) and parent.value is node and len(parent.targets) == 1
+                and isinstance(parent.targets[0].target, cst.Name) and len(anc) >= 4):
+            return False
+        name = parent.targets[0].target.value
+        line, block = anc[-3], anc[-4]
+        body = list(getattr(block, "body", ()) or ())
+        if line not in body:
+            return False
+        uses = _NameUses(name)
+        for stmt in body[body.index(line) + 1:]:
+            stmt.visit(uses)
+            if uses.rebound:
+                break
+        return any(self._use_needs_batch(use, par, grand, facts, scope) for use, par, grand in uses.found)
+
+    def _use_needs_batch(self, use: cst.CSTNode, parent: Optional[cst.CSTNode], grand: Optional[cst.CSTNode],
+                         facts: LocalFacts, scope: ScopeInfo) -> bool:
+        if isinstance(parent, cst.Subscript) and parent.value is use:
+            return True  # out[i]: a 0-d tensor cannot be indexed, (C,) is indexed by class
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            return parent.attr.value in _RANK_METHODS
+        if isinstance(parent, cst.For) and parent.iter is use:
+            return True
+        if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
+            if isinstance(grand.func, cst.Name) and grand.func.value == "len":
+                return True
+            return self._asymmetric_loss(grand, parent, facts, scope)
+        return False
+
+    def _asymmetric_loss(self, call: cst.Call, arg: cst.Arg, facts: LocalFacts, scope: ScopeInfo) -> bool:
+        if not self._is_loss(call.func, facts, scope):
+            return False
+        others = [a.value for a in call.args if a is not arg and (a.keyword is None or a.keyword.value in
+                                                                     ("input", "target"))]
+        return any(not self._squeezed_alike(o, facts, scope) for o in others)
+
+    def _is_loss(self, func: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo) -> bool:
+        q = self.qualname(func)
+        if q is not None:
+            return q.startswith("torch.nn.functional.") and (q.endswith("_loss") or q.rsplit(".", 1)[-1] in _F_LOSSES)
+        if isinstance(func, cst.Name):
+            v = facts.value_of(func.value, scope)
+            if isinstance(v, cst.Call):
+                vq = self.qualname(v.func)
+                if vq is not None:
+                    return vq.startswith("torch.nn.") and vq.endswith("Loss")
+            word = func.value
+        elif isinstance(func, cst.Attribute):
+            word = func.attr.value
+        else:
+            return False
+        return any(w in word.lower() for w in ("loss", "crit"))
+
+    def _squeezed_alike(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo) -> bool:
+        """Another argument that also lost its size-1 dims (or is no tensor at all)."""
+        expr = facts.resolve(expr, scope)
+        if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)):
+            return True
+        if isinstance(expr, cst.Call):
+            f = expr.func
+            if isinstance(f, cst.Attribute) and f.attr.value in ("squeeze", "view", "reshape", "flatten") \
+                    and (f.attr.value != "squeeze" or not expr.args):
+                return f.attr.value == "squeeze" or _flat(expr)
+            if self.qualname(f) == "torch.squeeze" and len(expr.args) == 1:
+                return True
+            if isinstance(f, cst.Attribute) and f.attr.value in _KEEP_METHODS:
+                return self._squeezed_alike(f.value, facts, scope)
+        return False
 
     # The expression that proves there is a batch dim: a layer constructor call, a
     # forward parameter, or a DataLoader; None when unknown.
