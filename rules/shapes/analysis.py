@@ -47,6 +47,7 @@ class ModelEntry:
     trace: Optional[Trace] = None
     output: Value = UNKNOWN
     layers: list[tuple[str, Layer]] = field(default_factory=list)
+    scope: Optional[cst.FunctionDef] = None  # the function that built it (None: module level)
     # id(layer) -> its name within this model: a block built standalone shares its layer
     # objects with the model that built it (ResNet's downsample), so names are per model.
     layer_names: dict[int, str] = field(default_factory=dict)
@@ -81,7 +82,10 @@ class ShapeAnalysis:
         self._first_args: dict[ModelClass, tuple[list[Value], dict[str, Value], Optional[cst.Call]]] = {}
         self._call_candidates: list[tuple[Any, InputInfo]] = []
         self._summary_candidates: list[tuple[Any, InputInfo]] = []
-        self._datasets: list[tuple[str, tuple[int, ...], cst.CSTNode, bool]] = []
+        self._datasets: list[tuple[str, tuple[int, ...], cst.CSTNode, bool, Optional[cst.FunctionDef]]] = []
+        self._instance_scope: dict[int, Optional[cst.FunctionDef]] = {}
+        self._indexed: set[int] = set()  # Sequentials used as containers (net[0])
+        self._called: set[int] = set()  # Sequentials called as pipelines
         self._queue: list[cst.FunctionDef] = []
         self._queued: set[int] = set()
         self._script_traces: list[Trace] = []
@@ -137,10 +141,14 @@ class ShapeAnalysis:
         return self._lines[key]
 
     # ================================================================ script-phase callbacks
-    def script_assign(self, name: str, v: Value, stmt: cst.CSTNode, f: Frame) -> None:
+    def script_assign(self, name: str, v: Value, stmt: cst.CSTNode, f: Frame, scope=None) -> None:
         if isinstance(v, ContainerV) and v.kind == "sequential" and v.node is not None \
                 and v.node not in self._seq_entries:
-            self._seq_entries[v.node] = ModelEntry(name, "sequential", v.node, stmt, container=v, top_level=True)
+            self._seq_entries[v.node] = ModelEntry(name, "sequential", v.node, stmt, container=v, top_level=True,
+                                                   scope=scope)
+
+    def container_indexed(self, c: ContainerV) -> None:
+        self._indexed.add(id(c))
 
     def mark_mutated(self, obj: Value) -> None:
         """A model changed after construction (``net.fc = …``, ``model[0] = …``): its
@@ -156,10 +164,12 @@ class ShapeAnalysis:
                            node: Optional[cst.Call], mode: str) -> None:
         self._first_args.setdefault(mc, (args, kwargs, node))
 
-    def remember_instance(self, inst: Instance) -> None:
+    def remember_instance(self, inst: Instance, scope=None) -> None:
         self._script_instances.setdefault(inst.cls, []).append(inst)
+        self._instance_scope[id(inst)] = scope
 
     def model_called(self, target: Any, args: list[tuple[Value, cst.CSTNode]], node: cst.Call) -> None:
+        self._called.add(id(target))
         if not args:
             return
         x = args[0][0]
@@ -193,14 +203,14 @@ class ShapeAnalysis:
         if isinstance(data, TensorV) and data.literal and data.shape is not None:
             self._summary_candidates.append((target, InputInfo(data.shape, "summary", node, dtype=data.dtype)))
 
-    def dataset_seen(self, ds: tuple[str, tuple[int, ...]], got, node: cst.Call) -> None:
+    def dataset_seen(self, ds: tuple[str, tuple[int, ...]], got, node: cst.Call, scope=None) -> None:
         from .state import TransformV
 
         args, kwargs = got
         kw = {k: v for k, (v, _) in kwargs.items()}
         t = kw.get("transform", args[2][0] if len(args) > 2 else None)
         ok = isinstance(t, TransformV) and t.keeps_size and t.makes_tensor
-        self._datasets.append((ds[0], ds[1], node, ok))
+        self._datasets.append((ds[0], ds[1], node, ok, scope))
 
     def construct_problem(self, node: cst.Call, problem: Problem, layer: Layer) -> None:
         if node not in self._construct:
@@ -268,6 +278,7 @@ class ShapeAnalysis:
             it = Interp(self, t)
 
             def run_function(fn=fn, it=it) -> None:
+                it.scope_fn = fn
                 f = Frame(it.bind_params(fn, None, [], {}), "script")
                 it.exec_block(_body(fn), f)
 
@@ -290,10 +301,15 @@ class ShapeAnalysis:
                 if self._safely(f"{mc.name}.__init__", lambda: holder.append(it.instantiate(mc, args, kwargs, node))):
                     inst = holder[0].instance
             entry.instance = inst
+            if inst is not None:
+                entry.scope = self._instance_scope.get(id(inst))
             if inst is None:
                 entry.gave_up = True
             self.models.append(entry)
         for entry in self._seq_entries.values():
+            c = entry.container
+            if c is not None and id(c) in self._indexed and id(c) not in self._called:
+                continue  # only indexed (center, ctx = net[0], net[1]): a container, not a pipeline
             self.models.append(entry)
         for m in self.models:
             seen_names[m.name] += 1
@@ -336,7 +352,7 @@ class ShapeAnalysis:
         for target, info in self._summary_candidates:
             if self._matches(entry, target) and "summary" not in entry.candidates:
                 entry.candidates["summary"] = info
-        ds = self._dataset_input()
+        ds = self._dataset_input(entry.scope)
         if ds is not None and entry.top_level and not self._mutated(entry) and (
                 entry.cls is None or self._same_construction(entry.cls)):
             entry.candidates["dataset"] = ds
@@ -352,19 +368,23 @@ class ShapeAnalysis:
 
     def _matches(self, entry: ModelEntry, target: Any) -> bool:
         if isinstance(target, ContainerV):
-            return entry.container is not None and target.node is entry.container.node \
-                and target.node not in self._mutated_nodes
+            # the very container: a helper that builds blocks (down_sample_blk(3, 10),
+            # down_sample_blk(64, 128)) makes a different one at each call site
+            return target is entry.container and target.node not in self._mutated_nodes
         if isinstance(target, Instance):
             return target is entry.instance and id(target) not in self._mutated_ids
         return False
 
-    def _dataset_input(self) -> Optional[InputInfo]:
-        if not self._datasets or not all(ok for *_, ok in self._datasets):
+    def _dataset_input(self, scope) -> Optional[InputInfo]:
+        """A dataset made in the same function as the model (or both at module level): a
+        dataset built inside ``load_data_fashion_mnist()`` says nothing about other models."""
+        datasets = [d for d in self._datasets if d[4] is scope]
+        if not datasets or not all(d[3] for d in datasets):
             return None
-        shapes = {shape for _, shape, _, _ in self._datasets}
+        shapes = {d[1] for d in datasets}
         if len(shapes) != 1:
             return None
-        name, shape, node, _ = self._datasets[0]
+        name, shape, node, _, _ = datasets[0]
         return InputInfo(Shape(("N", *shape)), "dataset", node, f"datasets.{name}", dtype="float")
 
     def _run_model(self, entry: ModelEntry) -> None:

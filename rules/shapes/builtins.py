@@ -41,6 +41,8 @@ def _b_len(self: "Interp", e: cst.Call, f: Frame) -> Value:
         return DimV(d, (self.trace.ref(v), 0)) if d is not None else UNKNOWN  # type: ignore[arg-type]
     if isinstance(v, Const) and isinstance(v.value, str):
         return Const(len(v.value))
+    if isinstance(v, ShapeV) and v.shape is not None and v.shape.exact:
+        return Const(len(v.shape.dims))  # len(x.shape) == 2: the rank
     return UNKNOWN
 
 

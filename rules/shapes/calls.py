@@ -37,6 +37,7 @@ class CallsMixin(TensorCallsMixin):
     stack: list
     unrolled: int
     script_depth: int
+    scope_fn: Optional[cst.FunctionDef]
 
     def _call(self, e: cst.Call, f: Frame) -> Value:
         func = e.func
@@ -242,6 +243,11 @@ class CallsMixin(TensorCallsMixin):
             f.env[e.func.value.value] = UNKNOWN
         return UNKNOWN
 
+    def scope(self) -> Optional[cst.FunctionDef]:
+        """The function whose body is being run (None: module-level code): datasets and
+        models only meet when they are made in the same one."""
+        return self.stack[0] if self.stack else self.scope_fn
+
     def _sequential_init(self, inst: Instance, values: list[Value]) -> Value:
         """``super().__init__(conv, bn, act)`` in an nn.Sequential subclass (or one OrderedDict)."""
         seq = inst.seq
@@ -288,7 +294,7 @@ class CallsMixin(TensorCallsMixin):
         if hit is not None:
             self.inline(hit[1], hit[0], inst, args, kwargs, "init")
         if f is not None and f.mode == "script":
-            self.a.remember_instance(inst)
+            self.a.remember_instance(inst, self.scope())
         return InstanceV(inst)
 
     def inline(self, fn: cst.FunctionDef, owner: Optional[ModelClass], inst: Optional[Instance],
@@ -443,7 +449,7 @@ class CallsMixin(TensorCallsMixin):
         if ds is not None:
             got = self.args_of(e, f)
             if got is not None and f.mode == "script":
-                self.a.dataset_seen(ds, got, e)
+                self.a.dataset_seen(ds, got, e, self.scope())
             return UNKNOWN
         tname = transform_name(q)
         if tname is not None:

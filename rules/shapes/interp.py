@@ -39,6 +39,7 @@ class Interp(CallsMixin):
         self.stack: list[cst.FunctionDef] = []  # functions being inlined (no recursion)
         self.unrolled = 1  # product of the lengths of the loops being unrolled
         self.script_depth = 0  # module-level functions being followed from script code
+        self.scope_fn: Optional[cst.FunctionDef] = None  # the function run on its own, if any
 
     # ================================================================ statements
     def exec_block(self, stmts: Sequence[cst.BaseStatement], f: Frame) -> bool:
@@ -109,7 +110,7 @@ class Interp(CallsMixin):
             for t in s.targets:
                 self.bind(t.target, v, f)
                 if f.mode == "script" and isinstance(t.target, cst.Name):
-                    self.a.script_assign(t.target.value, v, line, f)
+                    self.a.script_assign(t.target.value, v, line, f, self.scope())
             return False
         if isinstance(s, cst.AnnAssign):
             if s.value is not None:
@@ -219,6 +220,15 @@ class Interp(CallsMixin):
         return self.fork(f, suite(st.body), else_body)
 
     def fork(self, f: Frame, a: Sequence[cst.BaseStatement], b: Sequence[cst.BaseStatement]) -> bool:
+        # Neither branch is known to run: learn shapes from both, report what neither raises
+        # (``if len(X.shape) == 2: … else: X.mean(dim=(0, 2, 3))`` is fine whichever runs).
+        self.trace.silent += 1
+        try:
+            return self._fork(f, a, b)
+        finally:
+            self.trace.silent -= 1
+
+    def _fork(self, f: Frame, a: Sequence[cst.BaseStatement], b: Sequence[cst.BaseStatement]) -> bool:
         env0 = dict(f.env)
         attrs0 = dict(f.inst.attrs) if f.inst is not None else None
         ta = self.exec_block(a, f)
@@ -289,6 +299,8 @@ class Interp(CallsMixin):
         n = e.value
         if n in ("True", "False", "None"):
             return Const({"True": True, "False": False, "None": None}[n])
+        if n == "__name__" and n not in f.env:
+            return Const("__main__")  # the file is analysed as the program being run
         if n in f.env:
             return f.env[n]
         g = self.a.global_value(n)
@@ -559,6 +571,8 @@ class Interp(CallsMixin):
                 return UNKNOWN
         if isinstance(base, InstanceV) and base.instance.seq is not None:
             base = base.instance.seq
+        if isinstance(base, ContainerV) and f.mode == "script":
+            self.a.container_indexed(base)  # net[0], net[1]: used as a container
         if isinstance(base, ContainerV) and isinstance(k, int) and not isinstance(k, bool):
             return base.entries[k][1] if -len(base.entries) <= k < len(base.entries) else UNKNOWN
         if isinstance(base, Const) and isinstance(base.value, (tuple, str)) and isinstance(k, int):

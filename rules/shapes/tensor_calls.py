@@ -135,17 +135,22 @@ class TensorCallsMixin:
             target = self._size_args([vals[0] if vals else kw.get("size", UNKNOWN)])
             shape = Shape(tuple(target)) if target is not None and -1 not in target else None
             fill = py(vals[1] if len(vals) > 1 else kw.get("fill_value", UNKNOWN), MISSING)
-            default = "bool" if isinstance(fill, bool) else ("int64" if isinstance(fill, int) else "float")
+            default = "bool" if isinstance(fill, bool) else ("int64" if isinstance(fill, int) else (
+                "float" if isinstance(fill, float) else None))  # type: ignore[assignment]
         elif name in ("tensor", "as_tensor"):
             data = py(vals[0] if vals else kw.get("data", UNKNOWN), MISSING)
             shape, default = _nested_shape(data)  # type: ignore[assignment]
         elif name == "arange":
             nums = [py(v, MISSING) for v in vals]
+            # int64 when every bound is an int (sizes from x.shape included), float when one is a
+            # float, unknown otherwise: never guess float for a bound we cannot see
+            default = _arange_dtype(vals)  # type: ignore[assignment]
             if 1 <= len(nums) <= 3 and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in nums):
                 start, end, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) == 3 else 1)
                 if step:
                     shape = Shape((max(0, math.ceil((end - start) / step)),))
-                default = "int64" if all(isinstance(n, int) for n in nums) else "float"
+            elif len(vals) == 1 and isinstance(vals[0], DimV) and vals[0].dim is not None:
+                shape = Shape((vals[0].dim,))
         elif name in ("randperm",):
             n = as_int(vals[0]) if vals else None
             shape = Shape((n,)) if n is not None else None
@@ -447,6 +452,11 @@ class TensorCallsMixin:
                 return TensorV(None)
             shape = t.shape
         dtype = _common_dtype(tensors) if sym not in ("/",) else "float"
+        scalar = [v for v in (left, right) if not isinstance(v, TensorV)]
+        if scalar and isinstance(_num(scalar[0]), float) and dtype != "float":
+            dtype = "float"  # an int tensor times 0.5 is a float tensor
+        elif scalar and dtype == "bool":
+            dtype = None
         out = TensorV(shape, dtype)
         operands = [self._enc(v, n) for v, n in args[:2]] if len(args) >= 2 else []
         if method is not None or q is not None:
@@ -486,6 +496,21 @@ def _sym_arith(sym: str, left: Value, right: Value) -> Value:
             return right
         return DimV(None)
     return UNKNOWN
+
+
+def _arange_dtype(vals: Sequence[Value]) -> Optional[str]:
+    kinds = set()
+    for v in vals:
+        x = py(v, MISSING)
+        if isinstance(v, DimV) or (isinstance(x, int) and not isinstance(x, bool)):
+            kinds.add("int64")
+        elif isinstance(x, float):
+            kinds.add("float")
+        else:
+            kinds.add(None)
+    if "float" in kinds:
+        return "float"
+    return "int64" if kinds == {"int64"} else None
 
 
 def _amount(v: Value) -> Optional[int]:
