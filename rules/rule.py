@@ -122,6 +122,9 @@ class Rule:
     must_flag: ClassVar[Sequence[str]] = ()
     must_not_flag: ClassVar[Sequence[str]] = ()
     fix_safety: ClassVar[Optional[FixSafety]] = None  # None: this rule offers no fix
+    # Every safety this rule's fixes may have when the code decides (PT005: safe or unsafe
+    # by where the input shape came from); empty: always ``fix_safety``. See safeties().
+    fix_safeties: ClassVar[tuple[FixSafety, ...]] = ()
     # The file is only parsed for this rule if its text mentions one of these words.
     mentions: ClassVar[tuple[str, ...]] = ("torch",)
     # Codes this rule explains better: a finding of one of them at the same place as a
@@ -181,6 +184,12 @@ class Rule:
     @classmethod
     def kebab(cls) -> str:
         return cls.name
+
+    @classmethod
+    def safeties(cls) -> tuple[FixSafety, ...]:
+        """The safeties this rule's fixes can have, safe first; () when it offers no fix."""
+        found = set(cls.fix_safeties) | ({cls.fix_safety} if cls.fix_safety is not None else set())
+        return tuple(s for s in FixSafety if s in found)
 
 
 def all_rules() -> dict[str, type[Rule]]:

@@ -113,7 +113,8 @@ def test_github_annotations(run_cli, tmp_path):
                         "`torch.softmax(x)` is called without dim: it raises TypeError")
     assert lines[1] == ("::warning file=pkg/m.py,line=3,col=9,endLine=3,endColumn=21,"
                         "title=PT017 softmax-without-dim::`nn.Softmax()` without dim: the implicit dim is "
-                        "deprecated and picks dim 0 (the batch) for 3-D input")
+                        "deprecated and PyTorch guesses from the input's rank (dim 0 for 0-, 1- and 3-D input, "
+                        "else dim 1); the rank is not known here, so name the class dimension")
     assert lines[3].startswith("::error file=pkg/odd%2C name.py,line=2,col=12,endLine=2,endColumn=13,title=PT027 ")
     assert lines[2].startswith("::error file=pkg/m.py,line=4,col=19,endLine=4,endColumn=21,title=PT027 ")
     assert len(lines) == 4

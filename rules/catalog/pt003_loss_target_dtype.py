@@ -61,6 +61,7 @@ class LossTargetDtype(Rule):
     name = "loss-target-dtype"
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
+    fix_safeties = (FixSafety.SAFE, FixSafety.UNSAFE)  # chosen per finding
     message = Message(
         zh="`{loss}` 的目标张量是浮点类型（{dtype}），形状 {tshape} 与输入 {ishape} 不同，不能当作类别概率："
            "作为类别索引时必须是 int64（long），运行时会抛出 RuntimeError: expected target dtype to be Long or Byte",

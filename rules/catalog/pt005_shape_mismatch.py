@@ -10,6 +10,7 @@ class ShapeMismatch(Rule):
     name = "shape-mismatch"
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
+    fix_safeties = (FixSafety.SAFE, FixSafety.UNSAFE)  # chosen per finding
     message = Message(zh="形状不匹配：{zh}", en="shape mismatch: {en}")
     docs = Docs(
         zh="""## 它检查什么

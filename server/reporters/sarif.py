@@ -49,6 +49,8 @@ def _rule_descriptor(rule, lang: str) -> dict:
     }
     if rule.fix_safety is not None:
         desc["properties"]["fixSafety"] = rule.fix_safety.value
+        # the range when it depends on the code (e.g. PT005: safe or unsafe by the input's source)
+        desc["properties"]["fixSafeties"] = [s.value for s in rule.safeties()]
     return desc
 
 

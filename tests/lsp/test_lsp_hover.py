@@ -66,7 +66,8 @@ async def test_hover_on_a_diagnostic_shows_the_rule_docs_in_chinese(session, wor
     value = hover.contents.value
     assert hover.contents.kind == types.MarkupKind.Markdown
     assert first_line(hover) == ("**PT017 softmax-without-dim · `F.softmax(x)` 没有指定 dim：隐式选择维度已被弃用，"
-                                 "3 维输入时会沿第 0 维（批量维）做归一化**")
+                                 "PyTorch 会按输入的维数猜（0、1、3 维沿第 0 维，其余沿第 1 维）；"
+                                 "这里不知道输入的维数，请写明类别所在的维度**")
     for heading in ("#### 它检查什么", "#### 为什么有问题", "#### 示例", "#### 如何修复"):
         assert heading in value
     assert "可用快速修复：补上 dim=-1（不安全修复" in value
