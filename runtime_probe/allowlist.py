@@ -90,7 +90,10 @@ BCEWithLogitsLoss: weight size_average reduce reduction pos_weight
 SmoothL1Loss: size_average reduce reduction beta
 HuberLoss: reduction delta
 KLDivLoss: size_average reduce reduction log_target
-""", "torch.nn.", RNN=True, LSTM=True, GRU=True, LSTMCell=True)
+MultiheadAttention: embed_dim num_heads dropout bias add_bias_kv add_zero_attn kdim vdim batch_first
+TransformerEncoderLayer: d_model nhead dim_feedforward dropout activation layer_norm_eps batch_first norm_first bias
+TransformerEncoder: encoder_layer num_layers norm enable_nested_tensor mask_check
+""", "torch.nn.", RNN=True, LSTM=True, GRU=True, LSTMCell=True, MultiheadAttention=True)
 
 # Layers whose result is a tuple only when a flag says so.
 TUPLE_WHEN = {
@@ -241,6 +244,7 @@ STRINGS: dict[str, frozenset[str]] = {
                        "constant", "reflect", "replicate", "circular"}),
     "approximate": frozenset({"none", "tanh"}),
     "reduction": frozenset({"mean", "sum", "none"}),
+    "activation": frozenset({"relu", "gelu"}),
 }
 
 def string_allowed(param: str | None, value: str) -> bool:

@@ -75,6 +75,8 @@ class ModelProbe:
     elapsed_ms: float = 0.0
     cached: bool = False
     snippet: str = ""
+    reason_kind: str = ""  # "input-unknown": a candidate for folding under the model that uses it
+    parts: list = field(default_factory=list)  # sub-block classes verified as part of this model
 
     def reason(self, lang: str) -> str:
         return self.reason_en if lang == "en" else self.reason_zh
@@ -226,6 +228,13 @@ def compare(model: dict, snippet: Snippet, answer: dict) -> ModelProbe:
             if res.predicted:
                 res.status = MISMATCH  # static said it raises; PyTorch ran it
         probe.steps.append(res)
+
+    for sid in snippet.unbuilt:  # after a predicted error: shown, never run
+        step = steps_by_id.get(sid) or {}
+        probe.steps.append(StepResult(id=sid, op=str(step.get("op")), label=step_label(step, layers),
+                                      range=step.get("range"), static=_static_output(step), actual=None,
+                                      status=NOT_RUN, predicted=sid in static_errors,
+                                      predicted_code=str((static_errors.get(sid) or {}).get("code", ""))))
 
     # layers: parameter counts and what the hooks saw
     params = answer.get("params") or []

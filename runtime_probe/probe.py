@@ -9,8 +9,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
 from .checks import snippet_for_finding
+from .rebinding import Bindings, file_bindings, file_rebinding, model_rebinding
 from .statics import finding_prediction, static_facts, with_predictions
-from .compare import (CONFIRMED, FAILED, REFUTED, UNVERIFIABLE, ErrorVerdict, ModelProbe, compare, failed_model)
+from .compare import (CONFIRMED, FAILED, MISMATCH, OK, REFUTED, UNVERIFIABLE, ErrorVerdict, ModelProbe, compare,
+                      failed_model)
 from .synth import Snippet, Unverifiable, synthesize
 from .worker import ProbeFailed, TorchMissing, WorkerPool, default_pool
 
@@ -117,7 +119,7 @@ def _small_batch_input(model: dict, options: ProbeOptions) -> Optional[list]:
 
 
 def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[list], Optional[dict]]] = None,
-                predictions: Optional[list] = None) -> ModelProbe:
+                predictions: Optional[list] = None, bindings: Optional[Bindings] = None) -> ModelProbe:
     """One model: synthesize, run, compare. Never raises for bad facts or a failing worker
     (TorchMissing excepted: the caller reports it once for the whole file).
     ``predictions``: other rules' findings (PT001) to check on the model's steps."""
@@ -125,10 +127,15 @@ def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[lis
     if small is not None and restatic is not None:
         model = restatic(small) or model
     model = with_predictions(model, predictions or [])
+    rebound = model_rebinding(model, bindings) if bindings is not None else None
+    if rebound is not None:  # the file's `nn` may not be torch's: verifying torch's layer proves nothing
+        return failed_model(model, UNVERIFIABLE, *rebound.reason())
     try:
         snippet = synthesize(model, prober.options.batch)
     except Unverifiable as exc:
-        return failed_model(model, UNVERIFIABLE, exc.zh, exc.en)
+        probe = failed_model(model, UNVERIFIABLE, exc.zh, exc.en)
+        probe.reason_kind = exc.kind
+        return probe
     try:
         answer = prober.run(snippet)
     except TorchMissing:
@@ -142,7 +149,7 @@ def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[lis
 
 def probe_report(report: dict, options: ProbeOptions, *, pool: Optional[WorkerPool] = None,
                  restatic: Optional[Callable[[str, list], Optional[dict]]] = None, prober: Optional[Prober] = None,
-                 path: str = "", predictions: Optional[list] = None) -> FileProbe:
+                 path: str = "", predictions: Optional[list] = None, bindings: Optional[Bindings] = None) -> FileProbe:
     """Probe every model of a shape report (contract v1)."""
     prober = prober or Prober(options, pool)
     out = FileProbe(path=str(report.get("path", path)))
@@ -159,7 +166,7 @@ def probe_report(report: dict, options: ProbeOptions, *, pool: Optional[WorkerPo
             continue
         again = (lambda shape, name=model.get("name"): restatic(name, shape)) if restatic else None
         try:
-            out.models.append(probe_model(model, prober, restatic=again, predictions=predictions))
+            out.models.append(probe_model(model, prober, restatic=again, predictions=predictions, bindings=bindings))
         except TorchMissing as exc:
             missing = exc
             out.failed_zh, out.failed_en, out.torch_missing = exc.zh, exc.en, True
@@ -188,8 +195,31 @@ def probe_file(text: str, path: str, options: ProbeOptions, *, model: Optional[s
         again = shapes(text, path, input_shape=shape, model=name, **nb)
         return next((m for m in again.get("models", []) if m.get("name") == name), None)
 
-    return probe_report(report, options, pool=pool, restatic=restatic, prober=prober, path=path,
-                        predictions=predictions)
+    bindings = file_bindings(text, path, notebook)
+    fp = probe_report(report, options, pool=pool, restatic=restatic, prober=prober, path=path,
+                      predictions=predictions, bindings=bindings)
+    if model is None:
+        fold_sub_blocks(fp, bindings)
+    return fp
+
+
+RAN = (OK, CONFIRMED, MISMATCH, "raises")
+
+
+def fold_sub_blocks(fp: FileProbe, bindings: Bindings) -> None:
+    """A block class without an input of its own (ResNet's ``BasicBlock``) that a model
+    which ran uses is listed under that model instead of as "input shape unknown"."""
+    ran = [m for m in fp.models if m.status in RAN]
+    kept = []
+    for m in fp.models:
+        user = None
+        if m.status == UNVERIFIABLE and m.reason_kind == "input-unknown" and not m.errors:
+            user = next((p for p in ran if p is not m and m.name in bindings.names_used_by(p.name)), None)
+        if user is None:
+            kept.append(m)
+        else:
+            user.parts.append(m.name)
+    fp.models = kept
 
 
 # ---------------------------------------------------------------------- findings
@@ -254,9 +284,12 @@ def _unreached_zh(detail_en: str) -> str:
     return "探针没有运行这一步"
 
 
-def check_finding(code: str, extra: dict, prober: Prober, lang: str) -> Optional[dict[str, Any]]:
+def check_finding(code: str, extra: dict, prober: Prober, lang: str, *, bindings: Optional[Bindings] = None) -> Optional[dict[str, Any]]:
     """Verdict for a PT001 / PT003 finding from its ``extra`` facts."""
     o = prober.options
+    rebound = file_rebinding(bindings) if bindings is not None else None
+    if rebound is not None and code in PROBED_CODES:
+        return verdict_record(UNVERIFIABLE, *rebound.reason(), "", prober.torch, lang)
     try:
         snippet = snippet_for_finding(code, extra, o.batch)
     except Unverifiable as exc:
@@ -302,10 +335,11 @@ def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions
         # PT001/PT003 first from their own facts; a PT001 whose tensor cannot be rebuilt
         # alone may still be run as a step of its model (the attention block's view).
         pending: dict[int, dict[str, Any]] = {}
+        bindings = file_bindings(text, path, notebook)
         for i, f in wanted:
             if f.code == "PT005":
                 continue
-            rec = check_finding(f.code, f.extra if isinstance(f.extra, dict) else {}, prober, lang)
+            rec = check_finding(f.code, f.extra if isinstance(f.extra, dict) else {}, prober, lang, bindings=bindings)
             if rec is not None and rec["verdict"] == UNVERIFIABLE and finding_prediction(f) is not None:
                 pending[i] = rec
             elif rec is not None:

@@ -14,14 +14,14 @@ _T = {
         "device": "设备", "input": "输入", "raises": "报错", "not_run": "未运行",
         "agree": "一致", "mismatch": "不一致（ptlint 缺陷）", "confirmed": "已证实", "refuted": "被推翻（ptlint 缺陷）",
         "unexpected": "PyTorch 报错，静态分析未预料", "params": "参数量", "cached": "（结果来自缓存）",
-        "building": "构建层时", "no_models": "这个文件里没有找到模型（nn.Module 子类或 nn.Sequential）。",
+        "building": "构建层时", "parts": "子模块随本模型一起验证（输入形状由本模型决定）：", "no_models": "这个文件里没有找到模型（nn.Module 子类或 nn.Sequential）。",
     },
     "en": {
         "model": "model", "step": "step", "line": "line", "static": "static", "runtime": "PyTorch",
         "device": "device", "input": "input", "raises": "raises", "not_run": "not run",
         "agree": "agree", "mismatch": "MISMATCH (ptlint bug)", "confirmed": "confirmed", "refuted": "REFUTED (ptlint bug)",
         "unexpected": "PyTorch raised; not predicted", "params": "params", "cached": " (cached result)",
-        "building": "building a layer", "no_models": "No model (nn.Module subclass or nn.Sequential) was found in this file.",
+        "building": "building a layer", "parts": "sub-blocks verified as part of this model (it fixes their input): ", "no_models": "No model (nn.Module subclass or nn.Sequential) was found in this file.",
     },
 }
 # One sentence per model status.
@@ -129,6 +129,9 @@ def render_model(p: ModelProbe, lang: str = "zh", color: bool = False) -> list[s
         if None not in total_static:
             line += f"{comma}{t['static']} {sum(total_static):,}"  # type: ignore[arg-type]
         out.append(line)
+    if p.parts:
+        names = "、".join(f"`{n}`" for n in p.parts) if lang != "en" else ", ".join(f"`{n}`" for n in p.parts)
+        out.append(f"  {t['parts']}{names}")
     verdict = st[p.status]
     out.append(f"  {red if p.status == MISMATCH else ''}{verdict}{end if p.status == MISMATCH else ''}")
     return out

@@ -29,6 +29,14 @@ DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16"
 class Unverifiable(BilingualError):
     """The model cannot be rebuilt from literals; ``zh``/``en`` say why."""
 
+    kind = ""
+
+
+class InputUnknown(Unverifiable):
+    """No input shape: a sub-block is often only ever called by a bigger model."""
+
+    kind = "input-unknown"
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -38,6 +46,9 @@ class Snippet:
     step_ids: tuple[int, ...] = ()
     input_shape: Optional[tuple[int, ...]] = None
     bindings: dict[str, int] = field(default_factory=dict)  # symbol -> size the probe used ("N" -> 2)
+    # Steps after a predicted error that could not be rebuilt: PyTorch never gets there
+    # when the prediction holds, so they are shown as not run instead of failing the model.
+    unbuilt: tuple[int, ...] = ()
 
 
 def make_snippet(code: str, **kw: Any) -> Snippet:
@@ -91,6 +102,30 @@ def literal(value: Any, param: Optional[str], where: str, depth: int = 0) -> str
     raise _bad(where, value)
 
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+# Parameters that take a tensor: an unknown value there is a tensor the engine lost.
+TENSOR_PARAMS = frozenset({"input", "tensors", "tensor", "x1", "x2", "other", "target", "condition"})
+
+
+def _unknown_text(value: Any) -> Optional[str]:
+    if isinstance(value, dict) and set(value) == {"unknown"} and isinstance(value["unknown"], str):
+        return value["unknown"]
+    return None
+
+
+def _lost(where: str, value: Any) -> Unverifiable:
+    v = _show(value)
+    if not _IDENT.match(_unknown_text(value) or ""):
+        return Unverifiable(f"{where}：静态分析不知道 `{v}` 返回什么（一个静态分析不认识的调用），探针无法重建这一步",
+                            f"{where}: the static analysis does not know what `{v}` returns (a call it does not "
+                            f"model); the probe cannot rebuild it")
+    return Unverifiable(f"{where}：静态分析不知道 `{v}` 的形状（它来自一个静态分析不认识的调用），探针无法重建这一步",
+                        f"{where}: the static analysis lost track of `{v}` before this step (it comes from a call "
+                        f"the analysis does not model); the probe cannot rebuild it")
+
+
 def _bad(where: str, value: Any) -> Unverifiable:
     v = _show(value)
     return Unverifiable(f"{where} 的参数 `{v}` 不是字面量（数字、元组、布尔值或固定的字符串），探针不会重建它",
@@ -118,6 +153,8 @@ def _positional(spec: CallSpec, args: Any, offset: int, where: str, arg: "ArgEmi
     for i, value in enumerate(args):
         j = offset + i
         param = spec.params[j] if j < len(spec.params) else None
+        if param in TENSOR_PARAMS and _unknown_text(value) is not None:
+            raise _lost(where, value)
         out.append(arg(value, param, where))
     return out
 
@@ -140,6 +177,8 @@ class ArgEmitter:
                 return f"v{value['step']}"
             if keys == {"dtype"} and value["dtype"] in TORCH_DTYPES:
                 return next(d for d in sorted(TORCH_DTYPES) if d == value["dtype"])  # our own string
+            if _IDENT.match(_unknown_text(value) or "-"):
+                raise _lost(where, value)  # a bare variable in a step: a tensor lost earlier, not a "non-literal"
             raise _bad(where, value)
         if isinstance(value, list) and _has_step(value) and depth < 2 and len(value) <= MAX_SEQ:
             return "[" + ", ".join(self(v, None, where, depth + 1) for v in value) + "]"
@@ -169,7 +208,7 @@ def _input_shape(model: dict, batch: int) -> tuple[tuple[int, ...], dict[str, in
     inp = model.get("input")
     name = model.get("name")
     if not isinstance(inp, dict) or not isinstance(inp.get("shape"), list) or not inp["shape"]:
-        raise Unverifiable(f"不知道模型 `{_name(name)}` 的输入形状：在类或 Sequential 那一行写 `# ptlint: input=(N, C, H, W)`，"
+        raise InputUnknown(f"不知道模型 `{_name(name)}` 的输入形状：在类或 Sequential 那一行写 `# ptlint: input=(N, C, H, W)`，"
                            f"或用 --input 给出",
                            f"the input shape of `{_name(name)}` is unknown: add `# ptlint: input=(N, C, H, W)` on the "
                            f"class or Sequential line, or pass --input")
@@ -221,6 +260,7 @@ class _Forward:
         self.bindings: dict[str, int] = {}
         self.step_ids: list[int] = []
         self.returned = False
+        self.last_layer: Optional[str] = None
 
     def fail(self, zh: str, en: str) -> Unverifiable:
         return Unverifiable(zh, en)
@@ -275,9 +315,13 @@ class _Forward:
         return None
 
     def op_layer(self, step: dict, sid: int, ins: list[str], where: str) -> str:
-        lname = step.get("layer")
-        if not isinstance(lname, str) or lname not in self.index:
-            raise self.fail(f"模型 `{_name(self.name)}` 第 {sid} 步调用的层未知", f"`{_name(self.name)}`: step {sid} calls an unknown layer")
+        lname = self._layer_name(step.get("layer"), sid, where)
+        if not ins and not step.get("inputs_in_args") and not step.get("args"):
+            # The engine lost the tensor passed here (an unmodelled call before it): a
+            # layer is never called without one, so do not rebuild `L[i]()`.
+            raise self.fail(f"{where}{_at_zh(step)}：静态分析没有跟踪到传给它的张量，探针无法重建这次调用",
+                            f"{where}{_at_en(step)}: the static analysis lost track of the tensor passed to it; "
+                            f"the probe cannot rebuild this call")
         if step.get("kwargs"):
             raise self.fail(f"{where} 调用层时带了关键字参数，探针不支持",
                             f"{where}: the layer is called with keyword arguments, which the probe does not support")
@@ -289,6 +333,30 @@ class _Forward:
         else:
             parts = ins
         return f"L[{self.index[lname]}]({', '.join(parts)})"
+
+    def _layer_name(self, lname: Any, sid: int, where: str) -> str:
+        """The layer list's name for a layer step. A module passed into a block's
+        constructor (ResNet's ``downsample``) may be named relative to that block
+        (``downsample.0``): resolve it against the enclosing block of the layer called
+        just before (``layer1.0.conv1`` -> ``layer1.0.downsample.0``)."""
+        if isinstance(lname, str) and lname in self.index:
+            self.last_layer = lname
+            return lname
+        if not isinstance(lname, str) or not safe_label(lname):
+            raise self.fail(f"模型 `{_name(self.name)}` 第 {sid} 步没有给出层名", f"`{_name(self.name)}`: step {sid} names no layer")
+        parts = (self.last_layer or "").split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            candidate = ".".join(parts[:k]) + "." + lname
+            if candidate in self.index:
+                self.last_layer = candidate
+                return candidate
+        tails = [n for n in self.index if n.endswith("." + lname)]
+        if len(tails) == 1:
+            self.last_layer = tails[0]
+            return tails[0]
+        raise self.fail(f"{where}：形状报告的层列表里没有名为 `{lname}` 的层（第 {sid} 步），探针无法确定调用的是哪一层",
+                        f"{where}: the shape report's layer list has no layer named `{lname}` (step {sid}); the probe "
+                        f"cannot tell which layer is called")
 
     def op_call(self, step: dict, sid: int, ins: list[str], where: str) -> str:
         fn = step.get("fn")
@@ -425,10 +493,23 @@ def synthesize(model: dict, batch: int = 2) -> Snippet:
 
     # --- steps: the forward composition
     fwd = _Forward(model, index, layers_by_name, batch)
-    for step in model["steps"]:
+    predicted = {e.get("step") for e in model.get("errors") or [] if isinstance(e, dict) and e.get("step") is not None}
+    unbuilt: list[int] = []
+    for k, step in enumerate(model["steps"]):
         if not isinstance(step, dict):
             raise Unverifiable(f"模型 `{_name(name)}` 的步骤记录无效", f"`{_name(name)}`: invalid step record")
-        fwd.step(step)
+        try:
+            fwd.step(step)
+        except Unverifiable:
+            if not predicted & fwd.defined:
+                raise
+            # After a predicted error the engine's later facts are guesses (`out.size(0)` of
+            # a tensor it could not compute): run up to here; the rest is "not run".
+            unbuilt = [s.get("id") for s in model["steps"][k:] if isinstance(s, dict) and type(s.get("id")) is int
+                       and s.get("op") != "output"]
+            fwd.lines.append("    return None")
+            fwd.returned = True
+            break
         if fwd.returned:
             break
     if not fwd.returned:
@@ -442,7 +523,7 @@ def synthesize(model: dict, batch: int = 2) -> Snippet:
             "import torch", "import torch.nn.functional", ""]
     code = "\n".join(head + build + [""] + fwd.lines) + "\n"
     return make_snippet(code, layer_names=tuple(names), step_ids=tuple(fwd.step_ids), input_shape=fwd.shape,
-                        bindings=fwd.bindings)
+                        bindings=fwd.bindings, unbuilt=tuple(unbuilt))
 
 
 def _index_path(path: Any, where: str) -> str:
@@ -479,6 +560,24 @@ def _kind_literal(kind: str) -> str:
         if word == kind:
             return repr(word)
     raise Unverifiable("未知的输入类型", "unknown input kind")
+
+
+def _line_of(step: dict) -> Optional[int]:
+    try:
+        line = step["range"]["start"]["line"]
+    except (KeyError, TypeError):
+        return None
+    return line if type(line) is int else None
+
+
+def _at_zh(step: dict) -> str:
+    line = _line_of(step)
+    return f"（第 {line} 行）" if line is not None else ""
+
+
+def _at_en(step: dict) -> str:
+    line = _line_of(step)
+    return f" (line {line})" if line is not None else ""
 
 
 def _step_label(step: dict) -> str:
