@@ -78,11 +78,29 @@ VIEW_CASES = {
                  "        self.h = x.transpose(1, 2)\n        return self.h.view(B, -1)\nM()(torch.randn(2, 3, 4))",
     "attention": "def f(q):\n    B, H, N, D = q.shape\n    out = q.transpose(1, 2)\n    return out.view(B, N, H * D)\n"
                  "f(torch.randn(2, 3, 4, 5))",
-    "imagenet-accuracy": "def accuracy(output, target, topk=(1,)):\n    maxk = max(topk)\n"
-                         "    _, pred = output.topk(maxk, 1, True, True)\n    pred = pred.t()\n"
-                         "    correct = pred.eq(target.view(1, -1).expand_as(pred))\n    res = []\n"
-                         "    for k in topk:\n        res.append(correct[:k].view(-1).float().sum(0))\n    return res\n"
-                         "accuracy(torch.randn(8, 10), torch.randint(0, 10, (8,)), topk=(1, 5))",
+    "imagenet-accuracy": "output, target = torch.randn(8, 10), torch.randint(0, 10, (8,))\n"
+                         "_, pred = output.topk(5, 1, True, True)\npred = pred.t()\n"
+                         "correct = pred.eq(target.view(1, -1).expand_as(pred))\n"
+                         "top5 = correct[:5].view(-1).float().sum(0)",
+    # the same helper with k from the caller: correct[:1] views fine, correct[:5] raises;
+    # the body alone does not decide it (DETR only calls it with the default topk=(1,))
+    "detr-accuracy": "def accuracy(output, target, topk=(1,)):\n    maxk = max(topk)\n"
+                     "    _, pred = output.topk(maxk, 1, True, True)\n    pred = pred.t()\n"
+                     "    correct = pred.eq(target.view(1, -1).expand_as(pred))\n"
+                     "    return [correct[:k].view(-1).float().sum(0) for k in topk]\n"
+                     "accuracy(torch.randn(8, 10), torch.randint(0, 10, (8,)))",
+    # fairseq multihead attention: the view only splits dim 0 of the transposed q
+    "fairseq-split-dim0": "def attn(q, k, tgt_len, bsz, num_heads, head_dim):\n"
+                          "    q = q.contiguous().view(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)\n"
+                          "    kv_bsz = k.size(1)\n    return q.view((kv_bsz, -1, num_heads) + q.size()[1:])\n"
+                          "attn(torch.randn(5, 6, 4), torch.randn(7, 2, 4), 5, 2, 3, 4)",
+    "fairseq-merge": "def attn(q, tgt_len, bsz, num_heads, head_dim):\n"
+                     "    q = q.contiguous().view(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)\n"
+                     "    return q.view(-1, head_dim)\nattn(torch.randn(5, 6, 4), 5, 2, 3, 4)",
+    # diffusers RAE: interpolate gives a contiguous (1, C, 1, W); only size-1 dims merge with W
+    "diffusers-rae": "def interp(pos, dim):\n    p = pos.reshape(1, 1, -1, dim).permute(0, 3, 1, 2)\n"
+                     "    p = F.interpolate(p, scale_factor=(1, 2.0), mode='bicubic', align_corners=False)\n"
+                     "    return p.permute(0, 2, 3, 1).view(1, -1, dim)\ninterp(torch.randn(1, 6, 8), 8)",
     # what must stay silent
     "contiguous-first": "x = torch.randn(3, 4)\nz = x.t().contiguous().view(-1)",
     "reshape": "x = torch.randn(3, 4)\nz = x.t().reshape(-1)\nw = x.t().flatten()",
@@ -124,7 +142,7 @@ RAISING = {
     "transpose", "permute-b", "t", "T", "mT", "mH", "torch.transpose", "swapaxes", "swapdims", "movedim", "narrow",
     "step-slice-odd", "step-slice-dim0", "slice-cols", "unfold", "expand", "split-dim1", "chunk-last", "variable",
     "scalar-mul", "scalar-rmul", "plus-contiguous", "float", "double", "to-dtype", "clone", "relu", "detach",
-    "unsqueeze", "self-attr", "attention", "imagenet-accuracy", "t-201", "t-2x3", "permute-merge",
+    "unsqueeze", "self-attr", "attention", "imagenet-accuracy", "t-201", "fairseq-merge", "t-2x3", "permute-merge",
     "mT-bad-permute",
 }
 

@@ -268,3 +268,12 @@ def test_pt023_seq_first_rnn_silently_accepts_batch_first_data():
     ns = {}
     exec(new, ns)
     assert ns["shapes"] == ((3, 7), (3, 7, 5), (1, 3, 5))  # h_n now has one state per sample
+
+
+def test_pt025_squeeze_of_a_batchless_buffer_used_in_matmul_is_silent():
+    # fp_queue: deeplearning-models gnn-basic-edge-1 (self.coord has no batch dim)
+    src = ("import torch\nfrom torch import nn\nclass G(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+           "        self.coord = torch.randn(784, 784, 4)\n"
+           "        self.fc = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 1))\n"
+           "    def forward(self, x):\n        A = self.fc(self.coord).squeeze()\n        return x @ A\n")
+    assert lint(src, "PT025") == []

@@ -1223,10 +1223,13 @@ class Interpreter:
             return Value(Kind.FLOAT, origin=node)
         if a.kind is Kind.STR or b.kind is Kind.STR:
             return Value(Kind.STR, origin=node)
-        if a.kind in (Kind.TUPLE, Kind.LIST, Kind.SIZE) and b.kind is a.kind and op == "Add":
+        seqs = (Kind.TUPLE, Kind.LIST, Kind.SIZE)
+        if a.kind in seqs and b.kind in seqs and op == "Add" and (a.kind is b.kind or Kind.LIST not in (a.kind, b.kind)):
+            # ``(B, -1, H) + q.size()[1:]``: a torch.Size is a tuple
+            kind = a.kind if a.kind is b.kind else Kind.TUPLE
             if a.items is not None and b.items is not None:
-                return Value(a.kind, items=a.items + b.items, origin=node)
-            return Value(a.kind, origin=node)
+                return Value(kind, items=a.items + b.items, origin=node)
+            return Value(kind, origin=node)
         arrays = [v for v in (a, b) if v.kind.is_array]
         if not arrays and not any(v.kind is Kind.UNKNOWN and v.layout is not None for v in (a, b)):
             return self.fresh(node)
@@ -1657,6 +1660,8 @@ class Interpreter:
             if vals[0].items is None:
                 return None
             vals = list(vals[0].items)
+        elif len(vals) == 1 and vals[0].kind is not Kind.INT:
+            return None  # one argument we cannot read: maybe a whole shape, not one size
         if not vals:
             return None
         out: list = []
@@ -1981,6 +1986,8 @@ class Interpreter:
         if name in METADATA_METHODS:
             return self.fresh(node)
         kind = T if r.kind is T else Kind.UNKNOWN
+        if name == "topk":
+            return self.topk(node, r, args)
         if name in ("masked_fill", "index_select", "gather", "scatter", "index_add", "index_fill", "masked_scatter",
                     "roll", "repeat_interleave", "sort", "topk", "float_power", "sigmoid_", "cumsum"):
             return Value(T, dtype=r.dtype if name not in ("sort", "topk") else None, shape=r.shape if name in (
@@ -2003,6 +2010,23 @@ class Interpreter:
         if isinstance(tg, list) and all(isinstance(t, Mono) for t in tg):
             return tuple(tg)
         return None
+
+    def topk(self, node: cst.Call, r: Value, args: Args) -> Value:
+        """``values, indices = x.topk(k, dim)``: both fresh contiguous tensors shaped like
+        ``x`` with ``dim`` cut to ``k``; indices are int64."""
+        k = args.get(0, "k")
+        d = args.int_const(1, "dim", -1)
+        shape = None
+        if r.shape is not None and d is not None and k is not None and k.kind is Kind.INT and k.sym is not None:
+            i = L.norm_dim(d, len(r.shape))
+            if i is not None:
+                shape = r.shape[:i] + (k.sym,) + r.shape[i + 1:]
+        anchor = None if shape is not None else id(node)
+        vals = Value(Kind.TENSOR, dtype=r.dtype, shape=shape, layout=CONTIGUOUS, storage=("n", id(node), 0),
+                     device=r.device, anchor=anchor, origin=node, provenance=".topk")
+        idx = Value(Kind.TENSOR, dtype="int64", shape=shape, layout=CONTIGUOUS, storage=("n", id(node), 1),
+                    device=r.device, anchor=anchor, origin=node, provenance=".topk")
+        return Value(Kind.TUPLE, items=(vals, idx), origin=node, provenance=".topk")
 
     def view(self, node: cst.Call, r: Value, args: Args, st: State, name: str) -> Value:
         if name == "view_as":

@@ -335,7 +335,8 @@ def _symbolic_view(lay: Layout, targets: Sequence[Target], count: int) -> tuple[
     dims = [d for d in lay.dims if not _is_one(d[0])]
     breaks: list[Optional[bool]] = []
     for (s0, st0), (s1, st1) in zip(dims, dims[1:]):
-        if st0 is None or s1 is None or st1 is None:
+        # a dim of unknown size may be 1 (``x[:k]``), and a size-1 dim never blocks
+        if s0 is None or st0 is None or s1 is None or st1 is None:
             breaks.append(None)
         else:
             breaks.append(st0 != s1 * st1)
