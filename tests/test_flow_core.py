@@ -275,3 +275,35 @@ def test_chained_transposes_cost_linear_work(monkeypatch):
     big, flow = work(400)
     assert big <= 4 * small + 20
     assert not flow._views or all(v is None for v in flow._views.values())  # 400 transposes: contiguous again
+
+
+@pytest.mark.parametrize("body,dtype", [
+    # issue 12 "dtype defaults": what PyTorch gives, and unknown when the argument's type is unknown
+    ("def f(x):\n    a = torch.arange(x.shape[1])\n", "int64"),
+    ("def f(x):\n    h, w = x.shape[-2:]\n    a = torch.arange(w, device=x.device)\n", "int64"),
+    ("def f(x):\n    a = torch.arange(x.size(0) // 2)\n", "int64"),
+    ("def f(s):\n    a = torch.arange(len(s))\n", "int64"),
+    ("a = torch.arange(5)\n", "int64"),
+    ("a = torch.arange(5.0)\n", "float32"),
+    ("a = torch.arange(0, 1, 0.1)\n", "float32"),
+    ("def f(n):\n    a = torch.arange(n)\n", None),
+    ("def f(x):\n    a = torch.arange(x * 0.5)\n", None),
+    ("def f(n):\n    a = torch.randint(0, 5, (n,))\n", "int64"),
+    ("def f(n):\n    a = torch.randperm(n)\n", "int64"),
+    ("a = torch.tensor([1, 2])\n", "int64"),
+    ("a = torch.tensor([1., 2])\n", "float32"),
+    ("def f(n):\n    a = torch.zeros(n, dtype=torch.long)\n", "int64"),
+    ("def f(n):\n    a = torch.zeros(n, dtype=torch.float16)\n", "float16"),
+    ("def f(x):\n    a = x.long()\n", "int64"),
+    ("def f(x):\n    a = x.long()[0]\n", "int64"),
+    ("b = torch.arange(10)\na = b[2:5]\n", "int64"),
+    ("def f(x):\n    a = x[0]\n", None),
+])
+def test_creation_dtypes_follow_pytorch(body, dtype):
+    torch = pytest.importorskip("torch")
+    v = value("import torch\n" + body, "a")
+    assert v.dtype == dtype
+    if dtype is not None and "def f" not in body:  # module-level ones run as written
+        ns = {"torch": torch}
+        exec(body, ns)
+        assert str(ns["a"].dtype) == "torch." + dtype

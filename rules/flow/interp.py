@@ -1096,7 +1096,9 @@ class Interpreter:
                         return Value(base.kind, items=base.items[sl], origin=node)
                 except (TypeError, ValueError):
                     pass
-            return Value(base.kind, origin=node) if base.kind is not Kind.SIZE else Value(Kind.SIZE, origin=node)
+            if base.kind is Kind.SIZE:  # ``h, w = x.shape[-2:]``: ints of unknown value
+                return Value(Kind.SIZE, elem=Value(Kind.INT), origin=node)
+            return Value(base.kind, origin=node)
         if base.kind in (Kind.TENSOR, Kind.UNKNOWN, Kind.NDARRAY):
             if base.kind is Kind.UNKNOWN and base.provenance:
                 return self.fresh(node)
