@@ -233,7 +233,48 @@ def _cell(s: str, limit: int = 80) -> str:
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
-def report(projects: list[Project], per_project: dict[str, dict], rows: list[Row], seconds: float) -> str:
+def rule_table(rows: list[Row]) -> list[str]:
+    """Per analysis rule: findings, TP, FP, unreviewed, precision; then the totals."""
+    per = tally(rows)
+    out = ["| rule | findings | true positive | false positive | unreviewed | precision (reviewed) |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for code in sorted(c for c in per if c not in UNREVIEWED_CODES):
+        c = per[code]
+        p = precision(c)
+        out.append(f"| {code} | {sum(c.values())} | {c['TP']} | {c['FP']} | {c['unreviewed']} | "
+                   f"{'—' if p is None else f'{p:.0%}'} |")
+    total = collections.Counter()
+    for code, c in per.items():
+        if code not in UNREVIEWED_CODES:
+            total.update(c)
+    p = precision(total)
+    return out + ["", f"Analysis rules together: {sum(total.values())} findings, {total['TP']} true, {total['FP']} false, "
+                  f"{total['unreviewed']} unreviewed; precision {'—' if p is None else f'{p:.1%}'} "
+                  f"(target ≥ {TARGET:.0%} per rule)."
+                  + (f" **{total['unreviewed']} finding(s) have no verdict yet: the precision above leaves them out.**"
+                     if total["unreviewed"] else ""),
+                  f"Counted, not reviewed: PT016 {sum(per.get('PT016', {}).values())}, "
+                  f"PT000 {sum(per.get('PT000', {}).values())}."]
+
+
+def read_jsonl(paths: Iterable[Path]) -> list[dict]:
+    return [json.loads(ln) for f in paths for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def rescore(rows: Iterable[dict], verdicts: dict) -> list[Row]:
+    """Findings saved with ``--json`` (e.g. by an older tree), scored with today's verdicts."""
+    out = []
+    for r in rows:
+        r = dict(r)
+        if r["code"] not in UNREVIEWED_CODES:
+            v = verdicts.get((r["project"], r["path"], r["cell"], r["code"], r["hash"]))
+            r["verdict"], r["reason"] = (v["verdict"], v.get("reason", "")) if v else ("unreviewed", "")
+        out.append(Row(**r))
+    return out
+
+
+def report(projects: list[Project], per_project: dict[str, dict], rows: list[Row], seconds: float,
+           baseline: Optional[tuple[str, list[Row]]] = None) -> str:
     files = sum(s.get("files", 0) for s in per_project.values())
     lines = sum(s.get("lines", 0) for s in per_project.values())
     out = ["## Precision on public PyTorch code the rules were not tuned on", "",
@@ -249,28 +290,12 @@ def report(projects: list[Project], per_project: dict[str, dict], rows: list[Row
         paths = ", ".join(f"`{x}`" for x in p.paths) or "all"
         out.append(f"| [{p.name}]({p.url}) | `{p.commit[:10]}` | {paths} | {s.get('files', 0)} "
                    f"({s.get('notebooks', 0)}) | {s.get('lines', 0):,} | {p.style} |")
-    per = tally(rows)
-    out += ["", "| rule | findings | true positive | false positive | unreviewed | precision (reviewed) |",
-            "| --- | --- | --- | --- | --- | --- |"]
-    for code in sorted(c for c in per if c not in UNREVIEWED_CODES):
-        c = per[code]
-        p = precision(c)
-        out.append(f"| {code} | {sum(c.values())} | {c['TP']} | {c['FP']} | {c['unreviewed']} | "
-                   f"{'—' if p is None else f'{p:.0%}'} |")
-    total = collections.Counter()
-    for code, c in per.items():
-        if code not in UNREVIEWED_CODES:
-            total.update(c)
-    p = precision(total)
-    out += ["", f"Analysis rules together: {sum(total.values())} findings, {total['TP']} true, {total['FP']} false, "
-            f"{total['unreviewed']} unreviewed; precision {'—' if p is None else f'{p:.1%}'} "
-            f"(target ≥ {TARGET:.0%} per rule)."
-            + (f" **{total['unreviewed']} finding(s) have no verdict yet: the precision above leaves them out.**"
-               if total["unreviewed"] else ""),
-            f"Counted, not reviewed: PT016 {sum(per.get('PT016', {}).values())}, "
-            f"PT000 {sum(per.get('PT000', {}).values())}.", "",
-            f"Whole-corpus run (every rule, one process, parse included): {seconds:.1f} s for {files:,} files "
+    out += [""] + rule_table(rows)
+    out += ["", f"Whole-corpus run (every rule, one process, parse included): {seconds:.1f} s for {files:,} files "
             f"= {lines / max(seconds, 1e-9):,.0f} lines/s."]
+    if baseline:
+        label, base_rows = baseline
+        out += ["", f"### Before: {label}", ""] + rule_table(base_rows)
     errors = [e for s in per_project.values() for e in s.get("errors", [])]
     if errors:
         out += ["", f"Rule errors and unreadable files ({len(errors)}):", ""] + [f"- {e}" for e in errors[:30]]
@@ -298,8 +323,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--print-fetch", action="store_true", help="print the git commands that provide the corpus")
     ap.add_argument("--json", action="store_true", help="print every finding as a JSON line")
     ap.add_argument("--unreviewed", action="store_true", help="print the findings without a verdict as JSON lines")
+    ap.add_argument("--rescore", type=Path, nargs="+", metavar="JSONL",
+                    help="print the per-rule table of findings saved with --json, scored with the current verdicts")
+    ap.add_argument("--baseline", type=Path, nargs="+", metavar="JSONL",
+                    help="findings of an earlier tree (saved with --json): the report adds their per-rule table")
+    ap.add_argument("--baseline-label", default="an earlier tree", help="what the --baseline findings come from")
     args = ap.parse_args(argv)
 
+    if args.rescore:
+        print("\n".join(rule_table(rescore(read_jsonl(args.rescore), load_verdicts(args.verdicts)))))
+        return 0
     projects = load_manifest(args.manifest)
     if args.only:
         projects = [p for p in projects if p.name in args.only]
@@ -325,7 +358,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.json or (args.unreviewed and r.verdict == "unreviewed"):
             print(json.dumps(dataclasses.asdict(r), ensure_ascii=False))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report(projects, per_project, rows, seconds), encoding="utf-8")
+    baseline = (args.baseline_label, rescore(read_jsonl(args.baseline), verdicts)) if args.baseline else None
+    args.out.write_text(report(projects, per_project, rows, seconds, baseline), encoding="utf-8")
     un = sum(r.verdict == "unreviewed" for r in rows)
     print(f"wrote {args.out}: {len(rows)} findings, {un} unreviewed, {seconds:.1f} s", file=sys.stderr)
     return 0

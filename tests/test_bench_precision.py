@@ -99,3 +99,16 @@ def test_missing_repository_prints_clone_commands(tmp_path, capsys):
         in capsys.readouterr().err
     assert bp.main(["--corpus", str(tmp_path / "c"), "--manifest", str(m), "--print-fetch"]) == 0
     assert "git clone --bare https://github.com/acme/demo" in capsys.readouterr().out
+
+
+def test_saved_findings_are_rescored_with_current_verdicts(tmp_path, capsys):
+    row = {"project": "demo", "path": "a.py", "cell": None, "line": 3, "code": "PT002", "hash": bp.line_hash(BUG),
+           "text": BUG.strip(), "message": "m", "verdict": "unreviewed", "reason": ""}
+    saved = tmp_path / "old.jsonl"
+    saved.write_text(json.dumps(row) + "\n" + json.dumps({**row, "code": "PT016", "verdict": "counted"}) + "\n")
+    verdicts = tmp_path / "v.jsonl"
+    verdicts.write_text(json.dumps({**{k: row[k] for k in ("project", "path", "cell", "code", "hash")},
+                                    "verdict": "TP", "reason": "r"}) + "\n")
+    assert bp.main(["--rescore", str(saved), "--verdicts", str(verdicts)]) == 0
+    out = capsys.readouterr().out
+    assert "| PT002 | 1 | 1 | 0 | 0 | 100% |" in out and "PT016 1" in out and "| PT016 |" not in out
