@@ -49,10 +49,15 @@ def select_fixes(findings: Iterable[Finding], unsafe: bool = False) -> list[Find
 
 def fix_text(text: str, findings: Iterable[Finding], unsafe: bool = False) -> tuple[str, list[Finding]]:
     """Apply every applicable fix once, skipping any that overlaps one already taken.
-    Returns the new text and the findings whose fixes were applied."""
+    Two findings about one value may carry the same composed edit (PT016 and PT022 on
+    ``torch.Tensor([...])`` used as Embedding indices): it is applied once and both count
+    as fixed. Returns the new text and the findings whose fixes were applied."""
     chosen: list[Finding] = []
     taken: list[TextEdit] = []
     for f in select_fixes(findings, unsafe):
+        if f.fix.edits and all(e in taken for e in f.fix.edits):  # type: ignore[union-attr]
+            chosen.append(f)
+            continue
         trial = apply_edits(text, [*taken, *f.fix.edits])  # type: ignore[union-attr]
         if trial is None:
             continue

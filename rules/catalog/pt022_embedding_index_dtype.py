@@ -2,6 +2,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ptlint.rules.catalog._legacy_data import IndexOnlyCreations, legacy_data
 from ptlint.rules.catalog._local import Gated
 from ptlint.rules.astutil import get_arg
 from ptlint.rules.findings import FixSafety, Severity
@@ -52,7 +53,7 @@ ids = torch.tensor([word2id[w] for w in words])    # int64
 vectors = embed(ids.long())
 ```
 
-快速修复会追加 `.long()`（安全修复：原来的代码一定会报错）。
+快速修复会追加 `.long()`（安全修复：原来的代码一定会报错）。索引张量由 `torch.Tensor([...])` 之类的旧式构造函数创建、且只在这里使用时，修复改为在创建处直接写 `torch.tensor([...], dtype=torch.long)`——与 PT016 的修复是同一处修改。
 """,
         en="""## What it finds
 An index tensor of known, non-index dtype passed to `nn.Embedding` (or `nn.EmbeddingBag`, `F.embedding`): floating point (`torch.Tensor([...])`, `torch.FloatTensor`, `.float()`, `torch.rand`…), `uint8`, `int8`, `int16` or `bool`.
@@ -79,7 +80,7 @@ ids = torch.tensor([word2id[w] for w in words])    # int64
 vectors = embed(ids.long())
 ```
 
-The quick fix appends `.long()` (safe: the original always raises).
+The quick fix appends `.long()` (safe: the original always raises). When the indices come from a legacy constructor such as `torch.Tensor([...])` and are used only here, the fix creates them as `torch.tensor([...], dtype=torch.long)` instead — the same edit as PT016's fix.
 """,
     )
     must_flag = (
@@ -115,8 +116,22 @@ The quick fix appends `.long()` (safe: the original always raises).
         v = flow.value_of(arg.value)
         if v.kind is not Kind.TENSOR or v.dtype is None or v.dtype in _OK:
             return
-        code = self.ctx.code_for(arg.value)
-        if not isinstance(arg.value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        self.report(node, api=api, dtype=v.dtype, fix=self._creation_fix(v.origin) or self._long_fix(arg.value))
+
+    def _creation_fix(self, origin: Optional[cst.CSTNode]) -> Optional[FixSpec]:
+        """``ids = torch.Tensor([[1, 2]])`` used only here: create the indices as long in the
+        first place; PT016 offers the very same edit at the creation, applied once."""
+        if not isinstance(origin, cst.Call) or not self.ctx.analysis(IndexOnlyCreations).index_only(origin):
+            return None
+        legacy = legacy_data(self.ctx, origin)
+        if legacy is None or legacy.prefix is None:
+            return None
+        p = legacy.prefix
+        return FixSpec((Replace(origin, legacy.rewrite(self.ctx, "long")),),
+                       f"改为 {p}.tensor(..., dtype={p}.long)", f"use {p}.tensor(..., dtype={p}.long)", FixSafety.SAFE)
+
+    def _long_fix(self, expr: cst.BaseExpression) -> FixSpec:
+        code = self.ctx.code_for(expr)
+        if not isinstance(expr, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
             code = f"({code})"
-        fix = FixSpec((Replace(arg.value, f"{code}.long()"),), "追加 .long()", "append .long()", FixSafety.SAFE)
-        self.report(node, api=api, dtype=v.dtype, fix=fix)
+        return FixSpec((Replace(expr, f"{code}.long()"),), "追加 .long()", "append .long()", FixSafety.SAFE)
