@@ -19,6 +19,9 @@ def main(tcp: Optional[int] = None, host: str = "127.0.0.1", log_level: str = "W
     root.addHandler(handler)
     root.setLevel(getattr(logging, log_level.upper(), logging.WARNING))
 
+    from .worker import prestart
+
+    prestart()  # the worker imports the rules while this process imports pygls
     from .server import create_server
 
     server = create_server()

@@ -12,7 +12,7 @@ from lsprotocol import types
 from ptlint.rules.findings import Finding, Fix, FixSafety
 from ptlint.rules.fixes import fix_text, parses
 
-from . import diagnostics as diag_mod
+from . import diagnostics as diag_mod, snapview
 from .apidocs import _in_code
 from .documents import IPYNB, NOTEBOOK, Doc
 from .positions import LineIndex, overlaps, split_lines
@@ -201,24 +201,33 @@ async def code_actions(server: "PtlintServer", params: types.CodeActionParams) -
     doc = server.doc_for(uri)
     if doc is None or server.scheduler is None:
         return None
-    snap = await server.scheduler.current(doc, 5.0)
-    if snap is None or snap.version != doc.version:
+    only = params.context.only
+    # Quick fixes come from the last analysis, mapped onto the text on screen (never
+    # waiting for the new one); fix-all rewrites the whole file, so only from a current one.
+    fix_all_only = bool(only) and not _wants(only, types.CodeActionKind.QuickFix)
+    view = snapview.view_of(server, doc, uri)
+    if view is None or (fix_all_only and not view.current):
+        await server.scheduler.current(doc, 5.0)
+        view = snapview.view_of(server, doc, uri)
+    if view is None:
         return None
+    snap = view.snap
     lang = snap.lang
     t = _texts(lang)
-    lines = LineIndex(server.text_of(uri), server.position_encoding)
+    lines = view.lines
     cell = server.cell_index(doc, uri)
-    only = params.context.only
     actions: list[types.CodeAction] = []
-    if _wants(only, types.CodeActionKind.QuickFix):
-        start = lines.from_client(params.range.start)
-        end = lines.from_client(params.range.end)
+    start = view.from_client(params.range.start)
+    end = view.from_client(params.range.end)
+    if _wants(only, types.CodeActionKind.QuickFix) and start is not None and end is not None:
         noqa_done: set[tuple[int, str]] = set()
         by_uri = None
         for f in snap.findings:
             if f.cell != cell or not overlaps(f.range, start, end):
                 continue
-            rng = lines.range_to_client(f.range)
+            rng = view.range_to_client(f.range)
+            if rng is None:
+                continue  # edited since this analysis
             diag = next((d for d in params.context.diagnostics if _same(d, f, rng)), None)
             if diag is None:
                 if by_uri is None:
@@ -229,8 +238,10 @@ async def code_actions(server: "PtlintServer", params: types.CodeActionParams) -
             for fix in (*primary, *f.alt_fixes):
                 if not fix.edits:
                     continue
-                text_edits = [types.TextEdit(range=lines.range_to_client(e.range), new_text=e.new_text)
-                              for e in fix.edits]
+                ranges = [view.range_to_client(e.range) for e in fix.edits]
+                if any(r is None for r in ranges):
+                    continue
+                text_edits = [types.TextEdit(range=r, new_text=e.new_text) for r, e in zip(ranges, fix.edits)]
                 actions.append(types.CodeAction(
                     title=fix_title(f, lang, fix), kind=types.CodeActionKind.QuickFix, diagnostics=diags,
                     edit=workspace_edit(server, {uri: text_edits}),
@@ -239,11 +250,13 @@ async def code_actions(server: "PtlintServer", params: types.CodeActionParams) -
             if f.code != SYNTAX_CODE and key not in noqa_done:
                 noqa_done.add(key)
                 edit = noqa_text_edit(lines, f)
-                if edit is not None:
+                mapped = view.forward_range(edit.range) if edit is not None else None
+                if edit is not None and mapped is not None:
+                    edit.range = mapped
                     actions.append(types.CodeAction(
                         title=t["noqa"].format(code=f.code), kind=types.CodeActionKind.QuickFix,
                         diagnostics=diags, edit=workspace_edit(server, {uri: [edit]})))
-    if _wants(only, FIX_ALL_KIND) and (only or any(f.fix for f in snap.findings)):
+    if view.current and _wants(only, FIX_ALL_KIND) and (only or any(f.fix for f in snap.findings)):
         edits, count = fix_all_edits(server, doc, snap)
         if count:
             actions.append(types.CodeAction(title=t["all"], kind=FIX_ALL_KIND,

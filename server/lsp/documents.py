@@ -34,6 +34,10 @@ class Doc:
     # Pull mode: VS Code pulls diagnostics for text documents but not for notebook
     # cells, so a notebook's cells are pushed to until the client pulls one of them.
     cells_pulled: bool = False
+    # Edits since the snapshot's version [(version, [snapview.Change])], None when they
+    # cannot be mapped (a whole-text change); and the snapshot's text (Python files).
+    pending: Optional[list] = field(default_factory=list)
+    snapshot_text: Optional[str] = None
     settings_pending: bool = False  # its own workspace/configuration has not answered yet
 
     def is_current(self, generation: int) -> bool:

@@ -11,7 +11,7 @@ from lsprotocol import types
 
 from ptlint.rules.findings import Finding, FixSafety, Range
 
-from . import apidocs
+from . import apidocs, snapview
 from .positions import LineIndex, contains
 from .shapes import ShapeFact, format_shape
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ptlint.lsp")
 
-WAIT_S = 2.0  # a hover waits this long for the current version's analysis, then answers without it
+WAIT_S = 2.0  # with no analysis to map from (the first one), a hover waits this long for it
 
 TEXT = {
     "zh": {"related": "相关位置", "line": "第 {line} 行", "cell": "第 {cell} 个单元格", "fix": "可用快速修复",
@@ -81,24 +81,33 @@ async def hover(server: "PtlintServer", params: types.HoverParams) -> Optional[t
         return None
     lines = LineIndex(server.text_of(uri), server.position_encoding)
     pos = lines.from_client(params.position)
-    snap = await server.scheduler.current(doc, WAIT_S)
-    current = snap is not None and snap.version == doc.version
+    view = snapview.view_of(server, doc, uri)
+    if view is None:  # no analysis that maps onto this text yet: wait for it (briefly)
+        await server.scheduler.current(doc, WAIT_S)
+        view = snapview.view_of(server, doc, uri)
+    snap = view.snap if view is not None else None
     lang = snap.lang if snap is not None else server.lang_for(uri)
-    cell = server.cell_index(doc, uri) if current else None
+    cell = server.cell_index(doc, uri) if view is not None else None
+    old_pos = view.from_client(params.position) if view is not None else None
     parts: list[str] = []
-    hover_range: Optional[Range] = None
-    if current:
+    hover_range: Optional[types.Range] = None
+    if old_pos is not None:
         for f in snap.findings:
-            if f.cell == cell and contains(f.range, pos):
+            if f.cell == cell and contains(f.range, old_pos):
+                rng = view.range_to_client(f.range)
+                if rng is None:
+                    continue  # edited since: its docs may no longer apply
                 parts.append(rule_markdown(f, lang))
-                hover_range = hover_range or f.range
-        facts = [s for s in snap.shapes if s.cell == cell and contains(s.range, pos)]
+                hover_range = hover_range or rng
+        facts = [s for s in snap.shapes if s.cell == cell and contains(s.range, old_pos)]
         if facts:
             # The innermost call under the cursor: ``self.pool(F.relu(self.conv1(x)))``.
             fact = min(facts, key=lambda s: (s.range.end.line - s.range.start.line,
                                              s.range.end.column - s.range.start.column))
-            parts.append(shape_markdown(fact, _label(lines, fact.range, fact.label)))
-            hover_range = hover_range or fact.range
+            rng = view.range_to_client(fact.range)
+            if rng is not None:
+                parts.append(shape_markdown(fact, _label(view.lines, fact.range, fact.label)))
+                hover_range = hover_range or rng
     try:
         api = _api_part(lines, pos, doc, snap, lang)
     except Exception:  # the docs module is someone else's: its bug must not cost the rule hover
@@ -107,7 +116,7 @@ async def hover(server: "PtlintServer", params: types.HoverParams) -> Optional[t
     if api is not None:
         text, rng = api
         parts.append(text)
-        hover_range = hover_range or rng
+        hover_range = hover_range or lines.range_to_client(rng)
     if not parts:
         return None
     value = "\n\n---\n\n".join(parts)
@@ -115,7 +124,7 @@ async def hover(server: "PtlintServer", params: types.HoverParams) -> Optional[t
     if kind == types.MarkupKind.PlainText:
         value = _plain(value)
     return types.Hover(contents=types.MarkupContent(kind=kind, value=value),
-                       range=lines.range_to_client(hover_range) if hover_range else None)
+                       range=hover_range)
 
 
 def _api_part(lines: LineIndex, pos, doc, snap, lang: str):

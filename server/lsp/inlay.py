@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 from lsprotocol import types
 
-from .positions import LineIndex
+from . import snapview
 from .shapes import format_shape, fully_known
 
 if TYPE_CHECKING:
@@ -19,10 +19,13 @@ async def inlay_hints(server: "PtlintServer", params: types.InlayHintParams) -> 
     doc = server.doc_for(uri)
     if doc is None or server.scheduler is None or not server.settings_for(uri).inlay_shapes:
         return []
-    snap = await server.scheduler.current(doc, 5.0)
-    if snap is None or snap.version != doc.version or not snap.shapes:
+    view = snapview.view_of(server, doc, uri)  # the last analysis, mapped onto the text on screen
+    if view is None:
+        await server.scheduler.current(doc, 5.0)
+        view = snapview.view_of(server, doc, uri)
+    if view is None or not view.snap.shapes:
         return []
-    lines = LineIndex(server.text_of(uri), server.position_encoding)
+    snap = view.snap
     cell = server.cell_index(doc, uri)
     first = params.range.start.line
     last = params.range.end.line
@@ -31,8 +34,8 @@ async def inlay_hints(server: "PtlintServer", params: types.InlayHintParams) -> 
     for fact in snap.shapes:
         if fact.cell != cell or fact.inlay is None or not fully_known(fact.shape):
             continue
-        pos = lines.to_client(fact.inlay)
-        if not first <= pos.line <= last or (pos.line, pos.character) in seen:
+        pos = view.to_client(fact.inlay)
+        if pos is None or not first <= pos.line <= last or (pos.line, pos.character) in seen:
             continue
         seen.add((pos.line, pos.character))
         hints.append(types.InlayHint(position=pos, label=f": {format_shape(fact.shape)}",

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from lsprotocol import types
 
+from ptlint.runtime_probe.words import VERDICT_WORDS, verdict_line  # noqa: F401  (re-exported)
+
 if TYPE_CHECKING:
     from .server import PtlintServer
 
@@ -24,12 +26,6 @@ log = logging.getLogger("ptlint.lsp")
 
 RUN_PROBE = "ptlint.runProbe"
 LENS_TITLE = {"zh": "▶ 运行形状探针", "en": "▶ Run shape probe"}
-VERDICT_WORDS = {
-    "zh": {"confirmed": "已由 PyTorch 证实", "refuted": "被 PyTorch 推翻（ptlint 缺陷，请报告）",
-           "unverifiable": "无法验证", "failed": "探针失败"},
-    "en": {"confirmed": "confirmed by PyTorch", "refuted": "refuted by PyTorch (a ptlint bug, please report it)",
-           "unverifiable": "unverifiable", "failed": "probe failed"},
-}
 NOT_PYTHON = {"zh": "形状探针目前只在 .py 文件中运行", "en": "the shape probe runs on .py files only for now"}
 NOT_OPEN = {"zh": "文档未打开或尚未分析完", "en": "the document is not open or not analysed yet"}
 
@@ -51,14 +47,7 @@ def _key(f: Any) -> tuple:
 
 
 def verdict_suffix(rec: dict[str, Any], lang: str) -> str:
-    words = VERDICT_WORDS["en" if lang == "en" else "zh"]
-    head = words.get(rec.get("verdict", ""), rec.get("verdict", ""))
-    where = ", ".join(x for x in (rec.get("device"), f"torch {rec['torch']}" if rec.get("torch") else "") if x)
-    detail = (rec.get("detail_en") if lang == "en" else rec.get("detail_zh")) or rec.get("detail", "")
-    detail = " ".join(str(detail).split())
-    if lang == "en":
-        return f" · probe{f' ({where})' if where else ''}: {head}" + (f": {detail}" if detail else "")
-    return f" · 探针{f'（{where}）' if where else ''}：{head}" + (f"：{detail}" if detail else "")
+    return " · " + verdict_line(rec, lang)
 
 
 def annotate(findings: list, records: dict[tuple, dict[str, Any]]) -> list:
@@ -101,6 +90,7 @@ def _run_blocking(server: "PtlintServer", doc: Any, snap: Any, text: str, option
                   model: Optional[str]):
     from ptlint.runtime_probe.probe import finding_verdicts, probe_file
     from ptlint.runtime_probe.render import render_file, verdict_summary
+    from ptlint.runtime_probe.worker import default_pool
 
     records, fp = finding_verdicts(list(snap.findings), text, doc.path, options, lang=lang)
     if not fp.models and not fp.torch_missing:  # no PT005 finding: probe the models anyway
@@ -117,6 +107,12 @@ def _run_blocking(server: "PtlintServer", doc: Any, snap: Any, text: str, option
                      for i, rec in sorted(records.items())],
         "table": render_file(fp, lang),
     }
+    # The worker stays warm in this process between runs (torch is imported once); it is
+    # restarted only when the interpreter or torch changed on disk. Reported for editors' logs.
+    pool = default_pool()
+    info = pool.info(options.python, options.memory_mb)
+    result["worker"] = {"pid": info.pid if info else None, "torch": info.torch if info else "",
+                        "starts": pool.starts, "restartsForChange": pool.restarts_for_change}
     return keyed, result
 
 

@@ -20,7 +20,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Optional, Union
 
-from .documents import Doc
+from . import snapview
+from .documents import PYTHON, Doc
 from .worker import DEFAULT_TIMEOUT_S, CancelToken, Job, Snapshot, make_backend
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ class Scheduler:
         finally:
             doc.running = False
         if snap is not None:
-            self._accept(doc, snap)
+            self._accept(doc, snap, job.text if job.kind == PYTHON else None)
         if doc.closed:
             return
         if doc.rerun:
@@ -174,10 +175,11 @@ class Scheduler:
         elif doc.waiters and doc.timer is None and not doc.is_current(self.server.generation):
             self._start(doc)  # someone waits for a version this run was too old for
 
-    def _accept(self, doc: Doc, snap: Snapshot) -> None:
+    def _accept(self, doc: Doc, snap: Snapshot, text: Optional[str] = None) -> None:
         if doc.closed or snap.version != doc.version or snap.generation != self.server.generation:
             return  # stale: a newer version or newer settings are on their way
         doc.snapshot = snap
+        snapview.accepted(doc, snap, text)
         if snap.imports is not None:
             doc.last_imports = snap.imports
         try:

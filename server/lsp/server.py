@@ -439,7 +439,8 @@ class PtlintServer(LanguageServer):
 
     # ------------------------------------------------------------------ lint triggers
     def delay_for(self, doc: Doc) -> float:
-        return self.settings_for(doc.uri).debounce_ms / 1000.0
+        ms = self.settings_for(doc.uri).debounce_ms
+        return 0.0 if ms is None else ms / 1000.0
 
     def opened(self, doc: Doc) -> None:
         old = self.docs.get(doc.uri)

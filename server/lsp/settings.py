@@ -42,7 +42,9 @@ class EditorSettings:
     severity: tuple[tuple[str, Severity], ...] = ()
     lint_on_change: bool = True
     lint_on_save: bool = True
-    debounce_ms: int = 200
+    # None: adaptive — analyse at once when idle, coalesce the edits that arrive while
+    # an analysis runs into one more run; a number: wait that long after the last edit.
+    debounce_ms: Optional[int] = None
     inlay_shapes: bool = True
     probe: dict[str, Any] = field(default_factory=dict)  # enable/device/python/timeout as given
     preference: str = "editorFirst"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from . import snapview
 from .documents import NOTEBOOK, Doc, kind_for, uri_to_path
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ def register(server: "PtlintServer") -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        doc = server.docs.get(params.text_document.uri)
+        if doc is not None:  # remembered so that hover can answer from the last analysis
+            snapview.record(doc, params.text_document.version, params.content_changes, server.position_encoding)
         server.changed(params.text_document.uri, params.text_document.version)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))

@@ -319,7 +319,14 @@ class ProcessBackend:
                                 crash=f"analysis worker died (exit code {code}): {type(exc).__name__}")
 
     def close(self) -> None:
-        with self._lock:
+        if not self._lock.acquire(timeout=0.5):
+            # An analysis is running (perhaps one that hangs): shutting down must not
+            # wait for it. Killing the worker ends the call that holds the lock.
+            proc = self._proc
+            if proc is not None:
+                proc.kill()
+            return
+        try:
             if self._conn is not None:
                 try:
                     self._conn.send(None)
@@ -332,11 +339,36 @@ class ProcessBackend:
                     proc.kill()
                     proc.join(1)
             self._proc = self._conn = None
+        finally:
+            self._lock.release()
 
     def pids(self) -> list[int]:
         p = self._proc
         return [p.pid] if p is not None and p.pid is not None else []
 
 
+_prestarted: Optional[ProcessBackend] = None
+
+
+def prestart() -> None:
+    """Start the analysis worker before the server imports pygls and lsprotocol (over
+    a second on a busy machine): the worker's own imports run meanwhile, so the first
+    diagnostics do not wait for both one after the other."""
+    global _prestarted
+    if _prestarted is None:
+        try:
+            backend = ProcessBackend()
+            backend.start()
+            _prestarted = backend
+        except Exception:  # the scheduler starts one later and reports what fails
+            log.exception("starting the analysis worker early failed")
+
+
 def make_backend(kind: str):
-    return ThreadBackend() if kind == "thread" else ProcessBackend()
+    global _prestarted
+    early, _prestarted = _prestarted, None
+    if kind == "thread":
+        if early is not None:
+            early.close()
+        return ThreadBackend()
+    return early or ProcessBackend()
