@@ -307,7 +307,7 @@ def failed_model(model: dict, status: str, zh: str, en: str) -> ModelProbe:
             probe.errors.append(ErrorVerdict(
                 step=err.get("step"), code=str(err.get("code", "")), verdict=UNVERIFIABLE,
                 message_zh=str(err.get("message_zh", "")), message_en=str(err.get("message_en", "")),
-                detail=en, range=(steps.get(err.get("step")) or {}).get("range")))
+                detail=en, range=err.get("range") or (steps.get(err.get("step")) or {}).get("range")))
     return probe
 
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 
 from .checks import snippet_for_finding
 from .rebinding import Bindings, file_bindings, file_rebinding, model_rebinding
+from .words import verdict_line
 from .statics import finding_prediction, static_facts, with_predictions
 from .compare import (CONFIRMED, FAILED, MISMATCH, OK, REFUTED, UNVERIFIABLE, ErrorVerdict, ModelProbe, compare,
                       failed_model)
@@ -93,15 +94,37 @@ class Prober:
             if self.pool.starts != starts:
                 self.worker_start_s = info.started_s
         if "fatal" in answer:
-            msg = answer["fatal"]
-            raise ProbeFailed(f"探针失败：{msg}", f"probe failed: {msg}")
+            raise ProbeFailed(*fatal_text(answer))
         if device is None or device == o.device:
             self.device = answer.get("device", self.device)
         err = answer.get("error")
         if err and err.get("oom"):
-            raise ProbeFailed(f"探针失败：内存不足（{err.get('message', '')}）",
-                              f"probe failed: out of memory ({err.get('message', '')})")
+            raise ProbeFailed(f"内存不足（{err.get('message', '')}）", f"out of memory ({err.get('message', '')})")
         return answer
+
+
+# What the worker could not do, by the kind it reports: said in the run's language
+# (the worker's own sentence is English and stays the fallback).
+_FATAL = {
+    "no-cuda": ("这个 torch 无法使用 CUDA（torch.cuda.is_available() 为 False）",
+                "CUDA is not available to this torch (torch.cuda.is_available() is False)"),
+    "no-such-cuda": ("没有 CUDA 设备 {device}（这台机器有 {count} 个）", "no CUDA device {device} (this machine has {count})"),
+    "no-mps": ("这个 torch 无法使用 MPS", "MPS is not available to this torch"),
+    "unknown-device": ("未知的设备 {device}", "unknown device {device}"),
+}
+
+
+def fatal_text(answer: dict) -> tuple[str, str]:
+    msg = str(answer.get("fatal", ""))
+    kind = answer.get("fatal_kind")
+    info = answer.get("fatal_info") if isinstance(answer.get("fatal_info"), dict) else {}
+    if kind in _FATAL:
+        zh, en = _FATAL[kind]  # type: ignore[index]
+        try:
+            return zh.format(**info), en.format(**info)
+        except (KeyError, IndexError, ValueError):
+            pass
+    return f"生成的代码在 worker 中出错（这是 ptlint 的缺陷，请报告）：{msg}", f"the generated code failed in the worker (a ptlint bug, please report it): {msg}"
 
 
 def _small_batch_input(model: dict, options: ProbeOptions) -> Optional[list]:
@@ -252,8 +275,10 @@ def match_error(finding_range: dict, verdicts: list[ErrorVerdict], code: str = "
 
 def verdict_record(verdict: str, detail_zh: str, detail_en: str, device: str, torch: str, lang: str) -> dict[str, Any]:
     """What goes into ``Finding.extra["probe"]``."""
-    return {"verdict": verdict, "detail": detail_en if lang == "en" else detail_zh, "detail_zh": detail_zh,
-            "detail_en": detail_en, "device": device, "torch": torch}
+    rec = {"verdict": verdict, "detail": detail_en if lang == "en" else detail_zh, "detail_zh": detail_zh,
+           "detail_en": detail_en, "device": device, "torch": torch}
+    rec["text"] = verdict_line(rec, lang)  # the line a front end prints, in the run's language
+    return rec
 
 
 _DETAIL_ZH = {

@@ -36,7 +36,8 @@ ENV_KEEP = (
 
 
 class ProbeFailed(BilingualError):
-    """The probe could not give a verdict. ``zh``/``en`` are one-line messages."""
+    """The probe could not give a verdict. ``zh``/``en`` are one-line messages, without a
+    "probe failed" prefix: whoever prints one adds it once, in the run's language."""
 
 
 class TorchMissing(ProbeFailed):
@@ -45,9 +46,9 @@ class TorchMissing(ProbeFailed):
 
 def torch_missing(python: str, detail: str = "") -> TorchMissing:
     zh = (f"探针需要 torch，但解释器 {python} 无法导入它{('（' + detail + '）') if detail else ''}。"
-          f"请在该环境中运行 pip install \"ptlint[probe]\"，或把 probe.python 设置为装有 torch 的解释器。")
+          f"请在该环境中运行 pip install torch，或把 probe.python 设置为装有 torch 的解释器。")
     en = (f"the probe needs torch, but {python} cannot import it{(' (' + detail + ')') if detail else ''}. "
-          f"Run pip install \"ptlint[probe]\" in that environment, or point probe.python at an interpreter that has torch.")
+          f"Run pip install torch in that environment, or point probe.python at an interpreter that has torch.")
     return TorchMissing(zh, en)
 
 
@@ -63,6 +64,26 @@ class WorkerInfo:
     python_version: str = ""
     torch: str = ""
     started_s: float = 0.0  # wall time from spawn to "ready" (interpreter start + torch import)
+    torch_file: str = ""  # torch/__init__.py as the worker imported it
+    pid: int = 0
+    fingerprint: tuple = ()  # the interpreter and torch on disk when it started (see ``install_fingerprint``)
+
+
+def install_fingerprint(python: str, torch_file: str) -> tuple:
+    """What changes when the interpreter or torch is replaced or upgraded: the files'
+    identity and modification times. A few ``stat`` calls, cheap enough for every run."""
+    out = []
+    paths = [python, torch_file]
+    if torch_file:
+        pkg = os.path.dirname(torch_file)
+        paths.append(os.path.join(pkg, "version.py"))  # rewritten by every install of torch
+    for p in paths:
+        try:
+            st = os.stat(os.path.realpath(p)) if p else None
+        except OSError:
+            st = None
+        out.append((p, st.st_ino, st.st_mtime_ns, st.st_size) if st is not None else (p, None))
+    return tuple(out)
 
 
 def _describe_exit(code: Optional[int]) -> str:
@@ -124,9 +145,15 @@ class WorkerProcess:
             if ready.get("error") == "no-torch":
                 raise torch_missing(self.python)
             raise torch_missing(self.python, str(ready.get("detail", "")))
+        torch_file = str(ready.get("torch_file") or "")
         self.info = WorkerInfo(self.python, ready.get("python_version", ""), ready.get("torch", ""),
-                               time.perf_counter() - t0)
+                               time.perf_counter() - t0, torch_file, int(ready.get("pid") or self.proc.pid),
+                               install_fingerprint(self.python, torch_file))
         return self.info
+
+    def outdated(self) -> bool:
+        """The interpreter or torch changed on disk since this worker imported it."""
+        return bool(self.info.fingerprint) and install_fingerprint(self.python, self.info.torch_file) != self.info.fingerprint
 
     @property
     def alive(self) -> bool:
@@ -207,8 +234,8 @@ class WorkerProcess:
                 self._kill()
                 self._cleanup()
                 what = "启动（导入 torch）" if starting else "运行"
-                raise ProbeFailed(f"探针失败：worker {what}超过 {timeout:g} 秒没有结果，已被终止",
-                                  f"probe failed: the worker gave no answer within {timeout:g} s "
+                raise ProbeFailed(f"worker {what}超过 {timeout:g} 秒没有结果，已被终止",
+                                  f"the worker gave no answer within {timeout:g} s "
                                   f"({'starting / importing torch' if starting else 'running the snippet'}) and was stopped") from None
             if line is None:
                 code = self.proc.wait() if self.proc else None
@@ -217,9 +244,9 @@ class WorkerProcess:
                 self._cleanup()
                 detail = _describe_exit(code) + (f": {tail}" if tail else "")
                 if _looks_like_oom(code, tail):
-                    raise ProbeFailed(f"探针失败：内存不足，worker 已退出（{detail}）",
-                                      f"probe failed: out of memory, the worker exited ({detail})")
-                raise ProbeFailed(f"探针失败：worker 意外退出（{detail}）", f"probe failed: the worker exited ({detail})")
+                    raise ProbeFailed(f"内存不足，worker 已退出（{detail}）",
+                                      f"out of memory, the worker exited ({detail})")
+                raise ProbeFailed(f"worker 意外退出（{detail}）", f"the worker exited ({detail})")
             try:
                 return json.loads(line.decode("utf-8"))
             except ValueError:
@@ -227,7 +254,7 @@ class WorkerProcess:
 
     def request(self, code: str, device: str, timeout: float) -> dict[str, Any]:
         if not self.alive:
-            raise ProbeFailed("探针失败：worker 已退出", "probe failed: the worker is not running")
+            raise ProbeFailed("worker 已退出", "the worker is not running")
         self._next_id += 1
         msg = json.dumps({"id": self._next_id, "code": code, "device": device}) + "\n"
         try:
@@ -258,6 +285,23 @@ class WorkerPool:
     _cache: "collections.OrderedDict[tuple, dict]" = field(default_factory=collections.OrderedDict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
     starts: int = 0  # how many workers were started (tests and the benchmark look)
+    restarts_for_change: int = 0  # of which because torch or the interpreter changed
+
+    def _drop_if_outdated(self, key: tuple[str, int]) -> None:
+        """A worker (and its cached answers) for an interpreter or torch that has been
+        replaced since it started is stopped: the next run starts a fresh one."""
+        w = self._workers.get(key)
+        if w is not None and w.alive and w.outdated():
+            self._workers.pop(key, None)
+            w.close()
+            self.restarts_for_change += 1
+            for ck in [k for k in self._cache if k[:2] == key]:
+                self._cache.pop(ck, None)
+
+    def info(self, python: Optional[str] = None, memory_mb: int = 4096) -> Optional[WorkerInfo]:
+        """The live worker's facts (pid, torch), if one is running."""
+        w = self._workers.get((resolve_python(python), memory_mb))
+        return w.info if w is not None and w.alive else None
 
     def _lock_for(self, key: tuple[str, int]) -> threading.Lock:
         with self._guard:
@@ -281,6 +325,7 @@ class WorkerPool:
         key = (py, memory_mb)
         ckey = (py, memory_mb, device, snippet_key)
         with self._lock_for(key):
+            self._drop_if_outdated(key)
             if use_cache and ckey in self._cache:
                 self._cache.move_to_end(ckey)
                 return {**self._cache[ckey], "cached": True}

@@ -117,6 +117,15 @@ def describe(torch, value, depth=0):
     return {"type": type(value).__name__}
 
 
+class DeviceError(RuntimeError):
+    """A device this torch cannot use; ``kind`` lets the parent say it in the user's language."""
+
+    def __init__(self, kind, message, **info):
+        RuntimeError.__init__(self, message)
+        self.kind = kind
+        self.info = info
+
+
 def resolve_device(torch, requested):
     if requested == "auto":
         if torch.cuda.is_available():
@@ -127,15 +136,17 @@ def resolve_device(torch, requested):
         return "cpu"
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise RuntimeError("CUDA is not available to this torch (torch.cuda.is_available() is False)")
+            raise DeviceError("no-cuda", "CUDA is not available to this torch (torch.cuda.is_available() is False)")
         if ":" in requested and int(requested.split(":", 1)[1]) >= torch.cuda.device_count():
-            raise RuntimeError("no CUDA device %s (this machine has %d)" % (requested, torch.cuda.device_count()))
+            count = torch.cuda.device_count()
+            raise DeviceError("no-such-cuda", "no CUDA device %s (this machine has %d)" % (requested, count),
+                              device=requested, count=count)
     elif requested == "mps":
         mps = getattr(getattr(torch, "backends", None), "mps", None)
         if mps is None or not mps.is_available():
-            raise RuntimeError("MPS is not available to this torch")
+            raise DeviceError("no-mps", "MPS is not available to this torch")
     elif requested not in ("cpu", "meta"):
-        raise RuntimeError("unknown device %r" % (requested,))
+        raise DeviceError("unknown-device", "unknown device %r" % (requested,), device=repr(requested))
     return requested
 
 
@@ -166,6 +177,8 @@ def run_request(torch, req):
         device = resolve_device(torch, req.get("device", "cpu"))
     except Exception as exc:
         res["fatal"] = _short(exc)
+        if isinstance(exc, DeviceError):
+            res["fatal_kind"], res["fatal_info"] = exc.kind, exc.info
         return res
     res["device"] = device
     ns = {"__name__": "ptlint_probe_snippet"}
@@ -235,7 +248,8 @@ def main():
         torch.set_flush_denormal(True)  # layers run on uninitialised memory: keep denormals off the slow path
     except Exception:
         pass
-    info.update(ready=True, torch=torch.__version__, import_ms=(time.perf_counter() - t0) * 1000)
+    info.update(ready=True, torch=torch.__version__, import_ms=(time.perf_counter() - t0) * 1000,
+                torch_file=getattr(torch, "__file__", None) or "", pid=os.getpid())
     send(info)
     for line in requests:
         try:

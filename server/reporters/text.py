@@ -62,7 +62,9 @@ def render(run, *, lang: str = "zh", color: bool = False, unsafe: bool = False, 
         out.append(f"{loc}: {code} {f.message(lang)}{mark}")
         probe = f.extra.get("probe") if isinstance(f.extra, dict) else None
         if probe:
-            out.append(f"    probe: {probe.get('verdict')} {probe.get('detail', '')}".rstrip())
+            # the probe's own line, in the run's language (older records: verdict word + detail)
+            text = probe.get("text") or f"probe: {probe.get('verdict')} {probe.get('detail', '')}".rstrip()
+            out.append(f"    {text}")
     line = summary(run, lang, unsafe)
     out.append(f"\033[1m{line}\033[0m" if color else line)
     return "\n".join(out) + "\n"
