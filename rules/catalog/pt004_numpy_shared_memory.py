@@ -13,9 +13,9 @@ class NumpySharedMemory(Rule):
     # Sharing needs torch on one side: a numpy-only file is never parsed for it.
     mentions = ("torch",)
     message = Message(
-        zh="`{w}` 与 `{r}` 共享内存：这里对 `{w}` 的原地写入会同时改掉 `{r}`，而 `{r}` 随后又被读取（第 {line} 行）",
+        zh="`{w}` 与 `{r}` 共享内存：这里对 `{w}` 的原地写入会同时改掉 `{r}`，而 `{r}` 随后又被读取（{where_zh}）",
         en="`{w}` and `{r}` share memory: this in-place write to `{w}` also changes `{r}`, which is read "
-           "afterwards (line {line})",
+           "afterwards ({where_en})",
     )
     docs = Docs(
         zh="""## 它检查什么
@@ -133,8 +133,11 @@ The quick fix appends `.copy()` (for an ndarray) or `.clone()` (for a tensor) to
                 related.append(Related(bridge, "共享视图在这里创建", "the shared view is created here"))
                 fix = self._fix(flow, bridge)
             related.append(Related(h.read, f"随后在这里读取了 `{rname}`", f"`{rname}` is read here afterwards"))
-            line = self.ctx.range_of(h.read).start.line
-            self.report(w.node, related=related, fix=fix, w=wname, r=rname, line=line)
+            cell, rng = self.ctx.locate(h.read)  # in a notebook the line alone does not say where
+            line = rng.start.line
+            where = (f"第 {cell} 个单元格第 {line} 行", f"cell {cell}, line {line}") if cell is not None \
+                else (f"第 {line} 行", f"line {line}")
+            self.report(w.node, related=related, fix=fix, w=wname, r=rname, where_zh=where[0], where_en=where[1])
 
     def _short(self, node: cst.CSTNode) -> str:
         code = self.ctx.code_for(node).strip().splitlines()[0]

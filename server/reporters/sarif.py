@@ -77,6 +77,17 @@ def _artifact(path: str) -> dict:
     return loc
 
 
+def _related(i: int, rel, path: str, lang: str) -> dict:
+    """A related place; in a notebook its line is a cell's line, so the cell is named too."""
+    message = rel.message(lang)
+    loc = {"id": i, "message": {"text": message},
+           "physicalLocation": {"artifactLocation": _artifact(path), "region": _region(rel.range)}}
+    if rel.cell is not None:
+        loc["message"]["text"] = f"cell {rel.cell}:{rel.range.start.line}:{rel.range.start.column + 1}: {message}"
+        loc["properties"] = {"cell": rel.cell}
+    return loc
+
+
 def _result(f: Finding, index: dict[str, int], lang: str) -> dict:
     message = f.message(lang)
     if f.cell is not None:
@@ -90,11 +101,7 @@ def _result(f: Finding, index: dict[str, int], lang: str) -> dict:
     if f.code in index:
         res["ruleIndex"] = index[f.code]
     if f.related:
-        res["relatedLocations"] = [
-            {"id": i, "message": {"text": rel.message(lang)},
-             "physicalLocation": {"artifactLocation": _artifact(f.path), "region": _region(rel.range)}}
-            for i, rel in enumerate(f.related)
-        ]
+        res["relatedLocations"] = [_related(i, rel, f.path, lang) for i, rel in enumerate(f.related)]
     if f.cell is not None:
         res["properties"] = {"cell": f.cell}
     elif f.fix is not None:
