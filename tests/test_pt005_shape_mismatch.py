@@ -84,7 +84,13 @@ def test_lenet_is_wrong_at_28_and_torch_agrees(flatten):
         assert "256" in f.message_zh and "400" in f.message_zh
         assert f.fix is None
     else:
-        assert f.line == 20  # fc1's call
+        # the squiggle is under the number the fix edits: fc1's in_features (16 * 5 * 5)
+        assert (f.line, f.range.start.column) == (12, 29)
+        assert f.fix is not None and f.fix.edits[0].range == f.range
+        rel = {(r.range.start.line, r.message_en) for r in f.related}
+        assert (20, "fc1 is called here with (1, 256)") in rel  # the failing call
+        assert (25, "the input shape comes from here") in rel
+        assert (10, "pool is defined here") in rel  # the upstream layer
         assert f.message_zh == ("pool 输出 (1, 16, 4, 4) → 展平得 256，但 fc1.in_features = 400"
                                 "（输入 (1, 1, 28, 28)，来自第 25 行的调用）")
         assert f.message_en == ("pool outputs (1, 16, 4, 4) → flattened to 256, but fc1.in_features = 400 "
@@ -106,7 +112,41 @@ def test_symbolic_batch_from_a_dataset():
 def test_related_locations_point_at_the_layer_definitions():
     f = lint(lenet(1, "torch.flatten", "net = Net()\nnet(torch.randn(1, 1, 28, 28))"))[0]
     rel = {(r.range.start.line, r.message_zh) for r in f.related}
-    assert (12, "fc1 在这里定义") in rel and (10, "pool 在这里定义") in rel
+    assert f.line == 12  # fc1's in_features
+    assert (20, "fc1 在这里被调用，输入是 (1, 256)") in rel and (10, "pool 在这里定义") in rel
+    assert (25, "输入形状来自这里") in rel
+
+
+def test_where_no_single_argument_is_wrong_the_call_is_flagged():
+    # Linear on a 4-D tensor: a missing flatten, not a wrong in_features
+    src = lenet(1, "torch.flatten", "net = Net()\nnet(torch.randn(1, 1, 28, 28))").replace(
+        "x = torch.flatten(x, 1)", "pass")
+    f = lint(src)[0]
+    assert f.line == 20 and "missing flatten" in f.message_en
+    rel = {(r.range.start.line, r.message_en) for r in f.related}
+    assert (12, "fc1 is defined here") in rel
+
+
+def test_a_wrong_in_channels_is_flagged_at_the_argument():
+    src = """import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3)
+        self.conv2 = nn.Conv2d(32, 8, 3)
+
+    def forward(self, x):
+        return self.conv2(self.conv1(x))
+
+Net()(torch.randn(1, 3, 16, 16))
+"""
+    f = lint(src)[0]
+    assert (f.line, f.range.start.column, f.range.end.column) == (8, 31, 33)  # the 32
+    rel = {(r.range.start.line, r.message_en) for r in f.related}
+    assert (11, "conv2 is called here with (1, 16, 14, 14)") in rel
+    assert (7, "conv1 is defined here") in rel and (13, "the input shape comes from here") in rel
 
 
 # ---------------------------------------------------------------------- the fix
@@ -146,7 +186,7 @@ class Twice(nn.Module):
 Twice()(torch.randn(2, 6))
 """
     f = lint(shared)[0]
-    assert f.line == 8 and f.fix is None
+    assert f.line == 6 and f.fix is None  # at in_features; no fix: the layer is called twice
 
 
 # ---------------------------------------------------------------------- other mismatches

@@ -172,7 +172,7 @@ class Net(nn.Module):
 """
     res = lint_text(src, "m.py", Config(select=("PT005",)))
     got = sorted((f.line, f.message_en) for f in res.findings)
-    assert [line for line, _ in got] == [12]  # the first error of the forward pass: c2
+    assert [line for line, _ in got] == [7]  # the first error of the forward pass: c2's in_channels
     assert "with 16 channels, but c2.in_channels = 8" in got[0][1]
     # and the Linear pair on its own
     src2 = "import torch.nn as nn\nhead = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(30, 5))\n"

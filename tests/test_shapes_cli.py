@@ -85,7 +85,7 @@ def test_text_shows_the_error_in_chinese_by_default():
     proc = cli(str(LENET))
     assert proc.returncode == 0
     assert "输入 (N, 1, 28, 28)（数据集" in proc.stdout
-    assert "✗ PT005 第 29 行：pool 输出 (N, 16, 4, 4) → 展平得 256，但 fc1.in_features = 400" in proc.stdout
+    assert "✗ PT005 第 21 行：pool 输出 (N, 16, 4, 4) → 展平得 256，但 fc1.in_features = 400" in proc.stdout
 
 
 def test_params_match_torch_for_resnet18():

@@ -23,7 +23,10 @@ class ShapeMismatch(Rule):
 - `view` / `reshape` 的元素总数对不上；
 - `mm` / `matmul` / `@` 的内维不一致（`mm` 只接受二维矩阵，`matmul` 会广播批量维）；
 - `LSTM` / `GRU` / `RNN` 的 `input_size` 与输入最后一维不一致，`Embedding` 收到了浮点张量；
-- `x.view(...)` 的结果没有赋值，下一层拿到的还是没展平的张量。
+- `x.view(...)` 的结果没有赋值，下一层拿到的还是没展平的张量；
+- 通道数是表达式时（单独分析 `SEBlock(channels, reduction)`，参数没有具体值）：`Conv2d(c, c // r, 1)` 后面接 `Conv2d(c, …)`，只有当参数取任何值（或只有一个例外，如 `r = 1`）都对不上时才报告，条件写在提示里。
+
+提示标在快速修复要改的那个构造参数上（写错的 `in_features` / `in_channels` / `num_features` 数字），出错的调用、输入形状的来源和上游层作为相关位置列出；没有哪个参数单独写错时（漏了展平、`view` 的结果被丢弃），标在调用处。
 
 输入形状按以下顺序确定（先找到的为准）：类或 `Sequential` 那一行的注释 `# ptlint: input=(1, 3, 32, 32)`；同一文件里用字面量张量调用模型，如 `net(torch.randn(1, 3, 32, 32))`；`torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`；同一文件里用到的数据集（`datasets.MNIST` → `(N, 1, 28, 28)`，`CIFAR10` → `(N, 3, 32, 32)`，有改变尺寸的 transform 时不算）。不知道输入形状时，仍会检查相邻层之间的通道数 / 特征数是否一致。
 
@@ -65,7 +68,10 @@ Shape errors PyTorch raises on the first forward pass, found statically layer by
 - `view` / `reshape` whose element counts cannot match;
 - `mm` / `matmul` / `@` with mismatched inner dims (`mm` is strictly 2-D, `matmul` broadcasts batch dims);
 - an `LSTM` / `GRU` / `RNN` whose `input_size` differs from the input's last dim, an `Embedding` fed a float tensor;
-- the result of `x.view(...)` discarded, so the next layer still gets the unflattened tensor.
+- the result of `x.view(...)` discarded, so the next layer still gets the unflattened tensor;
+- channel counts that are expressions (`SEBlock(channels, reduction)` analysed on its own, no values given): `Conv2d(c, c // r, 1)` followed by `Conv2d(c, …)` is reported only when the counts differ for every value of the parameters (or all but one stated exception such as `r = 1`), with the condition in the message.
+
+The finding sits on the constructor argument the quick fix edits (the wrong `in_features` / `in_channels` / `num_features` number), with the failing call, the source of the input shape and the upstream layer as related locations; where no single argument is wrong (a missing flatten, a discarded `view` result) it sits on the call.
 
 The input shape comes from, first match wins: a `# ptlint: input=(1, 3, 32, 32)` comment on the class or `Sequential` line; a call in the same file with a literal tensor such as `net(torch.randn(1, 3, 32, 32))`; `torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`; a dataset used in the same file (`datasets.MNIST` → `(N, 1, 28, 28)`, `CIFAR10` → `(N, 3, 32, 32)`, unless a transform may resize). Without an input shape, channel and feature counts between adjacent layers are still checked.
 
@@ -110,13 +116,13 @@ class Net(nn.Module):
         self.conv1 = nn.Conv2d(1, 6, 5)
         self.pool = nn.MaxPool2d(2, 2)
         self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)  # <-
 
     def forward(self, x):
         x = self.pool(F.relu(self.conv1(x)))
         x = self.pool(F.relu(self.conv2(x)))
         x = torch.flatten(x, 1)
-        return self.fc1(x)  # <-
+        return self.fc1(x)
 
 net = Net()
 out = net(torch.randn(1, 1, 28, 28))
@@ -156,13 +162,28 @@ from torchsummary import summary
 class Tagger(nn.Module):
     def __init__(self):
         super().__init__()
-        self.lstm = nn.LSTM(input_size=10, hidden_size=20, batch_first=True)
+        self.lstm = nn.LSTM(input_size=10, hidden_size=20, batch_first=True)  # <-
 
     def forward(self, x):
-        out, _ = self.lstm(x)  # <-
+        out, _ = self.lstm(x)
         return out
 
 summary(Tagger(), (7, 12))
+""",
+        # SE block: the second 1×1 conv should take channels // reduction, for any channel count.
+        """import torch
+import torch.nn as nn
+
+class SEBlock(nn.Module):
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, channels // reduction, 1)
+        self.fc2 = nn.Conv2d(channels, channels, 1)  # <-
+
+    def forward(self, x):
+        s = torch.relu(self.fc1(self.pool(x)))
+        return x * torch.sigmoid(self.fc2(s))
 """,
         # groups must divide the channel counts (raised by the constructor).
         """import torch.nn as nn
@@ -237,6 +258,21 @@ class Net(nn.Module):
 net = Net()
 net.fc = nn.Linear(20, 10)
 net(torch.randn(1, 20))
+""",
+        # The SE block written right: c // r channels in, c out (symbols stay symbols).
+        """import torch
+import torch.nn as nn
+
+class SEBlock(nn.Module):
+    def __init__(self, c, r):
+        super().__init__()
+        self.fc1 = nn.Conv2d(c, c // r, 1)
+        self.bn = nn.BatchNorm2d(c // r)
+        self.fc2 = nn.Conv2d(c // r, c, 1)
+
+    def forward(self, x):
+        s = torch.relu(self.bn(self.fc1(x.mean((2, 3), keepdim=True))))
+        return x * torch.sigmoid(self.fc2(s))
 """,
         # Input size from an argument we cannot know; layer sizes from constructor defaults.
         """import torch.nn as nn

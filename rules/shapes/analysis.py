@@ -297,6 +297,7 @@ class ShapeAnalysis:
                 args, kwargs, node = self._first_args.get(mc, ([], {}, None))
                 t = Trace(locate=self.place_of)
                 it = Interp(self, t)
+                it.symbolic = mc not in self._first_args  # never built in the file: sizes are symbols
                 holder: list[InstanceV] = []
                 if self._safely(f"{mc.name}.__init__", lambda: holder.append(it.instantiate(mc, args, kwargs, node))):
                     inst = holder[0].instance

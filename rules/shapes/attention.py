@@ -134,7 +134,7 @@ class EncoderLayer(Layer):
         if self.d is not None and isinstance(last, int) and last != self.d:
             return Outcome(tensor(None), Problem(
                 f"最后一维是 {last}，但 {self.attr_zh('d_model')} = {self.d}",
-                f"whose last dim is {last}, but {self.attr_en('d_model')} = {self.d}"))
+                f"whose last dim is {last}, but {self.attr_en('d_model')} = {self.d}", arg="d_model"))
         return Outcome(tensor(shape, dtype="float"))
 
 

@@ -28,7 +28,7 @@ class LinearLayer(Layer):
         x = inputs[0] if inputs else None
         shape = input_shape(x) if x is not None else None
         if shape is None:
-            return Outcome(tensor(Shape((self.fout,), False), x))
+            return Outcome(tensor(Shape((self.dim_("out_features"),), False), x))
         if shape.exact and not shape.dims:
             return Outcome(tensor(None, x), Problem(
                 f"{self.label} (Linear) 不接受 0 维张量", f"{self.label} (Linear) does not take a 0-D tensor"))
@@ -43,8 +43,14 @@ class LinearLayer(Layer):
             return Outcome(tensor(None, x), Problem(
                 f"但 {self.attr_zh('in_features')} = {self.fin}",
                 f"but {self.attr_en('in_features')} = {self.fin}", fix=("in_features", last)))
+        cond = self.sym_mismatch(last, "in_features")
+        if cond is not None:
+            want = self.dim_("in_features")
+            return Outcome(tensor(None, x), Problem(
+                f"但 {self.attr_zh('in_features')} = {want}（{cond[0]}）",
+                f"but {self.attr_en('in_features')} = {want} ({cond[1]})", arg="in_features", symbolic=True))
         lead = shape.dims[:-1] if shape.dims else ()
-        return Outcome(tensor(Shape((*lead, self.fout), shape.exact), x))
+        return Outcome(tensor(Shape((*lead, self.dim_("out_features")), shape.exact), x))
 
 
 register(LinearLayer, "Linear")
@@ -211,6 +217,13 @@ class BatchNormLayer(Layer):
             return Outcome(tensor(None, x), Problem(
                 f"有 {c} 个通道，但 {self.attr_zh('num_features')} = {self.c}",
                 f"with {c} channels, but {self.attr_en('num_features')} = {self.c}", fix=("num_features", c)))
+        cond = self.sym_mismatch(c, "num_features") if checks else None
+        if cond is not None:
+            want = self.dim_("num_features")
+            return Outcome(tensor(None, x), Problem(
+                f"有 {c} 个通道，但 {self.attr_zh('num_features')} = {want}（{cond[0]}）",
+                f"with {c} channels, but {self.attr_en('num_features')} = {want} ({cond[1]})", arg="num_features",
+                symbolic=True))
         return Outcome(tensor(shape, x))
 
 
@@ -256,7 +269,7 @@ class GroupNormLayer(Layer):
             if want is not None and c != want and self.bool_("affine") is True:
                 return Outcome(tensor(None, x), Problem(
                     f"有 {c} 个通道，但 {self.attr_zh('num_channels')} = {want}",
-                    f"with {c} channels, but {self.attr_en('num_channels')} = {want}"))
+                    f"with {c} channels, but {self.attr_en('num_channels')} = {want}", arg="num_channels"))
         return Outcome(tensor(shape, x))
 
 

@@ -13,6 +13,7 @@ from .inputs import MAKES_TENSOR, SIZE_KEEPING, dataset_shape, transform_name
 from .layers import Layer, OpaqueLayer, build_layer, json_arg, layer_class_name
 from .models import Instance, ModelClass
 from .builtins import BUILTINS
+from .symbolic import sym
 from .state import DictV, Frame, FunctionV, LayerClassV, MethodV, ODictV, SuperV, TransformV, _num
 from .tables import (
     LAYER_ARITY, LAYER_CALL_KWARGS, MATH_FUNCTIONS, MAX_DEPTH, SCRIPT_CALL_DEPTH, MODEL_CHAIN, MUTATORS, SAME_SHAPE_INPLACE, SUMMARIES,
@@ -38,6 +39,7 @@ class CallsMixin(TensorCallsMixin):
     unrolled: int
     script_depth: int
     scope_fn: Optional[cst.FunctionDef]
+    symbolic: bool
 
     def _call(self, e: cst.Call, f: Frame) -> Value:
         func = e.func
@@ -336,7 +338,8 @@ class CallsMixin(TensorCallsMixin):
             elif param.default is not None:
                 env[name] = self.eval(param.default, Frame({}, "script"))
             else:
-                env[name] = UNKNOWN
+                # a model analysed on its own: its sizes are symbols (SE(c, r) → c // r)
+                env[name] = sym(name) if self.symbolic and inst is not None else UNKNOWN
         if isinstance(p.star_arg, cst.Param):
             extra = given[len(positional):]
             env[p.star_arg.name.value] = Seq(tuple(extra))

@@ -136,14 +136,21 @@ class ConvLayer(Layer):
         shape = input_shape(x) if x is not None else None
         n = self.n
         if shape is None:
-            return Outcome(tensor(Shape((self.cout, *([None] * n)), False), x))
+            return Outcome(tensor(Shape((self.dim_("out_channels"), *([None] * n)), False), x))
         if shape.exact and len(shape.dims) not in (n + 1, n + 2):
             return Outcome(tensor(None, x), _rank_problem(self, (n + 1, n + 2), shape))
         c = shape.dim(-(n + 1))
         if self.cin is not None and isinstance(c, int) and c != self.cin:
             return Outcome(tensor(None, x), Problem(
                 f"有 {c} 个通道，但 {self.attr_zh('in_channels')} = {self.cin}",
-                f"with {c} channels, but {self.attr_en('in_channels')} = {self.cin}"))
+                f"with {c} channels, but {self.attr_en('in_channels')} = {self.cin}", arg="in_channels"))
+        cond = self.sym_mismatch(c, "in_channels")
+        if cond is not None:
+            want = self.dim_("in_channels")
+            return Outcome(tensor(None, x), Problem(
+                f"有 {c} 个通道，但 {self.attr_zh('in_channels')} = {want}（{cond[0]}）",
+                f"with {c} channels, but {self.attr_en('in_channels')} = {want} ({cond[1]})", arg="in_channels",
+                symbolic=True))
         spatial = _spatial(shape, n)
         outs: list[Dim] = []
         parts: list[tuple[str, tuple]] = []
@@ -214,7 +221,7 @@ class ConvLayer(Layer):
             if drop is not None:
                 drops.append(drop)
         lead = _lead(shape, n + 1)
-        out_shape = Shape((*lead, self.cout, *outs), shape.exact)
+        out_shape = Shape((*lead, self.dim_("out_channels"), *outs), shape.exact)
         return Outcome(tensor(out_shape, x), None, join_formulas(parts), drops)
 
 

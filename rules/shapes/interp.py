@@ -40,6 +40,7 @@ class Interp(CallsMixin):
         self.unrolled = 1  # product of the lengths of the loops being unrolled
         self.script_depth = 0  # module-level functions being followed from script code
         self.scope_fn: Optional[cst.FunctionDef] = None  # the function run on its own, if any
+        self.symbolic = False  # constructor parameters without a value become symbols
 
     # ================================================================ statements
     def exec_block(self, stmts: Sequence[cst.BaseStatement], f: Frame) -> bool:

@@ -25,6 +25,10 @@ class Problem:
     fix: Optional[tuple[str, int]] = None
     # True: the sentence stands alone (no "where the tensor came from" prefix).
     standalone: bool = False
+    # The constructor parameter that is wrong (the finding points at its argument); ``fix``'s
+    # parameter when not given. None: no single argument is wrong (a missing flatten).
+    arg: Optional[str] = None
+    symbolic: bool = False  # the mismatch is between size expressions (c // r vs c)
 
 
 @dataclass
@@ -74,6 +78,32 @@ class Layer:
         if isinstance(x, bool) or not isinstance(x, int):
             return None
         return x
+
+    def dim_(self, key: str) -> Any:
+        """An int parameter as a dim: the int, a SymDim for a symbolic size, else None."""
+        from .symbolic import SymDim, SymInt
+
+        x = self.int_(key)
+        if x is not None:
+            return x
+        v = self.bound.get(key)
+        return SymDim(v.expr) if isinstance(v, SymInt) else None
+
+    def sym_mismatch(self, got: Any, key: str) -> Optional[tuple[str, str]]:
+        """(zh, en) condition when ``got`` (the input's size) differs from parameter ``key``
+        for every value of the symbols (or all but one exception); None otherwise."""
+        from .symbolic import SymDim, always_differs, as_expr
+
+        want = self.dim_(key)
+        if not isinstance(got, SymDim) and not isinstance(want, SymDim):
+            return None
+        a, b = as_expr(got), as_expr(want)
+        if a is None or b is None:
+            return None
+        verdict = always_differs(a, b)
+        if verdict is None:
+            return None
+        return verdict.zh(str(got), str(want)), verdict.en(str(got), str(want))
 
     def bool_(self, key: str) -> Optional[bool]:
         x = py(self.bound.get(key, UNKNOWN), MISSING)

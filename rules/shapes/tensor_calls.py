@@ -19,6 +19,7 @@ from .tables import (
     _ARITH, BINARY_FN, CAST_METHODS, CREATION, ELEMENTWISE_FN, ELEMENTWISE_METHODS, F_POOL, MAX_UNROLL, OPERATORS,
     REDUCE,
 )
+from .symbolic import SymInt, combine
 from .values import MISSING, UNKNOWN, Const, DimV, Seq, ShapeV, TensorV, Value, as_int, py
 
 if TYPE_CHECKING:
@@ -488,7 +489,15 @@ class TensorCallsMixin:
 
 
 def _sym_arith(sym: str, left: Value, right: Value) -> Value:
-    """Arithmetic on a symbolic size (``x.size(0) * 1``): kept only where it stays exact."""
+    """Arithmetic on a symbolic size (``x.size(0) * 1``): kept only where it stays exact;
+    on symbolic constructor parameters (``c // r``) it builds an expression."""
+    if isinstance(left, SymInt) or isinstance(right, SymInt):
+        a = left if isinstance(left, SymInt) else as_int(left)
+        b = right if isinstance(right, SymInt) else as_int(right)
+        if a is None or b is None:
+            return UNKNOWN
+        out = combine(sym, a, b)
+        return out if out is not None else UNKNOWN
     if isinstance(left, DimV) or isinstance(right, DimV):
         if sym == "*" and _num(right) == 1:
             return left

@@ -238,7 +238,19 @@ class Trace:
             related.append((note.node, f"这里 {note.zh} 的结果被丢弃了", f"the result of {note.en} is discarded here"))
         sz, se = self._suffix(src)
         zh, en = zh + sz, en + se
-        if layer is not None and layer.node is not None and layer.node is not node:
+        target = self._wrong_arg(problem, layer)
+        if target is not None:
+            # the squiggle goes under the number to change; the call that fails, where the
+            # input comes from and the upstream layer are related locations
+            if node is not layer.node:  # type: ignore[union-attr]
+                shape = fmt_shape(inputs[0].shape) if inputs and isinstance(inputs[0], TensorV) else "(?)"
+                related.insert(0, (node, f"{layer.label} 在这里被调用，输入是 {shape}",  # type: ignore[union-attr]
+                                   f"{layer.label} is called here with {shape}"))  # type: ignore[union-attr]
+            info = self.input_info
+            if info is not None and info.node is not None:
+                related.append((info.node, "输入形状来自这里", "the input shape comes from here"))
+            node = target
+        elif layer is not None and layer.node is not None and layer.node is not node:
             related.append((layer.node, f"{layer.label} 在这里定义", f"{layer.label} is defined here"))
         if src is not None and src.layer is not None and src.layer is not layer and src.layer.node is not None \
                 and src.layer.node is not node:
@@ -250,6 +262,22 @@ class Trace:
                 err.fix = fix
                 self.fix_candidates.append(fix)
         self.problems.append(err)
+
+    def _wrong_arg(self, problem: Problem, layer: Optional[Layer]) -> Optional[cst.BaseExpression]:
+        """The constructor argument a fix would edit, when it is written as a number (or,
+        for a mismatch of size expressions, as that expression)."""
+        name = problem.arg or (problem.fix[0] if problem.fix is not None else None)
+        if name is None or layer is None or not isinstance(layer.node, cst.Call):
+            return None
+        from ..astutil import get_arg
+
+        names = [n for n, _ in layer.signature_for(layer.type_name, layer.opts)]
+        if name not in names:
+            return None
+        arg = get_arg(layer.node, names.index(name), name)
+        if arg is None or not (problem.symbolic or _int_literal_expr(arg.value)):
+            return None
+        return arg.value
 
     def _linear_fix(self, layer: Layer, value: Any) -> Optional[FixInfo]:
         if not isinstance(value, int) or layer.node is None or layer.type_name != "Linear":
