@@ -27,6 +27,16 @@ def _related(a: Optional[str], b: Optional[str]) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
+def _same_tensor_or_unknown(step: Event, clear: Event) -> bool:
+    """A hand-written update of a tensor we cannot pin down (``for p in params: p.data -=
+    lr * p.grad`` with params a list of several) is taken as cleared by any gradient clear
+    of the iteration (``w.grad.data.zero_()``); a known one only by a clear of its memory."""
+    sv, cv = step.value, clear.value
+    if sv is None or sv.storage is None or not sv.is_tensor:
+        return True
+    return cv is not None and cv.storage == sv.storage
+
+
 def _cleared(step: Event, clears: list) -> bool:
     for c in clears:
         if c.detail == CLEAR_ALL:
@@ -34,7 +44,8 @@ def _cleared(step: Event, clears: list) -> bool:
         if step.kind == MANUAL_STEP:
             if c.detail in (CLEAR_MODULE, CLEAR_OPTIMIZER):
                 return True
-            if c.detail == CLEAR_TENSOR and (c.key is None or step.key is None or c.key == step.key):
+            if c.detail == CLEAR_TENSOR and (c.key is None or step.key is None or c.key == step.key
+                                             or _same_tensor_or_unknown(step, c)):
                 return True
             continue
         opt = step.value
@@ -229,6 +240,13 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         # the optimizer/params link is unknown: any module's zero_grad() counts
         "import torch\ndef fit(net, optimizer, loader):\n    for x in loader:\n        net.zero_grad()\n"
         "        net(x).backward()\n        optimizer.step()\n",
+        # a hand-written sgd() over a list of parameters; the caller clears each one
+        "import torch\ndef sgd(params, lr):\n    for p in params:\n        p.data -= lr * p.grad\n"
+        "w = torch.zeros(3, requires_grad=True)\nfor x in data:\n    (x @ w).sum().backward()\n    sgd([w], 0.1)\n"
+        "    w.grad.data.zero_()\n",
+        # an accumulator read from the gradients is no parameter update
+        "import torch\ndef clip(params):\n    norm = torch.tensor([0.0])\n    for p in params:\n"
+        "        norm += (p.grad.data ** 2).sum()\n    return norm\n",
         # handed to a function we cannot see, which may clear it
         "import torch\nfrom mylib import reset_grads\ndef fit(model, optimizer, loader):\n    for x in loader:\n"
         "        reset_grads(optimizer)\n        model(x).backward()\n        optimizer.step()\n",

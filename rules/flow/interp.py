@@ -138,6 +138,17 @@ def _grad_owner(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     return None
 
 
+def _grad_reads(expr: cst.CSTNode) -> list:
+    """The owners ``w`` of every ``w.grad`` read in ``expr``."""
+    out, stack = [], [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Attribute) and n.attr.value == "grad":
+            out.append(n.value)
+        stack.extend(n.children)
+    return out
+
+
 def _data_owner(node: cst.BaseExpression) -> cst.BaseExpression:
     """``w`` for ``w.data``."""
     if isinstance(node, cst.Attribute) and node.attr.value == "data":
@@ -423,8 +434,11 @@ class Interpreter:
             return
         cur = self.ev(target, st, read=False)
         owner = _data_owner(target)
-        if isinstance(node.operator, (cst.SubtractAssign, cst.AddAssign)) and _mentions_grad(node.value):
-            self.emit(Event(MANUAL_STEP, target, key_of(owner), self.ev(owner, st, read=False) if owner is not target else cur))
+        if isinstance(node.operator, (cst.SubtractAssign, cst.AddAssign)):
+            ov = self.ev(owner, st, read=False) if owner is not target else cur
+            step = self.manual_step(target, owner, ov, node.value, st)
+            if step is not None:
+                self.emit(step)
         if cur.kind.is_array or (cur.kind is Kind.UNKNOWN and cur.storage in st.bridged):
             self.note_write(target, cur, key_of(target), st)
             return  # in place: the value keeps its facts
@@ -1533,10 +1547,33 @@ class Interpreter:
             if name != "mul_" or (args.get(0) is not None and args.get(0).const == 0):
                 owner = _grad_owner(recv_node)
                 self.emit(Event(ZERO_GRAD, node, key_of(owner), self.ev(owner, st, read=False), CLEAR_TENSOR))
-        elif name in ("sub_", "add_", "addcdiv_", "addcmul_", "copy_") and any(
-                _mentions_grad(a.value) for a in node.args):
+        elif name in ("sub_", "add_", "addcdiv_", "addcmul_", "copy_"):
             owner = _data_owner(recv_node)
-            self.emit(Event(MANUAL_STEP, node, key_of(owner), r))
+            ov = self.ev(owner, st, read=False) if owner is not recv_node else r
+            for a in node.args:
+                step = self.manual_step(node, owner, ov, a.value, st)
+                if step is not None:
+                    self.emit(step)
+                    break
+
+    def manual_step(self, node: cst.CSTNode, owner: cst.BaseExpression, ov: Value, rhs: cst.CSTNode,
+                    st: State) -> Optional[Event]:
+        """``w -= lr * w.grad`` (or ``w.data.sub_(lr * w.grad)``): a hand-written update of
+        ``w`` from its own gradient, keyed by the tensor whose ``.grad`` it reads. An update
+        from another tensor's gradient (``norm += (p.grad ** 2).sum()``) is no step, unless
+        the two share memory (``tmp = w.detach(); tmp -= lr * w.grad`` updates ``w``)."""
+        k = key_of(owner)
+        for g in _grad_reads(rhs):
+            gk = key_of(_data_owner(g))
+            if gk is not None and gk == k:
+                return Event(MANUAL_STEP, node, k, ov)
+        for g in _grad_reads(rhs):
+            gv = self.fa._values.get(g)
+            if gv is None:
+                gv = self.ev(g, st, read=False)
+            if gv.storage is not None and gv.storage == ov.storage:
+                return Event(MANUAL_STEP, node, key_of(_data_owner(g)), gv)
+        return None
 
     # ------------------------------------------------------------------ methods
     def call_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str, args: Args,
@@ -2138,7 +2175,10 @@ class Interpreter:
         k = key_of(recv_node)
         if name == "requires_grad_":
             flag = args.get(0, "requires_grad")
-            v = r.evolve(requires_grad=flag.const if (flag is not None and flag.kind is Kind.BOOL) else True)
+            # only a leaf may change its flag (PyTorch raises otherwise), and a tensor that does
+            # not require grad is a leaf: ``x = x.clone().requires_grad_()`` is a leaf
+            v = r.evolve(requires_grad=flag.const if (flag is not None and flag.kind is Kind.BOOL) else True,
+                         is_leaf=True)
             if k is not None:
                 st.bind(k, v)
             return v
