@@ -16,6 +16,7 @@ from .rule import (
     FixSpec, InsertAfter, InsertBefore, InsertStatementBefore, Replace, Report, Rule, all_rules,
 )
 from . import nesting
+from .limits import MAX_TOKENS
 from .source import SourceFile, SourceUnit, source_from_text
 from .suppression import Suppressions
 
@@ -80,6 +81,7 @@ class FileContext:
         self.analysis_errors: dict[type, AnalysisFailed] = {}
         self.on_analysis_error: Optional[Callable[[AnalysisFailed, str], None]] = None
         self._positions: dict[int, Any] = {}
+        self._unit_of_top: Optional[dict[int, int]] = None
         self.top_of: dict[int, cst.CSTNode] = {}  # id(node) -> its top-level statement (filled by the traversal)
 
     # ------------------------------------------------------------------ names
@@ -127,12 +129,30 @@ class FileContext:
             self._positions[index] = pos
         return pos
 
+    def _unit_index(self, node: cst.CSTNode) -> Optional[int]:
+        """Which unit holds the node, from its top-level statement (no search: a notebook
+        of 20,000 cells must not try every cell for every finding)."""
+        if self._unit_of_top is None:
+            self._unit_of_top = {id(stmt): i for i, (_, m) in enumerate(self.unit_modules) for stmt in m.body}
+        top = self.top_of.get(id(node))
+        return self._unit_of_top.get(id(top)) if top is not None else None
+
     def locate(self, node: cst.CSTNode) -> tuple[Optional[int], Range]:
         """(cell, range) of a node; only the top-level statement holding it is placed."""
-        for i, (unit, _) in enumerate(self.unit_modules):
+        index = self._unit_index(node) if len(self.unit_modules) > 1 else 0
+        candidates = [index] if index is not None else range(len(self.unit_modules))
+        for i in candidates:
             r = self._unit_positions(i).get(node)
             if r is not None:
+                unit = self.unit_modules[i][0]
                 return unit.cell, Range(Position(r.start.line, r.start.column), Position(r.end.line, r.end.column))
+        if index is not None:  # the index was wrong (a node the traversal did not record): search
+            for i in range(len(self.unit_modules)):
+                r = self._unit_positions(i).get(node)
+                if r is not None:
+                    unit = self.unit_modules[i][0]
+                    return unit.cell, Range(Position(r.start.line, r.start.column),
+                                            Position(r.end.line, r.end.column))
         raise KeyError("node not in this file")
 
     def range_of(self, node: cst.CSTNode) -> Range:
@@ -340,6 +360,10 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
         if syntax_on:
             result.findings.append(_refusal_finding(nesting.Refusal(1, 0, source.encoding_error, True),
                                                     path, source.units[0], config))
+        return result
+    tokens = sum(nesting.count_tokens(u.text, MAX_TOKENS // max(len(source.units), 1)) for u in source.units)
+    if tokens > MAX_TOKENS:  # libcst's memory grows with the tokens: bounded, and said so
+        result.notices.append(f"{path}: too large to analyse (about {tokens:,} tokens > {MAX_TOKENS:,}); not checked")
         return result
     unit_modules: list[tuple[SourceUnit, cst.Module]] = []
     for unit in source.units:

@@ -22,6 +22,13 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 # Notebooks carry their outputs (plots, tables) in the same file; only their code cells
 # are parsed, so the file may be much larger.
 MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
+# Tokens (names, numbers, operators, brackets) in one file, all notebook cells
+# together, beyond which it is not analysed. libcst's tree takes about 2 KB per token
+# and the analyses add half as much again (measured: 1 MB of short assignment lines,
+# 460,000 tokens, parse to 830 MB), so this bounds a file's analysis near 600 MB. It is
+# about 500 KB of typical PyTorch code; the largest hand-written model files are a
+# third of that.
+MAX_TOKENS = 200_000
 # Expression nesting (an estimate from tokens: operators, attribute and call chains,
 # brackets) beyond which a unit is not analysed. libcst's memory grows with the square
 # of the nesting (2,000 nested conditional expressions take 700 MB) and CPython itself

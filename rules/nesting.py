@@ -43,6 +43,16 @@ _TOKEN = re.compile(
 _INDENT = re.compile(r"[ \t\f]*")
 _ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "//=", "%=", "@=", "&=", "|=", "^=", ">>=", "<<=", "**="})
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+_WORD_OR_SYMBOL = re.compile(r"\w+|[^\w\s]")
+
+
+def count_tokens(text: str, enough: int) -> int:
+    """About how many tokens ``text`` has (a word or one symbol each; a string literal
+    counts its words). Exact enough to bound libcst's memory, and at C speed; a text
+    shorter than ``enough`` characters is not counted (it cannot have more tokens)."""
+    if len(text) <= enough:
+        return 0
+    return _WORD_OR_SYMBOL.subn("", text)[1]
 
 
 @dataclass(frozen=True)
