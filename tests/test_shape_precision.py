@@ -260,3 +260,16 @@ def test_main_guard_is_taken(guard):
     c = torch.randn(2, 3) @ torch.randn(4, 5)
 """
     assert [c for c, _ in codes(src)] == ["PT005"]
+
+
+# ---------------------------------------------------------------------- reductions
+def test_norm_takes_p_first_not_dim():
+    src = """import torch
+c = torch.matmul(torch.randn(100, 10), torch.randn(10, 20))
+print(c.norm(2))
+print(torch.norm(c, 2))
+n = c.norm(2, 1)
+"""
+    assert codes(src) == []
+    doc_src = src + "bad = c.norm(2, 5)\n"
+    assert [line for _, line in codes(doc_src)] == [6]  # dim 5 of a 2-D tensor

@@ -360,6 +360,8 @@ class TensorCallsMixin:
             if isinstance(order, (tuple, list)) and all(isinstance(o, int) for o in order):
                 shape, problem = ops.permute(x.shape, list(order))
         else:
+            if m == "norm":  # norm(p='fro', dim=None, keepdim=False): the first positional is p
+                vals = vals[1:]
             d = vals[0] if vals else kw.get("dim")
             keep = py(vals[1] if len(vals) > 1 else kw.get("keepdim", Const(False)), MISSING)
             if d is None or py(d, MISSING) is None:
