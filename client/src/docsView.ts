@@ -49,7 +49,7 @@ async function explainMarkdown(server: ServerManager, key: string, lang: string)
       // fall back to the CLI
     }
   }
-  const res = await run(cliCommand(await server.python(), ['explain', key, '--lang', lang]), server.cwd);
+  const res = await run(cliCommand(await server.python(), ['explain', key, '--lang', lang]), server.cwd, 30_000, await server.libs());
   if (!res.ok && !res.stdout.trim()) {
     throw new Error(res.stderr.trim() || `ptlint explain ${key} failed`);
   }
@@ -60,7 +60,7 @@ export async function explainRule(server: ServerManager, docs: DocsProvider, cod
   const lang = currentSettings().lang;
   try {
     if (!code) {
-      const res = await run(cliCommand(await server.python(), ['rules', '--format', 'json']), server.cwd);
+      const res = await run(cliCommand(await server.python(), ['rules', '--format', 'json']), server.cwd, 30_000, await server.libs());
       if (!res.ok) {
         throw new Error(res.stderr.trim() || 'ptlint rules failed');
       }

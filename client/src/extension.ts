@@ -4,15 +4,19 @@ import * as vscode from 'vscode';
 import { probeArgs, probeError } from './core/probe';
 import { changeAction } from './core/settings';
 import { t } from './core/messages';
-import { countProblems, statusText, statusTooltip } from './core/status';
+import { countProblems, statusText, statusTooltip, statusVisible } from './core/status';
 import { DOC_SCHEME, DocsProvider, explainRule, searchDocs } from './docsView';
 import { onInterpreterChange } from './python';
 import { currentSettings, ServerManager } from './server';
 
 let manager: ServerManager | undefined;
+let outputChannel: vscode.OutputChannel | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  // Not in context.subscriptions: the channel must outlive the client, which still writes
+  // to it while it stops ("Channel has been closed" otherwise); deactivate disposes it.
   const output = vscode.window.createOutputChannel('ptlint');
+  outputChannel = output;
   const server = new ServerManager(output, context.extensionUri.fsPath);
   manager = server;
   const docs = new DocsProvider();
@@ -30,13 +34,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       interpreter: server.interpreter?.command,
       version: server.version,
     });
-    status.show();
+    const editor = vscode.window.activeTextEditor;
+    const notebook = vscode.window.activeNotebookEditor;
+    if (statusVisible(editor?.document.languageId, notebook?.notebook.notebookType)) {
+      status.show();
+    } else {
+      status.hide();
+    }
   };
 
   context.subscriptions.push(
-    output,
     server,
     status,
+    vscode.window.onDidChangeActiveTextEditor(refreshStatus),
+    vscode.window.onDidChangeActiveNotebookEditor(refreshStatus),
     vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, docs),
     server.onDidChangeState(refreshStatus),
     vscode.languages.onDidChangeDiagnostics(refreshStatus),
@@ -77,6 +88,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 export async function deactivate(): Promise<void> {
   await manager?.stop();
   manager = undefined;
+  outputChannel?.dispose();
+  outputChannel = undefined;
 }
 
 async function runProbe(server: ServerManager, arg: unknown): Promise<void> {

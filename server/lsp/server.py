@@ -104,6 +104,14 @@ class PtlintProtocol(LanguageServerProtocol):
                 cells.text_content = [t for t in cells.text_content if t.document.uri not in unknown]
         yield from super().lsp_notebook_document__did_change(params)
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args):
+        # pygls cancels every pending request while iterating over _request_futures, and
+        # cancelling one runs the done-callback below, which removes it: "dictionary changed
+        # size during iteration" answered the shutdown of a restart. Let it iterate a copy.
+        self._request_futures = dict(self._request_futures)
+        return (yield from super().lsp_shutdown(*args))
+
     def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
         super()._execute_handler(msg_id, handler, callback, args=args, kwargs=kwargs)
         futures = self._request_futures

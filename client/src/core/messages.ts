@@ -4,8 +4,17 @@ import type { Lang } from './settings';
 
 const TEXT = {
   notInstalled: {
-    zh: 'ptlint 没有安装在解释器 {python} 中，语言服务器未启动。请在终端运行：{install}，或在设置 ptlint.interpreter 中换一个解释器。',
-    en: 'ptlint is not installed in the interpreter {python}, so the language server was not started. Run in a terminal: {install}, or pick another interpreter in the ptlint.interpreter setting.',
+    zh: 'ptlint 没有安装在解释器 {python} 中（ptlint.importStrategy 为 fromEnvironment），语言服务器未启动。可以改用扩展自带的服务器，或在终端运行：{install}（在克隆的仓库里也可以运行 pip install -e .），或在设置 ptlint.interpreter 中换一个解释器。',
+    en: 'ptlint is not installed in the interpreter {python} (ptlint.importStrategy is fromEnvironment), so the language server was not started. Use the server bundled with the extension, or run in a terminal: {install} (or pip install -e . in a clone), or pick another interpreter in the ptlint.interpreter setting.',
+  },
+  unsupportedPython: {
+    zh: '扩展自带的 ptlint 服务器支持 Python {min}–{max}，而 {python} 是 Python {version}。请在设置 ptlint.interpreter 中换一个解释器。',
+    en: 'The bundled ptlint server supports Python {min}–{max}, but {python} is Python {version}. Pick another interpreter in the ptlint.interpreter setting.',
+  },
+  useBundled: { zh: '使用自带的服务器', en: 'Use the bundled server' },
+  torchMissing: {
+    zh: '形状探针需要 torch，但解释器中没有安装 torch：{error}',
+    en: 'The shape probe needs torch, which is not installed in the interpreter: {error}',
   },
   interpreterMissing: {
     zh: '找不到 Python 解释器 {python}（来源：{source}）。请在设置 ptlint.interpreter 中填写 Python 的完整路径。',

@@ -1,5 +1,6 @@
 // Short runs of the ptlint CLI / a Python check in the chosen interpreter.
 import { execFile } from 'child_process';
+import { delimiter } from 'path';
 import { CommandLine, pythonEnv } from './interpreter';
 
 export interface RunResult {
@@ -10,7 +11,8 @@ export interface RunResult {
   code?: string | number;
 }
 
-export function run(cmd: CommandLine, cwd: string, timeoutMs = 30_000): Promise<RunResult> {
+/** `libs`: the bundled server's PYTHONPATH entry (see pythonEnv). */
+export function run(cmd: CommandLine, cwd: string, timeoutMs = 30_000, libs?: string): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       cmd.command,
@@ -19,7 +21,7 @@ export function run(cmd: CommandLine, cwd: string, timeoutMs = 30_000): Promise<
         cwd,
         timeout: timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
-        env: pythonEnv(process.env),
+        env: pythonEnv(process.env, libs, delimiter),
         windowsHide: true,
       },
       (error, stdout, stderr) => {

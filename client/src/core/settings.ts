@@ -4,6 +4,7 @@
 export type Lang = 'zh' | 'en';
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 export type Trace = 'off' | 'messages' | 'verbose';
+export type ImportStrategy = 'useBundled' | 'fromEnvironment';
 
 export interface PtlintSettings {
   enable: boolean;
@@ -23,6 +24,8 @@ export interface PtlintSettings {
   inlayHints: { shapes: boolean };
   probe: { enable: boolean; device: string };
   interpreter: string;
+  /** The bundled server (default) or a ptlint installed in the interpreter. */
+  importStrategy: ImportStrategy;
   trace: { server: Trace };
 }
 
@@ -35,7 +38,8 @@ export interface InitializationOptions {
   lintOnChange: boolean;
   lintOnSave: boolean;
   inlayHints: { shapes: boolean };
-  probe?: { enable?: boolean; device?: string };
+  /** `python`: the interpreter whose torch runs the probe (a folder's own, in multi-root workspaces). */
+  probe?: { enable?: boolean; device?: string; python?: string };
 }
 
 /** Reads one setting below `ptlint.` (e.g. `probe.enable`), or the fallback when unset. */
@@ -54,6 +58,7 @@ export const SETTING_KEYS = [
   'probe.enable',
   'probe.device',
   'interpreter',
+  'importStrategy',
   'trace.server',
 ] as const;
 
@@ -135,6 +140,7 @@ export function readSettings(get: SettingGetter, isSet: (key: string) => boolean
       device: DEVICE.test(device) ? device : 'auto',
     },
     interpreter: str(get('interpreter', ''), '').trim(),
+    importStrategy: get('importStrategy', 'useBundled') === 'fromEnvironment' ? 'fromEnvironment' : 'useBundled',
     trace: { server: trace === 'messages' || trace === 'verbose' ? trace : 'off' },
   };
 }
@@ -183,15 +189,20 @@ export function toInitializationOptions(
 export type ChangeAction = 'restart' | 'reconfigure' | 'none';
 
 /**
- * What a settings change needs. A new interpreter, turning ptlint on or off, or the
- * trace level means a new server process; everything else the running server takes
+ * What a settings change needs. A new interpreter or import strategy, turning ptlint on
+ * or off, or the trace level means a new server process; everything else the running server takes
  * through workspace/didChangeConfiguration.
  */
 export function changeAction(affects: (section: string) => boolean): ChangeAction {
   if (!affects('ptlint')) {
     return 'none';
   }
-  if (affects('ptlint.interpreter') || affects('ptlint.enable') || affects('ptlint.trace.server')) {
+  if (
+    affects('ptlint.interpreter') ||
+    affects('ptlint.importStrategy') ||
+    affects('ptlint.enable') ||
+    affects('ptlint.trace.server')
+  ) {
     return 'restart';
   }
   return 'reconfigure';

@@ -59,3 +59,14 @@ export function countProblems(perDocument: Iterable<readonly { source?: string }
   }
   return n;
 }
+
+/** Notebook types whose Python cells ptlint checks. */
+export const NOTEBOOK_TYPES = ['jupyter-notebook', 'interactive'];
+
+/**
+ * The status item belongs to the editors ptlint checks: a Python file or a Jupyter
+ * notebook (its cells are Python); other editors (Markdown, JSON, settings) hide it.
+ */
+export function statusVisible(languageId: string | undefined, notebookType: string | undefined): boolean {
+  return languageId === 'python' || (notebookType !== undefined && NOTEBOOK_TYPES.includes(notebookType));
+}

@@ -18,6 +18,8 @@ export interface FakeOptions {
   pick?: (items: { label: string; description?: string }[]) => unknown;
   /** What the user types into an input box. */
   input?: string;
+  /** Language of the active text editor (default python; null: no editor open). */
+  activeLanguage?: string | null;
 }
 
 type Listener = (e: any) => void;
@@ -66,11 +68,17 @@ export class FakeVscode {
   readonly commands = new Map<string, (...args: any[]) => any>();
   readonly executed: unknown[][] = [];
   readonly output: string[] = [];
+  /** Lines written to the output channel after it was disposed (VS Code: "Channel has been closed"). */
+  readonly writesAfterClose: string[] = [];
+  outputDisposed = false;
   readonly configListeners: Listener[] = [];
   readonly providers = new Map<string, { provideTextDocumentContent(uri: unknown): string }>();
   readonly picks: { label: string; description?: string }[][] = [];
   clipboard = '';
   status = { text: '', tooltip: '', visible: false };
+  /** Settings the extension wrote (configuration.update): [key, value, target]. */
+  readonly updated: [string, unknown, unknown][] = [];
+  readonly editorListeners: Listener[] = [];
   settings: Record<string, unknown>;
   readonly api: any;
 
@@ -110,21 +118,32 @@ export class FakeVscode {
         }
         dispose() {}
       },
-      Uri: { file: (p: string) => uri(p), from: (c: { scheme: string; path: string }) => uri(c.path, c.scheme) },
+      Uri: {
+        file: (p: string) => uri(p),
+        from: (c: { scheme: string; path: string }) => uri(c.path, c.scheme),
+        parse: (s: string) => {
+          const m = /^([\w-]+):(?:\/\/)?(.*)$/.exec(s);
+          return m ? uri(m[2], m[1]) : uri(s);
+        },
+      },
+      ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
       StatusBarAlignment: { Left: 1, Right: 2 },
       CodeActionKind,
       ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
       window: {
-        createOutputChannel: () => ({
-          name: 'ptlint',
-          append: (s: string) => self.output.push(s),
-          appendLine: (s: string) => self.output.push(s),
-          show: () => self.executed.push(['(output.show)']),
-          clear() {},
-          replace() {},
-          hide() {},
-          dispose() {},
-        }),
+        createOutputChannel: () => {
+          const write = (s: string) => (self.outputDisposed ? self.writesAfterClose : self.output).push(s);
+          return {
+            name: 'ptlint',
+            append: write,
+            appendLine: write,
+            show: () => self.executed.push(['(output.show)']),
+            clear() {},
+            replace() {},
+            hide() {},
+            dispose: () => (self.outputDisposed = true),
+          };
+        },
         createStatusBarItem: () => {
           const item: any = {
             show: () => (self.status.visible = true),
@@ -149,7 +168,14 @@ export class FakeVscode {
           return opts.pick?.(list);
         },
         showInputBox: async () => opts.input,
-        activeTextEditor: undefined,
+        activeTextEditor:
+          opts.activeLanguage === null ? undefined : { document: { languageId: opts.activeLanguage ?? 'python' } },
+        activeNotebookEditor: undefined,
+        onDidChangeActiveTextEditor: (l: Listener) => {
+          self.editorListeners.push(l);
+          return disposable;
+        },
+        onDidChangeActiveNotebookEditor: () => disposable,
       },
       workspace: {
         get isTrusted() {
@@ -164,8 +190,13 @@ export class FakeVscode {
           return {
             get: (key: string, fallback: unknown) => read(key) ?? fallback,
             inspect: (key: string) => ({ key, globalValue: read(key) }),
+            update: async (key: string, value: unknown, target: unknown) => {
+              self.updated.push([`${section}.${key}`, value, target]);
+              self.changeSettings({ [`${section}.${key}`]: value });
+            },
           };
         },
+        getWorkspaceFolder: () => undefined,
         onDidChangeConfiguration: (l: Listener) => {
           self.configListeners.push(l);
           return disposable;
@@ -183,7 +214,7 @@ export class FakeVscode {
             throw new Error(`command '${id}' already exists`);
           }
           self.commands.set(id, fn);
-          return disposable;
+          return { dispose: () => self.commands.get(id) === fn && self.commands.delete(id) };
         },
         executeCommand: async (...args: unknown[]) => {
           self.executed.push(args);
@@ -222,6 +253,14 @@ export class FakeVscode {
     this.api = new Proxy(api, {
       get: (target, prop: string) => (prop in target ? target[prop] : StubClass),
     });
+  }
+
+  /** Switches the active editor to one of `languageId` (undefined: none), as VS Code does. */
+  switchEditor(languageId: string | undefined): void {
+    this.api.window.activeTextEditor = languageId ? { document: { languageId } } : undefined;
+    for (const l of this.editorListeners) {
+      l(this.api.window.activeTextEditor);
+    }
   }
 
   /** Changes settings and fires onDidChangeConfiguration for them, as VS Code does. */

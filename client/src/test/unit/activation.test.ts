@@ -2,7 +2,7 @@
 // `vscode` and checks what a user would see when the server cannot start.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
@@ -19,13 +19,23 @@ const BUNDLE = path.join(CLIENT_ROOT, 'dist', 'extension.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'ptlint-activate-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function context() {
-  return { subscriptions: [] as { dispose(): void }[], extensionUri: { fsPath: CLIENT_ROOT } };
+function context(root: string) {
+  return { subscriptions: [] as { dispose(): void }[], extensionUri: { fsPath: root } };
 }
 
-async function activate(fake: FakeVscode): Promise<Extension> {
+/** An extension folder whose bundled/libs has only the manifest (no libraries), or nothing at all. */
+function extensionRoot(name: string, pythons?: string[]): string {
+  const root = path.join(tmp, name);
+  mkdirSync(path.join(root, 'bundled', 'libs'), { recursive: true });
+  if (pythons) {
+    writeFileSync(path.join(root, 'bundled', 'libs', 'ptlint-bundle.json'), JSON.stringify({ ptlint: '0', target: 'x', pythons }));
+  }
+  return root;
+}
+
+async function activate(fake: FakeVscode, root = CLIENT_ROOT): Promise<Extension> {
   const ext = loadWithFake<Extension>(BUNDLE, fake);
-  await ext.activate(context());
+  await ext.activate(context(root));
   return ext;
 }
 
@@ -70,17 +80,65 @@ test('ptlint not installed: the notification gives the install command and copie
   const venv = path.join(tmp, 'bare');
   execFileSync(ptlintPython(), ['-m', 'venv', '--without-pip', venv]);
   const python = path.join(venv, 'bin', 'python');
-  const fake = new FakeVscode({ settings: { 'ptlint.interpreter': python }, click: (s) => s.buttons[0] });
-  const ext = await activate(fake);
+  const install = `${python} -m pip install 'ptlint @ git+<repository URL>'`;
+  const fake = new FakeVscode({
+    settings: { 'ptlint.interpreter': python, 'ptlint.importStrategy': 'fromEnvironment' },
+    click: (s) => s.buttons[0],
+  });
+  // a development build without bundled/libs: nothing to switch to
+  const ext = await activate(fake, extensionRoot('no-bundle'));
   await until(() => fake.clipboard !== '', 'the install command on the clipboard');
   const err = fake.shown.find((s) => s.level === 'error');
   assert.ok(err);
-  assert.ok(err.message.includes(`${python} -m pip install ptlint`), err.message);
+  assert.ok(err.message.includes(install), err.message);
+  assert.doesNotMatch(err.message, /pip install ptlint\b(?! @)/);
   assert.match(err.message, /没有安装/);
   assert.deepEqual(err.buttons, ['复制安装命令', '打开设置']);
-  assert.equal(fake.clipboard, `${python} -m pip install ptlint`);
+  assert.equal(fake.clipboard, install);
   assert.equal(fake.status.text, '$(error) ptlint');
   assert.match(fake.status.tooltip, /未安装/);
+  await ext.deactivate();
+});
+
+test('not installed with fromEnvironment: the first button switches to the bundled server', async () => {
+  const venv = path.join(tmp, 'bare-switch');
+  execFileSync(ptlintPython(), ['-m', 'venv', '--without-pip', venv]);
+  const python = path.join(venv, 'bin', 'python');
+  const fake = new FakeVscode({
+    settings: { 'ptlint.interpreter': python, 'ptlint.importStrategy': 'fromEnvironment' },
+    click: (s) => s.buttons[0],
+  });
+  const ext = await activate(fake, extensionRoot('manifest-only', ['3.10', '3.13']));
+  await until(() => fake.updated.length > 0, 'the setting written');
+  const err = fake.shown.find((s) => s.level === 'error')!;
+  assert.deepEqual(err.buttons, ['使用自带的服务器', '复制安装命令', '打开设置']);
+  assert.deepEqual(fake.updated[0], ['ptlint.importStrategy', 'useBundled', 1]);
+  // the change restarts the server with the bundled libraries first on PYTHONPATH
+  await until(() => fake.output.some((l) => l.includes('check failed')) && fake.output.filter((l) => l.includes('interpreter:')).length >= 2, 'the restart');
+  await ext.deactivate();
+});
+
+test('bundled server and a Python outside its range: one clear message naming both versions', async () => {
+  const fake = new FakeVscode({ settings: { 'ptlint.interpreter': ptlintPython() } });
+  const ext = await activate(fake, extensionRoot('future-only', ['3.98', '3.99']));
+  await until(() => fake.shown.length > 0, 'a notification');
+  assert.equal(fake.shown.length, 1);
+  assert.match(fake.shown[0].message, /自带的 ptlint 服务器支持 Python 3\.98–3\.99，而 .* 是 Python 3\.\d+/);
+  assert.deepEqual(fake.shown[0].buttons, ['打开设置', '查看输出']);
+  assert.equal(fake.status.text, '$(error) ptlint');
+  await ext.deactivate();
+});
+
+test('the status item shows for Python and notebook editors only', async () => {
+  const fake = new FakeVscode({ settings: { 'ptlint.enable': false }, activeLanguage: 'markdown' });
+  const ext = await activate(fake);
+  assert.equal(fake.status.visible, false);
+  fake.switchEditor('python');
+  assert.equal(fake.status.visible, true);
+  fake.switchEditor('json');
+  assert.equal(fake.status.visible, false);
+  fake.switchEditor(undefined);
+  assert.equal(fake.status.visible, false);
   await ext.deactivate();
 });
 
@@ -129,6 +187,19 @@ test('with ptlint installed the real LanguageClient starts the server and report
     pick: (items) => items[0],
   });
   const ext = await activate(fake);
+  try {
+    await runningServerChecks(fake);
+  } finally {
+    await ext.deactivate();
+  }
+  assert.equal(fake.status.text, '$(circle-slash) ptlint');
+  // the output channel is closed last, after the client stopped writing to it
+  assert.equal(fake.outputDisposed, true);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(fake.writesAfterClose, []);
+});
+
+async function runningServerChecks(fake: FakeVscode): Promise<void> {
   await until(() => fake.status.text === '$(check) ptlint', `running status (now ${fake.status.text})`, 30_000);
   assert.match(fake.status.tooltip, /ptlint \d+\.\d+\.\d+: running/);
   assert.ok(fake.output.some((l) => l.includes(`interpreter: ${ptlintPython()} (setting)`)), fake.output.join('\n'));
@@ -142,6 +213,10 @@ test('with ptlint installed the real LanguageClient starts the server and report
   // "Explain a Rule…" with a code (as from a link) takes the page from the server's ptlint.explain
   await fake.commands.get('ptlint.explainRule')!('PT017');
   assert.match(previewedPage(fake) ?? '', /## What it finds/);
-  await ext.deactivate();
-  assert.equal(fake.status.text, '$(circle-slash) ptlint');
-});
+
+  // a restart is quiet: no error lines from the client, no "exited with code 0"
+  await fake.commands.get('ptlint.restart')!();
+  await until(() => fake.status.text === '$(check) ptlint', `running again (now ${fake.status.text}): ${fake.output.slice(-12).join(" | ")} ${JSON.stringify(fake.shown)}`, 30_000);
+  const errors = fake.output.filter((l) => /\[Error|exited|Channel has been closed|stop:/.test(l));
+  assert.deepEqual(errors, []);
+}

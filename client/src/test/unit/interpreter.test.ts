@@ -9,8 +9,11 @@ import {
   classifyCheckFailure,
   expandPath,
   installCommand,
+  pythonEnv,
   resolveInterpreter,
   serverCommand,
+  serverPlan,
+  unsupportedVersion,
 } from '../../core/interpreter';
 import { run } from '../../core/process';
 import { CLIENT_ROOT, ptlintPython } from '../helpers';
@@ -46,9 +49,13 @@ test('server command line is `<python> -m ptlint.server`', () => {
 });
 
 test('install command is quoted for the shell', () => {
-  assert.equal(installCommand('/usr/bin/python3', 'linux'), '/usr/bin/python3 -m pip install ptlint');
-  assert.equal(installCommand('/home/u/my envs/py', 'linux'), "'/home/u/my envs/py' -m pip install ptlint");
-  assert.equal(installCommand('C:\\Program Files\\Python\\python.exe', 'win32'), '"C:\\Program Files\\Python\\python.exe" -m pip install ptlint');
+  // ptlint is not on PyPI: the command installs from the git repository
+  assert.equal(installCommand('/usr/bin/python3', 'linux'), "/usr/bin/python3 -m pip install 'ptlint @ git+<repository URL>'");
+  assert.equal(installCommand('/home/u/my envs/py', 'linux'), "'/home/u/my envs/py' -m pip install 'ptlint @ git+<repository URL>'");
+  assert.equal(
+    installCommand('C:\\Program Files\\Python\\python.exe', 'win32'),
+    '"C:\\Program Files\\Python\\python.exe" -m pip install "ptlint @ git+<repository URL>"',
+  );
 });
 
 test('check passes in an interpreter with ptlint and prints its version', async () => {
@@ -82,4 +89,31 @@ test('a ptlint/ folder in the working directory cannot stand in for the real pac
   assert.equal(res.ok, true, res.stderr);
   assert.notEqual(res.stdout.trim(), 'evil');
   assert.equal(existsSync(marker), false);
+});
+
+test('import strategy: bundled when the build has a bundle, else the interpreter', () => {
+  const manifest = { ptlint: '0.1.0', target: 'linux-x64', pythons: ['3.12', '3.10', '3.13', '3.11'] };
+  assert.deepEqual(serverPlan('useBundled', '/ext/bundled/libs', manifest), {
+    mode: 'bundled',
+    libs: '/ext/bundled/libs',
+    pythons: ['3.10', '3.13'],
+  });
+  assert.deepEqual(serverPlan('fromEnvironment', '/ext/bundled/libs', manifest), { mode: 'environment' });
+  assert.deepEqual(serverPlan('useBundled', '/ext/bundled/libs', undefined), { mode: 'environment', noBundle: true });
+});
+
+test('bundled: the libraries go first on PYTHONPATH, before what the user had', () => {
+  assert.equal(pythonEnv({}, '/ext/libs').PYTHONPATH, '/ext/libs');
+  assert.equal(pythonEnv({ PYTHONPATH: '/mine' }, '/ext/libs').PYTHONPATH, '/ext/libs:/mine');
+  assert.equal(pythonEnv({ PYTHONPATH: '/mine' }).PYTHONPATH, '/mine');
+  assert.equal(pythonEnv({}, '/ext/libs').PYTHONSAFEPATH, '1');
+});
+
+test('bundled check: a Python outside the bundle\'s range is named, not an import error', async () => {
+  const res = await run(checkCommand(ptlintPython(), ['3.98', '3.99']), CLIENT_ROOT);
+  assert.equal(res.ok, false);
+  assert.equal(classifyCheckFailure(res.code, res.stderr), 'unsupported-python');
+  assert.match(unsupportedVersion(res.stderr) ?? '', /^3\.\d+$/);
+  const ok = await run(checkCommand(ptlintPython(), ['3.0', '3.99']), CLIENT_ROOT);
+  assert.equal(ok.ok, true, ok.stderr);
 });

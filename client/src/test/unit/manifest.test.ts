@@ -78,7 +78,31 @@ test('activates on Python files and Jupyter notebooks; entry point is the bundle
 test('untrusted workspaces: limited support, probe and interpreter restricted', () => {
   const u = pkg.capabilities.untrustedWorkspaces;
   assert.equal(u.supported, 'limited');
-  assert.deepEqual(u.restrictedConfigurations?.sort(), ['ptlint.interpreter', 'ptlint.probe.enable']);
+  assert.deepEqual(u.restrictedConfigurations?.sort(), ['ptlint.importStrategy', 'ptlint.interpreter', 'ptlint.probe.enable']);
+});
+
+test('multi-root: linting settings are per folder, the interpreter per machine, the server per window', () => {
+  const props = pkg.contributes.configuration.properties;
+  const scope = (k: string) => props[`ptlint.${k}`].scope;
+  for (const k of ['lang', 'select', 'ignore', 'severity', 'lintOnChange', 'lintOnSave', 'inlayHints.shapes', 'probe.enable', 'probe.device']) {
+    assert.equal(scope(k), 'resource', k);
+  }
+  assert.equal(scope('interpreter'), 'machine-overridable');
+  for (const k of ['enable', 'importStrategy', 'trace.server']) {
+    assert.equal(scope(k), 'window', k);
+  }
+  assert.deepEqual(props['ptlint.importStrategy'].enum, ['useBundled', 'fromEnvironment']);
+  assert.equal(props['ptlint.importStrategy'].default, 'useBundled');
+});
+
+test('`npm run package` bundles the Python server and builds a platform-specific .vsix', () => {
+  const scripts = pkg.scripts as Record<string, string>;
+  assert.equal(scripts.package, 'node scripts/package.mjs');
+  const script = readFileSync(path.join(CLIENT_ROOT, 'scripts', 'package.mjs'), 'utf8');
+  assert.match(script, /bundlePython\(\)/);
+  assert.match(script, /'--target'/);
+  const ignore = readFileSync(path.join(CLIENT_ROOT, '.vscodeignore'), 'utf8');
+  assert.match(ignore, /^!bundled\/libs\/\*\*$/m);
 });
 
 test('engines.vscode is new enough for vscode-languageclient 9 and @types/vscode', () => {
