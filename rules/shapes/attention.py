@@ -168,8 +168,14 @@ class EncoderStack(Layer):
         inner = self._inner()
         if inner is None or self.int_("num_layers") is None:
             return Outcome(tensor(None))
-        out = inner.apply(inputs)
+        old_name = inner.name
+        inner.name = f"{self.name}.layers.0" if self.name else None  # torch's name for the first copy
+        try:
+            out = inner.apply(inputs)
+        finally:
+            inner.name = old_name
         if out.problem is not None:
+            out.problem.arg = None  # the wrong number is in another constructor call: point at this call
             return out
         norm = self._norm()
         if norm is not None:
