@@ -90,3 +90,21 @@ def test_pt017_shortens_long_calls_and_methods_read_as_written():
     assert f.message_zh.startswith("`logits.softmax()` 缺少 dim 参数")
     f = _pt017("p = torch.softmax(\n    torch.randn(2, 3),\n)\n")
     assert f.message_en.startswith("`torch.softmax(torch.randn(2, 3))` is called without dim")
+
+
+# ---------------------------------------------------------------------- J. typos in messages
+def test_chinese_messages_space_latin_words_but_not_chinese_ones(run_cli):
+    proc = run_cli("check", "--no-cache", "--select", "PT011,PT018", str(ROOT / "examples"))
+    assert "`StepLR` 的 step_size（衰减间隔）按 epoch 计" in proc.stdout
+    assert "`nn.BCELoss` 的输入是模型 `LogitModel` 的原始输出" in proc.stdout
+    assert "的step_size" not in proc.stdout and "输入是 模型" not in proc.stdout
+
+
+def test_docs_show_what_the_cli_prints():
+    cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    (line,) = [ln for ln in cli.splitlines() if ln.startswith("examples/attention_notebook.ipynb:cell 3:")]
+    assert "PT017" in line and not line.endswith("[*]")  # unsafe: no [*] without --unsafe-fixes
+    lsp = (ROOT / "docs" / "lsp.md").read_text(encoding="utf-8")
+    editors = (ROOT / "docs" / "editors.md").read_text(encoding="utf-8")
+    assert "0.10+" not in lsp and "0.10+" not in editors  # vim.lsp.config / vim.lsp.enable are 0.11
+    assert "Neovim (0.11+)" in lsp

@@ -53,7 +53,7 @@ class BceOnLogits(Gated, Rule):
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
     message = Message(
-        zh="`{loss}` 的输入是 {src_zh} 的原始输出，没有经过 sigmoid：BCELoss 要求输入是 [0, 1] 内的概率，超出范围会抛出 RuntimeError；请改用 `{fix_api}`",
+        zh="`{loss}` 的输入是{src_zh} 的原始输出，没有经过 sigmoid：BCELoss 要求输入是 [0, 1] 内的概率，超出范围会抛出 RuntimeError；请改用 `{fix_api}`",
         en="`{loss}` gets the raw output of {src_en}, not passed through a sigmoid: BCELoss needs probabilities in [0, 1] and raises RuntimeError outside; use `{fix_api}`",
     )
     docs = Docs(
@@ -218,7 +218,7 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
             return None
         q = self.qualname(layer.func)
         if q == "torch.nn.Linear":
-            return ("`nn.Linear`", "`nn.Linear`"), layer
+            return (" `nn.Linear`", "`nn.Linear`"), layer  # zh: a space before code, none before Chinese
         if q == "torch.nn.Sequential":
             entries = sequential_entries(layer)
             if entries and isinstance(entries[-1], cst.Call) and self.qualname(entries[-1].func) == "torch.nn.Linear":

@@ -197,8 +197,8 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             ctor = ev.value.origin
             if short is None or not isinstance(ctor, cst.Call) or _looks_per_iteration(short, ctor):
                 continue
-            what, what_en = {"StepLR": ("step_size（衰减间隔）", "step_size"),
-                             "MultiStepLR": ("milestones（衰减节点）", "milestones"),
+            what, what_en = {"StepLR": (" step_size（衰减间隔）", "step_size"),  # a space before a Latin word
+                             "MultiStepLR": (" milestones（衰减节点）", "milestones"),
                              "ExponentialLR": ("衰减（每次乘以 gamma）", "its gamma decay")}[short]
             reported.add(id(ev.node))
             self.report(ev.node, message=PER_BATCH_MESSAGE, sched=short, name=ev.key or "scheduler",
