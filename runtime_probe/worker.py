@@ -159,9 +159,14 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def close(self) -> None:
+    def close(self, fast: bool = False) -> None:
+        """Stop the worker. ``fast``: kill it at once (at interpreter exit: torch's own
+        teardown would add most of a second to every CLI run and the worker holds
+        nothing worth flushing)."""
         proc = self.proc
-        if proc is not None and proc.poll() is None:
+        if fast and proc is not None and proc.poll() is None:
+            self._kill()
+        elif proc is not None and proc.poll() is None:
             try:
                 proc.stdin.write(b'{"op": "exit"}\n')  # type: ignore[union-attr]
                 proc.stdin.flush()  # type: ignore[union-attr]
@@ -286,6 +291,24 @@ class WorkerPool:
     _guard: threading.Lock = field(default_factory=threading.Lock)
     starts: int = 0  # how many workers were started (tests and the benchmark look)
     restarts_for_change: int = 0  # of which because torch or the interpreter changed
+    _prestart_errors: dict[tuple[str, int], ProbeFailed] = field(default_factory=dict)
+
+    def prestart(self, python: Optional[str] = None, memory_mb: int = 4096, timeout: float = 20.0) -> None:
+        """Start the worker in the background, so that the interpreter start and
+        ``import torch`` (most of a cold probe) overlap the static analysis. A failure is
+        kept and raised by the run that needs the worker, never twice."""
+        py = resolve_python(python)
+        key = (py, memory_mb)
+        lock = self._lock_for(key)
+
+        def start() -> None:
+            with lock:
+                try:
+                    self.worker(py, memory_mb, timeout)
+                except ProbeFailed as exc:
+                    self._prestart_errors[key] = exc
+
+        threading.Thread(target=start, name="ptlint-probe-prestart", daemon=True).start()
 
     def _drop_if_outdated(self, key: tuple[str, int]) -> None:
         """A worker (and its cached answers) for an interpreter or torch that has been
@@ -310,6 +333,9 @@ class WorkerPool:
     def worker(self, python: str, memory_mb: int, timeout: float) -> WorkerProcess:
         """A running worker for this interpreter; call with the key's lock held."""
         key = (python, memory_mb)
+        failed = self._prestart_errors.pop(key, None)
+        if failed is not None:
+            raise failed
         w = self._workers.get(key)
         if w is None or not w.alive:
             w = WorkerProcess(python, memory_mb, start_timeout=max(timeout, 30.0))
@@ -342,13 +368,13 @@ class WorkerPool:
                     self._cache.popitem(last=False)
             return {**answer, "cached": False}
 
-    def close(self) -> None:
+    def close(self, fast: bool = False) -> None:
         with self._guard:
             workers = list(self._workers.values())
             self._workers.clear()
             self._cache.clear()
         for w in workers:
-            w.close()
+            w.close(fast)
 
 
 _POOL: Optional[WorkerPool] = None
@@ -361,5 +387,5 @@ def default_pool() -> WorkerPool:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = WorkerPool()
-            atexit.register(_POOL.close)
+            atexit.register(_POOL.close, True)
         return _POOL

@@ -95,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"ptlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     options = _options(cfg, args.device, python, args.timeout)
+    from ptlint.runtime_probe.worker import default_pool
+
+    # torch's import (most of a cold probe) runs while the shape engine reads the file
+    default_pool().prestart(options.python, options.memory_mb, options.timeout)
     try:
         fp = probe_file(text, args.file, options, model=args.model, input_shape=args.input, notebook=notebook)
     except ImportError as exc:  # the shape engine is not there
