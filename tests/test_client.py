@@ -1,15 +1,14 @@
 """The VS Code extension in client/: its node:test suites (unit and end-to-end against the
-real server), eslint + tsc, and the .vsix that `vsce package` builds. Each runs npm inside
-client/ and asserts on the JUnit report that client/scripts/run-tests.mjs writes."""
+real server, the bundled one included), eslint + tsc. Each runs npm inside client/ and
+asserts on the JUnit report that client/scripts/run-tests.mjs writes. The .vsix itself is
+built and tried in tests/test_vsix_bundled.py."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -84,6 +83,12 @@ def test_extension_unit_tests(node_modules):
         "ptlint not installed: the notification gives the install command and copies it",
         "missing interpreter: one notification with a button to the setting, no restart loop",
         "untrusted workspaces: limited support, probe and interpreter restricted",
+        "not installed with fromEnvironment: the first button switches to the bundled server",
+        "bundled server and a Python outside its range: one clear message naming both versions",
+        "the status item shows for Python and notebook editors only",
+        "with ptlint installed the real LanguageClient starts the server and reports running",
+        "multi-root: linting settings are per folder, the interpreter per machine, the server per window",
+        "import strategy: bundled when the build has a bundle, else the interpreter",
     ])
     assert len(results) >= 25
 
@@ -95,35 +100,19 @@ def test_extension_lint_and_types(node_modules):
     assert types.returncode == 0, _show(types)
 
 
-def test_vsix_package(node_modules):
-    """`vsce package` builds ptlint-<version>.vsix: the bundle, manifest and texts only."""
-    version = json.loads((CLIENT / "package.json").read_text(encoding="utf-8"))["version"]
-    vsix = CLIENT / f"ptlint-{version}.vsix"
-    vsix.unlink(missing_ok=True)
-    proc = npm("run", "package")
+@pytest.fixture(scope="module")
+def bundled_libs(node_modules) -> Path:
+    """client/bundled/libs, as `npm run package` builds it (a no-op when the sources are unchanged)."""
+    proc = npm("run", "bundle-python", timeout=900)
     assert proc.returncode == 0, _show(proc)
-    assert vsix.is_file(), _show(proc)
-    with zipfile.ZipFile(vsix) as z:
-        names = set(z.namelist())
-        manifest = json.loads(z.read("extension/package.json"))
-        vsixmanifest = z.read("extension.vsixmanifest").decode("utf-8")
-        bundle = z.read("extension/dist/extension.js")
-    entry = "extension/" + manifest["main"].removeprefix("./")
-    assert entry in names
-    assert 'Path="extension/package.json"' in vsixmanifest
-    assert "extension/package.nls.zh-cn.json" in names and "extension/package.nls.json" in names
-    # bundled: no node_modules, no sources or tests, and the client library is inside the bundle
-    assert not [n for n in names if "node_modules" in n]
-    assert not [n for n in names if n.endswith(".ts") or "/src/" in n or "/out/" in n]
-    assert b"vscode-languageclient" in bundle or b"LanguageClient" in bundle
-    assert vsix.stat().st_size < 1_000_000, vsix.stat().st_size
-    assert manifest["engines"]["vscode"].startswith("^1.")
+    return CLIENT / "bundled" / "libs"
 
 
-def test_extension_end_to_end(node_modules):
+def test_extension_end_to_end(node_modules, bundled_libs):
     """node:test drives `<python> -m ptlint.server` over stdio with the extension's own
     command line and initializationOptions: push and pull diagnostics, Chinese hovers, a
-    quick fix applied and re-checked clean, shape inlay hints, doc search."""
+    quick fix applied and re-checked clean, shape inlay hints, doc search, a notebook, and
+    the bundled server run by a bare venv."""
     proc = npm("run", "test:e2e", timeout=400)
     _assert_suite("e2e", proc, [
         "pull: diagnostics for a buggy file, in Chinese, with code and source",
@@ -137,4 +126,8 @@ def test_extension_end_to_end(node_modules):
         "doc search through the server command ptlint.searchDocs",
         "the probe code lens appears in a trusted workspace only, whatever pyproject.toml says",
         "trusted workspace: the code lens runs the probe with real torch on cpu",
+        "notebook: the second cell gets PT001 (the tensor from the first cell is transposed)",
+        "bundled: the bare interpreter really has nothing installed",
+        "bundled: diagnostics are published for an opened file",
+        "bundled without torch: the probe says torch is missing when run, not at start-up",
     ])

@@ -1,6 +1,10 @@
-"""The wheel: everything under the one import name `ptlint` (no bare rules/server
-modules), package data included, and a fresh venv runs `ptlint` from it."""
+"""The sdist and wheel that `python -m build` makes: everything under the one import name
+`ptlint` (no bare rules/server modules), package data included, no setuptools deprecation
+warnings, and a fresh venv runs `ptlint` and `ptlint server` from the wheel. ptlint is not on
+PyPI: this wheel (or a clone, or a git URL) is how users install it."""
+import json
 import os
+import tarfile
 import shutil
 import subprocess
 import sys
@@ -26,15 +30,44 @@ def source_tree(dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
+def built(tmp_path_factory):
+    """`python -m build`: the sdist, then the wheel built from that sdist (so the sdist must
+    be complete), in an isolated build environment as pip and CI make it."""
     src = source_tree(tmp_path_factory.mktemp("src"))
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                           "-w", str(out), str(src)], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    wheels = list(out.glob("ptlint-*.whl"))
-    assert len(wheels) == 1
-    return src, wheels[0]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(src)], capture_output=True,
+                          text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    wheels, sdists = list(out.glob("ptlint-*.whl")), list(out.glob("ptlint-*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, list(out.iterdir())
+    return src, wheels[0], sdists[0], proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(built):
+    src, whl, _, _ = built
+    return src, whl
+
+
+def test_build_prints_no_deprecation_warning(built):
+    """pyproject's license is an SPDX string (setuptools >= 77), not the deprecated table."""
+    log = built[3]
+    assert "Successfully built" in log
+    for warning in ("SetuptoolsDeprecationWarning", "project.license", "License classifiers are deprecated"):
+        assert warning not in log, log[-3000:]
+
+
+def test_sdist_holds_the_sources_and_metadata(built):
+    _, _, sdist, _ = built
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+        pkg_info = tar.extractfile(next(m for m in tar.getmembers() if m.name.endswith("/PKG-INFO"))).read().decode()
+    for must in ("pyproject.toml", "setup.py", "README.md", "ptlint/__init__.py", "rules/engine.py",
+                 "server/cli.py", "server/lsp/server.py", "runtime_probe/worker.py"):
+        assert must in names, must
+    assert not any(n.startswith(("client/", "bench/", ".venv/")) for n in names)
+    assert "License-Expression: MIT" in pkg_info
 
 
 def test_wheel_holds_everything_under_ptlint(wheel):
@@ -90,3 +123,36 @@ def test_fresh_venv_runs_ptlint_from_the_wheel(wheel, tmp_path):
     first, second = where.stdout.splitlines()
     assert first.startswith(str(venv)) and "site-packages/ptlint/rules/__init__.py" in first
     assert second == "None None"  # no bare top-level modules were installed
+
+
+def test_fresh_venv_runs_ptlint_server_from_the_wheel(wheel, tmp_path):
+    """`ptlint server` from the wheel answers initialize over stdio (what every editor runs)."""
+    _, whl = wheel
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(whl)], capture_output=True,
+                          text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stderr
+
+    def frame(msg: dict) -> bytes:
+        data = json.dumps(msg).encode()
+        return b"Content-Length: %d\r\n\r\n" % len(data) + data
+
+    requests = frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                      "params": {"processId": None, "rootUri": None, "capabilities": {}}}) + \
+        frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + \
+        frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}) + frame({"jsonrpc": "2.0", "method": "exit"})
+    server = subprocess.run([str(venv / "bin" / "ptlint"), "server"], input=requests, capture_output=True,
+                            timeout=120, cwd=tmp_path, env=env)
+    assert server.returncode == 0, server.stderr.decode(errors="replace")
+    messages, rest = [], server.stdout
+    while rest.strip():
+        head, _, rest = rest.partition(b"\r\n\r\n")
+        length = int(head.decode().split("Content-Length:")[1].split()[0])
+        messages.append(json.loads(rest[:length]))
+        rest = rest[length:]
+    init = next(m for m in messages if m.get("id") == 1)
+    assert "textDocumentSync" in init["result"]["capabilities"], init
+    assert "ptlint" in json.dumps(init["result"].get("serverInfo", {})), init
+    assert any(m.get("id") == 2 and "error" not in m for m in messages), messages

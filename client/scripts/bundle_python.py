@@ -65,7 +65,6 @@ SOURCE_ITEMS = ("ptlint", "rules", "server", "runtime_probe", "pyproject.toml", 
 PRUNE_DIRS = ("__pycache__", "tests")
 PRUNE_PATHS = ("jieba/lac_small",)
 
-STAMP = ".bundle-stamp"
 MANIFEST = "ptlint-bundle.json"
 
 
@@ -139,7 +138,7 @@ def prune(libs: Path) -> None:
 
 def bundle(target: Target, out: Path, versions: tuple[str, ...], python: str) -> None:
     digest = inputs_digest(target, versions)
-    stamp = out / STAMP
+    stamp = out.with_name(out.name + ".stamp")  # beside the folder: never packaged
     if stamp.is_file() and stamp.read_text().strip() == digest:
         print(f"{out} is up to date ({target.vsce}, Python {', '.join(versions)})")
         return

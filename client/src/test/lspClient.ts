@@ -46,6 +46,7 @@ export function capabilities(profile: Profile): ClientCapabilities {
       inlayHint: { dynamicRegistration: true },
       ...(profile === 'vscode' ? { diagnostic: { dynamicRegistration: true, relatedDocumentSupport: false } } : {}),
     },
+    notebookDocument: { synchronization: { dynamicRegistration: true, executionSummarySupport: false } },
     window: { workDoneProgress: true, showMessage: {} },
   };
   return caps;
@@ -60,12 +61,14 @@ export class LspSession {
   initializeResult: InitializeResult | undefined;
   private waiters: (() => void)[] = [];
 
+  /** `libs`: the bundled server's libraries (importStrategy useBundled), put on PYTHONPATH as the extension does. */
   constructor(
     python: string,
     private options: InitializationOptions,
+    libs?: string,
   ) {
     const cmd = serverCommand(python);
-    this.proc = spawn(cmd.command, cmd.args, { cwd: CLIENT_ROOT, env: pythonEnv(process.env), stdio: 'pipe' });
+    this.proc = spawn(cmd.command, cmd.args, { cwd: CLIENT_ROOT, env: pythonEnv(process.env, libs), stdio: 'pipe' });
     this.proc.stderr!.on('data', (d: Buffer) => {
       this.stderr += d.toString('utf8');
     });
@@ -124,6 +127,19 @@ export class LspSession {
   open(uri: string, text: string, version = 1): Promise<void> {
     return this.connection.sendNotification('textDocument/didOpen', {
       textDocument: { uri, languageId: 'python', version, text },
+    });
+  }
+
+  /** What vscode-languageclient sends when VS Code opens a Jupyter notebook: one notification with every cell. */
+  openNotebook(uri: string, cells: { uri: string; text: string }[]): Promise<void> {
+    return this.connection.sendNotification('notebookDocument/didOpen', {
+      notebookDocument: {
+        uri,
+        notebookType: 'jupyter-notebook',
+        version: 1,
+        cells: cells.map((c) => ({ kind: 2, document: c.uri })),
+      },
+      cellTextDocuments: cells.map((c) => ({ uri: c.uri, languageId: 'python', version: 1, text: c.text })),
     });
   }
 

@@ -2,7 +2,8 @@
 // line (serverCommand, pythonEnv) and initializationOptions (settingsFromObject →
 // toInitializationOptions), driven over stdio with vscode-languageserver-protocol.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +11,7 @@ import type { CodeAction, CodeLens, Diagnostic, InlayHint } from 'vscode-languag
 import { explainPage, explainParams, parseSearchResults, searchDocsParams } from '../../core/docs';
 import { probeArgs, probeError } from '../../core/probe';
 import { settingsFromObject, toInitializationOptions } from '../../core/settings';
-import { ptlintPython } from '../helpers';
+import { CLIENT_ROOT, ptlintPython } from '../helpers';
 import { applyEdit, hoverText, LspSession } from '../lspClient';
 
 const BUGGY = [
@@ -297,5 +298,89 @@ describe('runtime probe, gated on workspace trust', () => {
       result.models.map((m) => [m.name, m.status, m.disagreements]),
       [[args.model, 'ok', 0]],
     );
+  });
+});
+
+// A notebook as VS Code opens it: notebookDocument/didOpen with vscode-notebook-cell URIs.
+// VS Code asks the server for pull diagnostics of files but never pulls cells, so the
+// cell's findings must reach it anyway.
+describe('Jupyter notebook in the VS Code profile', () => {
+  const options = toInitializationOptions(settingsFromObject({}), true);
+  const nbPath = path.join(ws, 'nb.ipynb');
+  const nbUri = 'file://' + nbPath;
+  const cell = (i: number) => `vscode-notebook-cell:${nbPath}#W${i}sZmlsZQ==`;
+  const cells = [
+    { uri: cell(0), text: 'import torch\nx = torch.randn(4, 6)\n' },
+    { uri: cell(1), text: 'y = x.t()\nz = y.view(24)\n' },
+  ];
+  let s: LspSession;
+
+  before(async () => {
+    writeFileSync(nbPath, JSON.stringify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }));
+    s = new LspSession(ptlintPython(), options);
+    await s.initialize('vscode', ws);
+  });
+  after(() => s.close());
+
+  test('notebook: the second cell gets PT001 (the tensor from the first cell is transposed)', async () => {
+    assert.ok(s.initializeResult!.capabilities.notebookDocumentSync, 'notebookDocumentSync');
+    await s.openNotebook(nbUri, cells);
+    const diags = await s.waitPushed(cell(1), pt('PT001'));
+    const d = diags.find((x) => x.code === 'PT001')!;
+    assert.equal(d.range.start.line, 1);
+    assert.equal(d.source, 'ptlint');
+    assert.match(d.message, /[\u4e00-\u9fff]/);
+    // the first cell is clean, and nothing is reported against the notebook file itself
+    const first = [...s.pushed].reverse().find((p) => p.uri === cell(0));
+    assert.deepEqual((first?.diagnostics ?? []).filter((x) => x.code === 'PT001'), []);
+  });
+});
+
+// importStrategy = useBundled: the server from the extension's bundled/libs, run by a bare
+// `python -m venv` interpreter that has nothing installed (no ptlint, libcst, pygls, torch).
+describe('bundled server with a bare venv (importStrategy useBundled)', () => {
+  const libs = path.join(CLIENT_ROOT, 'bundled', 'libs');
+  const venv = path.join(ws, 'bare-venv');
+  const bare = path.join(venv, 'bin', 'python');
+  let s: LspSession;
+
+  before(async () => {
+    assert.ok(
+      existsSync(path.join(libs, 'ptlint-bundle.json')),
+      `no bundled server in ${libs}: run \`npm run bundle-python\` first (the pytest wrapper does)`,
+    );
+    execFileSync(ptlintPython(), ['-m', 'venv', '--without-pip', venv]);
+    const options = toInitializationOptions(settingsFromObject({ probe: { enable: true, device: 'cpu' } }), true);
+    s = new LspSession(bare, options, libs);
+    await s.initialize('push-only', ws);
+  });
+  after(() => s?.close());
+
+  test('bundled: the bare interpreter really has nothing installed', () => {
+    const out = execFileSync(bare, ['-c', 'import importlib.util as u; print([m for m in ("ptlint", "libcst", "pygls", "torch") if u.find_spec(m)])'], {
+      cwd: ws,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    assert.equal(out.toString().trim(), '[]');
+  });
+
+  test('bundled: diagnostics are published for an opened file', async () => {
+    await s.open(buggyUri, BUGGY);
+    const diags = await s.waitPushed(buggyUri, pt('PT017'));
+    assert.match(diags.find((d) => d.code === 'PT017')!.message, /[\u4e00-\u9fff]/);
+  });
+
+  test('bundled without torch: the probe says torch is missing when run, not at start-up', async () => {
+    assert.deepEqual(s.logs.filter((l) => /torch/.test(l)), [], 'nothing about torch before the probe runs');
+    await s.open(modelUri, MODEL);
+    await s.waitPushed(modelUri, () => true);
+    const result = (await s.connection.sendRequest('workspace/executeCommand', {
+      command: 'ptlint.runProbe',
+      arguments: [{ uri: modelUri }],
+    })) as { torchMissing?: boolean; failed?: string | null };
+    assert.equal(result.torchMissing, true, JSON.stringify(result));
+    assert.match(result.failed ?? '', /torch/);
+    assert.match(result.failed ?? '', /pip install torch/);
+    assert.ok(s.logs.some((l) => /探针需要 torch/.test(l)), s.logs.join('\n'));
   });
 });
