@@ -233,11 +233,11 @@ def test_jobs_give_the_same_findings(run_cli, tmp_path):
 def test_rules_table_and_json(run_cli):
     proc = run_cli("rules")
     assert proc.returncode == 0
-    assert re.search(r"^PT017\s+softmax-without-dim\s+warning\s+unsafe$", proc.stdout, re.M)
+    assert re.search(r"^PT017\s+softmax-without-dim\s+warning\s+safe/unsafe$", proc.stdout, re.M)
     assert re.search(r"^PT027\s+dropout-p-range\s+error\s+-$", proc.stdout, re.M)
     rows = json.loads(run_cli("rules", "--format", "json").stdout)
     assert {"code": "PT000", "name": "syntax-error", "severity": "error", "fixable": False,
-            "fix_safety": None} in rows
+            "fix_safety": None, "fix_safeties": []} in rows
 
 
 def test_explain(run_cli):
