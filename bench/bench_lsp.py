@@ -9,7 +9,7 @@ push diagnostics) on the same files and the same edits, in one run.
    before its diagnostics arrive). ruff answers hover (noqa codes) but has no inlay hints.
 3. Start-up: process start -> initialize -> didOpen of a 50-line file -> its first
    diagnostics.
-4. Memory over 2,000 edits of the 1,000-line file (bursts of 20, then a pause for the
+4. Memory over 2,000 edits of the 1,000-line file (bursts of 40, then a pause for the
    diagnostics): RSS of the server process and of its children (ptlint's analysis worker).
 
 Targets (issue 14): p95 <= 20x ruff's at 1,000 and at 5,000 lines; hover/inlay p95
@@ -140,6 +140,21 @@ class Bench:
         def on_register(params: types.RegistrationParams) -> None:
             pass
 
+        # ruff's notebookDocumentSync capability does not validate against this
+        # lsprotocol's schema; the benchmark does not use notebooks: drop it and go on.
+        strict = client.protocol.structure_message
+
+        def lenient(data):
+            try:
+                return strict(data)
+            except Exception:
+                result = data.get("result") if isinstance(data, dict) else None
+                caps = result.get("capabilities") if isinstance(result, dict) else None
+                if isinstance(caps, dict) and caps.pop("notebookDocumentSync", None) is not None:
+                    return strict(data)
+                raise
+
+        client.protocol.structure_message = lenient
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         config = ClientServerConfig(server_command=self.command, client_factory=lambda: client, server_env=env)
         self.started = time.perf_counter()
@@ -267,7 +282,7 @@ async def memory(name: str, command: list[str], edits: int) -> list[tuple[int, i
                 b.edit(uri, line, col, 0, " ")
             else:
                 b.edit(uri, line, col, 1, "")
-            if k % 20 == 0:
+            if k % 40 == 0:
                 await b.published_for(uri, b.versions[uri])
             if k % 500 == 0:
                 samples.append((k, *b.rss()))
@@ -294,7 +309,7 @@ async def main_async(quick: bool) -> str:
     servers = {"ptlint": SERVERS["ptlint"], "ruff": ruff}
     version = os.popen(f"{ruff[0]} --version").read().strip()
     load_before = load_note()
-    n1k, n5k, starts, mem_edits = (10, 4, 2, 400) if quick else (30, 10, 3, 2000)
+    n1k, n5k, starts, mem_edits = (10, 4, 2, 400) if quick else (20, 6, 3, 2000)
     typed = {}
     for lines, n in ((1000, n1k), (5000, n5k)):
         for name, cmd in servers.items():
