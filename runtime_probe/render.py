@@ -27,13 +27,14 @@ _T = {
 # One sentence per model status.
 _STATUS = {
     "zh": {
-        OK: "静态分析与 PyTorch 完全一致。", CONFIRMED: "PyTorch 证实了静态分析报告的形状错误。",
+        OK: "静态分析与 PyTorch 完全一致。", CONFIRMED: "PyTorch 证实了静态分析报告的形状错误。", "confirmed_any": "PyTorch 证实了静态分析报告的错误。",
         MISMATCH: "静态分析与 PyTorch 不一致：这是 ptlint 的缺陷，请附上本输出报告。",
         RAISES: "PyTorch 运行时报错，而静态分析在这一步不知道形状。",
         UNVERIFIABLE: "无法验证：", FAILED: "探针失败：",
     },
     "en": {
         OK: "The static analysis and PyTorch agree.", CONFIRMED: "PyTorch confirms the shape errors ptlint reported.",
+        "confirmed_any": "PyTorch confirms the errors ptlint reported.",
         MISMATCH: "The static analysis and PyTorch disagree: this is a ptlint bug; please report it with this output.",
         RAISES: "PyTorch raised at a step where the static analysis did not know the shape.",
         UNVERIFIABLE: "Unverifiable: ", FAILED: "Probe failed: ",
@@ -133,6 +134,8 @@ def render_model(p: ModelProbe, lang: str = "zh", color: bool = False) -> list[s
         names = "、".join(f"`{n}`" for n in p.parts) if lang != "en" else ", ".join(f"`{n}`" for n in p.parts)
         out.append(f"  {t['parts']}{names}")
     verdict = st[p.status]
+    if p.status == CONFIRMED and any(v.code != "PT005" for v in p.errors if v.verdict == CONFIRMED):
+        verdict = st["confirmed_any"]  # a PT001 view is not a shape error
     out.append(f"  {red if p.status == MISMATCH else ''}{verdict}{end if p.status == MISMATCH else ''}")
     return out
 

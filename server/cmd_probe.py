@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- check --probe
+_PROBE = {"zh": "探针：", "en": "probe: "}  # the prefix of the probe's stderr lines, in the run's language
 def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any = None,
                  python: Optional[str] = None) -> None:
     """``ptlint check --probe[=DEVICE]``: put a verdict into ``extra["probe"]`` of every
@@ -159,18 +160,19 @@ def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any
         except ImportError:  # an install without the shape engine
             records, fp = {}, None
         except Exception as exc:  # a probe bug must not cost the user their lint results
-            print(f"ptlint: probe: internal error on {res.path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            what = f"{res.path} 上出现内部错误" if flang != "en" else f"internal error on {res.path}"
+            print(f"ptlint: {_PROBE.get(flang, '探针：')}{what}: {type(exc).__name__}: {exc}", file=sys.stderr)
             continue
         if fp is not None and fp.torch_missing:
             if not said_missing:
-                print(f"ptlint: probe: {fp.failed(flang)}", file=sys.stderr)
+                print(f"ptlint: {_PROBE.get(flang, '探针：')}{fp.failed(flang)}", file=sys.stderr)
                 said_missing = True
         replaced = {}
         for i, rec in records.items():
             old = res.findings[i]
             replaced[id(old)] = dataclasses.replace(old, extra={**old.extra, "probe": rec})
             if rec["verdict"] == "refuted":  # loud: the finding is a false positive of ours
-                print(f"ptlint: probe: {res.path}:{old.line}: {old.code} {rec['detail']}", file=sys.stderr)
+                print(f"ptlint: {_PROBE.get(flang, '探针：')}{res.path}:{old.line}: {old.code} {rec['detail']}", file=sys.stderr)
         if replaced:
             res.findings = [replaced.get(id(f), f) for f in res.findings]
             run.findings = [replaced.get(id(f), f) for f in run.findings]
@@ -187,4 +189,4 @@ def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any
                 else:
                     msg = (f"静态分析的形状是 {fmt_shapes(s.static)}，PyTorch 实际是 {fmt_shapes(s.actual)}"
                            f"（{s.label}，模型 {m.name}）：这是 ptlint 的缺陷，请报告")
-                print(f"ptlint: probe: {res.path}:{line}: {msg}", file=sys.stderr)
+                print(f"ptlint: {_PROBE.get(flang, '探针：')}{res.path}:{line}: {msg}", file=sys.stderr)
