@@ -87,3 +87,17 @@ def method_call(call: cst.Call) -> Optional[tuple[cst.BaseExpression, str]]:
     if isinstance(call.func, cst.Attribute):
         return call.func.value, call.func.attr.value
     return None
+
+
+def comment_block_start(text: str, line: int, indent: str) -> int:
+    """The 1-based line where the comment block directly above ``line`` begins (``line``
+    itself when there is none): comment lines at the statement's own indentation belong
+    to it, so a statement inserted before it goes above them."""
+    lines = text.splitlines()
+    start = line
+    while start - 2 >= 0 and start - 2 < len(lines):
+        above = lines[start - 2]
+        if not above.startswith(indent) or not above[len(indent):].startswith("#"):
+            break
+        start -= 1
+    return start

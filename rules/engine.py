@@ -500,6 +500,8 @@ def _to_finding(rep: Report, ctx: FileContext, config: Config) -> Finding:
 
 
 def _resolve_fix(spec: FixSpec, ctx: FileContext, cell: Optional[int]) -> Optional[Fix]:
+    from .astutil import comment_block_start
+
     edits = []
     for e in spec.edits:
         if isinstance(e, Replace):
@@ -515,7 +517,9 @@ def _resolve_fix(spec: FixSpec, ctx: FileContext, cell: Optional[int]) -> Option
         elif isinstance(e, InsertStatementBefore):
             ecell, r = ctx.locate(e.stmt)
             indent = " " * r.start.column
-            start = Position(r.start.line, 0)
+            unit = next((u for u, _ in ctx.unit_modules if u.cell == ecell), None)
+            line = comment_block_start(unit.text, r.start.line, indent) if unit is not None else r.start.line
+            start = Position(line, 0)  # above the comments that describe the statement
             edits.append(TextEdit(Range(start, start), f"{indent}{e.code}{ctx.source.newline}"))
         else:  # pragma: no cover - a new EditSpec kind without support here
             raise TypeError(f"unknown edit {e!r}")
