@@ -113,6 +113,8 @@ The quick fix adds `dim=-1`. When the input is known to be 0-, 1- or 2-D that is
         "import torch\ndef softmax(x):\n    return x\ny = softmax(torch.ones(2))\n",
         "import torch.nn.functional as F\nargs = (1,)\ndef f(x):\n    return F.softmax(x, *args)\n",
         "import torch\nfrom scipy.special import softmax\ny = softmax([1.0, 2.0])\n",
+        # NumPy's keyword is an accepted alias of dim for the native functions (checked with torch 2.13).
+        "import torch\nlogits = torch.randn(4, 10)\nprobas = torch.softmax(logits, axis=1)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -125,7 +127,8 @@ The quick fix adds `dim=-1`. When the input is known to be 0-, 1- or 2-D that is
             inp = get_arg(node, 0, "input")
             self._check(node, get_arg(node, 1, "dim"), inp.value if inp is not None else None)
         elif q in _REQUIRED:
-            if get_arg(node, 1, "dim") is None:
+            # The native functions also take NumPy's spelling: torch.softmax(x, axis=1) works.
+            if get_arg(node, 1, "dim") is None and get_arg(node, None, "axis") is None:
                 self.report(node, message=MISSING_MESSAGE, severity=Severity.ERROR, api=self._shown(node),
                             fix=self._fix(node, FixSafety.UNSAFE))
         elif q is None:
