@@ -39,16 +39,27 @@ class ImportTable:
     def __init__(self) -> None:
         self.aliases: dict[str, str] = {}
         self.modules: set[str] = set()  # top-level modules imported anywhere
+        # Local names also bound to something that is not that import (``nn = Evil()``,
+        # ``import os as nn``, ``class Conv2d``, ``def relu``, a loop or ``with`` target, ``del``):
+        # which one a use sees depends on the path, so they resolve to nothing (silence).
+        self.rebound: set[str] = set()
+        self._bound_to: dict[str, str] = {}
+
+    def _bind(self, local: str, full: str) -> None:
+        prev = self._bound_to.setdefault(local, full)
+        if prev != full:
+            self.rebound.add(local)
+        self.aliases[local] = full
 
     def add_import(self, node: cst.Import) -> None:
         for alias in node.names:
             full = _module_name(alias.name)
             self.modules.add(full.split(".")[0])
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.aliases[alias.asname.name.value] = full
+                self._bind(alias.asname.name.value, full)
             else:
                 top = full.split(".")[0]
-                self.aliases[top] = top
+                self._bind(top, top)
 
     def add_import_from(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
@@ -64,11 +75,16 @@ class ImportTable:
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
-            self.aliases[local] = f"{mod}.{name}"
+            self._bind(local, f"{mod}.{name}")
 
     def scan_statements(self, body) -> None:
         """Shallow pre-scan of module-level statements (including those nested in
-        if/try blocks) so functions defined above an import still resolve."""
+        if/try blocks) so functions defined above an import still resolve; and of every
+        statement for names that are bound some other way too (``rebound``)."""
+        self._scan_imports(body)
+        self.rebound |= other_bindings(body)
+
+    def _scan_imports(self, body) -> None:
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
@@ -77,16 +93,18 @@ class ImportTable:
                     elif isinstance(small, cst.ImportFrom):
                         self.add_import_from(small)
             elif isinstance(stmt, (cst.If, cst.Try)):
-                self.scan_statements(stmt.body.body)
+                self._scan_imports(stmt.body.body)
                 if isinstance(stmt, cst.Try):
                     for h in stmt.handlers:
-                        self.scan_statements(h.body.body)
+                        self._scan_imports(h.body.body)
                 elif stmt.orelse is not None:
                     orelse = stmt.orelse
-                    self.scan_statements(orelse.body.body if isinstance(orelse, cst.Else) else [orelse])
+                    self._scan_imports(orelse.body.body if isinstance(orelse, cst.Else) else [orelse])
 
     def resolve(self, dotted: str) -> Optional[str]:
         head, _, rest = dotted.partition(".")
+        if head in self.rebound:
+            return None
         full = self.aliases.get(head)
         if full is None:
             for star in ("torch", "torch.nn", "torch.nn.functional", "torch.optim"):
@@ -107,3 +125,64 @@ class ImportTable:
 
     def mentions(self, module: str) -> bool:
         return module in self.modules
+
+
+def _target_names(t: cst.BaseExpression, out: set) -> None:
+    if isinstance(t, cst.Name):
+        out.add(t.value)
+    elif isinstance(t, (cst.Tuple, cst.List)):
+        for el in t.elements:
+            _target_names(el.value, out)
+    elif isinstance(t, cst.StarredElement):
+        _target_names(t.value, out)
+
+
+def other_bindings(body) -> set:
+    """Names bound anywhere in these statements (nested blocks, functions and classes
+    included) other than by an import: assignments, ``def``/``class`` names, loop and
+    ``with`` targets, ``del``. Except handlers are left out: ``except ImportError: torch
+    = None`` is the fallback of an import, not a different meaning of the name."""
+    out: set = set()
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for t in small.targets:
+                        _target_names(t.target, out)
+                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                    if not isinstance(small, cst.AnnAssign) or small.value is not None:
+                        _target_names(small.target, out)
+                elif isinstance(small, cst.Del):
+                    _target_names(small.target, out)
+            continue
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            out.add(stmt.name.value)
+        elif isinstance(stmt, cst.For):
+            _target_names(stmt.target, out)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if item.asname is not None:
+                    _target_names(item.asname.name, out)
+        if isinstance(stmt, (cst.Try, cst.TryStar)):
+            stack.extend(stmt.body.body)
+            for part in (stmt.orelse, stmt.finalbody):
+                if part is not None:
+                    stack.extend(part.body.body)
+            continue
+        inner = getattr(stmt, "body", None)
+        if isinstance(inner, cst.IndentedBlock):
+            stack.extend(inner.body)
+        elif isinstance(inner, cst.SimpleStatementSuite):
+            stack.append(cst.SimpleStatementLine(body=inner.body))
+        orelse = getattr(stmt, "orelse", None)
+        if isinstance(orelse, cst.If):
+            stack.append(orelse)
+        elif orelse is not None and isinstance(getattr(orelse, "body", None), cst.IndentedBlock):
+            stack.extend(orelse.body.body)
+        if isinstance(stmt, cst.Match):
+            for case in stmt.cases:
+                if isinstance(case.body, cst.IndentedBlock):
+                    stack.extend(case.body.body)
+    return out
