@@ -272,3 +272,47 @@ def test_pt019_step_after_zero_grad_changes_nothing():
     assert f.line == 8 and f.related[0].range.start.line == 10
     ns, _ = run_warnings(src)
     assert torch.equal(ns["w0"], ns["model"].weight.detach())  # the model never moved
+
+
+ERNIE = """import torch
+from torch import nn
+from torch.nn import CrossEntropyLoss
+
+
+class Other(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.classifier = nn.Linear(8, 3)
+
+    def forward(self, x, labels=None):
+        logits = self.classifier(x)
+        if labels is not None:
+            return CrossEntropyLoss()(logits, labels)
+        return logits
+
+
+class STSB(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.classifier = nn.Linear(8, 2)
+        self.m = torch.nn.LogSoftmax(-1)
+        self.mm = torch.nn.Softmax(-1)
+
+    def forward(self, x, labels=None):
+        logits = self.classifier(x)
+        probs = self.m(logits)
+        if labels is not None:
+            return torch.mean(-torch.sum(labels * probs, -1))
+        else:
+            return self.mm(logits)
+"""
+
+
+def test_pt010_a_loss_of_another_model_class_and_an_inference_only_softmax_are_silent():
+    # fp_queue: ernie-thu knowledge_bert/modeling.py (BertForSTSB next to BertForSequenceClassification)
+    assert lint(ERNIE, "PT010") == []
+    # the same softmax-returning model trained with a cross-entropy outside any class is reported
+    single = ("import torch\nfrom torch import nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+              "        self.fc = nn.Linear(8, 2)\n    def forward(self, x):\n        return torch.softmax(self.fc(x), dim=1)\n"
+              "crit = nn.CrossEntropyLoss()\n")
+    assert [f.line for f in lint(single, "PT010")] == [8]

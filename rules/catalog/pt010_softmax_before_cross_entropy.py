@@ -107,14 +107,21 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.candidates: list[tuple[cst.CSTNode, Optional[FixSpec]]] = []
-        self.ce: Optional[tuple[cst.CSTNode, str]] = None
+        self.candidates: list[tuple[cst.CSTNode, Optional[FixSpec], Optional[cst.ClassDef]]] = []
+        # every cross-entropy call with the model class it sits in (None: outside any)
+        self.ces: list[tuple[cst.CSTNode, str, Optional[cst.ClassDef]]] = []
+
+    def _enclosing_class(self) -> Optional[cst.ClassDef]:
+        for a in reversed(self.ctx.ancestors):
+            if isinstance(a, cst.ClassDef):
+                return a
+        return None
 
     def visit_Call(self, node: cst.Call) -> None:
         q = self.qualname(node.func)
         if q in _CE:
-            if self.ce is None:
-                self.ce = (node, "nn.CrossEntropyLoss" if q.endswith("Loss") else "F.cross_entropy")  # type: ignore[union-attr]
+            self.ces.append((node, "nn.CrossEntropyLoss" if q.endswith("Loss") else "F.cross_entropy",  # type: ignore[union-attr]
+                             self._enclosing_class()))
             return
         if q == "torch.nn.Sequential":
             self._check_sequential(node)
@@ -138,9 +145,17 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         inner = self._softmax_input(value, cls)
         if inner is None:
             return
+        if self._other_returns(method, node):
+            return  # softmax on one path only (inference); the other returns something else (a loss)
         fix = FixSpec((Replace(value, self.ctx.code_for(inner)),), "去掉 forward 末尾的 softmax，直接返回 logits",
                       "drop the final softmax and return logits", FixSafety.UNSAFE)
-        self.candidates.append((value, fix))
+        self.candidates.append((value, fix, cls.node))
+
+    @staticmethod
+    def _other_returns(method: cst.FunctionDef, ret: cst.Return) -> bool:
+        finder = _Returns()
+        walk(method.body, finder)
+        return any(r is not ret for r in finder.found)
 
     def _softmax_input(self, expr: cst.BaseExpression, cls: ClassInfo) -> Optional[cst.BaseExpression]:
         """The logits fed to a softmax call, or None when ``expr`` is not one."""
@@ -182,7 +197,7 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         new_args = [*args[:-2], prev.with_changes(comma=removed.comma, whitespace_after_arg=removed.whitespace_after_arg)]
         fix = FixSpec((Replace(node, node.with_changes(args=new_args)),), "删掉最后的 nn.Softmax",
                       "remove the final nn.Softmax", FixSafety.UNSAFE)
-        self.candidates.append((last, fix))
+        self.candidates.append((last, fix, self._enclosing_class()))
 
     def _forward_returns_attr(self, cls: ClassInfo, attr: str) -> bool:
         forward = cls.methods.get("forward")
@@ -202,12 +217,26 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         return False
 
     def finish(self) -> None:
-        if self.ce is None:
-            return
-        ce_node, loss = self.ce
-        for node, fix in self.candidates:
+        for node, fix, cls in self.candidates:
+            # a loss inside another model class trains that model, not this one
+            ces = [(n, loss) for n, loss, c in self.ces if c is None or c is cls]
+            if not ces:
+                continue
+            ce_node, loss = ces[0]
             self.report(node, loss=loss, fix=fix,
                         related=[Related(ce_node, "交叉熵损失在这里", "the cross-entropy loss is here")])
+
+
+class _Returns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
 
 
 class _ReturnsAttr(cst.CSTVisitor):
