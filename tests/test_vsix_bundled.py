@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+# `npm run package` builds for the machine it runs on (vsce target, CPython's .so suffix)
+MACHINE = {"x86_64": ("linux-x64", "x86_64-linux-gnu"), "aarch64": ("linux-arm64", "aarch64-linux-gnu")}
+TARGET, SO_ARCH = MACHINE.get(platform.machine(), MACHINE["x86_64"])
 
 
 def clean_checkout(dest: Path) -> Path:
@@ -50,7 +54,7 @@ def vsix(tmp_path_factory) -> Path:
     _run([npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], client, 900, env)
     _run([npm, "run", "package"], client, 900, env)
     version = json.loads((client / "package.json").read_text(encoding="utf-8"))["version"]
-    built = client / f"ptlint-linux-x64-{version}.vsix"
+    built = client / f"ptlint-{TARGET}-{version}.vsix"
     assert built.is_file(), sorted(p.name for p in client.iterdir())
     return built
 
@@ -69,10 +73,10 @@ def test_vsix_carries_ptlint_and_its_dependencies(vsix):
     # native code for every supported CPython of the platform
     for v in PYTHONS:
         tag = v.replace(".", "")
-        assert f"{libs}libcst/native.cpython-{tag}-x86_64-linux-gnu.so" in names, v
-        assert f"{libs}yaml/_yaml.cpython-{tag}-x86_64-linux-gnu.so" in names, v
-    assert bundle["pythons"] == list(PYTHONS) and bundle["target"] == "linux-x64"
-    assert 'TargetPlatform="linux-x64"' in vsixmanifest
+        assert f"{libs}libcst/native.cpython-{tag}-{SO_ARCH}.so" in names, v
+        assert f"{libs}yaml/_yaml.cpython-{tag}-{SO_ARCH}.so" in names, v
+    assert bundle["pythons"] == list(PYTHONS) and bundle["target"] == TARGET
+    assert f'TargetPlatform="{TARGET}"' in vsixmanifest
     assert not [n for n in names if n.startswith(libs + "torch")]  # torch stays the user's (probe only)
     # the extension itself: the esbuild bundle, no node_modules, sources, tests or build stamps
     assert "extension/" + manifest["main"].removeprefix("./") in names
