@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 
+# one table of gradient-mode contexts, shared with the flow analysis
+from ptlint.rules.flow.transfer import NO_GRAD_CONTEXTS as _NO_GRAD
+from ptlint.rules.flow.transfer import SET_GRAD_CONTEXTS as _SET_GRAD
+
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
 
@@ -347,10 +351,6 @@ class _BindingFinder(cst.CSTVisitor):
         return False
 
 
-_NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
-                      "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
-_SET_GRAD = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
-                       "torch.autograd.grad_mode.set_grad_enabled"})
 
 
 def grad_may_be_off(ctx: "FileContext", ancestors: Sequence[cst.CSTNode]) -> bool:

@@ -23,7 +23,7 @@ from .events import (
 )
 from .state import ClassInfo, FunctionInfo, Scope, State, join_states, param_names, scan_bindings, self_param
 from .transfer import (
-    CAST_METHODS, CONTIGUOUS_RESULT_FUNCTIONS, CONTIGUOUS_RESULT_METHODS, GRAD_SCALERS, INDEX_RESULTS,
+    CAST_METHODS, CONTIGUOUS_RESULT_FUNCTIONS, NO_GRAD_CONTEXTS, CONTIGUOUS_RESULT_METHODS, GRAD_SCALERS, INDEX_RESULTS,
     METADATA_ATTRS, METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
     NUMPY_WRITE_FIRST, POINTWISE_BOOL, POINTWISE_FUNCTIONS, POINTWISE_METHODS, PURE_BUILTINS,
     RELAYOUT_INPLACE, REDUCTIONS, SOFT_PRODUCERS, TORCH_FUNCTION_METHODS, looks_like_optimizer,
@@ -543,7 +543,7 @@ class Interpreter:
             call = item.item
             if isinstance(call, cst.Call):
                 q = self.qual(call.func, st)
-            if q in ("torch.no_grad", "torch.inference_mode"):
+            if q in NO_GRAD_CONTEXTS:
                 st.no_grad = True
             if item.asname is not None:
                 self.assign(item.asname.name, v if v.kind is not Kind.UNKNOWN else UNKNOWN, None, st)
@@ -679,7 +679,7 @@ class Interpreter:
             self.loop_frames = []
             self.returns = []
             self.self_assigned = set()
-            st = State()
+            st = State(no_grad=self.decorated_no_grad(info.node))
             for prm in (*p.posonly_params, *p.params, *p.kwonly_params):
                 v = self.param_value(prm, sp, info)
                 st.env[prm.name.value] = v
@@ -706,6 +706,14 @@ class Interpreter:
             self.sink, self.scope, self.loop_frames, self.returns, self.self_assigned = saved
             info.running = False
             info.evaluated = True
+
+    def decorated_no_grad(self, fn: cst.FunctionDef) -> bool:
+        """``@torch.no_grad()`` / ``@torch.inference_mode()`` on the function."""
+        for dec in fn.decorators:
+            d = dec.decorator
+            if self.imports.qualname(d.func if isinstance(d, cst.Call) else d) in NO_GRAD_CONTEXTS:
+                return True
+        return False
 
     def param_value(self, prm: cst.Param, self_name: Optional[str], info: FunctionInfo) -> Value:
         name = prm.name.value

@@ -104,3 +104,12 @@ def looks_like_optimizer(key: str | None) -> bool:
 
 def looks_like_scaler(key: str | None) -> bool:
     return bool(key) and "scaler" in key.split(".")[-1].lower()  # type: ignore[union-attr]
+
+
+# Gradient-mode contexts and decorators, the one table of them (flow and the rules'
+# GradFacts both read it): gradients are off inside these ...
+NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
+                              "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
+# ... and may be off inside these (the flag is a value we may not know)
+SET_GRAD_CONTEXTS = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
+                               "torch.autograd.grad_mode.set_grad_enabled"})
