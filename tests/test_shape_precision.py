@@ -273,3 +273,19 @@ n = c.norm(2, 1)
     assert codes(src) == []
     doc_src = src + "bad = c.norm(2, 5)\n"
     assert [line for _, line in codes(doc_src)] == [6]  # dim 5 of a 2-D tensor
+
+
+def test_dtypes_follow_torch_promotion():
+    from ptlint.rules.shapes.report import analyse_text
+
+    ctx, an = analyse_text("""import torch
+idx = torch.randint(0, 5, (4, 3))
+a = torch.exp(idx)
+b = idx.sum(1)
+c = idx.relu()
+d = idx.sqrt()
+m = idx.bool().sum()
+""")
+    vals = {name: an.module_value(name) for name in "abcdm"}
+    assert {k: v.dtype for k, v in vals.items()} == {"a": "float", "b": "int64", "c": "int64", "d": "float",
+                                                     "m": "int64"}

@@ -85,7 +85,7 @@ class TensorCallsMixin:
             shape = x.shape
             if other and name not in ("prelu",):
                 return self._opaque_call(q, e, args, kwargs)
-            dtype = x.dtype if name not in ("softmax", "log_softmax", "sigmoid", "tanh") else "float"
+            dtype = "float" if name in FLOAT_RESULT else x.dtype
             return self._record_call(q, e, args, kwargs, TensorV(shape, dtype), same_shape=True)
         if name == "flatten":
             start = py(vals[1] if len(vals) > 1 else kw.get("start_dim", Const(0)), MISSING)
@@ -320,7 +320,7 @@ class TensorCallsMixin:
         if m in ELEMENTWISE_METHODS:
             if any(isinstance(v, TensorV) for v in vals) and m not in ("masked_fill", "masked_fill_", "type_as"):
                 return self._method(x, m, e, args, kwargs, TensorV(None, x.dtype))
-            dtype = "float" if m in ("softmax", "log_softmax", "sigmoid", "tanh") else x.dtype
+            dtype = "float" if m in FLOAT_RESULT else x.dtype
             return self._method(x, m, e, args, kwargs, TensorV(x.shape, dtype), same_shape=True)
         if m in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes") or m in REDUCE \
                 or m in ("argmax", "argmin", "max", "min"):
@@ -375,6 +375,8 @@ class TensorCallsMixin:
                     out = Seq((TensorV(s, dtype), TensorV(s, "int64")))
                     return self._finish(x, m, e, q, args, kwargs, out, problem)
                 shape, problem = ops.reduce(x.shape, dims, keep)
+                if m in ("sum", "prod", "nansum") and dtype in SMALL_INTS:
+                    dtype = "int64"  # integer and bool sums accumulate in int64
                 if m in ("argmax", "argmin", "count_nonzero"):
                     dtype = "int64"
                 elif m in ("all", "any"):
@@ -507,6 +509,13 @@ def _sym_arith(sym: str, left: Value, right: Value) -> Value:
             return right
         return DimV(None)
     return UNKNOWN
+
+
+# Elementwise functions whose result is floating point even for an integer tensor.
+FLOAT_RESULT = {"softmax", "log_softmax", "softmin", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "sin", "cos",
+                "erf", "log1p", "expm1", "reciprocal", "logsigmoid", "gelu", "silu", "softplus", "normalize", "mish",
+                "elu", "selu", "celu"}
+SMALL_INTS = {"bool", "int32", "int16", "int8", "uint8"}
 
 
 def _arange_dtype(vals: Sequence[Value]) -> Optional[str]:
