@@ -101,3 +101,20 @@ def comment_block_start(text: str, line: int, indent: str) -> int:
             break
         start -= 1
     return start
+
+
+def target_names(target: cst.BaseExpression) -> list[str]:
+    """The names an assignment/loop/``with``/``del`` target binds, in order: ``a``,
+    ``a, (b, *c)``; attributes and subscripts bind no name. The one target scan every
+    analysis uses (iterative: a hostile 10,000-deep tuple target does not recurse)."""
+    out: list[str] = []
+    stack = [target]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, cst.Name):
+            out.append(t.value)
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            stack.extend(el.value for el in reversed(t.elements))
+        elif isinstance(t, cst.StarredElement):
+            stack.append(t.value)
+    return out

@@ -6,6 +6,8 @@ from typing import Optional, Union
 
 import libcst as cst
 
+from .astutil import target_names
+
 # Public aliases PyTorch itself defines: one canonical spelling per callable so rules
 # match a single name.
 CANONICAL = {
@@ -127,16 +129,6 @@ class ImportTable:
         return module in self.modules
 
 
-def _target_names(t: cst.BaseExpression, out: set) -> None:
-    if isinstance(t, cst.Name):
-        out.add(t.value)
-    elif isinstance(t, (cst.Tuple, cst.List)):
-        for el in t.elements:
-            _target_names(el.value, out)
-    elif isinstance(t, cst.StarredElement):
-        _target_names(t.value, out)
-
-
 def other_bindings(body) -> set:
     """Names bound anywhere in these statements (nested blocks, functions and classes
     included) other than by an import: assignments, ``def``/``class`` names, loop and
@@ -150,21 +142,21 @@ def other_bindings(body) -> set:
             for small in stmt.body:
                 if isinstance(small, cst.Assign):
                     for t in small.targets:
-                        _target_names(t.target, out)
+                        out.update(target_names(t.target))
                 elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
                     if not isinstance(small, cst.AnnAssign) or small.value is not None:
-                        _target_names(small.target, out)
+                        out.update(target_names(small.target))
                 elif isinstance(small, cst.Del):
-                    _target_names(small.target, out)
+                    out.update(target_names(small.target))
             continue
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             out.add(stmt.name.value)
         elif isinstance(stmt, cst.For):
-            _target_names(stmt.target, out)
+            out.update(target_names(stmt.target))
         elif isinstance(stmt, cst.With):
             for item in stmt.items:
                 if item.asname is not None:
-                    _target_names(item.asname.name, out)
+                    out.update(target_names(item.asname.name))
         if isinstance(stmt, (cst.Try, cst.TryStar)):
             stack.extend(stmt.body.body)
             for part in (stmt.orelse, stmt.finalbody):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 
+from ptlint.rules.astutil import target_names
 # one table of gradient-mode contexts, shared with the flow analysis
 from ptlint.rules.flow.transfer import NO_GRAD_CONTEXTS as _NO_GRAD
 from ptlint.rules.flow.transfer import SET_GRAD_CONTEXTS as _SET_GRAD
@@ -141,16 +142,6 @@ class ClassInfo:
         return vals[0]
 
 
-def _target_names(target: cst.BaseExpression) -> Iterable[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for el in target.elements:
-            yield from _target_names(el.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
-
-
 def _self_attr(node: cst.BaseExpression, self_name: str) -> Optional[str]:
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
         return node.attr.value
@@ -225,7 +216,7 @@ class _Collector(cst.CSTVisitor):
             if isinstance(target, cst.Name) and len(node.targets) == 1:
                 scope.assigns.setdefault(target.value, []).append(node.value)
             else:
-                scope.other.update(_target_names(target))
+                scope.other.update(target_names(target))
                 self._self_target(target, node.value if len(node.targets) == 1 else None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
@@ -252,7 +243,7 @@ class _Collector(cst.CSTVisitor):
             cls.self_assigns.setdefault(attr, []).append(value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.scopes[-1].other.update(_target_names(node.target))
+        self.scopes[-1].other.update(target_names(node.target))
         cls, self_name = self.classes[-1], self.self_names[-1]
         if cls is not None and self_name is not None:
             attr = _self_attr(node.target, self_name)
@@ -260,26 +251,26 @@ class _Collector(cst.CSTVisitor):
                 cls.self_other.add(attr)
 
     def visit_For(self, node: cst.For) -> None:
-        self.scopes[-1].other.update(_target_names(node.target))
+        self.scopes[-1].other.update(target_names(node.target))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         # comprehension variables live in their own scope; treating them as "other"
         # bindings of the enclosing one only makes lookups more cautious
-        self.scopes[-1].other.update(_target_names(node.target))
+        self.scopes[-1].other.update(target_names(node.target))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self.scopes[-1].other.update(_target_names(node.asname.name))
+            self.scopes[-1].other.update(target_names(node.asname.name))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.scopes[-1].other.update(_target_names(node.target))
+        self.scopes[-1].other.update(target_names(node.target))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
-            self.scopes[-1].other.update(_target_names(node.name.name))
+            self.scopes[-1].other.update(target_names(node.name.name))
 
     def visit_Del(self, node: cst.Del) -> None:
-        self.scopes[-1].other.update(_target_names(node.target))
+        self.scopes[-1].other.update(target_names(node.target))
 
     def visit_Global(self, node: cst.Global) -> None:
         for n in node.names:
@@ -316,7 +307,7 @@ class _BindingFinder(cst.CSTVisitor):
         self.found = False
 
     def _check(self, target: cst.BaseExpression) -> None:
-        if self.name in set(_target_names(target)):
+        if self.name in set(target_names(target)):
             self.found = True
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
@@ -349,8 +340,6 @@ class _BindingFinder(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
-
-
 
 
 def grad_may_be_off(ctx: "FileContext", ancestors: Sequence[cst.CSTNode]) -> bool:

@@ -3,6 +3,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ptlint.rules.astutil import target_names
 from ptlint.rules.catalog._local import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
@@ -137,7 +138,7 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
     def visit_Assign(self, node: cst.Assign) -> None:
         scope = id(self._scope())
         for t in node.targets:
-            for name in _names(t.target):
+            for name in target_names(t.target):
                 self.gens.pop((scope, name), None)
         api = self._gen_call(node.value)
         if api and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -146,7 +147,7 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
 
     def _unbind(self, target: cst.BaseExpression) -> None:
         scope = id(self._scope())
-        for name in _names(target):
+        for name in target_names(target):
             self.gens.pop((scope, name), None)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -251,13 +252,3 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
 def _exclusive(p1: tuple, p2: tuple) -> bool:
     arms1 = dict(p1)
     return any(k in arms1 and arms1[k] != arm and "test" not in (arm, arms1[k]) for k, arm in p2)
-
-
-def _names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _names(target.value)
-    return []

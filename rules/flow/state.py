@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
+from ..astutil import target_names
 from .values import UNKNOWN, Value, join
 
 _MISSING = object()
@@ -126,13 +127,7 @@ class Scope:
 
 # ---------------------------------------------------------------------- pre-scan
 def _names_in_target(t: cst.BaseExpression, out: Counter) -> None:
-    if isinstance(t, cst.Name):
-        out[t.value] += 1
-    elif isinstance(t, (cst.Tuple, cst.List)):
-        for el in t.elements:
-            _names_in_target(el.value, out)
-    elif isinstance(t, cst.StarredElement):
-        _names_in_target(t.value, out)
+    out.update(target_names(t))
 
 
 def _attrs_in_target(t: cst.BaseExpression, self_name: str, out: Counter) -> None:
