@@ -9,6 +9,7 @@ a grid of values that contains every constant of both expressions and its neighb
 count that can match (``c`` against ``777``) is never claimed to differ."""
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Optional, Union
@@ -128,6 +129,7 @@ class Verdict:
         return f"they differ unless {s} == {v}"
 
 
+@functools.lru_cache(maxsize=512)  # the same block analysed again asks the same question
 def always_differs(got: Expr, want: Expr) -> Optional[Verdict]:
     """Does ``got != want`` hold for every positive assignment of the symbols (both sides
     positive)? A Verdict (possibly with one exception ``symbol = value``), or None."""
