@@ -316,3 +316,12 @@ def test_pt010_a_loss_of_another_model_class_and_an_inference_only_softmax_are_s
               "        self.fc = nn.Linear(8, 2)\n    def forward(self, x):\n        return torch.softmax(self.fc(x), dim=1)\n"
               "crit = nn.CrossEntropyLoss()\n")
     assert [f.line for f in lint(single, "PT010")] == [8]
+
+
+def test_pt013_uses_the_shared_frozen_parameters_decision():
+    # issue 12: one "parameters may be frozen" decision; a file with a freeze helper makes
+    # a layer's parameters not known to require grad for both rules
+    src = ("import torch\nimport torch.nn as nn\nmodel = nn.Linear(3, 1)\nfreeze(model)\n"
+           "for p in model.parameters():\n    p.add_(1)\n")
+    assert lint(src, "PT013") == []
+    assert [f.line for f in lint(src.replace("freeze(model)\n", ""), "PT013")] == [5]

@@ -626,6 +626,13 @@ BatchNorm1d BatchNorm2d BatchNorm3d LayerNorm GroupNorm PReLU
 _FREEZING = ("requires_grad_(False)", "requires_grad = False", "requires_grad=False", "freeze")
 
 
+def may_freeze_parameters(text: str) -> bool:
+    """Whether the file may turn parameters' gradients off (``p.requires_grad = False``,
+    ``requires_grad_(False)``, a ``freeze`` helper): then a layer's parameters are not
+    known to require grad. The one decision GradFacts and PT013 share."""
+    return any(s in text for s in _FREEZING)
+
+
 class GradFacts:
     """requires_grad / non-leaf answers on top of the flow analysis (built per file)."""
 
@@ -635,7 +642,7 @@ class GradFacts:
         self.ctx = ctx
         self.flow = ctx.analysis(FlowAnalysis).check()
         self._parents: Optional[dict[int, cst.CSTNode]] = None
-        self.freezes = any(s in ctx.source.text for s in _FREEZING)
+        self.freezes = may_freeze_parameters(ctx.source.text)
 
     def ancestors_of(self, node: cst.CSTNode) -> list[cst.CSTNode]:
         if self._parents is None:

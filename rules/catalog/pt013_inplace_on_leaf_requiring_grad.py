@@ -2,15 +2,11 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import Gated, LocalFacts, grad_may_be_off
+from ptlint.rules.catalog._local import Gated, LocalFacts, grad_may_be_off, may_freeze_parameters
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.flow.transfer import NOT_DATA_WRITES, RELAYOUT_INPLACE
 from ptlint.rules.rule import Docs, Message, Rule
-
-
-def _freezes(text: str) -> bool:
-    return any(s in text for s in ("requires_grad_(False)", "requires_grad = False", "requires_grad=False"))
 
 
 class InplaceOnLeafRequiringGrad(Gated, Rule):
@@ -134,7 +130,7 @@ To initialise parameters use `nn.init.*` (they disable gradients themselves) or 
             # have been frozen, and a function may be called under no_grad (an EMA update,
             # an optimizer's step); only plain top-level code is certain
             facts = self.ctx.analysis(LocalFacts)
-            if facts.scope_info(self.ctx.ancestors) is not facts.module_scope or _freezes(self.ctx.source.text):
+            if facts.scope_info(self.ctx.ancestors) is not facts.module_scope or may_freeze_parameters(self.ctx.source.text):
                 return
         code = self.ctx.code_for(target)
         self.report(report_at, target=code if len(code) <= 40 else "w", op=op)
