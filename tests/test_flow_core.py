@@ -307,3 +307,25 @@ def test_creation_dtypes_follow_pytorch(body, dtype):
         ns = {"torch": torch}
         exec(body, ns)
         assert str(ns["a"].dtype) == "torch." + dtype
+
+
+def test_binding_a_name_does_not_scan_the_environment():
+    # fuzz finding: State.bind/forget scanned every key: quadratic in a module's names
+    from ptlint.rules.flow.state import State
+    from ptlint.rules.flow.values import UNKNOWN
+
+    class NoScan(dict):
+        def __iter__(self):
+            raise AssertionError("the whole environment was scanned")
+
+    env = NoScan({f"v{i}": UNKNOWN for i in range(1000)})
+    env.update({"self.fc": UNKNOWN, "self.fc.weight": UNKNOWN, "self.fcx": UNKNOWN, "x.grad": UNKNOWN})
+    st = State.__new__(State)
+    State.__init__(st, dict(env))  # the index is built once, from a plain copy
+    st.env = NoScan(st.env)
+    st.bind("v7", UNKNOWN)
+    st.bind("x", UNKNOWN)
+    st.bind("self.fc", UNKNOWN)
+    st.forget("v8")
+    assert "x.grad" not in st.env and "self.fc.weight" not in st.env
+    assert "self.fcx" in st.env and "self.fc" in st.env and "v8" not in st.env

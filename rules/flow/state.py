@@ -18,7 +18,7 @@ class State:
     storage groups shared across numpy/torch so far and the in-place writes to them
     that may still be seen."""
 
-    __slots__ = ("env", "bridged", "pending", "no_grad", "dead")
+    __slots__ = ("env", "bridged", "pending", "no_grad", "dead", "_dotted")
 
     def __init__(self, env: Optional[dict] = None, bridged: frozenset = frozenset(),
                  pending: frozenset = frozenset(), no_grad: bool = False, dead: bool = False) -> None:
@@ -27,6 +27,12 @@ class State:
         self.pending = pending
         self.no_grad = no_grad
         self.dead = dead
+        # first name -> the dotted keys under it ("self" -> {"self.fc", "self.fc.weight"}), so
+        # binding a plain name does not scan the whole environment (a module of 50,000 names)
+        self._dotted: dict[str, set] = {}
+        for k in self.env:
+            if "." in k:
+                self._dotted.setdefault(k.split(".", 1)[0], set()).add(k)
 
     def copy(self) -> "State":
         return State(dict(self.env), self.bridged, self.pending, self.no_grad, self.dead)
@@ -35,23 +41,39 @@ class State:
         return (self.dead == other.dead and self.bridged == other.bridged and self.pending == other.pending
                 and self.env == other.env)
 
-    def bind(self, key: str, value: Value) -> None:
+    def _under(self, key: str) -> list:
+        """Keys strictly below ``key`` (``self.fc.weight`` under ``self.fc``)."""
+        group = self._dotted.get(key.split(".", 1)[0])
+        if not group:
+            return []
         prefix = key + "."
-        stale = [k for k in self.env if k.startswith(prefix)]
-        for k in stale:
-            del self.env[k]
+        return [k for k in group if k.startswith(prefix)]
+
+    def _drop(self, k: str) -> None:
+        del self.env[k]
+        if "." in k:
+            group = self._dotted.get(k.split(".", 1)[0])
+            if group is not None:
+                group.discard(k)
+
+    def bind(self, key: str, value: Value) -> None:
+        for k in self._under(key):
+            self._drop(k)
         self.env[key] = value
+        if "." in key:
+            self._dotted.setdefault(key.split(".", 1)[0], set()).add(key)
 
     def forget(self, key: str) -> None:
-        prefix = key + "."
-        for k in [k for k in self.env if k == key or k.startswith(prefix)]:
-            del self.env[k]
+        for k in self._under(key):
+            self._drop(k)
+        if key in self.env:
+            self._drop(key)
 
     def forget_attrs(self, key: str, keep: frozenset = frozenset()) -> None:
         prefix = key + "."
-        for k in [k for k in self.env if k.startswith(prefix)]:
+        for k in self._under(key):
             if k[len(prefix):].split(".")[0] not in keep:
-                del self.env[k]
+                self._drop(k)
 
 
 def join_states(states: list) -> State:
