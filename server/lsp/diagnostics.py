@@ -145,6 +145,13 @@ def diagnostics_by_uri(server: "PtlintServer", doc: Doc, snap: Snapshot) -> dict
             message=BROKEN_NOTEBOOK[lang].format(detail=snap.error.split("(", 1)[-1].rstrip(")")),
             severity=types.DiagnosticSeverity.Error, source=SOURCE))
         return out
+    if snap.notices:
+        # What the engine did not check (limits, unreadable cells) must not read as "no problems".
+        target = snap.cells[0] if doc.kind == NOTEBOOK and snap.cells else doc.uri
+        out.setdefault(target, []).extend(types.Diagnostic(
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+            message=f"ptlint: {notice}", severity=types.DiagnosticSeverity.Information, source=SOURCE)
+            for notice in snap.notices)
     for f in snap.findings:
         uri = uri_for_cell(f.cell)
         if uri is None:

@@ -72,6 +72,7 @@ class Snapshot:
     crash: Optional[str] = None  # our failure: worker died, timeout, unexpected exception
     elapsed_ms: float = 0.0
     not_analysed: Optional[str] = None  # skipped on purpose (too large)
+    notices: list[str] = field(default_factory=list)  # parts the engine left unchecked (limits, skipped cells)
     timed_out: float = 0.0  # > 0: the analysis ran past this many seconds and was stopped
     cells: tuple[str, ...] = ()  # notebook: the cell URIs the findings' cell numbers refer to
     lang: str = "zh"
@@ -135,6 +136,7 @@ def analyse(job: Job) -> Snapshot:
         snap.findings = result.findings
         snap.rule_errors = [(e.code, e.error, e.traceback) for e in result.rule_errors]
         snap.skipped = result.skipped
+        snap.notices = list(result.notices)
         ctx = result.context
         if ctx is not None:
             snap.imports = ctx.imports
