@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
+import stat
 import shutil
 import sys
 import time
@@ -21,6 +23,8 @@ from typing import Any, Optional
 
 from ptlint import __version__
 from ptlint.rules.fsutil import atomic_write
+
+log = logging.getLogger("ptlint")
 
 CACHE_DIR_NAME = ".ptlint_cache"
 FORMAT = "1"
@@ -70,8 +74,7 @@ class Cache:
         if not self.enabled:
             return None
         try:
-            with open(self.dir / f"{key}.json", "rb") as fh:
-                entry = json.loads(fh.read())
+            entry = json.loads(_read_regular(self.dir / f"{key}.json"))
         except (OSError, ValueError):
             self.misses += 1
             return None
@@ -86,6 +89,12 @@ class Cache:
         if self._ready:
             return True
         try:
+            if self.root.is_symlink() or self.dir.is_symlink():
+                # A cloned repository may ship .ptlint_cache as a link to a folder of the
+                # user's: never create, write or prune anything through it.
+                log.warning("ptlint: cache folder %s is a symbolic link; running without a cache", self.root)
+                self.enabled = False
+                return False
             fresh = not self.root.exists()
             self.dir.mkdir(parents=True, exist_ok=True)
             if fresh or not (self.root / "CACHEDIR.TAG").exists():
@@ -110,7 +119,8 @@ class Cache:
         except OSError:
             pass
         for other in self.root.iterdir():
-            if other.name.startswith("v") and "-" in other.name and other != self.dir and other.is_dir():
+            if other.name.startswith("v") and "-" in other.name and other != self.dir \
+                    and not other.is_symlink() and other.is_dir():
                 try:
                     if now - other.stat().st_mtime > STALE_SECONDS:
                         shutil.rmtree(other, ignore_errors=True)
@@ -132,6 +142,24 @@ class Cache:
             self._atomic(self.dir / f"{key}.json", data)
         except OSError:
             self.enabled = False  # read-only folder, disk full: run on without a cache
+
+
+_MAX_ENTRY = 64 << 20  # far above any real entry; a link to /dev/zero must not be read forever
+
+
+def _read_regular(path: Path) -> bytes:
+    """An entry's bytes, refusing links and anything that is not a plain file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_ENTRY:
+            raise OSError("not a cache entry")
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            return fh.read(_MAX_ENTRY + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def default_cache_dir(project_root: Optional[str]) -> Path:

@@ -101,3 +101,31 @@ def test_findings_survive_the_cache_round_trip(code, src, nb):
         back = Finding.from_dict(json.loads(json.dumps(f.to_dict(), ensure_ascii=False)))
         assert back == f
         assert back.to_dict() == json.loads(json.dumps(f.to_dict()))
+
+
+def test_a_cache_folder_that_is_a_link_is_never_written_through(run_cli, tmp_path):
+    # A cloned repository may ship .ptlint_cache as a link to a folder of the user's:
+    # ptlint must neither write into it nor prune old-looking folders there.
+    victim = tmp_path / "victim"
+    old = victim / "v1-keepme"
+    old.mkdir(parents=True)
+    os.utime(old, (0, 0))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "a.py").write_text(BUGGY)
+    (project / ".ptlint_cache").symlink_to(victim, target_is_directory=True)
+    first = run_json(run_cli, "a.py", cwd=project)
+    again = run_json(run_cli, "a.py", cwd=project)
+    assert first == again and len(first) == 2  # still checked, just without a cache
+    assert sorted(p.name for p in victim.iterdir()) == ["v1-keepme"]
+
+
+def test_a_cache_entry_that_is_a_link_is_a_miss(run_cli, tmp_path):
+    (tmp_path / "a.py").write_text(BUGGY)
+    cold = run_json(run_cli, "a.py")
+    [entry] = entries(tmp_path)
+    forged = tmp_path / "forged.json"
+    forged.write_text(entry.read_text().replace('"findings":[', '"findings":[],"x":[', 1))
+    entry.unlink()
+    entry.symlink_to(forged)
+    assert run_json(run_cli, "a.py") == cold  # the link is not followed: the file is analysed again
