@@ -9,11 +9,15 @@ statements, the whole-module provider is used instead: slower, never wrong."""
 from __future__ import annotations
 
 import ast
+import sys
 import warnings
+from contextlib import contextmanager
 from typing import Any, Optional
 
 import libcst as cst
 from libcst.metadata.position_provider import PositionProvider, PositionProvidingCodegenState
+
+from .limits import MAX_EXPRESSION_DEPTH
 
 
 class UnitPositions:
@@ -77,15 +81,33 @@ class UnitPositions:
         )
         state.line = first_line
         state.column = 0
-        self.module.body[index]._codegen(state)
+        with _recursion_room():
+            self.module.body[index]._codegen(state)
         self.ranges.update(provider._computed)
         self._done.add(index)
 
     def _generate_whole(self) -> None:
         provider = PositionProvider()
-        provider._gen_impl(self.module)
+        with _recursion_room():
+            provider._gen_impl(self.module)
         self.ranges = provider._computed
         self._whole = True
+
+
+@contextmanager
+def _recursion_room():
+    """libcst generates code recursively, a few frames per nesting level; the engine lets
+    through units nested up to MAX_EXPRESSION_DEPTH, so their positions must fit too
+    (a 400-link `.t()` chain needs about 2,400 frames)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, _CODEGEN_FRAMES))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+_CODEGEN_FRAMES = 8 * MAX_EXPRESSION_DEPTH + 1000
 
 
 def _leading_count(stmt: cst.CSTNode) -> int:

@@ -210,3 +210,13 @@ def test_a_rule_that_raises_keeps_its_findings_from_earlier_statements(test_rule
 def test_source_error_still_raised_for_binary():
     with pytest.raises(SourceError):
         source_from_bytes(b"import torch\x00\n", "b.py")
+
+
+@pytest.mark.parametrize("links", [301, 495])
+def test_a_long_transpose_chain_still_gets_its_finding_placed(links):
+    # The flow analysis follows long chains; placing the finding generates the statement's
+    # code, which recursed past Python's limit from about 300 links and lost the finding.
+    src = "import torch\nx = torch.randn(2, 3)" + ".t()" * links + ".view(-1)\n"
+    res = lint_text(src, "chain.py")
+    assert [(f.code, f.line) for f in res.findings] == [("PT001", 2)]
+    assert res.rule_errors == [] and res.notices == []
