@@ -39,3 +39,5 @@ for xb, yb in loader:
     loss.backward()
     optimizer.step()
     preds = out.squeeze()  # a batch of one loses its batch dim
+    for p in preds:  # and iterating a 0-d tensor raises TypeError
+        print(p.item())
