@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
 from .checks import snippet_for_finding
-from .rebinding import Bindings, file_bindings, file_rebinding, model_rebinding
+from .rebinding import Bindings, classes_using, file_bindings, file_rebinding, model_rebinding
 from .words import verdict_line
 from .statics import finding_prediction, static_facts, with_predictions
 from .compare import (CONFIRMED, FAILED, MISMATCH, OK, REFUTED, UNVERIFIABLE, ErrorVerdict, ModelProbe, compare,
@@ -223,7 +223,19 @@ def probe_file(text: str, path: str, options: ProbeOptions, *, model: Optional[s
                       predictions=predictions, bindings=bindings)
     if model is None:
         fold_sub_blocks(fp, bindings)
+    if not fp.models:
+        say_rebound_models(fp, bindings)
     return fp
+
+
+def say_rebound_models(fp: FileProbe, bindings: Bindings) -> None:
+    """No model found because a torch name is rebound (`nn = Evil()`): "no model" would
+    read as "nothing to check", so each class that reads that name is unverifiable."""
+    rebound = file_rebinding(bindings)
+    if rebound is None:
+        return
+    for name in classes_using(bindings, rebound):
+        fp.models.append(failed_model({"name": name}, UNVERIFIABLE, *rebound.reason()))
 
 
 RAN = (OK, CONFIRMED, MISMATCH, "raises")

@@ -153,6 +153,13 @@ class Bindings:
             return None
         return min(hits, key=lambda r: (r.cell or 0, r.line))
 
+    def torch_names(self) -> set[str]:
+        return set(self.torch_imports) | {"torch"}
+
+    def class_names(self) -> list[str]:
+        return [node.name for u in self.units if u.tree is not None
+                for node in ast.walk(u.tree) if isinstance(node, ast.ClassDef)]
+
     def names_used_by(self, cls: str) -> set[str]:
         """Names read inside class ``cls`` and in the arguments of calls ``cls(...)``
         (``ResNet(BasicBlock, [2, 2, 2, 2])``): the blocks it is built from."""
@@ -224,11 +231,24 @@ def model_rebinding(model: dict, bindings: Bindings) -> Optional[Rebound]:
         r = bindings.rebound(head, qual) if head else None
         if r is not None:
             found.append(r)
+    # The static rules give up on a rebound torch name, so a step spelled with it may not
+    # be in the facts at all (an unknown call the shapes pass through): ask the class too.
+    name = model.get("name")
+    if isinstance(name, str):
+        found += [r for r in (bindings.rebound(n) for n in sorted(bindings.names_used_by(name) & bindings.torch_names()))
+                  if r is not None]
     return min(found, key=lambda r: (r.cell or 0, r.line)) if found else None
+
+
+def classes_using(bindings: Bindings, rebound: Rebound) -> list[str]:
+    """Classes of the file that read the rebound name: the models the shape engine could
+    not see once that name stopped resolving to torch."""
+    head = rebound.name.split(".", 1)[0]
+    return [c for c in bindings.class_names() if head in bindings.names_used_by(c)]
 
 
 def file_rebinding(bindings: Bindings) -> Optional[Rebound]:
     """For a single finding (PT001 / PT003), whose facts do not say how each name was
     spelled: the first rebound torch name anywhere in the file."""
-    found = [r for r in (bindings.rebound(n) for n in sorted(set(bindings.torch_imports) | {"torch"})) if r]
+    found = [r for r in (bindings.rebound(n) for n in sorted(bindings.torch_names())) if r]
     return min(found, key=lambda r: (r.cell or 0, r.line)) if found else None
