@@ -118,3 +118,14 @@ def target_names(target: cst.BaseExpression) -> list[str]:
         elif isinstance(t, cst.StarredElement):
             stack.append(t.value)
     return out
+
+
+def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` without rebuilding the tree (libcst's own ``visit`` costs
+    about as much as parsing); ``visit_*`` / ``leave_*`` / ``on_visit`` work as usual."""
+    from ptlint.rules.engine import iter_children
+
+    if visitor.on_visit(node):
+        for child in iter_children(node):
+            walk(child, visitor)
+    visitor.on_leave(node)

@@ -174,7 +174,7 @@ class Rule:
     @property
     def active(self) -> bool:
         """False: this rule has nothing to do in this file; the engine neither
-        dispatches nodes to it nor calls ``finish`` (see catalog/_local.py's Gated)."""
+        dispatches nodes to it nor calls ``finish`` (see rules/gating.py's Gated)."""
         return True
 
     # ------------------------------------------------------------------ helpers

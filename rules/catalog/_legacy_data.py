@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import walk
+from ptlint.rules.astutil import walk
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext

@@ -3,7 +3,9 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.catalog._local import ClassInfo, Gated, LocalFacts, ScopeInfo, sequential_entries, walk
+from ptlint.rules.astutil import walk
+from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 

@@ -1,6 +1,7 @@
 import libcst as cst
 
-from ptlint.rules.catalog._local import Gated, GradFacts
+from ptlint.rules.gating import Gated
+from ptlint.rules.grad_facts import GradFacts
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import key_of
 from ptlint.rules.rule import Docs, Message, Rule

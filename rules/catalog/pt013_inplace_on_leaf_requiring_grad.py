@@ -2,7 +2,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import Gated, LocalFacts, grad_may_be_off, may_freeze_parameters
+from ptlint.rules.bindings import LocalFacts
+from ptlint.rules.gating import Gated
+from ptlint.rules.grad_facts import grad_may_be_off, may_freeze_parameters
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.flow.transfer import NOT_DATA_WRITES, RELAYOUT_INPLACE

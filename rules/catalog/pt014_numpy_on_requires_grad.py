@@ -1,6 +1,8 @@
 import libcst as cst
 
-from ptlint.rules.catalog._local import Gated, GradFacts, LocalFacts, grad_may_be_off
+from ptlint.rules.bindings import LocalFacts
+from ptlint.rules.gating import Gated
+from ptlint.rules.grad_facts import GradFacts, grad_may_be_off
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 

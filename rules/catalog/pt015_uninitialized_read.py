@@ -2,7 +2,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import Gated, LocalFacts, walk
+from ptlint.rules.astutil import walk
+from ptlint.rules.bindings import LocalFacts
+from ptlint.rules.gating import Gated
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.rule import Docs, Message, Related, Rule

@@ -5,7 +5,7 @@ from typing import Optional
 from ptlint.rules.catalog._legacy_data import (
     CONVERSIONS, EXACT_INT, IndexOnlyCreations, LegacyData, is_shape_tuple, legacy_data,
 )
-from ptlint.rules.catalog._local import Gated
+from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 

@@ -3,7 +3,9 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.catalog._local import Gated, GradFacts, LOADERS, LocalFacts
+from ptlint.rules.bindings import LOADERS, LocalFacts
+from ptlint.rules.gating import Gated
+from ptlint.rules.grad_facts import GradFacts
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import SCHEDULER_STEP, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths, key_of
 from ptlint.rules.flow.events import TooManyPaths

@@ -1,4 +1,4 @@
-from ptlint.rules.catalog._local import Gated
+from ptlint.rules.gating import Gated
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import BACKWARD, STEP, ZERO_GRAD, Event, FlowAnalysis, iteration_paths
 from ptlint.rules.flow.events import TooManyPaths

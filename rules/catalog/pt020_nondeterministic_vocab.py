@@ -3,7 +3,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.catalog._local import Gated, LocalFacts, ScopeInfo, walk
+from ptlint.rules.astutil import walk
+from ptlint.rules.bindings import LocalFacts, ScopeInfo
+from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 

@@ -4,7 +4,7 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import target_names
-from ptlint.rules.catalog._local import Gated
+from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 

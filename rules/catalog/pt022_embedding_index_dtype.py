@@ -3,7 +3,7 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.catalog._legacy_data import IndexOnlyCreations, legacy_data
-from ptlint.rules.catalog._local import Gated
+from ptlint.rules.gating import Gated
 from ptlint.rules.astutil import get_arg
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind

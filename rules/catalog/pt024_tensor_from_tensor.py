@@ -1,6 +1,7 @@
 import libcst as cst
 
-from ptlint.rules.catalog._local import Gated, LocalFacts
+from ptlint.rules.bindings import LocalFacts
+from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
