@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, TypeVar
 
 import libcst as cst
 
@@ -19,6 +19,9 @@ from . import nesting
 from .limits import MAX_TOKENS
 from .source import SourceFile, SourceUnit, source_from_text
 from .suppression import Suppressions
+
+if TYPE_CHECKING:
+    from .project import ProjectIndex, ProjectModule
 
 log = logging.getLogger("ptlint")
 
@@ -51,6 +54,9 @@ class LintResult:
     notices: list[str] = field(default_factory=list)
     source: Optional[SourceFile] = None
     context: Optional["FileContext"] = None  # kept for front ends that ask more (hover, shapes)
+    # Other project files the analysis read (rules/project.py): path -> digest of what it
+    # saw ("" for a file that was absent). A cached result is stale when one of them changed.
+    deps: dict[str, str] = field(default_factory=dict)
 
 
 class AnalysisFailed(Exception):
@@ -67,7 +73,7 @@ class FileContext:
     """What rules may ask about the file being analysed."""
 
     def __init__(self, source: SourceFile, config: Config, module: cst.Module,
-                 unit_modules: list[tuple[SourceUnit, cst.Module]]) -> None:
+                 unit_modules: list[tuple[SourceUnit, cst.Module]], project: Optional["ProjectIndex"] = None) -> None:
         self.source = source
         self.path = source.path
         self.config = config
@@ -83,10 +89,31 @@ class FileContext:
         self._positions: dict[int, Any] = {}
         self._unit_of_top: Optional[dict[int, int]] = None
         self.top_of: dict[int, cst.CSTNode] = {}  # id(node) -> its top-level statement (filled by the traversal)
+        self.project = project  # the other files of the project (rules/project.py), None: this file alone
+        # Code of other project files an analysis follows (a layer class from models/):
+        # id(node) -> its file; the adopted roots are kept so that the ids stay theirs.
+        self.foreign: dict[int, "ProjectModule"] = {}
+        self._adopted: list[cst.CSTNode] = []
 
     # ------------------------------------------------------------------ names
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
-        return self.imports.qualname(node)
+        owner = self.foreign.get(id(node)) if self.foreign else None
+        return (owner.imports if owner is not None else self.imports).qualname(node)
+
+    def adopt(self, root: cst.CSTNode, owner: "ProjectModule") -> None:
+        """Mark another file's code (a class definition) as that file's: its names resolve
+        through that file's imports, and nothing is reported at its nodes here."""
+        if id(root) in self.foreign:
+            return
+        self._adopted.append(root)
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            self.foreign[id(node)] = owner
+            stack.extend(iter_children(node))
+
+    def is_foreign(self, node: cst.CSTNode) -> bool:
+        return bool(self.foreign) and id(node) in self.foreign
 
     def call_qualname(self, call: cst.Call) -> Optional[str]:
         return self.imports.qualname(call.func)
@@ -345,8 +372,9 @@ def _syntax_finding(exc: cst.ParserSyntaxError, path: str, unit: SourceUnit, con
 
 
 def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type[Rule]]] = None,
-                keep_context: bool = False) -> LintResult:
-    """Analyse one file (or notebook). Never raises for bad user code."""
+                keep_context: bool = False, project: Optional["ProjectIndex"] = None) -> LintResult:
+    """Analyse one file (or notebook). Never raises for bad user code. ``project``: the
+    other files it may import from; by default the project of a file on disk."""
     path = source.path
     result = LintResult(path, source=source)
     result.notices.extend(source.notes)  # notebook cells left out while loading
@@ -392,7 +420,11 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
         first = unit_modules[0][1]
         module = first.with_changes(body=[s for _, m in unit_modules for s in m.body], header=(), footer=())
 
-    ctx = FileContext(source, config, module, unit_modules)
+    if project is None and source.kind != "notebook":
+        from .project import ProjectIndex
+
+        project = ProjectIndex.for_file(path, config.root)
+    ctx = FileContext(source, config, module, unit_modules, project)
     if keep_context:
         result.context = ctx
     def on_error(rule: Rule, exc: BaseException) -> None:
@@ -428,6 +460,8 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
     suppressions = _LazySuppressions(unit_modules)
     for rule in instances:
         for rep in rule.reports:
+            if ctx.is_foreign(rep.node):
+                continue  # another project file's code: that file's own analysis speaks for it
             try:
                 finding = _to_finding(rep, ctx, config)
             except Exception as exc:  # a report against a node we cannot place
@@ -446,6 +480,8 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
             seen.add(key)
             unique.append(f)
     result.findings = _drop_superseded(unique, instances)
+    if project is not None:
+        result.deps = dict(project.reads)
     return result
 
 
@@ -479,6 +515,8 @@ def _to_finding(rep: Report, ctx: FileContext, config: Config) -> Finding:
     cell, rng = ctx.locate(rep.node)
     related = []
     for rel in rep.related:
+        if ctx.is_foreign(rel.node):
+            continue
         rcell, rrange = ctx.locate(rel.node)
         related.append(RelatedLocation(rrange, rel.message_zh, rel.message_en, rcell))
     fix = _resolve_fix(rep.fix, ctx, cell) if rep.fix else None
@@ -504,6 +542,8 @@ def _resolve_fix(spec: FixSpec, ctx: FileContext, cell: Optional[int]) -> Option
 
     edits = []
     for e in spec.edits:
+        if ctx.is_foreign(e.stmt if isinstance(e, InsertStatementBefore) else e.node):
+            return None  # fixes edit only the file reported on
         if isinstance(e, Replace):
             ecell, r = ctx.locate(e.node)
             text = e.new if isinstance(e.new, str) else ctx.code_for(e.new)

@@ -62,11 +62,13 @@ class ModelEntry:
 
 class ShapeAnalysis:
     def __init__(self, ctx: "FileContext", *, input_shape: Optional[Shape] = None) -> None:
+        from .crossfile import CrossFileModels
         from .models import FileIndex
 
         self.ctx = ctx
         self.cli_input = input_shape
         self.index = FileIndex(ctx)
+        self.crossfile = CrossFileModels(self)  # names imported from other project files
         self.unit_left = UNIT_BUDGET
         self.file_left = FILE_BUDGET
         self._in_unit = False

@@ -47,7 +47,8 @@ class CallsMixin(TensorCallsMixin):
         if head is not None and head not in f.env:
             q = self.ctx.qualname(func)
             if q is not None:
-                return self.call_qualified(q, e, f)
+                ref = self.a.crossfile.callee(func, q)  # a class or function of another project file
+                return self.call_value(ref, e, f) if ref is not None else self.call_qualified(q, e, f)
             if isinstance(func, cst.Name) and head in BUILTINS and head not in self.a.index.functions:
                 return BUILTINS[head](self, e, f)
             if head == "super" and isinstance(func, cst.Name):

@@ -304,6 +304,9 @@ class Interp(CallsMixin):
             return Const("__main__")  # the file is analysed as the program being run
         if n in f.env:
             return f.env[n]
+        foreign = self.a.crossfile.foreign_name(e)  # another project file's code: its own names
+        if foreign is not None:
+            return foreign
         g = self.a.global_value(n)
         if g is not None:
             return g
@@ -313,7 +316,7 @@ class Interp(CallsMixin):
         fn = self.a.index.functions.get(n)
         if fn is not None:
             return FunctionV(fn)
-        return UNKNOWN
+        return self.a.crossfile.imported_name(e)
 
     def _number(self, e: cst.BaseExpression, f: Frame) -> Value:
         return Const(e.evaluated_value)  # type: ignore[attr-defined]

@@ -1,0 +1,434 @@
+"""The project index: the other files of the user's project that one file imports.
+
+``from models.blocks import _Block``, ``from .blocks import _Block`` and ``import
+models.blocks as mb`` are resolved to files under the project root, read (never
+executed), parsed once with libcst and kept by (path, size, mtime) or by the text of an
+editor's open buffer. What a file exposes is its unique top-level bindings: classes,
+functions, literal constants and what it imports itself (a package's ``__init__.py``
+re-exporting ``from .blocks import _Block`` is followed, a bounded number of links).
+
+Precision first: a module that could be two files (the project root and the file's own
+folder both have one), a name bound twice at module level, a file outside the root
+(a link pointing out of it, ``..`` beyond the top), a file that does not parse or is
+too big: all of them are unknown, and unknown is silence.
+
+Every file the index looked at, found or not, is recorded in ``reads`` with the digest
+of what was seen ("" for absent), so a results cache can tell when a finding of the
+importing file became stale.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import stat
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import libcst as cst
+
+from . import nesting
+from .astutil import target_names
+from .names import ImportTable, dotted_name, other_bindings
+from .source import SourceError, decode
+
+# Bounds: files parsed for one analysis, links followed for one name, the size of a
+# file worth reading (model and data modules are small; a generated 5 MB file is not
+# what a layer class comes from), and the parsed files kept between analyses.
+MAX_FILES = 64
+MAX_DEPTH = 8
+MAX_BYTES = 1 << 20
+CACHE_ENTRIES = 256
+
+ABSENT = ""  # the digest recorded for a path that held no file
+
+# Top-level names that are never the project's own modules: the libraries the rules are
+# about and the standard library (a project's ``utils/`` is looked up, its ``torch`` is not).
+EXTERNAL = frozenset(("torch", "torchvision", "torchaudio", "torchtext", "numpy", "scipy", "pandas", "sklearn",
+                      "transformers", "timm", "PIL", "cv2", "matplotlib", "tqdm", "jieba", "__future__")) \
+    | frozenset(getattr(sys, "stdlib_module_names", ()))
+
+ReadText = Callable[[str], Optional[str]]
+
+
+@dataclass(frozen=True)
+class ImportedName:
+    """Where a module-level name of a file comes from: ``from <module> import <name>``
+    (``level`` dots before it), or ``import <module> as x`` (``name`` None)."""
+
+    level: int
+    module: str
+    name: Optional[str]
+
+
+@dataclass(eq=False)
+class ProjectModule:
+    """One parsed project file and its unique top-level bindings."""
+
+    path: str  # absolute, links resolved
+    module: cst.Module
+    digest: str
+    imports: ImportTable
+    classes: dict[str, cst.ClassDef] = field(default_factory=dict)
+    functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    constants: dict[str, object] = field(default_factory=dict)  # literal values only
+    imported: dict[str, ImportedName] = field(default_factory=dict)
+    stars: list[ImportedName] = field(default_factory=list)  # from x import *
+
+    @property
+    def folder(self) -> str:
+        return os.path.dirname(self.path)
+
+    @property
+    def is_package(self) -> bool:
+        return os.path.basename(self.path) == "__init__.py"
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A project name resolved: a class, function or constant of ``module``, or the
+    module itself (``kind == "module"``)."""
+
+    kind: str
+    name: str
+    module: ProjectModule
+    node: Optional[cst.CSTNode] = None
+    value: object = None  # a constant's value
+
+
+def scan_module(path: str, module: cst.Module, digest: str) -> ProjectModule:
+    """The unique top-level bindings of a parsed file. A name bound twice at module
+    level, or bound inside a compound statement (``if``/``try``/``for``), is left out."""
+    imports = ImportTable()
+    imports.scan_statements(module.body)
+    pm = ProjectModule(path, module, digest, imports)
+    counts: dict[str, int] = {}
+    found: dict[str, tuple[str, object]] = {}
+
+    def bind(name: str, kind: str, what: object) -> None:
+        counts[name] = counts.get(name, 0) + 1
+        found[name] = (kind, what)
+
+    nested: list[cst.CSTNode] = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef):
+            bind(stmt.name.value, "class", stmt)
+        elif isinstance(stmt, cst.FunctionDef):
+            bind(stmt.name.value, "function", stmt)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                _bind_small(small, bind)
+        else:
+            nested.append(stmt)
+    for name in other_bindings(nested):  # conditional definitions: which one holds is unknown
+        counts[name] = counts.get(name, 0) + 2
+    for stmt in nested:
+        for name in _nested_imports(stmt):
+            counts[name] = counts.get(name, 0) + 2
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                    pm.stars.append(ImportedName(len(small.relative),
+                                                 dotted_name(small.module) if small.module is not None else "", None))
+    for name, (kind, what) in found.items():
+        if counts.get(name) != 1:
+            continue
+        if kind == "class":
+            pm.classes[name] = what  # type: ignore[assignment]
+        elif kind == "function":
+            pm.functions[name] = what  # type: ignore[assignment]
+        elif kind == "constant":
+            pm.constants[name] = what
+        elif kind == "import":
+            pm.imported[name] = what  # type: ignore[assignment]
+    return pm
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(module_code: str) -> object:
+    try:
+        return ast.literal_eval(module_code)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def _bind_small(small: cst.BaseSmallStatement, bind) -> None:
+    if isinstance(small, cst.Import):
+        for alias in small.names:
+            full = dotted_name(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bind(alias.asname.name.value, "import", ImportedName(0, full, None))
+            else:
+                top = full.split(".")[0]
+                bind(top, "import", ImportedName(0, top, None))
+    elif isinstance(small, cst.ImportFrom):
+        level = len(small.relative)
+        mod = dotted_name(small.module) if small.module is not None else ""
+        if isinstance(small.names, cst.ImportStar):
+            bind("*", "star", ImportedName(level, mod or "", None))
+            return
+        for alias in small.names:
+            name = dotted_name(alias.name) or ""
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            bind(local, "import", ImportedName(level, mod or "", name))
+    elif isinstance(small, cst.Assign):
+        names = [n for t in small.targets for n in target_names(t.target)]
+        single = len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+        value = _literal(cst.Module(body=[]).code_for_node(small.value)) if single else _NOT_LITERAL
+        for n in names:
+            if single and value is not _NOT_LITERAL:
+                bind(n, "constant", value)
+            else:
+                bind(n, "other", None)
+    elif isinstance(small, (cst.AnnAssign, cst.AugAssign, cst.Del)):
+        for n in target_names(small.target):
+            bind(n, "other", None)
+
+
+def _nested_imports(stmt: cst.CSTNode) -> set[str]:
+    """Names imported inside a compound top-level statement (``try: import x``)."""
+    out: set[str] = set()
+    stack = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    out.add(alias.asname.name.value)
+                else:
+                    out.add((dotted_name(alias.name) or "").split(".")[0])
+        elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    out.add(alias.asname.name.value)
+                else:
+                    out.add(dotted_name(alias.name) or "")
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue  # their imports are local to them
+        else:
+            stack.extend(node.children)
+    return out
+
+
+# ---------------------------------------------------------------------- parsed-file cache
+class _ParseCache:
+    """Parsed project files shared by the analyses of one process, least recently used
+    dropped first. Disk files are keyed by (path, size, mtime); an editor's buffer by
+    its text's digest."""
+
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        self.size = size
+        self.entries: "OrderedDict[tuple, Optional[ProjectModule]]" = OrderedDict()
+        self.lock = threading.Lock()
+        self.parses = 0  # files actually parsed (tests and benchmarks read it)
+
+    def get(self, key: tuple, build: Callable[[], Optional[ProjectModule]]) -> Optional[ProjectModule]:
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        pm = build()
+        with self.lock:
+            self.parses += 1
+            self.entries[key] = pm
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return pm
+
+
+PARSED = _ParseCache()
+
+
+def _parse(path: str, text: str, digest: str) -> Optional[ProjectModule]:
+    if nesting.check(text) is not None:
+        return None
+    try:
+        module = cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+        return None
+    return scan_module(path, module, digest)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# ---------------------------------------------------------------------- the index
+class ProjectIndex:
+    """The project one analysis may look into; cheap to make (nothing is read until a
+    name is looked up)."""
+
+    def __init__(self, root: str, read_text: Optional[ReadText] = None) -> None:
+        self.root = os.path.realpath(root)
+        self.read_text = read_text  # an editor's open buffers, by absolute path
+        self.reads: dict[str, str] = {}  # path -> digest of what was seen (ABSENT: no file)
+        self._loaded: dict[str, Optional[ProjectModule]] = {}
+        self._views: dict[int, ProjectModule] = {}
+        self._modules: dict[tuple[str, int, str], Optional[ProjectModule]] = {}
+
+    @classmethod
+    def for_file(cls, path: str, config_root: Optional[str] = None,
+                 read_text: Optional[ReadText] = None) -> Optional["ProjectIndex"]:
+        """The project of a file on disk: the config's folder when the file is inside it,
+        else the file's own folder; None for text that is not a file."""
+        if not os.path.isfile(path):
+            return None
+        here = os.path.dirname(os.path.realpath(path))
+        root = here
+        if config_root:
+            real_root = os.path.realpath(config_root)
+            if _inside(here, real_root):
+                root = real_root
+        return cls(root, read_text)
+
+    # ------------------------------------------------------------------ files
+    def load(self, path: str) -> Optional[ProjectModule]:
+        """The parsed file at ``path`` (inside the root), or None; recorded in ``reads``."""
+        real = os.path.realpath(path)
+        if real in self._loaded:
+            return self._loaded[real]
+        if not _inside(real, self.root) or not real.endswith(".py"):
+            return None
+        if len(self._loaded) >= MAX_FILES:
+            return None
+        pm = self._read(real)
+        self._loaded[real] = pm
+        return pm
+
+    def _read(self, real: str) -> Optional[ProjectModule]:
+        text = self.read_text(real) if self.read_text is not None else None
+        if text is not None:
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            self.reads[real] = digest
+            return PARSED.get(("text", real, digest), lambda: _parse(real, text, digest))
+        try:
+            st = os.stat(real)
+        except OSError:
+            self.reads[real] = ABSENT
+            return None
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+            self.reads[real] = ABSENT if not stat.S_ISREG(st.st_mode) else f"size:{st.st_size}"
+            return None
+        try:
+            with open(real, "rb") as fh:
+                raw = fh.read(MAX_BYTES + 1)
+        except OSError:
+            self.reads[real] = ABSENT
+            return None
+        digest = hashlib.sha256(raw).hexdigest()
+        self.reads[real] = digest
+
+        def build() -> Optional[ProjectModule]:
+            try:
+                text, _, _ = decode(raw, real)
+            except SourceError:
+                return None
+            return _parse(real, text, digest)
+
+        return PARSED.get(("disk", real, st.st_size, st.st_mtime_ns, digest), build)
+
+    def view(self, path: str, module: cst.Module) -> ProjectModule:
+        """The file being analysed, seen like a project file (from its parsed text)."""
+        pm = self._views.get(id(module))
+        if pm is None:
+            pm = scan_module(os.path.realpath(path) if os.path.exists(path) else path, module, "")
+            self._views[id(module)] = pm
+        return pm
+
+    # ------------------------------------------------------------------ modules
+    def _module_file(self, folder: str, parts: list[str]) -> Optional[str]:
+        """``folder/a/b.py`` or ``folder/a/b/__init__.py`` for ``a.b``, recording misses."""
+        if not parts or any(not p.isidentifier() for p in parts):
+            return None
+        base = os.path.join(folder, *parts)
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            real = os.path.realpath(candidate)
+            if not _inside(real, self.root):
+                return None
+            if os.path.isfile(real):
+                return real
+            self.reads.setdefault(real, ABSENT)
+        return None
+
+    def resolve_module(self, importer: ProjectModule, level: int, dotted: str) -> Optional[ProjectModule]:
+        """The project file that ``from <dots><dotted> import …`` in ``importer`` means."""
+        key = (importer.path, level, dotted)
+        if key not in self._modules:
+            self._modules[key] = self._resolve_module(importer, level, dotted)
+        return self._modules[key]
+
+    def _resolve_module(self, importer: ProjectModule, level: int, dotted: str) -> Optional[ProjectModule]:
+        if level == 0 and dotted.split(".")[0] in EXTERNAL:
+            return None
+        parts = [p for p in dotted.split(".") if p] if dotted else []
+        if level > 0:
+            folder = os.path.dirname(importer.path)
+            for _ in range(level - 1):
+                folder = os.path.dirname(folder)
+            if not _inside(os.path.realpath(folder), self.root):
+                return None
+            if not parts:
+                found = self._module_file(os.path.dirname(folder), [os.path.basename(folder)])
+            else:
+                found = self._module_file(folder, parts)
+        else:
+            # Python looks in the script's folder first and in the project root when the
+            # project is installed or run from there: two different files is unknown.
+            hits = {self._module_file(base, parts) for base in dict.fromkeys((importer.folder, self.root))}
+            hits.discard(None)
+            if len(hits) != 1:
+                return None
+            found = hits.pop()
+        return self.load(found) if found else None
+
+    # ------------------------------------------------------------------ names
+    def lookup(self, module: ProjectModule, name: str, depth: int = 0) -> Optional[Symbol]:
+        """What ``name`` means at module level in ``module``, following its imports."""
+        if depth > MAX_DEPTH:
+            return None
+        if any(self.resolve_module(module, s.level, s.module) is not None for s in module.stars):
+            return None  # a project module's * may rebind any name: unknown
+        if name in module.classes:
+            return Symbol("class", name, module, module.classes[name])
+        if name in module.functions:
+            return Symbol("function", name, module, module.functions[name])
+        if name in module.constants:
+            return Symbol("constant", name, module, None, module.constants[name])
+        imp = module.imported.get(name)
+        if imp is None:
+            return None
+        if imp.name is None:  # import a.b as name
+            target = self.resolve_module(module, imp.level, imp.module)
+            return Symbol("module", name, target) if target is not None else None
+        source = self.resolve_module(module, imp.level, imp.module) if (imp.level or imp.module) else None
+        if source is not None and source is not module:
+            hit = self.lookup(source, imp.name, depth + 1)
+            if hit is not None:
+                return hit
+        # from package import submodule
+        sub = self.resolve_module(module, imp.level, f"{imp.module}.{imp.name}" if imp.module else imp.name)
+        return Symbol("module", imp.name, sub) if sub is not None else None
+
+    def lookup_chain(self, module: ProjectModule, parts: list[str]) -> Optional[Symbol]:
+        """``mb._Block`` (``["mb", "_Block"]``) from ``module``'s point of view."""
+        if not parts:
+            return None
+        sym = self.lookup(module, parts[0])
+        for part in parts[1:]:
+            if sym is None or sym.kind != "module":
+                return None
+            inner = self.lookup(sym.module, part)
+            if inner is None and sym.module.is_package:  # import models.blocks; models.blocks.X
+                sub = self._module_file(sym.module.folder, [part])
+                loaded = self.load(sub) if sub else None
+                inner = Symbol("module", part, loaded) if loaded is not None else None
+            sym = inner
+        return sym
