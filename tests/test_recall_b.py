@@ -59,3 +59,59 @@ def test_pt022_the_ids_of_the_first_embedding_are_fine():
     ns = {}
     exec(ok, ns)
     assert ns["Encoder"]()(torch.tensor([[1, 2, 3]])).shape == (1, 3, 16)
+
+
+# ---------------------------------------------------------------- PT024
+UFUNC = """import numpy as np
+import torch
+logits = torch.randn(4, 3)
+probs = np.exp(logits) / np.exp(logits).sum()
+t = torch.tensor(probs)
+"""
+
+
+def _copy_warnings(src):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(src, {})
+    return [w for w in caught if "copy construct from a tensor" in str(w.message)]
+
+
+def test_pt024_a_numpy_ufunc_of_a_tensor_is_a_tensor_and_the_fix_silences_torch():
+    from ptlint.rules.fixes import fix_text
+
+    assert lines(UFUNC, "PT024") == [5]
+    assert _copy_warnings(UFUNC)
+    new, applied = fix_text(UFUNC, lint(UFUNC, "PT024"))
+    assert applied and "t = probs.detach().clone()" in new
+    assert not _copy_warnings(new) and lines(new, "PT024") == []
+
+
+def test_pt024_a_ufunc_of_an_array_is_an_array():
+    src = UFUNC.replace("torch.randn(4, 3)", "np.random.randn(4, 3)")
+    assert lines(src, "PT024") == []
+    assert not _copy_warnings(src)
+
+
+HELPER = """import torch
+def to_tensor(x):
+    return torch.tensor(x, dtype=torch.float32)
+feats = to_tensor(torch.zeros(3))
+more = to_tensor(torch.ones(2) + 1)
+"""
+
+
+def test_pt024_a_helper_every_caller_gives_a_tensor_warns_at_each_call():
+    found = lint(HELPER, "PT024")
+    assert [f.line for f in found] == [3] and found[0].fix is None
+    assert [r.range.start.line for r in found[0].related] == [4, 5]
+    assert len(_copy_warnings(HELPER)) == 2
+
+
+@pytest.mark.parametrize("extra", [
+    "rows = to_tensor([1.0, 2.0])\n",            # one caller passes data
+    "fn = to_tensor\n",                         # used as a value: callers unseen
+    "def other():\n    return to_tensor(data)\n",  # an argument of unknown type
+])
+def test_pt024_a_helper_is_silent_unless_every_call_is_known(extra):
+    assert lines(HELPER + extra, "PT024") == []

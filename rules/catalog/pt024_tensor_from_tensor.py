@@ -1,11 +1,26 @@
+from typing import Optional
+
 import libcst as cst
 
-from ptlint.rules.bindings import LocalFacts
+from ptlint.rules.astutil import walk
+from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
-from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
+from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
 _TO_KWARGS = ("dtype", "device")
+# NumPy ufuncs hand a torch tensor back as a torch tensor (``torch.Tensor.__array_wrap__``;
+# checked with torch 2.x and NumPy 1.x/2.x, 0-d tensors included): ``np.exp(t)`` is a tensor.
+_UFUNCS = frozenset(f"numpy.{n}" for n in """
+exp exp2 expm1 log log2 log10 log1p sqrt cbrt square abs absolute sin cos tan arcsin arccos arctan sinh cosh tanh
+negative floor ceil rint sign reciprocal add subtract multiply divide true_divide power maximum minimum fmax fmin
+arctan2 hypot
+""".split())
+
+PARAM_MESSAGE = Message(
+    zh="`torch.tensor({arg})` 的参数 `{arg}` 在本文件的每个调用处传入的都是张量：PyTorch 会发出 UserWarning，建议写 `{arg}.detach().clone()`",
+    en="`torch.tensor({arg})`: every call in this file passes a tensor as `{arg}`, so PyTorch emits a UserWarning; it recommends `{arg}.detach().clone()`",
+)
 
 
 class TensorFromTensor(Gated, Rule):
@@ -21,6 +36,8 @@ class TensorFromTensor(Gated, Rule):
     docs = Docs(
         zh="""## 它检查什么
 把一个已经是张量的值再传给 `torch.tensor(...)`，例如 `torch.tensor(torch.randn(3))` 或 `y = x * 2; z = torch.tensor(y)`。
+
+也包括经过 NumPy 通用函数（ufunc）得到的值：`np.exp(t)`、`np.add(t, 1)` 作用在张量上返回的仍是张量；以及辅助函数的参数——当本文件中该函数的每一个调用处传入的都是张量时（这种情况没有快速修复：其他文件可能传入列表）。
 
 ## 为什么有问题
 `torch.tensor` 是用来**按内容**（列表、数字、NumPy 数组）创建张量的。参数本身就是张量时，它会复制一份数据并脱离计算图，同时发出警告：
@@ -48,6 +65,8 @@ y = x.clone()                # 需要副本并保留计算图时
 """,
         en="""## What it finds
 A value that is already a tensor passed to `torch.tensor(...)`, e.g. `torch.tensor(torch.randn(3))` or `y = x * 2; z = torch.tensor(y)`.
+
+This includes values that went through a NumPy ufunc (`np.exp(t)`, `np.add(t, 1)` on a tensor give a tensor back), and a helper's parameter when every call of the helper in this file passes a tensor (no quick fix then: other files may pass lists).
 
 ## Why it is a problem
 `torch.tensor` builds a tensor **from data** (lists, numbers, NumPy arrays). Given a tensor it copies the data and detaches it from the graph, and warns:
@@ -79,6 +98,12 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         "import torch\ny = torch.tensor(torch.ones(2, 2), dtype=torch.float64)  # <-\n",
         "import torch as T\ndef f():\n    a = T.zeros(4)\n    b = a * 2 + 1\n    return T.tensor(b)  # <-\n",
         "import torch\nw = torch.randn(3, requires_grad=True)\nv = torch.tensor(w.T, requires_grad=True)  # <-\n",
+        # a NumPy ufunc of a tensor gives a tensor back
+        "import numpy as np\nimport torch\nlogits = torch.randn(4, 3)\nprobs = np.exp(logits) / 2\n"
+        "t = torch.tensor(probs)  # <-\n",
+        # every call of the helper passes a tensor
+        "import torch\ndef to_tensor(x):\n    return torch.tensor(x, dtype=torch.float32)  # <-\n"
+        "feats = to_tensor(torch.zeros(3))\nlabels = to_tensor(torch.arange(3) * 2)\n",
     )
     must_not_flag = (
         "import torch\ny = torch.tensor([1.0, 2.0])\n",
@@ -87,6 +112,11 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         "import torch\nx = torch.randn(3)\nx = x.tolist()\ny = torch.tensor(x)\n",
         "import torch\nx = torch.randn(3)\ny = torch.tensor(x.item())\n",
         "import torch\nx = torch.randn(3)\ny = x.detach().clone()\n",
+        # the helper also gets a list
+        "import torch\ndef to_tensor(x):\n    return torch.tensor(x)\na = to_tensor(torch.zeros(3))\nb = to_tensor([1, 2])\n",
+        # handed on as a callback: its arguments are not all seen
+        "import torch\ndef to_tensor(x):\n    return torch.tensor(x)\na = to_tensor(torch.zeros(3))\nbs = list(map(to_tensor, rows))\n",
+        "import numpy as np\nimport torch\na = np.exp(np.ones(3))\nt = torch.tensor(a)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -98,10 +128,65 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         facts = self.ctx.analysis(LocalFacts)
         scope = facts.scope_info(self.ctx.ancestors)
         cls, _ = facts.enclosing_method(self.ctx.ancestors)
-        if not facts.is_tensor(first.value, scope, cls):
-            return
         arg = self.ctx.code_for(first.value)
-        self.report(node, arg=arg if len(arg) <= 40 else "x", fix=self._fix(node, first.value))
+        if self._tensor(first.value, facts, scope, cls):
+            self.report(node, arg=arg if len(arg) <= 40 else "x", fix=self._fix(node, first.value))
+            return
+        sites = self._tensor_parameter(first.value, facts, scope)
+        if sites:
+            # no fix: callers in other files may pass lists, which ``.detach()`` would break
+            self.report(node, message=PARAM_MESSAGE, arg=arg, related=[
+                Related(site, "这里传入的是张量", "a tensor is passed here") for site in sites[:3]])
+
+    # ---------------------------------------------------------------- is it a tensor?
+    def _tensor(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo,
+                cls: Optional[ClassInfo], depth: int = 0) -> bool:
+        """Certainly a torch tensor: what LocalFacts knows, plus NumPy ufuncs of tensors."""
+        if depth > 6:
+            return False
+        if facts.is_tensor(expr, scope, cls):
+            return True
+        if isinstance(expr, cst.Name):
+            v = facts.value_of(expr.value, scope)
+            return v is not None and self._tensor(v, facts, scope, cls, depth + 1)
+        if isinstance(expr, cst.Call) and self.qualname(expr.func) in _UFUNCS:
+            args = expr.args
+            if not args or any(a.keyword is not None or a.star for a in args):
+                return False  # ``out=`` / ``where=``: the result is whatever they say
+            tensors = [self._tensor(a.value, facts, scope, cls, depth + 1) for a in args]
+            return any(tensors) and all(t or _number(a.value) for t, a in zip(tensors, args))
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+                expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power)):
+            return self._tensor(expr.left, facts, scope, cls, depth + 1) \
+                or self._tensor(expr.right, facts, scope, cls, depth + 1)
+        return False
+
+    def _tensor_parameter(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo) -> list[cst.Call]:
+        """The call sites, when ``expr`` is a parameter of a module-level helper that every
+        call in this file gives a tensor (and the helper is used nowhere else); else []."""
+        fn = scope.node
+        if not isinstance(expr, cst.Name) or not isinstance(fn, cst.FunctionDef) or fn.decorators \
+                or not any(s is fn for s in self.ctx.module.body):
+            return []
+        name, fname = expr.value, fn.name.value
+        slot = _param_slot(fn, name)
+        if slot is None or name in scope.assigns or facts.bound_before(fn, name, self.ctx.ancestors):
+            return []
+        if fname in self.ctx.imports.aliases or fname in facts.module_scope.assigns \
+                or sum(isinstance(s, cst.FunctionDef) and s.name.value == fname for s in self.ctx.module.body) != 1 \
+                or any(info is not facts.module_scope and info.binds(fname) for info in facts.scopes.values()):
+            return []
+        uses = _CallSites(fname)
+        walk(self.ctx.module, uses)
+        if uses.other_uses != 1 or not uses.calls:  # the one non-call Name is the def's own name
+            return []
+        for call, site_fn in uses.calls:
+            given = _argument_for(call, slot)
+            site_scope = facts.scopes.get(site_fn, facts.module_scope) if site_fn is not None else facts.module_scope
+            site_cls = facts.class_of_method(site_fn) if site_fn is not None else None
+            if site_fn is fn or given is None or not self._tensor(given, facts, site_scope, site_cls):
+                return []
+        return [call for call, _ in uses.calls]
 
     def _fix(self, node: cst.Call, src: cst.BaseExpression) -> "FixSpec | None":
         kwargs = {}
@@ -121,3 +206,59 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         if "requires_grad" in kwargs:
             text += f".requires_grad_({kwargs['requires_grad']})"
         return FixSpec((Replace(node, text),), "改为 .detach().clone()", "use .detach().clone()", FixSafety.SAFE)
+
+
+def _number(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        expr = expr.expression
+    return isinstance(expr, (cst.Integer, cst.Float))
+
+
+def _param_slot(fn: cst.FunctionDef, name: str) -> Optional[tuple[Optional[int], str]]:
+    """(position or None for keyword-only, name) of an ordinary parameter ``name``."""
+    posonly = len(fn.params.posonly_params)
+    for i, p in enumerate([*fn.params.posonly_params, *fn.params.params]):
+        if p.name.value == name:
+            return (i, name if i >= posonly else "")
+    for p in fn.params.kwonly_params:
+        if p.name.value == name:
+            return (None, name)
+    return None
+
+
+def _argument_for(call: cst.Call, slot: tuple[Optional[int], str]) -> Optional[cst.BaseExpression]:
+    """The argument a call passes for the parameter in ``slot`` (None: star-args or default)."""
+    if any(a.star for a in call.args):
+        return None
+    pos, name = slot
+    positional = [a for a in call.args if a.keyword is None]
+    if pos is not None and pos < len(positional):
+        return positional[pos].value
+    return next((a.value for a in call.args if a.keyword is not None and name and a.keyword.value == name), None)
+
+
+class _CallSites(cst.CSTVisitor):
+    """Calls ``name(...)`` (with their innermost function) and every other Name ``name``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.functions: list[cst.FunctionDef] = []
+        self.calls: list[tuple[cst.Call, Optional[cst.FunctionDef]]] = []
+        self.call_funcs: set[int] = set()
+        self.other_uses = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == self.name:
+            self.calls.append((node, self.functions[-1] if self.functions else None))
+            self.call_funcs.add(id(node.func))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name and id(node) not in self.call_funcs:
+            self.other_uses += 1
