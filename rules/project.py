@@ -19,9 +19,7 @@ importing file became stale.
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
-import stat
 import sys
 import threading
 from collections import OrderedDict
@@ -33,17 +31,15 @@ import libcst as cst
 from . import nesting
 from .astutil import target_names
 from .names import ImportTable, dotted_name, other_bindings
+from .project_digest import ABSENT, file_digest, text_digest
 from .source import SourceError, decode
 
-# Bounds: files parsed for one analysis, links followed for one name, the size of a
-# file worth reading (model and data modules are small; a generated 5 MB file is not
-# what a layer class comes from), and the parsed files kept between analyses.
+# Bounds: files parsed for one analysis, links followed for one name and the parsed
+# files kept between analyses (the size of a file worth reading: project_digest.py).
 MAX_FILES = 64
 MAX_DEPTH = 8
-MAX_BYTES = 1 << 20
 CACHE_ENTRIES = 256
 
-ABSENT = ""  # the digest recorded for a path that held no file
 
 # Top-level names that are never the project's own modules: the libraries the rules are
 # about and the standard library (a project's ``utils/`` is looked up, its ``torch`` is not).
@@ -306,25 +302,13 @@ class ProjectIndex:
     def _read(self, real: str) -> Optional[ProjectModule]:
         text = self.read_text(real) if self.read_text is not None else None
         if text is not None:
-            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            digest = text_digest(text)
             self.reads[real] = digest
             return PARSED.get(("text", real, digest), lambda: _parse(real, text, digest))
-        try:
-            st = os.stat(real)
-        except OSError:
-            self.reads[real] = ABSENT
-            return None
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-            self.reads[real] = ABSENT if not stat.S_ISREG(st.st_mode) else f"size:{st.st_size}"
-            return None
-        try:
-            with open(real, "rb") as fh:
-                raw = fh.read(MAX_BYTES + 1)
-        except OSError:
-            self.reads[real] = ABSENT
-            return None
-        digest = hashlib.sha256(raw).hexdigest()
+        digest, raw = file_digest(real)
         self.reads[real] = digest
+        if raw is None:
+            return None
 
         def build() -> Optional[ProjectModule]:
             try:
@@ -333,7 +317,7 @@ class ProjectIndex:
                 return None
             return _parse(real, text, digest)
 
-        return PARSED.get(("disk", real, st.st_size, st.st_mtime_ns, digest), build)
+        return PARSED.get(("disk", real, digest), build)
 
     def view(self, path: str, module: cst.Module) -> ProjectModule:
         """The file being analysed, seen like a project file (from its parsed text)."""

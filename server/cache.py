@@ -4,7 +4,9 @@ One small JSON file per (file content, display path, effective config) under a f
 named after the analysis code's fingerprint (ptlint version, Python version and the
 size/mtime of every module in ``ptlint.rules``, so editing or adding a rule empties it).
 Entries are written to a temp file and renamed into place, so two runs sharing the
-cache never see half an entry; an unreadable entry is a miss. Nothing here imports
+cache never see half an entry; an unreadable entry is a miss. An entry also lists the
+other project files its analysis read, with their digests (``deps``): when one of them
+changed the entry is a miss, so train.py's findings follow an edit of models/blocks.py. Nothing here imports
 libcst: a run answered wholly from the cache never loads the parser.
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, Optional
 
 from ptlint import __version__
 from ptlint.rules.fsutil import atomic_write
+from ptlint.rules.project_digest import deps_current
 
 log = logging.getLogger("ptlint")
 
@@ -79,6 +82,11 @@ class Cache:
             self.misses += 1
             return None
         if not isinstance(entry, dict) or entry.get("key") != key:
+            self.misses += 1
+            return None
+        if "deps" in entry and not deps_current(entry["deps"]):
+            # A project file the analysis read (models/blocks.py for train.py) changed,
+            # appeared or went away since: the findings may be stale.
             self.misses += 1
             return None
         self.hits += 1

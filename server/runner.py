@@ -74,6 +74,7 @@ def _payload(res) -> dict[str, Any]:
         "skipped": res.skipped,
         "rule_errors": [vars(e) for e in res.rule_errors],
         "notices": list(res.notices),
+        "deps": dict(res.deps),  # other project files read: the entry is stale when one changes
     }
 
 
