@@ -1,18 +1,15 @@
-"""Single-finding checks: PT001 (a transpose/permute … view chain) and PT003 (a loss
-with the target's inferred dtype and shape), rebuilt from the finding's ``extra`` facts.
-
-What the rules put in ``extra`` (all optional; without them the verdict is unverifiable):
-
-PT001  ``{"shape": [2, 3, 4], "chain": [{"method": "transpose", "args": [0, 1]},
-         {"attr": "T"}, …, {"method": "view", "args": [-1]}]}``
-PT003  ``{"loss": "torch.nn.CrossEntropyLoss" | "torch.nn.functional.cross_entropy",
-         "loss_kwargs": {"reduction": "mean"}, "input_shape": [2, 10], "input_dtype": "float32",
-         "target_shape": [2], "target_dtype": "int32"}``
+"""Checks of a single request, run without its model: a view chain
+(:class:`ViewRequest`: a transpose/permute … view) and a loss call
+(:class:`LossRequest`: the target's inferred dtype and shape), each rebuilt from the
+request's facts (``rules/probe_requests.py``). A fact that is missing or not a
+literal makes the verdict unverifiable, never a guess.
 
 The same literal rules as for models apply (``synth.literal``)."""
 from __future__ import annotations
 
 from typing import Any, Optional
+
+from ptlint.rules.probe_requests import LossRequest, ViewRequest
 
 from .allowlist import FUNCTIONS, LAYERS, METHODS
 from .synth import DTYPES, ArgEmitter, Snippet, Unverifiable, _kwargs, _positional, _show, literal, make_snippet
@@ -28,7 +25,7 @@ LOSS_MODULES = frozenset(f"torch.nn.{n}" for n in (
 
 def concrete_shape(shape: Any, batch: int, what: str) -> tuple[tuple[int, ...], dict[str, int]]:
     """Dims for a test tensor: ints as given, a symbol in dim 0 becomes the small batch."""
-    if not isinstance(shape, list):
+    if not isinstance(shape, (list, tuple)):
         raise Unverifiable(f"{what}的形状未知", f"the shape of the {what_en(what)} is not known")
     dims: list[int] = []
     bindings: dict[str, int] = {}
@@ -60,18 +57,18 @@ def _dtype(value: Any, default: Optional[str] = None) -> str:
     raise Unverifiable(f"无法识别的 dtype `{_show(value)}`", f"unrecognised dtype `{_show(value)}`")
 
 
-def view_chain_snippet(extra: dict, batch: int = 2) -> Snippet:
-    """PT001: run the chain on an empty tensor of the known shape; the last call is the view."""
-    if "shape" not in extra and "chain" not in extra:  # the rule leaves both out when it cannot rebuild the tensor
+def view_chain_snippet(req: ViewRequest, batch: int = 2) -> Snippet:
+    """Run the chain on an empty tensor of the known shape; the last call is the view."""
+    if req.shape is None and req.chain is None:  # the rule leaves both out when it cannot rebuild the tensor
         raise Unverifiable("无法只用字面量重建这个张量：它创建时的形状或之后经过的操作不是静态已知的",
                            "the tensor cannot be rebuilt from literals: its shape at creation or the operations "
                            "applied to it are not statically known")
-    shape, bindings = concrete_shape(extra.get("shape"), batch, "张量")
-    chain = extra.get("chain")
-    if not isinstance(chain, list) or not chain or len(chain) > 32:
+    shape, bindings = concrete_shape(req.shape, batch, "张量")
+    chain = req.chain
+    if not chain or len(chain) > 32:
         raise Unverifiable("不知道这个张量经过了哪些操作", "the chain of operations on the tensor is not known")
     lines = ["import torch", "", "def forward(rt, L):", "    rt.at(0)",
-             f"    v0 = rt.input({literal(list(shape), None, 'shape')}, {_dtype(extra.get('dtype'), 'float32')!r})",
+             f"    v0 = rt.input({literal(list(shape), None, 'shape')}, {_dtype(req.dtype, 'float32')!r})",
              "    rt.out(0, v0)"]
     defined = {0}
     arg = ArgEmitter(defined)
@@ -100,16 +97,16 @@ def view_chain_snippet(extra: dict, batch: int = 2) -> Snippet:
                         bindings=bindings)
 
 
-def loss_snippet(extra: dict, batch: int = 2) -> Snippet:
-    """PT003: call the loss on an input and a target of the inferred shapes and dtypes."""
-    loss = extra.get("loss")
-    in_shape, b1 = concrete_shape(extra.get("input_shape"), batch, "输入")
-    t_shape, b2 = concrete_shape(extra.get("target_shape"), batch, "目标")
+def loss_snippet(req: LossRequest, batch: int = 2) -> Snippet:
+    """Call the loss on an input and a target of the inferred shapes and dtypes."""
+    loss = req.loss
+    in_shape, b1 = concrete_shape(req.input_shape, batch, "输入")
+    t_shape, b2 = concrete_shape(req.target_shape, batch, "目标")
     if any(b1.get(k, v) != v for k, v in b2.items()):
         raise Unverifiable("输入与目标的批量维不一致", "the input and target batch dims disagree")
-    in_kind = _dtype(extra.get("input_dtype"), "float32")
-    t_kind = _dtype(extra.get("target_dtype"))
-    kwargs = extra.get("loss_kwargs") or {}
+    in_kind = _dtype(req.input_dtype, "float32")
+    t_kind = _dtype(req.target_dtype)
+    kwargs = dict(req.loss_kwargs)
     where = f"`{_show(loss)}`"
     head = ["import torch", "import torch.nn.functional", ""]
     fwd = ["def forward(rt, L):",
@@ -134,12 +131,3 @@ def loss_snippet(extra: dict, batch: int = 2) -> Snippet:
     fwd += ["    rt.out(2, v2)", "    return v2"]
     return make_snippet("\n".join(head + build + fwd) + "\n", step_ids=(0, 1, 2), input_shape=in_shape,
                         bindings={**b1, **b2})
-
-
-def snippet_for_finding(code: str, extra: dict, batch: int = 2) -> Optional[Snippet]:
-    """The check for a PT001/PT003 finding; None for other codes."""
-    if code == "PT001":
-        return view_chain_snippet(extra, batch)
-    if code == "PT003":
-        return loss_snippet(extra, batch)
-    return None

@@ -54,6 +54,9 @@ class ErrorVerdict:
     message_en: str
     detail: str  # PyTorch's exception text (confirmed), or why not
     range: Optional[dict] = None
+    # Another rule's prediction at a model step (a view on a non-contiguous tensor),
+    # not a shape error of the shape report.
+    prediction: bool = False
 
 
 @dataclass
@@ -255,7 +258,7 @@ def compare(model: dict, snippet: Snippet, answer: dict) -> ModelProbe:
         step = steps_by_id.get(sid, {}) if sid is not None else {}
         v = ErrorVerdict(step=sid, code=str(err.get("code", "")), verdict=UNVERIFIABLE,
                          message_zh=str(err.get("message_zh", "")), message_en=str(err.get("message_en", "")),
-                         detail="", range=err.get("range") or step.get("range"))
+                         detail="", range=err.get("range") or step.get("range"), prediction=bool(err.get("prediction")))
         if sid is None:  # a layer PyTorch would refuse to construct
             at = _layer_at(model, v.range)
             if at is None:
@@ -307,7 +310,8 @@ def failed_model(model: dict, status: str, zh: str, en: str) -> ModelProbe:
             probe.errors.append(ErrorVerdict(
                 step=err.get("step"), code=str(err.get("code", "")), verdict=UNVERIFIABLE,
                 message_zh=str(err.get("message_zh", "")), message_en=str(err.get("message_en", "")),
-                detail=en, range=err.get("range") or (steps.get(err.get("step")) or {}).get("range")))
+                detail=en, range=err.get("range") or (steps.get(err.get("step")) or {}).get("range"),
+                prediction=bool(err.get("prediction"))))
     return probe
 
 

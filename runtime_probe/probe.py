@@ -1,25 +1,26 @@
 """Probe a file: static shape facts in, verdicts out.
 
 ``probe_file`` asks the shape engine for the contract (``shapes_report``), rebuilds
-each model as a snippet, runs it in the worker and compares; ``finding_verdicts``
-turns that into a verdict per PT005 / PT001 / PT003 finding."""
+each model as a snippet, runs it in the worker and compares; ``request_verdicts``
+turns that into a verdict per typed probe request (``rules/probe_requests.py``):
+the request's type picks its handler, the probe never reads a rule code."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
-from .checks import snippet_for_finding
+from ptlint.rules.probe_requests import LossRequest, ProbeRequest, ViewRequest, requests_for
+
+from .checks import loss_snippet, view_chain_snippet
 from .rebinding import Bindings, classes_using, file_bindings, file_rebinding, model_rebinding
 from .words import verdict_line
-from .statics import finding_prediction, static_facts, with_predictions
+from .statics import prediction, predictions_of, static_facts, with_predictions
 from .compare import (CONFIRMED, FAILED, MISMATCH, OK, REFUTED, UNVERIFIABLE, ErrorVerdict, ModelProbe, compare,
                       failed_model)
 from .synth import Snippet, Unverifiable, synthesize
 from .worker import ProbeFailed, TorchMissing, WorkerPool, default_pool
 
 from ptlint.rules.config import _valid_device as valid_device  # auto, cpu, cuda[:n], mps, meta: one definition
-
-PROBED_CODES = ("PT005", "PT001", "PT003")
 
 
 @dataclass
@@ -145,7 +146,7 @@ def probe_model(model: dict, prober: Prober, *, restatic: Optional[Callable[[lis
                 predictions: Optional[list] = None, bindings: Optional[Bindings] = None) -> ModelProbe:
     """One model: synthesize, run, compare. Never raises for bad facts or a failing worker
     (TorchMissing excepted: the caller reports it once for the whole file).
-    ``predictions``: other rules' findings (PT001) to check on the model's steps."""
+    ``predictions``: other rules' requests (statics.prediction) to check on the model's steps."""
     small = _small_batch_input(model, prober.options)
     if small is not None and restatic is not None:
         model = restatic(small) or model
@@ -204,7 +205,7 @@ def probe_file(text: str, path: str, options: ProbeOptions, *, model: Optional[s
                notebook: bool = False, predictions: Optional[list] = None) -> FileProbe:
     """Static facts for ``text`` (optionally one model / a given input), then the probe.
     A notebook is given as its .ipynb JSON text: ranges then carry their cell.
-    Without an injected ``shapes`` function the same parse also yields the PT001
+    Without an injected ``shapes`` function the same parse also yields the step
     predictions that the model's steps can confirm."""
     nb = {"notebook": True} if notebook else {}
     if shapes is None:
@@ -266,7 +267,7 @@ def _pos(r: Optional[dict], key: str) -> Optional[tuple[int, int]]:
         return None
 
 
-def match_error(finding_range: dict, verdicts: list[ErrorVerdict], code: str = "PT005",
+def match_error(finding_range: dict, verdicts: list[ErrorVerdict], code: str,
                 cell: Optional[int] = None) -> Optional[ErrorVerdict]:
     """The static error (from the shape report) that a finding reports: same start, else
     the step whose range contains the finding's start (in the same notebook cell)."""
@@ -321,20 +322,39 @@ def _unreached_zh(detail_en: str) -> str:
     return "探针没有运行这一步"
 
 
-def check_finding(code: str, extra: dict, prober: Prober, lang: str, *, bindings: Optional[Bindings] = None) -> Optional[dict[str, Any]]:
-    """Verdict for a PT001 / PT003 finding from its ``extra`` facts."""
+@dataclass(frozen=True)
+class AloneCheck:
+    """How the probe checks one kind of request on its own, without its model."""
+
+    snippet: Callable[[Any, int], Snippet]
+    ran_zh: str  # what "PyTorch ran the last step" means for this request
+    ran_en: str
+    cpu_on_meta: bool = False  # meta tensors skip dtype checks (a loss with an int32 target passes there)
+
+
+# Request type -> its check alone. A type without one (ShapeRequest) is checked only as
+# a step of its model; a ViewRequest whose tensor cannot be rebuilt alone falls back to that.
+ALONE: dict[type, AloneCheck] = {
+    ViewRequest: AloneCheck(view_chain_snippet, "view 成功执行", "the view succeeded"),
+    LossRequest: AloneCheck(loss_snippet, "损失函数正常计算", "the loss computed fine", cpu_on_meta=True),
+}
+
+
+def check_request(req: ProbeRequest, prober: Prober, lang: str, *,
+                  bindings: Optional[Bindings] = None) -> Optional[dict[str, Any]]:
+    """Verdict for a request checked on its own; None for a type without such a check."""
+    check = ALONE.get(type(req))
+    if check is None:
+        return None
     o = prober.options
     rebound = file_rebinding(bindings) if bindings is not None else None
-    if rebound is not None and code in PROBED_CODES:
+    if rebound is not None:
         return verdict_record(UNVERIFIABLE, *rebound.reason(), "", prober.torch, lang)
     try:
-        snippet = snippet_for_finding(code, extra, o.batch)
+        snippet = check.snippet(req, o.batch)
     except Unverifiable as exc:
         return verdict_record(UNVERIFIABLE, exc.zh, exc.en, "", prober.torch, lang)
-    if snippet is None:
-        return None
-    # meta tensors skip dtype checks (a loss with an int32 target passes there): losses run on the CPU.
-    device = "cpu" if code == "PT003" and o.device == "meta" else None
+    device = "cpu" if check.cpu_on_meta and o.device == "meta" else None
     try:
         answer = prober.run(snippet, device=device)
     except TorchMissing:
@@ -350,73 +370,75 @@ def check_finding(code: str, extra: dict, prober: Prober, lang: str, *, bindings
         msg = err.get("message", "")
         return verdict_record(UNVERIFIABLE, f"重建的代码在更早一步就报错了：{msg}", f"the rebuilt code raised earlier: {msg}",
                               dev, answer.get("torch", ""), lang)
-    what_zh = "view 成功执行" if code == "PT001" else "损失函数正常计算"
-    what_en = "the view succeeded" if code == "PT001" else "the loss computed fine"
-    return verdict_record(REFUTED, f"{what_zh}——静态分析判断错了，这是 ptlint 的缺陷，请报告",
-                          f"{what_en}: the static analysis was wrong; this is a ptlint bug, please report it",
+    return verdict_record(REFUTED, f"{check.ran_zh}——静态分析判断错了，这是 ptlint 的缺陷，请报告",
+                          f"{check.ran_en}: the static analysis was wrong; this is a ptlint bug, please report it",
                           dev, answer.get("torch", ""), lang)
 
 
-def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions, *, lang: str = "zh",
-                     pool: Optional[WorkerPool] = None, shapes: Optional[ShapesFn] = None,
-                     prober: Optional[Prober] = None, notebook: bool = False) -> tuple[dict[int, dict[str, Any]], FileProbe]:
-    """``{index in findings: extra["probe"] record}`` for the PT005/PT001/PT003 findings
-    of one file, plus the file's model probe (for disagreements without a finding)."""
+def request_verdicts(requests: Mapping[int, ProbeRequest], text: str, path: str, options: ProbeOptions, *,
+                     lang: str = "zh", pool: Optional[WorkerPool] = None, shapes: Optional[ShapesFn] = None,
+                     prober: Optional[Prober] = None,
+                     notebook: bool = False) -> tuple[dict[int, dict[str, Any]], FileProbe]:
+    """``{key: extra["probe"] record}`` for the requests of one file (keyed as given,
+    e.g. by finding index), plus the file's model probe (for disagreements without a
+    finding). Requests with a check of their own run first; the models run when a
+    request needs one (a shape error, or a view that could not be rebuilt alone)."""
     prober = prober or Prober(options, pool)
-    wanted = [(i, f) for i, f in enumerate(findings) if f.code in PROBED_CODES]
     records: dict[int, dict[str, Any]] = {}
     fp = FileProbe(path=path)
-    if not wanted:
+    if not requests:
         return records, fp
     try:
-        # PT001/PT003 first from their own facts; a PT001 whose tensor cannot be rebuilt
-        # alone may still be run as a step of its model (the attention block's view).
+        # A view whose tensor cannot be rebuilt alone may still run as a step of its
+        # model (the attention block's view): its verdict waits for the model probe.
         pending: dict[int, dict[str, Any]] = {}
         bindings = file_bindings(text, path, notebook)
-        for i, f in wanted:
-            if f.code == "PT005":
-                continue
-            rec = check_finding(f.code, f.extra if isinstance(f.extra, dict) else {}, prober, lang, bindings=bindings)
-            if rec is not None and rec["verdict"] == UNVERIFIABLE and finding_prediction(f) is not None:
-                pending[i] = rec
+        for key, req in requests.items():
+            rec = check_request(req, prober, lang, bindings=bindings)
+            if rec is not None and rec["verdict"] == UNVERIFIABLE and prediction(req) is not None:
+                pending[key] = rec
             elif rec is not None:
-                records[i] = rec
-        if pending or any(f.code == "PT005" for _, f in wanted):
-            preds = [p for p in (finding_prediction(f) for _, f in wanted) if p is not None]
+                records[key] = rec
+        if pending or any(type(r) not in ALONE for r in requests.values()):
             fp = probe_file(text, path, options, pool=pool, prober=prober, shapes=shapes, notebook=notebook,
-                            predictions=preds)
+                            predictions=predictions_of(requests.values()))
             if fp.torch_missing:
                 raise TorchMissing(fp.failed_zh, fp.failed_en)
-        for i, f in wanted:
-            if f.code == "PT005":
-                records[i] = _pt005_record(f, fp, lang)
-            elif i in pending:
-                records[i] = _model_step_record(f, fp, lang) or pending[i]
+        for key, req in requests.items():
+            if key in pending:
+                records[key] = _model_step_record(req, fp, lang) or pending[key]
+            elif key not in records:
+                records[key] = _model_record(req, fp, lang)
     except TorchMissing as exc:
         fp.failed_zh, fp.failed_en, fp.torch_missing = exc.zh, exc.en, True
-        for i, _ in wanted:
-            records[i] = verdict_record(FAILED, exc.zh, exc.en, "", "", lang)
+        for key in requests:
+            records[key] = verdict_record(FAILED, exc.zh, exc.en, "", "", lang)
     fp.device = fp.device or prober.device
     fp.torch = fp.torch or prober.torch
     return records, fp
 
 
-def _model_step_record(finding: Any, fp: FileProbe, lang: str) -> Optional[dict[str, Any]]:
-    """The verdict on a PT001 finding from the model step it predicted, if a model ran it."""
-    rng = finding.range.to_dict() if hasattr(finding.range, "to_dict") else finding.range
-    cell = getattr(finding, "cell", None)
+def finding_verdicts(findings: list, text: str, path: str, options: ProbeOptions, **kw: Any
+                     ) -> tuple[dict[int, dict[str, Any]], FileProbe]:
+    """``request_verdicts`` for the findings of one file, keyed by index in ``findings``:
+    each finding's rule says which request checks it (none: not the probe's business)."""
+    return request_verdicts(requests_for(findings), text, path, options, **kw)
+
+
+def _model_step_record(req: ProbeRequest, fp: FileProbe, lang: str) -> Optional[dict[str, Any]]:
+    """The verdict on a request from the model step it predicted, if a model ran it."""
     for probe in fp.models:
-        own = [v for v in probe.errors if v.code == finding.code]
-        v = match_error(rng, own, code=finding.code, cell=cell) if own else None
+        own = [v for v in probe.errors if v.code == req.code]
+        v = match_error(req.range.to_dict(), own, code=req.code, cell=req.cell) if own else None
         if v is not None:
             return _error_record(v, probe, lang)
     return None
 
 
-def _pt005_record(finding: Any, fp: FileProbe, lang: str) -> dict[str, Any]:
-    rng = finding.range.to_dict() if hasattr(finding.range, "to_dict") else finding.range
+def _model_record(req: ProbeRequest, fp: FileProbe, lang: str) -> dict[str, Any]:
+    """The verdict on a shape error from the step of the shape report it is about."""
     for probe in fp.models:
-        v = match_error(rng, probe.errors, cell=getattr(finding, "cell", None))
+        v = match_error(req.range.to_dict(), probe.errors, code=req.code, cell=req.cell)
         if v is not None:
             return _error_record(v, probe, lang)
     return verdict_record(UNVERIFIABLE, "形状报告里找不到与这条诊断对应的步骤",

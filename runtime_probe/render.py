@@ -78,7 +78,8 @@ def _line(rng: Optional[dict]) -> str:
 
 
 def _cells(step: StepResult, t: dict[str, str]) -> tuple[str, str, str]:
-    static = f"{step.predicted_code or 'PT005'} {t['raises']}" if step.predicted else fmt_shapes(step.static)
+    said = f"{step.predicted_code} {t['raises']}" if step.predicted_code else t["raises"]
+    static = said if step.predicted else fmt_shapes(step.static)
     if step.status == ERROR:
         err = step.error or {}
         runtime = f"{err.get('type', 'Error')} ↓"  # the message follows the table
@@ -134,8 +135,8 @@ def render_model(p: ModelProbe, lang: str = "zh", color: bool = False) -> list[s
         names = "、".join(f"`{n}`" for n in p.parts) if lang != "en" else ", ".join(f"`{n}`" for n in p.parts)
         out.append(f"  {t['parts']}{names}")
     verdict = st[p.status]
-    if p.status == CONFIRMED and any(v.code != "PT005" for v in p.errors if v.verdict == CONFIRMED):
-        verdict = st["confirmed_any"]  # a PT001 view is not a shape error
+    if p.status == CONFIRMED and any(v.prediction for v in p.errors if v.verdict == CONFIRMED):
+        verdict = st["confirmed_any"]  # a view on a non-contiguous tensor is not a shape error
     out.append(f"  {red if p.status == MISMATCH else ''}{verdict}{end if p.status == MISMATCH else ''}")
     return out
 

@@ -1,55 +1,59 @@
 """The static side of ``ptlint probe``: the shape report plus the other static
 predictions the model probe can check on the same run.
 
-One parse gives both: the shape contract (``rules.shapes``) and the PT001 findings
-(a ``.view()`` on a non-contiguous tensor). The shape engine knows shapes, not strides,
-so a ``view`` it computes a shape for may still raise; when the flow rule predicted that
-raise at the same place, PyTorch's ``RuntimeError`` there confirms PT001 instead of
-reading as a disagreement (a ptlint bug)."""
+One parse gives both: the shape contract (``rules.shapes``) and the findings whose
+requests predict a model step (a ``.view()`` on a non-contiguous tensor). The shape
+engine knows shapes, not strides, so a ``view`` it computes a shape for may still
+raise; when a rule predicted that raise at the same place, PyTorch's ``RuntimeError``
+there confirms the finding instead of reading as a disagreement (a ptlint bug)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
 
-# Codes whose findings become step predictions, and the step each one is about.
-PREDICTED_STEPS = {"PT001": ("method", ("view",))}
+from ptlint.rules.probe_requests import ViewRequest
 
 
-def finding_prediction(f: Any) -> Optional[dict[str, Any]]:
-    """A finding as a prediction record ({code, range, message_zh, message_en})."""
-    if getattr(f, "code", None) not in PREDICTED_STEPS:
+@dataclass(frozen=True)
+class StepKind:
+    """The kind of model step a request is about: its op and, for a method, the names."""
+
+    op: str
+    methods: tuple[str, ...] = ()
+
+
+# Request types whose findings become step predictions, and the step each one is about.
+PREDICTED_STEPS: dict[type, StepKind] = {ViewRequest: StepKind("method", ("view",))}
+
+
+def prediction(req: Any) -> Optional[dict[str, Any]]:
+    """A request as a prediction record ({code, range (with its cell), message_zh,
+    message_en, step}); None for a request about no model step."""
+    kind = PREDICTED_STEPS.get(type(req))
+    if kind is None:
         return None
-    rng = f.range.to_dict() if hasattr(f.range, "to_dict") else f.range
-    if not isinstance(rng, dict):
-        return None
-    rng = dict(rng)
-    if getattr(f, "cell", None) is not None:
-        rng["cell"] = f.cell
-    return {"code": f.code, "range": rng, "message_zh": f.message_zh, "message_en": f.message_en}
+    rng = req.range.to_dict()
+    if req.cell is not None:
+        rng["cell"] = req.cell
+    return {"code": req.code, "range": rng, "message_zh": req.message_zh, "message_en": req.message_en,
+            "step": kind}
+
+
+def predictions_of(requests: Iterable[Any]) -> list[dict[str, Any]]:
+    return [p for p in (prediction(r) for r in requests) if p is not None]
 
 
 def static_facts(text: str, path: str, *, input_shape: Any = None, model: Optional[str] = None,
                  notebook: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(shape report, predictions) from one parse of ``text``."""
-    from ptlint.rules.catalog.pt001_view_on_noncontiguous import ViewOnNoncontiguous
+    from ptlint.rules.api import analyse
     from ptlint.rules.config import Config
-    from ptlint.rules.engine import lint_source
-    from ptlint.rules.shapes.analysis import ShapeAnalysis
-    from ptlint.rules.shapes.dims import Shape
-    from ptlint.rules.shapes.report import build_report
-    from ptlint.rules.source import source_from_text
+    from ptlint.rules.probe_requests import probed_rules
 
-    source = source_from_text(text, path, notebook=notebook)
-    result = lint_source(source, Config(), rules=[ViewOnNoncontiguous], keep_context=True)
-    ctx = result.context
-    analysis = None
-    if ctx is not None:
-        if input_shape is None:
-            analysis = ctx.analysis(ShapeAnalysis)
-        else:
-            shape = input_shape if isinstance(input_shape, Shape) else Shape(tuple(input_shape))
-            analysis = ShapeAnalysis(ctx, input_shape=shape)
-    predictions = [p for p in (finding_prediction(f) for f in result.findings) if p is not None]
-    return build_report(analysis, path, model=model), predictions
+    rules = [r for t in PREDICTED_STEPS for r in probed_rules(t)]
+    report = analyse(text, Config(), path=path, notebook=notebook, rules=rules, input_shape=input_shape,
+                     models=True, model=model, facts=False)
+    return report.shapes_document(), predictions_of(report.probe_requests.values())
 
 
 def _pos(r: Any, key: str) -> Optional[tuple[int, int]]:
@@ -61,26 +65,27 @@ def _pos(r: Any, key: str) -> Optional[tuple[int, int]]:
 
 def with_predictions(model: dict, predictions: list[dict[str, Any]]) -> dict:
     """The model with each prediction that falls on one of its steps added to its
-    ``errors`` (so that synthesis, comparison and verdicts treat it like a PT005)."""
+    ``errors`` (so that synthesis, comparison and verdicts treat it like a shape error
+    of the report; ``prediction`` marks it as another rule's)."""
     if not predictions or not isinstance(model.get("steps"), list):
         return model
     errors = list(model.get("errors") or [])
     taken = {e.get("step") for e in errors if isinstance(e, dict)}
     for p in predictions:
-        op, names = PREDICTED_STEPS.get(p.get("code"), (None, ()))
+        kind = p.get("step")
         start = _pos(p.get("range"), "start")
         cell = (p.get("range") or {}).get("cell")
-        if start is None:
+        if start is None or not isinstance(kind, StepKind):
             continue
         for step in model["steps"]:
             rng = step.get("range") if isinstance(step, dict) else None
-            if step.get("op") != op or step.get("method") not in names or not isinstance(rng, dict) \
+            if step.get("op") != kind.op or step.get("method") not in kind.methods or not isinstance(rng, dict) \
                     or rng.get("cell") != cell or step.get("id") in taken:
                 continue
             a, b = _pos(rng, "start"), _pos(rng, "end")
             if a is not None and b is not None and a <= start <= b:
                 errors.append({"step": step.get("id"), "code": p["code"], "message_zh": p.get("message_zh", ""),
-                               "message_en": p.get("message_en", ""), "range": rng})
+                               "message_en": p.get("message_en", ""), "range": rng, "prediction": True})
                 taken.add(step.get("id"))
                 break
     if len(errors) == len(model.get("errors") or []):

@@ -10,7 +10,9 @@ if not torch.cuda.is_available():
     pytest.skip("no CUDA device here", allow_module_level=True)
 
 from ptlint.runtime_probe.compare import CONFIRMED, FAILED, OK
-from ptlint.runtime_probe.probe import Prober, ProbeOptions, check_finding, probe_report
+from ptlint.rules.findings import Position, Range
+from ptlint.rules.probe_requests import LossRequest
+from ptlint.runtime_probe.probe import Prober, ProbeOptions, check_request, probe_report
 from ptlint.runtime_probe.worker import WorkerPool
 
 _spec = importlib.util.spec_from_file_location("probe_contracts", Path(__file__).parent / "fixtures" / "probe_contracts.py")
@@ -50,6 +52,7 @@ def test_a_device_that_is_not_there(pool):
 
 def test_loss_dtype_check_on_cuda(pool):
     prober = Prober(ProbeOptions(device="cuda"), pool)
-    rec = check_finding("PT003", {"loss": "torch.nn.CrossEntropyLoss", "input_shape": ["N", 10], "target_shape": ["N"],
-                                  "target_dtype": "int32"}, prober, "en")
+    at = Range(Position(1, 0), Position(1, 1))
+    rec = check_request(LossRequest("PT003", at, loss="torch.nn.CrossEntropyLoss", input_shape=("N", 10),
+                                    target_shape=("N",), target_dtype="int32"), prober, "en")
     assert rec["verdict"] == CONFIRMED and rec["device"] == "cuda"

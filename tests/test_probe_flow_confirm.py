@@ -221,14 +221,15 @@ def test_no_must_flag_example_is_refuted_by_pytorch(pool):
     """Every PT001/PT003 must-flag example: whenever the rule hands the probe complete
     facts, PyTorch raises — a refuted verdict would be a false positive of ours (or a
     wrong chain)."""
-    from ptlint.runtime_probe.probe import ProbeOptions, Prober, check_finding
+    from ptlint.rules.probe_requests import request_for
+    from ptlint.runtime_probe.probe import ProbeOptions, Prober, check_request
 
     prober = Prober(ProbeOptions(device="cpu"), pool)
     seen = {"confirmed": 0, "unverifiable": 0}
     for rule in (ViewOnNoncontiguous, LossTargetDtype):
         for src in rule.must_flag:
             for f in lint(src, (rule.code,)):
-                rec = check_finding(f.code, f.extra, prober, "en")
+                rec = check_request(request_for(f), prober, "en")
                 assert rec["verdict"] in seen, (src, f.extra, rec)
                 seen[rec["verdict"]] += 1
     assert seen["confirmed"] >= 12, seen  # the examples with literal shapes

@@ -11,7 +11,11 @@ import pytest
 torch = pytest.importorskip("torch")  # CI installs the CPU wheel; the probe needs it
 
 from ptlint.runtime_probe.compare import AGREE, CONFIRMED, ERROR, FAILED, MISMATCH, NOT_RUN, OK, RAISES, REFUTED, UNVERIFIABLE
-from ptlint.runtime_probe.probe import Prober, ProbeOptions, check_finding, finding_verdicts, probe_report
+from dataclasses import replace
+
+from ptlint.rules.findings import Finding, Range, Severity
+from ptlint.rules.probe_requests import LossRequest, ViewRequest
+from ptlint.runtime_probe.probe import Prober, ProbeOptions, check_request, finding_verdicts, probe_report
 from ptlint.runtime_probe.synth import make_snippet
 from ptlint.runtime_probe.worker import ProbeFailed, WorkerPool, default_pool, scrubbed_env
 
@@ -216,37 +220,40 @@ def test_a_view_on_a_permuted_tensor_is_confirmed(pool):
 
 
 # ---------------------------------------------------------------------- PT001 / PT003 checks
-def test_pt001_chain_confirmed_and_refuted(pool):
+AT = Range.from_dict(C.rng(5))
+
+
+def test_a_view_request_is_confirmed_refuted_or_unverifiable(pool):
     prober = Prober(ProbeOptions(device="cpu"), pool)
-    rec = check_finding("PT001", {"shape": ["N", 3, 4], "chain": [{"method": "transpose", "args": [1, 2]},
-                                                                  {"method": "view", "args": [-1]}]}, prober, "en")
+    view = ViewRequest("PT001", AT, shape=("N", 3, 4), chain=({"method": "transpose", "args": [1, 2]},
+                                                            {"method": "view", "args": [-1]}))
+    rec = check_request(view, prober, "en")
     assert rec["verdict"] == CONFIRMED and "view size is not compatible" in rec["detail"] and rec["device"] == "cpu"
-    rec = check_finding("PT001", {"shape": [2, 1, 4], "chain": [{"method": "transpose", "args": [0, 1]},
-                                                                {"method": "view", "args": [-1]}]}, prober, "en")
-    assert rec["verdict"] == REFUTED  # swapping a size-1 dim keeps the tensor viewable
-    rec = check_finding("PT001", {"chain": [{"method": "view", "args": [-1]}]}, prober, "en")
-    assert rec["verdict"] == UNVERIFIABLE
+    rec = check_request(replace(view, shape=(2, 1, 4), chain=({"method": "transpose", "args": [0, 1]},
+                                                              {"method": "view", "args": [-1]})), prober, "en")
+    assert rec["verdict"] == REFUTED and "the view succeeded" in rec["detail"]  # a size-1 dim keeps it viewable
+    rec = check_request(replace(view, shape=None), prober, "en")
+    assert rec["verdict"] == UNVERIFIABLE and rec["detail"] == "the shape of the tensor is not known"
 
 
 @pytest.mark.parametrize("device", ["cpu", "meta"])
-def test_pt003_loss_target_dtype(pool, device):
+def test_a_loss_request_checks_the_target_dtype(pool, device):
     prober = Prober(ProbeOptions(device=device), pool)
-    facts = {"loss": "torch.nn.CrossEntropyLoss", "input_shape": ["N", 10], "target_shape": ["N"]}
-    rec = check_finding("PT003", {**facts, "target_dtype": "int32"}, prober, "en")
+    loss = LossRequest("PT003", AT, loss="torch.nn.CrossEntropyLoss", input_shape=("N", 10), target_shape=("N",),
+                       target_dtype="int32")
+    rec = check_request(loss, prober, "en")
     # torch 2.13: "expected target dtype to be Long or Byte, but got Int"; 2.11: "expected scalar type Long but found Int"
     assert rec["verdict"] == CONFIRMED and "Long" in rec["detail"] and "Int" in rec["detail"]
     assert rec["device"] == "cpu"  # meta skips dtype checks, so losses always run on the CPU
-    assert check_finding("PT003", {**facts, "target_dtype": "int64"}, prober, "en")["verdict"] == REFUTED
-    rec = check_finding("PT003", {**facts, "loss": "torch.nn.functional.nll_loss", "target_dtype": "float32"}, prober, "zh")
+    assert check_request(replace(loss, target_dtype="int64"), prober, "en")["verdict"] == REFUTED
+    rec = check_request(replace(loss, loss="torch.nn.functional.nll_loss", target_dtype="float32"), prober, "zh")
     assert rec["verdict"] == CONFIRMED
 
 
 # ---------------------------------------------------------------------- findings
-class FakeFinding:
-    def __init__(self, code, rng, cell=None, extra=None):
-        from ptlint.rules.findings import Range
-
-        self.code, self.range, self.cell, self.extra = code, Range.from_dict(rng), cell, extra or {}
+def finding(code, rng, cell=None, extra=None):
+    return Finding(code=code, rule_name="", message_zh="", message_en="", range=Range.from_dict(rng),
+                   severity=Severity.ERROR, cell=cell, extra=extra or {})
 
 
 def test_finding_verdicts_match_pt005_findings_by_range(pool):
@@ -258,9 +265,9 @@ def test_finding_verdicts_match_pt005_findings_by_range(pool):
     for s in claimed["steps"]:
         if s.get("range"):
             s["range"] = C.rng(s["range"]["start"]["line"] + 23)
-    findings = [FakeFinding("PT005", C.rng(17, 12, 25)), FakeFinding("PT005", C.rng(40, 12, 25)),
-                FakeFinding("PT005", C.rng(99)), FakeFinding("PT017", C.rng(17)),
-                FakeFinding("PT003", C.rng(50), extra={"loss": "torch.nn.NLLLoss", "input_shape": [2, 5],
+    findings = [finding("PT005", C.rng(17, 12, 25)), finding("PT005", C.rng(40, 12, 25)),
+                finding("PT005", C.rng(99)), finding("PT017", C.rng(17)),
+                finding("PT003", C.rng(50), extra={"loss": "torch.nn.NLLLoss", "input_shape": [2, 5],
                                                       "target_shape": [2], "target_dtype": "float32"})]
     records, fp = finding_verdicts(findings, "", "m.py", ProbeOptions(device="cpu"), lang="en", pool=pool,
                                    shapes=lambda text, path, **kw: C.report(wrong, claimed))

@@ -2,6 +2,7 @@ import libcst as cst
 
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis
+from ptlint.rules.probe_requests import ViewRequest, ProbedRule, view_request
 from ptlint.rules.rule import Docs, FixSpec, InsertBefore, Message, Related, Replace, Rule
 
 # What made the tensor non-contiguous, for the message and the related location.
@@ -27,8 +28,11 @@ _OPS = {
 }
 
 
-class ViewOnNoncontiguous(Rule):
+class ViewOnNoncontiguous(ProbedRule, Rule):
     code = "PT001"
+    # The runtime probe checks a finding by replaying its view chain (probe_requests.py).
+    request_type = ViewRequest
+    probe_request = staticmethod(view_request)
     name = "view-on-noncontiguous"
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE

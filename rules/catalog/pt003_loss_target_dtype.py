@@ -8,6 +8,7 @@ from ptlint.rules.flow import FlowAnalysis, Kind, Value
 from ptlint.rules.flow.chain import literal
 from ptlint.rules.flow.transfer import SOFT_PRODUCERS
 from ptlint.rules.flow.values import FLOATING, INTEGRAL, shape_str
+from ptlint.rules.probe_requests import LossRequest, ProbedRule, loss_request
 from ptlint.rules.rule import Docs, FixSpec, InsertAfter, Message, Related, Replace, Rule
 
 _FUNCTIONAL = {"torch.nn.functional.cross_entropy": ("F.cross_entropy", False),
@@ -56,8 +57,11 @@ NLL_MESSAGE = Message(
 )
 
 
-class LossTargetDtype(Rule):
+class LossTargetDtype(ProbedRule, Rule):
     code = "PT003"
+    # The runtime probe checks a finding by calling the loss itself (probe_requests.py).
+    request_type = LossRequest
+    probe_request = staticmethod(loss_request)
     name = "loss-target-dtype"
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE

@@ -1,12 +1,16 @@
 from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.probe_requests import ShapeRequest, ProbedRule, shape_request
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 from ptlint.rules.shapes import ShapeAnalysis
 
 _DETAIL = Message(zh="{zh}", en="{en}")
 
 
-class ShapeMismatch(Rule):
+class ShapeMismatch(ProbedRule, Rule):
     code = "PT005"
+    # The runtime probe checks a finding by running its model (probe_requests.py).
+    request_type = ShapeRequest
+    probe_request = staticmethod(shape_request)
     name = "shape-mismatch"
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
