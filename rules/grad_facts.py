@@ -1,5 +1,6 @@
 """requires_grad / non-leaf answers for the notes rules, on top of the flow analysis:
-where flow leaves requires_grad unknown, the producing call is chased one step at a time."""
+where flow leaves requires_grad unknown, the producing call is chased one step at a time
+(only where flow says gradients were recording: grad mode is flow's answer)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -7,31 +8,27 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import libcst as cst
 
 from ptlint.rules.astutil import walk
-# one table of gradient-mode contexts, shared with the flow analysis
-from ptlint.rules.flow.transfer import NO_GRAD_CONTEXTS as _NO_GRAD
-from ptlint.rules.flow.transfer import SET_GRAD_CONTEXTS as _SET_GRAD
+from ptlint.rules.flow.transfer import NO_GRAD_CONTEXTS, SET_GRAD_CONTEXTS
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
 
 
 def grad_may_be_off(ctx: "FileContext", ancestors: Sequence[cst.CSTNode]) -> bool:
-    """Whether gradient recording may be disabled where the current node runs: inside
-    ``with torch.no_grad()`` / ``inference_mode()`` / ``set_grad_enabled(...)``, in a function
-    decorated with one of them, or anywhere in a file that calls ``set_grad_enabled``."""
+    """Kept only until PT012's copy check asks ``FlowAnalysis.grad_enabled(node)``, the one
+    answer to grad mode (see rules/flow/grad_mode.py); do not add callers."""
     for anc in ancestors:
         if isinstance(anc, cst.With):
             for item in anc.items:
                 call = item.item
-                func = call.func if isinstance(call, cst.Call) else call
-                q = ctx.qualname(func)
-                if q in _NO_GRAD or q in _SET_GRAD:
+                q = ctx.qualname(call.func if isinstance(call, cst.Call) else call)
+                if q in NO_GRAD_CONTEXTS or q in SET_GRAD_CONTEXTS:
                     return True
         elif isinstance(anc, cst.FunctionDef):
             for dec in anc.decorators:
                 d = dec.decorator
                 q = ctx.qualname(d.func if isinstance(d, cst.Call) else d)
-                if q in _NO_GRAD or q in _SET_GRAD:
+                if q in NO_GRAD_CONTEXTS or q in SET_GRAD_CONTEXTS:
                     return True
     return "set_grad_enabled" in ctx.source.text
 
@@ -100,15 +97,12 @@ class GradFacts:
         if v.kind is not Kind.TENSOR:
             return None
         origin = v.origin
-        if v.requires_grad is True and v.is_leaf is not True and origin is not None \
-                and grad_may_be_off(self.ctx, self.ancestors_of(origin)):
-            return None  # computed while gradients may be off: the result does not require grad
         if v.requires_grad is not None or depth > 6:
             return v.requires_grad
         if not isinstance(origin, cst.Call) or origin is expr and depth > 0:
             return None
-        if grad_may_be_off(self.ctx, self.ancestors_of(origin)):
-            return None
+        if self.flow.grad_enabled(origin) is not True:
+            return None  # made while gradients may be off: flow's answer (unknown) stands
         func = origin.func
         q = self.ctx.qualname(func)
         if q in GRAD_FUNCTIONS:

@@ -4,7 +4,7 @@ import libcst as cst
 
 from ptlint.rules.bindings import LocalFacts
 from ptlint.rules.gating import Gated
-from ptlint.rules.grad_facts import grad_may_be_off, may_freeze_parameters
+from ptlint.rules.grad_facts import may_freeze_parameters
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.flow.transfer import NOT_DATA_WRITES, RELAYOUT_INPLACE
@@ -125,7 +125,7 @@ To initialise parameters use `nn.init.*` (they disable gradients themselves) or 
         v = flow.value_of(target)
         if v.kind is not Kind.TENSOR or v.requires_grad is not True or v.is_leaf is not True:
             return
-        if grad_may_be_off(self.ctx, self.ctx.ancestors) or not self._bound_here(target):
+        if flow.grad_enabled(target) is not True or not self._bound_here(target):
             return
         if not (v.provenance or "").startswith("torch."):
             # a module's parameter, not a tensor made here with requires_grad=True: it may

@@ -2,8 +2,9 @@ import libcst as cst
 
 from ptlint.rules.bindings import LocalFacts
 from ptlint.rules.gating import Gated
-from ptlint.rules.grad_facts import GradFacts, grad_may_be_off
+from ptlint.rules.grad_facts import GradFacts
 from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
 
@@ -94,7 +95,7 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
             return  # a module such as ``np``: not a tensor method
         if self.ctx.analysis(GradFacts).requires_grad(recv) is not True:
             return
-        if grad_may_be_off(self.ctx, self.ctx.ancestors):
+        if self.ctx.analysis(FlowAnalysis).grad_enabled(recv) is not True:
             return
         if not self._bound_here(recv):
             return

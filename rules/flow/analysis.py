@@ -9,6 +9,7 @@ import libcst as cst
 
 from .chain import chain_of, method_link, probe_facts
 from .events import LoopBlock
+from .grad_mode import GradModes
 from .interp import Hazard, Interpreter
 from .state import ClassInfo, FunctionInfo
 from .values import UNKNOWN, Layout, Value
@@ -41,6 +42,7 @@ class FlowAnalysis:
         self.module_block: list = []
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
+        self.grad_modes = GradModes(ctx.source.text)
         try:
             Interpreter(self).run(ctx.module)
         except RecursionError:
@@ -55,6 +57,7 @@ class FlowAnalysis:
         self._views.clear()
         self.loops.clear()
         self.hazards.clear()
+        self.grad_modes.clear()
 
     def check(self) -> "FlowAnalysis":
         """Raise if the analysis failed (so the asking rule is reported as broken
@@ -68,6 +71,12 @@ class FlowAnalysis:
         """What ``node`` evaluated to, joined over every time it was evaluated
         (UNKNOWN if never, e.g. unreachable code or inside a lambda)."""
         return self._values.get(node, UNKNOWN)
+
+    def grad_enabled(self, node: cst.CSTNode) -> Optional[bool]:
+        """Whether autograd was recording where ``node`` ran: True, False (inside
+        ``no_grad`` / ``inference_mode`` or a function decorated with them), None when it
+        may be off (``set_grad_enabled`` in the file) or the node was never evaluated."""
+        return self.grad_modes.enabled_at(node)
 
     def view_error(self, call: cst.Call) -> Optional[Layout]:
         """For a ``.view(...)`` call that raises on every evaluation because its

@@ -796,7 +796,7 @@ class Interpreter(TensorMethods):
                 self.pre_evaluated.pop(link, None)
         if read and v.storage is not None and v.storage in st.bridged and isinstance(node, (cst.Name, cst.Attribute)):
             self.note_read(node, v, st)
-        return self.record(node, v)
+        return self.record(node, self.fa.grad_modes.settle(node, v, st.no_grad))
 
     def ev_spine(self, node: cst.BaseExpression, st: State) -> list:
         """A long receiver chain (``x.t().t()....view(-1)``, method-chained pipelines) is
