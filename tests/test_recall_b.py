@@ -115,3 +115,62 @@ def test_pt024_a_helper_every_caller_gives_a_tensor_warns_at_each_call():
 ])
 def test_pt024_a_helper_is_silent_unless_every_call_is_known(extra):
     assert lines(HELPER + extra, "PT024") == []
+
+
+# ---------------------------------------------------------------- PT020
+# posted pattern: special tokens around a set, then numbered
+SPECIALS = """import torch
+words = "the cat sat on the mat with a hat and a bat".split()
+vocab = ['<pad>'] + list(set(words)) + ['<unk>']
+word2idx = {w: i for i, w in enumerate(vocab)}
+print(word2idx["cat"], word2idx["mat"], word2idx["bat"])
+"""
+# a vocabulary class numbers what it is handed
+VOCAB_CLASS = """import torch
+class Vocab:
+    def __init__(self, tokens):
+        self.itos = tokens
+        self.stoi = {t: i for i, t in enumerate(tokens)}
+words = "the cat sat on the mat with a hat and a bat".split()
+vocab = Vocab(list(set(words)))
+print(vocab.stoi["cat"], vocab.stoi["mat"], vocab.stoi["bat"])
+"""
+
+
+def _ids_per_run(src):
+    plain = src.replace("import torch\n", "")  # the vocabulary code itself needs no torch
+    return {run(plain, PYTHONHASHSEED=str(seed)).stdout for seed in range(6)}
+
+
+@pytest.mark.parametrize("src,line", [(SPECIALS, 3), (VOCAB_CLASS, 7)])
+def test_pt020_set_order_reaches_the_ids_and_the_fix_pins_them(src, line):
+    from ptlint.rules.fixes import fix_text
+
+    found = lint(src, "PT020")
+    assert [f.line for f in found] == [line]
+    assert len(_ids_per_run(src)) > 1, "set order did not vary: the premise would be false"
+    new, applied = fix_text(src, found)
+    assert applied and "sorted(set(words))" in new and lines(new, "PT020") == []
+    assert len(_ids_per_run(new)) == 1
+
+
+def test_pt020_a_bare_set_handed_to_the_numbering_class_has_no_fix():
+    src = VOCAB_CLASS.replace("Vocab(list(set(words)))", "Vocab(set(words))")
+    found = lint(src, "PT020")
+    assert [f.line for f in found] == [7] and found[0].fix is None
+    assert [r.range.start.line for r in found[0].related] == [5]
+
+
+def test_pt020_a_set_ordered_name_later_handed_to_the_class():
+    src = VOCAB_CLASS.replace("vocab = Vocab(list(set(words)))", "uniq = list(set(words))\nvocab = Vocab(uniq)")
+    found = lint(src, "PT020")
+    assert [f.line for f in found] == [7] and [r.range.start.line for r in found[0].related] == [8]
+
+
+@pytest.mark.parametrize("change", [
+    ("        self.itos = tokens\n", "        tokens = sorted(tokens)\n"),   # sorted first
+    ("{t: i for i, t in enumerate(tokens)}", "set(tokens)"),               # never numbered
+    ("class Vocab:", "class Vocab(Base):"),                                # a base may do anything
+])
+def test_pt020_callees_that_do_not_number_the_set_order_are_silent(change):
+    assert lines(VOCAB_CLASS.replace(*change), "PT020") == []

@@ -3,7 +3,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import walk
+from ptlint.rules.astutil import target_names, walk
 from ptlint.rules.bindings import LocalFacts, ScopeInfo
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
@@ -37,6 +37,8 @@ class NondeterministicVocab(Gated, Rule):
         zh="""## 它检查什么
 用 `set` 的迭代顺序建立“编号 ↔ 词”映射：`id2word = list(set(words))` 之后按下标或 `enumerate` 编号、`for i, w in enumerate(set(words))`、`dict(zip(set(words), range(n)))`，以及在 `for w in set(words):` 循环里给词分配编号。笔记中构建词表的例子正是 `id2word = list(set(words))`。
 
+加上特殊符号拼接（`['<pad>'] + list(set(words)) + ['<unk>']`）之后再编号也一样；把按 `set` 排列的列表（或 `set` 本身）交给本文件中定义的类或函数、而它在内部按顺序编号（`Vocab(list(set(words)))`，其 `__init__` 里有 `enumerate(tokens)`），同样会被报告。
+
 ## 为什么有问题
 Python 对字符串的哈希值带有随机种子，每次启动解释器都不一样（除非固定 `PYTHONHASHSEED`），所以同一组词放进 `set` 后的顺序每次运行都可能不同。于是同一个词这次是 5 号、下次是 17 号：训练时保存的 `nn.Embedding` 权重、分类层、缓存的索引数据，在下一次运行时全部对应错词。不会报错，模型只是莫名其妙地变差，且很难复现。
 
@@ -59,6 +61,8 @@ id2word = sorted(set(words))
 """,
         en="""## What it finds
 An id ↔ token mapping built from `set` iteration order: `id2word = list(set(words))` then indexed or enumerated, `for i, w in enumerate(set(words))`, `dict(zip(set(words), range(n)))`, or ids handed out inside `for w in set(words):`. The notes build their vocabulary exactly like this (`id2word = list(set(words))`).
+
+The same holds after concatenating special tokens (`['<pad>'] + list(set(words)) + ['<unk>']`), and when the set-ordered list (or the set itself) is handed to a class or function of this file that numbers it (`Vocab(list(set(words)))` whose `__init__` does `enumerate(tokens)`).
 
 ## Why it is a problem
 Python salts string hashes per interpreter start (unless `PYTHONHASHSEED` is fixed), so the iteration order of a set of words changes between runs. A word that is id 5 today is id 17 tomorrow: saved `nn.Embedding` weights, classifier rows and cached index data all point at the wrong words in the next run. Nothing raises; the model just gets worse, irreproducibly.
@@ -87,6 +91,13 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         "import torch\nwords = text.split()\nvocab = dict(zip(set(words), range(len(words))))  # <-\n",
         "import torch\nword2id = {}\nfor w in set(all_words):  # <-\n    word2id[w] = len(word2id)\n",
         "import torch\nchars = list(set(corpus_text))  # <-\nidx = chars.index('a')\n",
+        # special tokens around the set keep its order in the middle
+        "import torch\nwords = text.split()\nvocab = ['<pad>'] + list(set(words)) + ['<unk>']  # <-\n"
+        "word2idx = {w: i for i, w in enumerate(vocab)}\n",
+        # a constructor of this file numbers what it is given
+        "import torch\nclass Vocab:\n    def __init__(self, tokens):\n        self.itos = tokens\n"
+        "        self.stoi = {t: i for i, t in enumerate(tokens)}\nwords = text.split()\n"
+        "vocab = Vocab(list(set(words)))  # <-\n",
     )
     must_not_flag = (
         "import torch\nwords = text.split()\nid2word = sorted(set(words))\nword2id = {w: i for i, w in enumerate(id2word)}\n",
@@ -94,6 +105,14 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         "import torch\nwords = text.split()\nunique = list(set(words))\nprint(len(unique))\n",
         "import torch\ntoken_ids = [5, 3, 5]\nfor i, t in enumerate(set(token_ids)):\n    print(i, t)\n",
         "import torch\nfor w in set(words):\n    print(w)\n",
+        "import torch\nwords = text.split()\nvocab = ['<pad>'] + sorted(set(words)) + ['<unk>']\n"
+        "word2idx = {w: i for i, w in enumerate(vocab)}\n",
+        # the constructor sorts before numbering
+        "import torch\nclass Vocab:\n    def __init__(self, tokens):\n        tokens = sorted(tokens)\n"
+        "        self.stoi = {t: i for i, t in enumerate(tokens)}\nwords = text.split()\n"
+        "vocab = Vocab(list(set(words)))\n",
+        # the callee only counts them
+        "import torch\ndef report(tokens):\n    print(len(tokens))\nwords = text.split()\nreport(list(set(words)))\n",
     )
 
     def _builtin(self, func: cst.BaseExpression) -> Optional[str]:
@@ -111,6 +130,10 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
     # ``enumerate(set(x))`` / ``zip(set(x), range(n))``
     def visit_Call(self, node: cst.Call) -> None:
         func, args = node.func, node.args
+        if isinstance(func, cst.Name) and func.value not in _BUILTINS and args \
+                and any(_set_ordered_in(a.value) is not None for a in args):
+            self._check_numbering_callee(node)
+            return
         # cheap shape test first: the call must look like f(set(...)) / f(set(...), range(...))
         if not (isinstance(func, cst.Name) and func.value in _BUILTINS and args and _looks_like_set(args[0].value)):
             return
@@ -157,14 +180,19 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         assert inner is not None
         if not self._stringy(inner):
             return
-        parent = self.ctx.parent
-        # only ``name = list(set(x))`` whose name is then used as an index -> token table
+        # only ``name = list(set(x))`` (or ``['<pad>'] + list(set(x)) + ['<unk>']``: the set's
+        # order survives the concatenation) whose name is then used as an index -> token table
+        anc = self.ctx.ancestors
+        i = len(anc) - 2
+        while i > 0 and isinstance(anc[i], cst.BinaryOperation) and isinstance(anc[i].operator, cst.Add):
+            i -= 1
+        parent, value = (anc[i], anc[i + 1]) if i >= 0 else (None, None)
         if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1
-                and isinstance(parent.targets[0].target, cst.Name) and parent.value is node):
+                and isinstance(parent.targets[0].target, cst.Name) and parent.value is value):
             return
         name = parent.targets[0].target.value
         facts, scope = self._facts()
-        if scope.single(name) is not node:
+        if scope.single(name) is not value:
             return
         use = _IndexUseFinder(name, self)
         walk(scope.node, use)
@@ -174,6 +202,70 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         new = f"sorted({set_code})" if self._builtin(node.func) == "list" else f"tuple(sorted({set_code}))"
         fix = FixSpec((Replace(node, new),), "改为 sorted(set(...))", "use sorted(set(...))", FixSafety.SAFE)
         self.report(node, fix=fix, related=[Related(use.site, "这里按下标使用了这个顺序", "the order is used as ids here")])
+
+    # ``Vocab(list(set(words)))`` where ``Vocab.__init__`` enumerates its parameter
+    def _check_numbering_callee(self, node: cst.Call) -> None:
+        for i, a in enumerate(node.args):
+            ordered = _set_ordered_in(a.value)
+            if ordered is None or a.star:
+                continue
+            as_list = not _looks_like_set(ordered)
+            inner = self._set_arg(ordered.args[0].value if as_list else ordered)  # type: ignore[attr-defined]
+            if inner is None or not self._stringy(inner):
+                continue
+            site = self.numbering_site(node, a, iteration_only=not as_list)
+            if site is None:
+                continue
+            fix = None
+            if as_list and self._builtin(ordered.func) == "list":  # type: ignore[attr-defined]
+                set_code = self.ctx.code_for(ordered.args[0].value)  # type: ignore[attr-defined]
+                fix = FixSpec((Replace(ordered, f"sorted({set_code})"),), "改为 sorted(set(...))",
+                              "use sorted(set(...))", FixSafety.SAFE)
+            self.report(ordered, fix=fix, related=[Related(site, "被调用的函数在这里按顺序编号", "the callee numbers it here")])
+
+    def numbering_site(self, call: cst.Call, arg: cst.Arg, iteration_only: bool = False) -> Optional[cst.CSTNode]:
+        """Where a class or function of this file numbers the parameter ``arg`` is passed
+        to (``enumerate(tokens)``, ``tokens[i]``, ``tokens.index(w)``), reading its body
+        only: None when the callee is unknown, rebinds the parameter, or does not number it."""
+        fn, skip = self._local_callee(call.func)
+        if fn is None or any(a.star for a in call.args):
+            return None
+        params = [*fn.params.posonly_params, *fn.params.params][skip:]
+        if arg.keyword is not None:
+            param = next((p for p in [*params, *fn.params.kwonly_params] if p.name.value == arg.keyword.value), None)
+        else:
+            pos = [a for a in call.args if a.keyword is None].index(arg)
+            param = params[pos] if pos < len(params) else None
+        if param is None:
+            return None
+        name = param.name.value
+        rebinds = _Rebinds(name)
+        walk(fn.body, rebinds)
+        if rebinds.found:
+            return None
+        use = _IndexUseFinder(name, self, iteration_only=iteration_only, follow_callees=False)
+        walk(fn.body, use)
+        return use.site
+
+    def _local_callee(self, func: cst.BaseExpression) -> tuple[Optional[cst.FunctionDef], int]:
+        """The function a call runs, for a class (its ``__init__``, skipping ``self``) or a
+        function defined once at the top of this module and never rebound."""
+        if not isinstance(func, cst.Name) or func.value in self.ctx.imports.aliases:
+            return None, 0
+        facts = self.ctx.analysis(LocalFacts)
+        name = func.value
+        if name in facts.module_scope.assigns:
+            return None, 0
+        defs = [s for s in self.ctx.module.body if isinstance(s, (cst.ClassDef, cst.FunctionDef)) and s.name.value == name]
+        if len(defs) != 1 or isinstance(defs[0], cst.FunctionDef) and defs[0].decorators:
+            return None, 0
+        if isinstance(defs[0], cst.FunctionDef):
+            return defs[0], 0
+        info = facts.classes.get(defs[0])
+        init = info.methods.get("__init__") if info is not None else None
+        if init is None or init.decorators or defs[0].bases and not facts.is_module_class(info):  # type: ignore[arg-type]
+            return None, 0  # a base class may define what numbering means (or a metaclass)
+        return init, 1
 
     def _stringy(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         """Evidence that ``expr`` holds strings (whose hashes are salted per run)."""
@@ -208,6 +300,63 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
     @staticmethod
     def _stringy_name(name: str) -> bool:
         return bool(_STRINGY.search(name)) and not _NUMERIC.search(name)
+
+
+def _set_ordered_in(expr: cst.BaseExpression) -> Optional[cst.Call]:
+    """The ``set(x)`` / ``list(set(x))`` / ``tuple(set(x))`` call that orders ``expr``, also
+    inside a concatenation ``['<pad>'] + list(set(x))`` (syntax only; builtins checked later)."""
+    while isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        left, right = _set_ordered_in(expr.left), _set_ordered_in(expr.right)
+        return left if left is not None else right
+    if isinstance(expr, cst.Call) and _looks_like_set(expr):
+        return expr
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple") \
+            and len(expr.args) == 1 and _looks_like_set(expr.args[0].value):
+        return expr
+    return None
+
+
+class _Rebinds(cst.CSTVisitor):
+    """Whether a function body binds ``name`` again (``tokens = sorted(tokens)``)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found = False
+
+    def _check(self, target: cst.BaseExpression) -> None:
+        self.found = self.found or self.name in target_names(target)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._check(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._check(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._check(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._check(node.asname.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._check(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._check(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.found = self.found or any(n.name.value == self.name for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.found = self.found or any(n.name.value == self.name for n in node.names)
 
 
 def _looks_like_set(expr: cst.BaseExpression) -> bool:
@@ -246,10 +395,13 @@ def _numberish(expr: cst.BaseExpression) -> bool:
 class _IndexUseFinder(cst.CSTVisitor):
     """Uses of a list that depend on its order: enumerate(v), v[i], v.index(w), zip(v, range(..))."""
 
-    def __init__(self, name: str, rule: Rule) -> None:
+    def __init__(self, name: str, rule: "NondeterministicVocab", iteration_only: bool = False,
+                 follow_callees: bool = True) -> None:
         super().__init__()
         self.name = name
         self.rule = rule
+        self.iteration_only = iteration_only  # a set: it cannot be indexed, only iterated
+        self.follow_callees = follow_callees
         self.site: Optional[cst.CSTNode] = None
 
     def _is(self, expr: cst.BaseExpression) -> bool:
@@ -263,11 +415,17 @@ class _IndexUseFinder(cst.CSTVisitor):
             self.site = node
         elif q == "zip" and node.args and self._is(node.args[0].value):
             self.site = node
-        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "index" and self._is(node.func.value):
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "index" and self._is(node.func.value) \
+                and not self.iteration_only:
             self.site = node
+        elif self.follow_callees and isinstance(node.func, cst.Name):
+            # ``Vocab(uniq)`` whose constructor numbers its parameter
+            arg = next((a for a in node.args if self._is(a.value) and not a.star), None)
+            if arg is not None and self.rule.numbering_site(node, arg) is not None:
+                self.site = node
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if self.site is None and self._is(node.value):
+        if self.site is None and self._is(node.value) and not self.iteration_only:
             self.site = node
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
