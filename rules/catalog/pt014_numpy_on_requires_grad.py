@@ -1,17 +1,59 @@
+from typing import Optional
+
 import libcst as cst
 
-from ptlint.rules.bindings import LocalFacts
+from ptlint.rules.astutil import walk
+from ptlint.rules.bindings import LocalFacts, ScopeInfo
 from ptlint.rules.gating import Gated
-from ptlint.rules.grad_facts import GradFacts
+from ptlint.rules.grad_facts import GRAD_METHODS, GradFacts
 from ptlint.rules.findings import FixSafety, Severity
-from ptlint.rules.flow import FlowAnalysis
-from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
+from ptlint.rules.flow import FlowAnalysis, Kind
+from ptlint.rules.rule import Docs, FixSpec, InsertAfter, Message, Related, Replace, Rule
+
+# NumPy functions that turn a tensor argument (or a list of tensors) into an array with
+# ``Tensor.__array__``, that is ``.numpy()``: checked with torch 2.13 / NumPy 2.4, each
+# raises "Can't call numpy() on Tensor that requires grad".
+_CONVERTING = frozenset(f"numpy.{n}" for n in """
+array asarray asanyarray median average percentile quantile stack vstack hstack concatenate dot matmul
+abs absolute exp log log2 log10 log1p sqrt square sin cos tanh isnan isinf isfinite floor ceil sign
+linalg.norm
+""".split())
+# NumPy reductions that call the argument's own method when it has one: a single tensor gets
+# ``t.mean(axis=None, dtype=None, out=None)``, which torch rejects (TypeError); a list of
+# tensors is converted like above.
+_FORWARDING = frozenset(f"numpy.{n}" for n in "sum mean max min amax amin std var prod any all".split())
+# operators whose result requires grad when an operand does (comparisons, ``//`` and bit
+# operations give results without gradients)
+_DIFFERENTIABLE_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power, cst.MatrixMultiply)
+# where a list that only collects tensors may also be read without touching its items
+_HARMLESS_USES = frozenset({"len", "print"})
+
+LIST_MESSAGE = Message(
+    zh="`{func}` 会把 `{arg}` 里的每个张量用 `.numpy()` 转成数组，而其中的 `{item}` 需要梯度："
+       "这里会抛出 RuntimeError: Can't call numpy() on Tensor that requires grad；"
+       "请保存 `{item}.item()`（标量）或 `{item}.detach()`",
+    en="`{func}` converts every tensor in `{arg}` with `.numpy()`, and `{item}` in it requires grad: this raises "
+       "RuntimeError: Can't call numpy() on Tensor that requires grad; keep `{item}.item()` (a scalar) or "
+       "`{item}.detach()` instead",
+)
+CONVERT_MESSAGE = Message(
+    zh="`{func}` 会用 `.numpy()` 把 `{arg}` 转成数组，而 `{arg}` 需要梯度：这里会抛出 RuntimeError: "
+       "Can't call numpy() on Tensor that requires grad；请传入 `{arg}.detach()`",
+    en="`{func}` converts `{arg}` with `.numpy()`, and `{arg}` requires grad: this raises RuntimeError: Can't call "
+       "numpy() on Tensor that requires grad; pass `{arg}.detach()`",
+)
+FORWARD_MESSAGE = Message(
+    zh="`{func}` 收到张量 `{arg}` 时会调用它自己的 `.{method}(axis=..., out=...)`，PyTorch 不接受这些参数，"
+       "这里会抛出 TypeError；请写 `{arg}.{method}()`，或先转成数组 `{arg}.detach().cpu().numpy()`",
+    en="given the tensor `{arg}`, `{func}` calls its own `.{method}(axis=..., out=...)`, which PyTorch rejects: this "
+       "raises TypeError; write `{arg}.{method}()`, or convert first with `{arg}.detach().cpu().numpy()`",
+)
 
 
 class NumpyOnRequiresGrad(Gated, Rule):
     code = "PT014"
     name = "numpy-on-requires-grad"
-    needs = ('.numpy(',)
+    needs = ('numpy',)  # ``.numpy()`` calls and the NumPy module's functions
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
     message = Message(
@@ -21,6 +63,8 @@ class NumpyOnRequiresGrad(Gated, Rule):
     docs = Docs(
         zh="""## 它检查什么
 对需要梯度的张量调用 `.numpy()`：用 `requires_grad=True` 创建的张量、模型参数，以及由它们计算出来的张量（例如 `loss`、`model(x)` 的输出），且不在 `torch.no_grad()` 之内。
+
+NumPy 函数也会隐式调用 `.numpy()`：`np.exp(w)`、`np.array(w)`、`np.median(w)` 等会把需要梯度的张量转成数组；`np.sum([w, w * 2])`、`np.mean(losses)` 会转换列表里的每一个张量——最常见的是训练循环里 `losses.append(loss)` 保存了张量而不是 `loss.item()`，最后用 `np.mean(losses)` 求平均。`np.mean(w)`、`np.sum(w)` 这类归约直接收到一个张量时，NumPy 会调用张量自己的 `w.mean(axis=..., out=...)`，PyTorch 不接受这些参数，抛出 TypeError，同样会被报告。列表只在本作用域内用 `name = []` 创建、只用 `append` 填充、且没有传给其他函数时才会被跟踪。
 
 ## 为什么有问题
 `.numpy()` 返回的数组与张量共享内存（笔记：Tensor 转 Ndarray 时二者“共享同一块地址空间”），NumPy 的运算不会被 autograd 记录。为了不让计算图悄悄失效，PyTorch 直接拒绝：
@@ -46,6 +90,8 @@ value = loss.item()           # 只要一个标量时更简单
 """,
         en="""## What it finds
 `.numpy()` on a tensor that requires grad: one created with `requires_grad=True`, a model parameter, or anything computed from them (a `loss`, the output of `model(x)`), outside `torch.no_grad()`.
+
+NumPy functions call `.numpy()` implicitly too: `np.exp(w)`, `np.array(w)`, `np.median(w)` convert a tensor that requires grad, and `np.sum([w, w * 2])` or `np.mean(losses)` convert every tensor in the list — most often a training loop that keeps `losses.append(loss)` instead of `loss.item()` and averages with `np.mean(losses)`. Reductions such as `np.mean(w)` / `np.sum(w)` given one tensor call the tensor's own `w.mean(axis=..., out=...)`, which PyTorch rejects with TypeError; they are reported as well. A list is followed only when this scope creates it as `name = []`, fills it with `append` alone and hands it to no other function.
 
 ## Why it is a problem
 The array `.numpy()` returns shares memory with the tensor (the notes: they "share the same address space"), and NumPy operations are not recorded by autograd. So that the graph cannot silently break, PyTorch refuses:
@@ -75,6 +121,14 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
         "import torch\nx = torch.ones(2, requires_grad=True)\nloss = (x * 3).sum()\nprint(loss.numpy())  # <-\n",
         "import torch\nimport torch.nn as nn\nlin = nn.Linear(2, 2)\nw = lin.weight.numpy()  # <-\n",
         "import torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\nout = model(torch.randn(3, 4))\nprint(out.numpy())  # <-\n",
+        # NumPy functions convert their tensor arguments with .numpy()
+        "import numpy as np\nimport torch\nw = torch.randn(3, requires_grad=True)\nprint(np.exp(w))  # <-\n"
+        "total = np.sum([w, w * 2])  # <-\nm = np.mean(w)  # <-\n",
+        # the losses of a training loop kept as tensors, averaged with NumPy
+        "import numpy as np\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\ncriterion = nn.MSELoss()\n"
+        "def train(loader, opt):\n    losses = []\n    for x, y in loader:\n        loss = criterion(model(x), y)\n"
+        "        opt.zero_grad()\n        loss.backward()\n        opt.step()\n        losses.append(loss)\n"
+        "    return np.mean(losses)  # <-\n",
     )
     must_not_flag = (
         "import torch\nw = torch.randn(3, requires_grad=True)\narr = w.detach().numpy()\n",
@@ -84,9 +138,24 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
         "import torch\nw = torch.randn(3, requires_grad=True)\narr = w.numpy(force=True)\n",
         "import torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\nwith torch.no_grad():\n    out = model(torch.randn(3, 4))\nprint(out.numpy())\n",
         "import torch\nw = torch.randn(3, requires_grad=True)\n@torch.no_grad()\ndef show():\n    return w.numpy()\n",
+        "import numpy as np\nimport torch\nw = torch.randn(3, requires_grad=True)\nprint(np.exp(w.detach()), np.sum([w.item()]))\n"
+        "print(np.mean(torch.randn(3).numpy()))\n",
+        # scalars kept with .item(); losses computed without gradients
+        "import numpy as np\nimport torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\ncriterion = nn.MSELoss()\n"
+        "def run(loader):\n    losses, evals = [], []\n    for x, y in loader:\n"
+        "        losses.append(criterion(model(x), y).item())\n    with torch.no_grad():\n        for x, y in loader:\n"
+        "            evals.append(criterion(model(x), y))\n    return np.mean(losses), np.mean(evals)\n",
+        # the list is rebuilt or handed to a helper before NumPy sees it
+        "import numpy as np\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\ncriterion = nn.MSELoss()\n"
+        "def run(loader, helper):\n    losses = []\n    for x, y in loader:\n        losses.append(criterion(model(x), y))\n"
+        "    helper(losses)\n    a = np.mean(losses)\n    losses = [l.item() for l in losses]\n    return a, np.mean(losses)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        q = self.qualname(node.func)
+        if q in _CONVERTING or q in _FORWARDING:
+            self._numpy_function(node, q)
+            return
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "numpy") or node.args:
             return
@@ -116,3 +185,180 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
         if scope is facts.module_scope or root.value == "self":
             return True
         return scope.binds(root.value) and root.value not in scope.params
+
+    # ------------------------------------------------------------------ NumPy functions of tensors
+    def _numpy_function(self, node: cst.Call, q: str) -> None:
+        if any(a.star for a in node.args):
+            return
+        pos = [a.value for a in node.args if a.keyword is None]
+        if not pos:
+            return
+        label = "np." + q[len("numpy."):]
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        grad = self.ctx.analysis(GradFacts)
+        for arg in pos[:2] if q in ("numpy.dot", "numpy.matmul") else pos[:1]:
+            v = flow.value_of(arg)
+            if v.kind is Kind.TENSOR:
+                if grad.requires_grad(arg) is not True or not self._bound_here(arg):
+                    continue
+                self._report_tensor(node, q, label, arg)
+                return
+            item = self._grad_item(arg, flow, grad)
+            if item is not None:
+                code = self.ctx.code_for(item)
+                self.report(node, message=LIST_MESSAGE, func=label, arg=_short(self.ctx.code_for(arg)),
+                            item=_short(code), related=[Related(item, "需要梯度的张量在这里放进列表",
+                                                                "the tensor that requires grad goes in here")])
+                return
+
+    def _report_tensor(self, node: cst.Call, q: str, label: str, arg: cst.BaseExpression) -> None:
+        code = _short(self.ctx.code_for(arg))
+        if q in _FORWARDING:
+            method = {"amax": "max", "amin": "min"}.get(q.rpartition(".")[2], q.rpartition(".")[2])
+            self.report(node, message=FORWARD_MESSAGE, func=label, arg=code, method=method)
+            return
+        fix = None
+        if isinstance(arg, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not arg.lpar:
+            fix = FixSpec((InsertAfter(arg, ".detach()"),), "插入 .detach()", "insert .detach()", FixSafety.SAFE)
+        self.report(node, message=CONVERT_MESSAGE, func=label, arg=code, fix=fix)
+
+    def _grad_item(self, arg: cst.BaseExpression, flow: FlowAnalysis,
+                   grad: GradFacts) -> Optional[cst.BaseExpression]:
+        """An expression that certainly put a tensor requiring grad into the list ``arg``:
+        an element of a literal list, or an ``.append(...)`` argument of a local list."""
+        if isinstance(arg, (cst.List, cst.Tuple)):
+            for el in arg.elements:
+                if isinstance(el, cst.StarredElement):
+                    return None
+            for el in arg.elements:
+                if flow.value_of(el.value).kind is Kind.TENSOR and self._requires_grad(el.value, grad) is True:
+                    return el.value
+            return None
+        if isinstance(arg, cst.Name) and flow.value_of(arg).kind is Kind.LIST:
+            return self._appended(arg, grad)
+        return None
+
+    def _appended(self, arg: cst.Name, grad: GradFacts) -> Optional[cst.BaseExpression]:
+        """For a list only ever bound as ``name = []`` in this scope, filled with ``append``
+        and otherwise only read by NumPy functions, ``len`` or ``print``: the argument of an
+        append between the last ``name = []`` and ``arg`` (in source order) that requires
+        grad. Any other use of the name (passed to a helper, indexed, rebound, used in a
+        nested function) and the answer is None."""
+        facts = self.ctx.analysis(LocalFacts)
+        scope: ScopeInfo = facts.scope_info(self.ctx.ancestors)
+        name = arg.value
+        values = scope.assigns.get(name, [])
+        if not values or name in scope.other or name in scope.params:
+            return None
+        if not all(isinstance(v, cst.List) and not v.elements for v in values):
+            return None
+        uses = _NameUses(name)
+        walk(scope.node.body if isinstance(scope.node, cst.FunctionDef) else scope.node, uses)
+        found: Optional[cst.BaseExpression] = None
+        for kind, node in uses.uses:
+            if kind == "nested":
+                return None
+            if kind == "arg":
+                if node is arg:
+                    return found
+                continue
+            if kind == "reset":
+                found = None
+            elif kind == "append" and found is None:
+                if self._requires_grad(node, grad) is True:
+                    found = node
+            elif kind == "read":
+                if not self._harmless_read(node):
+                    return None
+            elif kind != "append":
+                return None
+        return None
+
+    def _requires_grad(self, expr: cst.BaseExpression, grad: GradFacts, depth: int = 0) -> Optional[bool]:
+        """GradFacts' answer, followed a little further for what a training loop appends:
+        arithmetic on a tensor that requires grad (``(out - y) ** 2``), a differentiable
+        method of it (``.mean()``) and a loss object called on it (``criterion(out, y)``),
+        each computed while autograd was certainly recording."""
+        known = grad.requires_grad(expr)
+        if known is not None or depth > 6:
+            return known
+        flow = grad.flow
+        v = flow.value_of(expr)
+        node = v.origin if isinstance(expr, cst.Name) else expr
+        if node is None or flow.grad_enabled(node) is not True:
+            return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _DIFFERENTIABLE_OPS):
+            sides = (self._requires_grad(node.left, grad, depth + 1), self._requires_grad(node.right, grad, depth + 1))
+            return True if True in sides else None
+        if not isinstance(node, cst.Call) or any(a.star for a in node.args):
+            return None
+        func = node.func
+        pos = [a.value for a in node.args if a.keyword is None]
+        if flow.value_of(func).kind is Kind.LOSS and pos:
+            return True if self._requires_grad(pos[0], grad, depth + 1) is True else None
+        if isinstance(func, cst.Attribute) and func.attr.value in GRAD_METHODS and self.qualname(func.value) is None:
+            return True if self._requires_grad(func.value, grad, depth + 1) is True else None
+        return None
+
+    def _harmless_read(self, call: cst.Call) -> bool:
+        q = self.qualname(call.func)
+        if q in _CONVERTING or q in _FORWARDING:
+            return True
+        return isinstance(call.func, cst.Name) and call.func.value in _HARMLESS_USES and q in (None, "builtins." + call.func.value)
+
+
+def _short(code: str) -> str:
+    return code if len(code) <= 40 else "x"
+
+
+class _NameUses(cst.CSTVisitor):
+    """Every use of one name in a scope, in source order: ("reset", target) for
+    ``name = []``, ("append", the appended expression), ("read", the call it is the first
+    positional argument of), ("nested", node) inside a nested function or class, and
+    ("other", node) for anything else."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.uses: list[tuple[str, cst.CSTNode]] = []
+        self._depth = 0
+        self._claimed: set[int] = set()
+
+    def _nested(self, node: cst.CSTNode) -> bool:
+        self._depth += 1
+        return True
+
+    def _left(self, node: cst.CSTNode) -> None:
+        self._depth -= 1
+
+    visit_FunctionDef = visit_ClassDef = visit_Lambda = _nested  # type: ignore[assignment]
+    leave_FunctionDef = leave_ClassDef = leave_Lambda = _left  # type: ignore[assignment]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                and node.targets[0].target.value == self.name:
+            self._claimed.add(id(node.targets[0].target))
+            self.uses.append(("reset", node.targets[0].target))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        f = node.func
+        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == self.name:
+            if f.attr.value == "append" and len(node.args) == 1 and node.args[0].keyword is None \
+                    and not node.args[0].star:
+                self._claimed.add(id(f.value))
+                self.uses.append(("append", node.args[0].value))
+            return
+        pos = [a for a in node.args if a.keyword is None and not a.star]
+        if pos and isinstance(pos[0].value, cst.Name) and pos[0].value.value == self.name:
+            self._claimed.add(id(pos[0].value))
+            self.uses.append(("read", node))
+            # the read is found again as the argument itself, which ends the search there
+            self.uses.append(("arg", pos[0].value))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value != self.name:
+            return
+        if self._depth:
+            self.uses.append(("nested", node))
+        elif id(node) not in self._claimed:
+            self.uses.append(("other", node))

@@ -1,0 +1,197 @@
+"""Recall on real bug patterns (issue 13), part A: PT002, PT003, PT011, PT012, PT014.
+
+Each capability has cases the rule must flag and near misses it must leave alone; where
+the claim can be checked on a CPU, torch itself confirms it (the flagged code raises, or
+the gradient really is None) and the near miss really runs."""
+import warnings
+
+import pytest
+
+from ptlint.rules import Config, lint_text
+
+torch = pytest.importorskip("torch")
+np = pytest.importorskip("numpy")
+
+
+def lint(src, code):
+    res = lint_text(src, "t.py", Config(select=(code,)))
+    assert not res.rule_errors, res.rule_errors
+    return res.findings
+
+
+def lines(src, code):
+    return [f.line for f in lint(src, code)]
+
+
+def run(src, **names):
+    ns = dict(names)
+    exec(compile(src, "t.py", "exec"), ns)
+    return ns
+
+
+# ---------------------------------------------------------------- PT012: copies of a leaf
+PT012_DOUBLE = """import torch
+w = torch.randn(3, requires_grad=True).double()
+(w * 2).sum().backward()
+g = w.grad
+"""
+PT012_TO_DTYPE = """import torch
+w = torch.rand(2, 2, requires_grad=True)
+w = w.to(torch.float64)
+w.sum().backward()
+g = w.grad
+"""
+PT012_TYPE = """import torch
+w = torch.zeros(4, requires_grad=True).type(torch.DoubleTensor)
+w.sum().backward()
+g = w.grad
+"""
+PT012_CUDA = """import torch
+w = torch.randn(3, requires_grad=True).cuda()
+(w * 2).sum().backward()
+g = w.grad
+"""
+
+
+@pytest.mark.parametrize("src", [PT012_DOUBLE, PT012_TO_DTYPE, PT012_TYPE])
+def test_pt012_a_converted_copy_of_a_leaf_has_no_grad_and_torch_agrees(src):
+    (f,) = lint(src, "PT012")
+    assert f.line == 5 if src is PT012_TO_DTYPE else f.line == 4
+    assert "not a leaf" in f.message_en and "retain_grad" in f.message_en
+    assert f.related and f.related[0].range.start.line in (2, 3)  # the conversion call
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about reading a non-leaf's .grad: that is the point
+        ns = run(src)
+    assert ns["w"].is_leaf is False and ns["g"] is None
+
+
+def test_pt012_cuda_copy_made_on_the_creating_line():
+    (f,) = lint(PT012_CUDA, "PT012")
+    assert f.line == 4 and "`.cuda()`" in f.message_en
+    if torch.cuda.is_available():  # on a GPU machine the claim itself is checked
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert run(PT012_CUDA)["g"] is None
+
+
+@pytest.mark.parametrize("src", [
+    # conversions that change nothing hand back the leaf itself
+    "import torch\nw = torch.randn(3, requires_grad=True).float()\nw.sum().backward()\ng = w.grad\n",
+    "import torch\nw = torch.randn(3, requires_grad=True).to('cpu')\nw.sum().backward()\ng = w.grad\n",
+    "import torch\nw = torch.randn(3, requires_grad=True).type(torch.FloatTensor)\nw.sum().backward()\ng = w.grad\n",
+    # converted first, then made the leaf
+    "import torch\nw = torch.randn(3).double().requires_grad_()\nw.sum().backward()\ng = w.grad\n",
+    "import torch\nw = torch.randn(3, requires_grad=True).double().detach().requires_grad_()\nw.sum().backward()\ng = w.grad\n",
+    # converted while gradients are off: a leaf that does not require grad
+    "import torch\nw = torch.randn(3, requires_grad=True)\nwith torch.no_grad():\n    v = w.double()\ng = v.grad\n",
+])
+def test_pt012_conversions_that_leave_a_leaf_are_not_reported(src):
+    assert lint(src, "PT012") == []
+    ns = run(src)
+    assert ns["g"] is None or ns["g"].shape == (3,)
+    if "no_grad" not in src:
+        assert ns["w"].is_leaf and ns["g"] is not None
+
+
+def test_pt012_device_not_known_stays_silent():
+    src = ("import torch\ndevice = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
+           "w = torch.randn(3, requires_grad=True).to(device)\nw.sum().backward()\ng = w.grad\n")
+    assert lint(src, "PT012") == []  # on the CPU .to(device) is the leaf itself
+    if not torch.cuda.is_available():
+        assert run(src)["g"] is not None
+
+
+# ---------------------------------------------------------------- PT014: NumPy functions of tensors
+PT014_LOSSES = """import numpy as np
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+model = nn.Linear(4, 1)
+criterion = nn.MSELoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+loader = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(3)]
+def train():
+    for epoch in range(2):
+        losses = []
+        for x, y in loader:
+            loss = criterion(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss)
+        print(epoch, np.mean(losses))
+"""
+
+
+def test_pt014_numpy_mean_of_kept_losses_raises_and_is_reported():
+    (f,) = lint(PT014_LOSSES, "PT014")
+    assert f.line == 18 and "`losses`" in f.message_en and "`loss`" in f.message_en
+    assert f.related[0].range.start.line == 17
+    with pytest.raises(RuntimeError, match="requires grad"):
+        run(PT014_LOSSES)["train"]()
+    # keeping scalars is the fix the message names, and it runs
+    run(PT014_LOSSES.replace("losses.append(loss)", "losses.append(loss.item())"))["train"]()
+    assert lint(PT014_LOSSES.replace("losses.append(loss)", "losses.append(loss.item())"), "PT014") == []
+
+
+@pytest.mark.parametrize("call, error", [
+    ("np.exp(w)", RuntimeError), ("np.array(w)", RuntimeError), ("np.median(w)", RuntimeError),
+    ("np.sum([w, w * 2])", RuntimeError), ("np.stack([w, w])", RuntimeError),
+    ("np.mean(w)", TypeError), ("np.sum(w)", TypeError), ("np.max(w)", TypeError),
+])
+def test_pt014_numpy_functions_on_a_tensor_requiring_grad(call, error):
+    src = f"import numpy as np\nimport torch\nw = torch.randn(3, requires_grad=True)\nr = {call}\n"
+    (f,) = lint(src, "PT014")
+    assert f.line == 4
+    assert ("TypeError" if error is TypeError else "RuntimeError") in f.message_en
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(error):
+            run(src)
+
+
+def test_pt014_detach_fix_of_a_converting_function_runs():
+    from ptlint.rules.fixes import fix_text
+
+    src = "import numpy as np\nimport torch\nw = torch.randn(3, requires_grad=True)\nr = np.exp(w)\n"
+    new, applied = fix_text(src, lint(src, "PT014"))
+    assert applied and "np.exp(w.detach())" in new and lint(new, "PT014") == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # NumPy 2's note on Tensor.__array_wrap__
+        ns = run(new)
+    assert torch.allclose(torch.as_tensor(ns["r"]), torch.exp(ns["w"].detach()))
+
+
+@pytest.mark.parametrize("src", [
+    # losses computed without gradients
+    "import numpy as np\nimport torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\ncriterion = nn.MSELoss()\n"
+    "loader = [(torch.randn(2, 4), torch.randn(2, 1))]\ndef evaluate():\n    losses = []\n    with torch.no_grad():\n"
+    "        for x, y in loader:\n            losses.append(criterion(model(x), y))\n    return np.mean(losses)\n",
+    # detached tensors and plain arrays
+    "import numpy as np\nimport torch\nw = torch.randn(3, requires_grad=True)\nr = (np.exp(w.detach()), np.sum([w.detach()]),"
+    " np.mean(w.detach().numpy()))\n",
+    # the list is rebuilt from scalars before NumPy reads it
+    "import numpy as np\nimport torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\n"
+    "loader = [(torch.randn(2, 4), torch.randn(2, 1))]\ndef train():\n    losses = []\n    for x, y in loader:\n"
+    "        losses.append(((model(x) - y) ** 2).mean())\n    losses = [l.item() for l in losses]\n    return np.mean(losses)\n",
+    # reset after the tensors went in
+    "import numpy as np\nimport torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\n"
+    "loader = [(torch.randn(2, 4), torch.randn(2, 1))]\ndef train():\n    losses = []\n    for x, y in loader:\n"
+    "        losses.append(((model(x) - y) ** 2).mean())\n    losses = []\n    return np.mean(losses)\n",
+])
+def test_pt014_near_misses_run_and_are_not_reported(src):
+    assert lint(src, "PT014") == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # np.mean([]) warns
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ns = run(src)
+        for name in ("evaluate", "train"):
+            if name in ns:
+                ns[name]()
+
+
+def test_pt014_list_handed_to_an_unknown_helper_is_not_followed():
+    src = ("import numpy as np\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\ncriterion = nn.MSELoss()\n"
+           "def train(loader, helper):\n    losses = []\n    for x, y in loader:\n"
+           "        losses.append(criterion(model(x), y))\n    helper(losses)\n    return np.mean(losses)\n")
+    assert lint(src, "PT014") == []  # the helper may have replaced the tensors
