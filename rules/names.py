@@ -46,6 +46,9 @@ class ImportTable:
         # which one a use sees depends on the path, so they resolve to nothing (silence).
         self.rebound: set[str] = set()
         self._bound_to: dict[str, str] = {}
+        # Name nodes inside a function that binds an imported name locally (a parameter,
+        # ``t = [...]`` in a helper): they mean the local, while the module's uses keep the import.
+        self._shadowed: set[int] = set()
 
     def _bind(self, local: str, full: str) -> None:
         prev = self._bound_to.setdefault(local, full)
@@ -85,6 +88,14 @@ class ImportTable:
         statement for names that are bound some other way too (``rebound``)."""
         self._scan_imports(body)
         self.rebound |= other_bindings(body)
+        self._shadow_function_locals(body)
+
+    def _shadow_function_locals(self, body) -> None:
+        imported = set(self.aliases)
+        for fn in _functions(body):
+            local = function_locals(fn) & imported
+            if local:
+                self._shadowed.update(id(n) for n in _names_in(fn) if n.value in local)
 
     def _scan_imports(self, body) -> None:
         for stmt in body:
@@ -123,7 +134,12 @@ class ImportTable:
 
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
         d = dotted_name(node)
-        return self.resolve(d) if d else None
+        if d is None:
+            return None
+        head = node
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        return None if id(head) in self._shadowed else self.resolve(d)
 
     def mentions(self, module: str) -> bool:
         return module in self.modules
@@ -149,7 +165,13 @@ def other_bindings(body) -> set:
                 elif isinstance(small, cst.Del):
                     out.update(target_names(small.target))
             continue
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        if isinstance(stmt, cst.FunctionDef):
+            # a function's own bindings are its locals (function_locals); only the names it
+            # declares ``global`` can rebind the module's
+            out.add(stmt.name.value)
+            out |= _declared(stmt, cst.Global)
+            continue
+        if isinstance(stmt, cst.ClassDef):
             out.add(stmt.name.value)
         elif isinstance(stmt, cst.For):
             out.update(target_names(stmt.target))
@@ -177,4 +199,66 @@ def other_bindings(body) -> set:
             for case in stmt.cases:
                 if isinstance(case.body, cst.IndentedBlock):
                     stack.extend(case.body.body)
+    return out
+
+
+def _declared(fn: cst.FunctionDef, kind: type) -> set:
+    """Names a ``global`` (or ``nonlocal``) statement anywhere in ``fn`` declares."""
+    found: set = set()
+
+    class _Find(cst.CSTVisitor):
+        def visit_Global(self, node: cst.Global) -> None:
+            if kind is cst.Global:
+                found.update(n.name.value for n in node.names)
+
+        def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+            if kind is cst.Nonlocal:
+                found.update(n.name.value for n in node.names)
+
+    from .astutil import walk
+
+    walk(fn.body, _Find())
+    return found
+
+
+def function_locals(fn: cst.FunctionDef) -> set:
+    """The names local to ``fn`` (Python's rule: bound anywhere in its body, parameters
+    included, unless declared ``global``/``nonlocal``)."""
+    p = fn.params
+    params = [*p.posonly_params, *p.params, *p.kwonly_params]
+    names = {a.name.value for a in params}
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=fn.body.body)]
+    names |= other_bindings(body)
+    return names - _declared(fn, cst.Global) - _declared(fn, cst.Nonlocal)
+
+
+def _functions(body) -> list:
+    """Every function definition in these statements, nested ones included."""
+    out: list = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            out.append(node)
+
+    from .astutil import walk
+
+    finder = _Find()
+    for stmt in body:
+        walk(stmt, finder)
+    return out
+
+
+def _names_in(node: cst.CSTNode) -> list:
+    out: list = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            out.append(n)
+
+    from .astutil import walk
+
+    walk(node, _Find())
     return out

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from .dims import Shape, fmt_shape
-from .inputs import InputInfo, comment_input
+from .inputs import InputInfo, comment_input, other_datasets_disagree
 from .interp import Budget, Frame, Interp, assigned_names
 from .layers import Layer, Problem
 from .models import Instance, ModelClass, walk_layers
@@ -388,6 +388,8 @@ class ShapeAnalysis:
         if len(shapes) != 1:
             return None
         name, shape, node, _, _ = datasets[0]
+        if other_datasets_disagree(self.ctx.module, self.ctx.qualname, {id(d[2]): d[3] for d in self._datasets}, shape):
+            return None
         return InputInfo(Shape(("N", *shape)), "dataset", node, f"datasets.{name}", dtype="float")
 
     def _run_model(self, entry: ModelEntry) -> None:

@@ -154,3 +154,77 @@ def transform_name(qualname: str) -> Optional[str]:
     if qualname.startswith("torchvision.transforms."):
         return qualname.rsplit(".", 1)[-1]
     return None
+
+
+def other_datasets_disagree(module: cst.Module, qualname: Callable[[cst.BaseExpression], Optional[str]],
+                            judged: dict[int, bool], shape: tuple[int, ...]) -> bool:
+    """True when the file also builds, anywhere (a LightningDataModule's ``setup``, a
+    helper), a known dataset whose tensors may have another size (``Resize``,
+    ``RandomCrop``, another dataset): which one feeds the model is then not known, so the
+    dataset is no evidence of the input shape. ``judged``: id of each construction the run
+    reached -> whether its transform surely keeps the size and makes a tensor; the others
+    are read from the source. A construction without a transform
+    (``MNIST(root, download=True)``) yields images, not tensors, and says nothing either way."""
+    assigned = _module_assignments(module)
+    found: list[bool] = []
+
+    class _Datasets(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            q = qualname(node.func)
+            ds = dataset_shape(q) if q else None
+            if ds is None:
+                return
+            tf = _transform_arg(node)
+            if tf is None:
+                return
+            keeps = judged[id(node)] if id(node) in judged else _keeps_size(tf, qualname, assigned)
+            if ds[1] != shape or not keeps:
+                found.append(True)
+
+    from ..astutil import walk
+
+    walk(module, _Datasets())
+    return bool(found)
+
+
+def _transform_arg(call: cst.Call) -> Optional[cst.BaseExpression]:
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "transform":
+            return None if isinstance(a.value, cst.Name) and a.value.value == "None" else a.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[2].value if len(positional) > 2 else None  # (root, train, transform, …)
+
+
+def _module_assignments(module: cst.Module) -> dict[str, Optional[cst.BaseExpression]]:
+    """Module-level ``name = value`` (None for a name assigned more than once)."""
+    out: dict[str, Optional[cst.BaseExpression]] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                name = small.targets[0].target.value
+                out[name] = None if name in out else small.value
+    return out
+
+
+def _keeps_size(expr: cst.BaseExpression, qualname: Callable[[cst.BaseExpression], Optional[str]],
+                assigned: dict[str, Optional[cst.BaseExpression]]) -> bool:
+    """The transform, read from the source, surely keeps the image size and makes a tensor."""
+    if isinstance(expr, cst.Name) and assigned.get(expr.value) is not None:
+        expr = assigned[expr.value]  # type: ignore[assignment]
+    if not isinstance(expr, cst.Call):
+        return False
+    q = qualname(expr.func)
+    name = transform_name(q) if q else None
+    if name is None:
+        return False
+    if name == "Compose":
+        items = expr.args[0].value if expr.args else None
+        if not isinstance(items, (cst.List, cst.Tuple)):
+            return False
+        steps = [el.value for el in items.elements]
+        names = [transform_name(qualname(s.func) or "") if isinstance(s, cst.Call) else None for s in steps]
+        return (all(n in SIZE_KEEPING and n not in ("Compose",) for n in names)
+                and any(n in MAKES_TENSOR for n in names))
+    return name in MAKES_TENSOR
