@@ -52,7 +52,8 @@ def register(server: "PtlintServer") -> None:
                     types.Registration(
                         id=PYPROJECT_WATCH_ID, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                         register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                            watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]))]))
+                            watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml"),
+                                      types.FileSystemWatcher(glob_pattern="**/*.py")]))]))
             except Exception as exc:
                 log.info("client did not accept the pyproject.toml watcher: %s", exc)
         try:
@@ -89,6 +90,9 @@ def register(server: "PtlintServer") -> None:
     def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
         if any(c.uri.endswith("pyproject.toml") for c in params.changes):
             server.invalidate_config()
+        from .documents import uri_to_path
+
+        server.dependents.files_changed([uri_to_path(c.uri) for c in params.changes if c.uri.endswith(".py")])
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(params: types.DidChangeWorkspaceFoldersParams) -> None:

@@ -155,6 +155,9 @@ class PtlintServer(LanguageServer):
         self._pyproject_stamps: dict[str, Optional[int]] = {}
         self._reported: set[tuple] = set()
         self.scheduler: Optional[Scheduler] = None
+        from .dependents import Dependents
+
+        self.dependents = Dependents(self)  # open documents -> the project files they read
         # False between initialize and the answer to the first workspace/configuration:
         # analysing with settings about to change would flash wrong diagnostics.
         self.ready = True
@@ -393,7 +396,8 @@ class PtlintServer(LanguageServer):
         if size > settings.max_file_size or (4 * size > settings.max_file_size
                                              and len(text.encode("utf-8", "surrogatepass")) > settings.max_file_size):
             return self._too_large(doc, len(text.encode("utf-8", "surrogatepass")), settings, config)
-        return Job(doc.uri, doc.version, gen, doc.path, doc.kind, config, text=text)
+        return Job(doc.uri, doc.version, gen, doc.path, doc.kind, config, text=text,
+                   project_texts=self.dependents.open_texts(doc))
 
     def _too_large(self, doc: Doc, size: int, settings: EditorSettings, config: Config) -> Snapshot:
         msg = MESSAGES["too_large"][config.lang].format(
@@ -402,6 +406,7 @@ class PtlintServer(LanguageServer):
 
     def on_analysis(self, doc: Doc, snap: Snapshot) -> None:
         """A current analysis arrived: report problems, publish diagnostics (push)."""
+        self.dependents.analysed(doc, snap)
         for code, error, tb in snap.rule_errors:
             key = ("rule", doc.uri, code, error)
             if self._once(key):
@@ -480,8 +485,10 @@ class PtlintServer(LanguageServer):
         doc.version = version if version is not None else doc.version + 1
         if self.scheduler is not None and self.settings_for(uri).lint_on_change:
             self.scheduler.touch(doc, self.delay_for(doc))
+        self.dependents.changed(uri, self.delay_for(doc))
 
     def saved(self, uri: str) -> None:
+        self.dependents.changed(uri, 0.0)
         doc = self.docs.get(uri)
         if doc is None or self.scheduler is None:
             return
@@ -494,6 +501,7 @@ class PtlintServer(LanguageServer):
             return
         if self.scheduler is not None:
             self.scheduler.forget(doc)
+        self.dependents.closed(uri, doc.path)
         targets = set(doc.published) | set(cell_uris)
         if doc.kind != NOTEBOOK:
             targets.add(uri)

@@ -53,6 +53,8 @@ class Job:
     cells: tuple[str, ...] = ()  # kind == "notebook": the code cells' texts, in order
     cell_uris: tuple[str, ...] = ()  # and their URIs (finding.cell N is cell_uris[N - 1])
     shapes: bool = True
+    # (path, text) of open documents the file's last analysis read (server/lsp/dependents.py)
+    project_texts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Snapshot:
     timed_out: float = 0.0  # > 0: the analysis ran past this many seconds and was stopped
     cells: tuple[str, ...] = ()  # notebook: the cell URIs the findings' cell numbers refer to
     lang: str = "zh"
+    deps: dict[str, str] = field(default_factory=dict)  # other project files read: path -> digest
 
     @property
     def result_id(self) -> str:
@@ -132,7 +135,10 @@ def analyse(job: Job) -> Snapshot:
                 source = source_from_text(text, job.path, notebook=True)
             else:
                 source = SourceFile(job.path, [SourceUnit(text)], newline=detect_newline(text))
-        result = lint_source(source, job.config, keep_context=True)
+        from .dependents import project_for
+
+        result = lint_source(source, job.config, keep_context=True, project=project_for(job))
+        snap.deps = dict(result.deps)
         snap.findings = result.findings
         snap.rule_errors = [(e.code, e.error, e.traceback) for e in result.rule_errors]
         snap.skipped = result.skipped
