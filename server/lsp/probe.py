@@ -116,35 +116,33 @@ def _run_blocking(server: "PtlintServer", doc: Any, snap: Any, text: str, option
     return keyed, result
 
 
-def register_probe(server: "PtlintServer") -> None:
+class ProbeListener:
+    """The probe's part in the server's analysis cycle (an ``AnalysisListener``): every
+    analysis of a probed version keeps that version's verdicts; shutdown stops the
+    probe's worker."""
+
+    def __init__(self, state: ProbeState) -> None:
+        self.state = state
+
+    def analysed(self, doc: Any, snap: Any) -> None:
+        dp = self.state.by_uri.get(doc.uri)
+        if dp is None:
+            return
+        if dp.version == snap.version and snap.findings:
+            snap.findings = annotate(snap.findings, dp.records)
+        elif dp.version != snap.version:
+            self.state.by_uri.pop(doc.uri, None)  # the text changed: old verdicts no longer apply
+
+    def closing(self) -> None:
+        from ptlint.runtime_probe.worker import default_pool
+
+        default_pool().close()
+
+
+def register_probe(server: "PtlintServer") -> ProbeListener:
     state = ProbeState()
-    server.probe_state = state  # type: ignore[attr-defined]
-
-    # Every analysis of a probed version keeps that version's verdicts.
-    original_on_analysis = server.on_analysis
-
-    def on_analysis(doc: Any, snap: Any) -> None:
-        dp = state.by_uri.get(doc.uri)
-        if dp is not None:
-            if dp.version == snap.version and snap.findings:
-                snap.findings = annotate(snap.findings, dp.records)
-            elif dp.version != snap.version:
-                state.by_uri.pop(doc.uri, None)  # the text changed: old verdicts no longer apply
-        original_on_analysis(doc, snap)
-
-    server.on_analysis = on_analysis  # type: ignore[method-assign]
-
-    original_shutdown = server.shutdown_worker
-
-    def shutdown_worker() -> None:
-        try:
-            from ptlint.runtime_probe.worker import default_pool
-
-            default_pool().close()
-        finally:
-            original_shutdown()
-
-    server.shutdown_worker = shutdown_worker  # type: ignore[method-assign]
+    listener = ProbeListener(state)
+    server.add_listener(listener)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     async def code_lens(params: types.CodeLensParams) -> Optional[list[types.CodeLens]]:
@@ -208,6 +206,8 @@ def register_probe(server: "PtlintServer") -> None:
         _tell(server, result, lang)
         return result
 
+    return listener
+
 
 def _publish_verdicts(server: "PtlintServer", doc: Any, snap: Any, keyed: dict) -> None:
     if doc.snapshot is not snap or doc.version != snap.version:
@@ -237,4 +237,4 @@ def _tell(server: "PtlintServer", result: dict[str, Any], lang: str) -> None:
     server.show_message("ptlint 探针：" + "；".join(lines) if lang != "en" else "ptlint probe: " + "; ".join(lines), kind)
 
 
-__all__ = ["register_probe", "RUN_PROBE", "annotate", "verdict_suffix"]
+__all__ = ["ProbeListener", "register_probe", "RUN_PROBE", "annotate", "verdict_suffix"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Optional, Union
+from typing import Any, Optional, Protocol, Union
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -124,6 +124,17 @@ class PtlintProtocol(LanguageServerProtocol):
             fut.add_done_callback(lambda f, m=msg_id: futures.pop(m, None) if futures.get(m) is f else None)
 
 
+class AnalysisListener(Protocol):
+    """A part of the server that follows the analyses (the runtime probe): told of each
+    current analysis before it is published, and of shutdown before the worker stops."""
+
+    def analysed(self, doc: Doc, snap: Snapshot) -> None:
+        """May replace ``snap.findings`` (e.g. with verdicts attached)."""
+
+    def closing(self) -> None:
+        """Release what it holds (worker processes)."""
+
+
 class PtlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
@@ -162,6 +173,10 @@ class PtlintServer(LanguageServer):
         # analysing with settings about to change would flash wrong diagnostics.
         self.ready = True
         self.tcp = False  # serving one TCP client (``--tcp``) rather than stdio
+        self.listeners: list[AnalysisListener] = []
+
+    def add_listener(self, listener: AnalysisListener) -> None:
+        self.listeners.append(listener)
 
     # ------------------------------------------------------------------ transport
     def start_io(self, stdin=None, stdout=None) -> None:
@@ -407,6 +422,11 @@ class PtlintServer(LanguageServer):
     def on_analysis(self, doc: Doc, snap: Snapshot) -> None:
         """A current analysis arrived: report problems, publish diagnostics (push)."""
         self.dependents.analysed(doc, snap)
+        for listener in self.listeners:
+            try:
+                listener.analysed(doc, snap)
+            except Exception:  # a listener's bug must not cost the user their diagnostics
+                log.exception("an analysis listener failed on %s", doc.path)
         for code, error, tb in snap.rule_errors:
             key = ("rule", doc.uri, code, error)
             if self._once(key):
@@ -517,8 +537,15 @@ class PtlintServer(LanguageServer):
                 self.scheduler.release()
 
     def shutdown_worker(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.close()
+        try:
+            for listener in self.listeners:
+                try:
+                    listener.closing()
+                except Exception:
+                    log.exception("an analysis listener failed while shutting down")
+        finally:
+            if self.scheduler is not None:
+                self.scheduler.close()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -582,4 +609,4 @@ def create_server() -> PtlintServer:
     return server
 
 
-__all__ = ["PtlintServer", "create_server", "IPYNB", "PYTHON", "NOTEBOOK"]
+__all__ = ["AnalysisListener", "PtlintServer", "create_server", "IPYNB", "PYTHON", "NOTEBOOK"]

@@ -1,5 +1,5 @@
-"""Shape facts for hover and inlay hints, taken from the static shape engine
-(``ptlint.rules.shapes``) through the per-file analysis the rules already built.
+"""Shape facts for hover and inlay hints, taken from the front-end API
+(``ptlint.rules.api``) over the per-file analysis the rules already built.
 
 Runs in the analysis worker: the result is plain data. When the shape engine is not
 installed (or knows nothing about this file) there are simply no facts."""
@@ -41,45 +41,19 @@ def fully_known(shape: Any) -> bool:
     return all(d is not None for d in shape)
 
 
-def _engine():
-    try:
-        from ptlint.rules import shapes  # noqa: F401
-    except ImportError:
-        return None
-    return shapes
-
-
 def shape_facts(ctx) -> list[ShapeFact]:
-    """Facts for one analysed file (a FileContext kept by the engine)."""
-    engine = _engine()
-    if engine is None:
+    """Facts for one analysed file (a FileContext kept by the engine), through the
+    front-end API's public shape facts."""
+    try:
+        from ptlint.rules.api import shape_facts as api_facts
+    except ImportError:  # an install without the shape engine: no facts
         return []
-    return _facts_from_engine(engine, ctx)
+    # In the order of their ends: inlay hints come out in the order they appear in the line.
+    facts = sorted(api_facts(ctx), key=lambda f: (f.cell or 0, f.range.end.line, f.range.end.column))
+    return [from_api(f) for f in facts]
 
 
-def _facts_from_engine(engine, ctx) -> list[ShapeFact]:
-    """Every expression whose shape the engine computed (for hover) and the places it
-    puts inlay hints: after each layer call in forward, after each Sequential entry."""
-    analysis = ctx.analysis(engine.ShapeAnalysis)
-    hints: dict[tuple, Position] = {}
-    for h in analysis.inlay_hints():
-        rng = Range.from_dict(h["range"])
-        pos = h.get("position")
-        hints[(h.get("cell"), rng)] = Position(**pos) if pos else rng.end
-    facts: list[ShapeFact] = []
-    # ``_all_positions`` is the list behind ``hover_at``: (cell, range) of every node with
-    # a known value. Without it, hover falls back to the inlay-hint places only.
-    positions = getattr(analysis, "_all_positions", None)
-    if callable(positions):
-        for (cell, rng), node in positions():
-            shape = analysis.shape_of(node)
-            if shape is None:
-                continue
-            facts.append(ShapeFact(range=rng, shape=shape, cell=cell, formula=analysis.formula_of(node),
-                                   inlay=hints.pop((cell, rng), None)))
-    for h in analysis.inlay_hints():
-        rng = Range.from_dict(h["range"])
-        key = (h.get("cell"), rng)
-        if key in hints:
-            facts.append(ShapeFact(range=rng, shape=h["shape"], cell=h.get("cell"), inlay=hints.pop(key)))
-    return facts
+def from_api(fact) -> ShapeFact:
+    """The server's picklable fact from the API's (``ptlint.rules.api.ShapeFact``)."""
+    return ShapeFact(range=fact.range, shape=fact.text, cell=fact.cell, formula=fact.formula,
+                     inlay=fact.inlay, model=fact.model)
