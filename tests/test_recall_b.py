@@ -174,3 +174,57 @@ def test_pt020_a_set_ordered_name_later_handed_to_the_class():
 ])
 def test_pt020_callees_that_do_not_number_the_set_order_are_silent(change):
     assert lines(VOCAB_CLASS.replace(*change), "PT020") == []
+
+
+# ---------------------------------------------------------------- PT025
+ATTENTION = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Attn(nn.Module):
+    def forward(self, hidden, encoder_outputs):
+        energy = torch.bmm(encoder_outputs, hidden.unsqueeze(2)).squeeze()
+        return F.softmax(energy, dim=1)
+"""
+POOLED = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3)
+    def forward(self, x):
+        f = F.adaptive_avg_pool2d(self.conv(x), 1).squeeze()
+        return F.normalize(f, dim=1)
+"""
+
+
+def _forward(src, cls, *inputs):
+    ns = {}
+    exec(src, ns)
+    return ns[cls]()(*inputs)
+
+
+def test_pt025_bmm_scores_lose_the_batch_dim_for_a_batch_of_one():
+    assert lines(ATTENTION, "PT025") == [6]
+    assert _forward(ATTENTION, "Attn", torch.randn(4, 8), torch.randn(4, 5, 8)).shape == (4, 5)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        _forward(ATTENTION, "Attn", torch.randn(1, 8), torch.randn(1, 5, 8))
+    fixed = ATTENTION.replace(".squeeze()", ".squeeze(2)")
+    assert lines(fixed, "PT025") == []
+    assert _forward(fixed, "Attn", torch.randn(1, 8), torch.randn(1, 5, 8)).shape == (1, 5)
+
+
+def test_pt025_pooled_features_of_a_batch_of_one_normalize_along_the_wrong_axis():
+    assert lines(POOLED, "PT025") == [9]
+    assert _forward(POOLED, "Net", torch.randn(2, 3, 8, 8)).shape == (2, 16)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        _forward(POOLED, "Net", torch.randn(1, 3, 8, 8))
+
+
+@pytest.mark.parametrize("change", [
+    ("dim=1", "dim=-1"),                                      # the last axis either way
+    ("encoder_outputs, hidden.unsqueeze(2)", "a, b"),          # operands of unknown origin
+    ("energy = torch.bmm", "energy = torch.matmul"),           # matmul may contract over dim 0
+])
+def test_pt025_dim_uses_that_do_not_depend_on_the_batch_dim_are_silent(change):
+    assert lines(ATTENTION.replace(*change), "PT025") == []

@@ -19,6 +19,20 @@ _KEEP_FUNCS = frozenset({f"torch.{n}" for n in "sigmoid tanh relu exp log abs so
 
 # Uses of a squeezed tensor whose result depends on its rank (and so on a lost batch dim).
 _RANK_METHODS = frozenset({"permute", "transpose", "size", "shape", "unbind", "split", "chunk", "t", "T"})
+# Ops along a dim: given a literal dim >= 1, a squeezed batch of one shifts every axis down
+# by one, so the op runs along another axis or raises IndexError. Method -> position of dim.
+_DIM_METHODS = {"softmax": 0, "log_softmax": 0, "sum": 0, "mean": 0, "max": 0, "min": 0, "argmax": 0,
+                "argmin": 0, "cumsum": 0}
+_DIM_FUNCS = {"torch.nn.functional.softmax": 1, "torch.nn.functional.log_softmax": 1, "torch.softmax": 1,
+              "torch.log_softmax": 1, "torch.sum": 1, "torch.mean": 1, "torch.argmax": 1,
+              "torch.nn.functional.normalize": 2}
+# Results whose dim 0 is their first argument's dim 0 (the batch): pooling over the trailing
+# dims. torch.bmm is separate: both operands share dim 0, so either one proves it.
+_POOLS = frozenset(f"torch.nn.functional.{kind}_pool{n}d" for kind in
+                   ("avg", "max", "adaptive_avg", "adaptive_max", "lp") for n in (1, 2, 3))
+_BMM = frozenset({"torch.bmm", "torch.baddbmm"})
+# Reductions that keep dim 0 when every reduced dim is a literal >= 1.
+_REDUCTIONS = frozenset({"sum", "mean", "amax", "amin", "norm", "logsumexp", "prod"})
 _F_LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"})
 
 
@@ -27,6 +41,41 @@ def _flat(call: cst.Call) -> bool:
     if isinstance(call.func, cst.Attribute) and call.func.attr.value == "flatten":
         return not call.args
     return len(call.args) == 1 and literal_value(call.args[0].value, None) == -1
+
+
+def _dim_at_least_one(call: cst.Call, pos: int) -> bool:
+    arg = get_arg(call, pos, "dim")
+    v = literal_value(arg.value, None) if arg is not None else None
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _literal_dims(expr: cst.BaseExpression) -> Optional[list]:
+    v = literal_value(expr, None)
+    dims = list(v) if isinstance(v, (list, tuple)) else [v]
+    return dims if dims and all(isinstance(d, int) and not isinstance(d, bool) for d in dims) else None
+
+
+def _keeps_dim0(call: cst.Call) -> bool:
+    """``x.mean((2, 3))`` / ``x.transpose(1, 2)`` / ``x.permute(0, 2, 1)`` /
+    ``x.unsqueeze(1)``: a method whose result's dim 0 is the receiver's dim 0."""
+    name = call.func.attr.value  # type: ignore[attr-defined]
+    if any(a.star for a in call.args):
+        return False
+    if name in _REDUCTIONS:
+        arg = get_arg(call, 1 if name == "norm" else 0, "dim")
+        dims = _literal_dims(arg.value) if arg is not None else None
+        return dims is not None and min(dims) >= 1
+    if name in ("transpose", "swapaxes", "swapdims") and len(call.args) == 2:
+        dims = [literal_value(a.value, None) for a in call.args]
+        return all(isinstance(d, int) and d >= 1 for d in dims)
+    if name == "permute" and call.args:
+        first = call.args[0].value
+        dims = _literal_dims(first) if len(call.args) == 1 else [literal_value(first, None)]
+        return bool(dims) and dims[0] == 0
+    if name == "unsqueeze" and len(call.args) == 1:
+        d = literal_value(call.args[0].value, None)
+        return isinstance(d, int) and d >= 1
+    return False
 
 
 class _NameUses(cst.CSTVisitor):
@@ -68,7 +117,7 @@ class SqueezeWithoutDim(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-对带批量维的张量调用不带参数的 `squeeze()`（或 `torch.squeeze(x)`）：模型或网络层的输出、`forward` 的输入、从 `DataLoader` 取出的一批数据，以及由它们逐元素计算出来的张量。只有当后面的用法会因为丢掉批量维而出错或改变结果时才报告：按批量索引或遍历（`out[0]`、`len(out)`、`for v in out`），依赖维数的操作（`permute()`、`transpose()`、`size(0)`），或者在损失函数里与另一个没有同样 squeeze 的张量配对。两边都 squeeze 的损失（`loss_fct(logits.squeeze(), labels.squeeze())`）在批量为 1 时结果相同，直接返回的值后面怎么用也不知道，这些都不报告。
+对带批量维的张量调用不带参数的 `squeeze()`（或 `torch.squeeze(x)`）：模型或网络层的输出、`forward` 的输入、从 `DataLoader` 取出的一批数据，以及由它们逐元素计算出来的张量；还有第 0 维仍是批量维的结果：`torch.bmm` 的输出（两个操作数共用第 0 维）、池化后的特征（`F.adaptive_avg_pool2d(x, 1)`、`x.mean((2, 3))`），以及 `transpose(1, 2)`、`permute(0, …)`、`unsqueeze(1)` 之后的张量。只有当后面的用法会因为丢掉批量维而出错或改变结果时才报告：按批量索引或遍历（`out[0]`、`len(out)`、`for v in out`），依赖维数的操作（`permute()`、`transpose()`、`size(0)`，以及 `dim` 为 1 或更大的 `softmax`、`sum`、`F.normalize` 等——批量维没了，所有维度前移一位，运算落到另一维上或抛出 IndexError），或者在损失函数里与另一个没有同样 squeeze 的张量配对。两边都 squeeze 的损失（`loss_fct(logits.squeeze(), labels.squeeze())`）在批量为 1 时结果相同，直接返回的值后面怎么用也不知道，这些都不报告。
 
 ## 为什么有问题
 不指定 `dim` 时，`squeeze()` 会删除**所有**大小为 1 的维度（笔记：“当不指定 dim 参数时，删除所有大小为1的维度”）。平时批量大小大于 1，一切正常；一旦最后一个批次只剩 1 个样本，或者推理时只传入一个样本，批量维也会被删掉：`(1, 1)` 变成标量 `()`，`(1, 3, 1, 4)` 变成 `(3, 4)`。后面的损失函数、拼接或索引于是报错，或者悄悄按错误的形状广播。
@@ -89,7 +138,7 @@ loss = criterion(out.squeeze(-1), y)  # 只删最后一维，(N, 1) -> (N,)
 当网络层是 `nn.Linear(..., 1)` 时，快速修复会改成 `squeeze(-1)`（不安全修复：批量大小为 1 时结果与原来不同——这正是要修复的行为）。
 """,
         en="""## What it finds
-`squeeze()` without arguments (or `torch.squeeze(x)`) on a tensor that carries a batch dim: the output of a model or layer, the input of `forward`, a batch taken from a `DataLoader`, and element-wise results of those. It reports only when what follows breaks or changes once the batch dim is gone: indexing or iterating by batch (`out[0]`, `len(out)`, `for v in out`), an op that needs the rank (`permute()`, `transpose()`, `size(0)`), or a loss that pairs it with a tensor not squeezed the same way. A loss of two tensors squeezed alike (`loss_fct(logits.squeeze(), labels.squeeze())`) is the same for a batch of one, and a returned value's use is unknown: neither is reported.
+`squeeze()` without arguments (or `torch.squeeze(x)`) on a tensor that carries a batch dim: the output of a model or layer, the input of `forward`, a batch taken from a `DataLoader`, and element-wise results of those; also results whose dim 0 is still the batch: `torch.bmm` outputs (both operands share dim 0), pooled features (`F.adaptive_avg_pool2d(x, 1)`, `x.mean((2, 3))`), and tensors after `transpose(1, 2)`, `permute(0, …)` or `unsqueeze(1)`. It reports only when what follows breaks or changes once the batch dim is gone: indexing or iterating by batch (`out[0]`, `len(out)`, `for v in out`), an op that needs the rank (`permute()`, `transpose()`, `size(0)`, and `softmax`, `sum`, `F.normalize`… along a literal `dim` of 1 or more: without the batch dim every axis shifts down by one, so the op runs along another axis or raises IndexError), or a loss that pairs it with a tensor not squeezed the same way. A loss of two tensors squeezed alike (`loss_fct(logits.squeeze(), labels.squeeze())`) is the same for a batch of one, and a returned value's use is unknown: neither is reported.
 
 ## Why it is a problem
 Without `dim`, `squeeze()` removes **every** dim of size 1. With batches larger than 1 all is well; when the last batch holds a single sample, or inference runs on one sample, the batch dim goes too: `(1, 1)` becomes a scalar `()`, `(1, 3, 1, 4)` becomes `(3, 4)`. The loss, a concatenation or an index then fails, or silently broadcasts the wrong shapes.
@@ -117,6 +166,15 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         "import torch\nimport torch.nn.functional as F\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\n"
         "for xb, yb in loader:\n    y = torch.squeeze(yb)  # <-\n    loss = F.mse_loss(model(xb), y)\n",
         "import torch.nn as nn\nmodel = nn.Linear(8, 1)\ndef first(x):\n    p = model(x).squeeze()  # <-\n    return p[0]\n",
+        # attention scores from bmm: (B, T, 1) -> (B, T), but (T,) for a batch of one
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nclass Attn(nn.Module):\n"
+        "    def forward(self, hidden, encoder_outputs):\n"
+        "        energy = torch.bmm(encoder_outputs, hidden.unsqueeze(2)).squeeze()  # <-\n"
+        "        return F.softmax(energy, dim=1)\n",
+        # pooled features
+        "import torch.nn as nn\nimport torch.nn.functional as F\nclass Net(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.conv = nn.Conv2d(3, 16, 3)\n    def forward(self, x):\n"
+        "        f = F.adaptive_avg_pool2d(self.conv(x), 1).squeeze()  # <-\n        return F.normalize(f, dim=1)\n",
     )
     must_not_flag = (
         "import torch\nt = torch.rand(1, 3, 1, 4)\nprint(t.squeeze().shape)\n",
@@ -132,6 +190,14 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         # returned: what the caller does with it is unknown
         "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.fc = nn.Linear(4, 1)\n    def forward(self, x):\n        return torch.sigmoid(self.fc(x)).squeeze()\n",
+        # along the last dim: the same axis with or without the batch dim
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nclass Attn(nn.Module):\n"
+        "    def forward(self, hidden, encoder_outputs):\n"
+        "        energy = torch.bmm(encoder_outputs, hidden.unsqueeze(2)).squeeze()\n"
+        "        return F.softmax(energy, dim=-1)\n",
+        # operands of unknown origin
+        "import torch\nimport torch.nn.functional as F\ndef scores(a, b):\n    e = torch.bmm(a, b).squeeze()\n"
+        "    return F.softmax(e, dim=1)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -189,12 +255,17 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         if isinstance(parent, cst.Subscript) and parent.value is use:
             return True  # out[i]: a 0-d tensor cannot be indexed, (C,) is indexed by class
         if isinstance(parent, cst.Attribute) and parent.value is use:
+            if parent.attr.value in _DIM_METHODS and isinstance(grand, cst.Call) and grand.func is parent:
+                return _dim_at_least_one(grand, _DIM_METHODS[parent.attr.value])
             return parent.attr.value in _RANK_METHODS
         if isinstance(parent, cst.For) and parent.iter is use:
             return True
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
             if isinstance(grand.func, cst.Name) and grand.func.value == "len":
                 return True
+            pos = _DIM_FUNCS.get(self.qualname(grand.func) or "")
+            if pos is not None:
+                return bool(grand.args) and grand.args[0] is parent and _dim_at_least_one(grand, pos)
             return self._asymmetric_loss(grand, parent, facts, scope)
         return False
 
@@ -264,9 +335,21 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
                     return None
                 return layer
             q = self.qualname(expr.func)
-            if q in _KEEP_FUNCS and expr.args and expr.args[0].keyword is None:
+            if (q in _KEEP_FUNCS or q in _POOLS) and expr.args and expr.args[0].keyword is None:
                 return self._batch_origin(expr.args[0].value, facts, scope, cls, method, depth + 1)
-            if q is None and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _KEEP_METHODS:
+            if q in _BMM or q is None and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "bmm":
+                operands = [a.value for a in expr.args if a.keyword is None][:2]
+                if q is None:
+                    operands.insert(0, expr.func.value)  # type: ignore[union-attr]
+                if q == "torch.baddbmm":
+                    operands = operands[1:]  # the added input may broadcast
+                for op in operands[:2]:
+                    found = self._batch_origin(op, facts, scope, cls, method, depth + 1)
+                    if found is not None:
+                        return found
+                return None
+            if q is None and isinstance(expr.func, cst.Attribute) and (
+                    expr.func.attr.value in _KEEP_METHODS or _keeps_dim0(expr)):
                 return self._batch_origin(expr.func.value, facts, scope, cls, method, depth + 1)
             return None
         if isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, cst.MatrixMultiply):
