@@ -127,7 +127,8 @@ async def test_pyproject_change_seen_through_the_file_watcher(tmp_path):
         assert [d.code for d in await s.diagnostics(uri)] == ["PT017"]
         (reg,) = [r for p in s.client.registrations for r in p.registrations]
         assert reg.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
-        assert [w["globPattern"] for w in reg.register_options["watchers"]] == ["**/pyproject.toml"]
+        # **/*.py: a project file another open document read (server/lsp/dependents.py)
+        assert [w["globPattern"] for w in reg.register_options["watchers"]] == ["**/pyproject.toml", "**/*.py"]
         project(tmp_path, "watched", 'ignore = ["PT017"]')
         s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
             types.FileEvent(uri=(folder / "pyproject.toml").as_uri(), type=types.FileChangeType.Changed)]))
