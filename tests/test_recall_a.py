@@ -195,3 +195,79 @@ def test_pt014_list_handed_to_an_unknown_helper_is_not_followed():
            "def train(loader, helper):\n    losses = []\n    for x, y in loader:\n"
            "        losses.append(criterion(model(x), y))\n    helper(losses)\n    return np.mean(losses)\n")
     assert lint(src, "PT014") == []  # the helper may have replaced the tensors
+
+
+# ---------------------------------------------------------------- PT003: NumPy's default integer
+PT003_LABELS = """import numpy as np
+import torch
+import torch.nn as nn
+criterion = nn.CrossEntropyLoss()
+labels = np.array([0, 2, 1, 1], dtype=int)
+y = torch.from_numpy(labels)
+loss = criterion(torch.randn(4, 3), y)
+"""
+PT003_REPEAT = """import numpy as np
+import torch
+import torch.nn.functional as F
+n, k = 5, 4
+y = torch.from_numpy(np.repeat(range(n), k)).to("cpu")
+loss = F.cross_entropy(torch.randn(n * k, n), y)
+"""
+PT003_LIST = """import numpy as np
+import torch
+import torch.nn as nn
+raw = ["1", "0", "2"]
+ids = [int(r) for r in raw]
+target = torch.tensor(np.array(ids))
+loss = nn.NLLLoss()(torch.randn(3, 3).log_softmax(1), target)
+"""
+
+
+# each case, and the same array as Windows with NumPy < 2 makes it (int32)
+@pytest.mark.parametrize("src, line, windows", [
+    (PT003_LABELS, 7, ("dtype=int)", "dtype=np.int32)")),
+    (PT003_REPEAT, 6, ("np.repeat(range(n), k)", "np.repeat(range(n), k).astype(np.int32)")),
+    (PT003_LIST, 7, ("np.array(ids)", "np.array(ids, dtype=np.int32)")),
+])
+def test_pt003_platform_integer_target_is_a_portability_warning(src, line, windows):
+    from ptlint.rules.findings import Severity
+    from ptlint.rules.fixes import fix_text
+
+    (f,) = lint(src, "PT003")
+    assert f.line == line and f.severity is Severity.WARNING
+    assert "Windows" in f.message_en and "NumPy < 2" in f.message_en and ".long()" in f.message_en
+    run(src)  # here (Linux, NumPy 2) the default integer is int64 and the loss runs
+    # what Windows with NumPy < 2 makes of the same array: int32, which the loss rejects
+    assert src.count(windows[0]) == 1
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long"):
+        run(src.replace(*windows))
+    new, applied = fix_text(src, [f])
+    assert applied and ".long()" in new and lint(new, "PT003") == []
+    run(new.replace(*windows))  # .long() makes it portable
+
+
+@pytest.mark.parametrize("src", [
+    # fixed-width or pointer-sized NumPy integers, and literal torch integers, are int64 everywhere
+    "import numpy as np\nimport torch\nimport torch.nn.functional as F\n"
+    "y = torch.from_numpy(np.array([0, 1], dtype=np.int64))\nloss = F.cross_entropy(torch.randn(2, 3), y)\n",
+    "import numpy as np\nimport torch\nimport torch.nn.functional as F\n"
+    "y = torch.from_numpy(np.array([0, 1], dtype=np.intp))\nloss = F.cross_entropy(torch.randn(2, 3), y)\n",
+    "import numpy as np\nimport torch\nimport torch.nn.functional as F\n"
+    "y = torch.from_numpy(np.array([0, 1])).long()\nloss = F.cross_entropy(torch.randn(2, 3), y)\n",
+    "import numpy as np\nimport torch\nimport torch.nn.functional as F\n"
+    "y = torch.tensor(np.array([0, 1]).tolist())\nloss = F.cross_entropy(torch.randn(2, 3), y)\n",
+    # the dtype of the NumPy data is not known
+    "import numpy as np\nimport torch\nimport torch.nn.functional as F\nraw = [0.0, 1.0]\n"
+    "y = torch.from_numpy(np.array([0, 1]).astype(np.int64))\nloss = F.cross_entropy(torch.randn(2, 3), y)\n",
+])
+def test_pt003_portable_integer_targets_are_not_reported(src):
+    assert lint(src, "PT003") == []
+    run(src)
+
+
+def test_pt003_dtype_rules_unchanged_by_the_platform_answer():
+    # PT022 and PT003's error findings read the same values: NumPy's default integer is no dtype for them
+    src = ("import numpy as np\nimport torch\nimport torch.nn as nn\nemb = nn.Embedding(10, 4)\n"
+           "idx = torch.from_numpy(np.array([1, 2]))\nv = emb(idx)\n")
+    assert lint(src, "PT022") == []
+    run(src)

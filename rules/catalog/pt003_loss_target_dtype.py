@@ -6,6 +6,7 @@ from ptlint.rules.astutil import get_arg, has_star_args
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind, Value
 from ptlint.rules.flow.chain import literal
+from ptlint.rules.flow.creation import numpy_platform_int, platform_int_dtype
 from ptlint.rules.flow.transfer import SOFT_PRODUCERS
 from ptlint.rules.flow.values import FLOATING, INTEGRAL, shape_str
 from ptlint.rules.probe_requests import LossRequest, ProbedRule, loss_request
@@ -50,6 +51,21 @@ FLOAT_INDEX_MESSAGE = Message(
        "int64 (long); this raises RuntimeError: expected target dtype to be Long or Byte (a floating target is "
        "only valid as class probabilities of the input's shape)",
 )
+PLATFORM_MESSAGE = Message(
+    zh="`{loss}` 的目标张量是 NumPy 默认整数类型的数组（`{source}`）转来的：它在 Linux 和 macOS 上是 int64，"
+       "但在 Windows 上、NumPy 2 之前是 int32，在那里会抛出 RuntimeError: expected target dtype to be Long or Byte, "
+       "but got Int；请加上 `.long()`",
+    en="the target of `{loss}` comes from an array of NumPy's default integer (`{source}`): int64 on Linux and macOS "
+       "but int32 on Windows with NumPy < 2, where this raises RuntimeError: expected target dtype to be Long or "
+       "Byte, but got Int; add `.long()`",
+)
+# Ways a NumPy array reaches a tensor with its dtype unchanged, and tensor methods that keep
+# the dtype (``.to`` only with a device)
+_FROM_NUMPY = frozenset({"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.asarray"})
+_KEEP_DTYPE_TENSOR = frozenset({"cuda", "cpu", "to", "view", "reshape", "squeeze", "unsqueeze", "flatten",
+                                "contiguous", "clone", "detach", "pin_memory"})
+_KEEP_DTYPE_ARRAY = frozenset({"reshape", "copy", "flatten", "ravel", "squeeze"})
+_BUILTIN_RANGE = "range"
 NLL_MESSAGE = Message(
     zh="`{loss}` 的目标张量是浮点类型（{dtype}）：NLLLoss 只接受 int64（long）类别索引，运行时会抛出 RuntimeError",
     en="the target of `{loss}` is floating point ({dtype}): NLLLoss only takes int64 (long) class indices and "
@@ -88,6 +104,8 @@ int32 的类别索引同样会报错（`but got Int`）——`torch.IntTensor`�
 
 形状与输入相同的浮点目标（例如 `(6, 8)` 输入配 `torch.randn(6, 8).softmax(dim=1)`）、来源不明的目标不会被报告。
 
+**可移植性警告**：NumPy 的默认整数类型在 Linux 和 macOS 上是 int64，但在 Windows 上、NumPy 2 之前是 int32。`np.array(labels, dtype=int)`、`np.array([0, 2, 1])`、`np.repeat(range(n), k)`、`np.arange(n)`、`np.random.randint(...)`、`a.astype(int)` 这样的数组经 `torch.from_numpy` / `torch.tensor` 原样（dtype 不变）变成目标时，在 Linux 上能运行，在那样的 Windows 环境里会抛出 `expected target dtype to be Long or Byte, but got Int`。这种情况报告为警告而不是错误；`dtype=np.int64`、`np.intp` 和已经 `.long()` 的目标不会被报告。
+
 ## 示例
 ```python
 criterion = nn.CrossEntropyLoss()
@@ -118,6 +136,8 @@ RuntimeError: expected target dtype to be Long or Byte, but got Float
 int32 class indices raise too (`but got Int`) — labels from `torch.IntTensor` or from an `np.int32` array through `torch.from_numpy`. `NLLLoss` has no probability targets: every floating target raises.
 
 Floating targets of the input's shape (a `(6, 8)` input with `torch.randn(6, 8).softmax(dim=1)`) and targets of unknown origin are not reported.
+
+**Portability warning**: NumPy's default integer is int64 on Linux and macOS but int32 on Windows with NumPy < 2. An array such as `np.array(labels, dtype=int)`, `np.array([0, 2, 1])`, `np.repeat(range(n), k)`, `np.arange(n)`, `np.random.randint(...)` or `a.astype(int)` that becomes the target through `torch.from_numpy` / `torch.tensor` with its dtype unchanged runs on Linux and raises `expected target dtype to be Long or Byte, but got Int` there. It is reported as a warning, not an error; `dtype=np.int64`, `np.intp` and targets already converted with `.long()` are not reported.
 
 ## Example
 ```python
@@ -169,6 +189,14 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
         "import torch\nimport torch.nn.functional as F\nlogp = torch.randn(6, 8).log_softmax(1)\n"
         "p = torch.randn(6, 8).softmax(dim=1)\nloss = F.nll_loss(logp, p)  # <-\n",
         "import torch\nimport torch.nn as nn\ny = torch.tensor([True, False])\nloss = nn.CrossEntropyLoss()(torch.randn(2, 3), y)  # <-\n",
+        # NumPy's default integer: int32 on Windows with NumPy < 2 (a portability warning)
+        "import numpy as np\nimport torch\nimport torch.nn as nn\ncriterion = nn.CrossEntropyLoss()\n"
+        "labels = np.array([0, 2, 1], dtype=int)\ny = torch.from_numpy(labels)\n"
+        "loss = criterion(torch.randn(3, 4), y)  # <-\n",
+        "import numpy as np\nimport torch\nimport torch.nn.functional as F\nn, k = 5, 4\n"
+        "y = torch.from_numpy(np.repeat(range(n), k)).to('cpu')\nloss = F.cross_entropy(torch.randn(20, 5), y)  # <-\n",
+        "import numpy as np\nimport torch\nimport torch.nn as nn\ndef f(raw, logp):\n    ids = [int(r) for r in raw]\n"
+        "    return nn.NLLLoss()(logp, torch.tensor(np.array(ids)))  # <-\n",
     )
     must_not_flag = (
         "import torch\nimport torch.nn as nn\ntarget = torch.tensor([1, 0, 3, 2, 5, 4])\ninput = torch.randn((6, 8))\n"
@@ -188,6 +216,14 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
         "import torch\nimport torch.nn as nn\ncriterion = nn.MSELoss()\ndef f(out, y):\n    return criterion(out, y.float())\n",
         "import torch\nimport torch.nn.functional as F\ndef f(out, probs):\n    return F.cross_entropy(out, probs.float())\n"
         "def g(out, batch):\n    return F.cross_entropy(out, batch['soft'].to(out.dtype))\n",
+        # NumPy arrays whose dtype does not depend on the platform, or converted with .long()
+        "import numpy as np\nimport torch\nimport torch.nn.functional as F\ndef f(out, raw, device):\n"
+        "    a = F.cross_entropy(out, torch.from_numpy(np.array([0, 1])).long())\n"
+        "    b = F.cross_entropy(out, torch.from_numpy(np.array(raw, dtype=np.int64)))\n"
+        "    c = F.cross_entropy(out, torch.from_numpy(np.array([0, 1], dtype=np.intp)))\n"
+        "    d = F.cross_entropy(out, torch.from_numpy(np.array(raw)))\n"
+        "    e = F.cross_entropy(out, torch.tensor([0, 1]))\n"
+        "    g = F.cross_entropy(out, torch.from_numpy(np.array([0, 1])).to(device))\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -203,7 +239,10 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             return
         flow = self.ctx.analysis(FlowAnalysis).check()
         t = flow.value_of(tgt.value)
-        if t.kind is not Kind.TENSOR or t.dtype is None or t.dtype in _OK:
+        if t.kind is Kind.TENSOR and t.dtype is None:
+            self._platform_target(tgt.value, flow, label)
+            return
+        if t.kind is not Kind.TENSOR or t.dtype in _OK:
             return
         i = flow.value_of(inp.value) if inp is not None else Value()
         related = self._related(t, tgt.value)
@@ -227,6 +266,78 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             return
         self.report(tgt.value, related=related, fix=self._fix(tgt.value, safety, t), extra=extra, loss=label,
                     dtype=t.dtype, tshape=shape_str(t.shape), ishape=shape_str(i.shape))
+
+    # ------------------------------------------------------------------ NumPy's default integer
+    def _platform_target(self, tgt: cst.BaseExpression, flow: FlowAnalysis, label: str) -> None:
+        """A target of unknown dtype that is certainly an array of NumPy's default integer
+        carried over unchanged (``torch.from_numpy(np.array(labels, dtype=int))``): fine on
+        Linux, an error on Windows with NumPy < 2. A portability warning, not an error."""
+        source = self._platform_source(tgt, flow, 0)
+        if source is None:
+            return
+        code = self.ctx.code_for(source).strip()
+        related = [] if source is tgt else [Related(source, "这个数组的 dtype 取决于平台", "this array's dtype depends on the platform")]
+        self.report(tgt, message=PLATFORM_MESSAGE, severity=Severity.WARNING, related=related,
+                    fix=self._fix(tgt, FixSafety.SAFE), loss=label, source=code if len(code) <= 50 else code[:47] + "...")
+
+    def _platform_source(self, expr: cst.BaseExpression, flow: FlowAnalysis, depth: int) -> Optional[cst.CSTNode]:
+        """The NumPy call whose default-integer array ``expr`` certainly is, dtype unchanged."""
+        v = flow.value_of(expr)
+        node = v.origin
+        if depth > 8 or v.dtype is not None:
+            return None
+        if v.kind is Kind.UNKNOWN:
+            # NumPy functions the flow does not model (``np.repeat``) give unknown values
+            if not (isinstance(node, cst.Call) and (self.ctx.qualname(node.func) or "").startswith("numpy.")):
+                return None
+        elif v.kind not in (Kind.TENSOR, Kind.NDARRAY):
+            return None
+        if isinstance(node, cst.Subscript):
+            return self._platform_source(node.value, flow, depth + 1)
+        if not isinstance(node, cst.Call) or has_star_args(node):
+            return None
+        q = self.ctx.qualname(node.func)
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) and q is None else None
+        if v.kind is Kind.TENSOR:
+            if q in _FROM_NUMPY:
+                data = [a.value for a in node.args if a.keyword is None]
+                if get_arg(node, None, "dtype") is not None or not data \
+                        or flow.value_of(data[0]).kind not in (Kind.NDARRAY, Kind.UNKNOWN):
+                    return None
+                return self._platform_source(data[0], flow, depth + 1)
+            if method in _KEEP_DTYPE_TENSOR and (method != "to" or self._device_only(node, flow)):
+                return self._platform_source(node.func.value, flow, depth + 1)  # type: ignore[attr-defined]
+            return None
+        if method == "astype":
+            dt = get_arg(node, 0, "dtype")
+            ok = dt is not None and platform_int_dtype(flow.value_of(dt.value), self.ctx.qualname(dt.value))
+            return node if ok else None
+        if method in _KEEP_DTYPE_ARRAY:
+            return self._platform_source(node.func.value, flow, depth + 1)  # type: ignore[attr-defined]
+
+        def qualname_of(e: cst.BaseExpression) -> Optional[str]:
+            found = self.ctx.qualname(e)
+            if found is None and isinstance(e, cst.Name) and e.value == _BUILTIN_RANGE \
+                    and e.value not in self.ctx.imports.rebound and flow.value_of(e).kind is Kind.UNKNOWN:
+                return "builtins.range"
+            return found
+
+        def platform_of(e: cst.BaseExpression) -> bool:
+            return self._platform_source(e, flow, depth + 1) is not None
+
+        return node if numpy_platform_int(q, node, flow.value_of, qualname_of, platform_of) else None
+
+    @staticmethod
+    def _device_only(call: cst.Call, flow: FlowAnalysis) -> bool:
+        """``.to("cuda")`` / ``.to(device=d)`` / ``.to(device)`` with a known device: no dtype change."""
+        for a in call.args:
+            if a.keyword is not None and a.keyword.value == "non_blocking":
+                continue
+            if a.keyword is not None and a.keyword.value != "device":
+                return False
+            if flow.value_of(a.value).kind not in (Kind.DEVICE, Kind.STR):
+                return False
+        return bool(call.args)
 
     # ------------------------------------------------------------------ runtime probe facts
     def _probe_facts(self, node: cst.Call, flow: FlowAnalysis, t: Value, i: Value) -> dict:

@@ -379,3 +379,69 @@ def literal_value_of(expr: cst.BaseExpression) -> Value:
 
 
 _MISSING = object()
+
+
+# ---------------------------------------------------------------------- NumPy's default integer
+# ``np.array([1, 2])``, ``np.arange(5)``, ``dtype=int`` …: NumPy's default integer (C
+# ``long`` before NumPy 2) is int64 on Linux and macOS but int32 on Windows with NumPy < 2.
+# The flow values keep dtype None for these (the dtype rules stay as they are); this is a
+# separate, positive answer for the rules that care about portability (PT003).
+_PLATFORM_INT_NAMES = frozenset({"builtins.int", "numpy.int_"})
+_PLATFORM_INT_STRINGS = frozenset({"int", "int_"})
+_INT32_MAX = 2 ** 31 - 1
+# NumPy functions whose result has the dtype of their first argument
+_KEEPS_DTYPE = frozenset({"numpy.array", "numpy.asarray", "numpy.ascontiguousarray", "numpy.repeat", "numpy.tile",
+                          "numpy.concatenate", "numpy.squeeze", "numpy.reshape", "numpy.copy"})
+_TAKES_DTYPE = frozenset({"numpy.array", "numpy.asarray", "numpy.ascontiguousarray", "numpy.zeros", "numpy.ones",
+                          "numpy.empty", "numpy.full", "numpy.arange", "numpy.random.randint"})
+
+
+def platform_int_dtype(value: Value, qualname: Optional[str]) -> bool:
+    """Whether a ``dtype=`` argument (value and qualified name of its expression) names
+    NumPy's default integer: ``int``, ``np.int_``, ``"int"``. ``np.intp`` is pointer-sized
+    (int64 on 64-bit Windows too), so it is not one."""
+    if value.kind is Kind.CLASS and value.spec == "builtins.int":
+        return True
+    if value.kind is Kind.STR and value.const in _PLATFORM_INT_STRINGS:
+        return True
+    return qualname in _PLATFORM_INT_NAMES
+
+
+def _small_ints(value: Value) -> bool:
+    """A list / tuple (nested) whose elements are all ints that fit in int32: literal ones,
+    or ``elem`` ints of unknown value (class labels are small)."""
+    if value.kind is Kind.INT:
+        return value.const is None or (isinstance(value.const, int) and abs(value.const) <= _INT32_MAX)
+    if value.kind in (Kind.LIST, Kind.TUPLE):
+        if value.items is not None:
+            return bool(value.items) and all(_small_ints(v) for v in value.items)
+        return value.elem is not None and _small_ints(value.elem)
+    return False
+
+
+def numpy_platform_int(qualname: Optional[str], call: cst.Call, value_of: ValueOf,
+                       qualname_of: Callable[[cst.BaseExpression], Optional[str]],
+                       platform_of: Callable[[cst.BaseExpression], bool]) -> bool:
+    """Whether the NumPy call ``qualname(...)`` certainly returns an array of NumPy's
+    default integer. ``platform_of(expr)`` answers the same for an array argument whose
+    dtype the result keeps (``np.repeat(labels, k)``); ``qualname_of`` resolves a
+    ``dtype=`` expression (``np.int_``)."""
+    if has_star_args(call):
+        return False
+    dt = get_arg(call, None, "dtype")
+    if dt is not None:
+        return qualname in _TAKES_DTYPE and platform_int_dtype(value_of(dt.value), qualname_of(dt.value))
+    pos = [a.value for a in call.args if a.keyword is None]
+    if qualname == "numpy.random.randint":
+        return True  # its default dtype is ``int``
+    if qualname == "numpy.arange":
+        return bool(pos) and all(value_of(p).kind is Kind.INT for p in pos)
+    if qualname not in _KEEPS_DTYPE or not pos:
+        return False
+    first = pos[0]
+    v = value_of(first)
+    if v.kind is Kind.NDARRAY:
+        return platform_of(first)
+    if isinstance(first, cst.Call) and qualname_of(first.func) == "builtins.range":
+        return qualname in ("numpy.array", "numpy.asarray", "numpy.repeat", "numpy.tile")
+    return qualname != "numpy.concatenate" and _small_ints(v)
