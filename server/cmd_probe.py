@@ -10,9 +10,14 @@ import dataclasses
 import json
 import os
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ptlint.rules.config import ConfigError, ConfigLoader, trusted_probe_python
+
+if TYPE_CHECKING:
+    from ptlint.rules.source import SourceFile
+
+    from .runner import RunResult
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -64,10 +69,10 @@ def _options(cfg: Any, device: Optional[str] = None, python: Optional[str] = Non
     return ProbeOptions.from_config(cfg.probe, device=device, python=python, timeout=timeout)
 
 
-def _probe_text(source: Any) -> tuple[str, bool]:
+def _probe_text(source: "SourceFile") -> tuple[str, bool]:
     """What the shape engine reads: a .py file's text, or a notebook's JSON (so that
     ranges come back with their cell)."""
-    if getattr(source, "is_notebook", False) and getattr(source, "raw", b""):
+    if source.is_notebook and source.raw:
         return source.raw.decode("utf-8-sig", "replace"), True
     return source.text, False
 
@@ -130,20 +135,22 @@ def run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- check --probe
 _PROBE = {"zh": "探针：", "en": "probe: "}  # the prefix of the probe's stderr lines, in the run's language
-def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any = None,
+def attach_probe(run: "RunResult", device: str, *, lang: Optional[str] = None, pool: Any = None,
                  python: Optional[str] = None) -> None:
     """``ptlint check --probe[=DEVICE]``: put a verdict into ``extra["probe"]`` of every
-    PT005 / PT001 / PT003 finding. Probe trouble is printed to stderr once and never
+    finding whose rule gives the probe a request (shape errors, views on non-contiguous
+    tensors, loss target dtypes). Probe trouble is printed to stderr once and never
     changes the findings or the exit code."""
-    from ptlint.runtime_probe.probe import PROBED_CODES, finding_verdicts
+    from ptlint.rules.probe_requests import requests_for
+    from ptlint.runtime_probe.probe import request_verdicts
     from ptlint.runtime_probe.render import fmt_shapes
 
     loader = ConfigLoader()
     said_missing = False
-    for res in list(getattr(run, "results", [])):
-        source = getattr(res, "source", None)
-        wanted = [f for f in res.findings if f.code in PROBED_CODES]
-        if source is None or not wanted:
+    for res in list(run.results):
+        source = res.source
+        requests = requests_for(res.findings)
+        if source is None or not requests:
             continue
         try:
             cfg = loader.for_path(res.path)
@@ -155,7 +162,7 @@ def attach_probe(run: Any, device: str, *, lang: Optional[str] = None, pool: Any
         options = _options(cfg, device, python)
         text, notebook = _probe_text(source)
         try:
-            records, fp = finding_verdicts(res.findings, text, res.path, options, lang=flang, pool=pool,
+            records, fp = request_verdicts(requests, text, res.path, options, lang=flang, pool=pool,
                                            notebook=notebook)
         except ImportError:  # an install without the shape engine
             records, fp = {}, None

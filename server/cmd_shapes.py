@@ -29,9 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ptlint.rules.api import analyse
     from ptlint.rules.config import ConfigError, ConfigLoader
-    from ptlint.rules.shapes.dims import Shape
-    from ptlint.rules.shapes.report import analyse_source, build_report, format_text
+    from ptlint.rules.shapes.report import format_text
     from ptlint.rules.source import SourceError, load_source, source_from_bytes
 
     from .cli import EXIT_ERROR, EXIT_OK
@@ -53,17 +53,20 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"ptlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    shape = Shape(tuple(args.input)) if args.input else None
-    _, analysis = analyse_source(source, config, input_shape=shape)
-    doc = build_report(analysis, path, model=args.model)
+    # No rule runs: the shape facts alone (the same analysis the rules would share).
+    report = analyse(source, config, rules=[], input_shape=args.input or None, model=args.model,
+                     facts=False, models=True)
+    for err in report.errors:
+        print(f"ptlint: {err}", file=sys.stderr)
+    doc = report.shapes_document()
     if args.model is not None and not doc["models"]:
-        known = ", ".join(m.name for m in analysis.models) if analysis is not None else ""
+        known = ", ".join(report.model_names)
         print(f"ptlint: error: no model named {args.model!r} in {path}" + (f" (models: {known})" if known else ""),
               file=sys.stderr)
         return EXIT_ERROR
     if args.format == "json":
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        lang = args.lang or getattr(config, "lang", "zh")
+        lang = args.lang or config.lang
         sys.stdout.write(format_text(doc, lang))
     return EXIT_OK

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from ptlint.rules.config import Config, ConfigLoader
 from ptlint.rules.findings import Finding
-from ptlint.rules.source import SourceError, is_notebook_path, read_bytes, source_from_bytes
+from ptlint.rules.source import SourceError, SourceFile, is_notebook_path, read_bytes, source_from_bytes
 
 # Below this many files (or bytes) to analyse a pool costs more than it saves.
 POOL_MIN_FILES = 8
@@ -28,7 +28,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     rule_errors: list[Any] = field(default_factory=list)
     skipped: bool = False
-    source: Any = None
+    source: Optional[SourceFile] = None  # None for a result from the cache
     context: Any = None
     cached: bool = False
     notices: list[str] = field(default_factory=list)  # units not analysed (limits), one line each
@@ -195,6 +195,6 @@ def collect(run: RunResult, res) -> None:
     run.results.append(res)
     run.files_checked += 1
     # A unit beyond a limit is a file (or cell) that could not be checked: one line each.
-    run.errors.extend(getattr(res, "notices", ()))
+    run.errors.extend(res.notices)
     run.findings.extend(res.findings)
     run.rule_errors.extend(res.rule_errors)
