@@ -228,3 +228,65 @@ def test_pt025_pooled_features_of_a_batch_of_one_normalize_along_the_wrong_axis(
 ])
 def test_pt025_dim_uses_that_do_not_depend_on_the_batch_dim_are_silent(change):
     assert lines(ATTENTION.replace(*change), "PT025") == []
+
+
+# ---------------------------------------------------------------- PT023
+CRNN = """import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+class CRNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.rnn = nn.LSTM(4 * 4, 8)
+    def forward(self, x):
+        conv = self.cnn(x)
+        b, c, h, w = conv.size()
+        conv = conv.view(b, c * h, w)
+        conv = conv.permute(0, 2, 1)
+        out, _ = self.rnn(conv)
+        return out
+def train(ds):
+    model = CRNN()
+    for images, labels in DataLoader(ds, batch_size=32):
+        preds = model(images)
+"""
+
+
+def _cross_talk(src, batch_dim=0):
+    """Whether sample 1's output changes when only sample 0's input does."""
+    ns = {}
+    exec(src, ns)
+    torch.manual_seed(0)
+    model = ns["CRNN"]()
+    x = torch.randn(3, 1, 8, 12)
+    y = x.clone()
+    y[0] += 1.0
+    with torch.no_grad():
+        return not torch.allclose(model(x).select(batch_dim, 1), model(y).select(batch_dim, 1))
+
+
+def test_pt023_conv_features_permuted_batch_first_mix_the_samples():
+    found = lint(CRNN, "PT023")
+    assert [f.line for f in found] == [14]
+    assert _cross_talk(CRNN), "the seq-first LSTM should recur across the batch"
+    from ptlint.rules.fixes import fix_text
+
+    new, applied = fix_text(CRNN, found, unsafe=True)
+    assert applied and "nn.LSTM(4 * 4, 8, batch_first=True)" in new
+    assert lines(new, "PT023") == [] and not _cross_talk(new)
+
+
+def test_pt023_the_crnn_layout_width_batch_features_is_right():
+    ok = CRNN.replace("conv.permute(0, 2, 1)", "conv.permute(2, 0, 1)")
+    assert lines(ok, "PT023") == []
+    assert not _cross_talk(ok, batch_dim=1)
+
+
+@pytest.mark.parametrize("change", [
+    ("conv = self.cnn(x)", "conv = self.cnn(x.flip(0))"),              # the conv input is not the batch
+    ("preds = model(images)", "preds = model(images[0])"),            # no batch reaches forward
+    ("nn.MaxPool2d(2))", "nn.MaxPool2d(2), nn.Flatten())"),          # a layer that changes the layout
+])
+def test_pt023_conv_features_not_known_to_be_batch_first_are_silent(change):
+    assert lines(CRNN.replace(*change), "PT023") == []

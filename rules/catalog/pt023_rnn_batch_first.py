@@ -2,8 +2,8 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.astutil import get_arg, literal_value, walk
+from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
@@ -17,6 +17,14 @@ _KEEP_LAYERS = {"torch.nn.Embedding", "torch.nn.Dropout", "torch.nn.Linear", "to
 _KEEP_FUNCS = {"torch.nn.functional.dropout", "torch.nn.functional.relu", "torch.nn.functional.embedding",
                "torch.relu", "torch.tanh"}
 _KEEP_METHODS = {"float", "double", "half", "long", "int", "to", "cuda", "cpu", "contiguous", "relu", "tanh"}
+
+# Layers that keep their input's dim 0 and need a batched input of 2 + n dims to have a
+# dim of index n + 1: a conv feature map with a dim 3 (Conv2d) was computed on a batch.
+_SPATIAL = {f"torch.nn.{name}{n}d": n for n in (1, 2, 3) for name in (
+    "Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm",
+    "InstanceNorm", "Dropout")} | {"torch.nn.BatchNorm1d": 0, "torch.nn.Dropout1d": 0}
+# Layers that keep every dim, whatever the rank.
+_ELEMENTWISE = {f"torch.nn.{n}" for n in "ReLU ReLU6 LeakyReLU PReLU ELU SELU GELU SiLU Tanh Sigmoid Hardswish Dropout Identity".split()}
 
 # Evidence that a value is laid out (batch, seq, ...): the DataLoader it came from, or a
 # forward parameter (class node, index) to be confirmed by a call fed from a DataLoader.
@@ -35,7 +43,7 @@ class RnnBatchFirst(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-把批量维在前的数据送进没有设置 `batch_first=True` 的 `nn.RNN` / `nn.LSTM` / `nn.GRU`。“批量维在前”指：直接来自 `DataLoader` 的一批数据（默认的拼接方式总是把批量放在第 0 维），或对这样一批词索引做 `nn.Embedding` 得到的 `(batch, seq, embedding_dim)`，包括把这批数据传给模型、在 `forward` 里再送进 RNN 的情况。
+把批量维在前的数据送进没有设置 `batch_first=True` 的 `nn.RNN` / `nn.LSTM` / `nn.GRU`。“批量维在前”指：直接来自 `DataLoader` 的一批数据（默认的拼接方式总是把批量放在第 0 维），或对这样一批词索引做 `nn.Embedding` 得到的 `(batch, seq, embedding_dim)`，包括把这批数据传给模型、在 `forward` 里再送进 RNN 的情况。也包括由卷积特征图经 `view` / `permute` 得到、第 0 维仍是批量维的张量（CRNN 的常见写法：`b, c, h, w = conv.size()`，`conv.view(b, c * h, w).permute(0, 2, 1)`），前提是卷积的输入就是这样一批数据。
 
 ## 为什么有问题
 笔记写得很清楚：RNN 的输入形状是 `[seq_len 序列长度, batch_size 批量大小, input_size]`，输出是 `[seq_len, batch_size, hidden_size]`。这是 `batch_first=False`（默认值）时的约定。送进 `(batch, seq, feature)` 的数据，形状一样能对上（只要特征维相同），所以**不会报错**，但 RNN 会沿着批量维做循环：把不同样本当成同一个序列的前后时刻，而把每个序列的各个时刻当成互不相关的样本。模型照样能训练，只是学到的不是你以为的东西，效果会莫名其妙地差。
@@ -59,7 +67,7 @@ lstm = nn.LSTM(128, 256, batch_first=True)
 注意 `batch_first=True` 之后输出也变成 `(batch, seq, hidden)`，而 `h_n`、`c_n` 仍然是 `(num_layers, batch, hidden)`；取最后一个时刻要写 `out[:, -1]`。也可以保持默认值，在送入前 `x.transpose(0, 1)`。快速修复会加上 `batch_first=True`（不安全修复：之后对输出按时间维索引的代码需要一并检查）。
 """,
         en="""## What it finds
-Batch-first data fed to an `nn.RNN` / `nn.LSTM` / `nn.GRU` built without `batch_first=True`. Batch-first means: a batch straight from a `DataLoader` (default collation always puts the batch in dim 0), or an `nn.Embedding` of such a batch of token ids, `(batch, seq, embedding_dim)` — also when the batch is passed to a model whose `forward` feeds it to the RNN.
+Batch-first data fed to an `nn.RNN` / `nn.LSTM` / `nn.GRU` built without `batch_first=True`. Batch-first means: a batch straight from a `DataLoader` (default collation always puts the batch in dim 0), or an `nn.Embedding` of such a batch of token ids, `(batch, seq, embedding_dim)` — also when the batch is passed to a model whose `forward` feeds it to the RNN. This includes a tensor made from a conv feature map by `view` / `permute` whose dim 0 is still the batch (the usual CRNN code: `b, c, h, w = conv.size()`, `conv.view(b, c * h, w).permute(0, 2, 1)`) when the conv's input is such a batch.
 
 ## Why it is a problem
 The notes spell it out: RNN input is `[seq_len, batch_size, input_size]`, output `[seq_len, batch_size, hidden_size]`. That is the `batch_first=False` (default) convention. `(batch, seq, feature)` data fits the same shape check (the feature size matches), so **nothing raises**, but the RNN recurs over the batch dim: different samples become consecutive time steps of one sequence, and each sequence's steps become unrelated samples. Training still runs; the model just learns the wrong thing and performs inexplicably badly.
@@ -94,6 +102,13 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         "for xb, yb in DataLoader(train_set, batch_size=16, shuffle=True):\n    logits = model(xb)\n",
         "import torch.nn as nn\nfrom torch.utils.data import DataLoader\nrnn = nn.RNN(10, 20, batch_first=False)\n"
         "def train(ds):\n    for i, (x, y) in enumerate(DataLoader(ds, batch_size=8)):\n        out, hn = rnn(x)  # <-\n",
+        # conv features viewed and permuted to (batch, width, features)
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\nclass CRNN(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.cnn = nn.Sequential(nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))\n"
+        "        self.rnn = nn.LSTM(64 * 16, 128)\n    def forward(self, x):\n        conv = self.cnn(x)\n"
+        "        b, c, h, w = conv.size()\n        conv = conv.view(b, c * h, w)\n        conv = conv.permute(0, 2, 1)\n"
+        "        out, _ = self.rnn(conv)  # <-\n        return out\nmodel = CRNN()\n"
+        "for images, labels in DataLoader(ds, batch_size=32):\n    preds = model(images)\n",
     )
     must_not_flag = (
         "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\n"
@@ -109,6 +124,19 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         "import torch.nn as nn\nclass Enc(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.emb = nn.Embedding(50, 8)\n        self.rnn = nn.LSTM(8, 8)\n    def forward(self, x):\n"
         "        return self.rnn(self.emb(x))\n",
+        # the CRNN way: (width, batch, features)
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\nclass CRNN(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.cnn = nn.Sequential(nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))\n"
+        "        self.rnn = nn.LSTM(64 * 16, 128)\n    def forward(self, x):\n        conv = self.cnn(x)\n"
+        "        b, c, h, w = conv.size()\n        conv = conv.view(b, c * h, w)\n        conv = conv.permute(2, 0, 1)\n"
+        "        out, _ = self.rnn(conv)\n        return out\nmodel = CRNN()\n"
+        "for images, labels in DataLoader(ds, batch_size=32):\n    preds = model(images)\n",
+        # frames of one clip as the conv batch, then a sequence of batch one on purpose
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\nclass Clip(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.cnn = nn.Conv2d(3, 16, 3)\n        self.rnn = nn.GRU(16 * 62 * 62, 32)\n"
+        "    def forward(self, frames):\n        f = self.cnn(frames)\n        t, c, h, w = f.size()\n"
+        "        out, _ = self.rnn(f.view(t, 1, c * h * w))\n        return out\nmodel = Clip()\n"
+        "for clip in DataLoader(ds, batch_size=16):\n    model(clip)\n",
     )
 
     def __init__(self, ctx) -> None:
@@ -131,7 +159,8 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             first = node.args[0]
             if first.keyword is not None:
                 return
-            origin = self._origin(first.value, facts, scope, cls, method, 0)
+            origin = self._origin(first.value, facts, scope, cls, method, 0) \
+                or self._conv_features_origin(first.value, flow, facts, scope, cls, method)
             if origin is not None:
                 self.candidates.append((node, ctor, _RNNS[fv.spec], origin))
             return
@@ -184,6 +213,63 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             return self._origin(first.value, facts, scope, cls, method, depth + 1)
         return None
 
+    def _conv_features_origin(self, expr: cst.BaseExpression, flow, facts: LocalFacts, scope: ScopeInfo,
+                              cls: Optional[ClassInfo], method: Optional[cst.FunctionDef]) -> Optional[Origin]:
+        """A (batch, …) tensor made from a conv feature map by ``view`` / ``permute``: the
+        flow's symbolic shape says the RNN input's dim 0 is dim 0 of a conv layer's output
+        (``b, c, h, w = conv.size(); conv.view(b, c * h, w).permute(0, 2, 1)``); the map
+        has a dim only a batched input gives it (dim 3 of a Conv2d output); and the conv's
+        input is a batch itself (a DataLoader's, or a forward parameter fed by one)."""
+        v = flow.value_of(expr)
+        if v.kind is not Kind.TENSOR or v.rank != 3 or method is None:
+            return None
+        d0 = v.shape[0]
+        if v.shape[1].is_int:
+            return None  # ``feats.view(t, 1, -1)``: a batch of one, laid out seq-first on purpose
+        if d0.coef != 1 or len(d0.syms) != 1 or not isinstance(d0.syms[0], tuple) or d0.syms[0][1:] != (0,):
+            return None
+        anchor = d0.syms[0][0]
+        seen = {s[1] for m in v.shape for s in m.syms if isinstance(s, tuple) and len(s) == 2 and s[0] == anchor}
+        finder = _NodeById(anchor)
+        walk(method, finder)
+        conv = finder.found
+        if not isinstance(conv, cst.Call) or not conv.args or conv.args[0].keyword is not None or conv.args[0].star:
+            return None
+        layer = flow.value_of(conv.func)
+        spatial = self._spatial_rank(layer.origin, 0) if layer.kind is Kind.MODULE else None
+        if spatial is None or max(seen) < spatial + 1:
+            return None
+        return self._origin(conv.args[0].value, facts, scope, cls, method, 0)
+
+    def _spatial_rank(self, ctor: Optional[cst.CSTNode], depth: int) -> Optional[int]:
+        """1 / 2 / 3 for the constructor of a conv-like layer (or of a Sequential of them,
+        of one kind, with element-wise layers between); None otherwise."""
+        if not isinstance(ctor, cst.Call) or depth > 3:
+            return None
+        q = self.qualname(ctor.func)
+        if q in _SPATIAL:
+            return _SPATIAL[q] or None
+        if q != "torch.nn.Sequential":
+            return None
+        entries = sequential_entries(ctor)
+        ranks = set()
+        for entry in entries or ():
+            if not isinstance(entry, cst.Call):
+                return None
+            eq = self.qualname(entry.func)
+            if eq in _ELEMENTWISE or _SPATIAL.get(eq or "") == 0:
+                continue
+            if eq == "torch.nn.Sequential":
+                inner = self._spatial_rank(entry, depth + 1)
+                if inner is None:
+                    return None
+                ranks.add(inner)
+            elif eq in _SPATIAL:
+                ranks.add(_SPATIAL[eq])
+            else:
+                return None
+        return ranks.pop() if len(ranks) == 1 else None
+
     def finish(self) -> None:
         for call, ctor, rnn, origin in self.candidates:
             loader = origin if isinstance(origin, cst.Call) else self.fed.get(origin)  # type: ignore[arg-type]
@@ -206,3 +292,17 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
 
 def _is_self(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "self"
+
+
+class _NodeById(cst.CSTVisitor):
+    """The node whose id the flow used as a tensor's shape anchor."""
+
+    def __init__(self, ident: int) -> None:
+        super().__init__()
+        self.ident = ident
+        self.found: Optional[cst.CSTNode] = None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) == self.ident:
+            self.found = node
+        return self.found is None
