@@ -25,9 +25,9 @@ def project(tmp_path) -> Path:
     return dest
 
 
-def findings_of(path: Path) -> list:
-    """What the CLI would find in one file, with the [tool.ptlint] that applies to it."""
-    return lint_source(load_source(str(path)), ConfigLoader().for_path(path)).findings
+def findings_of(path: Path, code: str = "PT005") -> list:
+    """What the CLI would find in one file (one rule's findings), with its [tool.ptlint]."""
+    return [f for f in lint_source(load_source(str(path)), ConfigLoader().for_path(path)).findings if f.code == code]
 
 
 def run_json(run_cli, *args, cwd):
@@ -39,8 +39,9 @@ def run_json(run_cli, *args, cwd):
 
 def test_cli_reports_train_py_finding_that_comes_from_models_blocks(run_cli, project):
     found = run_json(run_cli, ".", "--no-cache", cwd=project)
-    assert [(d["path"], d["code"], d["range"]["start"]["line"]) for d in found] == [("train.py", "PT005", 14)]
-    (d,) = found
+    assert [(d["path"], d["code"], d["range"]["start"]["line"]) for d in found] == [
+        ("train.py", "PT005", 14), ("train.py", "PT001", 41)]
+    d = found[0]
     # The shape comes from the unpadded ConvBlock of models/blocks.py: 32 -> 30 -> 15 -> 13 -> 6.
     assert "block2.pool" in d["message_en"] and "1152" in d["message_en"] and "2048" in d["message_en"]
     assert [(e["range"]["start"]["line"], e["new_text"]) for e in d["fix"]["edits"]] == [(14, "1152")]
@@ -50,15 +51,21 @@ def test_cli_reports_train_py_finding_that_comes_from_models_blocks(run_cli, pro
 
 def test_cli_cache_follows_an_edit_of_the_imported_file(run_cli, project):
     blocks = project / "models" / "blocks.py"
-    assert [d["code"] for d in run_json(run_cli, "train.py", cwd=project)] == ["PT005"]
-    assert [d["code"] for d in run_json(run_cli, "train.py", cwd=project)] == ["PT005"]  # warm: from the cache
+    def codes():
+        return [d["code"] for d in run_json(run_cli, "train.py", cwd=project)]
+
+    assert codes() == ["PT005", "PT001"]
+    assert codes() == ["PT005", "PT001"]  # warm: from the cache
     blocks.write_text(blocks.read_text().replace(UNPADDED, PADDED))  # train.py itself is unchanged
-    assert run_json(run_cli, "train.py", cwd=project) == []
+    assert codes() == ["PT001"]
     blocks.write_text(blocks.read_text().replace(PADDED, UNPADDED))
-    assert [d["code"] for d in run_json(run_cli, "train.py", cwd=project)] == ["PT005"]
+    assert codes() == ["PT005", "PT001"]
     (project / "models" / "blocks.py").unlink()  # the import no longer resolves: unknown, silent
     (project / "models" / "__init__.py").write_text("")
-    assert run_json(run_cli, "train.py", cwd=project) == []
+    assert codes() == ["PT001"]
+    collate = project / "data" / "collate.py"
+    collate.write_text(collate.read_text().replace("images.permute(0, 3, 1, 2)", "images.permute(0, 3, 1, 2).contiguous()"))
+    assert codes() == []
 
 
 def test_names_inside_the_imported_class_are_that_files_own(project):
@@ -66,7 +73,7 @@ def test_names_inside_the_imported_class_are_that_files_own(project):
     # train.py's own KERNEL must not leak into ConvBlock, which reads models/blocks.py's KERNEL = 3.
     train.write_text(train.read_text().replace("class Net(", "KERNEL = 5\n\n\nclass Net(", 1))
     (f,) = findings_of(train)
-    assert f.code == "PT005" and "1152" in f.message_en
+    assert "1152" in f.message_en
 
 
 def test_relative_import_inside_a_package(tmp_path):
@@ -82,7 +89,7 @@ def test_relative_import_inside_a_package(tmp_path):
         "    def forward(self, x):\n        return self.fc(torch.flatten(self.block(x), 1))\n\n\n"
         "out = Net()(torch.randn(2, 3, 32, 32))\n")
     (f,) = findings_of(net)
-    assert f.code == "PT005" and f.line == 10 and "3600" in f.message_en  # 16 * 15 * 15
+    assert f.line == 10 and "3600" in f.message_en  # 16 * 15 * 15
 
 
 def test_a_module_that_could_be_two_files_is_unknown(project):
@@ -98,7 +105,7 @@ def test_a_module_that_could_be_two_files_is_unknown(project):
     (project / "models" / "blocks.py").write_text((app / "models" / "blocks.py").read_text())
     assert findings_of(app / "train.py") == []  # the same text in two files is still two files: unknown
     shutil.rmtree(project / "models")
-    assert [f.code for f in findings_of(app / "train.py")] == []  # now only app/models: padded, correct
+    assert findings_of(app / "train.py") == []  # now only app/models: padded, correct
     (app / "models" / "blocks.py").write_text((app / "models" / "blocks.py").read_text().replace(PADDED, UNPADDED))
     assert [f.code for f in findings_of(app / "train.py")] == ["PT005"]
 
@@ -113,5 +120,37 @@ def test_a_file_outside_the_project_is_never_read(tmp_path):
     (proj / "models" / "blocks.py").unlink()
     (proj / "models" / "blocks.py").symlink_to(outside / "blocks.py")
     result = lint_source(load_source(str(proj / "train.py")), Config(root=str(proj)))
-    assert result.findings == [] and not result.rule_errors
+    assert [f.code for f in result.findings] == ["PT001"] and not result.rule_errors  # data/ is inside
     assert not any(p.startswith(str(outside)) for p in result.deps)
+
+
+HELPER_CALLER = """import torch
+
+from helpers import channels_first
+
+pixels = torch.rand(8, 32, 32, 3)
+flat = channels_first(pixels).view(8, -1)
+"""
+
+
+def flow_findings(tmp_path: Path, helper: str, caller: str = HELPER_CALLER) -> list[str]:
+    (tmp_path / "helpers.py").write_text(helper)
+    (tmp_path / "train.py").write_text(caller)
+    return [(f.code, f.line) for f in lint_source(load_source(str(tmp_path / "train.py")), Config()).findings]
+
+
+def test_flow_follows_a_self_contained_helper_of_another_file(tmp_path):
+    helper = "def channels_first(images):\n    return images.permute(0, 3, 1, 2)\n"
+    assert flow_findings(tmp_path, helper) == [("PT001", 6)]
+    assert flow_findings(tmp_path, helper.replace("2)", "2).contiguous()")) == []
+
+
+def test_flow_leaves_a_helper_unknown_when_its_names_mean_something_else_here(tmp_path):
+    # The helper reads its own module's LAST = 1 (transpose(1, 1): nothing moves); run with
+    # train.py's LAST = 3 it would look non-contiguous: not followed, silent.
+    reads_constant = "LAST = 1\n\n\ndef channels_first(images):\n    return images.transpose(1, LAST)\n"
+    caller = HELPER_CALLER.replace("pixels =", "LAST = 3\npixels =")
+    assert flow_findings(tmp_path, reads_constant, caller) == []
+    # `torch` is a different name in the two files: not followed either.
+    other_torch = "import torch as T\n\n\ndef channels_first(images):\n    return T.permute(images, (0, 3, 1, 2))\n"
+    assert flow_findings(tmp_path, other_torch) == []

@@ -14,6 +14,7 @@ import libcst as cst
 from ..names import dotted_name
 from . import chain as C
 from . import layout as L
+from .crossfile import project_function
 from .creation import (
     TYPE_OBJECTS, creation_value, data_facts, device_of, dtype_arg, dtype_from_qualname, size_of,
 )
@@ -756,6 +757,8 @@ class Interpreter(TensorMethods):
                     return s.stable[name]
                 break
             s = s.parent
+        if (helper := project_function(self, name)) is not None:  # another project file's (flow/crossfile.py)
+            return helper
         q = self.imports.resolve(name)
         if q is not None:
             return self.qual_value(q, node)

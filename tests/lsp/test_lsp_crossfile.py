@@ -41,29 +41,29 @@ async def test_editing_the_imported_file_updates_train_py(session, project):
     train, blocks = project / "train.py", project / "models" / "blocks.py"
     train_uri, blocks_uri = train.as_uri(), blocks.as_uri()
     session.open(train_uri, train.read_text())
-    (d,) = await codes_become(session, train_uri, ["PT005"])
+    d, _ = await codes_become(session, train_uri, ["PT005", "PT001"])  # PT001: a helper of data/collate.py
     assert d.range.start.line == 13 and "1152" in d.message  # the Linear's in_features, from ConvBlock's shape
 
     unpadded = blocks.read_text()
     session.open(blocks_uri, unpadded)
     assert await codes_become(session, blocks_uri, []) == []
     session.change(blocks_uri, unpadded.replace(UNPADDED, PADDED))  # typed, not saved
-    await codes_become(session, train_uri, [])
+    await codes_become(session, train_uri, ["PT001"])
     session.change(blocks_uri, unpadded)
-    await codes_become(session, train_uri, ["PT005"])
+    await codes_become(session, train_uri, ["PT005", "PT001"])
 
     session.change(blocks_uri, unpadded.replace(UNPADDED, PADDED))
-    await codes_become(session, train_uri, [])
+    await codes_become(session, train_uri, ["PT001"])
     session.close(blocks_uri)  # the unsaved edit is gone: the disk's file counts again
-    await codes_become(session, train_uri, ["PT005"])
+    await codes_become(session, train_uri, ["PT005", "PT001"])
 
 
 async def test_a_change_on_disk_updates_train_py(session, project):
     train, blocks = project / "train.py", project / "models" / "blocks.py"
     train_uri = train.as_uri()
     session.open(train_uri, train.read_text())
-    await codes_become(session, train_uri, ["PT005"])
+    await codes_become(session, train_uri, ["PT005", "PT001"])
     blocks.write_text(blocks.read_text().replace(UNPADDED, PADDED))  # another tool, a git checkout
     session.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
         changes=[types.FileEvent(uri=blocks.as_uri(), type=types.FileChangeType.Changed)]))
-    await codes_become(session, train_uri, [])
+    await codes_become(session, train_uri, ["PT001"])

@@ -1,0 +1,137 @@
+"""Helper functions of other project files in the data-flow analysis (issue 13): a batch
+permuted by ``to_channels_first`` of data/collate.py and ``.view``ed in train.py.
+
+The flow interpreter runs a function body in the analysed file's scopes and with its
+imports, so another file's function is followed only when that makes no difference:
+every name it reads is its own (a parameter or local), a builtin that neither file
+rebinds, or an import both files spell the same way (``torch`` is ``torch`` in both).
+Anything else (the helper reads a constant or another function of its own module, a
+``global`` statement) leaves the call unknown, as before."""
+from __future__ import annotations
+
+import builtins
+import weakref
+from typing import TYPE_CHECKING, Any, Optional
+
+import libcst as cst
+
+from ..names import other_bindings
+from ..project import EXTERNAL
+from .state import FunctionInfo, param_names
+from .values import Kind, Value
+
+if TYPE_CHECKING:
+    from ..names import ImportTable
+    from ..project import ProjectModule
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+# Per analysed file (its FlowAnalysis): name -> the helper's value, None when it is not one.
+_found: "weakref.WeakKeyDictionary[Any, dict[str, Optional[Value]]]" = weakref.WeakKeyDictionary()
+
+
+def project_function(interp: Any, name: str) -> Optional[Value]:
+    """The value of ``name`` when it is a self-contained function of another project file."""
+    fa = interp.fa
+    cache = _found.setdefault(fa, {})
+    if name not in cache:
+        cache[name] = _resolve(interp, name)
+    return cache[name]
+
+
+def _resolve(interp: Any, name: str) -> Optional[Value]:
+    ctx = interp.fa.ctx
+    project = getattr(ctx, "project", None)
+    imports = ctx.imports
+    if project is None or name in imports.rebound:
+        return None
+    full = imports.aliases.get(name)
+    if full is None and not _has_relative_import(ctx.module):
+        return None
+    if full is not None and full.split(".", 1)[0] in EXTERNAL:
+        return None
+    sym = project.lookup(project.view(ctx.path, ctx.module), name)
+    if sym is None or sym.kind != "function" or not isinstance(sym.node, cst.FunctionDef):
+        return None
+    fn = sym.node
+    if not _self_contained(fn, sym.module, imports, other_bindings(ctx.module.body)):
+        return None
+    ctx.adopt(fn, sym.module)  # its own findings are that file's; its names resolve there
+    info = interp.fa.functions.get(fn)
+    if info is None:
+        info = FunctionInfo(fn, _module_scope(interp.scope))
+        info.params = param_names(fn)
+        interp.fa.functions[fn] = info
+    return Value(Kind.FUNCTION, func=fn, origin=fn)
+
+
+def _module_scope(scope: Any) -> Any:
+    while scope is not None and scope.parent is not None:
+        scope = scope.parent
+    return scope
+
+
+def _has_relative_import(module: cst.Module) -> bool:
+    return any(isinstance(small, cst.ImportFrom) and small.relative
+               for stmt in module.body if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body)
+
+
+def _self_contained(fn: cst.FunctionDef, owner: "ProjectModule", local: "ImportTable", local_bound: set) -> bool:
+    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else []
+    bound = set(param_names(fn)) | other_bindings(body)
+    for extra in (fn.params.star_arg, fn.params.star_kwarg):
+        if isinstance(extra, cst.Param):
+            bound.add(extra.name.value)
+    bound |= {p.name.value for p in fn.params.kwonly_params}
+    free: list[str] = []
+    stack: list[cst.CSTNode] = [fn.body, *fn.decorators, *(p.default for p in _params(fn) if p.default is not None)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            return False
+        if isinstance(node, cst.Name):
+            free.append(node.value)
+        elif isinstance(node, cst.Attribute):
+            stack.append(node.value)  # .attr is not a name read
+        elif isinstance(node, cst.Arg):
+            stack.append(node.value)  # nor is a keyword
+        elif isinstance(node, cst.Annotation):
+            continue  # annotations do not run through the data flow
+        elif isinstance(node, (cst.CompFor, cst.Lambda, cst.FunctionDef)):
+            bound |= _inner_bindings(node)
+            stack.extend(node.children)
+        else:
+            stack.extend(node.children)
+    for n in free:
+        if n in bound:
+            continue
+        if n in BUILTIN_NAMES and n not in owner.imported and n not in owner.classes and n not in owner.functions \
+                and n not in owner.constants and n not in local_bound and local.resolve(n) is None:
+            continue
+        mine = owner.imports.resolve(n) if n in owner.imported else None
+        if mine is None or local.resolve(n) != mine:
+            return False
+    return True
+
+
+def _params(fn: cst.FunctionDef) -> list[cst.Param]:
+    p = fn.params
+    return [*p.posonly_params, *p.params, *p.kwonly_params]
+
+
+def _inner_bindings(node: cst.CSTNode) -> set[str]:
+    """Names a comprehension, lambda or nested def binds (its loop targets, parameters)."""
+    from ..astutil import target_names
+
+    if isinstance(node, cst.CompFor):
+        return set(target_names(node.target))
+    if isinstance(node, (cst.Lambda, cst.FunctionDef)):
+        p = node.params
+        names = {q.name.value for q in (*p.posonly_params, *p.params, *p.kwonly_params)}
+        for extra in (p.star_arg, p.star_kwarg):
+            if isinstance(extra, cst.Param):
+                names.add(extra.name.value)
+        if isinstance(node, cst.FunctionDef):
+            names.add(node.name.value)
+        return names
+    return set()
