@@ -209,27 +209,49 @@ def test_any_contract_gives_unverifiable_or_allowlisted_code(model):
     assert "PWNED" not in snip.code and "passwd" not in snip.code
 
 
-# ---------------------------------------------------------------------- PT001 / PT003 checks
+# ---------------------------------------------------------------------- view / loss requests
+def _from_facts(build, facts):
+    """A request as the probe gets it: from a finding's facts (they may come from a cache file)."""
+    from ptlint.rules.findings import Finding, Position, Range, Severity
+
+    at = Range(Position(1, 0), Position(1, 1))
+    return build(Finding("PT000", "t", "", "", at, Severity.ERROR, extra=facts))
+
+
+def view(facts):
+    from ptlint.rules.probe_requests import view_request
+
+    return view_chain_snippet(_from_facts(view_request, facts))
+
+
+def loss(facts):
+    from ptlint.rules.probe_requests import loss_request
+
+    return loss_snippet(_from_facts(loss_request, facts))
+
+
 def test_view_chain_snippet():
-    snip = view_chain_snippet({"shape": ["N", 3, 4], "chain": [{"method": "transpose", "args": [1, 2]},
-                                                              {"attr": "mT"}, {"method": "view", "args": [-1]}]})
+    snip = view({"shape": ["N", 3, 4], "chain": [{"method": "transpose", "args": [1, 2]},
+                                                {"attr": "mT"}, {"method": "view", "args": [-1]}]})
     assert "v1 = v0.transpose(1, 2)" in snip.code and "v2 = v1.mT" in snip.code and "v3 = v2.view(-1)" in snip.code
     assert_only_allowed(snip.code)
     with pytest.raises(Unverifiable):
-        view_chain_snippet({"shape": [2, 3], "chain": [{"attr": "__class__"}]})
+        view({"shape": [2, 3], "chain": [{"attr": "__class__"}]})
     with pytest.raises(Unverifiable):
-        view_chain_snippet({"shape": None, "chain": [{"method": "view", "args": [-1]}]})
+        view({"shape": None, "chain": [{"method": "view", "args": [-1]}]})
+    with pytest.raises(Unverifiable):
+        view({"shape": [2, 3], "chain": [{"method": "view", "args": [-1]}], "dtype": "torch.float32; x"})
 
 
 def test_loss_snippet():
-    snip = loss_snippet({"loss": "torch.nn.CrossEntropyLoss", "loss_kwargs": {"reduction": "sum"},
-                         "input_shape": ["N", 10], "target_shape": ["N"], "target_dtype": "int32"})
+    snip = loss({"loss": "torch.nn.CrossEntropyLoss", "loss_kwargs": {"reduction": "sum"},
+                 "input_shape": ["N", 10], "target_shape": ["N"], "target_dtype": "int32"})
     assert "torch.nn.CrossEntropyLoss(reduction='sum')" in snip.code and "'int32'" in snip.code
     assert_only_allowed(snip.code)
     with pytest.raises(Unverifiable):
-        loss_snippet({"loss": "os.system", "input_shape": [2, 3], "target_shape": [2], "target_dtype": "int64"})
+        loss({"loss": "os.system", "input_shape": [2, 3], "target_shape": [2], "target_dtype": "int64"})
     with pytest.raises(Unverifiable):
-        loss_snippet({"loss": "torch.nn.NLLLoss", "input_shape": [2, 3], "target_shape": [2], "target_dtype": "torch.int32; x"})
+        loss({"loss": "torch.nn.NLLLoss", "input_shape": [2, 3], "target_shape": [2], "target_dtype": "torch.int32; x"})
 
 
 # ---------------------------------------------------------------------- the allow-list matches PyTorch
