@@ -290,3 +290,61 @@ def test_pt023_the_crnn_layout_width_batch_features_is_right():
 ])
 def test_pt023_conv_features_not_known_to_be_batch_first_are_silent(change):
     assert lines(CRNN.replace(*change), "PT023") == []
+
+
+# ---------------------------------------------------------------- PT018
+# transformers' own get_linear_schedule_with_warmup (a LambdaLR), so the check needs torch only
+HF_STUB = """from torch.optim.lr_scheduler import LambdaLR
+def get_linear_schedule_with_warmup(optimizer, num_warmup_steps, num_training_steps, last_epoch=-1):
+    def lr_lambda(step):
+        if step < num_warmup_steps:
+            return float(step) / float(max(1, num_warmup_steps))
+        return max(0.0, float(num_training_steps - step) / float(max(1, num_training_steps - num_warmup_steps)))
+    return LambdaLR(optimizer, lr_lambda, last_epoch)
+"""
+HF_LOOP = """import warnings
+import torch
+from transformers import get_linear_schedule_with_warmup
+warnings.simplefilter("always")
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=2, num_training_steps=10)
+used = []
+for batch in [torch.randn(4, 2)] * 3:
+    loss = model(batch).sum()
+    loss.backward()
+    scheduler.step()
+    used.append(optimizer.param_groups[0]["lr"])
+    optimizer.step()
+    optimizer.zero_grad()
+print(used)
+"""
+
+
+def _run_with_stub(tmp_path, src):
+    (tmp_path / "transformers").mkdir(exist_ok=True)
+    (tmp_path / "transformers" / "__init__.py").write_text(HF_STUB)
+    return run(src, PYTHONPATH=str(tmp_path))
+
+
+def test_pt018_a_transformers_schedule_stepped_first_warns_and_skips_its_first_rate(tmp_path):
+    found = lint(HF_LOOP, "PT018")
+    assert [f.line for f in found] == [12]
+    assert [r.range.start.line for r in found[0].related] == [14]
+    out = _run_with_stub(tmp_path, HF_LOOP)
+    assert "Detected call of `lr_scheduler.step()` before `optimizer.step()`" in out.stderr
+    assert out.stdout.strip() == "[0.5, 1.0, 0.875]"  # the warmup's 0.0 is never used
+    fixed = HF_LOOP.replace("    scheduler.step()\n    used.append(optimizer.param_groups[0][\"lr\"])\n    optimizer.step()\n",
+                            "    used.append(optimizer.param_groups[0][\"lr\"])\n    optimizer.step()\n    scheduler.step()\n")
+    assert fixed != HF_LOOP and lines(fixed, "PT018") == []
+    out = _run_with_stub(tmp_path, fixed)
+    assert "Detected call" not in out.stderr and out.stdout.strip() == "[0.0, 0.5, 1.0]"
+
+
+@pytest.mark.parametrize("change", [
+    ("from transformers import get_linear_schedule_with_warmup", "from mylib import get_linear_schedule_with_warmup"),
+    ("scheduler = get_linear_schedule_with_warmup(", "scheduler = make_schedule("),
+    ("    scheduler.step()\n", "    if loss.item() > 0:\n        scheduler.step()\n"),  # not a straight line
+])
+def test_pt018_schedules_not_known_to_be_lambdalr_or_not_straight_line_are_silent(change):
+    assert lines(HF_LOOP.replace(*change), "PT018") == []

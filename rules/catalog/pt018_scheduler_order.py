@@ -2,7 +2,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import get_arg, literal_value
+from ptlint.rules.astutil import get_arg, literal_value, walk
 from ptlint.rules.bindings import LOADERS, LocalFacts
 from ptlint.rules.gating import Gated
 from ptlint.rules.grad_facts import GradFacts
@@ -18,6 +18,18 @@ _EPOCH_BASED = {
     "torch.optim.lr_scheduler.MultiStepLR": "MultiStepLR",
     "torch.optim.lr_scheduler.ExponentialLR": "ExponentialLR",
 }
+# Schedulers of other libraries built on torch's LambdaLR: the same step counter, the same
+# "Detected call of lr_scheduler.step() before optimizer.step()" warning and skipped first
+# value. Qualified name -> position of the optimizer argument. All are sized in steps, so a
+# per-batch step() is what they are for. (timm's schedulers are not here: they set the rate
+# from the epoch/update number they are given, so their call order skips nothing.)
+_HF = ("get_linear_schedule_with_warmup", "get_cosine_schedule_with_warmup", "get_constant_schedule",
+       "get_constant_schedule_with_warmup", "get_cosine_with_hard_restarts_schedule_with_warmup",
+       "get_polynomial_decay_schedule_with_warmup", "get_inverse_sqrt_schedule", "WarmupLinearSchedule",
+       "WarmupCosineSchedule", "WarmupConstantSchedule", "WarmupCosineWithHardRestartsSchedule")
+EXTERNAL_SCHEDULERS = {f"{pkg}{name}": 0 for pkg in ("transformers.", "transformers.optimization.",
+                                                    "pytorch_transformers.", "pytorch_transformers.optimization.")
+                       for name in _HF} | {"transformers.get_scheduler": 1, "transformers.optimization.get_scheduler": 1}
 # Wrappers that keep iterating the loader's batches.
 _ITER_WRAPPERS = {"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm"}
 
@@ -30,7 +42,7 @@ PER_BATCH_MESSAGE = Message(
 class SchedulerOrder(Gated, Rule):
     code = "PT018"
     name = "scheduler-order"
-    needs = ('lr_scheduler',)
+    needs = ('lr_scheduler', 'chedule')  # transformers: get_*_schedule*, Warmup*Schedule
     severity = Severity.WARNING
     message = Message(
         zh="`{name}.step()` 在同一轮迭代的 `{opt}.step()` 之前调用：PyTorch 会警告，并跳过学习率计划的第一个值；应先 `{opt}.step()` 再 `{name}.step()`",
@@ -42,6 +54,8 @@ class SchedulerOrder(Gated, Rule):
 
 1. 同一轮迭代里，`scheduler.step()` 在 `optimizer.step()` **之前**执行（包括在 epoch 循环开头调用、而优化器在里面的批次循环中更新）；
 2. 按 epoch 计数的调度器（`StepLR`、`MultiStepLR`、`ExponentialLR`）在遍历 `DataLoader` 的批次循环里每个批次都调用 `step()`。
+
+第 1 条也适用于 transformers 的学习率计划（`get_linear_schedule_with_warmup`、`get_cosine_schedule_with_warmup`、`get_scheduler`，以及旧版 `pytorch_transformers` 的 `WarmupLinearSchedule` 等）：它们都是 PyTorch `LambdaLR` 的子类，顺序错了同样会警告并跳过第一个值。这类计划按步数设计，在批次循环里每个批次调用正是它们的用法，不会按第 2 条报告；`OneCycleLR`、`CyclicLR` 也一样。timm 的调度器不在此列：它们根据传入的 epoch 或更新次数直接设置学习率，调用顺序不会跳过任何值。
 
 ## 为什么有问题
 从 PyTorch 1.1 起，正确的顺序是先 `optimizer.step()` 再 `scheduler.step()`。反过来写，第一次调用时 PyTorch 会警告：
@@ -82,6 +96,8 @@ A learning-rate scheduler stepped in the wrong place:
 
 1. `scheduler.step()` runs **before** `optimizer.step()` in the same iteration (including a call at the start of the epoch loop while the optimizer steps in the inner batch loop);
 2. an epoch-based scheduler (`StepLR`, `MultiStepLR`, `ExponentialLR`) is stepped once per batch inside the loop over a `DataLoader`.
+
+Rule 1 also covers the schedules of transformers (`get_linear_schedule_with_warmup`, `get_cosine_schedule_with_warmup`, `get_scheduler`, and the older `pytorch_transformers` `WarmupLinearSchedule` and friends): they are PyTorch `LambdaLR` subclasses, so the wrong order warns and skips the first value just the same. They are sized in steps, so stepping them once per batch is what they are for and rule 2 does not apply; neither does it to `OneCycleLR` or `CyclicLR`. timm's schedulers are not covered: they set the rate from the epoch or update number they are given, so their call order skips nothing.
 
 ## Why it is a problem
 Since PyTorch 1.1 the order is `optimizer.step()` then `scheduler.step()`. The other way round PyTorch warns on the first call:
@@ -130,6 +146,18 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         "opt = torch.optim.Adam(model.parameters())\nsched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[30, 80])\n"
         "for epoch in range(100):\n    sched.step()  # <-\n    for x, y in DataLoader(ds, batch_size=4):\n        opt.zero_grad()\n"
         "        model(x).sum().backward()\n        opt.step()\n",
+        # the pytorch-transformers README order (huggingface/transformers#1017)
+        "import torch\nfrom pytorch_transformers import AdamW, WarmupLinearSchedule\nmodel = torch.nn.Linear(2, 1)\n"
+        "optimizer = AdamW(model.parameters(), lr=1e-3)\n"
+        "scheduler = WarmupLinearSchedule(optimizer, warmup_steps=100, t_total=1000)\nfor batch in train_data:\n"
+        "    loss = model(batch).sum()\n    loss.backward()\n    scheduler.step()  # <-\n    optimizer.step()\n"
+        "    optimizer.zero_grad()\n",
+        "import torch\nfrom transformers import get_linear_schedule_with_warmup\nclass Trainer:\n"
+        "    def __init__(self, model):\n        self.model = model\n"
+        "        self.optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)\n"
+        "        self.scheduler = get_linear_schedule_with_warmup(self.optimizer, 0, 1000)\n"
+        "    def fit(self, loader):\n        for batch in loader:\n            self.model(batch).sum().backward()\n"
+        "            self.scheduler.step()  # <-\n            self.optimizer.step()\n            self.optimizer.zero_grad()\n",
     )
     must_not_flag = (
         "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
@@ -145,6 +173,27 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         "sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[60000, 80000])\nloader = DataLoader(ds, batch_size=8)\n"
         "for x, y in loader:\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n    sched.step()\n",
         "import torch\nscheduler = make_scheduler()\nfor epoch in range(3):\n    scheduler.step()\n    train_one_epoch()\n",
+        # a transformers schedule is meant to be stepped per batch, after the optimizer
+        "import torch\nfrom transformers import get_linear_schedule_with_warmup\nfrom torch.utils.data import DataLoader\n"
+        "model = torch.nn.Linear(2, 1)\noptimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)\n"
+        "scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=0, num_training_steps=1000)\n"
+        "for epoch in range(3):\n    for x, y in DataLoader(ds, batch_size=8):\n        model(x).sum().backward()\n"
+        "        optimizer.step()\n        scheduler.step()\n        optimizer.zero_grad()\n",
+        "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\n"
+        "opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)\n"
+        "sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=2000)\n"
+        "for epoch in range(10):\n    for x, y in DataLoader(ds, batch_size=8):\n        opt.zero_grad()\n"
+        "        model(x).sum().backward()\n        opt.step()\n        sched.step()\n",
+        # timm sets the rate from the epoch it is given: the order skips nothing
+        "import torch\nfrom timm.scheduler import CosineLRScheduler\nmodel = torch.nn.Linear(2, 1)\n"
+        "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nsched = CosineLRScheduler(opt, t_initial=100)\n"
+        "for epoch in range(100):\n    sched.step(epoch)\n    for x in data:\n        model(x).sum().backward()\n"
+        "        opt.step()\n        opt.zero_grad()\n",
+        # the optimizer already stepped earlier in the iteration (a helper's epoch)
+        "import torch\nfrom transformers import get_linear_schedule_with_warmup\nmodel = torch.nn.Linear(2, 1)\n"
+        "optimizer = torch.optim.AdamW(model.parameters())\nscheduler = get_linear_schedule_with_warmup(optimizer, 0, 10)\n"
+        "def train_epoch():\n    for x in data:\n        model(x).sum().backward()\n        optimizer.step()\n"
+        "        optimizer.zero_grad()\nfor epoch in range(3):\n    train_epoch()\n    scheduler.step()\n    train_epoch()\n",
     )
 
     def finish(self) -> None:
@@ -155,6 +204,8 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
                 continue
             self._order(loop, reported)
             self._per_batch(loop, reported)
+        for loop in flow.loop_blocks():
+            self._external_order(loop, reported)
 
     # ------------------------------------------------------------------ 1. order
     def _order(self, loop: LoopBlock, reported: set[int]) -> None:
@@ -187,6 +238,56 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             reported.add(id(ev.node))
             self.report(ev.node, name=ev.key or "scheduler", opt=step.key or "optimizer",
                         related=[Related(step.node, "优化器在这之后才更新参数", "the optimizer steps only here")])
+
+    # ------------------------------------------------------------------ 1b. other libraries
+    def _external_order(self, loop: LoopBlock, reported: set[int]) -> None:
+        """``sched.step()`` of a transformers schedule as a statement of the loop body with
+        the optimizer's step only in statements after it. The flow has no events for these
+        schedulers, so only this straight-line form is judged: each of the loop's flow items
+        is placed at the body statement it belongs to, and one that cannot be placed (or a
+        step of the optimizer before the scheduler's) leaves the loop unjudged."""
+        body = loop.node.body.body if isinstance(loop.node.body, cst.IndentedBlock) else ()
+        scheds = [(i, call) for i, stmt in enumerate(body) if (call := _bare_step(stmt)) is not None]
+        if not scheds:
+            return
+        where: dict[int, int] = {}
+        for i, stmt in enumerate(body):
+            walk(stmt, _Ids(where, i))
+        for i, call in scheds:
+            found = self._external_scheduler(call.func.value, loop)  # type: ignore[attr-defined]
+            if found is None or id(call) in reported:
+                continue
+            opt_key = found
+            steps = [(where.get(id(_anchor(item))), e) for item in loop.body
+                     for e in _all_events([item]) if e.kind == STEP]
+            matching = [(j, e) for j, e in steps if _matches(e, opt_key)]
+            if opt_key is None and len({e.key for _, e in steps}) > 1:
+                continue
+            if not matching or any(j is None or j <= i for j, _ in matching):
+                continue
+            reported.add(id(call))
+            step = min(matching, key=lambda m: m[0])[1]
+            self.report(call, name=key_of(call.func.value) or "scheduler", opt=step.key or "optimizer",  # type: ignore[attr-defined]
+                        related=[Related(step.node, "优化器在这之后才更新参数", "the optimizer steps only here")])
+
+    def _external_scheduler(self, recv: cst.BaseExpression, loop: LoopBlock) -> Optional[str]:
+        """The optimizer key of a transformers scheduler ``recv`` (bound once), "" when its
+        optimizer is not a plain name; None when ``recv`` is not known to be one."""
+        facts = self.ctx.analysis(LocalFacts)
+        ancestors = self.ctx.analysis(GradFacts).ancestors_of(loop.node)
+        value: Optional[cst.BaseExpression] = None
+        if isinstance(recv, cst.Name):
+            value = facts.value_of(recv.value, facts.scope_info(ancestors))
+        elif isinstance(recv, cst.Attribute) and isinstance(recv.value, cst.Name) and recv.value.value == "self":
+            cls, _ = facts.enclosing_method(ancestors)
+            value = cls.self_single(recv.attr.value) if cls is not None else None
+        if not isinstance(value, cst.Call):
+            return None
+        pos = EXTERNAL_SCHEDULERS.get(self.qualname(value.func) or "")
+        if pos is None or any(a.star for a in value.args):
+            return None
+        arg = get_arg(value, pos, "optimizer")
+        return (key_of(arg.value) or "") if arg is not None else None
 
     # ------------------------------------------------------------------ 2. per batch
     def _per_batch(self, loop: LoopBlock, reported: set[int]) -> None:
@@ -241,6 +342,33 @@ def _direct_events(block):
                 yield from _direct_events(arm)
         elif isinstance(item, Inline):
             yield from _direct_events(item.body)
+
+
+def _bare_step(stmt: cst.BaseStatement) -> Optional[cst.Call]:
+    """``x.step()`` alone on its line."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
+        call = stmt.body[0].value
+        if isinstance(call, cst.Call) and not call.args and isinstance(call.func, cst.Attribute) \
+                and call.func.attr.value == "step":
+            return call
+    return None
+
+
+def _anchor(item) -> cst.CSTNode:
+    return item.call if isinstance(item, Inline) else item.node
+
+
+class _Ids(cst.CSTVisitor):
+    """Records, for every node under a body statement, that statement's index."""
+
+    def __init__(self, where: dict[int, int], index: int) -> None:
+        super().__init__()
+        self.where = where
+        self.index = index
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.where[id(node)] = self.index
+        return True
 
 
 def _optimizer_of(ev: Event) -> Optional[str]:
