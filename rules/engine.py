@@ -172,18 +172,23 @@ class FileContext:
             r = self._unit_positions(i).get(node)
             if r is not None:
                 unit = self.unit_modules[i][0]
-                return unit.cell, Range(Position(r.start.line, r.start.column), Position(r.end.line, r.end.column))
+                return unit.cell, _real_range(unit, r)
         if index is not None:  # the index was wrong (a node the traversal did not record): search
             for i in range(len(self.unit_modules)):
                 r = self._unit_positions(i).get(node)
                 if r is not None:
                     unit = self.unit_modules[i][0]
-                    return unit.cell, Range(Position(r.start.line, r.start.column),
-                                            Position(r.end.line, r.end.column))
+                    return unit.cell, _real_range(unit, r)
         raise KeyError("node not in this file")
 
     def range_of(self, node: cst.CSTNode) -> Range:
         return self.locate(node)[1]
+
+
+def _real_range(unit: SourceUnit, r) -> Range:
+    """A range in the unit's parsed text, placed in its real text (a dedented cell)."""
+    return Range(Position(r.start.line, unit.real_column(r.start.line, r.start.column)),
+                 Position(r.end.line, unit.real_column(r.end.line, r.end.column)))
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -565,6 +570,8 @@ def _resolve_fix(spec: FixSpec, ctx: FileContext, cell: Optional[int]) -> Option
             raise TypeError(f"unknown edit {e!r}")
         if ecell != cell:
             return None  # fixes never span notebook cells
+        if any(u.dedent for u, _ in ctx.unit_modules if u.cell == ecell):
+            return None  # new code would carry the dedented cell's indentation, not the real one
     return Fix(tuple(edits), spec.safety, spec.title_zh, spec.title_en)
 
 

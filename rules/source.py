@@ -35,10 +35,22 @@ class SourceUnit:
     text: str  # the text given to the parser (notebook magics masked)
     cell: Optional[int] = None  # 1-based index into the notebook's ``cells`` list
     original: Optional[str] = None  # the cell's real text when masking changed it
+    # The indentation IPython strips from a cell whose first line is indented (removed from
+    # every line that starts with it; see ``leading_indent``): columns in ``text`` are this
+    # much left of the real ones on those lines.
+    dedent: str = ""
 
     @property
     def real_text(self) -> str:
         return self.original if self.original is not None else self.text
+
+    def real_column(self, line: int, column: int) -> int:
+        """The column in the real text of (1-based) ``line``, ``column`` of ``text``."""
+        if not self.dedent:
+            return column
+        lines = self.real_text.split("\n")
+        real = lines[line - 1] if 0 < line <= len(lines) else ""
+        return column + len(self.dedent) if real.startswith(self.dedent) else column
 
 
 @dataclass
@@ -207,6 +219,23 @@ def mask_magics(cell_text: str) -> Optional[str]:
     return "\n".join(lines) if changed else cell_text
 
 
+_INDENT = re.compile(r"^[ \t]+")
+
+
+def leading_indent(cell_text: str) -> tuple[str, str]:
+    """(text, indent): what IPython runs for a cell whose first non-blank line is indented
+    (its ``leading_empty_lines`` and ``leading_indent`` cleanups: that line's indentation is
+    removed from every line that starts with it, e.g. code pasted from inside a function).
+    Blank leading lines are kept, so line numbers stay those of the cell."""
+    lines = cell_text.split("\n")
+    first = next((ln for ln in lines if ln and not ln.isspace()), None)
+    m = _INDENT.match(first) if first is not None else None
+    if m is None:
+        return cell_text, ""
+    space = m.group(0)
+    return "\n".join(ln[len(space):] if ln.startswith(space) else ln for ln in lines), space
+
+
 def notebook_units(data: dict, path: str, notes: Optional[list[str]] = None) -> list[SourceUnit]:
     """The code cells as units. A cell that is not an object or has no text source
     (``"source": null``) is left out with a one-line note in ``notes``; the others are
@@ -237,7 +266,8 @@ def notebook_units(data: dict, path: str, notes: Optional[list[str]] = None) -> 
         masked = mask_magics(src)
         if masked is None:
             continue
-        units.append(SourceUnit(text=masked, cell=index, original=src if masked != src else None))
+        masked, indent = leading_indent(masked)
+        units.append(SourceUnit(text=masked, cell=index, original=src if masked != src else None, dedent=indent))
     return units
 
 

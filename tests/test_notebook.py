@@ -79,3 +79,27 @@ def test_other_languages_are_not_checked():
     res = lint_text(notebook("library(torch)\nx <- nn.Softmax()", language="R"), "r.ipynb", Config(),
                     notebook=True)
     assert res.findings == []
+
+
+def test_a_cell_whose_first_line_is_indented_runs_dedented_as_in_jupyter():
+    # IPython's leading_empty_lines + leading_indent cleanups: Jupyter runs this cell (code
+    # pasted from inside a function), so it is no syntax error; findings keep the real columns.
+    cell = "\n    import torch.nn as nn\n    m = nn.Softmax()\n    if m:\n        s = nn.Softmax()"
+    res = lint_text(notebook(cell), "nb.ipynb", Config(), notebook=True)
+    got = [(f.cell, f.line, f.column, f.code) for f in res.findings]
+    assert got == [(1, 3, 8, "PT017"), (1, 5, 12, "PT017")]
+
+
+def test_an_indented_cell_is_still_an_error_where_jupyter_rejects_it():
+    # a later line indented less than the first is left as it is by IPython: IndentationError
+    res = lint_text(notebook("    import torch\n  y = 2"), "nb.ipynb", Config(), notebook=True)
+    assert [(f.cell, f.line, f.code) for f in res.findings] == [(1, 2, "PT000")]
+
+
+def test_an_indented_cell_gets_no_fix_that_would_write_dedented_code():
+    cell = "    import torch\n    t = torch.Tensor([1, 2])"
+    res = lint_text(notebook(cell), "nb.ipynb", Config(), notebook=True)
+    legacy = [f for f in res.findings if f.code == "PT016"]
+    assert legacy and all(f.fix is None for f in legacy)
+    assert lint_text(notebook("import torch\nt = torch.Tensor([1, 2])"), "nb.ipynb", Config(),
+                     notebook=True).findings[0].fix is not None
