@@ -271,3 +271,126 @@ def test_pt003_dtype_rules_unchanged_by_the_platform_answer():
            "idx = torch.from_numpy(np.array([1, 2]))\nv = emb(idx)\n")
     assert lint(src, "PT022") == []
     run(src)
+
+
+# ---------------------------------------------------------------- PT011: (N, 1) output against (N,) labels
+PT011_LOADER = """import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+torch.manual_seed(0)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 16)
+        self.fc2 = nn.Linear(16, 1)
+    def forward(self, x):
+        x = torch.relu(self.fc1(x))
+        return torch.sigmoid(self.fc2(x))
+X = torch.randn(100, 10)
+y = torch.randint(0, 2, (100,)).float()
+loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
+model = Net()
+criterion = nn.BCELoss()
+for i, (xb, yb) in enumerate(loader):
+    out = model(xb)
+    loss = criterion(out, yb)
+"""
+PT011_SEQUENTIAL = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.1), nn.Linear(8, 1), nn.Sigmoid())
+x = torch.randn(32, 4)
+y = torch.randint(0, 2, (32,)).float()
+loss = F.binary_cross_entropy(model(x), y)
+"""
+
+
+@pytest.mark.parametrize("src, line, related", [(PT011_LOADER, 20, (9, 15)), (PT011_SEQUENTIAL, 7, (4,))])
+def test_pt011_model_output_n_by_1_against_labels_n_raises(src, line, related):
+    (f,) = lint(src, "PT011")
+    assert f.line == line and "(N, 1)" in f.message_en and "(N,)" in f.message_en
+    assert tuple(r.range.start.line for r in f.related) == related
+    with pytest.raises(ValueError, match="different to the input size"):
+        run(src)
+    # the fix the message names: squeeze the output's last dim
+    fixed = src.replace("criterion(out, yb)", "criterion(out.squeeze(-1), yb)").replace(
+        "binary_cross_entropy(model(x), y)", "binary_cross_entropy(model(x).squeeze(-1), y)")
+    assert lint(fixed, "PT011") == []
+    run(fixed)
+
+
+@pytest.mark.parametrize("change", [
+    ("(100,)).float()", "(100, 1)).float()"),  # labels already (N, 1)
+    ("    loss = criterion(out, yb)", "    yb = yb.unsqueeze(1)\n    loss = criterion(out, yb)"),  # reshaped first
+    ("return torch.sigmoid(self.fc2(x))", "return torch.sigmoid(self.fc2(x)).view(-1)"),  # the model flattens
+    ("batch_size=16, shuffle=True", "batch_size=16, collate_fn=lambda b: torch.utils.data.default_collate(b)"),
+])
+def test_pt011_matching_or_unknown_shapes_are_not_reported(change):
+    src = PT011_LOADER.replace(*change)
+    assert src != PT011_LOADER
+    assert lint(src, "PT011") == []
+    if "collate_fn" not in change[1]:
+        run(src)  # these really run
+
+
+# ---------------------------------------------------------------- PT002: zero_grad at the wrong loop level
+PT002_BEFORE = """import torch
+import torch.nn as nn
+torch.manual_seed(0)
+model = nn.Linear(3, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+loader = [(torch.randn(4, 3), torch.randn(4, 1)) for _ in range(3)]
+def train(epochs):
+    optimizer.zero_grad()
+    for epoch in range(epochs):
+        for x, y in loader:
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+"""
+
+
+def test_pt002_zero_grad_once_before_the_loops_accumulates_and_is_reported():
+    (f,) = lint(PT002_BEFORE, "PT002")
+    assert f.line == 13
+    ns = run(PT002_BEFORE)
+    model, loader = ns["model"], ns["loader"]
+    per_batch = []
+    for x, y in loader:
+        model.zero_grad()
+        ((model(x) - y) ** 2).mean().backward()
+        per_batch.append(model.weight.grad.clone())
+    ns["optimizer"].param_groups[0]["lr"] = 0.0  # keep the weights: look at the gradients only
+    ns["train"](1)
+    # what each step used: after the last batch, the sum of every batch's gradient so far
+    assert torch.allclose(model.weight.grad, sum(per_batch), atol=1e-6)
+    assert not torch.allclose(model.weight.grad, per_batch[-1], atol=1e-6)
+
+
+@pytest.mark.parametrize("src", [
+    # cleared per epoch only, the steps run per batch
+    PT002_BEFORE.replace("    optimizer.zero_grad()\n    for epoch in range(epochs):\n",
+                         "    for epoch in range(epochs):\n        optimizer.zero_grad()\n"),
+    # the step is in a helper of this file, the loop calls it
+    "import torch\ndef step(model, optimizer, x, y):\n    loss = model(x, y)\n    loss.backward()\n    optimizer.step()\n"
+    "def train(model, optimizer, loader):\n    optimizer.zero_grad()\n    for x, y in loader:\n"
+    "        step(model, optimizer, x, y)\n",
+    # module-level optimizer cleared before a function's loop
+    "import torch\nmodel = torch.nn.Linear(3, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+    "optimizer.zero_grad()\ndef train(loader):\n    for x, y in loader:\n        ((model(x) - y) ** 2).mean().backward()\n"
+    "        optimizer.step()\n",
+])
+def test_pt002_clear_outside_the_stepping_loop_is_reported(src):
+    assert len(lint(src, "PT002")) == 1
+
+
+@pytest.mark.parametrize("src", [
+    # micro-batches accumulate inside one step: the clear is at the step's loop level
+    "import torch\ndef train(model, optimizer, loader, chunks):\n    for batch in loader:\n        optimizer.zero_grad()\n"
+    "        for part in batch.chunk(chunks):\n            model(part).sum().backward()\n        optimizer.step()\n",
+    # one step per epoch after accumulating the whole epoch, cleared per epoch
+    "import torch\ndef train(model, optimizer, loader, epochs):\n    for epoch in range(epochs):\n        optimizer.zero_grad()\n"
+    "        for x in loader:\n            model(x).sum().backward()\n        optimizer.step()\n",
+])
+def test_pt002_clear_at_the_level_of_the_step_is_not_reported(src):
+    assert lint(src, "PT002") == []

@@ -177,6 +177,10 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         "import torch\nmodel = torch.nn.Linear(4, 2)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
         "opt.zero_grad()\nfor x, y in loader:\n    loss = torch.nn.functional.mse_loss(model(x), y)\n"
         "    loss.backward()\n    opt.step()  # <-\n",
+        # a module-level optimizer cleared once, before the function that loops
+        "import torch\nmodel = torch.nn.Linear(3, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "optimizer.zero_grad()\ndef train(loader):\n    for x, y in loader:\n        ((model(x) - y) ** 2).mean().backward()\n"
+        "        optimizer.step()  # <-\n",
         # cleared once per epoch only
         "import torch\ndef train(model, optimizer, loader, epochs):\n    for epoch in range(epochs):\n"
         "        optimizer.zero_grad()\n        for x, y in loader:\n            loss = model(x, y)\n"
@@ -247,6 +251,9 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         # an accumulator read from the gradients is no parameter update
         "import torch\ndef clip(params):\n    norm = torch.tensor([0.0])\n    for p in params:\n"
         "        norm += (p.grad.data ** 2).sum()\n    return norm\n",
+        # micro-batches accumulate into one step: the clear is at the step's loop level
+        "import torch\ndef train(model, optimizer, loader, chunks):\n    for batch in loader:\n        optimizer.zero_grad()\n"
+        "        for part in batch.chunk(chunks):\n            model(part).sum().backward()\n        optimizer.step()\n",
         # handed to a function we cannot see, which may clear it
         "import torch\nfrom mylib import reset_grads\ndef fit(model, optimizer, loader):\n    for x in loader:\n"
         "        reset_grads(optimizer)\n        model(x).backward()\n        optimizer.step()\n",

@@ -13,6 +13,26 @@ _BCE_LOSS = "torch.nn.BCELoss"
 _BCE_FUNC = "torch.nn.functional.binary_cross_entropy"
 _SIZED = {"torch.rand", "torch.randn", "torch.zeros", "torch.ones", "torch.empty"}
 
+RANK_MESSAGE = Message(
+    zh="`{loss}` 的输入是 {a}（模型最后一层 `nn.Linear` 的 out_features={k}），目标是 {b}（{src_zh}）："
+       "二者形状不同，会抛出 ValueError: Using a target size ... that is different to the input size；"
+       "请用 `{inp}.squeeze(-1)` 或 `{tgt}.unsqueeze(-1)` 让形状一致",
+    en="`{loss}` gets an input of {a} (the model's last `nn.Linear` has out_features={k}) and a target of {b} "
+       "({src_en}): the shapes differ, so this raises ValueError: Using a target size ... that is different to "
+       "the input size; use `{inp}.squeeze(-1)` or `{tgt}.unsqueeze(-1)` to make them agree",
+)
+_DATALOADER = "torch.utils.data.DataLoader"
+_TENSOR_DATASET = "torch.utils.data.TensorDataset"
+# layers and functions that keep their input's rank (a Linear changes only the last dim)
+_RANK_KEEPING_LAYERS = frozenset(f"torch.nn.{n}" for n in """
+Linear ReLU ReLU6 LeakyReLU PReLU ELU SELU GELU SiLU Mish Sigmoid Tanh Softplus Hardtanh Hardsigmoid Hardswish
+Dropout AlphaDropout BatchNorm1d LayerNorm Identity
+""".split())
+_ELEMENTWISE_FUNCS = frozenset({f"torch.{n}" for n in "relu sigmoid tanh".split()} | {
+    f"torch.nn.functional.{n}" for n in "relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softplus "
+                                         "hardtanh hardsigmoid hardswish dropout".split()})
+_ELEMENTWISE_METHODS = frozenset({"relu", "sigmoid", "tanh"})
+
 SHAPE_MESSAGE = Message(
     zh="`{loss}` 的输入形状 {a} 与目标形状 {b} 不一致：会抛出 ValueError，二者的形状必须完全相同",
     en="`{loss}` input shape {a} differs from target shape {b}: PyTorch raises ValueError; the shapes must be identical",
@@ -63,7 +83,7 @@ class BceOnLogits(Gated, Rule):
 交给 `nn.BCELoss` / `F.binary_cross_entropy` 的输入不对：
 
 1. `nn.BCELoss` / `F.binary_cross_entropy` 的输入直接是 `nn.Linear` 的输出，或是最后一层为 `nn.Linear` 的模型的输出——也就是没有经过 sigmoid 的 logits。
-2. 输入与目标的形状已知且不同（例如 `(4, 1)` 与 `(4,)`）。
+2. 输入与目标的形状已知且不同（例如 `(4, 1)` 与 `(4,)`）。包括最常见的情形：模型只由线性层和逐元素的激活组成、最后是 `sigmoid(Linear(..., 1))`，输出 `(N, 1)`；而 `DataLoader(TensorDataset(X, y))` 给出的标签是 `(N,)`。模型里有 `view`、`flatten`、`squeeze` 之类改变维数的操作，或 DataLoader 用了自定义的 `collate_fn` 时不会报告。
 
 ## 为什么有问题
 二元交叉熵 `-[y·log ŷ + (1−y)·log(1−ŷ)]` 要求 `ŷ` 是概率。`nn.BCELoss` 不会替你做 sigmoid：线性层的输出可以是任意实数，只要有一个元素不在 `[0, 1]` 内，就会抛出 `RuntimeError: all elements of input should be between 0 and 1`；即使碰巧都在范围内，算出来的也不是你想要的损失。
@@ -91,7 +111,7 @@ loss = loss_fn(model(x), y.float())
 Wrong input for `nn.BCELoss` / `F.binary_cross_entropy`:
 
 1. `nn.BCELoss` / `F.binary_cross_entropy` fed the raw output of an `nn.Linear`, or of a model whose last layer is an `nn.Linear`: logits that never went through a sigmoid.
-2. Input and target shapes that are known and differ (e.g. `(4, 1)` vs `(4,)`).
+2. Input and target shapes that are known and differ (e.g. `(4, 1)` vs `(4,)`), including the most common case: a model made only of linear layers and elementwise activations that ends in `sigmoid(Linear(..., 1))` gives `(N, 1)` while `DataLoader(TensorDataset(X, y))` gives labels of `(N,)`. A model that changes the rank (`view`, `flatten`, `squeeze` …) or a DataLoader with its own `collate_fn` is not reported.
 
 ## Why it is a problem
 Binary cross-entropy `-[y·log ŷ + (1−y)·log(1−ŷ)]` needs `ŷ` to be a probability. `nn.BCELoss` does not apply a sigmoid: a linear layer's output is any real number, and as soon as one element falls outside `[0, 1]` it raises `RuntimeError: all elements of input should be between 0 and 1`; when they happen to fit, the loss is still not the one you meant.
@@ -130,6 +150,16 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         "def step(x, y):\n    return crit(model(x), y)  # <-\n",
         "import torch\nimport torch.nn.functional as F\np = torch.sigmoid(torch.randn(8, 1))\ny = torch.randint(0, 2, (8,)).float()\n"
         "loss = F.binary_cross_entropy(p, y)  # <-\n",
+        # a model ending in sigmoid(Linear(..., 1)) gives (N, 1); DataLoader labels are (N,)
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(10, 16)\n"
+        "        self.fc2 = nn.Linear(16, 1)\n    def forward(self, x):\n        x = torch.relu(self.fc1(x))\n"
+        "        return torch.sigmoid(self.fc2(x))\nX = torch.randn(100, 10)\ny = torch.randint(0, 2, (100,)).float()\n"
+        "loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)\nmodel = Net()\ncriterion = nn.BCELoss()\n"
+        "for i, (xb, yb) in enumerate(loader):\n    out = model(xb)\n    loss = criterion(out, yb)  # <-\n",
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+        "model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid())\n"
+        "x = torch.randn(32, 4)\ny = torch.randint(0, 2, (32,)).float()\nloss = F.binary_cross_entropy(model(x), y)  # <-\n",
     )
     must_not_flag = (
         "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(10, 1), nn.Sigmoid())\nloss_fn = nn.BCELoss()\n"
@@ -139,6 +169,21 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         "import torch.nn as nn\nmodel = nn.Linear(10, 1)\nloss_fn = nn.BCEWithLogitsLoss()\ndef step(x, y):\n    return loss_fn(model(x), y)\n",
         "import torch\nimport torch.nn as nn\nloss = nn.BCELoss()\nprint(loss(torch.rand(4, 3), torch.rand(4, 3)))\n",
         "import torch.nn as nn\nloss_fn = nn.BCELoss()\ndef step(model, x, y):\n    return loss_fn(model(x), y)\n",
+        # labels of shape (N, 1), a squeezed output, a reshaped label, a custom collate_fn
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+        "model = nn.Sequential(nn.Linear(10, 1), nn.Sigmoid())\ncriterion = nn.BCELoss()\nX = torch.randn(64, 10)\n"
+        "y = torch.randint(0, 2, (64, 1)).float()\nfor xb, yb in DataLoader(TensorDataset(X, y), batch_size=8):\n"
+        "    loss = criterion(model(xb), yb)\n",
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+        "model = nn.Sequential(nn.Linear(10, 1), nn.Sigmoid())\ncriterion = nn.BCELoss()\nX = torch.randn(64, 10)\n"
+        "y = torch.randint(0, 2, (64,)).float()\nloader = DataLoader(TensorDataset(X, y), batch_size=8)\n"
+        "for xb, yb in loader:\n    a = criterion(model(xb).squeeze(1), yb)\n    yb = yb.unsqueeze(1)\n"
+        "    b = criterion(model(xb), yb)\nfor xb, yb in DataLoader(TensorDataset(X, y), batch_size=8, collate_fn=collate):\n"
+        "    c = criterion(model(xb), yb)\n",
+        # the model flattens or reshapes: its output rank is not its input's
+        "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(10, 1)\n    def forward(self, x):\n        return torch.sigmoid(self.fc(x)).view(-1)\n"
+        "model = Net()\nloss = nn.BCELoss()(model(torch.randn(8, 10)), torch.rand(8))\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -169,6 +214,162 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         if a is not None and b is not None and a != b:
             self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=loss_api,
                         a=_fmt(a), b=_fmt(b))
+            return
+        self._rank_mismatch(node, loss_api, inp.value, tgt.value, facts, scope, cls)
+
+    # ------------------------------------------------------------------ (N, 1) output, (N,) labels
+    def _rank_mismatch(self, node: cst.Call, loss_api: str, inp: cst.BaseExpression, tgt: cst.BaseExpression,
+                       facts: LocalFacts, scope: ScopeInfo, cls: Optional[ClassInfo]) -> None:
+        """A model whose output keeps its input's rank (Linear / activation layers only, the
+        last Linear giving ``k`` features) against a target of another rank: a model ending
+        in ``sigmoid(Linear(..., 1))`` gives ``(N, 1)``, DataLoader labels are ``(N,)``."""
+        call = facts.resolve(inp, scope)
+        if not isinstance(call, cst.Call) or any(a.star for a in call.args):
+            return
+        pos = [a.value for a in call.args if a.keyword is None]
+        if len(pos) != 1 or len(call.args) != 1:
+            return
+        layer = facts.layer_call(call.func, scope, cls)
+        last = self._rank_keeping_model(layer, facts) if layer is not None else None
+        if last is None:
+            return
+        in_rank = self._rank(pos[0], node)
+        target = self._strip_cast(tgt)
+        t_rank = self._rank(target, node)
+        if in_rank is None or t_rank is None or in_rank[0] == t_rank[0] or in_rank[0] < 1:
+            return
+        k = _out_features(last)
+        a = "(" + ", ".join(["N"] + ["?"] * (in_rank[0] - 2) + [str(k) if k is not None else "?"]) + ")" \
+            if in_rank[0] >= 2 else f"({k if k is not None else '?'},)"
+        b = "()" if t_rank[0] == 0 else "(" + ", ".join(["N"] + ["?"] * (t_rank[0] - 1)) + ("," if t_rank[0] == 1 else "") + ")"
+        related = [Related(last, "模型最后的线性层", "the model's last linear layer")]
+        if t_rank[1] is not None:
+            related.append(Related(t_rank[1], "目标张量来自这里", "the target comes from here"))
+        src_zh, src_en = ("DataLoader 的标签", "labels from the DataLoader") if t_rank[2] else ("目标张量", "the target tensor")
+        self.report(node, message=RANK_MESSAGE, severity=Severity.ERROR, related=related, loss=loss_api, a=a, b=b,
+                    k="?" if k is None else k, src_zh=src_zh, src_en=src_en, inp=_short(self.ctx.code_for(inp)),
+                    tgt=_short(self.ctx.code_for(target)))
+
+    def _rank(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Optional[tuple]:
+        """(rank, where it comes from, from a DataLoader) of a tensor: its flow shape, or a
+        ``for x, y in DataLoader(TensorDataset(X, Y))`` batch of a tensor of known rank."""
+        from ptlint.rules.flow import FlowAnalysis, Kind
+
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        v = flow.value_of(expr)
+        if v.kind is Kind.TENSOR and v.shape is not None:
+            return len(v.shape), None, False
+        if not isinstance(expr, cst.Name):
+            return None
+        found = self._loader_item(expr.value)
+        if found is None:
+            return None
+        tensor, source = found
+        tv = flow.value_of(tensor)
+        if tv.kind is not Kind.TENSOR or tv.shape is None or not tv.shape:
+            return None
+        return len(tv.shape), source, True
+
+    def _loader_item(self, name: str) -> Optional[tuple[cst.BaseExpression, cst.CSTNode]]:
+        """For a name bound by the innermost enclosing ``for`` over a DataLoader of a
+        TensorDataset (default batching and collation), and not rebound in the loop: the
+        dataset tensor it is a batch of, and the dataset call."""
+        from ptlint.rules.names import other_bindings
+
+        facts = self.ctx.analysis(LocalFacts)
+        for anc in reversed(self.ctx.ancestors):
+            if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                return None  # the loop's names are not this scope's
+            if not isinstance(anc, cst.For):
+                continue
+            index, loader = _unpacked_index(anc, name)
+            if index is None:
+                continue
+            if not isinstance(anc.body, cst.IndentedBlock) or name in other_bindings(anc.body.body):
+                return None
+            scope = facts.scope_info(self.ctx.ancestors)
+            dl = facts.resolve(loader, scope)
+            if not isinstance(dl, cst.Call) or self.qualname(dl.func) != _DATALOADER or any(a.star for a in dl.args):
+                return None
+            kw = {a.keyword.value: a.value for a in dl.args if a.keyword is not None}
+            if "collate_fn" in kw or "batch_sampler" in kw:
+                return None
+            batch = kw.get("batch_size")
+            if batch is not None and not isinstance(literal_value(batch, None), int):
+                return None  # batch_size=None turns batching off
+            pos = [a.value for a in dl.args if a.keyword is None]
+            if len(pos) > 1 and "batch_size" not in kw and not isinstance(literal_value(pos[1], None), int):
+                return None
+            ds_expr = kw.get("dataset", pos[0] if pos else None)
+            ds = facts.resolve(ds_expr, scope) if ds_expr is not None else None
+            if not isinstance(ds, cst.Call) or self.qualname(ds.func) != _TENSOR_DATASET \
+                    or any(a.star or a.keyword is not None for a in ds.args) or index >= len(ds.args):
+                return None
+            return ds.args[index].value, ds
+        return None
+
+    def _rank_keeping_model(self, layer: cst.Call, facts: LocalFacts) -> Optional[cst.Call]:
+        """The last ``nn.Linear`` of a model made only of rank-keeping layers and
+        elementwise functions, applied one after another to its input; else None."""
+        q = self.qualname(layer.func)
+        if q == "torch.nn.Sequential":
+            entries = sequential_entries(layer)
+            if not entries or not all(isinstance(e, cst.Call) and self.qualname(e.func) in _RANK_KEEPING_LAYERS
+                                      for e in entries):
+                return None
+            linears = [e for e in entries if self.qualname(e.func) == "torch.nn.Linear"]  # type: ignore[union-attr]
+            return linears[-1] if linears else None  # type: ignore[return-value]
+        local = facts.local_module_class(layer.func)
+        if local is None:
+            return None
+        forward = local.methods.get("forward")
+        if forward is None or not isinstance(forward.body, cst.IndentedBlock):
+            return None
+        params = forward.params
+        if isinstance(params.star_arg, (cst.Param, cst.ParamStar)) or params.star_kwarg is not None \
+                or params.kwonly_params or params.posonly_params or len(params.params) != 2:
+            return None
+        x = params.params[1].name.value
+        last: list = []
+        stmts = list(forward.body.body)
+        for i, stmt in enumerate(stmts):
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                return None
+            small = stmt.body[0]
+            if isinstance(small, cst.Return) and i == len(stmts) - 1 and small.value is not None:
+                return last[-1] if self._chain(small.value, x, local, last) and last else None
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name) and small.targets[0].target.value == x):
+                return None
+            if not self._chain(small.value, x, local, last):
+                return None
+        return None
+
+    def _chain(self, expr: cst.BaseExpression, x: str, cls: ClassInfo, linears: list) -> bool:
+        """``expr`` is rank-keeping layers / elementwise functions applied to ``x`` alone;
+        the Linear layers met are appended to ``linears`` innermost first."""
+        if isinstance(expr, cst.Name):
+            return expr.value == x
+        if not isinstance(expr, cst.Call) or any(a.star for a in expr.args):
+            return False
+        pos = [a.value for a in expr.args if a.keyword is None]
+        func = expr.func
+        if self.qualname(func) in _ELEMENTWISE_FUNCS:
+            return len(pos) >= 1 and all(literal_value(p, _NOT_LITERAL) is not _NOT_LITERAL for p in pos[1:]) \
+                and self._chain(pos[0], x, cls, linears)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            ctor = cls.self_single(func.attr.value)
+            if not (isinstance(ctor, cst.Call) and self.qualname(ctor.func) in _RANK_KEEPING_LAYERS) \
+                    or len(pos) != 1 or len(expr.args) != 1:
+                return False
+            if not self._chain(pos[0], x, cls, linears):
+                return False
+            if self.qualname(ctor.func) == "torch.nn.Linear":
+                linears.append(ctor)
+            return True
+        if isinstance(func, cst.Attribute) and func.attr.value in _ELEMENTWISE_METHODS and not expr.args:
+            return self._chain(func.value, x, cls, linears)
+        return False
 
     def _flow_shape(self, expr: cst.BaseExpression) -> Optional[tuple]:
         """A shape the data-flow facts know with every dim a literal integer."""
@@ -262,6 +463,38 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
             return FixSpec((Replace(ctor.func.attr, "BCEWithLogitsLoss"),), "改用 nn.BCEWithLogitsLoss",
                            "use nn.BCEWithLogitsLoss", FixSafety.UNSAFE)
         return None
+
+
+_NOT_LITERAL = object()
+
+
+def _short(code: str) -> str:
+    return code if len(code) <= 30 else "x"
+
+
+def _out_features(linear: cst.Call) -> Optional[int]:
+    arg = get_arg(linear, 1, "out_features")
+    v = literal_value(arg.value, None) if arg is not None else None
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _unpacked_index(loop: cst.For, name: str) -> tuple[Optional[int], Optional[cst.BaseExpression]]:
+    """(position of ``name`` in the batch tuple, the iterable) for ``for x, y in loader`` and
+    ``for i, (x, y) in enumerate(loader)``; (None, None) otherwise."""
+    target, it = loop.target, loop.iter
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "enumerate" \
+            and len(it.args) == 1 and it.args[0].keyword is None and not it.args[0].star:
+        if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+            return None, None
+        target, it = target.elements[1].value, it.args[0].value
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return None, None
+    for i, el in enumerate(target.elements):
+        if isinstance(el, cst.StarredElement):
+            return None, None
+        if isinstance(el.value, cst.Name) and el.value.value == name:
+            return i, it
+    return None, None
 
 
 def _fmt(shape: tuple) -> str:
