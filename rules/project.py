@@ -38,7 +38,7 @@ from .source import SourceError, decode
 # files kept between analyses (the size of a file worth reading: project_digest.py).
 MAX_FILES = 64
 MAX_DEPTH = 8
-CACHE_ENTRIES = 256
+CACHE_ENTRIES = 64
 
 
 # Top-level names that are never the project's own modules: the libraries the rules are

@@ -154,3 +154,17 @@ def test_flow_leaves_a_helper_unknown_when_its_names_mean_something_else_here(tm
     # `torch` is a different name in the two files: not followed either.
     other_torch = "import torch as T\n\n\ndef channels_first(images):\n    return T.permute(images, (0, 3, 1, 2))\n"
     assert flow_findings(tmp_path, other_torch) == []
+
+
+def test_import_cycles_and_reexport_loops_end_in_silence(tmp_path):
+    pkg = tmp_path / "models"
+    pkg.mkdir()
+    # `ConvBlock` is re-exported in a circle and never defined: unknown, no finding, no error.
+    (pkg / "__init__.py").write_text("from .a import ConvBlock\n")
+    (pkg / "a.py").write_text("from .b import ConvBlock\n")
+    (pkg / "b.py").write_text("from models import ConvBlock\n")
+    train = tmp_path / "train.py"
+    train.write_text((FIXTURE / "train.py").read_text())
+    result = lint_source(load_source(str(train)), Config())
+    assert [f.code for f in result.findings if f.code == "PT005"] == [] and not result.rule_errors
+    assert str(pkg / "a.py") in result.deps and str(pkg / "b.py") in result.deps
