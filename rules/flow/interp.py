@@ -12,6 +12,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from ..names import dotted_name
+from ..shape_arith import PRODUCTS, broadcast_sizes
 from . import chain as C
 from . import layout as L
 from .crossfile import project_function
@@ -33,6 +34,7 @@ from .transfer import (
 )
 from .values import (
     CONTIGUOUS, FLOATING, INTEGRAL, UNKNOWN, Kind, Layout, Mono, Value, const_value, join, mono_product,
+    shape_of_sizes, sizes_of,
 )
 
 
@@ -1306,17 +1308,17 @@ class Interpreter(TensorMethods):
         return None
 
     @staticmethod
-    def matmul_shape(a: Value, b: Value, node: cst.CSTNode) -> Optional[tuple]:
-        """``a @ b`` for batched matrices. When only one side's rank is known, the other is
-        taken to have the same rank (batched attention: ``(B, H, N, N) @ (B, H, N, D)``)."""
+    def matmul_shape(a: Value, b: Value, node: cst.CSTNode, product: str = "matmul") -> Optional[tuple]:
+        """``a @ b`` and the other matrix products (``shape_arith.PRODUCTS``). When only one
+        side's shape is known, the other is taken to have the same rank (batched attention:
+        ``(B, H, N, N) @ (B, H, N, D)``)."""
         sa, sb = a.shape, b.shape
+        if sa is not None and sb is not None:
+            sizes, _ = PRODUCTS[product](sizes_of(sa), sizes_of(sb))
+            return shape_of_sizes(sizes)
         if sa is not None and len(sa) < 2 or sb is not None and len(sb) < 2:
             return None
         fresh = Mono.sym(("matmul", id(node)))
-        if sa is not None and sb is not None:
-            if len(sa) != len(sb) or sa[:-2] != sb[:-2]:
-                return None
-            return sa[:-1] + (sb[-1],)
         if sa is not None:
             return sa[:-1] + (fresh,)
         if sb is not None:
@@ -1333,19 +1335,8 @@ class Interpreter(TensorMethods):
             return None
         if a.shape == b.shape:
             return a.shape
-        out = []
-        la, lb = list(a.shape), list(b.shape)
-        n = max(len(la), len(lb))
-        la = [Mono(1)] * (n - len(la)) + la
-        lb = [Mono(1)] * (n - len(lb)) + lb
-        for x, y in zip(la, lb):
-            if x == y or (y.is_int and y.coef == 1):
-                out.append(x)
-            elif x.is_int and x.coef == 1:
-                out.append(y)
-            else:
-                return None
-        return tuple(out)
+        sizes, _ = broadcast_sizes(sizes_of(a.shape), sizes_of(b.shape))
+        return shape_of_sizes(sizes)
 
     @staticmethod
     def binary_layout(a: Value, b: Value) -> Optional[Layout]:
@@ -1772,7 +1763,9 @@ class Interpreter(TensorMethods):
         if q in CONTIGUOUS_RESULT_FUNCTIONS:
             vals = [v for _, v in args.pos]
             dt = self.promote(vals[0], vals[1]) if len(vals) == 2 else None
-            shape = self.matmul_shape(vals[0], vals[1], node) if (len(vals) == 2 and q != "torch.einsum") else None
+            product = q.rpartition(".")[2]
+            shape = self.matmul_shape(vals[0], vals[1], node, product) if (
+                len(vals) == 2 and product in PRODUCTS) else None
             return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=CONTIGUOUS, storage=("n", id(node)), origin=node,
                          provenance=q)
         if q in ("torch.cat", "torch.stack", "torch.concat", "torch.concatenate", "torch.hstack", "torch.vstack"):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from ..names import dotted_name
+from ..shape_arith import PRODUCTS
 from . import chain as C
 from . import layout as L
 from .creation import (
@@ -340,8 +341,8 @@ class TensorMethods:
         if name in CONTIGUOUS_RESULT_METHODS:
             other = args.get(0)
             shape = None
-            if name in ("matmul", "bmm") and other is not None:
-                shape = self.matmul_shape(r, other, node)
+            if name in PRODUCTS and other is not None:
+                shape = self.matmul_shape(r, other, node, name)
             elif name in ("tril", "triu"):
                 shape = r.shape
             return Value(T, dtype=self.promote(r, other) if other is not None and other.kind.is_array else r.dtype,

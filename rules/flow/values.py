@@ -85,6 +85,20 @@ def mono_product(monos) -> Optional[Mono]:
     return out
 
 
+def sizes_of(shape: tuple) -> tuple:
+    """A shape as ``shape_arith`` sizes: literal sizes as ints, a symbolic Mono as itself (a
+    symbol: equal Monos are equal sizes)."""
+    return tuple(d.coef if d.is_int else d for d in shape)
+
+
+def shape_of_sizes(sizes: Optional[tuple]) -> Optional[tuple]:
+    """``shape_arith`` sizes back as a shape of Monos; None when one is unknown (a flow shape
+    is known in every dim or not at all)."""
+    if sizes is None or any(s is None for s in sizes):
+        return None
+    return tuple(s if isinstance(s, Mono) else Mono.of(s) for s in sizes)
+
+
 def shape_str(shape: Optional[tuple]) -> str:
     if shape is None:
         return "?"

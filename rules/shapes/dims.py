@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence, Union
 
+from ..shape_arith import broadcast_sizes
+
 Dim = Union[int, str, None]
 
 MINUS = "\u2212"  # the minus sign used in formulas and messages
@@ -134,36 +136,10 @@ def norm_index(i: int, rank: int) -> Optional[int]:
     return None
 
 
-def merge_dim(a: Dim, b: Dim) -> tuple[Dim, bool]:
-    """Broadcast two dims: (result, ok). ok is False only when both are ints that clash."""
-    if a == b:
-        return a, True
-    if a == 1:
-        return b, True
-    if b == 1:
-        return a, True
-    if isinstance(a, int) and isinstance(b, int):
-        return None, False
-    return None, True
-
-
 def broadcast(a: Shape, b: Shape) -> tuple[Optional[Shape], Optional[tuple[int, Dim, Dim]]]:
-    """Broadcast two shapes. Returns (shape, clash) where clash is (dim from the end, a, b)."""
-    n = max(len(a.dims), len(b.dims))
-    out: list[Dim] = []
-    for k in range(1, n + 1):
-        in_a, in_b = k <= len(a.dims), k <= len(b.dims)
-        if in_a and in_b:
-            d, ok = merge_dim(a.dims[-k], b.dims[-k])
-            if not ok:
-                return None, (-k, a.dims[-k], b.dims[-k])
-        elif in_a:
-            if not b.exact:
-                break
-            d = a.dims[-k]
-        else:
-            if not a.exact:
-                break
-            d = b.dims[-k]
-        out.append(d)
-    return Shape(tuple(reversed(out)), a.exact and b.exact), None
+    """Broadcast two shapes (``shape_arith.broadcast_sizes``). Returns (shape, clash) where
+    clash is (dim from the end, a, b)."""
+    dims, clash = broadcast_sizes(a.dims, b.dims, a.exact, b.exact)
+    if dims is None:
+        return None, clash
+    return Shape(dims, a.exact and b.exact), None

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, Sequence
 
-from .dims import Dim, Prod, Shape, broadcast, fmt_dim, fmt_shape, norm_index, prod
+from ..shape_arith import BATCH, INNER, RANK, bmm_sizes, matmul_sizes, mm_sizes
+from .dims import Dim, Prod, Shape, fmt_dim, fmt_shape, norm_index, prod
 from .layers import Problem
 
 Result = tuple[Optional[Shape], Optional[Problem]]
@@ -230,72 +231,51 @@ def _inner_problem(fn: str, a: Shape, b: Shape, ka: Dim, kb: Dim) -> Problem:
         f"{fmt_shape(b)} contributes {fmt_dim(kb)}")
 
 
-def _clash(x: Dim, y: Dim) -> bool:
-    return isinstance(x, int) and isinstance(y, int) and x != y
-
-
 def matmul(a: Optional[Shape], b: Optional[Shape], fn: str = "matmul") -> Result:
     """torch.matmul / ``@``: 1-D and 2-D cases, batch dims broadcast (the notes: 4.3)."""
     if a is None or b is None or not a.exact or not b.exact:
         return None, None
-    ra, rb = len(a.dims), len(b.dims)
-    if ra == 0 or rb == 0:
+    dims, why = matmul_sizes(a.dims, b.dims)
+    if why is None:
+        return Shape(dims), None
+    if why.kind == RANK:
         return None, Problem(f"{fn} 的两个参数都至少要是 1 维", f"both arguments to {fn} must be at least 1-D")
-    ka = a.dims[-1]
-    kb = b.dims[0] if rb == 1 else b.dims[-2]
-    if _clash(ka, kb):
-        return None, _inner_problem(fn, a, b, ka, kb)
-    if ra == 1 and rb == 1:
-        return Shape(()), None
-    if ra == 2 and rb == 2:
-        return Shape((a.dims[0], b.dims[1])), None
-    if ra == 1 and rb == 2:
-        return Shape((b.dims[1],)), None
-    if ra == 2 and rb == 1:
-        return Shape((a.dims[0],)), None
-    batch_a = a.dims[:-2] if ra >= 2 else ()
-    batch_b = b.dims[:-2] if rb >= 2 else ()
-    batch, clash = broadcast(Shape(batch_a), Shape(batch_b))
-    if clash is not None:
-        return None, Problem(
-            f"{fn} 的批量维 {fmt_shape(Shape(batch_a))} 与 {fmt_shape(Shape(batch_b))} 无法广播",
-            f"{fn} batch dims {fmt_shape(Shape(batch_a))} and {fmt_shape(Shape(batch_b))} do not broadcast")
-    dims = list(batch.dims) if batch else []
-    if ra >= 2:
-        dims.append(a.dims[-2])
-    if rb >= 2:
-        dims.append(b.dims[-1])
-    return Shape(tuple(dims)), None
+    if why.kind == INNER:
+        return None, _inner_problem(fn, a, b, why.left, why.right)
+    batch_a, batch_b = fmt_shape(Shape(why.left)), fmt_shape(Shape(why.right))
+    return None, Problem(f"{fn} 的批量维 {batch_a} 与 {batch_b} 无法广播",
+                         f"{fn} batch dims {batch_a} and {batch_b} do not broadcast")
 
 
 def mm(a: Optional[Shape], b: Optional[Shape], fn: str = "torch.mm") -> Result:
     """mm() is strictly 2-D (the notes: mm()严格用于二维矩阵相乘)."""
     if a is None or b is None or not a.exact or not b.exact:
         return None, None
-    for s in (a, b):
-        if len(s.dims) != 2:
-            return None, Problem(
-                f"{fn} 只接受二维矩阵，但 {fmt_shape(s)} 是 {len(s.dims)} 维（多维请用 matmul 或 @）",
-                f"{fn} takes 2-D matrices only, but {fmt_shape(s)} is {len(s.dims)}-D (use matmul or @)")
-    if _clash(a.dims[1], b.dims[0]):
-        return None, _inner_problem(fn, a, b, a.dims[1], b.dims[0])
-    return Shape((a.dims[0], b.dims[1])), None
+    dims, why = mm_sizes(a.dims, b.dims)
+    if why is None:
+        return Shape(dims), None
+    if why.kind == RANK:
+        s = Shape(why.left)
+        return None, Problem(
+            f"{fn} 只接受二维矩阵，但 {fmt_shape(s)} 是 {len(s.dims)} 维（多维请用 matmul 或 @）",
+            f"{fn} takes 2-D matrices only, but {fmt_shape(s)} is {len(s.dims)}-D (use matmul or @)")
+    return None, _inner_problem(fn, a, b, why.left, why.right)
 
 
 def bmm(a: Optional[Shape], b: Optional[Shape], fn: str = "torch.bmm") -> Result:
     if a is None or b is None or not a.exact or not b.exact:
         return None, None
-    for s in (a, b):
-        if len(s.dims) != 3:
-            return None, Problem(f"{fn} 只接受三维张量，但 {fmt_shape(s)} 是 {len(s.dims)} 维",
-                                 f"{fn} takes 3-D tensors only, but {fmt_shape(s)} is {len(s.dims)}-D")
-    if _clash(a.dims[0], b.dims[0]):
-        return None, Problem(f"{fn} 的批量大小不同：{fmt_dim(a.dims[0])} 与 {fmt_dim(b.dims[0])}",
-                             f"{fn} batch sizes differ: {fmt_dim(a.dims[0])} and {fmt_dim(b.dims[0])}")
-    if _clash(a.dims[2], b.dims[1]):
-        return None, _inner_problem(fn, a, b, a.dims[2], b.dims[1])
-    return Shape((a.dims[0] if a.dims[0] == b.dims[0] or not isinstance(b.dims[0], int) else b.dims[0],
-                  a.dims[1], b.dims[2])), None
+    dims, why = bmm_sizes(a.dims, b.dims)
+    if why is None:
+        return Shape(dims), None
+    if why.kind == RANK:
+        s = Shape(why.left)
+        return None, Problem(f"{fn} 只接受三维张量，但 {fmt_shape(s)} 是 {len(s.dims)} 维",
+                             f"{fn} takes 3-D tensors only, but {fmt_shape(s)} is {len(s.dims)}-D")
+    if why.kind == BATCH:
+        return None, Problem(f"{fn} 的批量大小不同：{fmt_dim(why.left)} 与 {fmt_dim(why.right)}",
+                             f"{fn} batch sizes differ: {fmt_dim(why.left)} and {fmt_dim(why.right)}")
+    return None, _inner_problem(fn, a, b, why.left, why.right)
 
 
 def getitem(shape: Optional[Shape], index: Sequence[Any]) -> Result:
