@@ -247,22 +247,23 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         is placed at the body statement it belongs to, and one that cannot be placed (or a
         step of the optimizer before the scheduler's) leaves the loop unjudged."""
         body = loop.node.body.body if isinstance(loop.node.body, cst.IndentedBlock) else ()
-        scheds = [(i, call) for i, stmt in enumerate(body) if (call := _bare_step(stmt)) is not None]
+        scheds = []
+        for i, stmt in enumerate(body):
+            call = _bare_step(stmt)
+            if call is not None and id(call) not in reported:
+                known, opt_key = self._external_scheduler(call.func.value, loop)  # type: ignore[attr-defined]
+                if known:
+                    scheds.append((i, call, opt_key))
         if not scheds:
             return
         where: dict[int, int] = {}
         for i, stmt in enumerate(body):
             walk(stmt, _Ids(where, i))
-        for i, call in scheds:
-            found = self._external_scheduler(call.func.value, loop)  # type: ignore[attr-defined]
-            if found is None or id(call) in reported:
-                continue
-            opt_key = found
-            steps = [(where.get(id(_anchor(item))), e) for item in loop.body
-                     for e in _all_events([item]) if e.kind == STEP]
-            matching = [(j, e) for j, e in steps if _matches(e, opt_key)]
+        steps = [(where.get(id(_anchor(item))), e) for item in loop.body for e in _all_events([item]) if e.kind == STEP]
+        for i, call, opt_key in scheds:
             if opt_key is None and len({e.key for _, e in steps}) > 1:
-                continue
+                continue  # which optimizer does this scheduler drive? unknown
+            matching = [(j, e) for j, e in steps if _matches(e, opt_key)]
             if not matching or any(j is None or j <= i for j, _ in matching):
                 continue
             reported.add(id(call))
@@ -270,9 +271,9 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             self.report(call, name=key_of(call.func.value) or "scheduler", opt=step.key or "optimizer",  # type: ignore[attr-defined]
                         related=[Related(step.node, "优化器在这之后才更新参数", "the optimizer steps only here")])
 
-    def _external_scheduler(self, recv: cst.BaseExpression, loop: LoopBlock) -> Optional[str]:
-        """The optimizer key of a transformers scheduler ``recv`` (bound once), "" when its
-        optimizer is not a plain name; None when ``recv`` is not known to be one."""
+    def _external_scheduler(self, recv: cst.BaseExpression, loop: LoopBlock) -> tuple[bool, Optional[str]]:
+        """Whether ``recv`` is a transformers scheduler (bound once), and the key of the
+        optimizer it drives (None when that is not a plain name)."""
         facts = self.ctx.analysis(LocalFacts)
         ancestors = self.ctx.analysis(GradFacts).ancestors_of(loop.node)
         value: Optional[cst.BaseExpression] = None
@@ -282,12 +283,12 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             cls, _ = facts.enclosing_method(ancestors)
             value = cls.self_single(recv.attr.value) if cls is not None else None
         if not isinstance(value, cst.Call):
-            return None
+            return False, None
         pos = EXTERNAL_SCHEDULERS.get(self.qualname(value.func) or "")
         if pos is None or any(a.star for a in value.args):
-            return None
+            return False, None
         arg = get_arg(value, pos, "optimizer")
-        return (key_of(arg.value) or "") if arg is not None else None
+        return True, key_of(arg.value) if arg is not None else None
 
     # ------------------------------------------------------------------ 2. per batch
     def _per_batch(self, loop: LoopBlock, reported: set[int]) -> None:
