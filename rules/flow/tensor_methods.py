@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
-from ..names import dotted_name
 from ..shape_arith import PRODUCTS
 from . import chain as C
 from . import layout as L
+from .args import key_of
 from .creation import (
     TYPE_OBJECTS, device_of, dtype_arg,
 )
@@ -24,15 +24,10 @@ from .values import (
 )
 
 if TYPE_CHECKING:
-    from .interp import Args
+    from .args import Args
 
 
 _NOT_SET = object()  # an argument that was not passed (None may be passed)
-
-
-def key_of(node: cst.BaseExpression) -> Optional[str]:
-    """Dotted environment key of a Name/Attribute chain (``self.fc.weight``), else None."""
-    return dotted_name(node)
 
 
 def _itemsize(dt: Optional[str]) -> Optional[int]:

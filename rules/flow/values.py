@@ -215,6 +215,9 @@ class Value:
 
 
 UNKNOWN = Value()
+# What a name holds after its statement could not be interpreted, or an expression nested
+# deeper than we follow: not a tensor we know anything about (methods on it give unknowns).
+OPAQUE = Value(Kind.UNKNOWN, provenance="?opaque")
 
 
 def const_value(v: Any, node: Optional[cst.CSTNode] = None) -> Value:

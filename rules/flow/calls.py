@@ -1,0 +1,290 @@
+"""Calls: what the callee evaluated to decides — a function or method of this file (its
+summary, with its events inlined at the call site), a class (a module instance), a known
+layer/loss/optimizer object, a builtin, a method of a tensor/array/module/list/``self``,
+or a torch/numpy function by qualified name (``torch_functions.py``).
+
+Contract: ``ev_call`` returns the call's ``Value``. An unknown callee gives a fresh value
+and may mutate the objects it gets: their attribute facts are forgotten, an optimizer
+handed to it may have its gradients cleared (a ``zero_grad`` event). A mixin of
+``interp.Interpreter``."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import libcst as cst
+
+from .args import Args, key_of
+from .creation import dtype_arg
+from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
+from .state import ClassInfo, FunctionInfo, State
+from .transfer import (
+    INDEX_RESULTS, METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
+    PURE_BUILTINS, REDUCTIONS, looks_like_optimizer,
+)
+from .values import FLOATING, INTEGRAL, Kind, Mono, Value, const_value
+
+# Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
+_STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
+
+
+class CallsMixin:
+    """Call transfer functions; mixed into ``Interpreter``."""
+
+    def ev_call(self, node: cst.Call, st: State) -> Value:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            q = self.qual(func, st)
+            if q is None:
+                name = func.attr.value
+                key = key_of(func)
+                if key is not None and key in st.env:
+                    fv = self.record(func, st.env[key])
+                    args = Args(node.args, [self.ev(a.value, st) for a in node.args])
+                    return self.call_value(node, func, fv, args, st)
+                recv_read = name not in METADATA_METHODS and not (name.endswith("_") and name not in NOT_DATA_WRITES)
+                recv = self.ev(func.value, st, read=recv_read)
+                if recv.kind is Kind.OBJECT and recv.func is not None and recv.func in self.fa.classes:
+                    fv = self.class_attr(self.fa.classes[recv.func], name)
+                    if fv is not None and fv.kind is not Kind.FUNCTION:
+                        self.record(func, fv)
+                        args = Args(node.args, [self.ev(a.value, st) for a in node.args])
+                        return self.call_value(node, func, fv, args, st)
+                vals = [self.ev(a.value, st) for a in node.args]
+                args = Args(node.args, vals)
+                return self.call_method(node, func.value, recv, name, args, st)
+            vals = [self.ev(a.value, st) for a in node.args]
+            return self.call_function(node, q, Args(node.args, vals), st)
+        if isinstance(func, cst.Name):
+            fv = self.record(func, self.lookup(func.value, func, st))
+        else:
+            fv = self.ev(func, st, read=False)
+        args = Args(node.args, [self.ev(a.value, st) for a in node.args])
+        return self.call_value(node, func, fv, args, st)
+
+    def call_value(self, node: cst.Call, func: cst.BaseExpression, fv: Value, args: Args, st: State) -> Value:
+        """Call whatever ``func`` evaluated to."""
+        if fv.kind is Kind.FUNCTION and fv.func is not None:
+            info = self.fa.functions.get(fv.func)
+            if info is not None:
+                return self.call_local(node, info, args, st, None)
+        if fv.kind is Kind.CLASS and fv.func is not None:
+            cinfo = self.fa.classes.get(fv.func)
+            if cinfo is not None and cinfo.is_module:
+                return Value(Kind.MODULE, spec=cinfo.node.name.value, origin=node)
+            return self.fresh(node)
+        if fv.kind is Kind.CLASS and fv.spec is not None:
+            return self.call_function(node, fv.spec, args, st)
+        if fv.kind is Kind.UNKNOWN and fv.provenance:
+            return self.call_function(node, fv.provenance, args, st)
+        if fv.kind is Kind.LOSS:
+            return Value(Kind.TENSOR, shape=(), dtype=None, storage=("n", id(node)), origin=node, provenance="loss")
+        if fv.kind is Kind.MODULE:
+            return self.module_call(node, fv)
+        if isinstance(func, cst.Name) and func.value in PURE_BUILTINS:
+            return self.call_builtin(node, func.value, args, st)
+        self.unknown_call_effects(node, args, st)
+        return self.fresh(node)
+
+    def module_call(self, node: cst.Call, fv: Value) -> Value:
+        spec = fv.spec or ""
+        tuple_out = any(s in spec for s in ("LSTM", "GRU", "RNN", "MultiheadAttention", "Transformer"))
+        if spec.startswith("torch.nn.") and not tuple_out:
+            return self.fresh(node, Kind.TENSOR)
+        return self.fresh(node)
+
+    def unknown_call_effects(self, node: cst.Call, args: Args, st: State) -> None:
+        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        if name in _STEPPING:
+            return self._forget_objects(args, st)
+        self._forget_objects(args, st, clears=True, node=node)
+
+    def _forget_objects(self, args: Args, st: State, clears: bool = False, node: Any = None) -> None:
+        """An unknown function may mutate the objects it gets (not a tensor's dtype,
+        layout or storage: Python cannot rebind the caller's names). An optimizer handed
+        to it may get its gradients cleared there (a callback, ``clip_and_step(opt)``)."""
+        for a, v in args.pos + list(args.kw.values()):
+            k = key_of(a.value)
+            if clears and (v.kind is Kind.OPTIMIZER or (v.kind is Kind.UNKNOWN and looks_like_optimizer(k))):
+                self.emit(Event(ZERO_GRAD, node, k, v, CLEAR_OPTIMIZER))
+            if v.kind in (Kind.OBJECT, Kind.MODULE, Kind.LIST, Kind.UNKNOWN):
+                if k is not None:
+                    st.forget_attrs(k)
+                    if v.kind is Kind.LIST:
+                        st.bind(k, Value(Kind.LIST, origin=v.origin))
+
+    def call_builtin(self, node: cst.Call, name: str, args: Args, st: State) -> Value:
+        a0 = args.get(0)
+        if name == "len" and a0 is not None:
+            if a0.items is not None:
+                return const_value(len(a0.items), node)
+            if a0.kind.is_array:
+                d = a0.dim(0)
+                return Value(Kind.INT, sym=d, const=d.coef if (d is not None and d.is_int) else None, origin=node)
+            return Value(Kind.INT, origin=node)
+        if name == "range":
+            return Value(origin=node, provenance="range", elem=Value(Kind.INT))
+        if name == "enumerate" and a0 is not None:
+            return Value(origin=node, elem=Value(Kind.TUPLE, items=(Value(Kind.INT), self.elem_of(a0, node))))
+        if name == "zip":
+            items = tuple(self.elem_of(v, node) for _, v in args.pos)
+            return Value(origin=node, elem=Value(Kind.TUPLE, items=items))
+        if name in ("list", "tuple") and a0 is not None:
+            kind = Kind.LIST if name == "list" else Kind.TUPLE
+            return Value(kind, items=a0.items, elem=a0.elem if a0.elem is not None else (
+                self.elem_of(a0, node) if a0.kind is not Kind.UNKNOWN else None), origin=node)
+        if name == "int":
+            return Value(Kind.INT, sym=a0.sym if (a0 is not None and a0.kind is Kind.INT) else None,
+                         const=a0.const if (a0 is not None and a0.kind is Kind.INT) else None, origin=node)
+        if name == "float":
+            return Value(Kind.FLOAT, origin=node)
+        if name in ("isinstance", "issubclass", "hasattr", "callable", "bool", "any", "all"):
+            return Value(Kind.BOOL, origin=node)
+        if name in ("str", "repr", "format", "chr", "hex", "bin", "oct"):
+            return Value(Kind.STR, origin=node)
+        if name == "print":
+            return Value(Kind.NONE, origin=node)
+        if name in ("reversed", "sorted", "iter", "filter") and a0 is not None:
+            return Value(Kind.LIST if name == "sorted" else Kind.UNKNOWN, elem=self.elem_of(a0, node), origin=node)
+        if name == "next" and a0 is not None:
+            return self.elem_of(a0, node) if a0.elem is not None else self.fresh(node)
+        return self.fresh(node)
+
+    def call_local(self, node: cst.Call, info: FunctionInfo, args: Args, st: State,
+                   bound: Optional[cst.BaseExpression]) -> Value:
+        if info.running:
+            return self.fresh(node)
+        if not info.evaluated:
+            self.eval_function(info)
+        params = list(info.params)
+        mapping: dict = {}
+        if bound is not None and info.is_method and params:
+            mapping[params[0]] = key_of(bound)
+            params = params[1:]
+        if args.star:
+            for p in params:
+                mapping[p] = None
+        for i, (a, _) in enumerate(args.pos):
+            if i < len(params):
+                mapping[params[i]] = key_of(a.value)
+        for name, (a, _) in args.kw.items():
+            mapping[name] = key_of(a.value)
+        for p in params:
+            mapping.setdefault(p, None)
+        if info.block:
+            self.emit(Inline(node, info.node, remap(info.block, mapping, node)))
+        if bound is not None and info.self_assigned:
+            bk = key_of(bound)
+            if bk is not None:
+                for attr in info.self_assigned:
+                    st.forget(bk + "." + attr)
+        r = info.returns
+        if r is None or r.kind is Kind.UNKNOWN:
+            return self.fresh(node)
+        return r.evolve(storage=("n", id(node)) if r.kind.is_array else None, bridge=None)
+
+    def call_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str, args: Args,
+                    st: State) -> Value:
+        if name in ("backward", "manual_backward", "zero_grad", "step") or name.endswith("_"):
+            self.loop_events(node, recv_node, r, name, args, st)
+        if name in ("parameters", "named_parameters") and r.kind in (Kind.TENSOR, Kind.UNKNOWN, Kind.MODULE,
+                                                                     Kind.OBJECT) and not r.provenance:
+            return self.params_value(node, key_of(recv_node), name)
+        if r.kind is Kind.OBJECT:
+            cinfo = self.fa.classes.get(r.func) if r.func is not None else None
+            m = self.class_method(cinfo, name) if cinfo is not None else None
+            if m is not None:
+                return self.call_local(node, m, args, st, recv_node)
+            k = key_of(recv_node)
+            if any(w in name.lower() for w in ("zero", "grad", "reset", "clear")):
+                self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL))  # a method of a base class we cannot see
+            self.unknown_call_effects(node, args, st)
+            if k is not None and name not in ("log", "print", "register_buffer", "parameters", "named_parameters",
+                                              "modules", "children", "state_dict", "train", "eval", "to", "cuda",
+                                              "cpu", "zero_grad", "manual_backward", "optimizers"):
+                st.forget_attrs(k)
+            if name in ("parameters", "named_parameters"):
+                return self.params_value(node, k, name)
+            return self.fresh(node)
+        if r.kind is Kind.MODULE:
+            k = key_of(recv_node)
+            if name in ("parameters", "named_parameters"):
+                return self.params_value(node, k, name)
+            if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"):
+                return r
+            if name in ("forward",):
+                return self.module_call(node, r)
+            return self.fresh(node)
+        if r.kind in (Kind.OPTIMIZER, Kind.SCHEDULER, Kind.GRAD_SCALER, Kind.LOSS):
+            if r.kind is Kind.GRAD_SCALER and name == "scale":
+                a0 = args.get(0)
+                return a0 if a0 is not None else self.fresh(node)
+            return self.fresh(node)
+        if r.kind is Kind.NDARRAY:
+            return self.ndarray_method(node, recv_node, r, name, args, st)
+        if r.kind in (Kind.TENSOR, Kind.UNKNOWN):
+            if r.kind is Kind.UNKNOWN and r.provenance:
+                # a module-level name (``np.random``, ``os.path``): not a tensor
+                self.unknown_call_effects(node, args, st)
+                return self.fresh(node)
+            if r.kind is Kind.UNKNOWN and name in ("parameters", "named_parameters"):
+                return self.params_value(node, key_of(recv_node), name)
+            return self.tensor_method(node, recv_node, r, name, args, st)
+        if r.kind is Kind.LIST and name in ("append", "extend", "insert", "pop", "clear", "remove", "sort"):
+            k = key_of(recv_node)
+            if k is not None:
+                st.bind(k, Value(Kind.LIST, origin=r.origin))
+            return self.fresh(node)
+        if r.kind is Kind.STR:
+            return Value(Kind.STR, origin=node) if name not in ("split",) else Value(Kind.LIST, origin=node)
+        self.unknown_call_effects(node, args, st)
+        return self.fresh(node)
+
+    def class_method(self, cinfo: ClassInfo, name: str, depth: int = 0) -> Optional[FunctionInfo]:
+        if depth > 10:
+            return None
+        m = cinfo.methods.get(name)
+        if m is not None:
+            return m if m.is_method else None
+        for b in cinfo.bases:
+            m = self.class_method(b, name, depth + 1)
+            if m is not None:
+                return m
+        return None
+
+    def params_value(self, node: cst.Call, owner: Optional[str], name: str) -> Value:
+        p = Value(Kind.TENSOR, requires_grad=True, is_leaf=True, owner=owner, origin=node, provenance="parameter")
+        elem = p if name == "parameters" else Value(Kind.TUPLE, items=(Value(Kind.STR), p))
+        return Value(Kind.UNKNOWN, origin=node, provenance=None, owner=owner, elem=elem, spec="parameters")
+
+    def ndarray_method(self, node, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
+        if name in NDARRAY_INPLACE:
+            self.note_write(node, r, key_of(recv_node), st)
+            return Value(Kind.NONE, origin=node)
+        if name in NDARRAY_VIEWS:
+            if name == "view" and args.get(0) is not None and args.get(0).kind is Kind.DTYPE:
+                return r.evolve(dtype=args.get(0).const, origin=node, provenance=".view")
+            shape = None
+            if name == "reshape":
+                sizes = self.targets(args)
+                if isinstance(sizes, list) and all(isinstance(t, Mono) for t in sizes):
+                    shape = tuple(sizes)
+            return r.evolve(origin=node, provenance="." + name, shape=shape, layout=None)
+        if name in ("copy", "astype", "flatten"):
+            dt = r.dtype
+            if name == "astype":
+                v = args.get(0, "dtype")
+                dt = dtype_arg(v, numpy=True)[1] if v is not None else None
+                cp = args.get(1, "copy")
+                if cp is not None and cp.kind is Kind.BOOL and cp.const is False and dt == r.dtype and dt is not None:
+                    return r
+            return Value(Kind.NDARRAY, dtype=dt, shape=r.shape if name != "flatten" else None, device="cpu",
+                         storage=("n", id(node)), origin=node, provenance="." + name)
+        if name in ("tolist",):
+            return Value(Kind.LIST, origin=node)
+        if name == "item":
+            return Value(Kind.FLOAT if r.dtype in FLOATING else (Kind.INT if r.dtype in INTEGRAL else Kind.UNKNOWN),
+                         origin=node)
+        if name in REDUCTIONS or name in INDEX_RESULTS:
+            return Value(Kind.NDARRAY, storage=("n", id(node)), origin=node, provenance="." + name,
+                         dtype="int64" if name in INDEX_RESULTS else (r.dtype if r.dtype in FLOATING else None))
+        return Value(Kind.NDARRAY if name in NDARRAY_COPIES else Kind.UNKNOWN, storage=("n", id(node)), origin=node)

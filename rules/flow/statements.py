@@ -1,0 +1,409 @@
+"""Statements of the flow interpreter: blocks, assignment (names, unpacking, attributes,
+subscripts, augmented), and control flow — ``if``/``match`` arms joined, loops run twice
+(the second pass from the join of the entry state and one iteration), ``with`` (gradient
+mode remembered), ``try`` as the join of its ways through.
+
+Contract: every ``exec_*`` takes the state before the statement and returns the state after
+it (``State.dead`` once the way through ended: return, raise, break, continue). Events go
+to ``self.sink``; a branch's arms become a ``Branch``, a loop's last pass a ``LoopBlock``
+(also kept in ``FlowAnalysis.loops``). A statement whose transfer function fails costs only
+that statement's facts (its names become opaque). A mixin of ``interp.Interpreter``."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Optional
+
+import libcst as cst
+
+from ..names import dotted_name
+from .args import key_of
+from .events import CLEAR_TENSOR, EXIT, MANUAL_STEP, ZERO_GRAD, Branch, Event, LoopBlock
+from .loop_events import data_owner, mentions_grad
+from .state import State, join_states, scan_bindings
+from .transfer import NO_GRAD_CONTEXTS
+from .values import OPAQUE, UNKNOWN, Kind, Mono, Value, join
+
+log = logging.getLogger("ptlint")
+
+
+class StatementsMixin:
+    """Statement transfer functions; mixed into ``Interpreter``."""
+
+    def exec_block(self, stmts, st: State) -> State:
+        for stmt in stmts:
+            if st.dead:
+                break
+            st = self.exec_stmt(stmt, st)
+        return st
+
+    def exec_body(self, body: cst.BaseSuite, st: State) -> State:
+        if isinstance(body, cst.IndentedBlock):
+            return self.exec_block(body.body, st)
+        return self.exec_small(body.body, st)  # type: ignore[attr-defined]
+
+    def exec_small(self, smalls, st: State) -> State:
+        for small in smalls:
+            if st.dead:
+                break
+            st = self.exec_simple(small, st)
+        return st
+
+    def exec_stmt(self, stmt: cst.CSTNode, st: State) -> State:
+        """One statement, contained: a bug in a transfer function costs the facts of this
+        statement (its names become opaque), not every flow finding of the file."""
+        saved = (self.sink, self.scope, self.depth, len(self.loop_frames), self.self_assigned)
+        sink_len = len(self.sink)
+        try:
+            return self._exec_stmt(stmt, st)
+        except RecursionError:
+            raise  # the file is nested too deeply: FlowAnalysis says so once
+        except Exception as exc:
+            self.sink, self.scope, self.depth, frames, self.self_assigned = saved
+            del self.loop_frames[frames:]
+            del self.sink[sink_len:]
+            log.warning("flow analysis skipped a statement at %s: %s: %s",
+                        getattr(self.fa.ctx, "path", "?"), type(exc).__name__, exc)
+            self.fa.skipped.append(f"{type(exc).__name__}: {exc}")
+            counts: Counter = Counter()
+            scan_bindings([stmt], counts, set())
+            for name in counts:
+                st.bind(name, OPAQUE)
+            if self.scope is not None:
+                for name in counts:
+                    self.scope.stable.pop(name, None)
+            return st
+
+    def _exec_stmt(self, stmt: cst.CSTNode, st: State) -> State:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            return self.exec_small(stmt.body, st)
+        if isinstance(stmt, cst.If):
+            return self.exec_if(stmt, st)
+        if isinstance(stmt, cst.For):
+            return self.exec_for(stmt, st)
+        if isinstance(stmt, cst.While):
+            return self.exec_while(stmt, st)
+        if isinstance(stmt, cst.With):
+            return self.exec_with(stmt, st)
+        if isinstance(stmt, (cst.Try, cst.TryStar)):
+            return self.exec_try(stmt, st)
+        if isinstance(stmt, cst.FunctionDef):
+            return self.exec_def(stmt, st)
+        if isinstance(stmt, cst.ClassDef):
+            return self.exec_class(stmt, st)
+        if isinstance(stmt, cst.Match):
+            self.ev(stmt.subject, st)
+            arms, outs = [], []
+            for case in stmt.cases:
+                sub = st.copy()
+                arm: list = []
+                saved, self.sink = self.sink, arm
+                try:
+                    outs.append(self.exec_body(case.body, sub))
+                finally:
+                    self.sink = saved
+                arms.append(arm)
+            arms.append([])
+            outs.append(st)
+            self.emit(Branch(stmt, arms))
+            return join_states(outs)
+        return st
+
+    def exec_simple(self, small: cst.CSTNode, st: State) -> State:
+        if isinstance(small, cst.Expr):
+            self.ev(small.value, st)
+        elif isinstance(small, cst.Assign):
+            v = self.ev(small.value, st)
+            for t in small.targets:
+                self.assign(t.target, v, small.value, st)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                v = self.ev(small.value, st)
+                self.assign(small.target, v, small.value, st)
+        elif isinstance(small, cst.AugAssign):
+            self.exec_augassign(small, st)
+        elif isinstance(small, cst.Return):
+            v = self.ev(small.value, st) if small.value is not None else Value(Kind.NONE)
+            self.returns.append(v)
+            self.emit(Event(EXIT, small, detail="return"))
+            st.dead = True
+        elif isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self.ev(small.exc, st)
+            self.emit(Event(EXIT, small, detail="raise"))
+            st.dead = True
+        elif isinstance(small, (cst.Break, cst.Continue)):
+            kind = "break" if isinstance(small, cst.Break) else "continue"
+            self.emit(Event(EXIT, small, detail=kind))
+            if self.loop_frames:
+                self.loop_frames[-1][0 if kind == "break" else 1].append(st.copy())
+            st.dead = True
+        elif isinstance(small, cst.Assert):
+            self.ev(small.test, st)
+        elif isinstance(small, cst.Del):
+            self._del(small.target, st)
+        elif isinstance(small, cst.Import):
+            self.imports.add_import(small)
+            for alias in small.names:
+                local = alias.asname.name.value if (alias.asname is not None and isinstance(alias.asname.name, cst.Name)) \
+                    else (dotted_name(alias.name) or "").split(".")[0]
+                st.forget(local)
+        elif isinstance(small, cst.ImportFrom):
+            self.imports.add_import_from(small)
+            if not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    local = alias.asname.name.value if (alias.asname is not None and isinstance(alias.asname.name, cst.Name)) \
+                        else (dotted_name(alias.name) or "")
+                    st.forget(local)
+        elif isinstance(small, (cst.Global, cst.Nonlocal)):
+            for n in small.names:
+                st.forget(n.name.value)
+        return st
+
+    def _del(self, target: cst.BaseExpression, st: State) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._del(el.value, st)
+            return
+        k = key_of(target)
+        if k is not None:
+            st.forget(k)
+        elif isinstance(target, cst.Subscript):
+            self.ev(target.value, st, read=False)
+
+    def assign(self, target: cst.BaseExpression, v: Value, value_node: Optional[cst.CSTNode], st: State) -> None:
+        if isinstance(target, cst.Name):
+            name = target.value
+            if v.kind is Kind.UNKNOWN and v.anchor is None and v.storage is None:
+                v = self.fresh(target)
+            st.bind(name, v)
+            scope = self.scope
+            if scope is not None and scope.is_stable(name):
+                scope.stable[name] = join(scope.stable.get(name), v)
+            self.record(target, v)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self.unpack(target, v, st)
+        elif isinstance(target, cst.Attribute):
+            self.assign_attr(target, v, value_node, st)
+        elif isinstance(target, cst.Subscript):
+            self.assign_subscript(target, v, value_node, st)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, Value(Kind.LIST), None, st)
+
+    def unpack(self, target, v: Value, st: State) -> None:
+        els = [e.value for e in target.elements]
+        starred = any(isinstance(e, cst.StarredElement) for e in target.elements)
+        items: Optional[list] = None
+        if v.items is not None and not starred and len(v.items) == len(els):
+            items = list(v.items)
+        elif v.kind is Kind.SIZE and not starred and v.anchor is not None and v.items is None:
+            items = [Value(Kind.INT, sym=Mono.sym((v.anchor, i))) for i in range(len(els))]
+            owner = v.owner
+            if owner is not None and owner in st.env:
+                tv = st.env[owner]
+                if tv.shape is None and tv.anchor == v.anchor:
+                    st.env[owner] = tv.evolve(shape=tuple(it.sym for it in items))
+        elif v.elem is not None and not starred:
+            items = [v.elem] * len(els)
+        for i, t in enumerate(els):
+            if items is not None:
+                sub = items[i]
+            else:
+                sub = UNKNOWN
+            if isinstance(t, cst.StarredElement):
+                self.assign(t.value, Value(Kind.LIST), None, st)
+            else:
+                self.assign(t, sub, None, st)
+
+    def assign_attr(self, target: cst.Attribute, v: Value, value_node, st: State) -> None:
+        key = key_of(target)
+        attr = target.attr.value
+        owner = target.value
+        if attr == "grad":
+            ok = key_of(owner)
+            ov = self.ev(owner, st, read=False)
+            self.emit(Event(ZERO_GRAD, target, ok, ov, CLEAR_TENSOR))
+            return
+        if attr == "data" and value_node is not None and mentions_grad(value_node):
+            self.emit(Event(MANUAL_STEP, target, key_of(owner), self.ev(owner, st, read=False)))
+        recv = self.ev(owner, st, read=False)
+        if key is None:
+            return
+        if v.kind is Kind.UNKNOWN and v.anchor is None and v.storage is None:
+            v = self.fresh(target)
+        st.bind(key, v)
+        self.record(target, v)
+        scope = self.scope
+        if (recv.kind is Kind.OBJECT and scope is not None and scope.self_name is not None
+                and isinstance(owner, cst.Name) and owner.value == scope.self_name):
+            self.self_assigned.add(attr)
+            info = scope.finfo
+            cls = scope.cls
+            if cls is not None and info is not None and info.node.name.value == "__init__" and attr in cls.init_attrs:
+                cls.init_values[attr] = join(cls.init_values.get(attr), v)
+
+    def assign_subscript(self, target: cst.Subscript, v: Value, value_node, st: State) -> None:
+        base = self.ev(target.value, st, read=False)
+        self.ev_slices(target, st)
+        if value_node is not None and mentions_grad(value_node) and key_of(target.value) is not None:
+            self.emit(Event(MANUAL_STEP, target, key_of(target.value), base))
+        self.note_write(target, base, key_of(target.value), st)
+
+    def exec_augassign(self, node: cst.AugAssign, st: State) -> None:
+        rhs = self.ev(node.value, st)
+        target = node.target
+        if isinstance(target, cst.Subscript):
+            base = self.ev(target.value, st, read=False)
+            self.ev_slices(target, st)
+            if mentions_grad(node.value):
+                self.emit(Event(MANUAL_STEP, target, key_of(target.value), base))
+            self.note_write(target, base, key_of(target.value), st)
+            return
+        cur = self.ev(target, st, read=False)
+        owner = data_owner(target)
+        if isinstance(node.operator, (cst.SubtractAssign, cst.AddAssign)):
+            ov = self.ev(owner, st, read=False) if owner is not target else cur
+            step = self.manual_step(target, owner, ov, node.value, st)
+            if step is not None:
+                self.emit(step)
+        if cur.kind.is_array or (cur.kind is Kind.UNKNOWN and cur.storage in st.bridged):
+            self.note_write(target, cur, key_of(target), st)
+            return  # in place: the value keeps its facts
+        op = node.operator
+        if cur.kind is Kind.INT and rhs.kind is Kind.INT:
+            res = self.int_binop(cur, rhs, type(op).__name__.replace("Assign", ""))
+        else:
+            res = UNKNOWN
+        k = key_of(target)
+        if k is not None:
+            st.bind(k, res if res.kind is not Kind.UNKNOWN else self.fresh(node))
+
+    def run_arm(self, body, st: State, node: Optional[cst.CSTNode] = None) -> tuple:
+        arm: list = []
+        saved, self.sink = self.sink, arm
+        try:
+            if isinstance(body, list):
+                out = self.exec_block(body, st)
+            elif isinstance(body, cst.If):
+                out = self.exec_if(body, st)
+            else:
+                out = self.exec_body(body, st)
+        finally:
+            self.sink = saved
+        return out, arm
+
+    def exec_if(self, node: cst.If, st: State) -> State:
+        self.ev(node.test, st)
+        then_st, then_arm = self.run_arm(node.body, st.copy())
+        if node.orelse is None:
+            else_st, else_arm = st, []
+        elif isinstance(node.orelse, cst.If):
+            else_st, else_arm = self.run_arm(node.orelse, st.copy())
+        else:
+            else_st, else_arm = self.run_arm(node.orelse.body, st.copy())
+        self.emit(Branch(node, [then_arm, else_arm]))
+        return join_states([then_st, else_st])
+
+    def _loop(self, node: cst.CSTNode, st: State, body_fn) -> State:
+        """Evaluate a loop body twice (the second time from the join of the state before
+        the loop and after one iteration) and join; events of the last pass are kept."""
+        entry = st
+        self.loop_frames.append(([], []))
+        end1, arm = self._loop_pass(st.copy(), body_fn)
+        breaks, conts = self.loop_frames[-1]
+        merged = join_states([entry, end1, *conts])
+        if not merged.same_as(entry):
+            self.loop_frames[-1] = ([], [])
+            end2, arm = self._loop_pass(merged.copy(), body_fn)
+            breaks2, conts2 = self.loop_frames[-1]
+            out = join_states([merged, end2, *conts2, *breaks, *breaks2])
+        else:
+            out = join_states([merged, *breaks])
+        self.loop_frames.pop()
+        block = LoopBlock(node, arm)
+        self.fa.loops[node] = block
+        self.emit(block)
+        return out
+
+    def _loop_pass(self, st: State, body_fn) -> tuple:
+        arm: list = []
+        saved, self.sink = self.sink, arm
+        try:
+            out = body_fn(st)
+        finally:
+            self.sink = saved
+        return out, arm
+
+    def exec_for(self, node: cst.For, st: State) -> State:
+        it = self.ev(node.iter, st)
+        elem = self.elem_of(it, node.iter)
+
+        def body(s: State) -> State:
+            self.assign(node.target, elem, None, s)
+            return self.exec_body(node.body, s)
+
+        out = self._loop(node, st, body)
+        if node.orelse is not None:
+            out = self.exec_body(node.orelse.body, out)
+        return out
+
+    def exec_while(self, node: cst.While, st: State) -> State:
+        self.ev(node.test, st)
+
+        def body(s: State) -> State:
+            out = self.exec_body(node.body, s)
+            if not out.dead:
+                self.ev(node.test, out)
+            return out
+
+        out = self._loop(node, st, body)
+        if node.orelse is not None:
+            out = self.exec_body(node.orelse.body, out)
+        return out
+
+    def exec_with(self, node: cst.With, st: State) -> State:
+        no_grad = st.no_grad
+        for item in node.items:
+            v = self.ev(item.item, st)
+            q = None
+            call = item.item
+            if isinstance(call, cst.Call):
+                q = self.qual(call.func, st)
+            if q in NO_GRAD_CONTEXTS:
+                st.no_grad = True
+            if item.asname is not None:
+                self.assign(item.asname.name, v if v.kind is not Kind.UNKNOWN else UNKNOWN, None, st)
+        out = self.exec_body(node.body, st)
+        if not out.dead:
+            out.no_grad = no_grad
+        return out
+
+    def exec_try(self, node, st: State) -> State:
+        start = st.copy()
+        body_st, body_arm = self.run_arm(node.body, st)
+        arms = [body_arm]
+        outs = []
+        if node.orelse is not None:
+            saved, self.sink = self.sink, body_arm
+            try:
+                body_st = self.exec_body(node.orelse.body, body_st)
+            finally:
+                self.sink = saved
+        outs.append(body_st)
+        for h in node.handlers:
+            hs = join_states([start, body_st]) if not body_st.dead else start.copy()
+            if hs.dead:
+                hs = start.copy()
+            if h.type is not None:
+                self.ev(h.type, hs)
+            if h.name is not None and isinstance(h.name.name, cst.Name):
+                hs.bind(h.name.name.value, self.fresh(h.name.name))
+            h_st, h_arm = self.run_arm(h.body, hs)
+            arms.append(h_arm)
+            outs.append(h_st)
+        self.emit(Branch(node, arms))
+        out = join_states(outs)
+        if node.finalbody is not None:
+            fin = self.exec_body(node.finalbody.body, out if not out.dead else start.copy())
+            return State(dead=True) if out.dead else fin
+        return out
