@@ -13,7 +13,7 @@ from ptlint.rules.findings import Finding, Fix, FixSafety
 from ptlint.rules.fixes import fix_text, parses
 
 from . import diagnostics as diag_mod, snapview
-from .apidocs import _in_code
+from .apidocs import in_code
 from .documents import IPYNB, NOTEBOOK, Doc
 from .positions import LineIndex, overlaps, split_lines
 from .worker import Snapshot
@@ -54,7 +54,7 @@ def noqa_edit(line: str, code: str) -> Optional[tuple[int, int, str]]:
     """(start, end, new text) in code points on ``line`` that suppresses ``code`` there;
     None when the line already suppresses it or cannot carry a comment."""
     for m in _NOQA.finditer(line):
-        if not _in_code(line, m.start()):
+        if not in_code(line, m.start()):
             continue
         codes = m.group("codes")
         if not codes:
@@ -64,7 +64,7 @@ def noqa_edit(line: str, code: str) -> Optional[tuple[int, int, str]]:
         end = m.end("codes")
         return end, end, f", {code}"
     for m in _DISABLE.finditer(line):
-        if not _in_code(line, m.start()):
+        if not in_code(line, m.start()):
             continue
         codes = m.group("codes")
         if code in {c.upper() for c in re.split(r"[,\s]+", codes) if c}:

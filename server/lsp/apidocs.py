@@ -21,7 +21,7 @@ def _is_id(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
-def _in_code(line: str, col: int) -> bool:
+def in_code(line: str, col: int) -> bool:
     """False when ``col`` is inside a comment or a string on this line."""
     quote: Optional[str] = None
     i = 0
@@ -60,7 +60,7 @@ def token_at(line: str, col: int) -> Optional[Token]:
     while e < n and _is_id(line[e]):
         e += 1
     word = line[s:e]
-    if not word or word[0].isdigit() or not _in_code(line, s):
+    if not word or word[0].isdigit() or not in_code(line, s):
         return None
     parts = [word]
     j = s

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 EXPLAIN, FIX_ALL, SEARCH_DOCS = "ptlint.explain", "ptlint.fixAll", "ptlint.searchDocs"
 
 
-def _arg(args: tuple, key: str, index: int = 0) -> Any:
+def command_arg(args: tuple, key: str, index: int = 0) -> Any:
     """Commands take positional arguments or one object: ``["PT017"]`` or
     ``[{"code": "PT017"}]`` both work."""
     if args and isinstance(args[0], dict):
@@ -85,15 +85,15 @@ async def fix_all(server: "PtlintServer", uri: Any) -> dict[str, Any]:
 def register(server: "PtlintServer") -> None:
     @server.command(EXPLAIN)
     def on_explain(*args):
-        return explain(server, _arg(args, "code"), _arg(args, "lang", 1))
+        return explain(server, command_arg(args, "code"), command_arg(args, "lang", 1))
 
     @server.command(SEARCH_DOCS)
     def on_search(*args):
-        lang = _arg(args, "lang", 2)
+        lang = command_arg(args, "lang", 2)
         if lang not in ("zh", "en"):
             lang = server.global_settings.lang or "zh"
-        return search_docs(_arg(args, "query"), _arg(args, "limit", 1), lang)
+        return search_docs(command_arg(args, "query"), command_arg(args, "limit", 1), lang)
 
     @server.command(FIX_ALL)
     async def on_fix_all(*args):
-        return await fix_all(server, _arg(args, "uri"))
+        return await fix_all(server, command_arg(args, "uri"))

@@ -138,7 +138,7 @@ def _api_part(lines: LineIndex, pos, doc, snap, lang: str):
         api_doc = apidocs.resolve_doc(token, imports)
         start, end = token.start, token.end
     elif pos.column < len(line) and line[pos.column] == "@" and line[:pos.column].strip() \
-            and apidocs._in_code(line, pos.column):
+            and apidocs.in_code(line, pos.column):
         api_doc = apidocs.matmul_doc(imports)  # ``a @ b``; a line starting with @ is a decorator
         start, end = pos.column, pos.column + 1
     if api_doc is None:

@@ -177,10 +177,10 @@ def register_probe(server: "PtlintServer") -> ProbeListener:
 
     @server.command(RUN_PROBE)
     async def run_probe(*args: Any) -> dict[str, Any]:
-        from .commands import _arg
+        from .commands import command_arg
         from .documents import PYTHON
 
-        uri, model, device = _arg(args, "uri"), _arg(args, "model", 1), _arg(args, "device", 2)
+        uri, model, device = command_arg(args, "uri"), command_arg(args, "model", 1), command_arg(args, "device", 2)
         lang = server.lang_for(uri) if isinstance(uri, str) else "zh"
         doc = server.doc_for(uri) if isinstance(uri, str) else None
         if doc is None or server.scheduler is None:
