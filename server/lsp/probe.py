@@ -74,11 +74,11 @@ def _options(server: "PtlintServer", doc: Any, device: Optional[str]):
 
 
 def _model_lines(text: str, path: str) -> list[tuple[str, int]]:
-    from ptlint.rules.shapes import shapes_report
+    from ptlint.rules.api import analyse
 
-    report = shapes_report(text, path)
+    report = analyse(text, path=path, rules=[], facts=False, models=True)  # the models alone: no rule runs
     out = []
-    for m in report.get("models", []):
+    for m in report.models:
         try:
             out.append((str(m["name"]), int(m["range"]["start"]["line"])))
         except (KeyError, TypeError, ValueError):
