@@ -22,6 +22,7 @@ from .source import SourceFile, source_from_text
 if TYPE_CHECKING:
     from .engine import FileContext
     from .names import ImportTable
+    from .project import ProjectIndex
     from .rule import Rule
 
 SHAPES_VERSION = 1  # the version of the shapes JSON document (docs/shapes.md)
@@ -68,14 +69,15 @@ class FileReport:
 def analyse(source: Union[str, SourceFile], config: Optional[Config] = None, *, path: str = "<stdin>",
             notebook: bool = False, rules: Optional[Sequence[type["Rule"]]] = None,
             input_shape: Optional[Sequence[Any]] = None, model: Optional[str] = None,
-            facts: bool = True, models: bool = False) -> FileReport:
+            facts: bool = True, models: bool = False, project: Optional["ProjectIndex"] = None) -> FileReport:
     """Analyse one file (text, or a loaded :class:`SourceFile`). Never raises for bad
     user code. ``rules``: only these (default: the config's enabled rules);
     ``input_shape``: the models' input, overriding what the file says; ``facts``: shape
-    facts for hover and inlay hints; ``models``: the shape documents (only ``model``'s)."""
+    facts for hover and inlay hints; ``models``: the shape documents (only ``model``'s);
+    ``project``: the files it may import from (default: the engine's, for a file on disk)."""
     src = source if isinstance(source, SourceFile) else source_from_text(source, path, notebook=notebook)
     result = lint_source(src, config or Config(), rules=list(rules) if rules is not None else None,
-                         keep_context=True)
+                         keep_context=True, project=project)
     return report_of(result, facts=facts, models=models, input_shape=input_shape, model=model)
 
 
