@@ -394,3 +394,25 @@ def test_pt002_clear_outside_the_stepping_loop_is_reported(src):
 ])
 def test_pt002_clear_at_the_level_of_the_step_is_not_reported(src):
     assert lint(src, "PT002") == []
+
+
+# ---------------------------------------------------------------- PT012: as the bug reports post it
+# (pytorch/pytorch#13113, #8287, Maghoumi/pytorch-softdtw-cuda#25: the leaf is moved to the GPU
+# by a later assignment, by .cuda(0) on the creating line, or by .to(torch.device("cuda")))
+@pytest.mark.parametrize("src, line, method", [
+    ("import torch\na = torch.tensor([1., 2., 3.], requires_grad=True)\na = a.cuda()\nb = a ** 2\n"
+     "b.mean(0).backward()\nprint(a.grad)\n", 6, ".cuda()"),
+    ("import torch\nimport torch.nn as nn\nx = torch.randn(2, 2, requires_grad=True).cuda(0)\n"
+     "net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)).cuda(0)\nnet(x).sum().backward()\nprint('x:', x.grad)\n",
+     6, ".cuda(0)"),
+    ("import torch\ndevice = torch.device('cuda')\nx = torch.rand((8, 15, 5), requires_grad=True)\nx = x.to(device)\n"
+     "(x ** 2).mean().backward()\nprint(x.grad)\n", 6, ".to(device)"),
+])
+def test_pt012_gpu_copies_as_posted(src, line, method):
+    (f,) = lint(src, "PT012")
+    assert f.line == line and f"`{method}`" in f.message_en
+    if torch.cuda.is_available():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ns = run(src.replace("print(", "g = (").replace("'x:', ", ""))
+        assert ns["g"] is None

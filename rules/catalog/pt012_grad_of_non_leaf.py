@@ -15,10 +15,10 @@ from ptlint.rules.rule import Docs, Message, Related, Rule
 _CONVERSIONS = frozenset({"to", "type", "double", "float", "half", "bfloat16", "cuda", "cpu"})
 
 COPY_MESSAGE = Message(
-    zh="`{name}` 是叶子张量经 `.{method}()` 得到的副本，不是叶子节点：反向传播后 `{name}.grad` 仍然是 None，"
+    zh="`{name}` 是叶子张量经 `{method}` 得到的副本，不是叶子节点：反向传播后 `{name}.grad` 仍然是 None，"
        "梯度只会留在转换之前的那个张量上；需要它的梯度请在 backward 之前调用 `{name}.retain_grad()`，"
        "或者让转换后的张量成为叶子节点：`{name} = {name}.detach().requires_grad_()`",
-    en="`{name}` is the copy `.{method}()` makes of a leaf tensor, so it is not a leaf: after backward `{name}.grad` "
+    en="`{name}` is the copy `{method}` makes of a leaf tensor, so it is not a leaf: after backward `{name}.grad` "
        "stays None and the gradient goes to the tensor before the conversion; call `{name}.retain_grad()` before "
        "backward, or make the converted tensor the leaf: `{name} = {name}.detach().requires_grad_()`",
 )
@@ -205,6 +205,7 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
             if copy is None:
                 self.report(node, name=k)
                 continue
-            method = copy.func.attr.value  # type: ignore[attr-defined]
+            args = ", ".join(self.ctx.code_for(a).strip().rstrip(",") for a in copy.args)
+            method = f".{copy.func.attr.value}({args if len(args) <= 30 else '...'})"  # type: ignore[attr-defined]
             self.report(node, message=COPY_MESSAGE, name=k, method=method,
                         related=[Related(copy, "副本在这里生成", "the copy is made here")])
