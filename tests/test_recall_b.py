@@ -137,12 +137,21 @@ print(vocab.stoi["cat"], vocab.stoi["mat"], vocab.stoi["bat"])
 """
 
 
+# posted pattern: a character table from a generator over the samples
+CHARS = """import torch
+data = ["hello world", "midnight", "calculation", "path", "short circuit"]
+char_set = ['<pad>'] + list(set(char for seq in data for char in seq))
+char2idx = {char: idx for idx, char in enumerate(char_set)}
+print(char2idx["h"], char2idx["m"], char2idx["c"])
+"""
+
+
 def _ids_per_run(src):
     plain = src.replace("import torch\n", "")  # the vocabulary code itself needs no torch
     return {run(plain, PYTHONHASHSEED=str(seed)).stdout for seed in range(6)}
 
 
-@pytest.mark.parametrize("src,line", [(SPECIALS, 3), (VOCAB_CLASS, 7)])
+@pytest.mark.parametrize("src,line", [(SPECIALS, 3), (VOCAB_CLASS, 7), (CHARS, 3)])
 def test_pt020_set_order_reaches_the_ids_and_the_fix_pins_them(src, line):
     from ptlint.rules.fixes import fix_text
 
@@ -150,7 +159,7 @@ def test_pt020_set_order_reaches_the_ids_and_the_fix_pins_them(src, line):
     assert [f.line for f in found] == [line]
     assert len(_ids_per_run(src)) > 1, "set order did not vary: the premise would be false"
     new, applied = fix_text(src, found)
-    assert applied and "sorted(set(words))" in new and lines(new, "PT020") == []
+    assert applied and "sorted(set(" in new and lines(new, "PT020") == []
     assert len(_ids_per_run(new)) == 1
 
 

@@ -3,9 +3,10 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import target_names, walk
+from ptlint.rules.astutil import literal_value, target_names, walk
 from ptlint.rules.bindings import LocalFacts, ScopeInfo
 from ptlint.rules.gating import Gated
+from ptlint.rules.names import dotted_name
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
@@ -98,6 +99,11 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         "import torch\nclass Vocab:\n    def __init__(self, tokens):\n        self.itos = tokens\n"
         "        self.stoi = {t: i for i, t in enumerate(tokens)}\nwords = text.split()\n"
         "vocab = Vocab(list(set(words)))  # <-\n",
+        # an NER dataset's tag table, kept on self (a posted pattern)
+        "import torch\nclass NerDataset(torch.utils.data.Dataset):\n    def __init__(self, sentences, tags):\n"
+        "        self.sentences_tags = tags\n"
+        "        self.ner_tags = ['<PAD>'] + list(set(tag for tag_list in self.sentences_tags for tag in tag_list))  # <-\n"
+        "        self.tag2idx = {tag: idx for idx, tag in enumerate(self.ner_tags)}\n",
     )
     must_not_flag = (
         "import torch\nwords = text.split()\nid2word = sorted(set(words))\nword2id = {w: i for i, w in enumerate(id2word)}\n",
@@ -113,6 +119,8 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         "vocab = Vocab(list(set(words)))\n",
         # the callee only counts them
         "import torch\ndef report(tokens):\n    print(len(tokens))\nwords = text.split()\nreport(list(set(words)))\n",
+        # integers named like tags: their hash is their value, the order is fixed
+        "import torch\ntags = ['<PAD>'] + list(set(tag for tag in tag_ids))\ntag2idx = {t: i for i, t in enumerate(tags)}\n",
     )
 
     def _builtin(self, func: cst.BaseExpression) -> Optional[str]:
@@ -187,15 +195,23 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         while i > 0 and isinstance(anc[i], cst.BinaryOperation) and isinstance(anc[i].operator, cst.Add):
             i -= 1
         parent, value = (anc[i], anc[i + 1]) if i >= 0 else (None, None)
-        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1
-                and isinstance(parent.targets[0].target, cst.Name) and parent.value is value):
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and parent.value is value):
             return
-        name = parent.targets[0].target.value
+        target = parent.targets[0].target
         facts, scope = self._facts()
-        if scope.single(name) is not value:
-            return
+        if isinstance(target, cst.Name):
+            if scope.single(target.value) is not value:
+                return
+            name, region = target.value, scope.node
+        else:
+            # ``self.tags = ['<PAD>'] + list(set(...))`` in a method: its uses anywhere in the class
+            cls, _ = facts.enclosing_method(self.ctx.ancestors)
+            if cls is None or not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+                                   and target.value.value == "self") or cls.self_single(target.attr.value) is not value:
+                return
+            name, region = f"self.{target.attr.value}", cls.node
         use = _IndexUseFinder(name, self)
-        walk(scope.node, use)
+        walk(region, use)
         if use.site is None:
             return
         set_code = self.ctx.code_for(node.args[0].value)
@@ -273,8 +289,24 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
             return False
         if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
             return True
-        if isinstance(expr, cst.SetComp):
-            return self._stringy(expr.for_in.iter, depth + 1) if isinstance(expr.elt, cst.Name) else False
+        if isinstance(expr, (cst.SetComp, cst.GeneratorExp, cst.ListComp)):
+            # ``{w for w in words}``, ``set(ch for seq in data for ch in seq)``: the loop that binds
+            # the element iterates strings, or the element is named like one
+            if not isinstance(expr.elt, cst.Name):
+                return False
+            binder: Optional[cst.CompFor] = expr.for_in
+            while binder is not None and not (isinstance(binder.target, cst.Name) and binder.target.value == expr.elt.value):
+                binder = binder.inner_for_in
+            if binder is None or self._stringy(binder.iter, depth + 1):
+                return binder is not None
+            it = binder.iter
+            numbers = (isinstance(it, cst.Call) and self._builtin(it.func) == "range") or bool(
+                isinstance(it, (cst.Name, cst.Attribute)) and _NUMERIC.search(dotted_name(it) or ""))
+            return not numbers and self._stringy_name(expr.elt.value)
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index) \
+                and isinstance(expr.slice[0].slice.value, cst.SimpleString):
+            key = literal_value(expr.slice[0].slice.value, None)  # row['tokens'], rr['pos_tags']
+            return isinstance(key, str) and self._stringy_name(key)
         if isinstance(expr, (cst.List, cst.Tuple)):
             return bool(expr.elements) and all(
                 isinstance(e.value, (cst.SimpleString, cst.ConcatenatedString)) for e in expr.elements)
@@ -405,7 +437,9 @@ class _IndexUseFinder(cst.CSTVisitor):
         self.site: Optional[cst.CSTNode] = None
 
     def _is(self, expr: cst.BaseExpression) -> bool:
-        return isinstance(expr, cst.Name) and expr.value == self.name
+        if isinstance(expr, cst.Name):
+            return expr.value == self.name
+        return isinstance(expr, cst.Attribute) and "." in self.name and dotted_name(expr) == self.name
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.site is not None:
