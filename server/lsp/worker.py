@@ -12,6 +12,12 @@ lines), which would freeze hover if analysis ran in a thread of the server proce
 a process also lets the server kill an analysis that runs away and survive one that
 crashes. The thread backend (setting ``"worker": "thread"``) runs it in a thread of
 the server process, for environments where starting a process is not allowed.
+
+Whichever backend runs it, :func:`analyse` remembers the last clean analysis of each
+document and analyses a new version incrementally when it can (``rules/incremental.py``:
+only the top-level statements an edit can have changed, the other results moved);
+``PTLINT_INCREMENTAL_CHECK=1`` compares every incremental result with a full analysis
+and logs (and replaces) any that differs.
 """
 from __future__ import annotations
 
@@ -23,7 +29,8 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from ptlint.rules.config import Config
@@ -79,6 +86,7 @@ class Snapshot:
     cells: tuple[str, ...] = ()  # notebook: the cell URIs the findings' cell numbers refer to
     lang: str = "zh"
     deps: dict[str, str] = field(default_factory=dict)  # other project files read: path -> digest
+    incremental: bool = False  # computed from the previous version's analysis (rules/incremental.py)
 
     @property
     def result_id(self) -> str:
@@ -134,6 +142,8 @@ def analyse(job: Job) -> Snapshot:
                     return snap
                 source = source_from_text(text, job.path, notebook=True)
             else:
+                if _incremental(job, text, snap):
+                    return snap
                 source = SourceFile(job.path, [SourceUnit(text)], newline=detect_newline(text))
         from .dependents import project_for
 
@@ -151,6 +161,8 @@ def analyse(job: Job) -> Snapshot:
                     snap.shapes = shape_facts(ctx)
                 except Exception as exc:  # shapes are a bonus: never lose the findings
                     snap.rule_errors.append(("shapes", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        if job.kind == "python":
+            _remember(job, text, result, snap)
     except SourceError as exc:
         snap.error = str(exc)
     except MemoryError:
@@ -160,6 +172,115 @@ def analyse(job: Job) -> Snapshot:
     finally:
         snap.elapsed_ms = (time.perf_counter() - t0) * 1000
     return snap
+
+
+# ---------------------------------------------------------------------- incremental analysis
+# Documents remembered per worker (the editor's open files; the oldest is forgotten).
+MAX_REMEMBERED = 16
+
+
+@dataclass
+class _Memory:
+    """The last clean analysis of one document, and what it was computed with."""
+
+    path: str
+    generation: int
+    config: Config
+    shapes_on: bool
+    state: Any  # ptlint.rules.incremental.State
+    shapes: list[ShapeFact]
+
+
+_memory: "OrderedDict[str, _Memory]" = OrderedDict()
+_memory_lock = threading.Lock()  # the thread backend may analyse from more than one thread
+
+
+def _remember(job: Job, text: str, result, snap: Snapshot) -> None:
+    from ptlint.rules import incremental
+
+    # A version that cannot be a starting point (broken syntax while typing) leaves the
+    # last clean one in place: the next version is compared with that.
+    with _memory_lock:
+        old = _memory.get(job.uri)
+    if snap.crash or any(code == "shapes" for code, _, _ in snap.rule_errors):
+        return
+    cache = old.state.cache if old is not None and old.path == job.path else None
+    try:
+        state = incremental.start(text, result, cache)
+    except Exception:  # never let the bookkeeping cost the user an analysis
+        log.exception("incremental: splitting %s failed", job.path)
+        return
+    if state is None:
+        return
+    with _memory_lock:
+        _memory[job.uri] = _Memory(job.path, job.generation, job.config, job.shapes, state, list(snap.shapes))
+        while len(_memory) > MAX_REMEMBERED:
+            _memory.popitem(last=False)
+
+
+def _incremental(job: Job, text: str, snap: Snapshot) -> bool:
+    """Fill ``snap`` from the previous analysis of the document when only part of it
+    needs analysing; False: the caller runs a full analysis."""
+    from ptlint.rules import incremental
+    from ptlint.rules.source import detect_newline
+
+    with _memory_lock:
+        mem = _memory.get(job.uri)
+    if mem is None or mem.path != job.path or mem.generation != job.generation or mem.config != job.config \
+            or mem.shapes_on != job.shapes:
+        return False
+    try:
+        step = incremental.reanalyse(mem.state, text, job.path, job.config, detect_newline(text))
+        if step is None:
+            return False
+        shapes: list[ShapeFact] = []
+        if job.shapes:
+            moved = step.keep(mem.shapes, _fact_line, _move_fact, shape_facts(step.result.context))
+            if moved is None:
+                return False
+            shapes = moved
+    except Exception:  # a bug here must never cost the user an analysis: do it in full
+        log.exception("incremental analysis of %s failed; analysing it in full", job.path)
+        return False
+    snap.findings = step.findings
+    snap.shapes = shapes
+    snap.imports = step.result.context.imports
+    snap.incremental = True
+    if os.environ.get("PTLINT_INCREMENTAL_CHECK") == "1" and not _agrees_with_full(job, text, snap):
+        return False
+    with _memory_lock:
+        mem.state = incremental.advance(mem.state, step)
+        mem.shapes = list(shapes)
+        _memory.move_to_end(job.uri)
+    return True
+
+
+def _fact_line(fact: ShapeFact) -> int:
+    return fact.range.start.line
+
+
+def _move_fact(fact: ShapeFact, move) -> ShapeFact:
+    from ptlint.rules.incremental import relocate_position, relocate_range
+
+    return replace(fact, range=relocate_range(fact.range, move),
+                   inlay=relocate_position(fact.inlay, move) if fact.inlay is not None else None)
+
+
+def _agrees_with_full(job: Job, text: str, snap: Snapshot) -> bool:
+    """The self-check: the incremental result must equal a from-scratch analysis."""
+    from ptlint.rules.engine import lint_source
+    from ptlint.rules.incremental import finding_key
+    from ptlint.rules.source import SourceFile, SourceUnit, detect_newline
+
+    result = lint_source(SourceFile(job.path, [SourceUnit(text)], newline=detect_newline(text)), job.config,
+                         keep_context=True)
+    same = sorted(result.findings, key=finding_key) == sorted(snap.findings, key=finding_key)
+    if same and job.shapes and result.context is not None:
+        full = shape_facts(result.context)
+        same = sorted(map(repr, full)) == sorted(map(repr, snap.shapes))
+    if not same:
+        log.error("incremental analysis of %s v%s differs from a full analysis", job.path, job.version)
+    return same
 
 
 def _clean(text: str) -> str:
