@@ -119,6 +119,10 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         "import numpy as np\nimport torch\na = np.exp(np.ones(3))\nt = torch.tensor(a)\n",
     )
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._call_sites: dict[str, _CallSites] = {}  # helper name -> its uses in the file, walked once
+
     def visit_Call(self, node: cst.Call) -> None:
         if self.qualname(node.func) != "torch.tensor" or not node.args:
             return
@@ -176,8 +180,10 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
                 or sum(isinstance(s, cst.FunctionDef) and s.name.value == fname for s in self.ctx.module.body) != 1 \
                 or any(info is not facts.module_scope and info.binds(fname) for info in facts.scopes.values()):
             return []
-        uses = _CallSites(fname)
-        walk(self.ctx.module, uses)
+        uses = self._call_sites.get(fname)
+        if uses is None:
+            uses = self._call_sites[fname] = _CallSites(fname)
+            walk(self.ctx.module, uses)
         if uses.other_uses != 1 or not uses.calls:  # the one non-call Name is the def's own name
             return []
         for call, site_fn in uses.calls:
