@@ -8,7 +8,7 @@ receiver's kind says about ``name``; anything else is a fresh unknown value. A m
 ``interp.Interpreter``."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import libcst as cst
 
@@ -44,37 +44,46 @@ class AttributesMixin:
                     return v
             return self.fresh(node)
         if r.kind is Kind.NDARRAY:
-            if name == "T":
-                return r.evolve(layout=None, origin=node, provenance=".T", shape=tuple(reversed(r.shape)) if r.shape else None)
-            if name in ("shape",):
-                return self.size_value(r, node, key_of(node.value))
-            if name == "ndim":
-                return const_value(r.rank, node) if r.rank is not None else Value(Kind.INT)
-            if name == "dtype":
-                return Value(Kind.DTYPE, const=r.dtype) if r.dtype else Value(Kind.DTYPE)
-            if name == "size":
-                return Value(Kind.INT, sym=mono_product(r.shape) if r.shape else None)
-            return UNKNOWN
+            handler = NDARRAY_ATTRS.get(name)
+            return handler(self, r, name, node) if handler is not None else UNKNOWN
         if r.kind in (Kind.TENSOR, Kind.UNKNOWN) and not (r.kind is Kind.UNKNOWN and r.provenance):
-            if name in ("T", "mT", "mH", "H"):
-                return self.transposed(r, node, name)
-            if name == "data":
-                return r.evolve(origin=node, requires_grad=False)
-            if name == "shape":
-                return self.size_value(r, node, key_of(node.value))
-            if name == "ndim":
-                return const_value(r.rank, node) if r.rank is not None else Value(Kind.INT)
-            if name == "dtype":
-                return Value(Kind.DTYPE, const=r.dtype) if r.dtype else Value(Kind.DTYPE)
-            if name == "device":
-                return Value(Kind.DEVICE, const=r.device)
-            if name == "grad":
-                return self.fresh(node, Kind.TENSOR if r.kind is Kind.TENSOR else Kind.UNKNOWN)
-            if name in ("requires_grad", "is_leaf", "is_cuda"):
-                return Value(Kind.BOOL)
+            handler = TENSOR_ATTRS.get(name)
+            if handler is not None:
+                return handler(self, r, name, node)
         if r.kind is Kind.MODULE and name in ("weight", "bias"):
             return self.fresh(node, Kind.TENSOR, requires_grad=True, is_leaf=True)
         return self.fresh(node)
+
+    # ------------------------------------------------------------------ attributes of arrays
+    def transposed_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return self.transposed(r, node, name)
+
+    def ndarray_transposed(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return r.evolve(layout=None, origin=node, provenance=".T", shape=tuple(reversed(r.shape)) if r.shape else None)
+
+    def shape_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return self.size_value(r, node, key_of(node.value))
+
+    def ndim_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return const_value(r.rank, node) if r.rank is not None else Value(Kind.INT)
+
+    def dtype_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return Value(Kind.DTYPE, const=r.dtype) if r.dtype else Value(Kind.DTYPE)
+
+    def ndarray_size_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return Value(Kind.INT, sym=mono_product(r.shape) if r.shape else None)
+
+    def data_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return r.evolve(origin=node, requires_grad=False)
+
+    def device_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return Value(Kind.DEVICE, const=r.device)
+
+    def grad_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return self.fresh(node, Kind.TENSOR if r.kind is Kind.TENSOR else Kind.UNKNOWN)
+
+    def flag_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
+        return Value(Kind.BOOL)
 
     def class_attr(self, cinfo: ClassInfo, name: str, depth: int = 0) -> Optional[Value]:
         if depth > 10:
@@ -133,3 +142,17 @@ class AttributesMixin:
                      requires_grad=r.requires_grad, is_leaf=(False if r.requires_grad else r.is_leaf),
                      initialized=r.initialized, bridge=r.bridge, anchor=None if shape is not None else None,
                      origin=node, provenance=prov, **kw)
+
+
+AttrHandler = Callable[[AttributesMixin, Value, str, cst.Attribute], Value]
+# attribute name -> handler, for numpy arrays and for tensors (or values that may be tensors)
+NDARRAY_ATTRS: dict[str, AttrHandler] = {
+    "T": AttributesMixin.ndarray_transposed, "shape": AttributesMixin.shape_attr, "ndim": AttributesMixin.ndim_attr,
+    "dtype": AttributesMixin.dtype_attr, "size": AttributesMixin.ndarray_size_attr,
+}
+TENSOR_ATTRS: dict[str, AttrHandler] = {
+    **{name: AttributesMixin.transposed_attr for name in ("T", "mT", "mH", "H")},
+    "data": AttributesMixin.data_attr, "shape": AttributesMixin.shape_attr, "ndim": AttributesMixin.ndim_attr,
+    "dtype": AttributesMixin.dtype_attr, "device": AttributesMixin.device_attr, "grad": AttributesMixin.grad_attr,
+    **{name: AttributesMixin.flag_attr for name in ("requires_grad", "is_leaf", "is_cuda")},
+}
