@@ -15,30 +15,13 @@ from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import libcst as cst
 
-from ptlint.rules.astutil import target_names, walk
+from ptlint.rules.scope_table import Binding, BindingKind, ScopeBindings, ScopeTable, scope_of_statements
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
 
 Scope = Union[cst.Module, cst.FunctionDef]
 
-
-_STATEMENT_PARTS = (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine, cst.If, cst.Else,
-                    cst.For, cst.While, cst.With, cst.WithItem, cst.Try, cst.TryStar, cst.ExceptHandler,
-                    cst.ExceptStarHandler, cst.Finally, cst.FunctionDef, cst.ClassDef, cst.Match, cst.MatchCase,
-                    cst.BaseSmallStatement)
-
-
-def _walk_statements(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """Like :func:`walk`, but only through statements (and ``with`` items): bindings are
-    statements, and skipping expressions makes the pre-scan several times cheaper."""
-    from ptlint.rules.engine import iter_children
-
-    if visitor.on_visit(node):
-        for child in iter_children(node):
-            if isinstance(child, _STATEMENT_PARTS):
-                _walk_statements(child, visitor)
-    visitor.on_leave(node)
 
 # torch functions whose result is always a tensor (an allowlist: torch.* also holds
 # functions returning ints, bools, dtypes, generators, contexts …).
@@ -78,7 +61,8 @@ NOT_LAYERS = frozenset({"torch.nn.Module", "torch.nn.Parameter", "torch.nn.Modul
 @dataclass
 class ScopeInfo:
     node: Scope
-    # name -> the values of simple ``name = value`` bindings (in source order)
+    # name -> the values of simple ``name = value`` bindings (the scope's own in source order,
+    # then those of the class bodies inside it)
     assigns: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     # names bound any other way (params, loops, with, augassign, unpacking, imports, del, global …)
     other: set[str] = field(default_factory=set)
@@ -110,204 +94,68 @@ class ClassInfo:
         return vals[0]
 
 
-def _self_attr(node: cst.BaseExpression, self_name: str) -> Optional[str]:
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
-        return node.attr.value
-    return None
+# bindings that give a name its one value in LocalFacts' eyes; every other kind only
+# makes lookups more cautious
+_VALUE_KINDS = (BindingKind.ASSIGN, BindingKind.ANNOTATED)
+# lambda parameters are the lambda's own; comprehension targets never leave their scope
+# but are folded in anyway (a more cautious lookup), as they always were
+_NOT_FOLDED = frozenset({BindingKind.PARAMETER})
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self, facts: "LocalFacts") -> None:
-        super().__init__()
-        self.facts = facts
-        self.scopes: list[ScopeInfo] = []
-        self.classes: list[Optional[ClassInfo]] = []  # the class whose method we are in
-        self.self_names: list[Optional[str]] = []
+def _fold(facts: "LocalFacts", info: ScopeInfo, sb: ScopeBindings, own: bool) -> None:
+    """Fill ``info`` (a function or the module) from ``sb`` and the class, lambda and
+    comprehension scopes inside it: LocalFacts looks names up per function, and a class
+    body's bindings count as the enclosing function's (cautious, and what the rules were
+    written against)."""
+    for b in sb.bindings:
+        if not own and b.kind in _NOT_FOLDED:
+            continue
+        if b.kind in _VALUE_KINDS and b.value is not None and isinstance(b.node, (cst.Assign, cst.AnnAssign)) \
+                and _plain_target(b):
+            info.assigns.setdefault(b.name, []).append(b.value)
+        else:
+            info.other.add(b.name)
+        if b.kind is BindingKind.GLOBAL:
+            facts.scopes_by_global.add(b.name)
+    if own:
+        info.params = sb.params
+    for child in sb.children:
+        if child.kind == "function":
+            _function_facts(facts, child, info)
+        else:
+            if child.kind == "class":
+                _class_facts(facts, child, info)
+            _fold(facts, info, child, False)
 
-    # scopes --------------------------------------------------------------------------
-    def visit_Module(self, node: cst.Module) -> None:
-        info = ScopeInfo(node)
-        self.facts.scopes[node] = info
-        self.scopes.append(info)
-        self.classes.append(None)
-        self.self_names.append(None)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes[-1].other.add(node.name.value)
-        bases = [self.facts.dotted(a.value) or "" for a in node.bases]
-        info = ClassInfo(node, bases)
-        self.facts.classes[node] = info
-        if isinstance(self.scopes[-1].node, cst.Module):
-            self.facts.module_classes.setdefault(node.name.value, []).append(info)
-        self.classes.append(info)
-        self.self_names.append(None)
+def _plain_target(b: Binding) -> bool:
+    node = b.node
+    if isinstance(node, cst.Assign):
+        return len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)
+    return isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name)
 
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.pop()
-        self.self_names.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes[-1].other.add(node.name.value)
-        info = ScopeInfo(node)
-        params = node.params
-        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                all_params.append(extra)
-        info.params = [p.name.value for p in all_params]
-        info.other.update(info.params)
-        self.facts.scopes[node] = info
-        cls = self.classes[-1]
-        # a method directly in a class body: remember it and its ``self``
-        owner = cls if cls is not None and self._direct_method(cls, node) else None
-        if owner is not None:
-            owner.methods.setdefault(node.name.value, node)
-        self.scopes.append(info)
-        self.classes.append(owner)
-        self.self_names.append(info.params[0] if owner is not None and info.params else None)
+def _function_facts(facts: "LocalFacts", sb: ScopeBindings, parent: ScopeInfo) -> None:
+    info = ScopeInfo(sb.node)  # type: ignore[arg-type]
+    facts.scopes[sb.node] = info
+    _fold(facts, info, sb, True)
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.pop()
-        self.classes.pop()
-        self.self_names.pop()
 
-    @staticmethod
-    def _direct_method(cls: ClassInfo, fn: cst.FunctionDef) -> bool:
-        body = cls.node.body
-        return isinstance(body, cst.IndentedBlock) and any(s is fn for s in body.body)
-
-    # bindings ------------------------------------------------------------------------
-    def visit_Assign(self, node: cst.Assign) -> None:
-        scope = self.scopes[-1]
-        for t in node.targets:
-            target = t.target
-            if isinstance(target, cst.Name) and len(node.targets) == 1:
-                scope.assigns.setdefault(target.value, []).append(node.value)
+def _class_facts(facts: "LocalFacts", sb: ScopeBindings, enclosing: ScopeInfo) -> None:
+    node: cst.ClassDef = sb.node  # type: ignore[assignment]
+    info = ClassInfo(node, [facts.dotted(a.value) or "" for a in node.bases])
+    facts.classes[node] = info
+    if isinstance(enclosing.node, cst.Module):
+        facts.module_classes.setdefault(node.name.value, []).append(info)
+    for method in sb.children:
+        if method.kind != "function":
+            continue
+        info.methods.setdefault(method.node.name.value, method.node)  # type: ignore[attr-defined]
+        for a in method.self_attrs:
+            if a.value is not None and a.kind in _VALUE_KINDS:
+                info.self_assigns.setdefault(a.attr, []).append(a.value)
             else:
-                scope.other.update(target_names(target))
-                self._self_target(target, node.value if len(node.targets) == 1 else None)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name):
-            if node.value is not None:
-                self.scopes[-1].assigns.setdefault(node.target.value, []).append(node.value)
-        else:
-            self._self_target(node.target, node.value)
-
-    def _self_target(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
-        cls, self_name = self.classes[-1], self.self_names[-1]
-        if cls is None or self_name is None:
-            return
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                self._self_target(el.value, None)
-            return
-        attr = _self_attr(target, self_name)
-        if attr is None:
-            return
-        if value is None:
-            cls.self_other.add(attr)
-        else:
-            cls.self_assigns.setdefault(attr, []).append(value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.scopes[-1].other.update(target_names(node.target))
-        cls, self_name = self.classes[-1], self.self_names[-1]
-        if cls is not None and self_name is not None:
-            attr = _self_attr(node.target, self_name)
-            if attr:
-                cls.self_other.add(attr)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.scopes[-1].other.update(target_names(node.target))
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        # comprehension variables live in their own scope; treating them as "other"
-        # bindings of the enclosing one only makes lookups more cautious
-        self.scopes[-1].other.update(target_names(node.target))
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self.scopes[-1].other.update(target_names(node.asname.name))
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.scopes[-1].other.update(target_names(node.target))
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self.scopes[-1].other.update(target_names(node.name.name))
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self.scopes[-1].other.update(target_names(node.target))
-
-    def visit_Global(self, node: cst.Global) -> None:
-        for n in node.names:
-            self.scopes[-1].other.add(n.name.value)
-            self.facts.scopes_by_global.add(n.name.value)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        for n in node.names:
-            self.scopes[-1].other.add(n.name.value)
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for a in node.names:
-            name = a.asname.name if a.asname else a.name
-            if isinstance(name, cst.Name):
-                self.scopes[-1].other.add(name.value)
-            elif isinstance(name, cst.Attribute):
-                d = self.facts.dotted(name)
-                if d:
-                    self.scopes[-1].other.add(d.split(".")[0])
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for a in node.names:
-            name = a.asname.name if a.asname else a.name
-            if isinstance(name, cst.Name):
-                self.scopes[-1].other.add(name.value)
-
-
-class _BindingFinder(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.found = False
-
-    def _check(self, target: cst.BaseExpression) -> None:
-        if self.name in set(target_names(target)):
-            self.found = True
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._check(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._check(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._check(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._check(node.asname.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._check(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.found = self.found or any(n.name.value == self.name for n in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.found = self.found or any(n.name.value == self.name for n in node.names)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False  # nested functions bind their own names
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
+                info.self_other.add(a.attr)
 
 
 class LocalFacts:
@@ -317,12 +165,11 @@ class LocalFacts:
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.module_classes: dict[str, list[ClassInfo]] = {}
         self.scopes_by_global: set[str] = set()
-        collector = _Collector(self)
-        if ":=" in ctx.source.text:
-            walk(ctx.module, collector)  # walrus targets bind inside expressions
-        else:
-            _walk_statements(ctx.module, collector)
-        self.module_scope = self.scopes[ctx.module]
+        # walrus targets bind inside expressions: only then are they searched
+        self.table = ScopeTable(ctx.module, expressions=":=" in ctx.source.text)
+        self.module_scope = ScopeInfo(ctx.module)
+        self.scopes[ctx.module] = self.module_scope
+        _fold(self, self.module_scope, self.table.module, True)
 
     def dotted(self, node: cst.BaseExpression) -> Optional[str]:
         from ptlint.rules.names import dotted_name
@@ -371,9 +218,7 @@ class LocalFacts:
         for stmt in body:
             if stmt is current:
                 return False
-            finder = _BindingFinder(name)
-            walk(stmt, finder)
-            if finder.found:
+            if scope_of_statements([stmt], expressions=True).of(name):
                 return True
         return True
 

@@ -3,6 +3,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ptlint.rules.astutil import target_names
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import BACKWARD, MANUAL_STEP, STEP, ZERO_GRAD, FlowAnalysis, Inline, LoopBlock
 from ptlint.rules.flow.events import (
@@ -308,8 +309,7 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         assigned: Counter = Counter()
         stmts = list(body.body)
         if isinstance(loop.node, cst.For):
-            from ptlint.rules.flow.state import _names_in_target
-            _names_in_target(loop.node.target, assigned)
+            assigned.update(target_names(loop.node.target))
         scan_bindings(stmts, assigned, set(), augmented=False)  # ``w -= lr * w.grad`` is the step itself
         if key.split(".")[0] in assigned:
             return None  # bound inside the loop: clearing it at the top would name the wrong object

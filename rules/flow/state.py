@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from ..astutil import target_names
+from ..scope_table import DECLARATIONS, BindingKind, scope_of_statements, self_param  # noqa: F401  (self_param: re-exported)
 from .values import UNKNOWN, Value, join
 
 _MISSING = object()
@@ -148,126 +148,29 @@ class Scope:
 
 
 # ---------------------------------------------------------------------- pre-scan
-def _names_in_target(t: cst.BaseExpression, out: Counter) -> None:
-    out.update(target_names(t))
-
-
-def _attrs_in_target(t: cst.BaseExpression, self_name: str, out: Counter) -> None:
-    if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == self_name:
-        out[t.attr.value] += 1
-    elif isinstance(t, (cst.Tuple, cst.List)):
-        for el in t.elements:
-            _attrs_in_target(el.value, self_name, out)
-    elif isinstance(t, cst.StarredElement):
-        _attrs_in_target(t.value, self_name, out)
+# Binding sites that make a name never stable: a loop target is rebound every iteration,
+# a global/nonlocal is assigned from elsewhere too, a case pattern binds on a match only.
+_NEVER_STABLE = frozenset({BindingKind.LOOP, BindingKind.GLOBAL, BindingKind.NONLOCAL, BindingKind.PATTERN})
+# self.X binding sites the interpreter follows
+_ATTR_SITES = frozenset({BindingKind.ASSIGN, BindingKind.ANNOTATED, BindingKind.AUGMENTED, BindingKind.LOOP})
 
 
 def scan_bindings(stmts, counts: Counter, globals_: set, self_name: Optional[str] = None,
                   attrs: Optional[Counter] = None, augmented: bool = True) -> None:
-    """Count binding sites per name in one scope (nested defs/classes count as one
-    binding of their name; their bodies are separate scopes). With ``self_name``, also
-    count ``self.X`` binding sites into ``attrs``."""
-    for stmt in stmts:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                targets: list = []
-                if isinstance(small, cst.Assign):
-                    targets = [t.target for t in small.targets]
-                elif isinstance(small, cst.AnnAssign):
-                    if small.value is not None:
-                        targets = [small.target]
-                elif isinstance(small, cst.AugAssign):
-                    targets = [small.target] if augmented else []
-                elif isinstance(small, (cst.Import, cst.ImportFrom)):
-                    if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
-                        continue
-                    for alias in small.names:  # type: ignore[union-attr]
-                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                            counts[alias.asname.name.value] += 1
-                        else:
-                            n = alias.name
-                            while isinstance(n, cst.Attribute):
-                                n = n.value
-                            if isinstance(n, cst.Name):
-                                counts[n.value] += 1
-                elif isinstance(small, (cst.Global, cst.Nonlocal)):
-                    for n in small.names:
-                        globals_.add(n.name.value)
-                        counts[n.name.value] += 2  # assigned from elsewhere too: never stable
-                elif isinstance(small, cst.Del):
-                    _names_in_target(small.target, counts)
-                for t in targets:
-                    _names_in_target(t, counts)
-                    if self_name is not None and attrs is not None:
-                        _attrs_in_target(t, self_name, attrs)
-        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            counts[stmt.name.value] += 1
-        elif isinstance(stmt, (cst.If, cst.While)):
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
-            if stmt.orelse is not None:
-                scan_bindings([stmt.orelse] if isinstance(stmt.orelse, cst.If) else stmt.orelse.body.body,
-                              counts, globals_, self_name, attrs, augmented)
-        elif isinstance(stmt, cst.For):
-            _names_in_target(stmt.target, counts)
-            counts.update(_loop_extra(stmt.target))
-            if self_name is not None and attrs is not None:
-                _attrs_in_target(stmt.target, self_name, attrs)
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
-            if stmt.orelse is not None:
-                scan_bindings(stmt.orelse.body.body, counts, globals_, self_name, attrs, augmented)
-        elif isinstance(stmt, (cst.Try, cst.TryStar)):
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
-            for h in stmt.handlers:
-                if h.name is not None and isinstance(h.name.name, cst.Name):
-                    counts[h.name.name.value] += 1
-                scan_bindings(h.body.body, counts, globals_, self_name, attrs, augmented)
-            if stmt.orelse is not None:
-                scan_bindings(stmt.orelse.body.body, counts, globals_, self_name, attrs, augmented)
-            if stmt.finalbody is not None:
-                scan_bindings(stmt.finalbody.body.body, counts, globals_, self_name, attrs, augmented)
-        elif isinstance(stmt, cst.With):
-            for item in stmt.items:
-                if item.asname is not None:
-                    _names_in_target(item.asname.name, counts)
-            scan_bindings(stmt.body.body, counts, globals_, self_name, attrs, augmented)
-        elif isinstance(stmt, cst.Match):
-            for case in stmt.cases:
-                scan_bindings(case.body.body, counts, globals_, self_name, attrs, augmented)
-                for n in _pattern_names(case.pattern):
-                    counts[n] += 2
-
-
-def _loop_extra(target: cst.BaseExpression) -> Counter:
-    # A loop target is rebound every iteration: never a stable name.
-    c: Counter = Counter()
-    _names_in_target(target, c)
-    return c
-
-
-def _pattern_names(pattern: cst.CSTNode) -> list:
-    out = []
-    stack = [pattern]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.MatchAs) and n.name is not None:
-            out.append(n.name.value)
-        if isinstance(n, cst.MatchStar) and n.name is not None:
-            out.append(n.name.value)
-        stack.extend(n.children)
-    return out
-
-
-def self_param(fn: cst.FunctionDef) -> Optional[str]:
-    """Name of the instance parameter of a method (None for static/class methods)."""
-    for d in fn.decorators:
-        dec = d.decorator
-        name = dec.value if isinstance(dec, cst.Name) else (dec.attr.value if isinstance(dec, cst.Attribute) else "")
-        if name in ("staticmethod", "classmethod"):
-            return None
-    params = fn.params.posonly_params or fn.params.params
-    if not params:
-        return None
-    return params[0].name.value
+    """Count binding sites per name in one scope, from the binding table of these
+    statements (nested defs/classes count as one binding of their name; their bodies are
+    separate scopes). With ``self_name``, also count ``self.X`` binding sites into ``attrs``."""
+    sb = scope_of_statements(list(stmts), self_name if attrs is not None else None)
+    for b in sb.bindings:
+        if b.kind is BindingKind.AUGMENTED and not augmented:
+            continue
+        if b.kind in DECLARATIONS:
+            globals_.add(b.name)
+        counts[b.name] += 2 if b.kind in _NEVER_STABLE else 1
+    if attrs is not None:
+        for a in sb.self_attrs:
+            if a.kind in _ATTR_SITES and (augmented or a.kind is not BindingKind.AUGMENTED):
+                attrs[a.attr] += 1
 
 
 def param_names(fn: cst.FunctionDef) -> list:
