@@ -416,3 +416,12 @@ def test_pt012_gpu_copies_as_posted(src, line, method):
             warnings.simplefilter("ignore")
             ns = run(src.replace("print(", "g = (").replace("'x:', ", ""))
         assert ns["g"] is None
+
+
+def test_pt014_a_helper_without_backward_may_run_under_no_grad_and_is_not_reported():
+    src = ("import numpy as np\nimport torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 1)\ncriterion = nn.MSELoss()\n"
+           "loader = [(torch.randn(2, 4), torch.randn(2, 1))]\ndef validate():\n    losses = []\n    for x, y in loader:\n"
+           "        losses.append(criterion(model(x), y))\n    return np.mean(losses)\nwith torch.no_grad():\n"
+           "    result = validate()\n")
+    assert lint(src, "PT014") == []
+    run(src)  # the caller turned gradients off: the tensors convert fine

@@ -64,7 +64,7 @@ class NumpyOnRequiresGrad(Gated, Rule):
         zh="""## 它检查什么
 对需要梯度的张量调用 `.numpy()`：用 `requires_grad=True` 创建的张量、模型参数，以及由它们计算出来的张量（例如 `loss`、`model(x)` 的输出），且不在 `torch.no_grad()` 之内。
 
-NumPy 函数也会隐式调用 `.numpy()`：`np.exp(w)`、`np.array(w)`、`np.median(w)` 等会把需要梯度的张量转成数组；`np.sum([w, w * 2])`、`np.mean(losses)` 会转换列表里的每一个张量——最常见的是训练循环里 `losses.append(loss)` 保存了张量而不是 `loss.item()`，最后用 `np.mean(losses)` 求平均。`np.mean(w)`、`np.sum(w)` 这类归约直接收到一个张量时，NumPy 会调用张量自己的 `w.mean(axis=..., out=...)`，PyTorch 不接受这些参数，抛出 TypeError，同样会被报告。列表只在本作用域内用 `name = []` 创建、只用 `append` 填充、且没有传给其他函数时才会被跟踪。
+NumPy 函数也会隐式调用 `.numpy()`：`np.exp(w)`、`np.array(w)`、`np.median(w)` 等会把需要梯度的张量转成数组；`np.sum([w, w * 2])`、`np.mean(losses)` 会转换列表里的每一个张量——最常见的是训练循环里 `losses.append(loss)` 保存了张量而不是 `loss.item()`，最后用 `np.mean(losses)` 求平均。`np.mean(w)`、`np.sum(w)` 这类归约直接收到一个张量时，NumPy 会调用张量自己的 `w.mean(axis=..., out=...)`，PyTorch 不接受这些参数，抛出 TypeError，同样会被报告。列表只在本作用域内用 `name = []` 创建、只用 `append` 填充、且没有传给其他函数时才会被跟踪；在函数里，只有这个函数自己调用了 `backward()` 时才认为列表里的张量需要梯度（评估用的辅助函数可能在调用方的 `torch.no_grad()` 里运行）。
 
 ## 为什么有问题
 `.numpy()` 返回的数组与张量共享内存（笔记：Tensor 转 Ndarray 时二者“共享同一块地址空间”），NumPy 的运算不会被 autograd 记录。为了不让计算图悄悄失效，PyTorch 直接拒绝：
@@ -91,7 +91,7 @@ value = loss.item()           # 只要一个标量时更简单
         en="""## What it finds
 `.numpy()` on a tensor that requires grad: one created with `requires_grad=True`, a model parameter, or anything computed from them (a `loss`, the output of `model(x)`), outside `torch.no_grad()`.
 
-NumPy functions call `.numpy()` implicitly too: `np.exp(w)`, `np.array(w)`, `np.median(w)` convert a tensor that requires grad, and `np.sum([w, w * 2])` or `np.mean(losses)` convert every tensor in the list — most often a training loop that keeps `losses.append(loss)` instead of `loss.item()` and averages with `np.mean(losses)`. Reductions such as `np.mean(w)` / `np.sum(w)` given one tensor call the tensor's own `w.mean(axis=..., out=...)`, which PyTorch rejects with TypeError; they are reported as well. A list is followed only when this scope creates it as `name = []`, fills it with `append` alone and hands it to no other function.
+NumPy functions call `.numpy()` implicitly too: `np.exp(w)`, `np.array(w)`, `np.median(w)` convert a tensor that requires grad, and `np.sum([w, w * 2])` or `np.mean(losses)` convert every tensor in the list — most often a training loop that keeps `losses.append(loss)` instead of `loss.item()` and averages with `np.mean(losses)`. Reductions such as `np.mean(w)` / `np.sum(w)` given one tensor call the tensor's own `w.mean(axis=..., out=...)`, which PyTorch rejects with TypeError; they are reported as well. A list is followed only when this scope creates it as `name = []`, fills it with `append` alone and hands it to no other function; inside a function, its tensors are taken to require grad only when that function runs `backward()` itself (an evaluation helper may run under its caller's `torch.no_grad()`).
 
 ## Why it is a problem
 The array `.numpy()` returns shares memory with the tensor (the notes: they "share the same address space"), and NumPy operations are not recorded by autograd. So that the graph cannot silently break, PyTorch refuses:
@@ -203,7 +203,7 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
                     continue
                 self._report_tensor(node, q, label, arg)
                 return
-            item = self._grad_item(arg, flow, grad)
+            item = self._grad_item(arg, flow, grad) if self._scope_trains() else None
             if item is not None:
                 code = self.ctx.code_for(item)
                 self.report(node, message=LIST_MESSAGE, func=label, arg=_short(self.ctx.code_for(arg)),
@@ -221,6 +221,17 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
         if isinstance(arg, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not arg.lpar:
             fix = FixSpec((InsertAfter(arg, ".detach()"),), "插入 .detach()", "insert .detach()", FixSafety.SAFE)
         self.report(node, message=CONVERT_MESSAGE, func=label, arg=code, fix=fix)
+
+    def _scope_trains(self) -> bool:
+        """A list's tensors are trusted to require grad only at module level or in a function
+        that runs ``backward()`` itself: an evaluation helper may be called under
+        ``torch.no_grad()`` by its caller, where the same code collects plain tensors."""
+        fn = next((a for a in reversed(self.ctx.ancestors) if isinstance(a, cst.FunctionDef)), None)
+        if fn is None:
+            return True
+        found = _BackwardCall()
+        walk(fn.body, found)
+        return found.seen
 
     def _grad_item(self, arg: cst.BaseExpression, flow: FlowAnalysis,
                    grad: GradFacts) -> Optional[cst.BaseExpression]:
@@ -309,6 +320,16 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
 
 def _short(code: str) -> str:
     return code if len(code) <= 40 else "x"
+
+
+class _BackwardCall(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "backward":
+            self.seen = True
 
 
 class _NameUses(cst.CSTVisitor):
