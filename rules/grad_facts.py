@@ -3,34 +3,14 @@ where flow leaves requires_grad unknown, the producing call is chased one step a
 (only where flow says gradients were recording: grad mode is flow's answer)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
 from ptlint.rules.astutil import walk
-from ptlint.rules.flow.transfer import NO_GRAD_CONTEXTS, SET_GRAD_CONTEXTS
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
-
-
-def grad_may_be_off(ctx: "FileContext", ancestors: Sequence[cst.CSTNode]) -> bool:
-    """Kept only until PT012's copy check asks ``FlowAnalysis.grad_enabled(node)``, the one
-    answer to grad mode (see rules/flow/grad_mode.py); do not add callers."""
-    for anc in ancestors:
-        if isinstance(anc, cst.With):
-            for item in anc.items:
-                call = item.item
-                q = ctx.qualname(call.func if isinstance(call, cst.Call) else call)
-                if q in NO_GRAD_CONTEXTS or q in SET_GRAD_CONTEXTS:
-                    return True
-        elif isinstance(anc, cst.FunctionDef):
-            for dec in anc.decorators:
-                d = dec.decorator
-                q = ctx.qualname(d.func if isinstance(d, cst.Call) else d)
-                if q in NO_GRAD_CONTEXTS or q in SET_GRAD_CONTEXTS:
-                    return True
-    return "set_grad_enabled" in ctx.source.text
 
 
 # ---------------------------------------------------------------------- autograd facts

@@ -106,10 +106,8 @@ def looks_like_scaler(key: str | None) -> bool:
     return bool(key) and "scaler" in key.split(".")[-1].lower()  # type: ignore[union-attr]
 
 
-# Gradient-mode contexts and decorators, the one table of them (flow and the rules'
-# GradFacts both read it): gradients are off inside these ...
+# Gradient-mode contexts and decorators, the one table of them: gradients are off inside
+# these. ``set_grad_enabled`` switches by a value: grad_mode.py treats a file that calls it
+# as one where gradients may be off anywhere.
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
                               "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
-# ... and may be off inside these (the flag is a value we may not know)
-SET_GRAD_CONTEXTS = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
-                               "torch.autograd.grad_mode.set_grad_enabled"})
