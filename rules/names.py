@@ -93,7 +93,7 @@ class ImportTable:
     def _shadow_function_locals(self, body) -> None:
         imported = set(self.aliases)
         for fn in _functions(body):
-            local = function_locals(fn) & imported
+            local = function_locals(fn) & imported if imported else None
             if local:
                 self._shadowed.update(id(n) for n in _names_in(fn) if n.value in local)
 
@@ -169,7 +169,7 @@ def other_bindings(body) -> set:
             # a function's own bindings are its locals (function_locals); only the names it
             # declares ``global`` can rebind the module's
             out.add(stmt.name.value)
-            out |= _declared(stmt, cst.Global)
+            out |= _declared(stmt)
             continue
         if isinstance(stmt, cst.ClassDef):
             out.add(stmt.name.value)
@@ -202,22 +202,44 @@ def other_bindings(body) -> set:
     return out
 
 
-def _declared(fn: cst.FunctionDef, kind: type) -> set:
-    """Names a ``global`` (or ``nonlocal``) statement anywhere in ``fn`` declares."""
+def _statements(body):
+    """Every statement in these statements' blocks, nested functions and classes included
+    (statements only: no walk through expressions, which is most of a tree)."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        blocks = []
+        inner = getattr(stmt, "body", None)
+        if isinstance(inner, cst.IndentedBlock):
+            blocks.append(inner.body)
+        for part in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
+            if isinstance(part, cst.If):
+                blocks.append([part])
+            elif part is not None and isinstance(getattr(part, "body", None), cst.IndentedBlock):
+                blocks.append(part.body.body)
+        for handler in getattr(stmt, "handlers", ()):
+            if isinstance(handler.body, cst.IndentedBlock):
+                blocks.append(handler.body.body)
+        for case in getattr(stmt, "cases", ()):
+            if isinstance(case.body, cst.IndentedBlock):
+                blocks.append(case.body.body)
+        for block in reversed(blocks):
+            stack.extend(reversed(block))
+
+
+def _function_body(fn: cst.FunctionDef) -> list:
+    return list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=fn.body.body)]
+
+
+def _declared(fn: cst.FunctionDef, kinds: tuple = (cst.Global,)) -> set:
+    """Names a ``global`` (or, with ``kinds``, ``nonlocal``) statement anywhere in ``fn`` declares."""
     found: set = set()
-
-    class _Find(cst.CSTVisitor):
-        def visit_Global(self, node: cst.Global) -> None:
-            if kind is cst.Global:
-                found.update(n.name.value for n in node.names)
-
-        def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-            if kind is cst.Nonlocal:
-                found.update(n.name.value for n in node.names)
-
-    from .astutil import walk
-
-    walk(fn.body, _Find())
+    for stmt in _statements(_function_body(fn)):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, kinds):
+                    found.update(n.name.value for n in small.names)
     return found
 
 
@@ -230,25 +252,13 @@ def function_locals(fn: cst.FunctionDef) -> set:
     for star in (p.star_arg, p.star_kwarg):
         if isinstance(star, cst.Param):
             names.add(star.name.value)
-    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=fn.body.body)]
-    names |= other_bindings(body)
-    return names - _declared(fn, cst.Global) - _declared(fn, cst.Nonlocal)
+    names |= other_bindings(_function_body(fn))
+    return names - _declared(fn, (cst.Global, cst.Nonlocal)) if names else names
 
 
 def _functions(body) -> list:
     """Every function definition in these statements, nested ones included."""
-    out: list = []
-
-    class _Find(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            out.append(node)
-
-    from .astutil import walk
-
-    finder = _Find()
-    for stmt in body:
-        walk(stmt, finder)
-    return out
+    return [s for s in _statements(body) if isinstance(s, cst.FunctionDef)]
 
 
 def _names_in(node: cst.CSTNode) -> list:
