@@ -338,7 +338,7 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
             if (q in _KEEP_FUNCS or q in _POOLS) and expr.args and expr.args[0].keyword is None:
                 return self._batch_origin(expr.args[0].value, facts, scope, cls, method, depth + 1)
             if q in _BMM or q is None and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "bmm":
-                operands = [a.value for a in expr.args if a.keyword is None][:2]
+                operands = [a.value for a in expr.args if a.keyword is None]
                 if q is None:
                     operands.insert(0, expr.func.value)  # type: ignore[union-attr]
                 if q == "torch.baddbmm":
