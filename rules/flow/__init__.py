@@ -9,7 +9,11 @@ and ask questions instead of re-walking the tree.
 
 What it is
 ----------
-An abstract interpreter over statements (``interp.py``). Each scope — the module (for
+An abstract interpreter over statements (``interp.py``, one mixin module per seam:
+``statements``, ``scopes``, ``expressions``, ``attributes``, ``operators``, ``calls``,
+``loop_events``, ``torch_functions``, ``tensor_methods``/``tensor_views``, ``aliasing``;
+broadcasting and matrix-product shapes come from ``rules/shape_arith.py``, shared with
+``rules/shapes``). Each scope — the module (for
 a notebook: all cells in order), every function and method — is interpreted once with
 an environment ``dotted key -> Value`` ("x", "self.fc"); loop bodies twice (the second
 time from the join of the state before the loop and after one iteration), ``if``/``else``
@@ -84,8 +88,10 @@ view of a layout raise).
 Extending
 ---------
 A new fact is a new ``Value`` field (joined in ``values.join``) plus the transfer
-functions that set it (``interp.Interpreter.tensor_method`` / ``call_function`` /
-``constructor``; name tables in ``transfer.py``). A new ordered fact is a new ``Event``
+functions that set it: a handler in a name -> handler table (``tensor_methods.TENSOR_METHODS``
+for tensor methods, ``attributes.TENSOR_ATTRS`` for attributes, ``torch_functions.TORCH_FUNCTIONS``
+for functions by qualified name, ``aliasing.BRIDGES`` for numpy/torch bridges), or
+``torch_functions.constructor`` for objects; name sets in ``transfer.py``. A new ordered fact is a new ``Event``
 kind emitted by the interpreter; rules read it from ``loop_blocks()`` or a function's
 ``block``. Planned users: grad of a non-leaf (``is_leaf``), in-place on a leaf that
 requires grad (``requires_grad``/``is_leaf`` + ``write`` events), ``.numpy()`` on a

@@ -18,7 +18,7 @@ from .args import Args, key_of
 from .creation import creation_value, device_of, dtype_arg
 from .events import READ, WRITE, Event
 from .state import State
-from .values import UNKNOWN, Kind, Value
+from .values import CONTIGUOUS, UNKNOWN, Kind, Value
 
 
 @dataclass
@@ -37,6 +37,33 @@ def side_of(v: Value) -> str:
 
 class AliasingMixin:
     """numpy/torch shared-memory transfer functions; mixed into ``Interpreter``."""
+
+    def from_numpy(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        """``torch.from_numpy(a)``: a cpu tensor sharing ``a``'s memory."""
+        a = args.get(0)
+        if a is None:
+            return self.fresh(node, Kind.TENSOR)
+        group = a.storage if a.storage is not None else ("n", id(node))
+        self.bridge(group, node, "numpy", st, a)
+        fresh_array = a.layout is None and a.provenance and a.provenance.startswith("numpy.")
+        return Value(Kind.TENSOR, dtype=a.dtype, shape=a.shape, layout=CONTIGUOUS if fresh_array else None,
+                     storage=group, device="cpu", requires_grad=False, is_leaf=True, bridge=node, origin=node,
+                     provenance=q, anchor=a.anchor)
+
+    def numpy_asarray(self, node: cst.Call, q: str, args: Args, st: State) -> Optional[Value]:
+        """``numpy.asarray(x)``: the array itself, or one sharing a cpu tensor's memory; None
+        (not decided here) with a dtype or anything else."""
+        a = args.get(0)
+        dv = args.get(1, "dtype")
+        if a is not None and a.kind is Kind.NDARRAY and dv is None:
+            return a
+        if a is not None and a.kind is Kind.TENSOR and dv is None:
+            group = a.storage if a.storage is not None else ("n", id(node))
+            if a.device in ("cpu", None):
+                self.bridge(group, node, "torch", st)
+                return Value(Kind.NDARRAY, dtype=a.dtype, shape=a.shape, storage=group, device="cpu",
+                             bridge=node, origin=node, provenance=q)
+        return None
 
     def as_tensor(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
         a = args.get(0, "data")
@@ -93,3 +120,12 @@ class AliasingMixin:
         for w in st.pending:
             if w.group == v.storage and w.side != side:
                 self.fa._note_hazard(w, node, v)
+
+
+# qualified name -> handler of the calls that cross between numpy and torch (read by
+# torch_functions.call_function before anything else)
+BRIDGES = {
+    "torch.from_numpy": AliasingMixin.from_numpy,
+    "torch.as_tensor": AliasingMixin.as_tensor, "torch.asarray": AliasingMixin.as_tensor,
+    "numpy.asarray": AliasingMixin.numpy_asarray, "numpy.asanyarray": AliasingMixin.numpy_asarray,
+}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Optional
+from typing import Callable, Optional
 
 import libcst as cst
 
@@ -20,6 +20,7 @@ from ..names import dotted_name
 from .args import key_of
 from .events import CLEAR_TENSOR, EXIT, MANUAL_STEP, ZERO_GRAD, Branch, Event, LoopBlock
 from .loop_events import data_owner, mentions_grad
+from .scopes import ScopesMixin
 from .state import State, join_states, scan_bindings
 from .transfer import NO_GRAD_CONTEXTS
 from .values import OPAQUE, UNKNOWN, Kind, Mono, Value, join
@@ -75,39 +76,29 @@ class StatementsMixin:
             return st
 
     def _exec_stmt(self, stmt: cst.CSTNode, st: State) -> State:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            return self.exec_small(stmt.body, st)
-        if isinstance(stmt, cst.If):
-            return self.exec_if(stmt, st)
-        if isinstance(stmt, cst.For):
-            return self.exec_for(stmt, st)
-        if isinstance(stmt, cst.While):
-            return self.exec_while(stmt, st)
-        if isinstance(stmt, cst.With):
-            return self.exec_with(stmt, st)
-        if isinstance(stmt, (cst.Try, cst.TryStar)):
-            return self.exec_try(stmt, st)
-        if isinstance(stmt, cst.FunctionDef):
-            return self.exec_def(stmt, st)
-        if isinstance(stmt, cst.ClassDef):
-            return self.exec_class(stmt, st)
-        if isinstance(stmt, cst.Match):
-            self.ev(stmt.subject, st)
-            arms, outs = [], []
-            for case in stmt.cases:
-                sub = st.copy()
-                arm: list = []
-                saved, self.sink = self.sink, arm
-                try:
-                    outs.append(self.exec_body(case.body, sub))
-                finally:
-                    self.sink = saved
-                arms.append(arm)
-            arms.append([])
-            outs.append(st)
-            self.emit(Branch(stmt, arms))
-            return join_states(outs)
-        return st
+        handler = COMPOUND_STATEMENTS.get(type(stmt))
+        return handler(self, stmt, st) if handler is not None else st
+
+    def exec_line(self, stmt: cst.SimpleStatementLine, st: State) -> State:
+        return self.exec_small(stmt.body, st)
+
+    def exec_match(self, stmt: cst.Match, st: State) -> State:
+        """Each ``case`` from the same state, plus the way through when none matches."""
+        self.ev(stmt.subject, st)
+        arms, outs = [], []
+        for case in stmt.cases:
+            sub = st.copy()
+            arm: list = []
+            saved, self.sink = self.sink, arm
+            try:
+                outs.append(self.exec_body(case.body, sub))
+            finally:
+                self.sink = saved
+            arms.append(arm)
+        arms.append([])
+        outs.append(st)
+        self.emit(Branch(stmt, arms))
+        return join_states(outs)
 
     def exec_simple(self, small: cst.CSTNode, st: State) -> State:
         if isinstance(small, cst.Expr):
@@ -407,3 +398,12 @@ class StatementsMixin:
             fin = self.exec_body(node.finalbody.body, out if not out.dead else start.copy())
             return State(dead=True) if out.dead else fin
         return out
+
+
+# statement type -> handler (``def``/``class`` are in scopes.py); other statements change nothing
+COMPOUND_STATEMENTS: dict[type, Callable[..., State]] = {
+    cst.SimpleStatementLine: StatementsMixin.exec_line, cst.If: StatementsMixin.exec_if,
+    cst.For: StatementsMixin.exec_for, cst.While: StatementsMixin.exec_while, cst.With: StatementsMixin.exec_with,
+    cst.Try: StatementsMixin.exec_try, cst.TryStar: StatementsMixin.exec_try, cst.Match: StatementsMixin.exec_match,
+    cst.FunctionDef: ScopesMixin.exec_def, cst.ClassDef: ScopesMixin.exec_class,
+}

@@ -9,13 +9,14 @@ arguments (library functions do not mutate their arguments' attributes); the num
 bridges are in ``aliasing.py``. A mixin of ``interp.Interpreter``."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Iterable, Optional
 
 import libcst as cst
 
 from ..shape_arith import PRODUCTS
 from . import chain as C
 from . import layout as L
+from .aliasing import BRIDGES
 from .args import Args, key_of
 from .creation import creation_value, device_of
 from .events import BACKWARD, Event
@@ -27,112 +28,38 @@ from .transfer import (
 from .values import CONTIGUOUS, FLOATING, UNKNOWN, Kind, Mono, Value
 
 
+# Pointwise functions whose second argument is not a broadcast operand (a bound, an exponent…)
+_NOT_BINARY = frozenset({"clamp", "clip", "pow", "round", "flip", "nan_to_num", "where"})
+_SOFT_FUNCTIONS = frozenset({
+    "torch.nn.functional.softmax", "torch.nn.functional.log_softmax", "torch.softmax", "torch.log_softmax",
+    "torch.nn.functional.gumbel_softmax", "torch.nn.functional.normalize", "torch.nn.functional.softmin",
+    "torch.special.softmax", "torch.special.log_softmax", "torch.sigmoid", "torch.nn.functional.sigmoid",
+})
+_FUNCTIONAL_LOSSES = frozenset({"cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+                                "binary_cross_entropy_with_logits", "kl_div", "smooth_l1_loss"})
+
+
 class TorchFunctionsMixin:
     """Transfer functions of torch/numpy functions; mixed into ``Interpreter``."""
 
     def call_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
-        if q == "torch.from_numpy":
-            a = args.get(0)
-            if a is None:
-                return self.fresh(node, Kind.TENSOR)
-            group = a.storage if a.storage is not None else ("n", id(node))
-            self.bridge(group, node, "numpy", st, a)
-            return Value(Kind.TENSOR, dtype=a.dtype, shape=a.shape, layout=CONTIGUOUS if a.layout is None and a.provenance and a.provenance.startswith("numpy.") else None,
-                         storage=group, device="cpu", requires_grad=False, is_leaf=True, bridge=node, origin=node,
-                         provenance=q, anchor=a.anchor)
-        if q in ("torch.as_tensor", "torch.asarray"):
-            return self.as_tensor(node, q, args, st)
-        if q in ("numpy.asarray", "numpy.asanyarray"):
-            a = args.get(0)
-            dv = args.get(1, "dtype")
-            if a is not None and a.kind is Kind.NDARRAY and dv is None:
-                return a
-            if a is not None and a.kind is Kind.TENSOR and dv is None:
-                group = a.storage if a.storage is not None else ("n", id(node))
-                if a.device in ("cpu", None):
-                    self.bridge(group, node, "torch", st)
-                    return Value(Kind.NDARRAY, dtype=a.dtype, shape=a.shape, storage=group, device="cpu",
-                                 bridge=node, origin=node, provenance=q)
+        bridge = BRIDGES.get(q)
+        if bridge is not None:
+            out = bridge(self, node, q, args, st)
+            if out is not None:
+                return out
         created = creation_value(q, node, lambda e: self.fa._values.get(e, UNKNOWN), self.default_float)
         if created is not None:
             if created.kind is Kind.TENSOR and st.no_grad:
                 created = created.evolve(requires_grad=False)
             return C.start(created.evolve(storage=("n", id(node)), anchor=id(node) if created.shape is None else None), node)
-        if q == "numpy.copy" or q == "copy.deepcopy" or q == "copy.copy":
-            a = args.get(0)
-            return (a or Value()).evolve(storage=("n", id(node)), bridge=None, origin=node, provenance=q) if (
-                a is not None and a.kind.is_array) else self.fresh(node)
         if q.startswith("torch.") and q.rpartition(".")[2] in TORCH_FUNCTION_METHODS and q.count(".") == 1:
-            a = args.get(0, "input")
-            an = args.node(0, "input")
-            if a is not None and an is not None and (a.kind in (Kind.TENSOR, Kind.UNKNOWN)):
-                sub = Args([], [])
-                sub.pos = args.pos[1:]
-                sub.kw = {k: v for k, v in args.kw.items() if k != "input"}
-                sub.star = args.star
-                return self.tensor_method(node, an.value, a, q.rpartition(".")[2], sub, st)
-        if q in POINTWISE_FUNCTIONS:
-            a = args.get(0, "input")
-            b = args.get(1, "other")
-            if a is None:
-                return self.fresh(node, Kind.TENSOR)
-            fn = q.rpartition(".")[2]
-            if b is not None and q.startswith("torch.") and not q.startswith("torch.nn") and fn not in (
-                    "clamp", "clip", "pow", "round", "flip", "nan_to_num", "where"):
-                lay, dt, shape = self.binary_layout(a, b), self.promote(a, b), self.broadcast(a, b)
-            else:
-                lay, dt, shape = L.elementwise(a) if a.kind is not Kind.NDARRAY else None, a.dtype, a.shape
-            if fn == "where":
-                dt = None
-            return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=lay, storage=("n", id(node)), device=a.device,
-                         requires_grad=a.requires_grad, anchor=a.anchor if shape is a.shape else None, origin=node,
-                         provenance=q)
-        fn = q.rpartition(".")[2]
-        if q in ("torch.nn.functional.softmax", "torch.nn.functional.log_softmax", "torch.softmax",
-                 "torch.log_softmax", "torch.nn.functional.gumbel_softmax", "torch.nn.functional.normalize",
-                 "torch.nn.functional.softmin", "torch.special.softmax", "torch.special.log_softmax",
-                 "torch.sigmoid", "torch.nn.functional.sigmoid"):
-            a = args.get(0, "input")
-            if a is None:
-                return self.fresh(node, Kind.TENSOR)
-            return Value(Kind.TENSOR, dtype=a.dtype if a.dtype in FLOATING else None, shape=a.shape,
-                         storage=("n", id(node)), device=a.device, anchor=a.anchor, origin=node,
-                         provenance=fn if fn in SOFT_PRODUCERS else q)
-        if q == "torch.nn.functional.one_hot":
-            a = args.get(0, "tensor")
-            n = args.get(1, "num_classes")
-            shape = None
-            if a is not None and a.shape is not None:
-                c = n.sym if (n is not None and n.kind is Kind.INT and n.sym is not None and n.const != -1) else \
-                    Mono.sym(("one_hot", id(node)))
-                shape = a.shape + (c,)
-            return Value(Kind.TENSOR, dtype="int64", shape=shape, layout=CONTIGUOUS, storage=("n", id(node)),
-                         device=a.device if a is not None else None, origin=node, provenance="one_hot")
-        if q in CONTIGUOUS_RESULT_FUNCTIONS:
-            vals = [v for _, v in args.pos]
-            dt = self.promote(vals[0], vals[1]) if len(vals) == 2 else None
-            product = q.rpartition(".")[2]
-            shape = self.matmul_shape(vals[0], vals[1], node, product) if (
-                len(vals) == 2 and product in PRODUCTS) else None
-            return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=CONTIGUOUS, storage=("n", id(node)), origin=node,
-                         provenance=q)
-        if q in ("torch.cat", "torch.stack", "torch.concat", "torch.concatenate", "torch.hstack", "torch.vstack"):
-            seq = args.get(0, "tensors")
-            dt = None
-            if seq is not None and seq.items:
-                dts = {it.dtype for it in seq.items}
-                dt = dts.pop() if len(dts) == 1 else None
-            elif seq is not None and seq.elem is not None:
-                dt = seq.elem.dtype
-            return Value(Kind.TENSOR, dtype=dt, storage=("n", id(node)), origin=node, provenance=q)
-        if q in ("torch.argmax", "torch.argmin", "torch.randint_like"):
-            return Value(Kind.TENSOR, dtype="int64", storage=("n", id(node)), origin=node, provenance=q)
-        if q == "torch.device":
-            a = args.get(0, "type")
-            return Value(Kind.DEVICE, const=device_of(a) if a is not None else None, origin=node)
-        if q == "torch.autograd.backward":
-            self.emit(Event(BACKWARD, node, None, None))
-            return Value(Kind.NONE, origin=node)
+            out = self.as_method(node, q, args, st)
+            if out is not None:
+                return out
+        handler = TORCH_FUNCTIONS.get(q)
+        if handler is not None:
+            return handler(self, node, q, args, st)
         if q in NUMPY_WRITE_FIRST or (q.startswith("torch.nn.init.") and q.endswith("_")):
             an = args.node(0, None)
             a = args.get(0)
@@ -146,9 +73,7 @@ class TorchFunctionsMixin:
         ctor = self.constructor(node, q, args)
         if ctor is not None:
             return ctor
-        if q.startswith("torch.nn.functional.") and fn in ("cross_entropy", "nll_loss", "mse_loss", "l1_loss",
-                                                             "binary_cross_entropy", "binary_cross_entropy_with_logits",
-                                                             "kl_div", "smooth_l1_loss"):
+        if q.startswith("torch.nn.functional.") and q.rpartition(".")[2] in _FUNCTIONAL_LOSSES:
             return Value(Kind.TENSOR, shape=(), storage=("n", id(node)), origin=node, provenance="loss")
         if q.startswith("builtins."):
             return self.call_builtin(node, q.rpartition(".")[2], args, st)
@@ -156,6 +81,93 @@ class TorchFunctionsMixin:
             return self.fresh(node)  # library functions do not mutate their arguments' attributes
         self.unknown_call_effects(node, args, st)
         return self.fresh(node)
+
+    def as_method(self, node: cst.Call, q: str, args: Args, st: State) -> Optional[Value]:
+        """``torch.transpose(x, 0, 1)`` is ``x.transpose(0, 1)``; None when the first argument
+        cannot be a tensor."""
+        a = args.get(0, "input")
+        an = args.node(0, "input")
+        if a is None or an is None or a.kind not in (Kind.TENSOR, Kind.UNKNOWN):
+            return None
+        sub = Args([], [])
+        sub.pos = args.pos[1:]
+        sub.kw = {k: v for k, v in args.kw.items() if k != "input"}
+        sub.star = args.star
+        return self.tensor_method(node, an.value, a, q.rpartition(".")[2], sub, st)
+
+    # ------------------------------------------------------------------ by qualified name
+    def copy_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        a = args.get(0)
+        return (a or Value()).evolve(storage=("n", id(node)), bridge=None, origin=node, provenance=q) if (
+            a is not None and a.kind.is_array) else self.fresh(node)
+
+    def pointwise_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        a = args.get(0, "input")
+        b = args.get(1, "other")
+        if a is None:
+            return self.fresh(node, Kind.TENSOR)
+        fn = q.rpartition(".")[2]
+        if b is not None and q.startswith("torch.") and not q.startswith("torch.nn") and fn not in _NOT_BINARY:
+            lay, dt, shape = self.binary_layout(a, b), self.promote(a, b), self.broadcast(a, b)
+        else:
+            lay, dt, shape = L.elementwise(a) if a.kind is not Kind.NDARRAY else None, a.dtype, a.shape
+        if fn == "where":
+            dt = None
+        return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=lay, storage=("n", id(node)), device=a.device,
+                     requires_grad=a.requires_grad, anchor=a.anchor if shape is a.shape else None, origin=node,
+                     provenance=q)
+
+    def soft_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        """softmax-like: the input's shape, a floating dtype."""
+        a = args.get(0, "input")
+        if a is None:
+            return self.fresh(node, Kind.TENSOR)
+        fn = q.rpartition(".")[2]
+        return Value(Kind.TENSOR, dtype=a.dtype if a.dtype in FLOATING else None, shape=a.shape,
+                     storage=("n", id(node)), device=a.device, anchor=a.anchor, origin=node,
+                     provenance=fn if fn in SOFT_PRODUCERS else q)
+
+    def one_hot(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        a = args.get(0, "tensor")
+        n = args.get(1, "num_classes")
+        shape = None
+        if a is not None and a.shape is not None:
+            c = n.sym if (n is not None and n.kind is Kind.INT and n.sym is not None and n.const != -1) else \
+                Mono.sym(("one_hot", id(node)))
+            shape = a.shape + (c,)
+        return Value(Kind.TENSOR, dtype="int64", shape=shape, layout=CONTIGUOUS, storage=("n", id(node)),
+                     device=a.device if a is not None else None, origin=node, provenance="one_hot")
+
+    def product_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        """``torch.matmul``/``mm``/``bmm``/``einsum``: a fresh contiguous tensor."""
+        vals = [v for _, v in args.pos]
+        dt = self.promote(vals[0], vals[1]) if len(vals) == 2 else None
+        product = q.rpartition(".")[2]
+        shape = self.matmul_shape(vals[0], vals[1], node, product) if (
+            len(vals) == 2 and product in PRODUCTS) else None
+        return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=CONTIGUOUS, storage=("n", id(node)), origin=node,
+                     provenance=q)
+
+    def concatenation(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        seq = args.get(0, "tensors")
+        dt = None
+        if seq is not None and seq.items:
+            dts = {it.dtype for it in seq.items}
+            dt = dts.pop() if len(dts) == 1 else None
+        elif seq is not None and seq.elem is not None:
+            dt = seq.elem.dtype
+        return Value(Kind.TENSOR, dtype=dt, storage=("n", id(node)), origin=node, provenance=q)
+
+    def index_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        return Value(Kind.TENSOR, dtype="int64", storage=("n", id(node)), origin=node, provenance=q)
+
+    def device_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        a = args.get(0, "type")
+        return Value(Kind.DEVICE, const=device_of(a) if a is not None else None, origin=node)
+
+    def autograd_backward(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        self.emit(Event(BACKWARD, node, None, None))
+        return Value(Kind.NONE, origin=node)
 
     def constructor(self, node: cst.Call, q: str, args: Args) -> Optional[Value]:
         parts = q.split(".")
@@ -182,3 +194,31 @@ class TorchFunctionsMixin:
                 expr.func.attr.value in ("parameters", "named_parameters"):
             return key_of(expr.func.value)
         return None
+
+
+FunctionHandler = Callable[..., Value]
+
+
+def _table() -> dict[str, FunctionHandler]:
+    """Qualified name -> handler; where two groups share a name the one listed first wins."""
+    M = TorchFunctionsMixin
+    groups: list[tuple[Iterable[str], FunctionHandler]] = [
+        (("numpy.copy", "copy.deepcopy", "copy.copy"), M.copy_function),
+        (POINTWISE_FUNCTIONS, M.pointwise_function),
+        (_SOFT_FUNCTIONS, M.soft_function),
+        (("torch.nn.functional.one_hot",), M.one_hot),
+        (CONTIGUOUS_RESULT_FUNCTIONS, M.product_function),
+        (("torch.cat", "torch.stack", "torch.concat", "torch.concatenate", "torch.hstack", "torch.vstack"),
+         M.concatenation),
+        (("torch.argmax", "torch.argmin", "torch.randint_like"), M.index_function),
+        (("torch.device",), M.device_function),
+        (("torch.autograd.backward",), M.autograd_backward),
+    ]
+    table: dict[str, FunctionHandler] = {}
+    for names, handler in groups:
+        for name in names:
+            table.setdefault(name, handler)
+    return table
+
+
+TORCH_FUNCTIONS = _table()
