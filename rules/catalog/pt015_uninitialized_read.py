@@ -114,6 +114,11 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
         "import torch\ndef gather(x, group):\n    buf = torch.empty(4)\n    torch.distributed.all_gather_into_tensor(buf, x)\n    return buf.sum()\n",
     )
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._mentions_by_scope: dict[int, dict[str, list]] = {}
+        self._sorted_mentions: dict[tuple[int, str], list] = {}
+
     def _check(self, expr: cst.BaseExpression) -> None:
         flow = self.ctx.analysis(FlowAnalysis).check()
         v = flow.value_of(expr)
@@ -136,18 +141,12 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
     def _untouched_since_creation(self, scope_node: cst.CSTNode, read: cst.Name) -> Optional[cst.CSTNode]:
         """The statement that last bound ``read``'s name before the read, when every
         mention of the name in between only looks at metadata; None otherwise."""
-        finder = _Mentions(read.value)
-        walk(scope_node, finder)
         try:
             here = self.ctx.locate(read)
         except KeyError:
             return None
         key_here = (here[0] or 0, here[1].start.line, here[1].start.column)
-        events = []
-        for node, kind, stmt in finder.found:
-            cell, rng = self.ctx.locate(node)
-            events.append(((cell or 0, rng.start.line, rng.start.column), node, kind, stmt))
-        events.sort(key=lambda e: e[0])
+        events = self._mentions(scope_node, read.value)
         last_bind = None
         between_ok = True
         for pos, node, kind, stmt in events:
@@ -158,6 +157,24 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
             elif kind != "meta":
                 between_ok = False
         return last_bind if (last_bind is not None and between_ok) else None
+
+    def _mentions(self, scope_node: cst.CSTNode, name: str) -> list:
+        """The name's mentions in the scope, in source order. One walk per scope for every
+        name: a notebook that prints many fresh buffers must not walk itself once per read."""
+        by_name = self._mentions_by_scope.get(id(scope_node))
+        if by_name is None:
+            finder = _Mentions()
+            walk(scope_node, finder)
+            by_name = self._mentions_by_scope[id(scope_node)] = finder.found
+        events = self._sorted_mentions.get((id(scope_node), name))
+        if events is None:
+            events = []
+            for node, kind, stmt in by_name.get(name, ()):
+                cell, rng = self.ctx.locate(node)
+                events.append(((cell or 0, rng.start.line, rng.start.column), node, kind, stmt))
+            events.sort(key=lambda e: e[0])
+            self._sorted_mentions[(id(scope_node), name)] = events
+        return events
 
     # ------------------------------------------------------------------ read sites
     def visit_Call(self, node: cst.Call) -> None:
@@ -255,29 +272,32 @@ def _writes_in_place(stmt: Optional[cst.CSTNode]) -> bool:
 
 
 class _Mentions(cst.CSTVisitor):
-    """Every occurrence of a name: ("bind", its statement) for ``name = ...``, "meta" for
-    shape/dtype-only looks, "use" for anything else (which may write into it)."""
+    """Every occurrence of every name, by name: ("bind", its statement) for ``name = ...``,
+    "meta" for shape/dtype-only looks, "use" for anything else (which may write into it)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.name = name
-        self.found: list[tuple[cst.CSTNode, str, Optional[cst.CSTNode]]] = []
+        self.found: dict[str, list[tuple[cst.CSTNode, str, Optional[cst.CSTNode]]]] = {}
         self._stack: list[cst.CSTNode] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Name) and node.value == self.name and self._stack:
-            parent = self._stack[-1]
-            if isinstance(parent, cst.AssignTarget) and parent.target is node:
-                stmt = next((a for a in reversed(self._stack) if isinstance(a, cst.SimpleStatementLine)), parent)
-                self.found.append((node, "bind", stmt))
-            elif isinstance(parent, cst.Attribute) and parent.attr is node:
-                pass  # obj.name: another object's attribute
-            elif isinstance(parent, cst.Arg) and parent.keyword is node:
-                pass
-            else:
-                self.found.append((node, self._kind(node), None))
+        if isinstance(node, cst.Name) and self._stack:
+            self._record(node)
         self._stack.append(node)
         return True
+
+    def _record(self, node: cst.Name) -> None:
+        found = self.found.setdefault(node.value, [])
+        parent = self._stack[-1]
+        if isinstance(parent, cst.AssignTarget) and parent.target is node:
+            stmt = next((a for a in reversed(self._stack) if isinstance(a, cst.SimpleStatementLine)), parent)
+            found.append((node, "bind", stmt))
+        elif isinstance(parent, cst.Attribute) and parent.attr is node:
+            pass  # obj.name: another object's attribute
+        elif isinstance(parent, cst.Arg) and parent.keyword is node:
+            pass
+        else:
+            found.append((node, self._kind(node), None))
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self._stack.pop()
