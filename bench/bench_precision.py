@@ -273,8 +273,26 @@ def rescore(rows: Iterable[dict], verdicts: dict) -> list[Row]:
     return out
 
 
+def before_sections(text: str) -> list[str]:
+    """The "### Before…" sections of an earlier report, each up to the next heading: a run
+    of the current tree replaces the report, the record of where the round started stays."""
+    out: list[str] = []
+    keep = False
+    for line in text.splitlines():
+        if line.startswith("### "):
+            keep = line.startswith("### Before")
+        elif line.startswith("## "):
+            keep = False
+        if keep:
+            out.append(line)
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
 def report(projects: list[Project], per_project: dict[str, dict], rows: list[Row], seconds: float,
-           baseline: Optional[tuple[str, list[Row]]] = None, cpu: Optional[float] = None) -> str:
+           baseline: Optional[tuple[str, list[Row]]] = None, cpu: Optional[float] = None,
+           kept_before: Optional[list[str]] = None) -> str:
     files = sum(s.get("files", 0) for s in per_project.values())
     lines = sum(s.get("lines", 0) for s in per_project.values())
     out = ["## Precision on public PyTorch code the rules were not tuned on", "",
@@ -297,6 +315,8 @@ def report(projects: list[Project], per_project: dict[str, dict], rows: list[Row
     if baseline:
         label, base_rows = baseline
         out += ["", f"### Before: {label}", ""] + rule_table(base_rows)
+    if kept_before:
+        out += [""] + kept_before
     errors = [e for s in per_project.values() for e in s.get("errors", [])]
     if errors:
         out += ["", f"Rule errors and unreadable files ({len(errors)}):", ""] + [f"- {e}" for e in errors[:30]]
@@ -329,6 +349,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--baseline", type=Path, nargs="+", metavar="JSONL",
                     help="findings of an earlier tree (saved with --json): the report adds their per-rule table")
     ap.add_argument("--baseline-label", default="an earlier tree", help="what the --baseline findings come from")
+    ap.add_argument("--keep-before", type=Path, metavar="REPORT",
+                    help="carry the '### Before' sections of this earlier report into the new one")
     args = ap.parse_args(argv)
 
     if args.rescore:
@@ -360,7 +382,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(json.dumps(dataclasses.asdict(r), ensure_ascii=False))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     baseline = (args.baseline_label, rescore(read_jsonl(args.baseline), verdicts)) if args.baseline else None
-    args.out.write_text(report(projects, per_project, rows, seconds, baseline, cpu), encoding="utf-8")
+    kept = before_sections(args.keep_before.read_text(encoding="utf-8")) if args.keep_before else None
+    args.out.write_text(report(projects, per_project, rows, seconds, baseline, cpu, kept), encoding="utf-8")
     un = sum(r.verdict == "unreviewed" for r in rows)
     print(f"wrote {args.out}: {len(rows)} findings, {un} unreviewed, {seconds:.1f} s", file=sys.stderr)
     return 0

@@ -112,3 +112,19 @@ def test_saved_findings_are_rescored_with_current_verdicts(tmp_path, capsys):
     assert bp.main(["--rescore", str(saved), "--verdicts", str(verdicts)]) == 0
     out = capsys.readouterr().out
     assert "| PT002 | 1 | 1 | 0 | 0 | 100% |" in out and "PT016 1" in out and "| PT016 |" not in out
+
+
+def test_an_earlier_reports_before_section_is_kept(corpus, monkeypatch, tmp_path):
+    tmp, _, first = corpus
+    earlier = tmp / "earlier.md"
+    earlier.write_text("## Precision\n\n| rule |\n\n### Before: commit abc (start of the round)\n\n| PT001 | 4 |\n"
+                       "\nAnalysis rules together: 4 findings.\n\n### False positives (1)\n\n| PT001 | x |\n",
+                       encoding="utf-8")
+    monkeypatch.setattr(bp, "WORK", tmp / "work")
+    out = tmp / "precision.md"
+    assert bp.main(["--corpus", str(tmp / "corpus"), "--manifest", str(write_manifest(tmp, first)),
+                    "--verdicts", str(tmp / "none.jsonl"), "--out", str(out), "--keep-before", str(earlier)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "### Before: commit abc (start of the round)\n\n| PT001 | 4 |\n\nAnalysis rules together: 4 findings." in text
+    assert "| PT001 | x |" not in text  # the earlier run's finding lists are not carried over
+    assert text.index("### Before") < text.index("### Unreviewed")
