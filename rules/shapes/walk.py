@@ -1,11 +1,13 @@
 """Structural walks over statements (cheap: libcst's visitor machinery costs far more):
-the statements of a suite, whether a loop body jumps, and what a statement may assign."""
+the statements of a suite, whether a loop body jumps, and what a statement may assign
+(its bindings come from the binding table, rules/scope_table.py)."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
 
 import libcst as cst
 
+from ..scope_table import scope_of_statements
 from .tables import MUTATORS
 
 
@@ -74,78 +76,59 @@ def _sub_bodies(st: cst.BaseStatement) -> list[cst.BaseStatement]:
 
 
 def assigned_names(node: cst.CSTNode) -> tuple[set[str], set[str]]:
-    """Names and ``self.<attr>`` a statement may assign (``x.append(…)`` mutations and
-    imports included). A structural walk: libcst's visitor machinery costs far more."""
-    names: set[str] = set()
-    attrs: set[str] = set()
+    """Names and ``self.<attr>`` a statement may assign: its bindings, nested blocks
+    included (the binding table's answer), and the names it may change in place
+    (``x.append(…)``, ``x[i] = …``) or bind with a top-level ``:=``."""
+    bound = scope_of_statements([node], self_name="self")
+    names = bound.names()
+    attrs = {a.attr for a in bound.self_attrs}
+    _mutated(node, names)
+    return names, attrs
+
+
+def _mutated(node: cst.CSTNode, names: set[str]) -> None:
+    """Add the names a statement may change without binding them (a structural walk:
+    libcst's visitor machinery costs far more)."""
 
     def target(t: cst.BaseExpression) -> None:
-        if isinstance(t, cst.Name):
-            names.add(t.value)
-        elif isinstance(t, (cst.Tuple, cst.List)):
-            for el in t.elements:
-                target(el.value)
-        elif isinstance(t, cst.StarredElement):
-            target(t.value)
-        elif isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
-            if t.value.value == "self":
-                attrs.add(t.attr.value)
-        elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
-            names.add(t.value.value)
+        stack = [t]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, (cst.Tuple, cst.List)):
+                stack.extend(el.value for el in cur.elements)
+            elif isinstance(cur, cst.StarredElement):
+                stack.append(cur.value)
+            elif isinstance(cur, cst.Subscript) and isinstance(cur.value, cst.Name):
+                names.add(cur.value.value)
 
     def expr(e: Optional[cst.BaseExpression]) -> None:
         if isinstance(e, cst.Call):
             f = e.func
             if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.attr.value in MUTATORS:
                 names.add(f.value.value)
-        elif isinstance(e, cst.NamedExpr):
-            target(e.target)
+        elif isinstance(e, cst.NamedExpr) and isinstance(e.target, cst.Name):
+            names.add(e.target.value)
 
     def small(x: cst.BaseSmallStatement) -> None:
         if isinstance(x, cst.Assign):
             for t in x.targets:
                 target(t.target)
             expr(x.value)
-        elif isinstance(x, (cst.AugAssign, cst.AnnAssign)):
-            target(x.target)
-        elif isinstance(x, cst.Del):
+        elif isinstance(x, (cst.AugAssign, cst.AnnAssign, cst.Del)):
             target(x.target)
         elif isinstance(x, cst.Expr):
             expr(x.value)
-        elif isinstance(x, cst.Import):
-            for a in x.names:
-                names.add(a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name)
-                          else (a.evaluated_name.split(".")[0]))
-        elif isinstance(x, cst.ImportFrom) and not isinstance(x.names, cst.ImportStar):
-            for a in x.names:
-                names.add(a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name)
-                          else a.evaluated_name)
 
     def stmt(st: cst.CSTNode) -> None:
         if isinstance(st, cst.SimpleStatementLine):
             for x in st.body:
                 small(x)
-            return
-        if isinstance(st, cst.BaseSmallStatement):
+        elif isinstance(st, cst.BaseSmallStatement):
             small(st)
-            return
-        if isinstance(st, (cst.FunctionDef, cst.ClassDef)):
-            names.add(st.name.value)
-            return
-        if isinstance(st, cst.For):
-            target(st.target)
-        elif isinstance(st, cst.With):
-            for item in st.items:
-                if item.asname is not None:
-                    target(item.asname.name)
-        elif isinstance(st, (cst.Try, cst.TryStar)):
-            for h in st.handlers:
-                if h.name is not None:
-                    target(h.name.name)
-        elif isinstance(st, cst.If):
-            expr(st.test)
-        for sub in _sub_bodies(st):  # type: ignore[arg-type]
-            stmt(sub)
+        elif not isinstance(st, (cst.FunctionDef, cst.ClassDef)):
+            if isinstance(st, cst.If):
+                expr(st.test)
+            for sub in _sub_bodies(st):  # type: ignore[arg-type]
+                stmt(sub)
 
     stmt(node)
-    return names, attrs
