@@ -129,12 +129,23 @@ class ScopeTable:
     def __init__(self, module: cst.Module, expressions: bool = True) -> None:
         self.expressions = expressions
         self.scopes: dict[cst.CSTNode, ScopeBindings] = {}
+        self._at: Optional[dict[cst.CSTNode, list[Binding]]] = None
         self.module = ScopeBindings(module, "module")
         self.scopes[module] = self.module
         _Builder(self, expressions).suite(module.body, self.module)
 
     def scope(self, node: cst.CSTNode) -> Optional[ScopeBindings]:
         return self.scopes.get(node)
+
+    def bindings_at(self, node: cst.CSTNode) -> list[Binding]:
+        """The bindings ``node`` makes: a statement, ``with`` item, ``except`` handler,
+        import alias, ``:=``, ``def`` / ``class``, ``case`` pattern, parameter …"""
+        if self._at is None:
+            self._at = {}
+            for sb in self.scopes.values():
+                for b in sb.bindings:
+                    self._at.setdefault(b.node, []).append(b)
+        return self._at.get(node, [])
 
     def all_scopes(self) -> list[ScopeBindings]:
         return list(self.scopes.values())

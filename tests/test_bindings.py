@@ -153,3 +153,19 @@ def test_flow_stable_names_count_binding_sites_from_the_table():
     no_aug = Counter()
     scan_bindings(stmts, no_aug, set(), augmented=False)
     assert no_aug["f"] == 0
+
+
+def _pt021(src):
+    from ptlint.rules import Config, lint_text
+
+    res = lint_text(src, "t.py", Config(select=("PT021",)))
+    assert not res.rule_errors, res.rule_errors
+    return [f.code for f in res.findings]
+
+
+def test_pt021_forgets_a_generator_rebound_by_any_kind_of_binding():
+    head = "import jieba\nseg = jieba.cut(text)\nprint(list(seg))\n"
+    assert _pt021(head + "print(list(seg))\n") == ["PT021"]
+    for rebind in ("from mylib import seg\n", "if (seg := jieba.lcut(text)):\n    pass\n",
+                   "def seg():\n    return []\n", "try:\n    pass\nexcept ValueError as seg:\n    pass\n"):
+        assert _pt021(head + rebind + "print(list(seg))\n") == [], rebind

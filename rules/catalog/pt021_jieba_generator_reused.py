@@ -3,10 +3,13 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import target_names
+from ptlint.rules.bindings import LocalFacts
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+from ptlint.rules.scope_table import BindingKind
+
+_OWN_SCOPE_KINDS = frozenset({BindingKind.COMPREHENSION, BindingKind.PARAMETER})
 
 # generator-returning jieba functions -> their list-returning twins
 _GENERATORS = {
@@ -116,6 +119,14 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
                 return a
         return self.ctx.module
 
+    def _binding_scope(self) -> cst.CSTNode:
+        """The scope a binding at the current node goes to (a ``def`` binds its name
+        outside itself)."""
+        for a in reversed(self.ctx.ancestors[:-1]):
+            if isinstance(a, (cst.FunctionDef, cst.Lambda)):
+                return a
+        return self.ctx.module
+
     def _gen_call(self, expr: cst.BaseExpression) -> Optional[str]:
         if isinstance(expr, cst.Call):
             q = self.qualname(expr.func)
@@ -135,33 +146,28 @@ The quick fix turns `jieba.cut` into `jieba.lcut` (`cut_for_search` into `lcut_f
         return f"{api.rsplit('.', 1)[0]}.{_GENERATORS[api]}"
 
     # --------------------------------------------------------------- bindings
+    # Any binding of a tracked name (the binding table's: assignments, loop / with /
+    # except targets, imports, ``:=``, ``del``, ``def``, patterns …) ends the tracking;
+    # comprehension targets and parameters live in scopes of their own.
+    def _unbind_at(self, node: cst.CSTNode) -> None:
+        table = self.ctx.analysis(LocalFacts).table
+        scope = id(self._binding_scope())
+        for b in table.bindings_at(node):
+            if b.kind not in _OWN_SCOPE_KINDS:
+                self.gens.pop((scope, b.name), None)
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        scope = id(self._scope())
-        for t in node.targets:
-            for name in target_names(t.target):
-                self.gens.pop((scope, name), None)
+        self._unbind_at(node)
         api = self._gen_call(node.value)
         if api and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             loops = tuple(id(a) for a in self.ctx.ancestors if isinstance(a, (cst.For, cst.While)))
-            self.gens[(scope, node.targets[0].target.value)] = _Gen(node, node.value, api, loops)  # type: ignore[arg-type]
+            self.gens[(id(self._scope()), node.targets[0].target.value)] = _Gen(
+                node, node.value, api, loops)  # type: ignore[arg-type]
 
-    def _unbind(self, target: cst.BaseExpression) -> None:
-        scope = id(self._scope())
-        for name in target_names(target):
-            self.gens.pop((scope, name), None)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._unbind(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._unbind(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._unbind(node.asname.name)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._unbind(node.target)
+    visit_AugAssign = visit_AnnAssign = visit_For = visit_WithItem = visit_Del = _unbind_at
+    visit_ExceptHandler = visit_ExceptStarHandler = visit_ImportAlias = visit_NamedExpr = _unbind_at
+    visit_FunctionDef = visit_ClassDef = visit_Global = visit_Nonlocal = _unbind_at
+    visit_MatchAs = visit_MatchStar = visit_MatchMapping = _unbind_at
 
     # --------------------------------------------------------------- direct misuse
     def visit_Subscript(self, node: cst.Subscript) -> None:
