@@ -101,3 +101,36 @@ def test_inside_the_function_the_local_shadows_the_import():
            "def g(score):\n    t = score\n    y = t.empty(3)\n    print(y)\n")
     assert found(src, "PT015") == []
     assert found(src.replace("def f(nn):", "def f(m):"), "PT015") == [6]
+
+
+# ------------------------------------ PT004: a twin made after the write, in a loop's next pass
+# ssd.pytorch eval.py: per class, ``boxes = dets[:, 1:]`` is scaled in place, then
+# ``scores = dets[:, 0].cpu().numpy()`` is made from the written memory. The loop's next pass
+# rebinds ``dets`` to a new tensor: no twin of the old one sees the writes.
+SSD_EVAL = """import numpy as np
+import torch
+
+def evaluate(net, x, w, h, all_boxes, i):
+    detections = net(x).data
+    for j in range(1, detections.size(1)):
+        dets = detections[0, j, :]
+        mask = dets[:, 0].gt(0.).expand(5, dets.size(0)).t()
+        dets = torch.masked_select(dets, mask).view(-1, 5)
+        if dets.size(0) == 0:
+            continue
+        boxes = dets[:, 1:]
+        boxes[:, 0] *= w
+        scores = dets[:, 0].cpu().numpy()
+        cls_dets = np.hstack((boxes.cpu().numpy(), scores[:, np.newaxis]))
+        all_boxes[j][i] = cls_dets
+"""
+
+
+def test_a_twin_made_after_the_write_is_not_changed_by_it():
+    assert found(SSD_EVAL, "PT004") == []
+
+
+def test_a_twin_made_before_the_write_still_sees_it():
+    src = ("import numpy as np\nimport torch\nt = torch.zeros(4)\na = t.numpy()\nt.add_(1)\n"
+           "b = t.numpy()\nprint(a)\n")
+    assert found(src, "PT004") == [5]

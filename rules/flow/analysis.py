@@ -115,6 +115,15 @@ class FlowAnalysis:
         b = self.bridges.get(group)
         return b[0] if b else None
 
+    def _in_order(self, *nodes: cst.CSTNode) -> bool:
+        """The nodes come one after another in the file (straight-line code runs them so)."""
+        try:
+            places = [self.ctx.locate(n) for n in nodes]
+        except KeyError:
+            return False
+        keys = [(cell or 0, r.start.line, r.start.column) for cell, r in places]
+        return all(a < b for a, b in zip(keys, keys[1:]))
+
     # ------------------------------------------------------------------ interpreter callbacks
     def _note_view(self, node: cst.CSTNode, lay: Optional[Layout]) -> None:
         prev = self._views.get(node, _NOT_SET)
@@ -127,5 +136,7 @@ class FlowAnalysis:
         key = (id(write.node), id(read))
         if key in self._hazard_keys:
             return
+        if value.bridge is not None and self._in_order(write.node, value.bridge, read):
+            return  # the twin read here was made after the write, from the written memory (a loop's next pass)
         self._hazard_keys.add(key)
         self.hazards.append(Hazard(write, read, value))
