@@ -622,17 +622,19 @@ def finding_key(f: Finding) -> tuple:
 
 def keep_by_line(items: list, line_of: Callable[[object], int], relocate: Callable[[object, LineMap], object],
                  new_items: list, old: Layout, new: Layout, edit: Edit, steps: Plan) -> Optional[list]:
-    """The same merge for other located results (shape facts): new ones in re-reported
-    units, old ones elsewhere, moved."""
+    """The same merge for other located results (shape facts, thousands in a large
+    file): new ones in re-reported units, old ones elsewhere, moved. A result lies within
+    one statement: one that starts on the line it started on has not moved at all."""
     move = line_map(old, edit)
     spans = unit_lines(new, steps.report)
     out = [x for x in new_items if in_spans(line_of(x), spans)]
     try:
         for x in items:
-            line = move(line_of(x))
+            was = line_of(x)
+            line = move(was)
             if line is None or in_spans(line, spans):
                 continue
-            out.append(relocate(x, move))
+            out.append(x if line == was else relocate(x, move))
     except _Unmapped:
         return None
     return out

@@ -343,7 +343,7 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
             break
         snap = analyse(job)
         try:
-            conn.send(snap)
+            _send_without_gc(conn, snap)
         except Exception as exc:  # e.g. a rule put something unpicklable in extra
             for i, f in enumerate(snap.findings):
                 snap.findings[i] = _without_extra(f)
@@ -437,7 +437,7 @@ class ProcessBackend:
                                 cells=job.cell_uris, timed_out=timeout,
                                 crash=f"analysis took longer than {timeout:g} s and was stopped")
             try:
-                return self._conn.recv()
+                return _unpickled(self._conn)
             except (EOFError, OSError) as exc:
                 code = None
                 if self._proc is not None:
@@ -474,6 +474,33 @@ class ProcessBackend:
     def pids(self) -> list[int]:
         p = self._proc
         return [p.pid] if p is not None and p.pid is not None else []
+
+
+def _send_without_gc(conn, snap: Snapshot) -> None:  # pragma: no cover - runs in the child process
+    """Pickling allocates enough to trigger full collections (see :func:`_unpickled`)."""
+    import gc
+
+    gc.disable()
+    try:
+        conn.send(snap)
+    finally:
+        gc.enable()
+
+
+def _unpickled(conn):
+    """A snapshot of a large file holds thousands of shape facts: unpickled with the
+    cyclic garbage collector running, full collections over the server's heap triggered
+    by the new objects cost several times the unpickling itself. A snapshot holds no
+    cycles to collect."""
+    import gc
+
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return conn.recv()
+    finally:
+        if was_on:
+            gc.enable()
 
 
 _prestarted: Optional[ProcessBackend] = None
