@@ -6,7 +6,6 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from .astutil import target_names
 
 # Public aliases PyTorch itself defines: one canonical spelling per callable so rules
 # match a single name.
@@ -86,16 +85,23 @@ class ImportTable:
         """Shallow pre-scan of module-level statements (including those nested in
         if/try blocks) so functions defined above an import still resolve; and of every
         statement for names that are bound some other way too (``rebound``)."""
-        self._scan_imports(body)
-        self.rebound |= other_bindings(body)
-        self._shadow_function_locals(body)
+        from .scope_table import ScopeTable
 
-    def _shadow_function_locals(self, body) -> None:
+        self._scan_imports(body)
+        table = ScopeTable(cst.Module(body=list(body)), expressions=False)
+        self.rebound |= _rebinding_names(table.module)
+        self._shadow_function_locals(table)
+
+    def _shadow_function_locals(self, table) -> None:
         imported = set(self.aliases)
-        for fn in _functions(body):
-            local = function_locals(fn) & imported if imported else None
+        if not imported:
+            return
+        for scope in table.all_scopes():
+            if scope.kind != "function":
+                continue
+            local = _locals_of(scope) & imported
             if local:
-                self._shadowed.update(id(n) for n in _names_in(fn) if n.value in local)
+                self._shadowed.update(id(n) for n in _names_in(scope.node) if n.value in local)
 
     def _scan_imports(self, body) -> None:
         for stmt in body:
@@ -149,116 +155,63 @@ def other_bindings(body) -> set:
     """Names bound anywhere in these statements (nested blocks, functions and classes
     included) other than by an import: assignments, ``def``/``class`` names, loop and
     ``with`` targets, ``del``. Except handlers are left out: ``except ImportError: torch
-    = None`` is the fallback of an import, not a different meaning of the name."""
+    = None`` is the fallback of an import, not a different meaning of the name. A query on
+    the binding table (rules/scope_table.py)."""
+    from .scope_table import ScopeTable
+
+    return _rebinding_names(ScopeTable(cst.Module(body=list(body)), expressions=False).module)
+
+
+def _rebinding_names(scope) -> set:
+    """``other_bindings`` of one scope: its rebinding kinds outside except handlers, the
+    class bodies inside it, and the names its functions declare ``global`` (a function's
+    own bindings are its locals: only those can rebind the module's)."""
+    from .scope_table import BindingKind
+
+    rebinding = (BindingKind.ASSIGN, BindingKind.ANNOTATED, BindingKind.AUGMENTED, BindingKind.DELETE,
+                 BindingKind.FUNCTION, BindingKind.CLASS, BindingKind.LOOP, BindingKind.WITH)
     out: set = set()
-    stack = list(body)
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign):
-                    for t in small.targets:
-                        out.update(target_names(t.target))
-                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                    if not isinstance(small, cst.AnnAssign) or small.value is not None:
-                        out.update(target_names(small.target))
-                elif isinstance(small, cst.Del):
-                    out.update(target_names(small.target))
+    fallback_defs = set()
+    for b in scope.bindings:
+        if b.in_handler:
+            fallback_defs.add(b.node)
+        elif b.kind in rebinding:
+            out.add(b.name)
+    for child in scope.children:
+        if child.node in fallback_defs:
             continue
-        if isinstance(stmt, cst.FunctionDef):
-            # a function's own bindings are its locals (function_locals); only the names it
-            # declares ``global`` can rebind the module's
-            out.add(stmt.name.value)
-            out |= _declared(stmt)
-            continue
-        if isinstance(stmt, cst.ClassDef):
-            out.add(stmt.name.value)
-        elif isinstance(stmt, cst.For):
-            out.update(target_names(stmt.target))
-        elif isinstance(stmt, cst.With):
-            for item in stmt.items:
-                if item.asname is not None:
-                    out.update(target_names(item.asname.name))
-        if isinstance(stmt, (cst.Try, cst.TryStar)):
-            stack.extend(stmt.body.body)
-            for part in (stmt.orelse, stmt.finalbody):
-                if part is not None:
-                    stack.extend(part.body.body)
-            continue
-        inner = getattr(stmt, "body", None)
-        if isinstance(inner, cst.IndentedBlock):
-            stack.extend(inner.body)
-        elif isinstance(inner, cst.SimpleStatementSuite):
-            stack.append(cst.SimpleStatementLine(body=inner.body))
-        orelse = getattr(stmt, "orelse", None)
-        if isinstance(orelse, cst.If):
-            stack.append(orelse)
-        elif orelse is not None and isinstance(getattr(orelse, "body", None), cst.IndentedBlock):
-            stack.extend(orelse.body.body)
-        if isinstance(stmt, cst.Match):
-            for case in stmt.cases:
-                if isinstance(case.body, cst.IndentedBlock):
-                    stack.extend(case.body.body)
+        if child.kind == "class":
+            out |= _rebinding_names(child)
+        elif child.kind == "function":
+            out |= _declared(child, global_only=True)
     return out
 
 
-def _statements(body):
-    """Every statement in these statements' blocks, nested functions and classes included
-    (statements only: no walk through expressions, which is most of a tree)."""
-    stack = list(reversed(body))
-    while stack:
-        stmt = stack.pop()
-        yield stmt
-        blocks = []
-        inner = getattr(stmt, "body", None)
-        if isinstance(inner, cst.IndentedBlock):
-            blocks.append(inner.body)
-        for part in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
-            if isinstance(part, cst.If):
-                blocks.append([part])
-            elif part is not None and isinstance(getattr(part, "body", None), cst.IndentedBlock):
-                blocks.append(part.body.body)
-        for handler in getattr(stmt, "handlers", ()):
-            if isinstance(handler.body, cst.IndentedBlock):
-                blocks.append(handler.body.body)
-        for case in getattr(stmt, "cases", ()):
-            if isinstance(case.body, cst.IndentedBlock):
-                blocks.append(case.body.body)
-        for block in reversed(blocks):
-            stack.extend(reversed(block))
+def _declared(scope, global_only: bool = False) -> set:
+    """Names a ``global`` (or, unless ``global_only``, ``nonlocal``) statement anywhere in
+    the scope or the scopes inside it declares."""
+    from .scope_table import BindingKind
 
-
-def _function_body(fn: cst.FunctionDef) -> list:
-    return list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=fn.body.body)]
-
-
-def _declared(fn: cst.FunctionDef, kinds: tuple = (cst.Global,)) -> set:
-    """Names a ``global`` (or, with ``kinds``, ``nonlocal``) statement anywhere in ``fn`` declares."""
-    found: set = set()
-    for stmt in _statements(_function_body(fn)):
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, kinds):
-                    found.update(n.name.value for n in small.names)
+    kinds = (BindingKind.GLOBAL,) if global_only else (BindingKind.GLOBAL, BindingKind.NONLOCAL)
+    found = scope.names(kinds)
+    for child in scope.children:
+        found |= _declared(child, global_only)
     return found
+
+
+def _locals_of(scope) -> set:
+    names = set(scope.params) | _rebinding_names(scope)
+    return names - _declared(scope) if names else names
 
 
 def function_locals(fn: cst.FunctionDef) -> set:
     """The names local to ``fn`` (Python's rule: bound anywhere in its body, parameters
-    included, unless declared ``global``/``nonlocal``)."""
-    p = fn.params
-    params = [*p.posonly_params, *p.params, *p.kwonly_params]
-    names = {a.name.value for a in params}
-    for star in (p.star_arg, p.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
-    names |= other_bindings(_function_body(fn))
-    return names - _declared(fn, (cst.Global, cst.Nonlocal)) if names else names
+    included, unless declared ``global``/``nonlocal``; imports and except fallbacks aside,
+    as in ``other_bindings``)."""
+    from .scope_table import ScopeTable
 
-
-def _functions(body) -> list:
-    """Every function definition in these statements, nested ones included."""
-    return [s for s in _statements(body) if isinstance(s, cst.FunctionDef)]
+    table = ScopeTable(cst.Module(body=[fn]), expressions=False)
+    return _locals_of(table.scope(fn))
 
 
 def _names_in(node: cst.CSTNode) -> list:

@@ -59,6 +59,9 @@ class Binding:
     # ``name = value`` / ``name: T = value`` with one target that is the name itself
     value: Optional[cst.BaseExpression] = None
     imported: Optional[str] = None  # IMPORT: the dotted path bound (``torch.nn`` for ``import torch.nn as nn``)
+    # bound in the body of an ``except`` handler of this scope (``except ImportError: torch =
+    # None`` is the fallback of an import rather than another meaning of the name)
+    in_handler: bool = False
 
 
 @dataclass(slots=True)
@@ -82,7 +85,11 @@ class ScopeBindings:
     children: list["ScopeBindings"] = field(default_factory=list)
     _by_name: dict[str, list[Binding]] = field(default_factory=dict, repr=False)
 
+    handler_depth: int = field(default=0, repr=False)  # while building: inside an except body
+
     def add(self, binding: Binding) -> None:
+        if self.handler_depth:
+            binding.in_handler = True
         self.bindings.append(binding)
         self._by_name.setdefault(binding.name, []).append(binding)
 
@@ -253,7 +260,11 @@ class _Builder:
                 self.expr(h.type, sb)
                 if h.name is not None and isinstance(h.name.name, cst.Name):
                     sb.add(Binding(h.name.name.value, BindingKind.EXCEPT, h))
-                self.block(h.body, sb)
+                sb.handler_depth += 1
+                try:
+                    self.block(h.body, sb)
+                finally:
+                    sb.handler_depth -= 1
             if stmt.orelse is not None:
                 self.block(stmt.orelse.body, sb)
             if stmt.finalbody is not None:
