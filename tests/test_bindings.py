@@ -169,3 +169,15 @@ def test_pt021_forgets_a_generator_rebound_by_any_kind_of_binding():
     for rebind in ("from mylib import seg\n", "if (seg := jieba.lcut(text)):\n    pass\n",
                    "def seg():\n    return []\n", "try:\n    pass\nexcept ValueError as seg:\n    pass\n"):
         assert _pt021(head + rebind + "print(list(seg))\n") == [], rebind
+
+
+def test_a_fallback_in_an_except_handler_is_marked_and_is_no_rebinding_of_the_import():
+    from ptlint.rules.names import ImportTable, other_bindings
+
+    src = "try:\n    import numpy as np\nexcept ImportError:\n    np = None\nelse:\n    torch = 1\n"
+    t, m = table(src)
+    assert [(b.kind, b.in_handler) for b in t.module.of("np")] == [(K.IMPORT, False), (K.ASSIGN, True)]
+    assert other_bindings(m.body) == {"torch"}
+    imports = ImportTable()
+    imports.scan_statements(m.body)
+    assert "np" not in imports.rebound
