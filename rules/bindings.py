@@ -1,5 +1,6 @@
-"""One binding table per file, shared by the notes rules (PT010–PT026): which value a
-name was bound to (only when it was bound exactly once in its scope), what ``self.x``
+"""Binding facts for the notes rules (PT010–PT026), read off the file's binding table
+(``rules/scope_table.py``, ``LocalFacts.table``): which value a name was bound to (only
+when it was bound exactly once in its function or the module), what ``self.x``
 holds in an ``nn.Module`` subclass, and whether an expression is certainly a tensor,
 a layer, or a model.
 
