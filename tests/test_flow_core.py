@@ -213,14 +213,14 @@ def test_values_join_not_guess():
 def test_interpreter_failure_costs_one_statement_not_the_file(monkeypatch, caplog):
     from ptlint.rules.flow import interp
 
-    real = interp.Interpreter.ev_call
+    real = interp.Interpreter.tensor_method
 
-    def boom(self, node, st):
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "permute":
+    def boom(self, node, recv_node, r, name, args, st):
+        if name == "permute":
             raise ValueError("boom")
-        return real(self, node, st)
+        return real(self, node, recv_node, r, name, args, st)
 
-    monkeypatch.setattr(interp.Interpreter, "ev_call", boom)
+    monkeypatch.setattr(interp.Interpreter, "tensor_method", boom)
     src = "import torch\nx = torch.randn(2, 3).permute(1, 0)\ny = x.view(-1)\nz = torch.randn(3, 4).t().view(-1)\n"
     with caplog.at_level("WARNING", logger="ptlint"):
         res = lint_text(src, "t.py", Config(select=("PT001",)))

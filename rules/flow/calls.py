@@ -9,7 +9,7 @@ handed to it may have its gradients cleared (a ``zero_grad`` event). A mixin of
 ``interp.Interpreter``."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import libcst as cst
 
@@ -30,7 +30,7 @@ _STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_
 class CallsMixin:
     """Call transfer functions; mixed into ``Interpreter``."""
 
-    def ev_call(self, node: cst.Call, st: State) -> Value:
+    def ev_call(self, node: cst.Call, st: State, read: bool = True) -> Value:
         func = node.func
         if isinstance(func, cst.Attribute):
             q = self.qual(func, st)
@@ -113,41 +113,51 @@ class CallsMixin:
                         st.bind(k, Value(Kind.LIST, origin=v.origin))
 
     def call_builtin(self, node: cst.Call, name: str, args: Args, st: State) -> Value:
+        handler = BUILTINS.get(name)
         a0 = args.get(0)
-        if name == "len" and a0 is not None:
-            if a0.items is not None:
-                return const_value(len(a0.items), node)
-            if a0.kind.is_array:
-                d = a0.dim(0)
-                return Value(Kind.INT, sym=d, const=d.coef if (d is not None and d.is_int) else None, origin=node)
-            return Value(Kind.INT, origin=node)
-        if name == "range":
-            return Value(origin=node, provenance="range", elem=Value(Kind.INT))
-        if name == "enumerate" and a0 is not None:
-            return Value(origin=node, elem=Value(Kind.TUPLE, items=(Value(Kind.INT), self.elem_of(a0, node))))
-        if name == "zip":
-            items = tuple(self.elem_of(v, node) for _, v in args.pos)
-            return Value(origin=node, elem=Value(Kind.TUPLE, items=items))
-        if name in ("list", "tuple") and a0 is not None:
-            kind = Kind.LIST if name == "list" else Kind.TUPLE
-            return Value(kind, items=a0.items, elem=a0.elem if a0.elem is not None else (
-                self.elem_of(a0, node) if a0.kind is not Kind.UNKNOWN else None), origin=node)
-        if name == "int":
-            return Value(Kind.INT, sym=a0.sym if (a0 is not None and a0.kind is Kind.INT) else None,
-                         const=a0.const if (a0 is not None and a0.kind is Kind.INT) else None, origin=node)
-        if name == "float":
-            return Value(Kind.FLOAT, origin=node)
-        if name in ("isinstance", "issubclass", "hasattr", "callable", "bool", "any", "all"):
-            return Value(Kind.BOOL, origin=node)
-        if name in ("str", "repr", "format", "chr", "hex", "bin", "oct"):
-            return Value(Kind.STR, origin=node)
-        if name == "print":
-            return Value(Kind.NONE, origin=node)
-        if name in ("reversed", "sorted", "iter", "filter") and a0 is not None:
-            return Value(Kind.LIST if name == "sorted" else Kind.UNKNOWN, elem=self.elem_of(a0, node), origin=node)
-        if name == "next" and a0 is not None:
-            return self.elem_of(a0, node) if a0.elem is not None else self.fresh(node)
-        return self.fresh(node)
+        if handler is None or (a0 is None and name in _BUILTINS_NEEDING_AN_ARGUMENT):
+            return self.fresh(node)
+        return handler(self, node, name, a0, args)
+
+    # ------------------------------------------------------------------ builtins (a0: the first argument)
+    def builtin_len(self, node: cst.Call, name: str, a0: Value, args: Args) -> Value:
+        if a0.items is not None:
+            return const_value(len(a0.items), node)
+        if a0.kind.is_array:
+            d = a0.dim(0)
+            return Value(Kind.INT, sym=d, const=d.coef if (d is not None and d.is_int) else None, origin=node)
+        return Value(Kind.INT, origin=node)
+
+    def builtin_range(self, node: cst.Call, name: str, a0: Optional[Value], args: Args) -> Value:
+        return Value(origin=node, provenance="range", elem=Value(Kind.INT))
+
+    def builtin_enumerate(self, node: cst.Call, name: str, a0: Value, args: Args) -> Value:
+        return Value(origin=node, elem=Value(Kind.TUPLE, items=(Value(Kind.INT), self.elem_of(a0, node))))
+
+    def builtin_zip(self, node: cst.Call, name: str, a0: Optional[Value], args: Args) -> Value:
+        items = tuple(self.elem_of(v, node) for _, v in args.pos)
+        return Value(origin=node, elem=Value(Kind.TUPLE, items=items))
+
+    def builtin_sequence(self, node: cst.Call, name: str, a0: Value, args: Args) -> Value:
+        """``list(x)`` / ``tuple(x)``."""
+        kind = Kind.LIST if name == "list" else Kind.TUPLE
+        return Value(kind, items=a0.items, elem=a0.elem if a0.elem is not None else (
+            self.elem_of(a0, node) if a0.kind is not Kind.UNKNOWN else None), origin=node)
+
+    def builtin_int(self, node: cst.Call, name: str, a0: Optional[Value], args: Args) -> Value:
+        return Value(Kind.INT, sym=a0.sym if (a0 is not None and a0.kind is Kind.INT) else None,
+                     const=a0.const if (a0 is not None and a0.kind is Kind.INT) else None, origin=node)
+
+    def builtin_result(self, node: cst.Call, name: str, a0: Optional[Value], args: Args) -> Value:
+        """Builtins whose result is known only by its kind (``float``, ``isinstance``, ``str``…)."""
+        return Value(_BUILTIN_RESULT_KINDS[name], origin=node)
+
+    def builtin_iterator(self, node: cst.Call, name: str, a0: Value, args: Args) -> Value:
+        """``reversed``/``sorted``/``iter``/``filter``: the same elements."""
+        return Value(Kind.LIST if name == "sorted" else Kind.UNKNOWN, elem=self.elem_of(a0, node), origin=node)
+
+    def builtin_next(self, node: cst.Call, name: str, a0: Value, args: Args) -> Value:
+        return self.elem_of(a0, node) if a0.elem is not None else self.fresh(node)
 
     def call_local(self, node: cst.Call, info: FunctionInfo, args: Args, st: State,
                    bound: Optional[cst.BaseExpression]) -> Value:
@@ -288,3 +298,20 @@ class CallsMixin:
             return Value(Kind.NDARRAY, storage=("n", id(node)), origin=node, provenance="." + name,
                          dtype="int64" if name in INDEX_RESULTS else (r.dtype if r.dtype in FLOATING else None))
         return Value(Kind.NDARRAY if name in NDARRAY_COPIES else Kind.UNKNOWN, storage=("n", id(node)), origin=node)
+
+
+_BUILTIN_RESULT_KINDS = {
+    "float": Kind.FLOAT, "print": Kind.NONE,
+    **{name: Kind.BOOL for name in ("isinstance", "issubclass", "hasattr", "callable", "bool", "any", "all")},
+    **{name: Kind.STR for name in ("str", "repr", "format", "chr", "hex", "bin", "oct")},
+}
+_BUILTINS_NEEDING_AN_ARGUMENT = frozenset({"len", "enumerate", "list", "tuple", "reversed", "sorted", "iter",
+                                           "filter", "next"})
+# builtin name -> handler; a builtin with no handler (or without the argument it needs) gives a fresh value
+BUILTINS: dict[str, Callable[..., Value]] = {
+    "len": CallsMixin.builtin_len, "range": CallsMixin.builtin_range, "enumerate": CallsMixin.builtin_enumerate,
+    "zip": CallsMixin.builtin_zip, "list": CallsMixin.builtin_sequence, "tuple": CallsMixin.builtin_sequence,
+    "int": CallsMixin.builtin_int, "next": CallsMixin.builtin_next,
+    **{name: CallsMixin.builtin_result for name in _BUILTIN_RESULT_KINDS},
+    **{name: CallsMixin.builtin_iterator for name in ("reversed", "sorted", "iter", "filter")},
+}

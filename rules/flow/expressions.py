@@ -9,12 +9,15 @@ metadata). Nesting deeper than ``_MAX_DEPTH`` is opaque; long receiver chains ar
 evaluated iteratively (``ev_spine``). A mixin of ``interp.Interpreter``."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import libcst as cst
 
 from . import layout as L
+from .attributes import AttributesMixin
+from .calls import CallsMixin
 from .events import LoopBlock
+from .operators import OperatorsMixin
 from .state import State
 from .values import OPAQUE, UNKNOWN, Kind, Layout, Mono, Value, const_value, join
 
@@ -72,107 +75,107 @@ class ExpressionsMixin:
         return spine
 
     def _ev(self, node: cst.BaseExpression, st: State, read: bool) -> Value:
-        if isinstance(node, cst.Name):
-            return self.lookup(node.value, node, st)
-        if isinstance(node, cst.Attribute):
-            return self.ev_attribute(node, st, read)
-        if isinstance(node, cst.Call):
-            return self.ev_call(node, st)
-        if isinstance(node, cst.Subscript):
-            return self.ev_subscript(node, st, read)
-        if isinstance(node, cst.Integer):
-            return const_value(node.evaluated_value, node)
-        if isinstance(node, cst.Float):
-            return const_value(node.evaluated_value, node)
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            try:
-                val = node.evaluated_value
-            except Exception:
-                val = None
-            return Value(Kind.STR, const=val if isinstance(val, str) else None, origin=node)
-        if isinstance(node, cst.FormattedString):
-            for part in node.parts:
-                if isinstance(part, cst.FormattedStringExpression):
-                    self.ev(part.expression, st)
-            return Value(Kind.STR, origin=node)
-        if isinstance(node, cst.UnaryOperation):
-            return self.ev_unary(node, st)
-        if isinstance(node, cst.BinaryOperation):
-            return self.ev_binop(node, st)
-        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
-            items = []
-            ok = True
-            for el in node.elements:
-                if isinstance(el, cst.StarredElement):
-                    self.ev(el.value, st)
-                    ok = False
-                else:
-                    items.append(self.ev(el.value, st))
-            kind = Kind.TUPLE if isinstance(node, cst.Tuple) else (Kind.LIST if isinstance(node, cst.List) else Kind.UNKNOWN)
-            if not ok:
-                return Value(kind, origin=node)
-            elem = None
-            if items:
-                acc = None
-                for it in items:
-                    acc = join(acc, it)
-                elem = acc
-            return Value(kind, items=tuple(items), elem=elem, origin=node)
-        if isinstance(node, cst.Dict):
-            for el in node.elements:
-                if isinstance(el, cst.DictElement):
-                    self.ev(el.key, st)
-                    self.ev(el.value, st)
-                else:
-                    self.ev(el.value, st)
-            return Value(origin=node)
-        if isinstance(node, cst.Comparison):
-            left = self.ev(node.left, st)
-            arrays = [left] if left.kind.is_array else []
-            for c in node.comparisons:
-                r = self.ev(c.comparator, st)
-                if r.kind.is_array:
-                    arrays.append(r)
-            if arrays:
-                a = arrays[0]
-                return Value(a.kind, dtype="bool", shape=a.shape if len(arrays) == 1 else None,
-                             layout=L.elementwise(a) if (len(arrays) == 1 and a.kind is Kind.TENSOR) else None,
-                             storage=("n", id(node)), origin=node, provenance="compare")
+        handler = EXPRESSIONS.get(type(node))
+        return handler(self, node, st, read) if handler is not None else UNKNOWN
+
+    # ------------------------------------------------------------------ by node type
+    def ev_name(self, node, st: State, read: bool) -> Value:
+        return self.lookup(node.value, node, st)
+
+    def ev_number(self, node, st: State, read: bool) -> Value:
+        return const_value(node.evaluated_value, node)
+
+    def ev_string(self, node, st: State, read: bool) -> Value:
+        try:
+            val = node.evaluated_value
+        except Exception:
+            val = None
+        return Value(Kind.STR, const=val if isinstance(val, str) else None, origin=node)
+
+    def ev_fstring(self, node, st: State, read: bool) -> Value:
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                self.ev(part.expression, st)
+        return Value(Kind.STR, origin=node)
+
+    def ev_display(self, node, st: State, read: bool) -> Value:
+        items = []
+        ok = True
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                self.ev(el.value, st)
+                ok = False
+            else:
+                items.append(self.ev(el.value, st))
+        kind = Kind.TUPLE if isinstance(node, cst.Tuple) else (Kind.LIST if isinstance(node, cst.List) else Kind.UNKNOWN)
+        if not ok:
+            return Value(kind, origin=node)
+        elem = None
+        if items:
+            acc = None
+            for it in items:
+                acc = join(acc, it)
+            elem = acc
+        return Value(kind, items=tuple(items), elem=elem, origin=node)
+
+    def ev_dict(self, node, st: State, read: bool) -> Value:
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                self.ev(el.key, st)
+                self.ev(el.value, st)
+            else:
+                self.ev(el.value, st)
+        return Value(origin=node)
+
+    def ev_comparison(self, node, st: State, read: bool) -> Value:
+        left = self.ev(node.left, st)
+        arrays = [left] if left.kind.is_array else []
+        for c in node.comparisons:
+            r = self.ev(c.comparator, st)
+            if r.kind.is_array:
+                arrays.append(r)
+        if arrays:
+            a = arrays[0]
+            return Value(a.kind, dtype="bool", shape=a.shape if len(arrays) == 1 else None,
+                         layout=L.elementwise(a) if (len(arrays) == 1 and a.kind is Kind.TENSOR) else None,
+                         storage=("n", id(node)), origin=node, provenance="compare")
+        return Value(Kind.BOOL, origin=node)
+
+    def ev_boolop(self, node, st: State, read: bool) -> Value:
+        a = self.ev(node.left, st)
+        b = self.ev(node.right, st)
+        if a.kind is Kind.BOOL and b.kind is Kind.BOOL:
             return Value(Kind.BOOL, origin=node)
-        if isinstance(node, cst.BooleanOperation):
-            a = self.ev(node.left, st)
-            b = self.ev(node.right, st)
-            if a.kind is Kind.BOOL and b.kind is Kind.BOOL:
-                return Value(Kind.BOOL, origin=node)
-            return UNKNOWN
-        if isinstance(node, cst.IfExp):
-            self.ev(node.test, st)
-            return join(self.ev(node.body, st), self.ev(node.orelse, st))
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            return self.ev_comp(node, st)
-        if isinstance(node, cst.NamedExpr):
-            v = self.ev(node.value, st)
-            self.assign(node.target, v, node.value, st)
-            return v
-        if isinstance(node, cst.Await):
-            self.ev(node.expression, st)
-            return UNKNOWN
-        if isinstance(node, cst.Yield):
-            if isinstance(node.value, cst.BaseExpression):
-                self.ev(node.value, st)
-            elif isinstance(node.value, cst.From):
-                self.ev(node.value.item, st)
-            return UNKNOWN
-        if isinstance(node, cst.Lambda):
-            return Value(origin=node)
-        if isinstance(node, cst.StarredElement):
-            self.ev(node.value, st)
-            return UNKNOWN
-        if isinstance(node, cst.Ellipsis):
-            return Value(origin=node)
         return UNKNOWN
 
-    def ev_comp(self, node, st: State) -> Value:
+    def ev_ifexp(self, node, st: State, read: bool) -> Value:
+        self.ev(node.test, st)
+        return join(self.ev(node.body, st), self.ev(node.orelse, st))
+
+    def ev_walrus(self, node, st: State, read: bool) -> Value:
+        v = self.ev(node.value, st)
+        self.assign(node.target, v, node.value, st)
+        return v
+
+    def ev_await(self, node, st: State, read: bool) -> Value:
+        self.ev(node.expression, st)
+        return UNKNOWN
+
+    def ev_yield(self, node, st: State, read: bool) -> Value:
+        if isinstance(node.value, cst.BaseExpression):
+            self.ev(node.value, st)
+        elif isinstance(node.value, cst.From):
+            self.ev(node.value.item, st)
+        return UNKNOWN
+
+    def ev_opaque(self, node, st: State, read: bool) -> Value:
+        return Value(origin=node)
+
+    def ev_starred(self, node, st: State, read: bool) -> Value:
+        self.ev(node.value, st)
+        return UNKNOWN
+
+    def ev_comp(self, node, st: State, read: bool = True) -> Value:
         sub = st.copy()
         arm: list = []
         saved, self.sink = self.sink, arm
@@ -331,3 +334,36 @@ class ExpressionsMixin:
                      layout=lay if r.kind is not Kind.NDARRAY else None, storage=r.storage, device=r.device,
                      requires_grad=r.requires_grad, bridge=r.bridge, initialized=r.initialized, origin=node,
                      provenance="[]")
+
+
+# expression node type -> handler ``(node, state, read) -> Value``; other nodes are unknown
+EXPRESSIONS: dict[type, Callable[..., Value]] = {
+    cst.Name: ExpressionsMixin.ev_name,
+    cst.Attribute: AttributesMixin.ev_attribute,
+    cst.Call: CallsMixin.ev_call,
+    cst.Subscript: ExpressionsMixin.ev_subscript,
+    cst.Integer: ExpressionsMixin.ev_number,
+    cst.Float: ExpressionsMixin.ev_number,
+    cst.SimpleString: ExpressionsMixin.ev_string,
+    cst.ConcatenatedString: ExpressionsMixin.ev_string,
+    cst.FormattedString: ExpressionsMixin.ev_fstring,
+    cst.UnaryOperation: OperatorsMixin.ev_unary,
+    cst.BinaryOperation: OperatorsMixin.ev_binop,
+    cst.Tuple: ExpressionsMixin.ev_display,
+    cst.List: ExpressionsMixin.ev_display,
+    cst.Set: ExpressionsMixin.ev_display,
+    cst.Dict: ExpressionsMixin.ev_dict,
+    cst.Comparison: ExpressionsMixin.ev_comparison,
+    cst.BooleanOperation: ExpressionsMixin.ev_boolop,
+    cst.IfExp: ExpressionsMixin.ev_ifexp,
+    cst.ListComp: ExpressionsMixin.ev_comp,
+    cst.SetComp: ExpressionsMixin.ev_comp,
+    cst.GeneratorExp: ExpressionsMixin.ev_comp,
+    cst.DictComp: ExpressionsMixin.ev_comp,
+    cst.NamedExpr: ExpressionsMixin.ev_walrus,
+    cst.Await: ExpressionsMixin.ev_await,
+    cst.Yield: ExpressionsMixin.ev_yield,
+    cst.Lambda: ExpressionsMixin.ev_opaque,
+    cst.StarredElement: ExpressionsMixin.ev_starred,
+    cst.Ellipsis: ExpressionsMixin.ev_opaque,
+}

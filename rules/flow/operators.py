@@ -25,7 +25,7 @@ from .values import (
 class OperatorsMixin:
     """Operator transfer functions; mixed into ``Interpreter``."""
 
-    def ev_unary(self, node: cst.UnaryOperation, st: State) -> Value:
+    def ev_unary(self, node: cst.UnaryOperation, st: State, read: bool = True) -> Value:
         v = self.ev(node.expression, st)
         if isinstance(node.operator, cst.Not):
             return Value(Kind.BOOL, origin=node)
@@ -59,7 +59,7 @@ class OperatorsMixin:
             return Value(Kind.INT, sym=a.sym * b.sym)
         return Value(Kind.INT)
 
-    def ev_binop(self, node: cst.BinaryOperation, st: State) -> Value:
+    def ev_binop(self, node: cst.BinaryOperation, st: State, read: bool = True) -> Value:
         a = self.ev(node.left, st)
         b = self.ev(node.right, st)
         op = type(node.operator).__name__
