@@ -272,3 +272,24 @@ def test_worker_analyses_the_next_version_incrementally_with_the_same_answers():
     # other settings: never mixed with the remembered analysis
     third = analyse(Job(uri, 3, 1, "/tmp/inc_worker.py", "python", Config(), text=edited + "b = 1\n"))
     assert not third.incremental
+
+
+def test_process_worker_sends_shape_facts_as_a_delta_that_rebuilds_the_same_list():
+    from ptlint.server.lsp.worker import CancelToken, ProcessBackend, ShapeDelta
+
+    uri = "file:///tmp/inc_process.py"
+    edited = _replace(BASE, "y.view(-1)", "y.view( -1)")
+    backend = ProcessBackend()
+    try:
+        first = backend.call(Job(uri, 1, 0, "/tmp/inc_process.py", "python", Config(), text=BASE), CancelToken())
+        second = backend.call(Job(uri, 2, 0, "/tmp/inc_process.py", "python", Config(), text=edited), CancelToken())
+    finally:
+        backend.close()
+    fresh = analyse(Job("file:///tmp/inc_fresh.py", 1, 0, "/tmp/inc_process.py", "python", Config(), text=edited))
+    assert first.shapes and first.crash is None and second.crash is None
+    assert second.incremental and not isinstance(second.shapes, ShapeDelta)
+    assert sorted(map(repr, second.shapes)) == sorted(map(repr, fresh.shapes))
+    assert keys(second.findings) == keys(fresh.findings)
+    # the facts the edit did not touch were not sent again: they are the first snapshot's
+    reused = {id(f) for f in first.shapes} & {id(f) for f in second.shapes}
+    assert len(reused) > len(second.shapes) // 2
