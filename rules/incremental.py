@@ -399,6 +399,8 @@ def update_layout(old: Layout, text: str, cache: dict[str, UnitNames]) -> Option
                 or first > top:
             return None
         region = _split_region(lines, first, new_last, hi == len(units), cache)
+        if region == [] and new_last > first:
+            return None  # only comments left: the unit before would own them (a fresh split knows)
         if region is not None:
             break
         if hi == len(units):
