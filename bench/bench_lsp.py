@@ -15,7 +15,7 @@ push diagnostics) on the same files and the same edits, in one run.
 Targets (issue 14): p95 <= 20x ruff's at 1,000 and at 5,000 lines; hover/inlay p95
 <= 150 ms; start-up <= 5x ruff's; memory flat.
 
-    .venv/bin/python bench/bench_lsp.py [--quick]     (needs `pip install ruff`)
+    .venv/bin/python bench/bench_lsp.py [--quick]     (needs `pip install -e ".[bench]"`)
 
 ruff is a benchmark dependency only. Writes bench/results/lsp.md.
 """
