@@ -55,7 +55,7 @@ OPERATORS: dict[str, str] = {
     "[]": "torch.Tensor.__getitem__",
 }
 
-_DATA_MODULES = ("api_creation", "api_tensor", "api_autograd", "api_nn", "api_optim")
+_DATA_MODULES = ("api_creation", "api_tensor", "api_shape", "api_autograd", "api_nn", "api_init_loss", "api_optim")
 
 
 @dataclass(frozen=True)
