@@ -79,7 +79,7 @@ async def hover(server: "PtlintServer", params: types.HoverParams) -> Optional[t
     doc = server.doc_for(uri)
     if doc is None or server.scheduler is None:
         return None
-    lines = LineIndex(server.text_of(uri), server.position_encoding)
+    lines = snapview.line_index(server.text_of(uri), server.position_encoding)
     pos = lines.from_client(params.position)
     view = snapview.view_of(server, doc, uri)
     if view is None:  # no analysis that maps onto this text yet: wait for it (briefly)
@@ -99,7 +99,7 @@ async def hover(server: "PtlintServer", params: types.HoverParams) -> Optional[t
                     continue  # edited since: its docs may no longer apply
                 parts.append(rule_markdown(f, lang))
                 hover_range = hover_range or rng
-        facts = [s for s in snap.shapes if s.cell == cell and contains(s.range, old_pos)]
+        facts = view.shapes_at(cell, old_pos)
         if facts:
             # The innermost call under the cursor: ``self.pool(F.relu(self.conv1(x)))``.
             fact = min(facts, key=lambda s: (s.range.end.line - s.range.start.line,

@@ -25,13 +25,12 @@ async def inlay_hints(server: "PtlintServer", params: types.InlayHintParams) -> 
         view = snapview.view_of(server, doc, uri)
     if view is None or not view.snap.shapes:
         return []
-    snap = view.snap
     cell = server.cell_index(doc, uri)
     first = params.range.start.line
     last = params.range.end.line
     hints = []
     seen = set()
-    for fact in snap.shapes:
+    for fact in view.inlay_candidates(cell, first, last):
         if fact.cell != cell or fact.inlay is None or not fully_known(fact.shape):
             continue
         pos = view.to_client(fact.inlay)
