@@ -318,13 +318,27 @@ class ThreadBackend:
     def call(self, job: Job, token: CancelToken, timeout: float = DEFAULT_TIMEOUT_S) -> Optional[Snapshot]:
         if token.cancelled:
             return None
-        return analyse(job)
+        return _indexed(analyse(job))
 
     def close(self) -> None:
         pass
 
     def pids(self) -> list[int]:
         return []
+
+
+def _indexed(snap: Snapshot) -> Snapshot:
+    """Index the shape facts for hover and inlay hints here, in the analysis thread,
+    rather than on the event loop at the first request after the snapshot arrives
+    (several milliseconds for a 5,000-line file's 4,000 facts, added to that hover)."""
+    if snap.shapes:
+        from . import snapview
+
+        try:
+            snapview.shape_index(snap.shapes)
+        except Exception:  # the request builds it again and reports what fails
+            log.exception("indexing the shape facts of %s failed", snap.uri)
+    return snap
 
 
 def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
@@ -444,7 +458,7 @@ class ProcessBackend:
                                 cells=job.cell_uris, timed_out=timeout,
                                 crash=f"analysis took longer than {timeout:g} s and was stopped")
             try:
-                return self._with_shapes(_unpickled(self._conn))
+                return _indexed(self._with_shapes(_unpickled(self._conn)))
             except (EOFError, OSError) as exc:
                 code = None
                 if self._proc is not None:
