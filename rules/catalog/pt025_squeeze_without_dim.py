@@ -198,6 +198,13 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         # operands of unknown origin
         "import torch\nimport torch.nn.functional as F\ndef scores(a, b):\n    e = torch.bmm(a, b).squeeze()\n"
         "    return F.softmax(e, dim=1)\n",
+        # full-batch training on one tensor the file builds itself: its row count is fixed by
+        # the code (200 here), never a loader's last batch of one
+        "import torch\nimport torch.nn as nn\nx0 = torch.normal(torch.ones(100, 2), 1)\n"
+        "x1 = torch.normal(-torch.ones(100, 2), 1)\ntrain_x = torch.cat((x0, x1), 0)\n"
+        "train_y = torch.cat((torch.zeros(100), torch.ones(100)), 0)\nnet = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())\n"
+        "loss_fn = nn.BCELoss()\nfor it in range(100):\n    y_pred = net(train_x)\n"
+        "    loss = loss_fn(y_pred.squeeze(), train_y)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -333,6 +340,8 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
                 kind = facts.layer_kind(layer) or ""
                 if kind.rsplit(".", 1)[-1] in ("RNN", "LSTM", "GRU", "Flatten"):
                     return None
+                if self._fixed_data_argument(expr, facts, scope):
+                    return None
                 return layer
             q = self.qualname(expr.func)
             if (q in _KEEP_FUNCS or q in _POOLS) and expr.args and expr.args[0].keyword is None:
@@ -356,6 +365,24 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
             return (self._batch_origin(expr.left, facts, scope, cls, method, depth + 1)
                     or self._batch_origin(expr.right, facts, scope, cls, method, depth + 1))
         return None
+
+    def _fixed_data_argument(self, call: cst.Call, facts: LocalFacts, scope: ScopeInfo) -> bool:
+        """``model(train_x)`` where ``train_x`` is bound once to a tensor the file builds with a
+        torch function (full-batch training): its row count is fixed by the code, not by a
+        loader's last batch, so a batch of one is not what the code runs on."""
+        if not call.args or call.args[0].keyword is not None or call.args[0].star:
+            return False
+        arg = call.args[0].value
+        if not isinstance(arg, cst.Name) or arg.value in scope.params:
+            return False
+        if facts.loader_batch(arg.value, scope, self.ctx.ancestors) is not None:
+            return False
+        value = facts.value_of(arg.value, scope)
+        if not isinstance(value, cst.Call):
+            return False
+        made_by = self.qualname(value.func)
+        return made_by is not None and made_by.startswith("torch.") and not made_by.startswith("torch.nn.") \
+            and not made_by.startswith("torch.utils.")
 
     def _fix(self, node: cst.Call, origin: cst.CSTNode, facts: LocalFacts) -> Optional[FixSpec]:
         layer = origin
