@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from lsprotocol import types
 
 from ptlint.rules.findings import Finding, Fix, FixSafety
-from ptlint.rules.fixes import fix_text, parses
 
 from . import diagnostics as diag_mod, snapview
 from .apidocs import in_code
@@ -160,6 +159,9 @@ def whole_edit(old: str, new: str, encoding: str) -> types.TextEdit:
 
 def fix_all_edits(server: "PtlintServer", doc: Doc, snap: Snapshot) -> tuple[dict[str, list[types.TextEdit]], int]:
     """Safe fixes for the whole document (each notebook cell on its own)."""
+    # Imported here: the fixer needs libcst (~0.7 s to import on a busy machine), which the
+    # server's start-up and first diagnostics do not (the worker process parses).
+    from ptlint.rules.fixes import fix_text, parses
     from ptlint.rules.source import mask_magics
 
     enc = server.position_encoding

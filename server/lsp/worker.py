@@ -351,6 +351,7 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
     from ptlint.rules.rule import all_rules
 
     all_rules()
+    _warm_up()
     conn.send(READY)
     while True:
         try:
@@ -369,6 +370,44 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
                 conn.send(snap)
             except Exception:
                 conn.send(Snapshot(job.uri, job.version, job.generation, crash=f"cannot send result: {exc}"))
+
+
+# Analysed once when the worker starts. The first analysis in a fresh process imports the
+# engine's analyses (flow, shapes, the project index) and fills their caches: 1.4 s for a
+# 50-line file here, against 80 ms for the next one. Done before the worker says it is
+# ready, it overlaps the server's own imports (pygls, lsprotocol: seconds on a busy machine)
+# instead of delaying the first diagnostics after them.
+_WARM_UP_TEXT = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 6, 5)
+        self.fc = nn.Linear(6 * 24 * 24, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv(x))
+        return F.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+
+out = Net()(torch.randn(4, 1, 28, 28))
+"""
+_WARM_UP_URI = "ptlint-warm-up:model.py"
+
+
+def _warm_up() -> None:  # pragma: no cover - runs in the child process
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), "ptlint-warm-up-no-such-dir", "model.py")
+    try:
+        analyse(Job(_WARM_UP_URI, 1, 0, path, "python", Config(), text=_WARM_UP_TEXT))
+    except Exception:  # analyse never raises; a warm-up must not stop the worker either way
+        log.exception("warming the analysis worker up failed")
+    with _memory_lock:
+        _memory.pop(_WARM_UP_URI, None)
 
 
 def _without_extra(f: Finding) -> Finding:
