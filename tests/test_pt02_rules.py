@@ -7,23 +7,9 @@ import warnings
 
 import pytest
 
-from ptlint.rules import Config, lint_text
-from ptlint.rules.fixes import fix_text
+from rulecheck import lint, fixed
 
 torch = pytest.importorskip("torch")
-
-
-def lint(src, code):
-    res = lint_text(src, "t.py", Config(select=(code,)))
-    assert not res.rule_errors, res.rule_errors
-    return res.findings
-
-
-def fixed(src, code, unsafe=False):
-    new, applied = fix_text(src, lint(src, code), unsafe=unsafe)
-    assert applied, f"{code}: no fix applied"
-    assert not lint(new, code), f"{code} still reported after its fix:\n{new}"
-    return new
 
 
 def run(src, **env):

@@ -7,20 +7,10 @@ import warnings
 
 import pytest
 
-from ptlint.rules import Config, lint_text
+from rulecheck import lint
 
 torch = pytest.importorskip("torch")
 np = pytest.importorskip("numpy")
-
-
-def lint(src, code):
-    res = lint_text(src, "t.py", Config(select=(code,)))
-    assert not res.rule_errors, res.rule_errors
-    return res.findings
-
-
-def lines(src, code):
-    return [f.line for f in lint(src, code)]
 
 
 def run(src, **names):

@@ -8,19 +8,9 @@ import warnings
 
 import pytest
 
-from ptlint.rules import Config, lint_text
+from rulecheck import lint, lines
 
 torch = pytest.importorskip("torch")
-
-
-def lint(src, code):
-    res = lint_text(src, "t.py", Config(select=(code,)))
-    assert not res.rule_errors, res.rule_errors
-    return res.findings
-
-
-def lines(src, code):
-    return [f.line for f in lint(src, code)]
 
 
 def run(src, **env):
