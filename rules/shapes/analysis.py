@@ -67,8 +67,8 @@ class ShapeAnalysis:
 
         self.ctx = ctx
         self.cli_input = input_shape
-        self.index = FileIndex(ctx)
         self.crossfile = CrossFileModels(self)  # names imported from other project files
+        self.index = FileIndex(ctx, self.crossfile.base_resolver(None))
         self.unit_left = UNIT_BUDGET
         self.file_left = FILE_BUDGET
         self._in_unit = False

@@ -5,7 +5,10 @@ of models/blocks.py gets its shapes and its PT005 findings.
 The other file's class is adopted by the file context (``FileContext.adopt``): inside it,
 names resolve through that file's own imports and module-level names, never the
 importing file's, and nothing is reported at its nodes (that file's own analysis does).
-A name the project index cannot resolve for certain stays unknown."""
+Base classes follow the same way: ``class Net(_Block)`` here, or ``class ResBlock(_Block)``
+in models/blocks.py with ``_Block`` from models/base.py, inherit that class's ``__init__``
+layers and ``forward`` as an in-file base would. A name the project index cannot resolve
+for certain stays unknown, and a class with an unknown base is no model."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ import libcst as cst
 
 from ..names import dotted_name
 from ..project import EXTERNAL
-from .models import FileIndex, ModelClass
+from .models import BaseResolver, FileIndex, ModelClass
 from .state import FunctionV
 from .values import UNKNOWN, ClassRef, Const, Value
 
@@ -42,6 +45,7 @@ class CrossFileModels:
         self._indexes: dict[int, FileIndex] = {}
         self._here: Optional["ProjectModule"] = None
         self._relative: Optional[bool] = None
+        self._building: set[int] = set()  # files whose index is being made: an import cycle
 
     def _home(self) -> "ProjectModule":
         if self._here is None:
@@ -112,17 +116,56 @@ class CrossFileModels:
         pm = sym.module
         index = self._indexes.get(id(pm))
         if index is None:
-            index = FileIndex(_ModuleView(pm.module, pm.imports.qualname))  # type: ignore[arg-type]
+            if id(pm) in self._building:
+                return None  # models/a.py's base comes from b.py, whose base comes from a.py
+            self._building.add(id(pm))
+            try:
+                index = FileIndex(_ModuleView(pm.module, pm.imports.qualname),  # type: ignore[arg-type]
+                                  self.base_resolver(pm))
+            finally:
+                self._building.discard(id(pm))
             self._indexes[id(pm)] = index
         mc = index.models.get(sym.name)
         if mc is None or mc.node is not sym.node:
             return None
+        own = set(map(id, index.models.values()))
         stack = [mc]
         while stack:  # the class and its in-file bases: their methods run too
             cls = stack.pop()
             self.ctx.adopt(cls.node, pm)
-            stack.extend(cls.bases)
+            # a base from a third file was adopted as that file's when it was resolved
+            stack.extend(b for b in cls.bases if id(b) in own)
         return mc
+
+    # ------------------------------------------------------------------ base classes
+    def base_resolver(self, pm: Optional["ProjectModule"]) -> Optional[BaseResolver]:
+        """What a base class expression of ``pm`` (None: the analysed file) names, when it
+        is a model class of another project file."""
+        if self.project is None:
+            return None
+
+        def resolve(base: cst.BaseExpression) -> Optional[ModelClass]:
+            dotted = dotted_name(base)
+            if dotted is None:
+                return None  # class Net(make_base()): a computed base
+            parts = dotted.split(".")
+            if pm is None:
+                qualname = self.ctx.imports.qualname(base)
+                if parts[0] in self.ctx.imports.rebound or (qualname is not None and _external(qualname)):
+                    return None
+                if qualname is None and not self._relative_imports():
+                    return None  # bound by no import here: a builtin or a typo
+            else:
+                qualname = pm.imports.qualname(base)
+                if qualname is not None and _external(qualname):
+                    return None
+            assert self.project is not None
+            sym = self.project.lookup_chain(pm if pm is not None else self._home(), parts)
+            if sym is None or sym.kind != "class" or sym.module is (pm if pm is not None else self._home()):
+                return None
+            return self._model_class(sym)
+
+        return resolve
 
 
 def _external(qualname: str) -> bool:

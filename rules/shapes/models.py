@@ -4,7 +4,7 @@ module-level constants constructor arguments may refer to."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
@@ -91,15 +91,22 @@ def walk_layers(root: Value, prefix: str = "", seen: Optional[set[int]] = None):
             yield from walk_layers(v, f"{prefix}.{key}" if prefix else key, seen)
 
 
+# A base class that is neither torch's nor defined in the file (``class Net(_Block)`` with
+# ``_Block`` imported from another project file): its model class, or None when unknown.
+BaseResolver = Callable[[cst.BaseExpression], Optional[ModelClass]]
+
+
 class FileIndex:
     """The classes, functions and constants of one file."""
 
-    def __init__(self, ctx: "FileContext") -> None:
+    def __init__(self, ctx: "FileContext", resolve_base: Optional[BaseResolver] = None) -> None:
         self.ctx = ctx
+        self.resolve_base = resolve_base
         self.classdefs: dict[str, cst.ClassDef] = {}
         self.functions: dict[str, cst.FunctionDef] = {}
         self.models: dict[str, ModelClass] = {}
         self.constants: dict[str, Value] = {}
+        self._resolved: dict[int, Optional[ModelClass]] = {}
         self._collect(ctx.module.body)
         self._find_models()
 
@@ -136,10 +143,23 @@ class FileIndex:
                     elif isinstance(arg.value, cst.Name) and arg.value.value in self.models:
                         bases.append(self.models[arg.value.value])
                         is_model = True
+                    elif (imported := self._imported_base(arg.value)) is not None:
+                        bases.append(imported)
+                        is_model = True
                 if is_model:
                     methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
                     self.models[name] = ModelClass(name, node, bases, methods, seq_base)
                     changed = True
+
+    def _imported_base(self, base: cst.BaseExpression) -> Optional[ModelClass]:
+        """A base from another file; a name this file defines as a class is never one
+        (it is an in-file base, or not a model yet on this pass)."""
+        if self.resolve_base is None or (isinstance(base, cst.Name) and base.value in self.classdefs):
+            return None
+        key = id(base)
+        if key not in self._resolved:
+            self._resolved[key] = self.resolve_base(base)
+        return self._resolved[key]
 
     def set_constant(self, name: str, value: Value) -> None:
         if name in self.constants and not (isinstance(value, Const) and isinstance(self.constants[name], Const)
