@@ -9,6 +9,7 @@ from ptlint.rules.flow import BACKWARD, MANUAL_STEP, STEP, ZERO_GRAD, FlowAnalys
 from ptlint.rules.flow.events import (
     CLEAR_ALL, CLEAR_MODULE, CLEAR_OPTIMIZER, CLEAR_TENSOR, Branch, Event, TooManyPaths, iteration_paths, walk,
 )
+from ptlint.rules.flow.foreign_events import report_place
 from ptlint.rules.flow.state import scan_bindings
 from ptlint.rules.rule import Docs, FixSpec, InsertStatementBefore, Message, Related, Rule
 
@@ -19,6 +20,15 @@ MANUAL_MESSAGE = Message(
        "梯度会在每次 backward() 后累积，更新用的是之前所有梯度之和",
     en="`{param}` is updated from `{param}.grad` in a loop, but nothing clears `{param}.grad` in the same "
        "iteration: every backward() adds to it, so each update uses the sum of all past gradients",
+)
+
+# The step is in another project file's helper called in this loop (flow/foreign_events.py).
+OTHER_FILE_MESSAGE = Message(
+    zh="循环里调用的 `{helper}()`（{file}）会执行 `{opt}.step()`，但同一轮迭代中没有清零 `{opt}` 的梯度："
+       "叶子节点的梯度在 backward() 之后会累积，每一步用的都是之前所有梯度之和",
+    en="`{helper}()` ({file}) runs `{opt}.step()` in this loop, but nothing clears {opt}'s gradients in the same "
+       "iteration: gradients of leaf tensors accumulate across backward() calls, so each step uses the sum of all "
+       "past gradients",
 )
 
 
@@ -288,14 +298,22 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                     self._report(loop, step, backs[0])
 
     def _report(self, loop: LoopBlock, step: Event, back: Event) -> None:
+        place = report_place(self.ctx, loop, step)
+        if place is None:
+            return  # the loop is in another file's helper: that file reports it
         related = [Related(back.node, "backward() 在这里", "backward() is called here")]
-        if step.via is not None:
+        if place.helper is not None:
+            related.append(Related(step.node, "优化器在这里更新参数", "the optimizer steps here"))
+        elif step.via is not None:
             related.append(Related(step.via, "在循环里调用了这个辅助函数", "the helper is called in the loop here"))
         manual = step.kind == MANUAL_STEP
         name = step.key or ("参数" if manual else "优化器")
         fix = self._fix(loop, step, manual)
         if manual:
-            self.report(step.node, message=MANUAL_MESSAGE, related=related, fix=fix, param=name)
+            self.report(place.node, message=MANUAL_MESSAGE, related=related, fix=fix, param=name)
+        elif place.helper is not None:
+            self.report(place.node, message=OTHER_FILE_MESSAGE, related=related, fix=fix, opt=name,
+                        helper=place.helper, file=place.helper_file or "?")
         else:
             self.report(step.node, related=related, fix=fix, opt=name)
 

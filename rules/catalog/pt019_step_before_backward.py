@@ -2,13 +2,22 @@ from ptlint.rules.gating import Gated
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import BACKWARD, STEP, ZERO_GRAD, Event, FlowAnalysis, iteration_paths
 from ptlint.rules.flow.events import TooManyPaths
+from ptlint.rules.flow.foreign_events import report_place
 from ptlint.rules.rule import Docs, Message, Related, Rule
+
+# The step is in another project file's helper called in this loop (flow/foreign_events.py).
+OTHER_FILE_MESSAGE = Message(
+    zh="循环里调用的 `{helper}()`（{file}）在本轮迭代的 `backward()` 之前执行 `{opt}.step()`："
+       "这一步用的不是本轮的梯度，本轮算出的梯度要到下一轮才被使用",
+    en="`{helper}()` ({file}) runs `{opt}.step()` in this loop before the iteration's `backward()`: the step does not "
+       "use this iteration's gradients, and the new gradients are only used next iteration",
+)
 
 
 class StepBeforeBackward(Gated, Rule):
     code = "PT019"
     name = "step-before-backward"
-    needs = ('.step(',)
+    needs = ('.step(', 'optim')  # 'optim': the step may be in a helper of another file the optimizer goes to
     severity = Severity.WARNING
     message = Message(
         zh="`{opt}.step()` 在本轮迭代的 `backward()` 之前执行：这一步用的不是本轮的梯度（刚清零时什么也不更新），本轮算出的梯度要到下一轮才被使用",
@@ -138,5 +147,13 @@ for x, y in loader:
                 if marks & {"before", "after-cleared"} or "after" not in marks or id(ev.node) in seen:
                     continue
                 seen.add(id(ev.node))
-                self.report(ev.node, opt=ev.key or "optimizer",
-                            related=[Related(follow[eid].node, "本轮的 backward() 在这里", "this iteration's backward() is here")])
+                place = report_place(self.ctx, loop, ev)
+                if place is None:
+                    continue  # the loop is in another file's helper: that file reports it
+                related = [Related(follow[eid].node, "本轮的 backward() 在这里", "this iteration's backward() is here")]
+                if place.helper is not None:
+                    related.append(Related(ev.node, "优化器在这里更新参数", "the optimizer steps here"))
+                    self.report(place.node, message=OTHER_FILE_MESSAGE, related=related, opt=ev.key or "optimizer",
+                                helper=place.helper, file=place.helper_file or "?")
+                else:
+                    self.report(ev.node, opt=ev.key or "optimizer", related=related)

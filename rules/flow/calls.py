@@ -15,6 +15,7 @@ import libcst as cst
 
 from .args import Args, key_of
 from .creation import dtype_arg
+from .crossfile import project_member_function
 from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
 from .state import ClassInfo, FunctionInfo, State
 from .transfer import (
@@ -23,6 +24,19 @@ from .transfer import (
 )
 from .values import FLOATING, INTEGRAL, Kind, Mono, Value, const_value
 
+# Methods whose call may be a training-loop event (see ``loop_events``), as are in-place ``x_``
+_LOOP_EVENT_METHODS = frozenset({"backward", "manual_backward", "zero_grad", "step"})
+_PARAMETER_METHODS = frozenset({"parameters", "named_parameters"})
+_MAY_OWN_PARAMETERS = frozenset({Kind.TENSOR, Kind.UNKNOWN, Kind.MODULE, Kind.OBJECT})
+# An unseen method whose name says so may clear gradients (``self.reset_grads()``)
+_CLEARING_WORDS = ("zero", "grad", "reset", "clear")
+# Methods of an unseen base class that leave the object's attributes as they are
+_KEEP_ATTRIBUTES = frozenset({"log", "print", "register_buffer", "parameters", "named_parameters", "modules",
+                              "children", "state_dict", "train", "eval", "to", "cuda", "cpu", "zero_grad",
+                              "manual_backward", "optimizers"})
+# nn.Module methods that return the module itself
+_MODULE_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"})
+_LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "clear", "remove", "sort"})
 # Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
 _STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
 
@@ -53,6 +67,8 @@ class CallsMixin:
                 args = Args(node.args, vals)
                 return self.call_method(node, func.value, recv, name, args, st)
             vals = [self.ev(a.value, st) for a in node.args]
+            if (helper := project_member_function(self, func)) is not None:  # dc.pad_batch (flow/crossfile.py)
+                return self.call_value(node, func, self.record(func, helper), Args(node.args, vals), st)
             return self.call_function(node, q, Args(node.args, vals), st)
         if isinstance(func, cst.Name):
             fv = self.record(func, self.lookup(func.value, func, st))
@@ -194,58 +210,76 @@ class CallsMixin:
 
     def call_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str, args: Args,
                     st: State) -> Value:
-        if name in ("backward", "manual_backward", "zero_grad", "step") or name.endswith("_"):
+        """``recv.name(args)``: the receiver's kind picks the handler (``METHODS_BY_KIND``)."""
+        if name in _LOOP_EVENT_METHODS or name.endswith("_"):
             self.loop_events(node, recv_node, r, name, args, st)
-        if name in ("parameters", "named_parameters") and r.kind in (Kind.TENSOR, Kind.UNKNOWN, Kind.MODULE,
-                                                                     Kind.OBJECT) and not r.provenance:
+        if name in _PARAMETER_METHODS and r.kind in _MAY_OWN_PARAMETERS and not r.provenance:
             return self.params_value(node, key_of(recv_node), name)
-        if r.kind is Kind.OBJECT:
-            cinfo = self.fa.classes.get(r.func) if r.func is not None else None
-            m = self.class_method(cinfo, name) if cinfo is not None else None
-            if m is not None:
-                return self.call_local(node, m, args, st, recv_node)
-            k = key_of(recv_node)
-            if any(w in name.lower() for w in ("zero", "grad", "reset", "clear")):
-                self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL))  # a method of a base class we cannot see
+        handler = METHODS_BY_KIND.get(r.kind, CallsMixin.unknown_receiver_method)
+        return handler(self, node, recv_node, r, name, args, st)
+
+    # ------------------------------------------------------------------ methods by receiver kind
+    def object_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str, args: Args,
+                      st: State) -> Value:
+        """An instance of a class: its method of this file when there is one; otherwise a
+        method we cannot see, which may change the object's attributes."""
+        cinfo = self.fa.classes.get(r.func) if r.func is not None else None
+        m = self.class_method(cinfo, name) if cinfo is not None else None
+        if m is not None:
+            return self.call_local(node, m, args, st, recv_node)
+        k = key_of(recv_node)
+        if any(w in name.lower() for w in _CLEARING_WORDS):
+            self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL))  # a method of a base class we cannot see
+        self.unknown_call_effects(node, args, st)
+        if k is not None and name not in _KEEP_ATTRIBUTES:
+            st.forget_attrs(k)
+        if name in _PARAMETER_METHODS:
+            return self.params_value(node, k, name)
+        return self.fresh(node)
+
+    def module_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str, args: Args,
+                      st: State) -> Value:
+        if name in _PARAMETER_METHODS:
+            return self.params_value(node, key_of(recv_node), name)
+        if name in _MODULE_RETURNS_SELF:
+            return r
+        if name == "forward":
+            return self.module_call(node, r)
+        return self.fresh(node)
+
+    def training_object_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str,
+                               args: Args, st: State) -> Value:
+        """Optimizers, schedulers, grad scalers, losses: ``scaler.scale(loss)`` is the loss."""
+        if r.kind is Kind.GRAD_SCALER and name == "scale":
+            a0 = args.get(0)
+            return a0 if a0 is not None else self.fresh(node)
+        return self.fresh(node)
+
+    def tensor_or_unknown_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str,
+                                 args: Args, st: State) -> Value:
+        if r.kind is Kind.UNKNOWN and r.provenance:
+            # a module-level name (``np.random``, ``os.path``): not a tensor
             self.unknown_call_effects(node, args, st)
-            if k is not None and name not in ("log", "print", "register_buffer", "parameters", "named_parameters",
-                                              "modules", "children", "state_dict", "train", "eval", "to", "cuda",
-                                              "cpu", "zero_grad", "manual_backward", "optimizers"):
-                st.forget_attrs(k)
-            if name in ("parameters", "named_parameters"):
-                return self.params_value(node, k, name)
             return self.fresh(node)
-        if r.kind is Kind.MODULE:
-            k = key_of(recv_node)
-            if name in ("parameters", "named_parameters"):
-                return self.params_value(node, k, name)
-            if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"):
-                return r
-            if name in ("forward",):
-                return self.module_call(node, r)
-            return self.fresh(node)
-        if r.kind in (Kind.OPTIMIZER, Kind.SCHEDULER, Kind.GRAD_SCALER, Kind.LOSS):
-            if r.kind is Kind.GRAD_SCALER and name == "scale":
-                a0 = args.get(0)
-                return a0 if a0 is not None else self.fresh(node)
-            return self.fresh(node)
-        if r.kind is Kind.NDARRAY:
-            return self.ndarray_method(node, recv_node, r, name, args, st)
-        if r.kind in (Kind.TENSOR, Kind.UNKNOWN):
-            if r.kind is Kind.UNKNOWN and r.provenance:
-                # a module-level name (``np.random``, ``os.path``): not a tensor
-                self.unknown_call_effects(node, args, st)
-                return self.fresh(node)
-            if r.kind is Kind.UNKNOWN and name in ("parameters", "named_parameters"):
-                return self.params_value(node, key_of(recv_node), name)
-            return self.tensor_method(node, recv_node, r, name, args, st)
-        if r.kind is Kind.LIST and name in ("append", "extend", "insert", "pop", "clear", "remove", "sort"):
-            k = key_of(recv_node)
-            if k is not None:
-                st.bind(k, Value(Kind.LIST, origin=r.origin))
-            return self.fresh(node)
-        if r.kind is Kind.STR:
-            return Value(Kind.STR, origin=node) if name not in ("split",) else Value(Kind.LIST, origin=node)
+        if r.kind is Kind.UNKNOWN and name in _PARAMETER_METHODS:
+            return self.params_value(node, key_of(recv_node), name)
+        return self.tensor_method(node, recv_node, r, name, args, st)
+
+    def list_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str, args: Args,
+                    st: State) -> Value:
+        if name not in _LIST_MUTATORS:
+            return self.unknown_receiver_method(node, recv_node, r, name, args, st)
+        k = key_of(recv_node)
+        if k is not None:
+            st.bind(k, Value(Kind.LIST, origin=r.origin))  # its elements are no longer known
+        return self.fresh(node)
+
+    def str_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str, args: Args,
+                   st: State) -> Value:
+        return Value(Kind.LIST if name == "split" else Kind.STR, origin=node)
+
+    def unknown_receiver_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str,
+                                args: Args, st: State) -> Value:
         self.unknown_call_effects(node, args, st)
         return self.fresh(node)
 
@@ -299,6 +333,16 @@ class CallsMixin:
                          dtype="int64" if name in INDEX_RESULTS else (r.dtype if r.dtype in FLOATING else None))
         return Value(Kind.NDARRAY if name in NDARRAY_COPIES else Kind.UNKNOWN, storage=("n", id(node)), origin=node)
 
+
+# receiver kind -> method handler; any other kind: an unknown method (``unknown_receiver_method``)
+METHODS_BY_KIND: dict[Kind, Callable[..., Value]] = {
+    Kind.OBJECT: CallsMixin.object_method, Kind.MODULE: CallsMixin.module_method,
+    **{kind: CallsMixin.training_object_method
+       for kind in (Kind.OPTIMIZER, Kind.SCHEDULER, Kind.GRAD_SCALER, Kind.LOSS)},
+    Kind.NDARRAY: CallsMixin.ndarray_method,
+    Kind.TENSOR: CallsMixin.tensor_or_unknown_method, Kind.UNKNOWN: CallsMixin.tensor_or_unknown_method,
+    Kind.LIST: CallsMixin.list_method, Kind.STR: CallsMixin.str_method,
+}
 
 _BUILTIN_RESULT_KINDS = {
     "float": Kind.FLOAT, "print": Kind.NONE,

@@ -6,7 +6,11 @@ imports, so another file's function is followed only when that makes no differen
 every name it reads is its own (a parameter or local), a builtin that neither file
 rebinds, or an import both files spell the same way (``torch`` is ``torch`` in both).
 Anything else (the helper reads a constant or another function of its own module, a
-``global`` statement) leaves the call unknown, as before."""
+``global`` statement) leaves the call unknown, as before.
+
+A helper is reached by its bare name (``from data.collate import pad_batch``) or through a
+module of the project (``import data.collate as dc; dc.pad_batch(x)``, ``from data import
+collate; collate.pad_batch(x)``): the same function, the same checks."""
 from __future__ import annotations
 
 import builtins
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
-from ..names import other_bindings
+from ..names import dotted_name, other_bindings
 from ..project import EXTERNAL
 from .state import FunctionInfo, param_names
 from .values import Kind, Value
@@ -39,18 +43,34 @@ def project_function(interp: Any, name: str) -> Optional[Value]:
     return cache[name]
 
 
-def _resolve(interp: Any, name: str) -> Optional[Value]:
+def project_member_function(interp: Any, func: cst.Attribute) -> Optional[Value]:
+    """The value of ``dc.pad_batch`` when ``dc`` is a project module imported here (not
+    shadowed by a local) and ``pad_batch`` a self-contained function of it."""
+    dotted = dotted_name(func)
+    if dotted is None or interp.fa.ctx.imports.qualname(func) is None:
+        return None
+    cache = _found.setdefault(interp.fa, {})
+    if dotted not in cache:
+        cache[dotted] = _resolve(interp, dotted)
+    return cache[dotted]
+
+
+def _resolve(interp: Any, dotted: str) -> Optional[Value]:
+    """``dotted`` is a bare name or a chain rooted at an imported module's name."""
     ctx = interp.fa.ctx
     project = getattr(ctx, "project", None)
     imports = ctx.imports
-    if project is None or name in imports.rebound:
+    parts = dotted.split(".")
+    head = parts[0]
+    if project is None or head in imports.rebound:
         return None
-    full = imports.aliases.get(name)
-    if full is None and not _has_relative_import(ctx.module):
+    full = imports.aliases.get(head)
+    if full is None and (len(parts) > 1 or not _has_relative_import(ctx.module)):
         return None
     if full is not None and full.split(".", 1)[0] in EXTERNAL:
         return None
-    sym = project.lookup(project.view(ctx.path, ctx.module), name)
+    here = project.view(ctx.path, ctx.module)
+    sym = project.lookup(here, head) if len(parts) == 1 else project.lookup_chain(here, parts)
     if sym is None or sym.kind != "function" or not isinstance(sym.node, cst.FunctionDef):
         return None
     fn = sym.node
