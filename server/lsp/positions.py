@@ -5,18 +5,24 @@ conversion looks at the actual line text."""
 from __future__ import annotations
 
 import re
-from typing import Optional
-
-from lsprotocol import types
+from typing import TYPE_CHECKING, Optional
 
 from ptlint.rules.findings import Position as EnginePosition
 from ptlint.rules.findings import Range as EngineRange
 
+if TYPE_CHECKING:
+    from lsprotocol import types
+
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
-UTF8 = types.PositionEncodingKind.Utf8
-UTF16 = types.PositionEncodingKind.Utf16
-UTF32 = types.PositionEncodingKind.Utf32
+# lsprotocol is imported only where its types are built: the start-up path
+# (server/lsp/bootstrap.py) converts positions before lsprotocol (0.5 s) is loaded.
+# The values of lsprotocol's PositionEncodingKind (a str enum, so they compare equal).
+UTF8 = "utf-8"
+UTF16 = "utf-16"
+UTF32 = "utf-32"
+
+ClientPoint = tuple[int, int]  # (zero-based line, character in the client's units)
 
 
 def split_lines(text: str) -> list[str]:
@@ -39,27 +45,37 @@ class LineIndex:
         return ""
 
     # ------------------------------------------------------------------ engine -> client
-    def to_client(self, pos: EnginePosition) -> types.Position:
-        """Engine position (1-based line, code-point column) -> LSP position."""
+    def client_point(self, pos: EnginePosition) -> ClientPoint:
+        """Engine position (1-based line, code-point column) -> LSP (line, character)."""
         line = pos.line - 1
         if line < 0:
-            return types.Position(0, 0)
+            return (0, 0)
         if line >= len(self.lines):
             last = len(self.lines) - 1
-            return types.Position(last, units(self.lines[last], len(self.lines[last]), self.encoding))
+            return (last, units(self.lines[last], len(self.lines[last]), self.encoding))
         text = self.lines[line]
         col = min(max(pos.column, 0), len(text))
-        return types.Position(line, units(text, col, self.encoding))
+        return (line, units(text, col, self.encoding))
 
-    def range_to_client(self, rng: EngineRange) -> types.Range:
-        start = self.to_client(rng.start)
-        end = self.to_client(rng.end)
-        if (end.line, end.character) < (start.line, start.character):
-            end = start
-        return types.Range(start, end)
+    def client_span(self, rng: EngineRange) -> tuple[ClientPoint, ClientPoint]:
+        """An engine range -> LSP (start, end) points; an end before the start becomes the start."""
+        start = self.client_point(rng.start)
+        end = self.client_point(rng.end)
+        return start, max(start, end)
+
+    def to_client(self, pos: EnginePosition) -> "types.Position":
+        from lsprotocol.types import Position
+
+        return Position(*self.client_point(pos))
+
+    def range_to_client(self, rng: EngineRange) -> "types.Range":
+        from lsprotocol.types import Position, Range
+
+        start, end = self.client_span(rng)
+        return Range(Position(*start), Position(*end))
 
     # ------------------------------------------------------------------ client -> engine
-    def from_client(self, pos: types.Position) -> EnginePosition:
+    def from_client(self, pos: "types.Position") -> EnginePosition:
         """LSP position -> engine position (1-based line, code-point column)."""
         line = min(max(pos.line, 0), max(len(self.lines) - 1, 0))
         text = self.line(line)
