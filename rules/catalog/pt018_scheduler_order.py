@@ -2,13 +2,14 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import get_arg, literal_value, walk
+from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.bindings import LOADERS, LocalFacts
 from ptlint.rules.gating import Gated
 from ptlint.rules.grad_facts import GradFacts
 from ptlint.rules.findings import Severity
-from ptlint.rules.flow import SCHEDULER_STEP, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths, key_of
+from ptlint.rules.flow import SCHEDULER_STEP, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths
 from ptlint.rules.flow.events import TooManyPaths
+from ptlint.rules.flow.schedulers import LAMBDA_LR_FACTORIES, SCHEDULER_WORDS, driven_optimizer
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
 # Schedulers whose step_size / milestones / decay are meant per epoch (the notes' table:
@@ -18,18 +19,6 @@ _EPOCH_BASED = {
     "torch.optim.lr_scheduler.MultiStepLR": "MultiStepLR",
     "torch.optim.lr_scheduler.ExponentialLR": "ExponentialLR",
 }
-# Schedulers of other libraries built on torch's LambdaLR: the same step counter, the same
-# "Detected call of lr_scheduler.step() before optimizer.step()" warning and skipped first
-# value. Qualified name -> position of the optimizer argument. All are sized in steps, so a
-# per-batch step() is what they are for. (timm's schedulers are not here: they set the rate
-# from the epoch/update number they are given, so their call order skips nothing.)
-_HF = ("get_linear_schedule_with_warmup", "get_cosine_schedule_with_warmup", "get_constant_schedule",
-       "get_constant_schedule_with_warmup", "get_cosine_with_hard_restarts_schedule_with_warmup",
-       "get_polynomial_decay_schedule_with_warmup", "get_inverse_sqrt_schedule", "WarmupLinearSchedule",
-       "WarmupCosineSchedule", "WarmupConstantSchedule", "WarmupCosineWithHardRestartsSchedule")
-EXTERNAL_SCHEDULERS = {f"{pkg}{name}": 0 for pkg in ("transformers.", "transformers.optimization.",
-                                                    "pytorch_transformers.", "pytorch_transformers.optimization.")
-                       for name in _HF} | {"transformers.get_scheduler": 1, "transformers.optimization.get_scheduler": 1}
 # Wrappers that keep iterating the loader's batches.
 _ITER_WRAPPERS = {"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm"}
 
@@ -42,7 +31,7 @@ PER_BATCH_MESSAGE = Message(
 class SchedulerOrder(Gated, Rule):
     code = "PT018"
     name = "scheduler-order"
-    needs = ('lr_scheduler', 'chedule')  # transformers: get_*_schedule*, Warmup*Schedule
+    needs = SCHEDULER_WORDS
     severity = Severity.WARNING
     message = Message(
         zh="`{name}.step()` 在同一轮迭代的 `{opt}.step()` 之前调用：PyTorch 会警告，并跳过学习率计划的第一个值；应先 `{opt}.step()` 再 `{name}.step()`",
@@ -204,8 +193,6 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
                 continue
             self._order(loop, reported)
             self._per_batch(loop, reported)
-        for loop in flow.loop_blocks():
-            self._external_order(loop, reported)
 
     # ------------------------------------------------------------------ 1. order
     def _order(self, loop: LoopBlock, reported: set[int]) -> None:
@@ -215,13 +202,14 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             return
         verdict: dict[int, Optional[Event]] = {}  # sched event -> the opt step after it (None: contradicted)
         sched_events: dict[int, Event] = {}
+        straight = _bare_steps(loop)
         for path in paths:
             evs = list(path.events)
             for i, ev in enumerate(evs):
-                if ev.kind != SCHEDULER_STEP:
+                if ev.kind != SCHEDULER_STEP or (_outside_torch(ev) and id(ev.node) not in straight):
                     continue
                 sched_events[id(ev)] = ev
-                opt_key = _optimizer_of(ev)
+                opt_key = driven_optimizer(ev.value)
                 before = [e for e in evs[:i] if e.kind == STEP and _matches(e, opt_key)]
                 after = [e for e in evs[i + 1:] if e.kind == STEP and _matches(e, opt_key)]
                 if before:
@@ -233,62 +221,11 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             if step is None or id(ev.node) in reported:
                 continue
             keys = {e.key for e in _all_events(loop.body) if isinstance(e, Event) and e.kind == STEP}
-            if _optimizer_of(ev) is None and len(keys) > 1:
+            if driven_optimizer(ev.value) is None and len(keys) > 1:
                 continue  # which optimizer does this scheduler drive? unknown
             reported.add(id(ev.node))
             self.report(ev.node, name=ev.key or "scheduler", opt=step.key or "optimizer",
                         related=[Related(step.node, "优化器在这之后才更新参数", "the optimizer steps only here")])
-
-    # ------------------------------------------------------------------ 1b. other libraries
-    def _external_order(self, loop: LoopBlock, reported: set[int]) -> None:
-        """``sched.step()`` of a transformers schedule as a statement of the loop body with
-        the optimizer's step only in statements after it. The flow has no events for these
-        schedulers, so only this straight-line form is judged: each of the loop's flow items
-        is placed at the body statement it belongs to, and one that cannot be placed (or a
-        step of the optimizer before the scheduler's) leaves the loop unjudged."""
-        body = loop.node.body.body if isinstance(loop.node.body, cst.IndentedBlock) else ()
-        scheds = []
-        for i, stmt in enumerate(body):
-            call = _bare_step(stmt)
-            if call is not None and id(call) not in reported:
-                known, opt_key = self._external_scheduler(call.func.value, loop)  # type: ignore[attr-defined]
-                if known:
-                    scheds.append((i, call, opt_key))
-        if not scheds:
-            return
-        where: dict[int, int] = {}
-        for i, stmt in enumerate(body):
-            walk(stmt, _Ids(where, i))
-        steps = [(where.get(id(_anchor(item))), e) for item in loop.body for e in _all_events([item]) if e.kind == STEP]
-        for i, call, opt_key in scheds:
-            if opt_key is None and len({e.key for _, e in steps}) > 1:
-                continue  # which optimizer does this scheduler drive? unknown
-            matching = [(j, e) for j, e in steps if _matches(e, opt_key)]
-            if not matching or any(j is None or j <= i for j, _ in matching):
-                continue
-            reported.add(id(call))
-            step = min(matching, key=lambda m: m[0])[1]
-            self.report(call, name=key_of(call.func.value) or "scheduler", opt=step.key or "optimizer",  # type: ignore[attr-defined]
-                        related=[Related(step.node, "优化器在这之后才更新参数", "the optimizer steps only here")])
-
-    def _external_scheduler(self, recv: cst.BaseExpression, loop: LoopBlock) -> tuple[bool, Optional[str]]:
-        """Whether ``recv`` is a transformers scheduler (bound once), and the key of the
-        optimizer it drives (None when that is not a plain name)."""
-        facts = self.ctx.analysis(LocalFacts)
-        ancestors = self.ctx.analysis(GradFacts).ancestors_of(loop.node)
-        value: Optional[cst.BaseExpression] = None
-        if isinstance(recv, cst.Name):
-            value = facts.value_of(recv.value, facts.scope_info(ancestors))
-        elif isinstance(recv, cst.Attribute) and isinstance(recv.value, cst.Name) and recv.value.value == "self":
-            cls, _ = facts.enclosing_method(ancestors)
-            value = cls.self_single(recv.attr.value) if cls is not None else None
-        if not isinstance(value, cst.Call):
-            return False, None
-        pos = EXTERNAL_SCHEDULERS.get(self.qualname(value.func) or "")
-        if pos is None or any(a.star for a in value.args):
-            return False, None
-        arg = get_arg(value, pos, "optimizer")
-        return True, key_of(arg.value) if arg is not None else None
 
     # ------------------------------------------------------------------ 2. per batch
     def _per_batch(self, loop: LoopBlock, reported: set[int]) -> None:
@@ -345,40 +282,24 @@ def _direct_events(block):
             yield from _direct_events(item.body)
 
 
-def _bare_step(stmt: cst.BaseStatement) -> Optional[cst.Call]:
-    """``x.step()`` alone on its line."""
-    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
-        call = stmt.body[0].value
-        if isinstance(call, cst.Call) and not call.args and isinstance(call.func, cst.Attribute) \
-                and call.func.attr.value == "step":
-            return call
-    return None
+def _outside_torch(ev: Event) -> bool:
+    """A schedule of another library (transformers' LambdaLR factories): judged only in the
+    form checked against them, ``sched.step()`` alone on a statement of the loop body (a
+    step under an ``if`` or a ``with`` is left alone)."""
+    return ev.value is not None and ev.value.spec in LAMBDA_LR_FACTORIES
 
 
-def _anchor(item) -> cst.CSTNode:
-    return item.call if isinstance(item, Inline) else item.node
-
-
-class _Ids(cst.CSTVisitor):
-    """Records, for every node under a body statement, that statement's index."""
-
-    def __init__(self, where: dict[int, int], index: int) -> None:
-        super().__init__()
-        self.where = where
-        self.index = index
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.where[id(node)] = self.index
-        return True
-
-
-def _optimizer_of(ev: Event) -> Optional[str]:
-    ctor = ev.value.origin if ev.value is not None else None
-    if isinstance(ctor, cst.Call):
-        arg = get_arg(ctor, 0, "optimizer")
-        if arg is not None:
-            return key_of(arg.value)
-    return None
+def _bare_steps(loop: LoopBlock) -> set[int]:
+    """Ids of the ``x.step()`` calls that are statements of the loop body by themselves."""
+    body = loop.node.body.body if isinstance(loop.node.body, cst.IndentedBlock) else ()
+    found = set()
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
+            call = stmt.body[0].value
+            if isinstance(call, cst.Call) and not call.args and isinstance(call.func, cst.Attribute) \
+                    and call.func.attr.value == "step":
+                found.add(id(call))
+    return found
 
 
 def _matches(step: Event, opt_key: Optional[str]) -> bool:

@@ -19,7 +19,9 @@ from . import layout as L
 from .aliasing import BRIDGES
 from .args import Args, key_of
 from .creation import creation_value, device_of
+from .datasets import HANDLERS as DATASET_HANDLERS
 from .events import BACKWARD, Event
+from .schedulers import scheduler_value
 from .state import State
 from .transfer import (
     CONTIGUOUS_RESULT_FUNCTIONS, GRAD_SCALERS, NUMPY_WRITE_FIRST, POINTWISE_FUNCTIONS, SOFT_PRODUCERS,
@@ -70,7 +72,7 @@ class TorchFunctionsMixin:
             an, a = args.kw["out"]
             self.note_write(node, a, key_of(an.value), st)
             return a
-        ctor = self.constructor(node, q, args)
+        ctor = scheduler_value(node, q, args) or self.constructor(node, q, args)
         if ctor is not None:
             return ctor
         if q.startswith("torch.nn.functional.") and q.rpartition(".")[2] in _FUNCTIONAL_LOSSES:
@@ -177,7 +179,7 @@ class TorchFunctionsMixin:
         if q in GRAD_SCALERS:
             return Value(Kind.GRAD_SCALER, spec=q, origin=node)
         if q.startswith("torch.optim.lr_scheduler."):
-            return Value(Kind.SCHEDULER, spec=q, origin=node)
+            return None  # a scheduler (scheduler_value) or a module path, no optimizer
         if q.startswith("torch.optim.") and len(parts) == 3:
             pa = args.node(0, "params")
             return Value(Kind.OPTIMIZER, spec=q, origin=node, params_of=self.params_root(pa.value) if pa else None)
@@ -213,6 +215,7 @@ def _table() -> dict[str, FunctionHandler]:
         (("torch.argmax", "torch.argmin", "torch.randint_like"), M.index_function),
         (("torch.device",), M.device_function),
         (("torch.autograd.backward",), M.autograd_backward),
+        *(((name,), handler) for name, handler in DATASET_HANDLERS.items()),
     ]
     table: dict[str, FunctionHandler] = {}
     for names, handler in groups:
