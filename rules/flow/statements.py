@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import libcst as cst
 
@@ -101,54 +101,84 @@ class StatementsMixin:
         return join_states(outs)
 
     def exec_simple(self, small: cst.CSTNode, st: State) -> State:
-        if isinstance(small, cst.Expr):
-            self.ev(small.value, st)
-        elif isinstance(small, cst.Assign):
+        handler = SMALL_STATEMENTS.get(type(small))
+        return handler(self, small, st) if handler is not None else st
+
+    # ------------------------------------------------------------------ small statements
+    def exec_expr(self, small: cst.Expr, st: State) -> State:
+        self.ev(small.value, st)
+        return st
+
+    def exec_assign(self, small: cst.Assign, st: State) -> State:
+        v = self.ev(small.value, st)
+        for t in small.targets:
+            self.assign(t.target, v, small.value, st)
+        return st
+
+    def exec_annassign(self, small: cst.AnnAssign, st: State) -> State:
+        if small.value is not None:
             v = self.ev(small.value, st)
-            for t in small.targets:
-                self.assign(t.target, v, small.value, st)
-        elif isinstance(small, cst.AnnAssign):
-            if small.value is not None:
-                v = self.ev(small.value, st)
-                self.assign(small.target, v, small.value, st)
-        elif isinstance(small, cst.AugAssign):
-            self.exec_augassign(small, st)
-        elif isinstance(small, cst.Return):
-            v = self.ev(small.value, st) if small.value is not None else Value(Kind.NONE)
-            self.returns.append(v)
-            self.emit(Event(EXIT, small, detail="return"))
-            st.dead = True
-        elif isinstance(small, cst.Raise):
-            if small.exc is not None:
-                self.ev(small.exc, st)
-            self.emit(Event(EXIT, small, detail="raise"))
-            st.dead = True
-        elif isinstance(small, (cst.Break, cst.Continue)):
-            kind = "break" if isinstance(small, cst.Break) else "continue"
-            self.emit(Event(EXIT, small, detail=kind))
-            if self.loop_frames:
-                self.loop_frames[-1][0 if kind == "break" else 1].append(st.copy())
-            st.dead = True
-        elif isinstance(small, cst.Assert):
-            self.ev(small.test, st)
-        elif isinstance(small, cst.Del):
-            self._del(small.target, st)
-        elif isinstance(small, cst.Import):
-            self.imports.add_import(small)
+            self.assign(small.target, v, small.value, st)
+        return st
+
+    def exec_return(self, small: cst.Return, st: State) -> State:
+        v = self.ev(small.value, st) if small.value is not None else Value(Kind.NONE)
+        self.returns.append(v)
+        self.emit(Event(EXIT, small, detail="return"))
+        st.dead = True
+        return st
+
+    def exec_raise(self, small: cst.Raise, st: State) -> State:
+        if small.exc is not None:
+            self.ev(small.exc, st)
+        self.emit(Event(EXIT, small, detail="raise"))
+        st.dead = True
+        return st
+
+    def exec_break(self, small: cst.Break, st: State) -> State:
+        return self._leave_iteration(small, "break", 0, st)
+
+    def exec_continue(self, small: cst.Continue, st: State) -> State:
+        return self._leave_iteration(small, "continue", 1, st)
+
+    def _leave_iteration(self, small: cst.CSTNode, kind: str, frame_slot: int, st: State) -> State:
+        """``break`` / ``continue``: the state goes to the loop's exits (slot 0) or to the
+        next iteration (slot 1), see ``_loop``."""
+        self.emit(Event(EXIT, small, detail=kind))
+        if self.loop_frames:
+            self.loop_frames[-1][frame_slot].append(st.copy())
+        st.dead = True
+        return st
+
+    def exec_assert(self, small: cst.Assert, st: State) -> State:
+        self.ev(small.test, st)
+        return st
+
+    def exec_del(self, small: cst.Del, st: State) -> State:
+        self._del(small.target, st)
+        return st
+
+    def exec_import(self, small: cst.Import, st: State) -> State:
+        self.imports.add_import(small)
+        for alias in small.names:
+            local = alias.asname.name.value if (alias.asname is not None and isinstance(alias.asname.name, cst.Name)) \
+                else (dotted_name(alias.name) or "").split(".")[0]
+            st.forget(local)
+        return st
+
+    def exec_import_from(self, small: cst.ImportFrom, st: State) -> State:
+        self.imports.add_import_from(small)
+        if not isinstance(small.names, cst.ImportStar):
             for alias in small.names:
                 local = alias.asname.name.value if (alias.asname is not None and isinstance(alias.asname.name, cst.Name)) \
-                    else (dotted_name(alias.name) or "").split(".")[0]
+                    else (dotted_name(alias.name) or "")
                 st.forget(local)
-        elif isinstance(small, cst.ImportFrom):
-            self.imports.add_import_from(small)
-            if not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    local = alias.asname.name.value if (alias.asname is not None and isinstance(alias.asname.name, cst.Name)) \
-                        else (dotted_name(alias.name) or "")
-                    st.forget(local)
-        elif isinstance(small, (cst.Global, cst.Nonlocal)):
-            for n in small.names:
-                st.forget(n.name.value)
+        return st
+
+    def exec_global(self, small: Union[cst.Global, cst.Nonlocal], st: State) -> State:
+        """``global`` / ``nonlocal``: the name's value is another scope's, not known here."""
+        for n in small.names:
+            st.forget(n.name.value)
         return st
 
     def _del(self, target: cst.BaseExpression, st: State) -> None:
@@ -240,7 +270,7 @@ class StatementsMixin:
             self.emit(Event(MANUAL_STEP, target, key_of(target.value), base))
         self.note_write(target, base, key_of(target.value), st)
 
-    def exec_augassign(self, node: cst.AugAssign, st: State) -> None:
+    def exec_augassign(self, node: cst.AugAssign, st: State) -> State:
         rhs = self.ev(node.value, st)
         target = node.target
         if isinstance(target, cst.Subscript):
@@ -249,7 +279,7 @@ class StatementsMixin:
             if mentions_grad(node.value):
                 self.emit(Event(MANUAL_STEP, target, key_of(target.value), base))
             self.note_write(target, base, key_of(target.value), st)
-            return
+            return st
         cur = self.ev(target, st, read=False)
         owner = data_owner(target)
         if isinstance(node.operator, (cst.SubtractAssign, cst.AddAssign)):
@@ -259,7 +289,7 @@ class StatementsMixin:
                 self.emit(step)
         if cur.kind.is_array or (cur.kind is Kind.UNKNOWN and cur.storage in st.bridged):
             self.note_write(target, cur, key_of(target), st)
-            return  # in place: the value keeps its facts
+            return st  # in place: the value keeps its facts
         op = node.operator
         if cur.kind is Kind.INT and rhs.kind is Kind.INT:
             res = self.int_binop(cur, rhs, type(op).__name__.replace("Assign", ""))
@@ -268,6 +298,7 @@ class StatementsMixin:
         k = key_of(target)
         if k is not None:
             st.bind(k, res if res.kind is not Kind.UNKNOWN else self.fresh(node))
+        return st
 
     def run_arm(self, body, st: State, node: Optional[cst.CSTNode] = None) -> tuple:
         arm: list = []
@@ -399,6 +430,17 @@ class StatementsMixin:
             return State(dead=True) if out.dead else fin
         return out
 
+
+# small statement type -> handler; ``pass`` and the others change nothing
+SMALL_STATEMENTS: dict[type, Callable[..., State]] = {
+    cst.Expr: StatementsMixin.exec_expr, cst.Assign: StatementsMixin.exec_assign,
+    cst.AnnAssign: StatementsMixin.exec_annassign, cst.AugAssign: StatementsMixin.exec_augassign,
+    cst.Return: StatementsMixin.exec_return, cst.Raise: StatementsMixin.exec_raise,
+    cst.Break: StatementsMixin.exec_break, cst.Continue: StatementsMixin.exec_continue,
+    cst.Assert: StatementsMixin.exec_assert, cst.Del: StatementsMixin.exec_del,
+    cst.Import: StatementsMixin.exec_import, cst.ImportFrom: StatementsMixin.exec_import_from,
+    cst.Global: StatementsMixin.exec_global, cst.Nonlocal: StatementsMixin.exec_global,
+}
 
 # statement type -> handler (``def``/``class`` are in scopes.py); other statements change nothing
 COMPOUND_STATEMENTS: dict[type, Callable[..., State]] = {
