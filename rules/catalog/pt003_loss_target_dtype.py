@@ -7,6 +7,7 @@ from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind, Value
 from ptlint.rules.flow.chain import literal
 from ptlint.rules.flow.creation import numpy_platform_int, platform_int_dtype
+from ptlint.rules.flow.datasets import LOADER, TENSOR_DATASET
 from ptlint.rules.flow.transfer import SOFT_PRODUCERS
 from ptlint.rules.flow.values import FLOATING, INTEGRAL, shape_str
 from ptlint.rules.probe_requests import LossRequest, ProbedRule, loss_request
@@ -66,6 +67,8 @@ _KEEP_DTYPE_TENSOR = frozenset({"cuda", "cpu", "to", "view", "reshape", "squeeze
                                 "contiguous", "clone", "detach", "pin_memory"})
 _KEEP_DTYPE_ARRAY = frozenset({"reshape", "copy", "flatten", "ravel", "squeeze"})
 _BUILTIN_RANGE = "range"
+# A DataLoader batch or a dataset sample: the dtype of the dataset's tensor
+_FROM_DATASET = frozenset({LOADER, TENSOR_DATASET})
 NLL_MESSAGE = Message(
     zh="`{loss}` 的目标张量是浮点类型（{dtype}）：NLLLoss 只接受 int64（long）类别索引，运行时会抛出 RuntimeError",
     en="the target of `{loss}` is floating point ({dtype}): NLLLoss only takes int64 (long) class indices and "
@@ -253,7 +256,8 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             return
         if t.dtype not in FLOATING:
             return
-        safety = self._safety(flow, t)
+        # a batch of a dataset: its values are the dataset tensor's
+        safety = self._safety(flow, t.dataset_tensor if _from_dataset(t) else t)
         if nll:
             self.report(tgt.value, message=NLL_MESSAGE, related=related, fix=self._fix(tgt.value, safety, t),
                         extra=extra, loss=label, dtype=t.dtype)
@@ -294,6 +298,8 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             return None
         if isinstance(node, cst.Subscript):
             return self._platform_source(node.value, flow, depth + 1)
+        if _from_dataset(v) and v.dataset_tensor.origin is not None:  # type: ignore[union-attr]
+            return self._platform_source(v.dataset_tensor.origin, flow, depth + 1)  # a batch keeps the labels' dtype
         if not isinstance(node, cst.Call) or has_star_args(node):
             return None
         q = self.ctx.qualname(node.func)
@@ -429,6 +435,14 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
     def _related(t: Value, expr: cst.CSTNode) -> list:
         if t.origin is None or t.origin is expr:
             return []
+        if _from_dataset(t):
+            made = t.dataset_tensor.origin  # type: ignore[union-attr]
+            out = [Related(t.origin, "目标张量是这个 DataLoader 给出的批次", "the target is a batch of this DataLoader")
+                   if t.provenance == LOADER else Related(t.origin, "目标张量是这个数据集的样本",
+                                                          "the target is a sample of this dataset")]
+            if made is not None:
+                out.append(Related(made, "数据集的标签张量在这里创建", "the dataset's label tensor is created here"))
+            return out
         return [Related(t.origin, "目标张量在这里创建", "the target is created here")]
 
     def _safety(self, flow: FlowAnalysis, t: Value) -> FixSafety:
@@ -479,6 +493,11 @@ def _probe_shapes(a: Optional[tuple], b: Optional[tuple]) -> Optional[tuple]:
                 return None
         out.append(dims)
     return tuple(out)
+
+
+def _from_dataset(t: Value) -> bool:
+    """A DataLoader batch or a dataset sample (``datasets.py``) whose dataset tensor is known."""
+    return t.provenance in _FROM_DATASET and t.dataset_tensor is not None
 
 
 def _integral(v: Value) -> bool:

@@ -5,6 +5,7 @@ import libcst as cst
 from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.flow.datasets import LOADER
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
@@ -21,8 +22,6 @@ RANK_MESSAGE = Message(
        "({src_en}): the shapes differ, so this raises ValueError: Using a target size ... that is different to "
        "the input size; use `{inp}.squeeze(-1)` or `{tgt}.unsqueeze(-1)` to make them agree",
 )
-_DATALOADER = "torch.utils.data.DataLoader"
-_TENSOR_DATASET = "torch.utils.data.TensorDataset"
 # layers and functions that keep their input's rank (a Linear changes only the last dim)
 _RANK_KEEPING_LAYERS = frozenset(f"torch.nn.{n}" for n in """
 Linear ReLU ReLU6 LeakyReLU PReLU ELU SELU GELU SiLU Mish Sigmoid Tanh Softplus Hardtanh Hardsigmoid Hardswish
@@ -251,62 +250,16 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
                     tgt=_short(self.ctx.code_for(target)))
 
     def _rank(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Optional[tuple]:
-        """(rank, where it comes from, from a DataLoader) of a tensor: its flow shape, or a
-        ``for x, y in DataLoader(TensorDataset(X, Y))`` batch of a tensor of known rank."""
+        """(rank, where it comes from, from a DataLoader) of a tensor of known shape; a
+        DataLoader batch comes from the loader (``flow/datasets.py``)."""
         from ptlint.rules.flow import FlowAnalysis, Kind
 
-        flow = self.ctx.analysis(FlowAnalysis).check()
-        v = flow.value_of(expr)
-        if v.kind is Kind.TENSOR and v.shape is not None:
-            return len(v.shape), None, False
-        if not isinstance(expr, cst.Name):
+        v = self.ctx.analysis(FlowAnalysis).check().value_of(expr)
+        if v.kind is not Kind.TENSOR or v.shape is None:
             return None
-        found = self._loader_item(expr.value)
-        if found is None:
-            return None
-        tensor, source = found
-        tv = flow.value_of(tensor)
-        if tv.kind is not Kind.TENSOR or tv.shape is None or not tv.shape:
-            return None
-        return len(tv.shape), source, True
-
-    def _loader_item(self, name: str) -> Optional[tuple[cst.BaseExpression, cst.CSTNode]]:
-        """For a name bound by the innermost enclosing ``for`` over a DataLoader of a
-        TensorDataset (default batching and collation), and not rebound in the loop: the
-        dataset tensor it is a batch of, and the dataset call."""
-        from ptlint.rules.names import other_bindings
-
-        facts = self.ctx.analysis(LocalFacts)
-        for anc in reversed(self.ctx.ancestors):
-            if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                return None  # the loop's names are not this scope's
-            if not isinstance(anc, cst.For):
-                continue
-            index, loader = _unpacked_index(anc, name)
-            if index is None:
-                continue
-            if not isinstance(anc.body, cst.IndentedBlock) or name in other_bindings(anc.body.body):
-                return None
-            scope = facts.scope_info(self.ctx.ancestors)
-            dl = facts.resolve(loader, scope)
-            if not isinstance(dl, cst.Call) or self.qualname(dl.func) != _DATALOADER or any(a.star for a in dl.args):
-                return None
-            kw = {a.keyword.value: a.value for a in dl.args if a.keyword is not None}
-            if "collate_fn" in kw or "batch_sampler" in kw:
-                return None
-            batch = kw.get("batch_size")
-            if batch is not None and not isinstance(literal_value(batch, None), int):
-                return None  # batch_size=None turns batching off
-            pos = [a.value for a in dl.args if a.keyword is None]
-            if len(pos) > 1 and "batch_size" not in kw and not isinstance(literal_value(pos[1], None), int):
-                return None
-            ds_expr = kw.get("dataset", pos[0] if pos else None)
-            ds = facts.resolve(ds_expr, scope) if ds_expr is not None else None
-            if not isinstance(ds, cst.Call) or self.qualname(ds.func) != _TENSOR_DATASET \
-                    or any(a.star or a.keyword is not None for a in ds.args) or index >= len(ds.args):
-                return None
-            return ds.args[index].value, ds
-        return None
+        if v.provenance == LOADER:
+            return len(v.shape), v.origin, True
+        return len(v.shape), None, False
 
     def _rank_keeping_model(self, layer: cst.Call, facts: LocalFacts) -> Optional[cst.Call]:
         """The last ``nn.Linear`` of a model made only of rank-keeping layers and
@@ -476,25 +429,6 @@ def _out_features(linear: cst.Call) -> Optional[int]:
     arg = get_arg(linear, 1, "out_features")
     v = literal_value(arg.value, None) if arg is not None else None
     return v if isinstance(v, int) and not isinstance(v, bool) else None
-
-
-def _unpacked_index(loop: cst.For, name: str) -> tuple[Optional[int], Optional[cst.BaseExpression]]:
-    """(position of ``name`` in the batch tuple, the iterable) for ``for x, y in loader`` and
-    ``for i, (x, y) in enumerate(loader)``; (None, None) otherwise."""
-    target, it = loop.target, loop.iter
-    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "enumerate" \
-            and len(it.args) == 1 and it.args[0].keyword is None and not it.args[0].star:
-        if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
-            return None, None
-        target, it = target.elements[1].value, it.args[0].value
-    if not isinstance(target, (cst.Tuple, cst.List)):
-        return None, None
-    for i, el in enumerate(target.elements):
-        if isinstance(el, cst.StarredElement):
-            return None, None
-        if isinstance(el.value, cst.Name) and el.value.value == name:
-            return i, it
-    return None, None
 
 
 def _fmt(shape: tuple) -> str:

@@ -248,6 +248,9 @@ class StatementsMixin:
         if attr == "data" and value_node is not None and mentions_grad(value_node):
             self.emit(Event(MANUAL_STEP, target, key_of(owner), self.ev(owner, st, read=False)))
         recv = self.ev(owner, st, read=False)
+        owner_key = key_of(owner)
+        if recv.kind in (Kind.DATASET, Kind.LOADER) and owner_key is not None:
+            st.bind(owner_key, self.fresh(owner))  # ``loader.collate_fn = f``: its batches are no longer known
         if key is None:
             return
         if v.kind is Kind.UNKNOWN and v.anchor is None and v.storage is None:

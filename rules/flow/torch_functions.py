@@ -19,6 +19,7 @@ from . import layout as L
 from .aliasing import BRIDGES
 from .args import Args, key_of
 from .creation import creation_value, device_of
+from .datasets import HANDLERS as DATASET_HANDLERS
 from .events import BACKWARD, Event
 from .schedulers import scheduler_value
 from .state import State
@@ -214,6 +215,7 @@ def _table() -> dict[str, FunctionHandler]:
         (("torch.argmax", "torch.argmin", "torch.randint_like"), M.index_function),
         (("torch.device",), M.device_function),
         (("torch.autograd.backward",), M.autograd_backward),
+        *(((name,), handler) for name, handler in DATASET_HANDLERS.items()),
     ]
     table: dict[str, FunctionHandler] = {}
     for names, handler in groups:

@@ -35,6 +35,8 @@ class Kind(str, Enum):
     FUNCTION = "function"  # a function defined in this file; func holds the FunctionDef
     CLASS = "class"  # a class defined in this file
     OBJECT = "object"  # ``self`` inside a method of a class of this file
+    DATASET = "dataset"  # a torch.utils.data dataset (datasets.py); elem holds one sample when known
+    LOADER = "loader"  # a DataLoader; elem holds one batch when known
 
     @property
     def is_array(self) -> bool:
@@ -186,6 +188,8 @@ class Value:
     owner: Optional[str] = None  # a parameter tensor from ``for p in m.parameters()``: key of m
     func: Optional[cst.CSTNode] = field(default=None, repr=False)  # FUNCTION: FunctionDef; CLASS / OBJECT: ClassDef
     chain: Optional[Chain] = field(default=None, repr=False)  # TENSOR: how to rebuild it from literals (chain.chain_of)
+    # TENSOR: a sample or DataLoader batch of a dataset: the dataset's tensor it comes from
+    dataset_tensor: Optional["Value"] = field(default=None, repr=False)
 
     # -- convenience -------------------------------------------------------------------
     @property
@@ -272,4 +276,5 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         owner=a.owner if a.owner == b.owner else None,
         func=a.func if a.func is b.func else None,
         chain=a.chain if a.chain == b.chain else None,
+        dataset_tensor=a.dataset_tensor if a.dataset_tensor == b.dataset_tensor else None,
     )

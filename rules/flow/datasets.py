@@ -1,0 +1,113 @@
+"""Datasets and data loaders as values: what ``for xb, yb in DataLoader(TensorDataset(X, y))``
+gives.
+
+A ``TensorDataset(a, b, ...)`` is a ``Kind.DATASET`` whose ``elem`` (what indexing or
+iterating it gives) is the tuple of samples ``(a[i], b[i], ...)``: each the dataset tensor's
+dtype, device and trailing shape, and a view of it. ``Subset`` / ``random_split`` keep the
+samples (they only pick indices). A ``DataLoader`` over such a dataset with the default
+collation is a ``Kind.LOADER`` whose ``elem`` is one batch: a list of fresh contiguous
+tensors, each the sample's dtype (exact: ``default_collate`` stacks them) and device, of shape
+``(B,) + sample shape``. ``B`` is a symbol of the loader (``min(batch_size, N)`` or the last,
+shorter batch: never a literal), shared by every tensor of one batch. ``batch_size=None``
+turns batching off: a batch is a sample. Samplers, ``shuffle`` and ``drop_last`` only choose
+indices and change no dtype. A custom ``collate_fn``, a dataset that is not one of these, or
+arguments we cannot read give a loader whose batches are unknown.
+
+Every sample and batch tensor carries ``dataset_tensor``: the dataset's tensor it comes from
+(for a rule, where the labels were made); a batch's ``provenance`` is :data:`LOADER`.
+
+Contract: module-level transfer functions with the signature of
+``torch_functions.TORCH_FUNCTIONS`` handlers ``(interp, node, q, args, st) -> Value``,
+registered there under :data:`HANDLERS`."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import libcst as cst
+
+from . import layout as L
+from .args import Args
+from .state import State
+from .values import CONTIGUOUS, UNKNOWN, Kind, Mono, Value
+
+LOADER = "torch.utils.data.DataLoader"
+TENSOR_DATASET = "torch.utils.data.TensorDataset"
+_SUBSET = "torch.utils.data.Subset"
+# DataLoader's positional parameters (torch 2.x), where a call may pass them by position
+_DATASET_POS, _BATCH_SIZE_POS, _COLLATE_FN_POS = 0, 1, 6
+
+
+def tensor_dataset(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
+    """``TensorDataset(a, b, ...)``: indexing gives ``(a[i], b[i], ...)``."""
+    if args.star or args.kw or not args.pos:
+        return Value(Kind.DATASET, spec=TENSOR_DATASET, origin=node)
+    samples = tuple(_sample_of(v, node) for _, v in args.pos)
+    return Value(Kind.DATASET, spec=TENSOR_DATASET, origin=node, elem=Value(Kind.TUPLE, items=samples))
+
+
+def subset(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
+    """``Subset(ds, indices)``: the same samples, some of them."""
+    ds = args.get(0, "dataset")
+    return Value(Kind.DATASET, spec=_SUBSET, origin=node,
+                 elem=ds.elem if (ds is not None and ds.kind is Kind.DATASET and not args.star) else None)
+
+
+def random_split(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
+    """``random_split(ds, lengths)``: a list of subsets of ``ds``."""
+    part = subset(interp, node, q, args, st)
+    return Value(Kind.LIST, elem=part, origin=node)
+
+
+def data_loader(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
+    """``DataLoader(ds, ...)``: iterating gives one batch (see the module docstring)."""
+    loader = Value(Kind.LOADER, spec=LOADER, origin=node)
+    if args.star:
+        return loader
+    ds = args.get(_DATASET_POS, "dataset")
+    collate = args.get(_COLLATE_FN_POS, "collate_fn")
+    if ds is None or ds.kind is not Kind.DATASET or (collate is not None and collate.kind is not Kind.NONE):
+        return loader
+    sample = ds.elem
+    if sample is None or sample.kind is not Kind.TUPLE or sample.items is None:
+        return loader
+    batch_size = args.get(_BATCH_SIZE_POS, "batch_size")
+    if batch_size is not None and batch_size.kind is Kind.NONE:
+        # no automatic batching: default_convert hands each sample over as it is
+        return loader.evolve(elem=Value(Kind.LIST, items=sample.items, origin=node))
+    batched = batch_size is None or batch_size.kind is Kind.INT  # else: None or an int, we cannot tell
+    batch_dim = Mono.sym((("loader", id(node)), 0))
+    items = tuple(_batch_of(s, node, batch_dim if batched else None) for s in sample.items)
+    return loader.evolve(elem=Value(Kind.LIST, items=items, origin=node))
+
+
+def _sample_of(t: Value, node: cst.Call) -> Value:
+    """``t[i]`` for one index ``i`` of dim 0, as ``TensorDataset.__getitem__`` takes it."""
+    if t.kind is not Kind.TENSOR or (t.shape is not None and not t.shape):
+        return UNKNOWN
+    return Value(Kind.TENSOR, dtype=t.dtype, shape=t.shape[1:] if t.shape is not None else None,
+                 layout=L.remove_dim(t, 0, node), storage=t.storage, device=t.device, origin=node,
+                 provenance=TENSOR_DATASET, dataset_tensor=t)
+
+
+def _batch_of(sample: Value, node: cst.Call, batch_dim: Optional[Mono]) -> Value:
+    """What ``default_collate`` makes of the samples: ``torch.stack``, a fresh contiguous
+    tensor of one more leading dim (its size ``batch_dim``; None: the shape is not known)."""
+    if sample.kind is not Kind.TENSOR:
+        return UNKNOWN
+    shape = (batch_dim,) + sample.shape if (batch_dim is not None and sample.shape is not None) else None
+    return Value(Kind.TENSOR, dtype=sample.dtype, shape=shape, layout=CONTIGUOUS, storage=("n", id(node)),
+                 device=sample.device, origin=node, provenance=LOADER, dataset_tensor=sample.dataset_tensor)
+
+
+def _both_spellings(name: str) -> tuple:
+    """The public name and the module the class is defined in (what a re-export resolves to)."""
+    module = "dataloader" if name == "DataLoader" else "dataset"
+    return f"torch.utils.data.{name}", f"torch.utils.data.{module}.{name}"
+
+
+HANDLERS: dict[str, Callable[..., Value]] = {
+    spelling: handler
+    for name, handler in (("TensorDataset", tensor_dataset), ("Subset", subset), ("random_split", random_split),
+                          ("DataLoader", data_loader))
+    for spelling in _both_spellings(name)
+}
