@@ -1,0 +1,216 @@
+"""Cross-file model classes (issue 13): a model in train.py that inherits from a block class
+of models/ (``class Stem(_Block)``, ``_Block`` in models/base.py), a block of models/blocks.py
+that itself inherits from models/base.py (``class ResBlock(_Block)``), an ``nn.Sequential``
+subclass of models/blocks.py (``ConvBNReLU``) and a factory reached through a module
+(``blocks.make_layers(cfg)``, ``mb.ResBlock(...)``) get the shapes and the PT005 findings
+the same code gets in one file. The static shapes are checked against real torch; a base
+that cannot be resolved for certain leaves its class unknown: silence."""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from ptlint.rules.api import analyse
+from ptlint.rules.config import ConfigLoader
+from ptlint.rules.engine import lint_source
+from ptlint.rules.source import load_source
+
+FIXTURE = Path(__file__).parent / "fixtures" / "project_inherit"
+WRONG_FC = "nn.Linear(64 * 8 * 8, num_classes)"
+RIGHT_FC = "nn.Linear(64 * 4 * 4, num_classes)"
+FC_LINE = 25  # ResNetSmall's fc in train.py
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    dest = tmp_path / "project_inherit"
+    shutil.copytree(FIXTURE, dest)
+    return dest
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def findings_of(path: Path) -> list[tuple[str, int]]:
+    result = lint_source(load_source(str(path)), ConfigLoader().for_path(path))
+    assert not result.rule_errors
+    return [(f.code, f.line) for f in result.findings]
+
+
+def models_of(path: Path) -> dict[str, dict]:
+    """``ptlint shapes --format json`` models of a file, by name (in process)."""
+    report = analyse(load_source(str(path)), ConfigLoader().for_path(path), models=True)
+    return {m["name"]: m for m in report.models}
+
+
+def layer_steps(model: dict) -> dict[str, list]:
+    """Layer name -> the output shape of its first call."""
+    out: dict[str, list] = {}
+    for step in model["steps"]:
+        if step["op"] == "layer" and step.get("layer") and step["layer"] not in out:
+            out[step["layer"]] = step["output"]
+    return out
+
+
+@contextlib.contextmanager
+def imported_fixture(root: Path):
+    """The fixture's train.py imported with real torch; its ``models`` package must not
+    stay in sys.modules (other fixtures have packages of the same name)."""
+    before = set(sys.modules)
+    sys.path.insert(0, str(root))
+    try:
+        yield importlib.import_module("train")
+    finally:
+        sys.path.remove(str(root))
+        for name in set(sys.modules) - before:
+            if name == "train" or name == "models" or name.startswith("models."):
+                del sys.modules[name]
+
+
+def torch_layers(model, shape) -> tuple[dict[str, list], set[str]]:
+    """Leaf module name -> the output shape of its first call, and every leaf's name."""
+    import torch
+
+    seen: dict[str, list] = {}
+
+    def hook_for(name: str):
+        def record(module, args, out) -> None:  # returns None: the output is left alone
+            seen.setdefault(name, list(out.shape))
+        return record
+
+    hooks = [m.register_forward_hook(hook_for(name))
+             for name, m in model.named_modules() if name and not list(m.children())]
+    with torch.no_grad():
+        model(torch.randn(*shape))
+    for h in hooks:
+        h.remove()
+    return seen, {name for name, m in model.named_modules() if name and not list(m.children())}
+
+
+# ---------------------------------------------------------------------- must flag
+def test_cli_reports_the_mismatch_behind_an_inherited_block(run_cli, project):
+    proc = run_cli(".", "--no-cache", "--format", "json", cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    found = json.loads(proc.stdout)
+    assert [(d["path"], d["code"], d["range"]["start"]["line"]) for d in found] == [("train.py", "PT005", FC_LINE)]
+    d = found[0]
+    # Stem(_Block) with stride 2 and a pool, then ResBlock(_Block) with stride 2: 32 -> 16 -> 8 -> 4.
+    assert "(8, 64, 4, 4)" in d["message_en"] and "1024" in d["message_en"] and "4096" in d["message_en"]
+    assert [(e["range"]["start"]["line"], e["new_text"]) for e in d["fix"]["edits"]] == [(FC_LINE, "1024")]
+
+
+def test_a_subclass_of_a_subclass_through_a_module_attribute(project):
+    train = project / "train.py"
+    # class Deep(mb.ResBlock): its __init__ and forward come from models/blocks.py, whose
+    # own base comes from models/base.py; 8 -> 4 (ResBlock) -> 2 (the extra pool).
+    edit(train, "x = torch.randn(8, 3, 32, 32)\n", (
+        "class Deep(mb.ResBlock):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(3, 8, stride=2)\n"
+        "        self.pool = nn.MaxPool2d(2)\n"
+        "        self.fc = nn.Linear(8 * 4 * 4, 10)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(torch.flatten(self.pool(super().forward(x)), 1))\n\n\n"
+        "deep = Deep()\n"
+        "scores = deep(torch.randn(2, 3, 8, 8))\n"
+        "x = torch.randn(8, 3, 32, 32)\n"))
+    edit(train, WRONG_FC, RIGHT_FC)
+    lines = train.read_text().splitlines()
+    deep_fc = next(i for i, line in enumerate(lines, 1) if "nn.Linear(8 * 4 * 4" in line)
+    assert findings_of(train) == [("PT005", deep_fc)]
+    deep = models_of(train)["Deep"]
+    assert layer_steps(deep)["pool"] == [2, 8, 2, 2]
+    edit(train, "nn.Linear(8 * 4 * 4, 10)", "nn.Linear(8 * 2 * 2, 10)")
+    assert findings_of(train) == []
+
+
+# ---------------------------------------------------------------------- must not flag
+def test_the_corrected_model_through_the_same_classes_is_silent(project):
+    train = project / "train.py"
+    edit(train, WRONG_FC, RIGHT_FC)
+    assert findings_of(train) == []
+    names = models_of(train)
+    assert {"Stem", "ResNetSmall", "MobileNetTiny", "VGGTiny"} <= set(names)
+    assert names["ResNetSmall"]["steps"][-1]["output"] == [8, 10]
+
+
+def test_a_base_that_cannot_be_resolved_leaves_its_class_unknown(project):
+    train = project / "train.py"
+    (project / "models" / "base.py").unlink()
+    assert findings_of(train) == []
+    names = models_of(train)
+    assert "Stem" not in names  # its base is gone: not a model
+    # the Sequential subclass and the factory do not depend on models/base.py
+    assert layer_steps(names["MobileNetTiny"])["features.2.0"] == [8, 32, 16, 16]
+
+
+def test_a_base_defined_twice_or_rebound_is_unknown(project):
+    base = project / "models" / "base.py"
+    train = project / "train.py"
+    original = base.read_text()
+    # which of the two classes exists depends on a runtime condition: unknown
+    base.write_text(original + "\n\nif not USE_BN:\n    class _Block(nn.Module):\n        pass\n")
+    assert findings_of(train) == [] and "Stem" not in models_of(train)
+    base.write_text(original)
+    assert findings_of(train) == [("PT005", FC_LINE)]
+    # train.py binds the name again after importing it: not the imported class any more
+    edit(train, "from models.base import _Block\n", "from models.base import _Block\n\n_Block = nn.Identity\n")
+    assert findings_of(train) == [] and "Stem" not in models_of(train)
+
+
+def test_a_base_that_is_not_a_model_is_no_model(project):
+    (project / "models" / "base.py").write_text(
+        "class _Block:\n    def __init__(self, c_in, c_out, stride=1):\n        self.c_out = c_out\n")
+    train = project / "train.py"
+    assert findings_of(train) == [] and "Stem" not in models_of(train)
+
+
+def test_bases_in_an_import_cycle_end_in_silence(project):
+    models = project / "models"
+    (models / "a.py").write_text("import torch.nn as nn\n\nfrom .b import B\n\n\nclass A(B):\n    pass\n")
+    (models / "b.py").write_text("import torch.nn as nn\n\nfrom .a import A\n\n\nclass B(A):\n    pass\n")
+    train = project / "train.py"
+    edit(train, "from models.base import _Block\n", "from models.a import A as _Block\n")
+    assert findings_of(train) == [] and "Stem" not in models_of(train)
+
+
+# ---------------------------------------------------------------------- shapes vs torch
+def test_shapes_know_every_layer_of_the_inherited_models_as_torch_runs_them(project):
+    edit(project / "train.py", WRONG_FC, RIGHT_FC)  # torch must be able to run it
+    static = models_of(project / "train.py")
+    pytest.importorskip("torch")
+    with imported_fixture(project) as train:
+        for name, model in (("ResNetSmall", train.resnet), ("MobileNetTiny", train.mobilenet), ("VGGTiny", train.vgg)):
+            doc = static[name]
+            assert doc["input"]["shape"] == [8, 3, 32, 32]
+            seen, leaves = torch_layers(model, (8, 3, 32, 32))
+            assert {layer["name"] for layer in doc["layers"]} == leaves, name
+            # every leaf torch calls is a step with torch's output shape (activations too)
+            assert layer_steps(doc) == seen, name
+            assert doc["params"] == sum(p.numel() for p in model.parameters()), name
+
+
+def test_the_cache_follows_an_edit_of_the_base_classes_file(run_cli, project):
+    base = project / "models" / "base.py"
+    original = base.read_text()
+
+    def codes():
+        proc = run_cli("train.py", "--format", "json", cwd=project)
+        assert proc.returncode in (0, 1), proc.stderr
+        return [d["code"] for d in json.loads(proc.stdout)]
+
+    assert codes() == ["PT005"]
+    assert codes() == ["PT005"]  # warm
+    base.unlink()  # train.py itself is unchanged; Stem's base is gone
+    assert codes() == []
+    base.write_text(original)
+    assert codes() == ["PT005"]
