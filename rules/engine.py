@@ -3,6 +3,7 @@ positions computed only when something is reported."""
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, TypeVar
@@ -21,6 +22,7 @@ from .source import SourceFile, SourceUnit, source_from_text
 from .suppression import Suppressions
 
 if TYPE_CHECKING:
+    from .positions import UnitPositions
     from .project import ProjectIndex, ProjectModule
 
 log = logging.getLogger("ptlint")
@@ -94,6 +96,7 @@ class FileContext:
         # id(node) -> its file; the adopted roots are kept so that the ids stay theirs.
         self.foreign: dict[int, "ProjectModule"] = {}
         self._adopted: list[cst.CSTNode] = []
+        self._foreign_positions: dict[int, "UnitPositions"] = {}  # id(ProjectModule) -> its positions
 
     # ------------------------------------------------------------------ names
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
@@ -183,6 +186,36 @@ class FileContext:
 
     def range_of(self, node: cst.CSTNode) -> Range:
         return self.locate(node)[1]
+
+    def locate_foreign(self, node: cst.CSTNode) -> Optional[tuple[str, Range]]:
+        """(path, range) of a node of another project file, the path written like this
+        file's own (``models/blocks.py`` beside ``train.py``); None for this file's nodes."""
+        owner = self.foreign.get(id(node)) if self.foreign else None
+        if owner is None:
+            return None
+        pos = self._foreign_positions.get(id(owner))
+        if pos is None:
+            from .positions import UnitPositions
+
+            # The index keeps the parsed tree, not the text: with no text to anchor
+            # statements on, the whole file's code is generated once to place nodes.
+            pos = UnitPositions(owner.module, "")
+            self._foreign_positions[id(owner)] = pos
+        r = pos.get(node)
+        if r is None:
+            return None
+        return _path_beside(self.path, owner.path), Range(Position(r.start.line, r.start.column),
+                                                          Position(r.end.line, r.end.column))
+
+
+def _path_beside(here: str, other: str) -> str:
+    """``other`` (absolute, links resolved) written relative to where ``here`` is written
+    relative to: ``train.py`` and /p/models/blocks.py give ``models/blocks.py``."""
+    try:
+        rel = os.path.relpath(other, os.path.dirname(os.path.realpath(here)))
+    except ValueError:  # another drive (Windows): only the absolute path names it
+        return other
+    return os.path.normpath(os.path.join(os.path.dirname(here), rel))
 
 
 def _real_range(unit: SourceUnit, r) -> Range:
@@ -521,6 +554,10 @@ def _to_finding(rep: Report, ctx: FileContext, config: Config) -> Finding:
     related = []
     for rel in rep.related:
         if ctx.is_foreign(rel.node):
+            # Another project file's code (the layer in models/blocks.py): a link into it.
+            where = ctx.locate_foreign(rel.node)
+            if where is not None:
+                related.append(RelatedLocation(where[1], rel.message_zh, rel.message_en, path=where[0]))
             continue
         rcell, rrange = ctx.locate(rel.node)
         related.append(RelatedLocation(rrange, rel.message_zh, rel.message_en, rcell))

@@ -87,9 +87,16 @@ class RelatedLocation:
     message_zh: str
     message_en: str
     cell: Optional[int] = None  # notebook cell (1-based) when the unit is a notebook
+    # Another project file (the layer class in models/blocks.py that train.py's finding
+    # comes from), written like the finding's own path; None: the finding's own file.
+    path: Optional[str] = None
 
     def message(self, lang: str) -> str:
         return self.message_en if lang == "en" else self.message_zh
+
+    def path_or(self, own: str) -> str:
+        """The file this location is in, given the finding's own path."""
+        return own if self.path is None else self.path
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,11 +104,13 @@ class RelatedLocation:
             "message_zh": self.message_zh,
             "message_en": self.message_en,
             "cell": self.cell,
+            "path": self.path,
         }
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> "RelatedLocation":
-        return RelatedLocation(Range.from_dict(d["range"]), d["message_zh"], d["message_en"], d.get("cell"))
+        return RelatedLocation(Range.from_dict(d["range"]), d["message_zh"], d["message_en"], d.get("cell"),
+                               d.get("path"))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
-from .findings import Finding, Fix, Position, Range, RelatedLocation, TextEdit
+from .findings import Finding, Fix, Position, Range, TextEdit
 from .limits import MAX_TOKENS
 from .source import SourceFile, SourceUnit
 
@@ -566,8 +566,8 @@ class _Unmapped(Exception):
 
 def move_finding(f: Finding, move: LineMap) -> Finding:
     return replace(f, range=_rng(f.range, move),
-                   related=tuple(RelatedLocation(_rng(r.range, move), r.message_zh, r.message_en, r.cell)
-                                 for r in f.related),
+                   related=tuple(r if r.path is not None else replace(r, range=_rng(r.range, move))
+                                 for r in f.related),  # another file's place did not move
                    fix=_fix(f.fix, move) if f.fix is not None else None,
                    alt_fixes=tuple(_fix(a, move) for a in f.alt_fixes))
 

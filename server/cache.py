@@ -30,7 +30,7 @@ from ptlint.rules.project_digest import deps_current
 log = logging.getLogger("ptlint")
 
 CACHE_DIR_NAME = ".ptlint_cache"
-FORMAT = "1"
+FORMAT = "2"  # 2: related locations may name another file ("path")
 STALE_SECONDS = 24 * 3600  # other fingerprints' folders older than this are removed
 
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# ptlint's results cache; see https://bford.info/cachedir/\n"

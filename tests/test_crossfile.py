@@ -45,8 +45,10 @@ def test_cli_reports_train_py_finding_that_comes_from_models_blocks(run_cli, pro
     # The shape comes from the unpadded ConvBlock of models/blocks.py: 32 -> 30 -> 15 -> 13 -> 6.
     assert "block2.pool" in d["message_en"] and "1152" in d["message_en"] and "2048" in d["message_en"]
     assert [(e["range"]["start"]["line"], e["new_text"]) for e in d["fix"]["edits"]] == [(14, "1152")]
-    # Nothing points into the other file: related locations and fixes are train.py's own.
-    assert all(r["range"]["start"]["line"] in (19, 36) for r in d["related"])
+    # The fix edits train.py only; the related locations are train.py's call and input, and
+    # the pool layer in models/blocks.py that loses the pixels (tests/test_related_paths.py).
+    assert [(r["path"], r["range"]["start"]["line"]) for r in d["related"]] == [
+        (None, 19), (None, 36), ("models/blocks.py", 15)]
 
 
 def test_cli_cache_follows_an_edit_of_the_imported_file(run_cli, project):

@@ -73,6 +73,19 @@ def range_json(a: ShapeAnalysis, node: Optional[cst.CSTNode]) -> Optional[dict[s
     return d
 
 
+def placed(a: ShapeAnalysis, node: Optional[cst.CSTNode], **fields: Any) -> dict[str, Any]:
+    """An error or note with its ``range`` in this file, or, for code of another project
+    file (the pool layer of a block class in models/blocks.py), ``range`` null and
+    ``elsewhere`` naming that file: consumers that place ranges in this file skip it."""
+    rng = range_json(a, node)
+    fields["range"] = rng
+    if rng is None and node is not None:
+        where = a.ctx.locate_foreign(node)
+        if where is not None:
+            fields["elsewhere"] = {"path": where[0], **where[1].to_dict()}
+    return fields
+
+
 def value_shapes(v: Value) -> Any:
     """Nested list of shapes mirroring a tuple result (LSTM: [out, [h_n, c_n]])."""
     if isinstance(v, TensorV):
@@ -139,16 +152,14 @@ def model_json(a: ShapeAnalysis, m: ModelEntry) -> dict[str, Any]:
     errors = []
     if t is not None:
         for e in t.problems:
-            errors.append({"step": e.step, "code": "PT005", "message_zh": e.zh, "message_en": e.en,
-                           "range": range_json(a, e.node)})
+            errors.append(placed(a, e.node, step=e.step, code="PT005", message_zh=e.zh, message_en=e.en))
     for e in a.errors:
         if e.kind == "construct" and any(layer.node is e.node for _, layer in m.layers):
-            errors.append({"step": None, "code": "PT005", "message_zh": e.zh, "message_en": e.en,
-                           "range": range_json(a, e.node)})
+            errors.append(placed(a, e.node, step=None, code="PT005", message_zh=e.zh, message_en=e.en))
     drops = []
     if t is not None:
         for d in t.drops:
-            drops.append({"code": "PT006", "message_zh": d.zh, "message_en": d.en, "range": range_json(a, d.node)})
+            drops.append(placed(a, d.node, code="PT006", message_zh=d.zh, message_en=d.en))
     complete = not m.gave_up and bool(steps) and all(_known(s.output) for s in steps if s.op != "output")
     executable = (not m.gave_up and bool(steps) and all(s.op in EXECUTABLE_OPS for s in steps)
                   and not any(_has_unknown(s.fields.get(k)) for s in steps
@@ -240,6 +251,14 @@ def _at(rng: Optional[dict[str, Any]], zh: bool) -> str:
     return f"第 {line} 行" if zh else f"line {line}"
 
 
+def _place(e: dict[str, Any], zh: bool) -> str:
+    """Where an error or note is: ``第 14 行``, or ``models/blocks.py 第 15 行`` in another file."""
+    there = e.get("elsewhere")
+    if not e.get("range") and there:
+        return f"{there['path']} {_at(there, zh)}" if zh else f"{there['path']}, {_at(there, zh)}"
+    return _at(e.get("range"), zh) or "?"
+
+
 def format_text(doc: dict[str, Any], lang: str = "zh") -> str:
     zh = lang != "en"
     out: list[str] = []
@@ -286,7 +305,7 @@ def format_text(doc: dict[str, Any], lang: str = "zh") -> str:
         out.append("  " + ("参数总量：" if zh else "Total params: ") + (f"{total:,}" if isinstance(total, int) else "?"))
         for mark, key in (("✗", "errors"), ("ℹ", "notes")):
             for e in m.get(key, []):
-                at = _at(e.get("range"), zh) or "?"
+                at = _place(e, zh)
                 out.append(f"  {mark} {e['code']} {at}：{e['message_zh']}" if zh else
                            f"  {mark} {e['code']} {at}: {e['message_en']}")
         if not m["complete"] and not m["errors"]:

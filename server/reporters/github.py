@@ -7,6 +7,8 @@ from pathlib import Path
 
 from ptlint.rules.findings import Severity
 
+from .text import note_lines
+
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.HINT: "notice"}
 
 
@@ -38,6 +40,8 @@ def render(run, *, lang: str = "zh", **_: object) -> str:
         else:
             # A line inside a cell is no line of the .ipynb file: name the place in the text.
             message = f"cell {f.cell}:{f.line}:{f.column + 1}: {message}"
+        # An annotation sits in one file: causes in other files are named in its text.
+        message = "\n".join([message, *note_lines(f, lang)])
         props.append(f"title={_prop(f'{f.code} {f.rule_name}')}")
         out.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_data(message)}")
     return "".join(line + "\n" for line in out)

@@ -78,10 +78,11 @@ def _artifact(path: str) -> dict:
 
 
 def _related(i: int, rel, path: str, lang: str) -> dict:
-    """A related place; in a notebook its line is a cell's line, so the cell is named too."""
+    """A related place, in the finding's file or another project file (``rel.path``); in
+    a notebook its line is a cell's line, so the cell is named too."""
     message = rel.message(lang)
     loc = {"id": i, "message": {"text": message},
-           "physicalLocation": {"artifactLocation": _artifact(path), "region": _region(rel.range)}}
+           "physicalLocation": {"artifactLocation": _artifact(rel.path_or(path)), "region": _region(rel.range)}}
     if rel.cell is not None:
         loc["message"]["text"] = f"cell {rel.cell}:{rel.range.start.line}:{rel.range.start.column + 1}: {message}"
         loc["properties"] = {"cell": rel.cell}

@@ -1,7 +1,7 @@
 """``path:line:col: PT001 消息 [*]`` lines and a one-line summary."""
 from __future__ import annotations
 
-from ptlint.rules.findings import Finding, FixSafety, Severity
+from ptlint.rules.findings import Finding, FixSafety, RelatedLocation, Severity
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.HINT: "37"}
 
@@ -10,6 +10,23 @@ def location(f: Finding) -> str:
     """``path:line:col`` (1-based column); notebooks ``nb.ipynb:cell 3:2:5``."""
     cell = f"cell {f.cell}:" if f.cell is not None else ""
     return f"{f.path}:{cell}{f.line}:{f.column + 1}"
+
+
+NOTE = {"zh": "相关位置：", "en": "note: "}
+
+
+def elsewhere(f: Finding) -> list[RelatedLocation]:
+    """Related places in other files (the layer class in models/blocks.py that a finding
+    of train.py comes from): one line per finding lists the finding's own file only, so
+    these get lines of their own; places in the same file are named in the message."""
+    return [r for r in f.related if r.path is not None and r.path != f.path]
+
+
+def note_lines(f: Finding, lang: str) -> list[str]:
+    """``models/blocks.py:15:21: note: block2.pool is defined here``."""
+    label = NOTE["en" if lang == "en" else "zh"]
+    return [f"{r.path}:{r.range.start.line}:{r.range.start.column + 1}: {label}{r.message(lang)}"
+            for r in elsewhere(f)]
 
 
 def applicable(f: Finding, unsafe: bool) -> bool:
@@ -60,6 +77,7 @@ def render(run, *, lang: str = "zh", color: bool = False, unsafe: bool = False, 
         if applicable(f, unsafe):
             mark = " \033[36m[*]\033[0m" if color else " [*]"
         out.append(f"{loc}: {code} {f.message(lang)}{mark}")
+        out.extend(note_lines(f, lang))
         probe = f.extra.get("probe") if isinstance(f.extra, dict) else None
         if probe:
             # the probe's own line, in the run's language (older records: verdict word + detail)
