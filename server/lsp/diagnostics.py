@@ -110,6 +110,13 @@ def finding_json(f: Finding, lines: LineIndex, lang: str, support: ClientSupport
     if support.related and f.related:
         related = []
         for r in f.related:
+            if r.path is not None:  # another project file (models/blocks.py): its URI, its lines
+                from .related_files import related_json
+
+                info = related_json(r, lang, lines_for, range_json)
+                if info is not None:
+                    related.append(info)
+                continue
             uri = uri_for_cell(r.cell)
             if uri is None:
                 continue

@@ -43,7 +43,11 @@ def rule_markdown(f: Finding, lang: str, cell_of=None) -> str:
     extra = []
     for r in f.related:
         where = t["line"].format(line=r.range.start.line)
-        if r.cell is not None and r.cell != f.cell:
+        if r.path is not None:  # a line of another project file: name the file
+            from .related_files import shown_path
+
+            where = f"{shown_path(r, f)} {where}" if lang != "en" else f"{shown_path(r, f)}, {where}"
+        elif r.cell is not None and r.cell != f.cell:
             where = t["cell"].format(cell=r.cell) + ("，" if lang != "en" else ", ") + where
         extra.append(f"- {t['related']}：{where}：{r.message(lang)}" if lang != "en"
                      else f"- {t['related']}: {where}: {r.message(lang)}")
