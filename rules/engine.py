@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import traceback
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, TypeVar
 
@@ -96,7 +98,7 @@ class FileContext:
         # id(node) -> its file; the adopted roots are kept so that the ids stay theirs.
         self.foreign: dict[int, "ProjectModule"] = {}
         self._adopted: list[cst.CSTNode] = []
-        self._foreign_positions: dict[int, "UnitPositions"] = {}  # id(ProjectModule) -> its positions
+        self._foreign_top: dict[int, cst.CSTNode] = {}  # id(node) -> its top-level statement there
 
     # ------------------------------------------------------------------ names
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
@@ -109,10 +111,15 @@ class FileContext:
         if id(root) in self.foreign:
             return
         self._adopted.append(root)
+        # A top-level class or function there: a related location in it is placed by
+        # generating that statement alone, not by walking the whole file for its owner.
+        top = root if any(stmt is root for stmt in owner.module.body) else None
         stack = [root]
         while stack:
             node = stack.pop()
             self.foreign[id(node)] = owner
+            if top is not None:
+                self._foreign_top[id(node)] = top
             stack.extend(iter_children(node))
 
     def is_foreign(self, node: cst.CSTNode) -> bool:
@@ -193,19 +200,35 @@ class FileContext:
         owner = self.foreign.get(id(node)) if self.foreign else None
         if owner is None:
             return None
-        pos = self._foreign_positions.get(id(owner))
-        if pos is None:
-            from .positions import UnitPositions
-
-            # The index keeps the parsed tree, not the text: with no text to anchor
-            # statements on, the whole file's code is generated once to place nodes.
-            pos = UnitPositions(owner.module, "")
-            self._foreign_positions[id(owner)] = pos
+        pos = _positions_of(owner)
+        top = self._foreign_top.get(id(node))
+        if top is not None:
+            pos.top_of[id(node)] = top  # a fact of that file's tree, whoever adopted it
         r = pos.get(node)
         if r is None:
             return None
         return _path_beside(self.path, owner.path), Range(Position(r.start.line, r.start.column),
                                                           Position(r.end.line, r.end.column))
+
+
+# Positions in other project files, kept while the parsed file is (rules/project.py keeps
+# parsed files between analyses): an editor re-checking train.py on every keystroke anchors
+# models/blocks.py's statements once, not once per analysis. Two analyses placing the same
+# node at once compute the same ranges, so the lock guards only the table.
+_FOREIGN_POSITIONS: "weakref.WeakKeyDictionary[ProjectModule, UnitPositions]" = weakref.WeakKeyDictionary()
+_FOREIGN_LOCK = threading.Lock()
+
+
+def _positions_of(owner: "ProjectModule") -> "UnitPositions":
+    from .positions import UnitPositions
+
+    with _FOREIGN_LOCK:
+        pos = _FOREIGN_POSITIONS.get(owner)
+        if pos is None:
+            # Anchored on the file's text, only the statement holding a node is generated.
+            pos = UnitPositions(owner.module, owner.text, {})
+            _FOREIGN_POSITIONS[owner] = pos
+        return pos
 
 
 def _path_beside(here: str, other: str) -> str:

@@ -73,6 +73,7 @@ class ProjectModule:
     constants: dict[str, object] = field(default_factory=dict)  # literal values only
     imported: dict[str, ImportedName] = field(default_factory=dict)
     stars: list[ImportedName] = field(default_factory=list)  # from x import *
+    text: str = ""  # what was parsed: places this file's nodes in related locations of another file's findings
 
     @property
     def folder(self) -> str:
@@ -250,7 +251,9 @@ def _parse(path: str, text: str, digest: str) -> Optional[ProjectModule]:
         module = cst.parse_module(text)
     except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
         return None
-    return scan_module(path, module, digest)
+    pm = scan_module(path, module, digest)
+    pm.text = text
+    return pm
 
 
 def _inside(path: str, root: str) -> bool:

@@ -79,6 +79,21 @@ def test_a_single_file_finding_has_no_path_on_its_related_places(tmp_path):
     assert f.related[0].range.start.line == 3
 
 
+def test_an_edit_of_the_other_file_moves_the_link_in_the_same_process(project):
+    """Positions in models/blocks.py are kept between analyses; an edit there is a new file."""
+    train, blocks = project / "train.py", project / "models" / "blocks.py"
+
+    def pool_link() -> tuple:
+        (f,) = [f for f in lint_source(load_source(str(train)), ConfigLoader().for_path(train)).findings
+                if f.code == "PT005"]
+        (r,) = [r for r in f.related if r.path is not None]
+        return r.path, r.range.start.line, r.range.start.column
+
+    assert pool_link() == pool_link() == (str(blocks), POOL_LINE, 20)
+    blocks.write_text('"""Blocks."""\n\n' + blocks.read_text().replace("self.pool = nn", "self.pool =  nn"))
+    assert pool_link() == (str(blocks), POOL_LINE + 2, 21)
+
+
 def test_round_trip_and_entries_written_before_the_path_existed():
     rel = RelatedLocation(Range(Position(15, 20), Position(15, 35)), "在这里", "here", path="models/blocks.py")
     f = Finding("PT005", "shape-mismatch", "zh", "en", Range(Position(14, 28), Position(14, 38)), Severity.ERROR,
