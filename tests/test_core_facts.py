@@ -49,3 +49,71 @@ def test_pt018_judges_a_get_scheduler_against_the_optimizer_passed_second():
 def test_pt018_is_silent_when_the_optimizer_a_get_scheduler_drives_stepped_first():
     body = "    opt_b.step()\n    sched.step()\n    opt_a.step()\n"
     assert lines(_TWO_OPTS.format(body=body), "PT018") == []
+
+
+# ---------------------------------------------------------------- batch origins
+def _origin(src, code):
+    """BatchOrigins' answer for the last expression whose source is ``code``, asked where it is."""
+    import libcst as cst
+
+    from ptlint.rules import Config
+    from ptlint.rules.batch_origin import BatchOrigins
+    from ptlint.rules.engine import FileContext
+    from ptlint.rules.source import source_from_text
+
+    source = source_from_text(src, "t.py", notebook=False)
+    module = cst.parse_module(source.units[0].text)
+    ctx = FileContext(source, Config(), module, [(source.units[0], module)])
+    hits = []
+
+    class V(cst.CSTVisitor):
+        def __init__(self):
+            super().__init__()
+            self.stack = []
+
+        def on_visit(self, node):
+            self.stack.append(node)
+            if isinstance(node, cst.BaseExpression) and module.code_for_node(node) == code:
+                hits.append((node, list(self.stack)))
+            return True
+
+        def on_leave(self, node):
+            self.stack.pop()
+
+    module.visit(V())
+    assert hits, code
+    node, ancestors = hits[-1]
+    found = ctx.analysis(BatchOrigins).origin(node, ancestors)
+    return module.code_for_node(found).splitlines()[0] if found is not None else None
+
+
+_NET = ("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nclass Net(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 1)\n"
+        "        self.rnn = nn.LSTM(8, 8)\n    def forward(self, x):\n{body}")
+
+
+@pytest.mark.parametrize("body, expr, origin", [
+    ("        y = torch.sigmoid(self.fc(x))\n        return y\n", "y", "nn.Linear(8, 1)"),
+    ("        return x.permute(0, 2, 1).mean((2,))\n", "x.permute(0, 2, 1).mean((2,))", "def forward(self, x):"),
+    ("        return F.avg_pool2d(x, 2) * 2\n", "F.avg_pool2d(x, 2) * 2", "def forward(self, x):"),
+])
+def test_batch_origin_follows_names_elementwise_steps_and_dim0_keeping_methods(body, expr, origin):
+    assert _origin(_NET.format(body=body), expr) == origin
+
+
+@pytest.mark.parametrize("body, expr", [
+    ("        out, _ = self.rnn(x)\n        return self.rnn(x)\n", "self.rnn(x)"),  # dim 0 is time
+    ("        return x.mean(0)\n", "x.mean(0)"),  # the batch is reduced away
+    ("        return x.transpose(0, 1)\n", "x.transpose(0, 1)"),
+    ("        return x @ x\n", "x @ x"),
+])
+def test_batch_origin_is_unknown_where_dim0_is_not_or_may_not_be_the_batch(body, expr):
+    assert _origin(_NET.format(body=body), expr) is None
+
+
+def test_batch_origin_of_a_loader_batch_and_not_of_a_full_batch_tensor_the_file_builds():
+    src = ("import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\n"
+           "train_x = torch.randn(200, 2)\nfull = model(train_x)\n"
+           "for xb, yb in DataLoader(ds, batch_size=8):\n    part = model(xb)\n")
+    assert _origin(src, "full") is None
+    assert _origin(src, "part") == "torch.nn.Linear(2, 1)"

@@ -3,19 +3,11 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.batch_origin import KEEP_DIMS_METHODS, BatchOrigins
+from ptlint.rules.bindings import LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
-
-# Element-wise steps keep every dim of their input, batch included.
-_KEEP_METHODS = frozenset("""
-float double half bfloat16 long int to cpu cuda detach clone contiguous relu sigmoid tanh exp log abs neg
-softmax log_softmax add sub mul div pow clamp clip sqrt round floor ceil type_as requires_grad_
-""".split())
-_KEEP_FUNCS = frozenset({f"torch.{n}" for n in "sigmoid tanh relu exp log abs softmax log_softmax clamp".split()}
-                        | {f"torch.nn.functional.{n}" for n in
-                           "relu sigmoid tanh gelu silu elu leaky_relu softmax log_softmax dropout".split()})
 
 # Uses of a squeezed tensor whose result depends on its rank (and so on a lost batch dim).
 _RANK_METHODS = frozenset({"permute", "transpose", "size", "shape", "unbind", "split", "chunk", "t", "T"})
@@ -26,13 +18,6 @@ _DIM_METHODS = {"softmax": 0, "log_softmax": 0, "sum": 0, "mean": 0, "max": 0, "
 _DIM_FUNCS = {"torch.nn.functional.softmax": 1, "torch.nn.functional.log_softmax": 1, "torch.softmax": 1,
               "torch.log_softmax": 1, "torch.sum": 1, "torch.mean": 1, "torch.argmax": 1,
               "torch.nn.functional.normalize": 2}
-# Results whose dim 0 is their first argument's dim 0 (the batch): pooling over the trailing
-# dims. torch.bmm is separate: both operands share dim 0, so either one proves it.
-_POOLS = frozenset(f"torch.nn.functional.{kind}_pool{n}d" for kind in
-                   ("avg", "max", "adaptive_avg", "adaptive_max", "lp") for n in (1, 2, 3))
-_BMM = frozenset({"torch.bmm", "torch.baddbmm"})
-# Reductions that keep dim 0 when every reduced dim is a literal >= 1.
-_REDUCTIONS = frozenset({"sum", "mean", "amax", "amin", "norm", "logsumexp", "prod"})
 _F_LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"})
 
 
@@ -47,35 +32,6 @@ def _dim_at_least_one(call: cst.Call, pos: int) -> bool:
     arg = get_arg(call, pos, "dim")
     v = literal_value(arg.value, None) if arg is not None else None
     return isinstance(v, int) and not isinstance(v, bool) and v >= 1
-
-
-def _literal_dims(expr: cst.BaseExpression) -> Optional[list]:
-    v = literal_value(expr, None)
-    dims = list(v) if isinstance(v, (list, tuple)) else [v]
-    return dims if dims and all(isinstance(d, int) and not isinstance(d, bool) for d in dims) else None
-
-
-def _keeps_dim0(call: cst.Call) -> bool:
-    """``x.mean((2, 3))`` / ``x.transpose(1, 2)`` / ``x.permute(0, 2, 1)`` /
-    ``x.unsqueeze(1)``: a method whose result's dim 0 is the receiver's dim 0."""
-    name = call.func.attr.value  # type: ignore[attr-defined]
-    if any(a.star for a in call.args):
-        return False
-    if name in _REDUCTIONS:
-        arg = get_arg(call, 1 if name == "norm" else 0, "dim")
-        dims = _literal_dims(arg.value) if arg is not None else None
-        return dims is not None and min(dims) >= 1
-    if name in ("transpose", "swapaxes", "swapdims") and len(call.args) == 2:
-        dims = [literal_value(a.value, None) for a in call.args]
-        return all(isinstance(d, int) and d >= 1 for d in dims)
-    if name == "permute" and call.args:
-        first = call.args[0].value
-        dims = _literal_dims(first) if len(call.args) == 1 else [literal_value(first, None)]
-        return bool(dims) and dims[0] == 0
-    if name == "unsqueeze" and len(call.args) == 1:
-        d = literal_value(call.args[0].value, None)
-        return isinstance(d, int) and d >= 1
-    return False
 
 
 class _NameUses(cst.CSTVisitor):
@@ -218,12 +174,11 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
             recv = node.args[0].value
         if recv is None:
             return
-        facts = self.ctx.analysis(LocalFacts)
-        scope = facts.scope_info(self.ctx.ancestors)
-        cls, method = facts.enclosing_method(self.ctx.ancestors)
-        origin = self._batch_origin(recv, facts, scope, cls, method, 0)
+        origin = self.ctx.analysis(BatchOrigins).origin(recv, self.ctx.ancestors)
         if origin is None:
             return
+        facts = self.ctx.analysis(LocalFacts)
+        scope = facts.scope_info(self.ctx.ancestors)
         if not self._next_use_needs_batch(node, facts, scope):
             return  # what follows is the same with or without the batch dim (or unknown): silent
         call = self.ctx.code_for(node)
@@ -312,77 +267,9 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
                 return f.attr.value == "squeeze" or _flat(expr)
             if self.qualname(f) == "torch.squeeze" and len(expr.args) == 1:
                 return True
-            if isinstance(f, cst.Attribute) and f.attr.value in _KEEP_METHODS:
+            if isinstance(f, cst.Attribute) and f.attr.value in KEEP_DIMS_METHODS:
                 return self._squeezed_alike(f.value, facts, scope)
         return False
-
-    # The expression that proves there is a batch dim: a layer constructor call, a
-    # forward parameter, or a DataLoader; None when unknown.
-    def _batch_origin(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo,
-                      cls: Optional[ClassInfo], method: Optional[cst.FunctionDef], depth: int
-                      ) -> Optional[cst.CSTNode]:
-        if depth > 6:
-            return None
-        if isinstance(expr, cst.Name):
-            name = expr.value
-            if method is not None and cls is not None and method.name.value == "forward" \
-                    and facts.is_module_class(cls) and len(scope.params) > 1 and scope.params[1] == name \
-                    and not facts.bound_before(method, name, self.ctx.ancestors):
-                return method
-            loader = facts.loader_batch(name, scope, self.ctx.ancestors)
-            if loader is not None:
-                return loader
-            v = facts.value_of(name, scope)
-            return self._batch_origin(v, facts, scope, cls, method, depth + 1) if v is not None else None
-        if isinstance(expr, cst.Call):
-            layer = facts.layer_call(expr.func, scope, cls)
-            if layer is not None:
-                kind = facts.layer_kind(layer) or ""
-                if kind.rsplit(".", 1)[-1] in ("RNN", "LSTM", "GRU", "Flatten"):
-                    return None
-                if self._fixed_data_argument(expr, facts, scope):
-                    return None
-                return layer
-            q = self.qualname(expr.func)
-            if (q in _KEEP_FUNCS or q in _POOLS) and expr.args and expr.args[0].keyword is None:
-                return self._batch_origin(expr.args[0].value, facts, scope, cls, method, depth + 1)
-            if q in _BMM or q is None and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "bmm":
-                operands = [a.value for a in expr.args if a.keyword is None]
-                if q is None:
-                    operands.insert(0, expr.func.value)  # type: ignore[union-attr]
-                if q == "torch.baddbmm":
-                    operands = operands[1:]  # the added input may broadcast
-                for op in operands[:2]:
-                    found = self._batch_origin(op, facts, scope, cls, method, depth + 1)
-                    if found is not None:
-                        return found
-                return None
-            if q is None and isinstance(expr.func, cst.Attribute) and (
-                    expr.func.attr.value in _KEEP_METHODS or _keeps_dim0(expr)):
-                return self._batch_origin(expr.func.value, facts, scope, cls, method, depth + 1)
-            return None
-        if isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, cst.MatrixMultiply):
-            return (self._batch_origin(expr.left, facts, scope, cls, method, depth + 1)
-                    or self._batch_origin(expr.right, facts, scope, cls, method, depth + 1))
-        return None
-
-    def _fixed_data_argument(self, call: cst.Call, facts: LocalFacts, scope: ScopeInfo) -> bool:
-        """``model(train_x)`` where ``train_x`` is bound once to a tensor the file builds with a
-        torch function (full-batch training): its row count is fixed by the code, not by a
-        loader's last batch, so a batch of one is not what the code runs on."""
-        if not call.args or call.args[0].keyword is not None or call.args[0].star:
-            return False
-        arg = call.args[0].value
-        if not isinstance(arg, cst.Name) or arg.value in scope.params:
-            return False
-        if facts.loader_batch(arg.value, scope, self.ctx.ancestors) is not None:
-            return False
-        value = facts.value_of(arg.value, scope)
-        if not isinstance(value, cst.Call):
-            return False
-        made_by = self.qualname(value.func)
-        return made_by is not None and made_by.startswith("torch.") and not made_by.startswith("torch.nn.") \
-            and not made_by.startswith("torch.utils.")
 
     def _fix(self, node: cst.Call, origin: cst.CSTNode, facts: LocalFacts) -> Optional[FixSpec]:
         layer = origin
