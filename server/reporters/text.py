@@ -77,12 +77,12 @@ def render(run, *, lang: str = "zh", color: bool = False, unsafe: bool = False, 
         if applicable(f, unsafe):
             mark = " \033[36m[*]\033[0m" if color else " [*]"
         out.append(f"{loc}: {code} {f.message(lang)}{mark}")
-        out.extend(note_lines(f, lang))
         probe = f.extra.get("probe") if isinstance(f.extra, dict) else None
         if probe:
             # the probe's own line, in the run's language (older records: verdict word + detail)
             text = probe.get("text") or f"probe: {probe.get('verdict')} {probe.get('detail', '')}".rstrip()
             out.append(f"    {text}")
+        out.extend(note_lines(f, lang))  # after the probe's line, which reads as part of the finding's
     line = summary(run, lang, unsafe)
     out.append(f"\033[1m{line}\033[0m" if color else line)
     return "\n".join(out) + "\n"
