@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from .events import Event, LoopBlock
+from .events import Branch, Event, Inline, LoopBlock
 
 if TYPE_CHECKING:
     from ..engine import FileContext
@@ -41,7 +41,26 @@ def report_place(ctx: "FileContext", loop: LoopBlock, event: Event) -> Optional[
     via = event.via
     if ctx.is_foreign(loop.node) or not isinstance(via, cst.Call) or ctx.is_foreign(via):
         return None
+    if _in_foreign_loop(ctx, loop.body, event):
+        return None  # train_epoch()'s own batch loop repeats it: engine.py reports it
     owner = ctx.foreign.get(id(event.node))
     root = ctx.project.root if ctx.project is not None else None
     where = os.path.relpath(owner.path, root) if owner is not None and root else None
     return ReportPlace(via, ctx.code_for(via.func), where.replace(os.sep, "/") if where else None)
+
+
+def _in_foreign_loop(ctx: "FileContext", block: list, event: Event, inside: bool = False) -> bool:
+    """Whether ``event`` sits inside a loop of another file's code within ``block``."""
+    for item in block:
+        if item is event:
+            return inside
+        if isinstance(item, Branch):
+            if any(_in_foreign_loop(ctx, arm, event, inside) for arm in item.arms):
+                return True
+        elif isinstance(item, LoopBlock):
+            if _in_foreign_loop(ctx, item.body, event, inside or ctx.is_foreign(item.node)):
+                return True
+        elif isinstance(item, Inline):
+            if _in_foreign_loop(ctx, item.body, event, inside):
+                return True
+    return False
