@@ -3,7 +3,7 @@ where flow leaves requires_grad unknown, the producing call is chased one step a
 (only where flow says gradients were recording: grad mode is flow's answer)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import libcst as cst
 
@@ -37,6 +37,11 @@ Linear Bilinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspo
 BatchNorm1d BatchNorm2d BatchNorm3d LayerNorm GroupNorm PReLU
 """.split())
 _FREEZING = ("requires_grad_(False)", "requires_grad = False", "requires_grad=False", "freeze")
+# operators whose result requires grad when an operand does (comparisons give results
+# without gradients; ``//`` and bit operations are left unknown: checked with torch 2.13,
+# ``out // 2`` of a float ``out`` requiring grad still requires grad)
+_DIFFERENTIABLE_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power, cst.MatrixMultiply)
+_MAX_DEPTH = 6
 
 
 def may_freeze_parameters(text: str) -> bool:
@@ -56,6 +61,8 @@ class GradFacts:
         self.flow = ctx.analysis(FlowAnalysis).check()
         self._parents: Optional[dict[int, cst.CSTNode]] = None
         self.freezes = may_freeze_parameters(ctx.source.text)
+        self._trains: dict[int, bool] = {}  # FunctionDef id -> it calls backward() itself
+        self._list_uses: dict[tuple[int, str], list[tuple[str, cst.CSTNode]]] = {}
 
     def ancestors_of(self, node: cst.CSTNode) -> list[cst.CSTNode]:
         if self._parents is None:
@@ -100,6 +107,112 @@ class GradFacts:
                 return True
         return None
 
+    def requires_grad_through_ops(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[bool]:
+        """``requires_grad``, followed further for what a training loop computes: arithmetic
+        on a tensor that requires grad (``(out - y) ** 2``), a differentiable method of it
+        (``.mean()``) and a loss object called on it (``criterion(out, y)``), each computed
+        while autograd was certainly recording."""
+        from ptlint.rules.flow import Kind
+
+        known = self.requires_grad(expr)
+        if known is not None or depth > _MAX_DEPTH:
+            return known
+        v = self.flow.value_of(expr)
+        node = v.origin if isinstance(expr, cst.Name) else expr
+        if node is None or self.flow.grad_enabled(node) is not True:
+            return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _DIFFERENTIABLE_OPS):
+            sides = (self.requires_grad_through_ops(node.left, depth + 1),
+                     self.requires_grad_through_ops(node.right, depth + 1))
+            return True if True in sides else None
+        if not isinstance(node, cst.Call) or any(a.star for a in node.args):
+            return None
+        func = node.func
+        pos = [a.value for a in node.args if a.keyword is None]
+        if self.flow.value_of(func).kind is Kind.LOSS and pos:
+            return True if self.requires_grad_through_ops(pos[0], depth + 1) is True else None
+        if isinstance(func, cst.Attribute) and func.attr.value in GRAD_METHODS and self.ctx.qualname(func.value) is None:
+            return True if self.requires_grad_through_ops(func.value, depth + 1) is True else None
+        return None
+
+    def trains_here(self, ancestors: Sequence[cst.CSTNode]) -> bool:
+        """Whether the code at the end of ``ancestors`` is at module level or in a function
+        that runs ``backward()`` itself: an evaluation helper may be called under
+        ``torch.no_grad()`` by its caller, where the same code makes plain tensors."""
+        fn = next((a for a in reversed(ancestors) if isinstance(a, cst.FunctionDef)), None)
+        if fn is None:
+            return True
+        seen = self._trains.get(id(fn))
+        if seen is None:
+            found = _BackwardCall()
+            walk(fn.body, found)
+            seen = self._trains[id(fn)] = found.seen
+        return seen
+
+    def grad_item(self, arg: cst.BaseExpression, ancestors: Sequence[cst.CSTNode],
+                  harmless_read: Callable[[cst.Call], bool]) -> Optional[cst.BaseExpression]:
+        """An expression that certainly put a tensor requiring grad into the list ``arg``
+        (evaluated where ``ancestors`` end): an element of a literal list, or an
+        ``.append(...)`` argument of a local list. ``harmless_read(call)``: a call that takes
+        the list as its first argument and leaves it and its items as they are."""
+        from ptlint.rules.flow import Kind
+
+        if isinstance(arg, (cst.List, cst.Tuple)):
+            if any(isinstance(el, cst.StarredElement) for el in arg.elements):
+                return None
+            for el in arg.elements:
+                if self.flow.value_of(el.value).kind is Kind.TENSOR and self.requires_grad_through_ops(el.value) is True:
+                    return el.value
+            return None
+        if isinstance(arg, cst.Name) and self.flow.value_of(arg).kind is Kind.LIST:
+            return self._appended(arg, ancestors, harmless_read)
+        return None
+
+    def _appended(self, arg: cst.Name, ancestors: Sequence[cst.CSTNode],
+                  harmless_read: Callable[[cst.Call], bool]) -> Optional[cst.BaseExpression]:
+        """For a list only ever bound as ``name = []`` in this scope, filled with ``append``
+        and otherwise only read harmlessly: the argument of an append between the last
+        ``name = []`` and ``arg`` (in source order) that requires grad. Any other use of the
+        name (passed to a helper, indexed, rebound, used in a nested function) and the
+        answer is None."""
+        from ptlint.rules.bindings import LocalFacts
+
+        scope = self.ctx.analysis(LocalFacts).scope_info(ancestors)
+        name = arg.value
+        values = scope.assigns.get(name, [])
+        if not values or name in scope.other or name in scope.params:
+            return None
+        if not all(isinstance(v, cst.List) and not v.elements for v in values):
+            return None
+        found: Optional[cst.BaseExpression] = None
+        for kind, node in self._uses_of(scope.node, name):
+            if kind == "nested":
+                return None
+            if kind == "arg":
+                if node is arg:
+                    return found
+                continue
+            if kind == "reset":
+                found = None
+            elif kind == "append" and found is None:
+                if self.requires_grad_through_ops(node) is True:  # type: ignore[arg-type]
+                    found = node  # type: ignore[assignment]
+            elif kind == "read":
+                if not harmless_read(node):  # type: ignore[arg-type]
+                    return None
+            elif kind != "append":
+                return None
+        return None
+
+    def _uses_of(self, scope_node: cst.CSTNode, name: str) -> list[tuple[str, cst.CSTNode]]:
+        key = (id(scope_node), name)
+        uses = self._list_uses.get(key)
+        if uses is None:
+            visitor = _ListUses(name)
+            walk(scope_node.body if isinstance(scope_node, cst.FunctionDef) else scope_node, visitor)
+            uses = self._list_uses[key] = visitor.uses
+        return uses
+
     def non_leaf(self, expr: cst.BaseExpression) -> bool:
         """Certainly the result of a differentiable operation on tensors that require grad."""
         from ptlint.rules.flow import Kind
@@ -141,3 +254,66 @@ class _ParentMap(cst.CSTVisitor):
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self._stack.pop()
+
+
+class _BackwardCall(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "backward":
+            self.seen = True
+
+
+class _ListUses(cst.CSTVisitor):
+    """Every use of one name in a scope, in source order: ("reset", target) for
+    ``name = []``, ("append", the appended expression), ("read", the call it is the first
+    positional argument of), ("nested", node) inside a nested function or class, and
+    ("other", node) for anything else."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.uses: list[tuple[str, cst.CSTNode]] = []
+        self._depth = 0
+        self._claimed: set[int] = set()
+
+    def _nested(self, node: cst.CSTNode) -> bool:
+        self._depth += 1
+        return True
+
+    def _left(self, node: cst.CSTNode) -> None:
+        self._depth -= 1
+
+    visit_FunctionDef = visit_ClassDef = visit_Lambda = _nested  # type: ignore[assignment]
+    leave_FunctionDef = leave_ClassDef = leave_Lambda = _left  # type: ignore[assignment]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                and node.targets[0].target.value == self.name:
+            self._claimed.add(id(node.targets[0].target))
+            self.uses.append(("reset", node.targets[0].target))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        f = node.func
+        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == self.name:
+            if f.attr.value == "append" and len(node.args) == 1 and node.args[0].keyword is None \
+                    and not node.args[0].star:
+                self._claimed.add(id(f.value))
+                self.uses.append(("append", node.args[0].value))
+            return
+        pos = [a for a in node.args if a.keyword is None and not a.star]
+        if pos and isinstance(pos[0].value, cst.Name) and pos[0].value.value == self.name:
+            self._claimed.add(id(pos[0].value))
+            self.uses.append(("read", node))
+            # the read is found again as the argument itself, which ends the search there
+            self.uses.append(("arg", pos[0].value))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value != self.name:
+            return
+        if self._depth:
+            self.uses.append(("nested", node))
+        elif id(node) not in self._claimed:
+            self.uses.append(("other", node))

@@ -117,3 +117,70 @@ def test_batch_origin_of_a_loader_batch_and_not_of_a_full_batch_tensor_the_file_
            "for xb, yb in DataLoader(ds, batch_size=8):\n    part = model(xb)\n")
     assert _origin(src, "full") is None
     assert _origin(src, "part") == "torch.nn.Linear(2, 1)"
+
+
+# ---------------------------------------------------------------- gradients through ops and lists
+def _grad(src):
+    """(GradFacts, module, ancestors-of) for ``src``."""
+    import libcst as cst
+
+    from ptlint.rules import Config
+    from ptlint.rules.engine import FileContext
+    from ptlint.rules.grad_facts import GradFacts
+    from ptlint.rules.source import source_from_text
+
+    source = source_from_text(src, "t.py", notebook=False)
+    module = cst.parse_module(source.units[0].text)
+    ctx = FileContext(source, Config(), module, [(source.units[0], module)])
+    return ctx.analysis(GradFacts), module
+
+
+def _last(module, code):
+    from test_flow_core import find
+
+    return find(module, code)
+
+
+_TRAIN = ("import torch\nimport numpy as np\nmodel = torch.nn.Linear(2, 1)\ncriterion = torch.nn.MSELoss()\n"
+          "def train(loader):\n    losses = []\n    for x, y in loader:\n        out = model(x)\n{body}"
+          "        loss.backward()\n    return np.mean(losses)\n")
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("        loss = criterion(out, y)\n", True),   # a loss object called on it
+    ("        loss = ((out - y) ** 2).mean()\n", True),  # arithmetic, then a differentiable method
+    ("        loss = (out > y).sum()\n", None),  # a comparison has no gradient
+    ("        with torch.no_grad():\n            loss = criterion(out, y)\n", None),
+])
+def test_requires_grad_through_ops_follows_what_a_training_loop_computes(line, expected):
+    grad, module = _grad(_TRAIN.format(body=line))
+    assert grad.requires_grad_through_ops(_last(module, "loss")) is expected
+
+
+def _item(src, harmless=lambda call: True):
+    grad, module = _grad(src)
+    arg = _last(module, "losses")
+    anc = grad.ancestors_of(arg)
+    item = grad.grad_item(arg, anc, harmless) if grad.trains_here(anc) else None
+    return module.code_for_node(item) if item is not None else None
+
+
+def test_grad_item_is_the_append_that_put_a_tensor_requiring_grad_in_the_list():
+    src = _TRAIN.format(body="        loss = criterion(out, y)\n        losses.append(loss)\n")
+    assert _item(src) == "loss"
+
+
+@pytest.mark.parametrize("body, harmless", [
+    ("        loss = criterion(out, y)\n        losses.append(loss.item())\n", True),  # a number
+    ("        loss = criterion(out, y)\n        losses.append(loss)\n        helper(losses)\n", False),
+    ("        loss = criterion(out, y)\n        losses.append(loss)\n        losses = [l.item() for l in losses]\n",
+     True),  # rebound to plain numbers before it is read
+])
+def test_grad_item_is_unknown_for_numbers_or_a_list_used_elsewhere(body, harmless):
+    assert _item(_TRAIN.format(body=body), lambda call: harmless) is None
+
+
+def test_grad_item_of_an_evaluation_helper_that_does_not_train_is_not_trusted():
+    src = _TRAIN.format(body="        loss = criterion(out, y)\n        losses.append(loss)\n").replace(
+        "        loss.backward()\n", "")
+    assert _item(src) is None

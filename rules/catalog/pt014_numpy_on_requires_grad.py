@@ -2,10 +2,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import walk
-from ptlint.rules.bindings import LocalFacts, ScopeInfo
+from ptlint.rules.bindings import LocalFacts
 from ptlint.rules.gating import Gated
-from ptlint.rules.grad_facts import GRAD_METHODS, GradFacts
+from ptlint.rules.grad_facts import GradFacts
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.rule import Docs, FixSpec, InsertAfter, Message, Related, Replace, Rule
@@ -22,9 +21,6 @@ linalg.norm
 # ``t.mean(axis=None, dtype=None, out=None)``, which torch rejects (TypeError); a list of
 # tensors is converted like above.
 _FORWARDING = frozenset(f"numpy.{n}" for n in "sum mean max min amax amin std var prod any all".split())
-# operators whose result requires grad when an operand does (comparisons, ``//`` and bit
-# operations give results without gradients)
-_DIFFERENTIABLE_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power, cst.MatrixMultiply)
 # where a list that only collects tensors may also be read without touching its items
 _HARMLESS_USES = frozenset({"len", "print"})
 
@@ -203,7 +199,9 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
                     continue
                 self._report_tensor(node, q, label, arg)
                 return
-            item = self._grad_item(arg, flow, grad) if self._scope_trains() else None
+            # a list's tensors are trusted to require grad only where the code trains itself
+            trains = grad.trains_here(self.ctx.ancestors)
+            item = grad.grad_item(arg, self.ctx.ancestors, self._harmless_read) if trains else None
             if item is not None:
                 code = self.ctx.code_for(item)
                 self.report(node, message=LIST_MESSAGE, func=label, arg=_short(self.ctx.code_for(arg)),
@@ -222,95 +220,6 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
             fix = FixSpec((InsertAfter(arg, ".detach()"),), "插入 .detach()", "insert .detach()", FixSafety.SAFE)
         self.report(node, message=CONVERT_MESSAGE, func=label, arg=code, fix=fix)
 
-    def _scope_trains(self) -> bool:
-        """A list's tensors are trusted to require grad only at module level or in a function
-        that runs ``backward()`` itself: an evaluation helper may be called under
-        ``torch.no_grad()`` by its caller, where the same code collects plain tensors."""
-        fn = next((a for a in reversed(self.ctx.ancestors) if isinstance(a, cst.FunctionDef)), None)
-        if fn is None:
-            return True
-        found = _BackwardCall()
-        walk(fn.body, found)
-        return found.seen
-
-    def _grad_item(self, arg: cst.BaseExpression, flow: FlowAnalysis,
-                   grad: GradFacts) -> Optional[cst.BaseExpression]:
-        """An expression that certainly put a tensor requiring grad into the list ``arg``:
-        an element of a literal list, or an ``.append(...)`` argument of a local list."""
-        if isinstance(arg, (cst.List, cst.Tuple)):
-            for el in arg.elements:
-                if isinstance(el, cst.StarredElement):
-                    return None
-            for el in arg.elements:
-                if flow.value_of(el.value).kind is Kind.TENSOR and self._requires_grad(el.value, grad) is True:
-                    return el.value
-            return None
-        if isinstance(arg, cst.Name) and flow.value_of(arg).kind is Kind.LIST:
-            return self._appended(arg, grad)
-        return None
-
-    def _appended(self, arg: cst.Name, grad: GradFacts) -> Optional[cst.BaseExpression]:
-        """For a list only ever bound as ``name = []`` in this scope, filled with ``append``
-        and otherwise only read by NumPy functions, ``len`` or ``print``: the argument of an
-        append between the last ``name = []`` and ``arg`` (in source order) that requires
-        grad. Any other use of the name (passed to a helper, indexed, rebound, used in a
-        nested function) and the answer is None."""
-        facts = self.ctx.analysis(LocalFacts)
-        scope: ScopeInfo = facts.scope_info(self.ctx.ancestors)
-        name = arg.value
-        values = scope.assigns.get(name, [])
-        if not values or name in scope.other or name in scope.params:
-            return None
-        if not all(isinstance(v, cst.List) and not v.elements for v in values):
-            return None
-        uses = _NameUses(name)
-        walk(scope.node.body if isinstance(scope.node, cst.FunctionDef) else scope.node, uses)
-        found: Optional[cst.BaseExpression] = None
-        for kind, node in uses.uses:
-            if kind == "nested":
-                return None
-            if kind == "arg":
-                if node is arg:
-                    return found
-                continue
-            if kind == "reset":
-                found = None
-            elif kind == "append" and found is None:
-                if self._requires_grad(node, grad) is True:
-                    found = node
-            elif kind == "read":
-                if not self._harmless_read(node):
-                    return None
-            elif kind != "append":
-                return None
-        return None
-
-    def _requires_grad(self, expr: cst.BaseExpression, grad: GradFacts, depth: int = 0) -> Optional[bool]:
-        """GradFacts' answer, followed a little further for what a training loop appends:
-        arithmetic on a tensor that requires grad (``(out - y) ** 2``), a differentiable
-        method of it (``.mean()``) and a loss object called on it (``criterion(out, y)``),
-        each computed while autograd was certainly recording."""
-        known = grad.requires_grad(expr)
-        if known is not None or depth > 6:
-            return known
-        flow = grad.flow
-        v = flow.value_of(expr)
-        node = v.origin if isinstance(expr, cst.Name) else expr
-        if node is None or flow.grad_enabled(node) is not True:
-            return None
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _DIFFERENTIABLE_OPS):
-            sides = (self._requires_grad(node.left, grad, depth + 1), self._requires_grad(node.right, grad, depth + 1))
-            return True if True in sides else None
-        if not isinstance(node, cst.Call) or any(a.star for a in node.args):
-            return None
-        func = node.func
-        pos = [a.value for a in node.args if a.keyword is None]
-        if flow.value_of(func).kind is Kind.LOSS and pos:
-            return True if self._requires_grad(pos[0], grad, depth + 1) is True else None
-        if isinstance(func, cst.Attribute) and func.attr.value in GRAD_METHODS and self.qualname(func.value) is None:
-            return True if self._requires_grad(func.value, grad, depth + 1) is True else None
-        return None
-
     def _harmless_read(self, call: cst.Call) -> bool:
         q = self.qualname(call.func)
         if q in _CONVERTING or q in _FORWARDING:
@@ -320,66 +229,3 @@ On a GPU add `.cpu()`: `t.detach().cpu().numpy()`. The quick fix inserts `.detac
 
 def _short(code: str) -> str:
     return code if len(code) <= 40 else "x"
-
-
-class _BackwardCall(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "backward":
-            self.seen = True
-
-
-class _NameUses(cst.CSTVisitor):
-    """Every use of one name in a scope, in source order: ("reset", target) for
-    ``name = []``, ("append", the appended expression), ("read", the call it is the first
-    positional argument of), ("nested", node) inside a nested function or class, and
-    ("other", node) for anything else."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.uses: list[tuple[str, cst.CSTNode]] = []
-        self._depth = 0
-        self._claimed: set[int] = set()
-
-    def _nested(self, node: cst.CSTNode) -> bool:
-        self._depth += 1
-        return True
-
-    def _left(self, node: cst.CSTNode) -> None:
-        self._depth -= 1
-
-    visit_FunctionDef = visit_ClassDef = visit_Lambda = _nested  # type: ignore[assignment]
-    leave_FunctionDef = leave_ClassDef = leave_Lambda = _left  # type: ignore[assignment]
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
-                and node.targets[0].target.value == self.name:
-            self._claimed.add(id(node.targets[0].target))
-            self.uses.append(("reset", node.targets[0].target))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        f = node.func
-        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == self.name:
-            if f.attr.value == "append" and len(node.args) == 1 and node.args[0].keyword is None \
-                    and not node.args[0].star:
-                self._claimed.add(id(f.value))
-                self.uses.append(("append", node.args[0].value))
-            return
-        pos = [a for a in node.args if a.keyword is None and not a.star]
-        if pos and isinstance(pos[0].value, cst.Name) and pos[0].value.value == self.name:
-            self._claimed.add(id(pos[0].value))
-            self.uses.append(("read", node))
-            # the read is found again as the argument itself, which ends the search there
-            self.uses.append(("arg", pos[0].value))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value != self.name:
-            return
-        if self._depth:
-            self.uses.append(("nested", node))
-        elif id(node) not in self._claimed:
-            self.uses.append(("other", node))
