@@ -150,6 +150,12 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
         slots.append(None)
 
     if pending:
+        from ptlint.rules.rule import all_rules
+
+        from .gc_policy import tune_for_analysis
+
+        all_rules()  # import parser and catalog once, before forking
+        tune_for_analysis()
         n_bytes = sum(len(t[2]) for t in pending)
         workers = jobs if jobs and jobs > 0 else default_jobs(len(pending), n_bytes)
         workers = max(1, min(workers, len(pending)))
@@ -165,9 +171,6 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
                 if store and key and not res.rule_errors:
                     store.put(key, _payload(res))
         else:
-            from ptlint.rules.rule import all_rules
-
-            all_rules()  # import parser and catalog once, before forking
             by_index = {t[0]: t for t in pending}
             tasks = [(i, p, raw, cfg) for i, p, raw, cfg, _ in sorted(pending, key=lambda t: -len(t[2]))]
             with _pool_context().Pool(workers) as pool:
