@@ -1,5 +1,7 @@
 """Facts the analysis core answers for rules (issue 12: rules ask the core, they do not walk
-the tree for facts): schedulers and the optimizer they drive, ..."""
+the tree for facts): schedulers and the optimizer they drive (PT018), where a value's batch
+dim comes from (PT025), requires_grad through ops and lists (PT014), and what the callers
+of a helper pass for a parameter (PT024)."""
 import pytest
 
 from ptlint.rules.flow import Kind
@@ -184,3 +186,36 @@ def test_grad_item_of_an_evaluation_helper_that_does_not_train_is_not_trusted():
     src = _TRAIN.format(body="        loss = criterion(out, y)\n        losses.append(loss)\n").replace(
         "        loss.backward()\n", "")
     assert _item(src) is None
+
+
+# ---------------------------------------------------------------- what callers pass
+def _passed(src, fn_name="helper", param="x"):
+    import libcst as cst
+
+    from ptlint.rules.call_sites import CallSites
+
+    grad, module = _grad(src)  # any analysis gives the file context
+    fn = next(s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == fn_name)
+    passed = grad.ctx.analysis(CallSites).arguments_for(fn, param)
+    return None if passed is None else [module.code_for_node(p.value) for p in passed]
+
+
+def test_arguments_for_lists_what_every_call_passes_positionally_or_by_keyword():
+    src = ("def helper(a, x, *, k=1):\n    return x\nhelper(1, [1, 2])\ndef main(t):\n    return helper(0, x=t)\n"
+           "class C:\n    def m(self):\n        return helper(2, self.w)\n")
+    assert _passed(src) == ["[1, 2]", "t", "self.w"]
+
+
+@pytest.mark.parametrize("src", [
+    "def helper(x):\n    return x\nhelper(1)\nf = helper\n",  # handed on: not every call is seen
+    "def helper(x=0):\n    return x\nhelper(1)\nhelper()\n",  # a call takes the default
+    "def helper(x):\n    return x\nargs = [1]\nhelper(*args)\n",
+    "def helper(x):\n    return helper(x - 1) if x else 0\nhelper(3)\n",  # calls itself
+    "import functools\n@functools.cache\ndef helper(x):\n    return x\nhelper(1)\n",
+    "from lib import helper\ndef helper(x):\n    return x\nhelper(1)\n",
+    "def helper(x):\n    return x\ndef helper(x):\n    return -x\nhelper(1)\n",
+    "def helper(x):\n    return x\ndef main():\n    helper = print\n    helper(1)\n",
+    "def helper(x):\n    return x\n",  # never called
+])
+def test_arguments_for_is_unknown_when_some_caller_is_not_seen(src):
+    assert _passed(src) is None

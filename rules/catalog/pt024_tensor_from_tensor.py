@@ -2,8 +2,8 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.call_sites import CallSites
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
@@ -119,10 +119,6 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         "import numpy as np\nimport torch\na = np.exp(np.ones(3))\nt = torch.tensor(a)\n",
     )
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self._call_sites: dict[str, _CallSites] = {}  # helper name -> its uses in the file, walked once
-
     def visit_Call(self, node: cst.Call) -> None:
         if self.qualname(node.func) != "torch.tensor" or not node.args:
             return
@@ -166,33 +162,17 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         return False
 
     def _tensor_parameter(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo) -> list[cst.Call]:
-        """The call sites, when ``expr`` is a parameter of a module-level helper that every
-        call in this file gives a tensor (and the helper is used nowhere else); else []."""
+        """The call sites, when ``expr`` is a parameter of a helper that every call in this
+        file gives a tensor (and the helper is used nowhere else); else []."""
         fn = scope.node
-        if not isinstance(expr, cst.Name) or not isinstance(fn, cst.FunctionDef) or fn.decorators \
-                or not any(s is fn for s in self.ctx.module.body):
+        if not isinstance(expr, cst.Name) or not isinstance(fn, cst.FunctionDef):
             return []
-        name, fname = expr.value, fn.name.value
-        slot = _param_slot(fn, name)
-        if slot is None or name in scope.assigns or facts.bound_before(fn, name, self.ctx.ancestors):
+        if expr.value in scope.assigns or facts.bound_before(fn, expr.value, self.ctx.ancestors):
+            return []  # no longer what the caller passed
+        passed = self.ctx.analysis(CallSites).arguments_for(fn, expr.value)
+        if not passed or not all(self._tensor(p.value, facts, p.scope, p.cls) for p in passed):
             return []
-        if fname in self.ctx.imports.aliases or fname in facts.module_scope.assigns \
-                or sum(isinstance(s, cst.FunctionDef) and s.name.value == fname for s in self.ctx.module.body) != 1 \
-                or any(info is not facts.module_scope and info.binds(fname) for info in facts.scopes.values()):
-            return []
-        uses = self._call_sites.get(fname)
-        if uses is None:
-            uses = self._call_sites[fname] = _CallSites(fname)
-            walk(self.ctx.module, uses)
-        if uses.other_uses != 1 or not uses.calls:  # the one non-call Name is the def's own name
-            return []
-        for call, site_fn in uses.calls:
-            given = _argument_for(call, slot)
-            site_scope = facts.scopes.get(site_fn, facts.module_scope) if site_fn is not None else facts.module_scope
-            site_cls = facts.class_of_method(site_fn) if site_fn is not None else None
-            if site_fn is fn or given is None or not self._tensor(given, facts, site_scope, site_cls):
-                return []
-        return [call for call, _ in uses.calls]
+        return [p.call for p in passed]
 
     def _fix(self, node: cst.Call, src: cst.BaseExpression) -> "FixSpec | None":
         kwargs = {}
@@ -218,53 +198,3 @@ def _number(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
         expr = expr.expression
     return isinstance(expr, (cst.Integer, cst.Float))
-
-
-def _param_slot(fn: cst.FunctionDef, name: str) -> Optional[tuple[Optional[int], str]]:
-    """(position or None for keyword-only, name) of an ordinary parameter ``name``."""
-    posonly = len(fn.params.posonly_params)
-    for i, p in enumerate([*fn.params.posonly_params, *fn.params.params]):
-        if p.name.value == name:
-            return (i, name if i >= posonly else "")
-    for p in fn.params.kwonly_params:
-        if p.name.value == name:
-            return (None, name)
-    return None
-
-
-def _argument_for(call: cst.Call, slot: tuple[Optional[int], str]) -> Optional[cst.BaseExpression]:
-    """The argument a call passes for the parameter in ``slot`` (None: star-args or default)."""
-    if any(a.star for a in call.args):
-        return None
-    pos, name = slot
-    positional = [a for a in call.args if a.keyword is None]
-    if pos is not None and pos < len(positional):
-        return positional[pos].value
-    return next((a.value for a in call.args if a.keyword is not None and name and a.keyword.value == name), None)
-
-
-class _CallSites(cst.CSTVisitor):
-    """Calls ``name(...)`` (with their innermost function) and every other Name ``name``."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.functions: list[cst.FunctionDef] = []
-        self.calls: list[tuple[cst.Call, Optional[cst.FunctionDef]]] = []
-        self.call_funcs: set[int] = set()
-        self.other_uses = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == self.name:
-            self.calls.append((node, self.functions[-1] if self.functions else None))
-            self.call_funcs.add(id(node.func))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name and id(node) not in self.call_funcs:
-            self.other_uses += 1
