@@ -66,7 +66,9 @@ Questions
     (``events.py``): ``Event`` kinds ``backward``, ``step``, ``zero_grad`` (details:
     optimizer / module / tensor / all), ``manual_step`` (``w -= lr * w.grad``), ``write``
     and ``read`` (of memory shared across numpy/torch), ``exit``, ``scheduler_step`` (a known
-    ``torch.optim.lr_scheduler`` object's ``step()``; key = the scheduler); ``Branch`` (one arm
+    scheduler's ``step()``: a ``torch.optim.lr_scheduler`` object or a transformers
+    schedule; ``schedulers.driven_optimizer(value)`` names its optimizer; key = the
+    scheduler); ``Branch`` (one arm
     runs), nested ``LoopBlock`` (0+ iterations), ``Inline`` (a helper of this file called
     here, keys mapped to the caller's names). ``events.iteration_paths(block, kinds)``
     enumerates the ways through one iteration.

@@ -20,7 +20,7 @@ class Kind(str, Enum):
     MODULE = "module"  # an nn.Module instance (layer or model)
     LOSS = "loss"  # an nn.*Loss instance; spec holds the class
     OPTIMIZER = "optimizer"  # torch.optim.* instance; params_of holds what it optimises
-    SCHEDULER = "scheduler"  # torch.optim.lr_scheduler.* instance
+    SCHEDULER = "scheduler"  # torch.optim.lr_scheduler.* instance, or a transformers schedule (schedulers.py)
     GRAD_SCALER = "grad_scaler"
     INT = "int"
     FLOAT = "float"
