@@ -96,6 +96,8 @@ class LossTargetDtype(ProbedRule, Rule):
         zh="""## 它检查什么
 `nn.CrossEntropyLoss`、`F.cross_entropy`、`nn.NLLLoss`、`F.nll_loss` 的目标张量（target）dtype 不对：int32、int16、int8、bool，或者被当作类别索引的浮点张量。损失对象通过任何别名调用都会被跟踪（`criterion = nn.CrossEntropyLoss()` …… `criterion(out, y)`）。目标的来源包括 `torch.Tensor([...])`、`torch.FloatTensor`、`torch.IntTensor`、不带整数 dtype 的 `torch.zeros/ones/empty/full(n)`、`torch.tensor([1., 0.])`、`torch.tensor(labels, dtype=torch.float32)`、`y.float()`/`.double()`/`.half()`/`.int()`、`y.to(torch.float32)`、`y.type(torch.FloatTensor)`，以及由已知 int32 或浮点数组得到的 `torch.from_numpy(a)`。
 
+`for xb, yb in DataLoader(TensorDataset(X, y))`（包括 `enumerate(loader)`、`next(iter(loader))`，以及经过 `Subset` / `random_split` 的数据集）给出的批次与数据集里的张量 dtype 相同，同样会被检查；DataLoader 用了自定义的 `collate_fn` 时不会报告。
+
 ## 为什么有问题
 交叉熵的目标可以是**类别索引**，类型必须是 int64（long；当前版本也接受 uint8），形状比输入少一维，例如输入 `(N, C)`、目标 `(N,)`；也可以是**类别概率**（例如独热编码或 softmax 的结果），这时是浮点类型，形状与输入完全相同。两者都不是时，PyTorch 直接报错：
 
@@ -128,6 +130,8 @@ loss = criterion(logits, labels.long())
 """,
         en="""## What it finds
 Targets of `nn.CrossEntropyLoss`, `F.cross_entropy`, `nn.NLLLoss` and `F.nll_loss` with the wrong dtype: int32, int16, int8, bool, or floating point used as class indices. Loss objects are followed through any alias (`criterion = nn.CrossEntropyLoss()` … `criterion(out, y)`). Targets built with `torch.Tensor([...])`, `torch.FloatTensor`, `torch.IntTensor`, `torch.zeros/ones/empty/full(n)` without an integer dtype, `torch.tensor([1., 0.])`, `torch.tensor(labels, dtype=torch.float32)`, `y.float()`/`.double()`/`.half()`/`.int()`, `y.to(torch.float32)`, `y.type(torch.FloatTensor)`, or `torch.from_numpy(a)` of an array known to be int32 or floating point.
+
+Batches of `for xb, yb in DataLoader(TensorDataset(X, y))` (also through `enumerate(loader)`, `next(iter(loader))`, and datasets from `Subset` / `random_split`) have the dataset tensors' dtype and are checked the same way; a DataLoader with its own `collate_fn` is not reported.
 
 ## Why it is a problem
 A cross-entropy target is either **class indices** — int64 (long; uint8 is also accepted by current PyTorch), one dim fewer than the input, e.g. input `(N, C)` and target `(N,)` — or **class probabilities** (one-hot or softmax output), floating point and exactly the input's shape. Anything else raises:
@@ -200,6 +204,10 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
         "y = torch.from_numpy(np.repeat(range(n), k)).to('cpu')\nloss = F.cross_entropy(torch.randn(20, 5), y)  # <-\n",
         "import numpy as np\nimport torch\nimport torch.nn as nn\ndef f(raw, logp):\n    ids = [int(r) for r in raw]\n"
         "    return nn.NLLLoss()(logp, torch.tensor(np.array(ids)))  # <-\n",
+        # a DataLoader batch has the dataset tensor's dtype
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+        "ds = TensorDataset(torch.randn(64, 8), torch.randint(0, 3, (64,)).float())\nmodel = nn.Linear(8, 3)\n"
+        "for xb, yb in DataLoader(ds, batch_size=32):\n    loss = nn.CrossEntropyLoss()(model(xb), yb)  # <-\n",
     )
     must_not_flag = (
         "import torch\nimport torch.nn as nn\ntarget = torch.tensor([1, 0, 3, 2, 5, 4])\ninput = torch.randn((6, 8))\n"
@@ -227,6 +235,15 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
         "    d = F.cross_entropy(out, torch.from_numpy(np.array(raw)))\n"
         "    e = F.cross_entropy(out, torch.tensor([0, 1]))\n"
         "    g = F.cross_entropy(out, torch.from_numpy(np.array([0, 1])).to(device))\n",
+        # int64 labels through a DataLoader, soft labels of the input's shape, a collate_fn of its own
+        "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+        "X = torch.randn(64, 8)\nmodel = nn.Linear(8, 3)\ncriterion = nn.CrossEntropyLoss()\n"
+        "for xb, yb in DataLoader(TensorDataset(X, torch.randint(0, 3, (64,))), batch_size=32):\n"
+        "    a = criterion(model(xb), yb)\n"
+        "for xb, pb in DataLoader(TensorDataset(X, torch.rand(64, 3).softmax(1)), batch_size=32):\n"
+        "    b = criterion(model(xb), pb)\n"
+        "for xb, yb in DataLoader(TensorDataset(X, X[:, 0]), batch_size=32, collate_fn=collate):\n"
+        "    c = criterion(model(xb), yb)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
