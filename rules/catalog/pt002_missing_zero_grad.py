@@ -123,7 +123,7 @@ class MissingZeroGrad(Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-`for`/`while` 循环的一轮迭代里既调用了 `backward()`（包括 `scaler.scale(loss).backward()`、`accelerator.backward(loss)`），又调用了优化器的 `step()`（包括 `scaler.step(opt)`），却没有任何一条路径清零这个优化器的梯度。对每个优化器分别检查：只在循环之前清零一次、只在 `if/else` 的一个分支里清零而另一个分支也会 `step()`、GAN 里只清零生成器的优化器而判别器的从不清零，都会被报告。手写的 SGD（在 `torch.no_grad()` 下执行 `w -= lr * w.grad`）没有 `w.grad.zero_()` 或 `w.grad = None` 时同样报告。
+`for`/`while` 循环的一轮迭代里既调用了 `backward()`（包括 `scaler.scale(loss).backward()`、`accelerator.backward(loss)`），又调用了优化器的 `step()`（包括 `scaler.step(opt)`），却没有任何一条路径清零这个优化器的梯度。对每个优化器分别检查：只在循环之前清零一次、只在 `if/else` 的一个分支里清零而另一个分支也会 `step()`、GAN 里只清零生成器的优化器而判别器的从不清零，都会被报告。手写的 SGD（在 `torch.no_grad()` 下执行 `w -= lr * w.grad`）没有 `w.grad.zero_()` 或 `w.grad = None` 时同样报告。循环里调用的其他项目文件中的辅助函数（例如 engine.py 的 `train_step()`）里的 `step()` 也会检查，问题报告在本文件调用它的那一行；辅助函数自己带着批次循环时（例如 `train_epoch()`），问题由它所在的文件报告。
 
 ## 为什么有问题
 笔记里写道：非叶子节点的梯度在反向传播之后会被释放，而**叶子节点的梯度在反向传播之后会保留（累积）**。模型参数是叶子节点，每次 `backward()` 都会把新梯度加到 `.grad` 上。不清零时，第 k 步用的是前 k 步梯度之和：有效学习率越来越大，训练发散或表现异常，却不会报任何错。
@@ -153,7 +153,7 @@ for x, y in loader:
 快速修复会在循环体的第一行插入 `optimizer.zero_grad()`（手写 SGD 时插入 `w.grad = None`）。这是不安全修复：如果累积是有意为之（例如按 k 步累积梯度），请改成把清零和 `step()` 放到同一个条件下。
 """,
         en="""## What it finds
-A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss).backward()`, `accelerator.backward(loss)`) and an optimizer's `step()` (also `scaler.step(opt)`) while no path through the iteration clears that optimizer's gradients. Each optimizer is checked on its own: clearing once before the loop, clearing in only one arm of an `if/else` whose other arm also steps, or a GAN loop that zeroes the generator's optimizer but never the discriminator's are all reported. Hand-written SGD (`w -= lr * w.grad` under `torch.no_grad()`) without `w.grad.zero_()` or `w.grad = None` is reported too.
+A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss).backward()`, `accelerator.backward(loss)`) and an optimizer's `step()` (also `scaler.step(opt)`) while no path through the iteration clears that optimizer's gradients. Each optimizer is checked on its own: clearing once before the loop, clearing in only one arm of an `if/else` whose other arm also steps, or a GAN loop that zeroes the generator's optimizer but never the discriminator's are all reported. Hand-written SGD (`w -= lr * w.grad` under `torch.no_grad()`) without `w.grad.zero_()` or `w.grad = None` is reported too. A `step()` inside a helper of another project file called in the loop (engine.py's `train_step()`) is checked too and reported at this file's call; a helper with its own batch loop (a `train_epoch()`) is reported in its own file.
 
 ## Why it is a problem
 Gradients of leaf tensors are kept — accumulated — after backward (non-leaf gradients are freed). Parameters are leaves, so every `backward()` adds to `.grad`. Without clearing, step k uses the sum of the first k gradients: the effective learning rate keeps growing and training diverges or behaves oddly, with no error anywhere.

@@ -25,7 +25,7 @@ class StepBeforeBackward(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-训练循环的一轮迭代中，`optimizer.step()` 出现在 `loss.backward()` **之前**，而二者之间没有任何能计算出梯度的操作。
+训练循环的一轮迭代中，`optimizer.step()` 出现在 `loss.backward()` **之前**，而二者之间没有任何能计算出梯度的操作。`step()` 在循环里调用的其他项目文件的辅助函数中（例如 engine.py 的 `train_step()`）时也会检查，问题报告在本文件调用它的那一行。
 
 ## 为什么有问题
 一次参数更新的正确顺序是：清零梯度 → 前向计算损失 → `backward()` 计算梯度 → `step()` 用梯度更新参数（笔记：在根节点调用 backward() 才会计算梯度，之后优化器据此调整参数）。
@@ -58,7 +58,7 @@ for x, y in loader:
 先 `step()`、再 `zero_grad()`、最后 `backward()`（有意使用上一轮梯度）的写法不会被报告。
 """,
         en="""## What it finds
-In one iteration of a training loop, `optimizer.step()` comes **before** `loss.backward()` with nothing in between that could compute gradients.
+In one iteration of a training loop, `optimizer.step()` comes **before** `loss.backward()` with nothing in between that could compute gradients. A `step()` inside a helper of another project file called in the loop (engine.py's `train_step()`) is checked too, and reported at this file's call.
 
 ## Why it is a problem
 One update goes: clear gradients → forward pass and loss → `backward()` computes the gradients → `step()` applies them (the notes: backward() from the root computes the gradients, then the optimizer adjusts the parameters).
