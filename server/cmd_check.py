@@ -109,6 +109,10 @@ def run_check(args: argparse.Namespace) -> int:
         # The probe's interpreter is the user's choice only (flag, env, user config), never the project's.
         probe_python = trusted_probe_python(args.probe_python) if getattr(args, "probe", None) else None
         run = RunResult()
+        if getattr(args, "probe", None):
+            from .cmd_probe import prestart_probe
+
+            prestart_probe(loader, args.probe, paths, python=probe_python)
         if paths:
             run = run_paths(paths, loader, jobs=args.jobs, cache=not args.no_cache, cache_dir=args.cache_dir,
                             force_exclude=args.force_exclude)

@@ -135,6 +135,24 @@ def run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- check --probe
 _PROBE = {"zh": "探针：", "en": "probe: "}  # the prefix of the probe's stderr lines, in the run's language
+def prestart_probe(loader: ConfigLoader, device: str, paths: list[str], *, python: Optional[str] = None) -> None:
+    """``check --probe``: start the probe's worker (interpreter start and ``import torch``,
+    most of a cold probe) in the background now, so that it overlaps the static analysis
+    instead of following it. The options are those of the first path's configuration, as
+    :func:`attach_probe` will read them for that file; a worker for other options is started
+    when needed. Any failure is left for the probe run to report."""
+    try:
+        from ptlint.runtime_probe.worker import default_pool
+    except ImportError:  # an install without the probe: attach_probe says so
+        return
+    try:
+        cfg = loader.for_path(paths[0] if paths else os.getcwd())
+    except ConfigError:
+        return  # the static run reports the bad configuration
+    options = _options(cfg, device, python)
+    default_pool().prestart(options.python, options.memory_mb, options.timeout)
+
+
 def attach_probe(run: "RunResult", device: str, *, lang: Optional[str] = None, pool: Any = None,
                  python: Optional[str] = None) -> None:
     """``ptlint check --probe[=DEVICE]``: put a verdict into ``extra["probe"]`` of every
