@@ -4,7 +4,9 @@ that itself inherits from models/base.py (``class ResBlock(_Block)``), an ``nn.S
 subclass of models/blocks.py (``ConvBNReLU``) and a factory reached through a module
 (``blocks.make_layers(cfg)``, ``mb.ResBlock(...)``) get the shapes and the PT005 findings
 the same code gets in one file. The static shapes are checked against real torch; a base
-that cannot be resolved for certain leaves its class unknown: silence."""
+that cannot be resolved for certain leaves its class unknown: silence. A mismatch inside the
+other file's code that this file's call runs (its input or arguments come from here) is
+reported at that call, with the place in the other file as a related location."""
 from __future__ import annotations
 
 import contextlib
@@ -131,6 +133,29 @@ def test_a_subclass_of_a_subclass_through_a_module_attribute(project):
     assert layer_steps(deep)["pool"] == [2, 8, 2, 2]
     edit(train, "nn.Linear(8 * 4 * 4, 10)", "nn.Linear(8 * 2 * 2, 10)")
     assert findings_of(train) == []
+
+
+@pytest.mark.parametrize("old, new, line, layer", [
+    # Stem hands _Block one input channel; the images have three: fails in _Block.forward
+    ("super().__init__(3, width, stride=2)", "super().__init__(1, width, stride=2)", 17, "stem.conv1"),
+    # the stem gives 32 channels, the block of models/blocks.py is built for 16
+    ("mb.ResBlock(32, 64, stride=2)", "mb.ResBlock(16, 64, stride=2)", 28, "layer1.conv1"),
+])
+def test_a_mismatch_inside_the_other_files_code_is_reported_at_this_files_call(project, old, new, line, layer):
+    train = project / "train.py"
+    edit(train, WRONG_FC, RIGHT_FC)
+    edit(train, old, new)
+    result = lint_source(load_source(str(train)), ConfigLoader().for_path(train))
+    (f,) = result.findings
+    assert (f.code, f.line) == ("PT005", line)  # super().forward(x) / self.layer1(...) in train.py
+    assert f"{layer}.in_channels" in f.message_en and f.fix is None  # the layer is in another file
+    # where it fails and the layer, both in models/base.py, are related locations into that file
+    assert [(Path(r.path).relative_to(project).as_posix(), r.range.start.line) for r in f.related[:2]] == [
+        ("models/base.py", 14), ("models/base.py", 10)]
+    pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="channels"):  # train.py runs the model at import
+        with imported_fixture(project):
+            pass
 
 
 # ---------------------------------------------------------------------- must not flag
