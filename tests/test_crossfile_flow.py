@@ -129,6 +129,10 @@ def test_per_batch_helpers_in_this_files_loop(project):
     # must flag: nothing clears the optimizer that train_batch() steps
     assert split_loop(project, imports, *batch_loop, "    train_batch(model, optimizer, criterion, images, labels)") \
         == [("PT002", 14)]
+    # two loops of this file calling it: each call is a finding
+    assert split_loop(project, imports, *batch_loop, "    train_batch(model, optimizer, criterion, images, labels)",
+                      *batch_loop, "    train_batch(model, optimizer, criterion, images, labels)") \
+        == [("PT002", 14), ("PT002", 16)]
     # must not flag: this loop clears; the helper clears the model (which the optimizer was built from)
     assert split_loop(project, imports, *batch_loop, "    optimizer.zero_grad()",
                       "    train_batch(model, optimizer, criterion, images, labels)") == []

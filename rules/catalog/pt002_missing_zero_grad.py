@@ -287,15 +287,20 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                     continue
                 clears = path.kinds(ZERO_GRAD)
                 for step in path.kinds(STEP) + path.kinds(MANUAL_STEP):
-                    if id(step.node) in reported or _cleared(step, clears):
+                    place = self._place_key(step)
+                    if place in reported or _cleared(step, clears):
                         continue
                     if _cleared(step, all_clears) and not _arms_disagree(loop.body, step):
                         # cleared under some condition: flag only the plain if/else where one arm
                         # clears and another steps without clearing; other conditions may be
                         # correlated (accumulate k batches, clear at the first, step at the last)
                         continue
-                    reported.add(id(step.node))
+                    reported.add(place)
                     self._report(loop, step, backs[0])
+
+    def _place_key(self, step: Event) -> int:
+        """One finding per step; for another file's step, one per call of its helper here."""
+        return id(step.via) if step.via is not None and self.ctx.is_foreign(step.node) else id(step.node)
 
     def _report(self, loop: LoopBlock, step: Event, back: Event) -> None:
         place = report_place(self.ctx, loop, step)
