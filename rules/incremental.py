@@ -24,7 +24,9 @@ a full analysis: a region that does not parse, a changed import, a module-level 
 of an imported name, ``globals()``/``exec``/``eval``, a per-file ``disable-file``
 comment, line endings the split does not model, files near the token limit, findings
 of an import that changed in the slice, anything the slice analysis reports as a
-notice or a rule error. :func:`self_check` compares one step with a full analysis
+notice or a rule error, and a file from the project (rules/project.py) that the previous
+analysis read and that now reads differently (an unchanged statement's findings may
+rest on it). :func:`self_check` compares one step with a full analysis
 (``PTLINT_INCREMENTAL_CHECK=1`` makes the language server's worker do it every time).
 """
 from __future__ import annotations
@@ -36,10 +38,12 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .findings import Finding, Fix, Position, Range, TextEdit
 from .limits import MAX_TOKENS
+from .project_digest import file_digest
 from .source import SourceFile, SourceUnit
 
 if TYPE_CHECKING:
     from .engine import LintResult
+    from .project import ProjectIndex
 
 # Names whose use means the file may reach its module namespace by string.
 DYNAMIC_NAMES = frozenset({"globals", "locals", "vars", "exec", "eval", "__import__"})
@@ -653,13 +657,14 @@ def relocate_position(p: Position, move: LineMap) -> Position:
 # ---------------------------------------------------------------------- one step
 @dataclass
 class State:
-    """The last clean analysis of a document (parsed, no notices, no rule errors, no
-    other project file read): what the next version's step starts from."""
+    """The last clean analysis of a document (parsed, no notices, no rule errors): what
+    the next version's step starts from."""
 
     layout: Layout
     findings: list[Finding]
     cache: dict[str, UnitNames] = field(default_factory=dict)
     gave_up: str = ""  # why the last step fell back to a full analysis (for tests and logs)
+    deps: dict[str, str] = field(default_factory=dict)  # project file -> digest its findings rest on
 
 
 @dataclass
@@ -674,6 +679,8 @@ class Step:
     edit: Edit
     plan: Plan
 
+    deps: dict[str, str] = field(default_factory=dict)  # what the merged findings rest on
+
     def keep(self, items: list, line_of: Callable, relocate: Callable, new_items: list) -> Optional[list]:
         return keep_by_line(items, line_of, relocate, new_items, self.old, self.layout, self.edit, self.plan)
 
@@ -681,7 +688,7 @@ class Step:
 def clean(result: "LintResult") -> bool:
     """A result a next step may start from (and a slice result that may be merged)."""
     return (result.context is not None and not result.skipped and not result.notices
-            and not result.rule_errors and not result.deps
+            and not result.rule_errors
             and not any(f.code == "PT000" for f in result.findings))
 
 
@@ -694,7 +701,7 @@ def start(text: str, result: "LintResult", cache: Optional[dict[str, UnitNames]]
     if layout is None:
         return None
     _bound(cache, layout)
-    return State(layout, list(result.findings), cache)
+    return State(layout, list(result.findings), cache, deps=dict(result.deps))
 
 
 def _bound(cache: dict[str, UnitNames], layout: Layout) -> None:
@@ -705,9 +712,11 @@ def _bound(cache: dict[str, UnitNames], layout: Layout) -> None:
             del cache[key]
 
 
-def reanalyse(state: State, text: str, path: str, config, newline: str = "\n") -> Optional[Step]:
+def reanalyse(state: State, text: str, path: str, config, newline: str = "\n",
+              project: Optional["ProjectIndex"] = None) -> Optional[Step]:
     """The analysis of ``text`` from the state of an earlier version, or None when only a
-    full analysis can be trusted."""
+    full analysis can be trusted. ``project``: as for ``lint_source`` (the editor passes
+    one that reads its open buffers)."""
     from .engine import lint_source
 
     updated = update_layout(state.layout, text, state.cache)
@@ -718,15 +727,33 @@ def reanalyse(state: State, text: str, path: str, config, newline: str = "\n") -
     if steps is None:
         return _give_up(state, "an import, a rebound import name or dynamic namespace access")
     result = lint_source(SliceSource(path, slice_text(layout, steps.slice), text, newline), config,
-                         keep_context=True)
+                         keep_context=True, project=project)
     if not clean(result):
         return _give_up(state, "the slice's analysis was not clean")
+    deps = _deps_still_hold(state.deps, result.deps, project)
+    if deps is None:
+        return _give_up(state, "a project file read by the last analysis has changed")
     merged = merge_findings(state.findings, result.findings, state.layout, layout, edit, steps)
     if merged.findings is None:
         return _give_up(state, merged.reason)
     _bound(state.cache, layout)
     state.gave_up = ""
-    return Step(merged.findings, result, layout, state.layout, edit, steps)
+    return Step(merged.findings, result, layout, state.layout, edit, steps, deps)
+
+
+def _deps_still_hold(before: dict[str, str], now: dict[str, str],
+                     project: Optional["ProjectIndex"]) -> Optional[dict[str, str]]:
+    """Every project file the kept findings rest on, with the digest the slice saw (or
+    would see: it may not have needed that file), when all are unchanged; else None."""
+    merged = dict(before)
+    for file, digest in before.items():
+        seen = now.get(file)
+        if seen is None:
+            seen = project.digest_now(file) if project is not None else file_digest(file)[0]
+        if seen != digest:
+            return None
+    merged.update(now)
+    return merged
 
 
 def _give_up(state: State, reason: str) -> None:
@@ -735,7 +762,7 @@ def _give_up(state: State, reason: str) -> None:
 
 
 def advance(state: State, step: Step) -> State:
-    return State(step.layout, step.findings, state.cache)
+    return State(step.layout, step.findings, state.cache, deps=dict(step.deps))
 
 
 def self_check(before: str, after: str, path: str = "<check>.py", config=None) -> Optional[str]:

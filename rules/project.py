@@ -322,6 +322,12 @@ class ProjectIndex:
 
         return PARSED.get(("disk", real, digest), build)
 
+    def digest_now(self, path: str) -> str:
+        """The digest :meth:`load` would record for ``path`` now (open buffer first, then
+        disk), without parsing: how a later analysis checks that an earlier read still holds."""
+        text = self.read_text(path) if self.read_text is not None else None
+        return text_digest(text) if text is not None else file_digest(path)[0]
+
     def view(self, path: str, module: cst.Module) -> ProjectModule:
         """The file being analysed, seen like a project file (from its parsed text)."""
         pm = self._views.get(id(module))
