@@ -64,17 +64,17 @@ def layer_steps(model: dict) -> dict[str, list]:
 
 
 @contextlib.contextmanager
-def imported_fixture(root: Path):
-    """The fixture's train.py imported with real torch; its ``models`` package must not
-    stay in sys.modules (other fixtures have packages of the same name)."""
+def imported_fixture(root: Path, script: str = "train"):
+    """A script of the fixture imported with real torch; it and the ``models`` package must
+    not stay in sys.modules (other fixtures have packages of the same name)."""
     before = set(sys.modules)
     sys.path.insert(0, str(root))
     try:
-        yield importlib.import_module("train")
+        yield importlib.import_module(script)
     finally:
         sys.path.remove(str(root))
         for name in set(sys.modules) - before:
-            if name == "train" or name == "models" or name.startswith("models."):
+            if name == script or name == "models" or name.startswith("models."):
                 del sys.modules[name]
 
 
@@ -156,6 +156,61 @@ def test_a_mismatch_inside_the_other_files_code_is_reported_at_this_files_call(p
     with pytest.raises(RuntimeError, match="channels"):  # train.py runs the model at import
         with imported_fixture(project):
             pass
+
+
+MODULE_ACCESS = """import torch
+import torch.nn as nn
+
+import models.blocks
+from models import blocks
+
+
+class Two(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = blocks.ResBlock(3, 16, stride=2)
+        self.b = models.blocks.ResBlock(16, 32, stride=2)
+        self.c = blocks.ConvBNReLU(32, 32)
+        self.fc = nn.Linear(32 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.c(self.b(self.a(x))), 1))
+
+
+class Three(models.blocks.ResBlock):
+    def __init__(self):
+        super().__init__(3, 16)
+        self.fc = nn.Linear(16 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(super().forward(x), 1))
+
+
+two = Two()
+three = Three()
+y = two(torch.randn(2, 3, 32, 32))
+z = three(torch.randn(2, 3, 16, 16))
+"""
+
+
+def test_blocks_through_module_attributes(project):
+    # `from models import blocks` / `import models.blocks`: blocks.ResBlock(...),
+    # models.blocks.ResBlock(...) and a class whose base is models.blocks.ResBlock.
+    # Written wrong: 32 -> 16 -> 8 leaves 32 * 8 * 8; a stride-1 block keeps 16 x 16.
+    script = project / "by_module.py"
+    script.write_text(MODULE_ACCESS)
+    assert findings_of(script) == [("PT005", 14), ("PT005", 23)]
+    fixed = MODULE_ACCESS.replace("32 * 4 * 4", "32 * 8 * 8").replace("16 * 8 * 8", "16 * 16 * 16")
+    script.write_text(fixed)
+    assert findings_of(script) == []
+    static = models_of(script)
+    assert static["Two"]["steps"][-1]["output"] == [2, 10] and static["Three"]["steps"][-1]["output"] == [2, 10]
+    pytest.importorskip("torch")
+    with imported_fixture(project, "by_module") as ran:  # torch runs the corrected script
+        assert list(ran.y.shape) == [2, 10] and list(ran.z.shape) == [2, 10]
+        for name, model, inp in (("Two", ran.two, (2, 3, 32, 32)), ("Three", ran.three, (2, 3, 16, 16))):
+            seen, _ = torch_layers(model, inp)
+            assert layer_steps(static[name]) == seen, name
 
 
 # ---------------------------------------------------------------------- must not flag
