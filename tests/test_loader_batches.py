@@ -212,3 +212,28 @@ def test_pt011_labels_from_next_iter_of_a_split_loader():
     good = PT011_NEXT.replace("(40,)).float()", "(40, 1)).float()")
     assert lint(good, "PT011") == []
     run(good)
+
+
+# ---------------------------------------------------------------- a tqdm progress bar gives the loader's batches
+@pytest.mark.parametrize("loop", [
+    "pbar = tqdm(loader)\nfor xb, yb in pbar:\n    pbar.set_postfix(n=1)\n    loss = criterion(model(xb), yb)\n",
+    "for i, (xb, yb) in tqdm(enumerate(loader), total=len(loader)):\n    loss = criterion(model(xb), yb)\n",
+    "for i, (xb, yb) in enumerate(tqdm(loader, desc='train')):\n    loss = criterion(model(xb), yb)\n",
+])
+def test_pt003_through_a_progress_bar(loop):
+    src = ("import torch\nimport torch.nn as nn\nfrom tqdm.auto import tqdm\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+           "ds = TensorDataset(torch.randn(8, 4), torch.tensor([0., 1., 2., 1., 0., 2., 1., 0.]))\n"
+           "loader = DataLoader(ds, batch_size=4)\nmodel = nn.Linear(4, 3)\ncriterion = nn.CrossEntropyLoss()\n" + loop)
+    (f,) = lint(src, "PT003")
+    assert "floating point (float32)" in f.message_en
+    assert fixed(src, "PT003").count("yb.long()") == 1  # safe: the labels are whole numbers
+    assert lint(src.replace("from tqdm.auto import tqdm", "from mylib import tqdm"), "PT003") == []  # not tqdm
+
+
+def test_tqdm_yields_the_loaders_batches():
+    """What the flow claims for ``tqdm(loader)``, against real tqdm where it is installed."""
+    pytest.importorskip("tqdm")
+    src = HEADER + "from tqdm.auto import tqdm\nfor i, (xb, yb) in tqdm(enumerate(DL(TensorDataset(X, y), 4))):\n    b = yb\n"
+    (b,) = facts(src, "b")
+    t = run(src)["b"]
+    assert b.dtype == torch_dtype(t) == "int32" and trailing(b.shape) == tuple(t.shape[1:]) == ()

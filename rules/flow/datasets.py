@@ -11,7 +11,8 @@ tensors, each the sample's dtype (exact: ``default_collate`` stacks them) and de
 shorter batch: never a literal), shared by every tensor of one batch. ``batch_size=None``
 turns batching off: a batch is a sample. Samplers, ``shuffle`` and ``drop_last`` only choose
 indices and change no dtype. A custom ``collate_fn``, a dataset that is not one of these, or
-arguments we cannot read give a loader whose batches are unknown.
+arguments we cannot read give a loader whose batches are unknown. A ``tqdm`` progress bar over
+an iterable gives the same items.
 
 Every sample and batch tensor carries ``dataset_tensor``: the dataset's tensor it comes from
 (for a rule, where the labels were made); a batch's ``provenance`` is :data:`LOADER`.
@@ -80,6 +81,17 @@ def data_loader(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
     return loader.evolve(elem=Value(Kind.LIST, items=items, origin=node))
 
 
+def progress_bar(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
+    """``tqdm(loader)`` / ``tqdm(enumerate(loader))``: iterating gives what the iterable gives."""
+    it = args.get(0, "iterable")
+    if it is None or args.star or it.elem is None:
+        return interp.fresh(node)
+    if it.kind is Kind.LOADER:
+        return Value(Kind.LOADER, spec=q, origin=node, elem=it.elem)
+    # not a value of its own: its methods (``set_postfix``) give unknowns, like a library object's
+    return Value(Kind.UNKNOWN, provenance=q, origin=node, elem=it.elem)
+
+
 def _sample_of(t: Value, node: cst.Call) -> Value:
     """``t[i]`` for one index ``i`` of dim 0, as ``TensorDataset.__getitem__`` takes it."""
     if t.kind is not Kind.TENSOR or (t.shape is not None and not t.shape):
@@ -99,6 +111,11 @@ def _batch_of(sample: Value, node: cst.Call, batch_dim: Optional[Mono]) -> Value
                  device=sample.device, origin=node, provenance=LOADER, dataset_tensor=sample.dataset_tensor)
 
 
+# tqdm and its front ends: an iterator over the iterable it wraps, items unchanged
+_PROGRESS_BARS = ("tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.autonotebook.tqdm", "tqdm.notebook.tqdm", "tqdm.std.tqdm",
+                  "tqdm.rich.tqdm", "tqdm.tqdm_notebook")
+
+
 def _both_spellings(name: str) -> tuple:
     """The public name and the module the class is defined in (what a re-export resolves to)."""
     module = "dataloader" if name == "DataLoader" else "dataset"
@@ -111,3 +128,4 @@ HANDLERS: dict[str, Callable[..., Value]] = {
                           ("DataLoader", data_loader))
     for spelling in _both_spellings(name)
 }
+HANDLERS.update(dict.fromkeys(_PROGRESS_BARS, progress_bar))
