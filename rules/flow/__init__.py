@@ -35,7 +35,8 @@ Questions
 
     - ``kind``: ``Kind.TENSOR``, ``NDARRAY``, ``MODULE``, ``LOSS``, ``OPTIMIZER``,
       ``SCHEDULER``, ``GRAD_SCALER``, ``INT``, ``FLOAT``, ``BOOL``, ``STR``, ``TUPLE``,
-      ``LIST``, ``SIZE``, ``DTYPE``, ``DEVICE``, ``FUNCTION``, ``CLASS``, ``OBJECT``, ``UNKNOWN``;
+      ``LIST``, ``SIZE``, ``DTYPE``, ``DEVICE``, ``FUNCTION``, ``CLASS``, ``OBJECT``, ``DATASET``,
+      ``LOADER`` (``datasets.py``: ``elem`` is one sample / one batch), ``UNKNOWN``;
     - tensors/arrays: ``dtype`` ("int64", "float32", …), ``shape`` (tuple of ``Mono``:
       literal ints or symbolic products), ``layout`` (``Layout``: contiguous, or strided
       with ``origin`` = the transpose/permute/slice node), ``storage`` (alias group: views,
@@ -43,7 +44,8 @@ Questions
       crossed numpy/torch), ``device``, ``requires_grad``, ``is_leaf``, ``initialized``
       (False for ``torch.empty`` / ``torch.Tensor(3, 4)`` until written in place);
     - provenance: ``origin`` (producing node), ``provenance`` (qualified name or
-      ".method" of the producing op);
+      ".method" of the producing op), ``dataset_tensor`` (a DataLoader batch or dataset
+      sample: the dataset's tensor it comes from; where the labels were made);
     - objects: ``spec`` (constructor's qualified name for modules, losses, optimizers,
       schedulers), ``params_of`` (optimizers: key of the module in ``m.parameters()``),
       ``owner`` (``for p in m.parameters()``: key of m), ``const``, ``sym``, ``items``,
