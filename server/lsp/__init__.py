@@ -22,6 +22,12 @@ def main(tcp: Optional[int] = None, host: str = "127.0.0.1", log_level: str = "W
     from .worker import prestart
 
     prestart()  # the worker imports the rules while this process imports pygls
+    stdin = stdout = None
+    if tcp is None:
+        from .bootstrap import start
+
+        # initialize and the first diagnostics, answered while pygls is imported
+        stdin, stdout = start()
     from .server import create_server
 
     server = create_server()
@@ -30,7 +36,7 @@ def main(tcp: Optional[int] = None, host: str = "127.0.0.1", log_level: str = "W
             server.tcp = True
             server.start_tcp(host, tcp)
         else:
-            server.start_io()
+            server.start_io(stdin, stdout)
     finally:
         server.shutdown_worker()
     return 0

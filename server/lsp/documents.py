@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlparse
 
-from lsprotocol import types
-
 from .worker import CancelToken, Snapshot
+
+if TYPE_CHECKING:  # the start-up path (bootstrap.py) uses this module before lsprotocol is loaded
+    from lsprotocol import types
 
 PYTHON, NOTEBOOK, IPYNB = "python", "notebook", "ipynb"
 
@@ -67,8 +68,10 @@ def kind_for(uri: str, language_id: Optional[str]) -> Optional[str]:
     return None
 
 
-def notebook_code_cells(server, notebook: types.NotebookDocument) -> list[tuple[str, str]]:
+def notebook_code_cells(server, notebook: "types.NotebookDocument") -> list[tuple[str, str]]:
     """(cell URI, text) of the notebook's Python code cells, in notebook order."""
+    from lsprotocol import types
+
     out = []
     for cell in notebook.cells:
         if cell.kind != types.NotebookCellKind.Code:

@@ -234,7 +234,10 @@ def _incremental(job: Job, text: str, snap: Snapshot) -> bool:
             or mem.shapes_on != job.shapes:
         return False
     try:
-        step = incremental.reanalyse(mem.state, text, job.path, job.config, detect_newline(text))
+        from .dependents import project_for
+
+        step = incremental.reanalyse(mem.state, text, job.path, job.config, detect_newline(text),
+                                     project=project_for(job))
         if step is None:
             return False
         shapes: list[ShapeFact] = []
@@ -249,6 +252,7 @@ def _incremental(job: Job, text: str, snap: Snapshot) -> bool:
     snap.findings = step.findings
     snap.shapes = shapes
     snap.imports = step.result.context.imports
+    snap.deps = dict(step.deps)  # the open dependents' map must keep following these files
     snap.incremental = True
     if os.environ.get("PTLINT_INCREMENTAL_CHECK") == "1" and not _agrees_with_full(job, text, snap):
         return False
@@ -351,8 +355,11 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
     from ptlint.rules.rule import all_rules
 
     all_rules()
-    _warm_up()
     conn.send(READY)
+    # A job already waiting (the editor's first file) is the better warm-up: it pays the
+    # first analysis' one-time costs itself instead of queueing behind a made-up file.
+    if not conn.poll(0):
+        _warm_up()
     while True:
         try:
             job = conn.recv()
@@ -375,8 +382,8 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
 # Analysed once when the worker starts. The first analysis in a fresh process imports the
 # engine's analyses (flow, shapes, the project index) and fills their caches: 1.4 s for a
 # 50-line file here, against 80 ms for the next one. Done before the worker says it is
-# ready, it overlaps the server's own imports (pygls, lsprotocol: seconds on a busy machine)
-# instead of delaying the first diagnostics after them.
+# ready to read jobs, it overlaps the server's own imports (pygls, lsprotocol: seconds on a
+# busy machine) instead of delaying the first diagnostics after them.
 _WARM_UP_TEXT = """import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -624,6 +631,12 @@ def prestart() -> None:
             _prestarted = backend
         except Exception:  # the scheduler starts one later and reports what fails
             log.exception("starting the analysis worker early failed")
+
+
+def prestarted() -> Optional[ProcessBackend]:
+    """The worker :func:`prestart` started, until a scheduler takes it (the start-up path
+    analyses the first document with it meanwhile)."""
+    return _prestarted
 
 
 def make_backend(kind: str):

@@ -125,6 +125,8 @@ async def test_pyproject_change_seen_through_the_file_watcher(tmp_path):
         uri = (folder / "model.py").as_uri()
         s.open(uri, SOFTMAX)
         assert [d.code for d in await s.diagnostics(uri)] == ["PT017"]
+        # The first diagnostics may come from the fast start, before pygls registers it.
+        await wait_until(lambda: s.client.registrations, what="the watcher registration")
         (reg,) = [r for p in s.client.registrations for r in p.registrations]
         assert reg.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
         # **/*.py: a project file another open document read (server/lsp/dependents.py)
