@@ -8,10 +8,18 @@ cache never see half an entry; an unreadable entry is a miss. An entry also list
 other project files its analysis read, with their digests (``deps``): when one of them
 changed the entry is a miss, so train.py's findings follow an edit of models/blocks.py. Nothing here imports
 libcst: a run answered wholly from the cache never loads the parser.
+
+A cloned repository may ship a ``.ptlint_cache`` whose entries say "no findings" for its
+files. Keys and entries are therefore bound to a secret of the user's own
+(``$XDG_CACHE_HOME/ptlint/cache-secret``, created on first use, mode 0600): keys mix it
+in, so nobody else can name the entries a run will look up, and each entry carries an
+HMAC of its bytes, so an entry that was edited after it was written is a miss. Where
+no secret can be kept (a read-only home), the cache is off.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import importlib.util
 import json
 import logging
@@ -30,7 +38,7 @@ from ptlint.rules.project_digest import deps_current
 log = logging.getLogger("ptlint")
 
 CACHE_DIR_NAME = ".ptlint_cache"
-FORMAT = "2"  # 2: related locations may name another file ("path")
+FORMAT = "3"  # 2: related locations may name another file ("path"); 3: keyed and signed with the user's secret
 STALE_SECONDS = 24 * 3600  # other fingerprints' folders older than this are removed
 
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# ptlint's results cache; see https://bford.info/cachedir/\n"
@@ -55,19 +63,77 @@ def analysis_fingerprint() -> str:
     return h.hexdigest()[:20]
 
 
+SECRET_BYTES = 32
+_secret_memo: dict[str, Optional[bytes]] = {}
+
+
+def secret_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ptlint" / "cache-secret"
+
+
+def user_secret() -> Optional[bytes]:
+    """The user's cache secret, created on first use; None when it cannot be kept."""
+    path = secret_path()
+    memo = _secret_memo.get(str(path))
+    if memo is not None or str(path) in _secret_memo:
+        return memo
+    secret = _load_or_create_secret(path)
+    _secret_memo[str(path)] = secret
+    return secret
+
+
+def _load_or_create_secret(path: Path) -> Optional[bytes]:
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:  # another run made it just now: use theirs
+        try:
+            return _read_secret(path)
+        except OSError:
+            return None
+    except OSError:
+        return None
+    secret = os.urandom(SECRET_BYTES)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secret.hex().encode("ascii"))
+    except OSError:
+        return None
+    return secret
+
+
+def _read_secret(path: Path) -> bytes:
+    raw = _read_regular(path)
+    try:
+        secret = bytes.fromhex(raw.decode("ascii").strip())
+    except ValueError:
+        raise OSError("not a ptlint cache secret") from None
+    if len(secret) != SECRET_BYTES:
+        raise OSError("not a ptlint cache secret")  # half-written by a run that was killed
+    return secret
+
+
 class Cache:
     def __init__(self, folder: str | Path) -> None:
         self.root = Path(folder)
         self.salt = analysis_fingerprint()
         self.dir = self.root / f"v{FORMAT}-{self.salt}"
-        self.enabled = True
+        self.secret = user_secret()
+        self.enabled = self.secret is not None
         self.hits = 0
         self.misses = 0
         self._ready = False
 
     # ------------------------------------------------------------------ keys
     def key(self, display_path: str, raw: bytes, config_repr: str) -> str:
-        h = hashlib.sha256()
+        h = hashlib.sha256(self.secret or b"")
         h.update(hashlib.sha256(raw).digest())
         h.update(b"\0" + display_path.encode("utf-8", "surrogatepass") + b"\0" + config_repr.encode("utf-8"))
         return h.hexdigest()
@@ -77,7 +143,7 @@ class Cache:
         if not self.enabled:
             return None
         try:
-            entry = json.loads(_read_regular(self.dir / f"{key}.json"))
+            entry = json.loads(self._verified(_read_regular(self.dir / f"{key}.json")))
         except (OSError, ValueError):
             self.misses += 1
             return None
@@ -91,6 +157,20 @@ class Cache:
             return None
         self.hits += 1
         return entry
+
+    def sign(self, payload: bytes) -> bytes:
+        """An entry's bytes: this user's HMAC of ``payload``, a newline, ``payload``."""
+        return self._mac(payload) + b"\n" + payload
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self.secret or b"", payload, hashlib.sha256).hexdigest().encode("ascii")
+
+    def _verified(self, data: bytes) -> bytes:
+        """The payload of an entry whose HMAC is this user's."""
+        mac, sep, payload = data.partition(b"\n")
+        if not sep or not hmac.compare_digest(mac, self._mac(payload)):
+            raise ValueError("not an entry of this user's")
+        return payload
 
     # ------------------------------------------------------------------ write
     def _prepare(self) -> bool:
@@ -147,7 +227,7 @@ class Cache:
         except (TypeError, ValueError):
             return  # a finding whose extra facts are not JSON: simply not cached
         try:
-            self._atomic(self.dir / f"{key}.json", data)
+            self._atomic(self.dir / f"{key}.json", self.sign(data))
         except OSError:
             self.enabled = False  # read-only folder, disk full: run on without a cache
 

@@ -11,6 +11,13 @@ import pytest
 from ptlint.rules import Config, lint_text
 from ptlint.rules.findings import Finding
 from ptlint.rules.rule import all_rules
+from ptlint.server.cache import Cache
+
+
+@pytest.fixture(autouse=True)
+def own_secret(tmp_path, monkeypatch):
+    """Each test is its own user: its cache secret (server/cache.py) lives in its tmp folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
 
 BUGGY = "import torch.nn as nn\nimport torch.nn.functional as F\nlayer = nn.Softmax()\ndrop = nn.Dropout(50)\n"
 
@@ -37,12 +44,20 @@ def test_warm_run_equals_cold_run_and_cache_is_used(run_cli, tmp_path):
     assert (tmp_path / ".ptlint_cache" / ".gitignore").read_text().endswith("*\n")
     files = entries(tmp_path)
     assert len(files) == 2
-    # The warm run really reads the cache: an entry edited behind ptlint's back shows up.
+    # The warm run really reads the cache: an entry re-signed with this user's secret
+    # shows up; the same edit without the signature is a miss (the file is analysed again).
+    store = Cache(tmp_path / ".ptlint_cache")
+    signed = {}
     for f in files:
-        entry = json.loads(f.read_text())
+        entry = json.loads(f.read_bytes().partition(b"\n")[2])
         for d in entry["findings"]:
             d["message_zh"] = "来自缓存"
-        f.write_text(json.dumps(entry))
+        payload = json.dumps(entry).encode()
+        signed[f] = store.sign(payload)
+        f.write_bytes(payload)
+    assert "来自缓存" not in {d["message"] for d in run_json(run_cli, "a.py")}
+    for f, data in signed.items():
+        f.write_bytes(data)
     assert {d["message"] for d in run_json(run_cli, "a.py")} == {"来自缓存"}
     # Changing the file's content is a miss.
     (tmp_path / "a.py").write_text(BUGGY + "\n")
@@ -125,7 +140,7 @@ def test_a_cache_entry_that_is_a_link_is_a_miss(run_cli, tmp_path):
     cold = run_json(run_cli, "a.py")
     [entry] = entries(tmp_path)
     forged = tmp_path / "forged.json"
-    forged.write_text(entry.read_text().replace('"findings":[', '"findings":[],"x":[', 1))
+    forged.write_text(entry.read_text())  # even a faithful copy: links are never followed
     entry.unlink()
     entry.symlink_to(forged)
     assert run_json(run_cli, "a.py") == cold  # the link is not followed: the file is analysed again
