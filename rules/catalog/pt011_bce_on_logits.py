@@ -82,7 +82,7 @@ class BceOnLogits(Gated, Rule):
 交给 `nn.BCELoss` / `F.binary_cross_entropy` 的输入不对：
 
 1. `nn.BCELoss` / `F.binary_cross_entropy` 的输入直接是 `nn.Linear` 的输出，或是最后一层为 `nn.Linear` 的模型的输出——也就是没有经过 sigmoid 的 logits。
-2. 输入与目标的形状已知且不同（例如 `(4, 1)` 与 `(4,)`）。包括最常见的情形：模型只由线性层和逐元素的激活组成、最后是 `sigmoid(Linear(..., 1))`，输出 `(N, 1)`；而 `DataLoader(TensorDataset(X, y))` 给出的标签是 `(N,)`。模型里有 `view`、`flatten`、`squeeze` 之类改变维数的操作，或 DataLoader 用了自定义的 `collate_fn` 时不会报告。
+2. 输入与目标的形状已知且不同（例如 `(4, 1)` 与 `(4,)`）。包括最常见的情形：模型只由线性层和逐元素的激活组成、最后是 `sigmoid(Linear(..., 1))`，输出 `(N, 1)`；而 `DataLoader(TensorDataset(X, y))` 给出的标签是 `(N,)`（`for`、`enumerate`、`next(iter(loader))`、`tqdm(loader)` 都算，数据集也可以来自 `Subset` / `random_split`）。模型里有 `view`、`flatten`、`squeeze` 之类改变维数的操作，或 DataLoader 用了自定义的 `collate_fn` 时不会报告。
 
 ## 为什么有问题
 二元交叉熵 `-[y·log ŷ + (1−y)·log(1−ŷ)]` 要求 `ŷ` 是概率。`nn.BCELoss` 不会替你做 sigmoid：线性层的输出可以是任意实数，只要有一个元素不在 `[0, 1]` 内，就会抛出 `RuntimeError: all elements of input should be between 0 and 1`；即使碰巧都在范围内，算出来的也不是你想要的损失。
@@ -110,7 +110,7 @@ loss = loss_fn(model(x), y.float())
 Wrong input for `nn.BCELoss` / `F.binary_cross_entropy`:
 
 1. `nn.BCELoss` / `F.binary_cross_entropy` fed the raw output of an `nn.Linear`, or of a model whose last layer is an `nn.Linear`: logits that never went through a sigmoid.
-2. Input and target shapes that are known and differ (e.g. `(4, 1)` vs `(4,)`), including the most common case: a model made only of linear layers and elementwise activations that ends in `sigmoid(Linear(..., 1))` gives `(N, 1)` while `DataLoader(TensorDataset(X, y))` gives labels of `(N,)`. A model that changes the rank (`view`, `flatten`, `squeeze` …) or a DataLoader with its own `collate_fn` is not reported.
+2. Input and target shapes that are known and differ (e.g. `(4, 1)` vs `(4,)`), including the most common case: a model made only of linear layers and elementwise activations that ends in `sigmoid(Linear(..., 1))` gives `(N, 1)` while `DataLoader(TensorDataset(X, y))` gives labels of `(N,)` (through `for`, `enumerate`, `next(iter(loader))` or `tqdm(loader)`, also of a `Subset` / `random_split` of the dataset). A model that changes the rank (`view`, `flatten`, `squeeze` …) or a DataLoader with its own `collate_fn` is not reported.
 
 ## Why it is a problem
 Binary cross-entropy `-[y·log ŷ + (1−y)·log(1−ŷ)]` needs `ŷ` to be a probability. `nn.BCELoss` does not apply a sigmoid: a linear layer's output is any real number, and as soon as one element falls outside `[0, 1]` it raises `RuntimeError: all elements of input should be between 0 and 1`; when they happen to fit, the loss is still not the one you meant.
