@@ -237,3 +237,21 @@ def test_tqdm_yields_the_loaders_batches():
     (b,) = facts(src, "b")
     t = run(src)["b"]
     assert b.dtype == torch_dtype(t) == "int32" and trailing(b.shape) == tuple(t.shape[1:]) == ()
+
+
+DEVICE_SRC = ("import torch\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+              "X = torch.randn(10, 3, device={dev!r})\nY = torch.randint(0, 2, (10,)).to({dev!r})\n"
+              "for xb, yb in DataLoader(TensorDataset(X, Y), batch_size=4):\n    a, b = xb, yb\n")
+
+
+@pytest.mark.parametrize("dev", ["cpu", "cuda"])
+def test_batches_stay_on_the_dataset_tensors_device(dev):
+    a, b = facts(DEVICE_SRC.format(dev=dev), "a", "b")
+    assert a.device == b.device == dev
+
+
+@pytest.mark.parametrize("dev", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device"))])
+def test_torch_keeps_the_batches_on_the_dataset_tensors_device(dev):
+    ns = run(DEVICE_SRC.format(dev=dev))
+    assert ns["a"].device.type == ns["b"].device.type == dev
