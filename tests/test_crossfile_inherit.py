@@ -158,6 +158,22 @@ def test_a_mismatch_inside_the_other_files_code_is_reported_at_this_files_call(p
             pass
 
 
+def test_a_layer_of_the_other_file_built_wrong_with_this_files_arguments(project):
+    train = project / "train.py"
+    edit(train, WRONG_FC, RIGHT_FC)
+    edit(train, "ConvBNReLU(16, 16, groups=16)", "ConvBNReLU(16, 24, groups=16)")
+    result = lint_source(load_source(str(train)), ConfigLoader().for_path(train))
+    first = result.findings[0]
+    # reported at this file's ConvBNReLU(...) call: the Conv2d it builds is in models/blocks.py
+    assert (first.code, first.line) == ("PT005", 37) and "groups = 16" in first.message_en
+    assert [(Path(r.path).relative_to(project).as_posix(), r.range.start.line) for r in first.related] == [
+        ("models/blocks.py", 31)]
+    pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="divisible by groups"):
+        with imported_fixture(project):
+            pass
+
+
 MODULE_ACCESS = """import torch
 import torch.nn as nn
 

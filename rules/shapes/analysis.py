@@ -214,8 +214,16 @@ class ShapeAnalysis:
         ok = isinstance(t, TransformV) and t.keeps_size and t.makes_tensor
         self._datasets.append((ds[0], ds[1], node, ok, scope))
 
-    def construct_problem(self, node: cst.Call, problem: Problem, layer: Layer) -> None:
-        if node not in self._construct:
+    def construct_problem(self, node: cst.Call, problem: Problem, layer: Layer,
+                          home: Optional[cst.Call] = None) -> None:
+        """``home``: the call of this file that built ``node``, a layer of another file."""
+        if home is not None:
+            if home not in self._construct:
+                self._construct[home] = ShapeError(
+                    home, problem.zh, problem.en,
+                    [(node, "这一层在另一个文件中的构造位置", "the layer is built here, in the other file")],
+                    kind="construct")
+        elif node not in self._construct:
             self._construct[node] = ShapeError(node, problem.zh, problem.en, kind="construct")
 
     # ================================================================ the run

@@ -40,14 +40,17 @@ class CallsMixin(TensorCallsMixin):
     script_depth: int
     scope_fn: Optional[cst.FunctionDef]
     symbolic: bool
+    home_calls: list
 
     def _call(self, e: cst.Call, f: Frame) -> Value:
         if self.a.crossfile.project is None or self.ctx.is_foreign(e):
             return self._call_here(e, f)
         before = len(self.trace.problems)
+        self.home_calls.append(e)
         try:
             return self._call_here(e, f)
         finally:
+            self.home_calls.pop()
             self._bring_home(e, before)
 
     def _bring_home(self, call: cst.Call, before: int) -> None:
@@ -528,7 +531,9 @@ class CallsMixin(TensorCallsMixin):
             return LayerV(OpaqueLayer(short, f"torch.nn.{short}", e, {}, args_json, kwargs_json, False))
         problem = layer.construct_problem()
         if problem is not None:
-            self.a.construct_problem(e, problem, layer)
+            # a layer of another file built with this file's arguments: the error is this call's
+            home = self.home_calls[-1] if self.home_calls and self.ctx.is_foreign(e) else None
+            self.a.construct_problem(e, problem, layer, home)
         return LayerV(layer)
 
     def make_sequential(self, e: cst.Call, f: Frame) -> Value:

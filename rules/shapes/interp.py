@@ -41,6 +41,7 @@ class Interp(CallsMixin):
         self.script_depth = 0  # module-level functions being followed from script code
         self.scope_fn: Optional[cst.FunctionDef] = None  # the function run on its own, if any
         self.symbolic = False  # constructor parameters without a value become symbols
+        self.home_calls: list[cst.Call] = []  # this file's calls being run (around other files' code)
 
     # ================================================================ statements
     def exec_block(self, stmts: Sequence[cst.BaseStatement], f: Frame) -> bool:

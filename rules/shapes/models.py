@@ -1,6 +1,7 @@
-"""Model discovery: ``nn.Module`` subclasses defined in the file (with in-file base
-classes), their instances (the ``self.*`` attributes their ``__init__`` assigns), and the
-module-level constants constructor arguments may refer to."""
+"""Model discovery: ``nn.Module`` subclasses defined in the file (with base classes of the
+file or, through a resolver, of other project files), their instances (the ``self.*``
+attributes their ``__init__`` assigns), and the module-level constants constructor
+arguments may refer to."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ SEQUENTIAL_BASES = ("torch.nn.Sequential", "torch.nn.modules.container.Sequentia
 class ModelClass:
     name: str
     node: cst.ClassDef
-    bases: list["ModelClass"] = field(default_factory=list)  # in-file model bases, in order
+    bases: list["ModelClass"] = field(default_factory=list)  # model bases (this file's or another's), in order
     methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
     sequential_base: bool = False  # a direct subclass of nn.Sequential
 
@@ -31,7 +32,7 @@ class ModelClass:
         return self.sequential_base or any(b.is_sequential for b in self.bases)
 
     def find(self, method: str) -> Optional[tuple["ModelClass", cst.FunctionDef]]:
-        """Method lookup along the in-file MRO (depth-first is enough for single bases)."""
+        """Method lookup along the known MRO (depth-first is enough for single bases)."""
         if method in self.methods:
             return self, self.methods[method]
         for b in self.bases:
