@@ -113,7 +113,7 @@ def finding_json(f: Finding, lines: LineIndex, lang: str, support: ClientSupport
             if r.path is not None:  # another project file (models/blocks.py): its URI, its lines
                 from .related_files import related_json
 
-                info = related_json(r, lang, lines_for, range_json)
+                info = related_json(r, lang, lines_for, range_json, lines)
                 if info is not None:
                     related.append(info)
                 continue

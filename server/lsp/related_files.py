@@ -35,13 +35,15 @@ def _disk_text(path: str) -> Optional[str]:
 
 
 def related_json(r: RelatedLocation, lang: str, lines_for: Callable[[str], LineIndex],
-                 range_json: Callable[[LineIndex, Any], dict]) -> Optional[dict]:
+                 range_json: Callable[[LineIndex, Any], dict], own: LineIndex) -> Optional[dict]:
     """An LSP ``DiagnosticRelatedInformation`` (JSON) for a place in another file; None when
-    that file can no longer be read (columns would be guesses)."""
+    that file can no longer be read (columns would be guesses). ``lines_for(uri)``: that
+    URI's open buffer, or an empty text when it is not open; ``own``: the finding's file's
+    lines (a caller that knows only one document hands those out for every URI)."""
     assert r.path is not None
     uri = file_uri(r.path)
-    lines = lines_for(uri)  # the open buffer, or an empty text when the file is not open
-    if lines.lines in ([], [""]):
+    lines = lines_for(uri)
+    if lines is own or lines.lines in ([], [""]):
         text = _disk_text(r.path)
         if text is None:
             return None
