@@ -310,3 +310,16 @@ def test_the_cache_follows_an_edit_of_the_base_classes_file(run_cli, project):
     assert codes() == []
     base.write_text(original)
     assert codes() == ["PT005"]
+
+
+def test_a_relative_base_inside_the_package(project):
+    net = project / "models" / "net.py"
+    net.write_text(
+        "import torch\nimport torch.nn as nn\n\nfrom .blocks import ResBlock\n\n\n"
+        "class Net(ResBlock):\n    def __init__(self):\n        super().__init__(3, 16, stride=2)\n"
+        "        self.fc = nn.Linear(16 * 8 * 8, 10)\n\n"
+        "    def forward(self, x):\n        return self.fc(torch.flatten(super().forward(x), 1))\n\n\n"
+        "out = Net()(torch.randn(2, 3, 32, 32))\n")
+    assert findings_of(net) == [("PT005", 10)]  # 32 -> 16 with stride 2: 16 * 16 * 16
+    edit(net, "16 * 8 * 8", "16 * 16 * 16")
+    assert findings_of(net) == []
