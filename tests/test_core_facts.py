@@ -219,3 +219,22 @@ def test_arguments_for_lists_what_every_call_passes_positionally_or_by_keyword()
 ])
 def test_arguments_for_is_unknown_when_some_caller_is_not_seen(src):
     assert _passed(src) is None
+
+
+# ---------------------------------------------------------------- where a name is read next
+def test_loads_after_gives_the_later_reads_of_a_name_until_it_is_rebound():
+    import libcst as cst
+
+    from ptlint.rules.name_uses import loads_after
+
+    module = cst.parse_module("y = f()\nprint(y[0])\ng = lambda: y\nz = y.t()\ny = 3\nprint(y)\n")
+    uses = loads_after(module, module.body[0], "y")
+    assert [(type(u.parent).__name__, module.code_for_node(u.grandparent)) for u in uses] == [
+        ("Subscript", "y[0]"), ("Attribute", "y.t()")]  # not inside the lambda, not after ``y = 3``
+    assert loads_after(module, module.body[1].body[0], "y") is None  # not a statement of the block
+
+
+def test_pt025_on_a_one_line_if_is_silent_and_does_not_fail():
+    src = ("import torch.nn as nn\nmodel = nn.Linear(8, 1)\ndef first(x, c):\n"
+           "    if c: p = model(x).squeeze()\n    return p[0]\n")
+    assert lines(src, "PT025") == []  # lint() also asserts the rule raised nothing

@@ -6,6 +6,7 @@ from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.batch_origin import KEEP_DIMS_METHODS, BatchOrigins
 from ptlint.rules.bindings import LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
+from ptlint.rules.name_uses import loads_after
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
@@ -32,33 +33,6 @@ def _dim_at_least_one(call: cst.Call, pos: int) -> bool:
     arg = get_arg(call, pos, "dim")
     v = literal_value(arg.value, None) if arg is not None else None
     return isinstance(v, int) and not isinstance(v, bool) and v >= 1
-
-
-class _NameUses(cst.CSTVisitor):
-    """Loads of ``name`` (with parent and grandparent) until a statement rebinds it."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.stack: list = []
-        self.found: list = []
-        self.rebound = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            return False
-        if isinstance(node, cst.Name) and node.value == self.name:
-            par = self.stack[-1] if self.stack else None
-            grand = self.stack[-2] if len(self.stack) >= 2 else None
-            if isinstance(par, (cst.AssignTarget, cst.For)) and getattr(par, "target", None) is node:
-                self.rebound = True
-            else:
-                self.found.append((node, par, grand))
-        self.stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if self.stack and self.stack[-1] is original_node:
-            self.stack.pop()
 
 
 class SqueezeWithoutDim(Gated, Rule):
@@ -201,16 +175,9 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
                 and isinstance(parent.targets[0].target, cst.Name) and len(anc) >= 4):
             return False
         name = parent.targets[0].target.value
-        line, block = anc[-3], anc[-4]
-        body = list(getattr(block, "body", ()) or ())
-        if line not in body:
-            return False
-        uses = _NameUses(name)
-        for stmt in body[body.index(line) + 1:]:
-            stmt.visit(uses)
-            if uses.rebound:
-                break
-        return any(self._use_needs_batch(use, par, grand, facts, scope) for use, par, grand in uses.found)
+        uses = loads_after(anc[-4], anc[-3], name)
+        return uses is not None and any(self._use_needs_batch(u.node, u.parent, u.grandparent, facts, scope)
+                                        for u in uses)
 
     def _use_needs_batch(self, use: cst.CSTNode, parent: Optional[cst.CSTNode], grand: Optional[cst.CSTNode],
                          facts: LocalFacts, scope: ScopeInfo) -> bool:

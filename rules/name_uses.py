@@ -1,0 +1,64 @@
+"""Where a name is read next: the loads of one name in the statements after a given one,
+until a statement rebinds it.
+
+Contract: ``loads_after(block, stmt, name)`` is the list of ``Load`` (the ``Name`` node, its
+parent and grandparent) of ``name`` in the statements of ``block`` that follow ``stmt``, in
+source order, stopping after the first statement that assigns it or makes it a ``for``
+target; nested functions, classes and lambdas are not entered (their reads happen at
+another time). None when ``stmt`` is not a statement of ``block``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from ptlint.rules.astutil import walk
+
+
+@dataclass(frozen=True)
+class Load:
+    node: cst.Name
+    parent: Optional[cst.CSTNode]
+    grandparent: Optional[cst.CSTNode]
+
+
+def loads_after(block: cst.CSTNode, stmt: cst.CSTNode, name: str) -> Optional[list[Load]]:
+    body = block.body if isinstance(block, (cst.Module, cst.IndentedBlock)) else None
+    if not isinstance(body, (list, tuple)) or not any(s is stmt for s in body):
+        return None
+    body = list(body)
+    uses = _NameUses(name)
+    for later in body[body.index(stmt) + 1:]:
+        walk(later, uses)
+        if uses.rebound:
+            break
+    return uses.found
+
+
+class _NameUses(cst.CSTVisitor):
+    """Loads of ``name`` (with parent and grandparent); notes when it is rebound."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.stack: list[cst.CSTNode] = []
+        self.found: list[Load] = []
+        self.rebound = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(node, cst.Name) and node.value == self.name:
+            par = self.stack[-1] if self.stack else None
+            grand = self.stack[-2] if len(self.stack) >= 2 else None
+            if isinstance(par, (cst.AssignTarget, cst.For)) and par.target is node:
+                self.rebound = True
+            else:
+                self.found.append(Load(node, par, grand))
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.stack and self.stack[-1] is original_node:
+            self.stack.pop()
