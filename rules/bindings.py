@@ -368,6 +368,43 @@ class LocalFacts:
             return self.is_tensor(expr.value, scope, cls, depth + 1)
         return False
 
+    def is_tensor_through_numpy(self, expr: cst.BaseExpression, scope: ScopeInfo, cls: Optional[ClassInfo] = None,
+                                depth: int = 0) -> bool:
+        """``is_tensor``, counting NumPy ufuncs of tensors too (``np.exp(t)``, ``np.add(t, 1)``:
+        ``torch.Tensor.__array_wrap__`` hands a tensor back; checked with torch 2.x and
+        NumPy 1.x/2.x, 0-d tensors included) and arithmetic on them."""
+        if depth > 6:
+            return False
+        if self.is_tensor(expr, scope, cls):
+            return True
+        if isinstance(expr, cst.Name):
+            v = self.value_of(expr.value, scope)
+            return v is not None and self.is_tensor_through_numpy(v, scope, cls, depth + 1)
+        if isinstance(expr, cst.Call) and self.ctx.qualname(expr.func) in NUMPY_UFUNCS:
+            args = expr.args
+            if not args or any(a.keyword is not None or a.star for a in args):
+                return False  # ``out=`` / ``where=``: the result is whatever they say
+            tensors = [self.is_tensor_through_numpy(a.value, scope, cls, depth + 1) for a in args]
+            return any(tensors) and all(t or _number(a.value) for t, a in zip(tensors, args))
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+                expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power)):
+            return self.is_tensor_through_numpy(expr.left, scope, cls, depth + 1) \
+                or self.is_tensor_through_numpy(expr.right, scope, cls, depth + 1)
+        return False
+
+
+def _number(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        expr = expr.expression
+    return isinstance(expr, (cst.Integer, cst.Float))
+
+
+NUMPY_UFUNCS = frozenset(f"numpy.{n}" for n in """
+exp exp2 expm1 log log2 log10 log1p sqrt cbrt square abs absolute sin cos tan arcsin arccos arctan sinh cosh tanh
+negative floor ceil rint sign reciprocal add subtract multiply divide true_divide power maximum minimum fmax fmin
+arctan2 hypot
+""".split())
+
 
 # Layers whose call returns one tensor (RNNs return tuples, so they are not here).
 SINGLE_OUTPUT_LAYERS = frozenset("""

@@ -238,3 +238,32 @@ def test_pt025_on_a_one_line_if_is_silent_and_does_not_fail():
     src = ("import torch.nn as nn\nmodel = nn.Linear(8, 1)\ndef first(x, c):\n"
            "    if c: p = model(x).squeeze()\n    return p[0]\n")
     assert lines(src, "PT025") == []  # lint() also asserts the rule raised nothing
+
+
+# ---------------------------------------------------------------- tensors through NumPy ufuncs
+def _through_numpy(src, code):
+    from ptlint.rules.bindings import LocalFacts
+
+    grad, module = _grad(src)
+    facts = grad.ctx.analysis(LocalFacts)
+    return facts.is_tensor_through_numpy(_last(module, code), facts.module_scope)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("np.exp(t)", True),
+    ("np.add(t, -1) * 2", True),
+    ("np.maximum(t, t)", True),
+    ("np.exp(np.ones(3))", False),  # an array stays an array
+    ("np.add(t, a)", False),  # with an array operand the result is not known to be a tensor
+    ("np.exp(t, out=a)", False),  # the result is whatever out= is
+    ("np.mean(t)", False),  # not a ufunc
+])
+def test_numpy_ufuncs_of_tensors_are_tensors(expr, expected):
+    import numpy as np
+    import torch
+
+    t, a = torch.ones(3), np.zeros(3)
+    if expected:  # what the claim rests on
+        assert isinstance(eval(expr, {"np": np, "t": t, "a": a}), torch.Tensor)
+    src = f"import numpy as np\nimport torch\nt = torch.ones(3)\na = np.zeros(3)\ny = {expr}\ny\n"
+    assert _through_numpy(src, "y") is expected

@@ -1,21 +1,12 @@
-from typing import Optional
-
 import libcst as cst
 
-from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.bindings import LocalFacts, ScopeInfo
 from ptlint.rules.call_sites import CallSites
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
 _TO_KWARGS = ("dtype", "device")
-# NumPy ufuncs hand a torch tensor back as a torch tensor (``torch.Tensor.__array_wrap__``;
-# checked with torch 2.x and NumPy 1.x/2.x, 0-d tensors included): ``np.exp(t)`` is a tensor.
-_UFUNCS = frozenset(f"numpy.{n}" for n in """
-exp exp2 expm1 log log2 log10 log1p sqrt cbrt square abs absolute sin cos tan arcsin arccos arctan sinh cosh tanh
-negative floor ceil rint sign reciprocal add subtract multiply divide true_divide power maximum minimum fmax fmin
-arctan2 hypot
-""".split())
 
 PARAM_MESSAGE = Message(
     zh="`torch.tensor({arg})` 的参数 `{arg}` 在本文件的每个调用处传入的都是张量：PyTorch 会发出 UserWarning，建议写 `{arg}.detach().clone()`",
@@ -129,7 +120,7 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         scope = facts.scope_info(self.ctx.ancestors)
         cls, _ = facts.enclosing_method(self.ctx.ancestors)
         arg = self.ctx.code_for(first.value)
-        if self._tensor(first.value, facts, scope, cls):
+        if facts.is_tensor_through_numpy(first.value, scope, cls):
             self.report(node, arg=arg if len(arg) <= 40 else "x", fix=self._fix(node, first.value))
             return
         sites = self._tensor_parameter(first.value, facts, scope)
@@ -137,29 +128,6 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
             # no fix: callers in other files may pass lists, which ``.detach()`` would break
             self.report(node, message=PARAM_MESSAGE, arg=arg, related=[
                 Related(site, "这里传入的是张量", "a tensor is passed here") for site in sites[:3]])
-
-    # ---------------------------------------------------------------- is it a tensor?
-    def _tensor(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo,
-                cls: Optional[ClassInfo], depth: int = 0) -> bool:
-        """Certainly a torch tensor: what LocalFacts knows, plus NumPy ufuncs of tensors."""
-        if depth > 6:
-            return False
-        if facts.is_tensor(expr, scope, cls):
-            return True
-        if isinstance(expr, cst.Name):
-            v = facts.value_of(expr.value, scope)
-            return v is not None and self._tensor(v, facts, scope, cls, depth + 1)
-        if isinstance(expr, cst.Call) and self.qualname(expr.func) in _UFUNCS:
-            args = expr.args
-            if not args or any(a.keyword is not None or a.star for a in args):
-                return False  # ``out=`` / ``where=``: the result is whatever they say
-            tensors = [self._tensor(a.value, facts, scope, cls, depth + 1) for a in args]
-            return any(tensors) and all(t or _number(a.value) for t, a in zip(tensors, args))
-        if isinstance(expr, cst.BinaryOperation) and isinstance(
-                expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power)):
-            return self._tensor(expr.left, facts, scope, cls, depth + 1) \
-                or self._tensor(expr.right, facts, scope, cls, depth + 1)
-        return False
 
     def _tensor_parameter(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo) -> list[cst.Call]:
         """The call sites, when ``expr`` is a parameter of a helper that every call in this
@@ -170,7 +138,7 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         if expr.value in scope.assigns or facts.bound_before(fn, expr.value, self.ctx.ancestors):
             return []  # no longer what the caller passed
         passed = self.ctx.analysis(CallSites).arguments_for(fn, expr.value)
-        if not passed or not all(self._tensor(p.value, facts, p.scope, p.cls) for p in passed):
+        if not passed or not all(facts.is_tensor_through_numpy(p.value, p.scope, p.cls) for p in passed):
             return []
         return [p.call for p in passed]
 
@@ -192,9 +160,3 @@ The quick fix rewrites to `x.detach().clone()` (adding `.to(...)` for `dtype`/`d
         if "requires_grad" in kwargs:
             text += f".requires_grad_({kwargs['requires_grad']})"
         return FixSpec((Replace(node, text),), "改为 .detach().clone()", "use .detach().clone()", FixSafety.SAFE)
-
-
-def _number(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-        expr = expr.expression
-    return isinstance(expr, (cst.Integer, cst.Float))
