@@ -7,6 +7,7 @@ from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_e
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
+from ptlint.rules.flow.values import mono_product
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
 _RNNS = {"torch.nn.RNN": "nn.RNN", "torch.nn.LSTM": "nn.LSTM", "torch.nn.GRU": "nn.GRU"}
@@ -43,7 +44,7 @@ class RnnBatchFirst(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-把批量维在前的数据送进没有设置 `batch_first=True` 的 `nn.RNN` / `nn.LSTM` / `nn.GRU`。“批量维在前”指：直接来自 `DataLoader` 的一批数据（默认的拼接方式总是把批量放在第 0 维），或对这样一批词索引做 `nn.Embedding` 得到的 `(batch, seq, embedding_dim)`，包括把这批数据传给模型、在 `forward` 里再送进 RNN 的情况。也包括由卷积特征图经 `view` / `permute` 得到、第 0 维仍是批量维的张量（CRNN 的常见写法：`b, c, h, w = conv.size()`，`conv.view(b, c * h, w).permute(0, 2, 1)`），前提是卷积的输入就是这样一批数据。
+把批量维在前的数据送进没有设置 `batch_first=True` 的 `nn.RNN` / `nn.LSTM` / `nn.GRU`。“批量维在前”指：直接来自 `DataLoader` 的一批数据（默认的拼接方式总是把批量放在第 0 维），或对这样一批词索引做 `nn.Embedding` 得到的 `(batch, seq, embedding_dim)`，包括把这批数据传给模型、在 `forward` 里再送进 RNN 的情况。也包括由卷积特征图经 `view` / `permute` 得到、第 0 维仍是批量维的张量（CRNN 的常见写法：`b, c, h, w = conv.size()`，`conv.view(b, c * h, w).permute(0, 2, 1)`），前提是卷积的输入就是这样一批数据。还包括用 `-1` 重排、第 0 维是这批数据第 0 维的张量：`x.view(B, -1, 256)`、`x.reshape(x.size(0), -1, H)`（`B = x.size(0)` 或 `x.shape[0]`）——中间的 `-1` 把剩下的部分排成序列，放在批量维之后。`-1` 一定等于 1 时不报告：`f.view(t, -1, c * h * w)` 和 `f.view(t, 1, -1)` 一样，是有意写成的“序列在前、批量为 1”。
 
 ## 为什么有问题
 笔记写得很清楚：RNN 的输入形状是 `[seq_len 序列长度, batch_size 批量大小, input_size]`，输出是 `[seq_len, batch_size, hidden_size]`。这是 `batch_first=False`（默认值）时的约定。送进 `(batch, seq, feature)` 的数据，形状一样能对上（只要特征维相同），所以**不会报错**，但 RNN 会沿着批量维做循环：把不同样本当成同一个序列的前后时刻，而把每个序列的各个时刻当成互不相关的样本。模型照样能训练，只是学到的不是你以为的东西，效果会莫名其妙地差。
@@ -67,7 +68,7 @@ lstm = nn.LSTM(128, 256, batch_first=True)
 注意 `batch_first=True` 之后输出也变成 `(batch, seq, hidden)`，而 `h_n`、`c_n` 仍然是 `(num_layers, batch, hidden)`；取最后一个时刻要写 `out[:, -1]`。也可以保持默认值，在送入前 `x.transpose(0, 1)`。快速修复会加上 `batch_first=True`（不安全修复：之后对输出按时间维索引的代码需要一并检查）。
 """,
         en="""## What it finds
-Batch-first data fed to an `nn.RNN` / `nn.LSTM` / `nn.GRU` built without `batch_first=True`. Batch-first means: a batch straight from a `DataLoader` (default collation always puts the batch in dim 0), or an `nn.Embedding` of such a batch of token ids, `(batch, seq, embedding_dim)` — also when the batch is passed to a model whose `forward` feeds it to the RNN. This includes a tensor made from a conv feature map by `view` / `permute` whose dim 0 is still the batch (the usual CRNN code: `b, c, h, w = conv.size()`, `conv.view(b, c * h, w).permute(0, 2, 1)`) when the conv's input is such a batch.
+Batch-first data fed to an `nn.RNN` / `nn.LSTM` / `nn.GRU` built without `batch_first=True`. Batch-first means: a batch straight from a `DataLoader` (default collation always puts the batch in dim 0), or an `nn.Embedding` of such a batch of token ids, `(batch, seq, embedding_dim)` — also when the batch is passed to a model whose `forward` feeds it to the RNN. This includes a tensor made from a conv feature map by `view` / `permute` whose dim 0 is still the batch (the usual CRNN code: `b, c, h, w = conv.size()`, `conv.view(b, c * h, w).permute(0, 2, 1)`) when the conv's input is such a batch. It also covers a tensor reshaped with `-1` whose dim 0 is dim 0 of such a batch: `x.view(B, -1, 256)`, `x.reshape(x.size(0), -1, H)` (with `B = x.size(0)` or `x.shape[0]`): the `-1` in the middle lays the rest out as the sequence, after the batch. Where the `-1` is 1 for certain, nothing is reported: `f.view(t, -1, c * h * w)` is `f.view(t, 1, -1)`, a seq-first batch of one on purpose.
 
 ## Why it is a problem
 The notes spell it out: RNN input is `[seq_len, batch_size, input_size]`, output `[seq_len, batch_size, hidden_size]`. That is the `batch_first=False` (default) convention. `(batch, seq, feature)` data fits the same shape check (the feature size matches), so **nothing raises**, but the RNN recurs over the batch dim: different samples become consecutive time steps of one sequence, and each sequence's steps become unrelated samples. Training still runs; the model just learns the wrong thing and performs inexplicably badly.
@@ -109,6 +110,15 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         "        b, c, h, w = conv.size()\n        conv = conv.view(b, c * h, w)\n        conv = conv.permute(0, 2, 1)\n"
         "        out, _ = self.rnn(conv)  # <-\n        return out\nmodel = CRNN()\n"
         "for images, labels in DataLoader(ds, batch_size=32):\n    preds = model(images)\n",
+        # the rest of each sample laid out by -1 as a sequence after the batch dim
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\nclass Net(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(784, 1024)\n        self.rnn = nn.LSTM(256, 128)\n"
+        "    def forward(self, x):\n        B = x.shape[0]\n        feats = self.fc(x)\n"
+        "        out, _ = self.rnn(feats.view(B, -1, 256))  # <-\n        return out[-1]\nmodel = Net()\n"
+        "for xb, yb in DataLoader(train_set, batch_size=64, shuffle=True):\n    model(xb)\n",
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\ngru = nn.GRU(28, 64)\n"
+        "for images, labels in DataLoader(mnist, batch_size=100):\n"
+        "    out, h = gru(images.reshape(images.size(0), -1, 28))  # <-\n",
     )
     must_not_flag = (
         "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32)\n"
@@ -137,6 +147,16 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         "    def forward(self, frames):\n        f = self.cnn(frames)\n        t, c, h, w = f.size()\n"
         "        out, _ = self.rnn(f.view(t, 1, c * h * w))\n        return out\nmodel = Clip()\n"
         "for clip in DataLoader(ds, batch_size=16):\n    model(clip)\n",
+        # the same with -1: the -1 is 1 whatever the sizes
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\nclass Clip(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.cnn = nn.Conv2d(3, 16, 3)\n        self.rnn = nn.GRU(16 * 62 * 62, 32)\n"
+        "    def forward(self, frames):\n        f = self.cnn(frames)\n        t, c, h, w = f.size()\n"
+        "        out, _ = self.rnn(f.view(t, -1, c * h * w))\n        return out\nmodel = Clip()\n"
+        "for clip in DataLoader(ds, batch_size=16):\n    model(clip)\n",
+        # reshaped batch-first, then turned seq-first
+        "import torch.nn as nn\nfrom torch.utils.data import DataLoader\ngru = nn.GRU(28, 64)\n"
+        "for images, labels in DataLoader(mnist, batch_size=100):\n"
+        "    out, h = gru(images.reshape(images.size(0), -1, 28).permute(1, 0, 2))\n",
     )
 
     def __init__(self, ctx) -> None:
@@ -160,7 +180,8 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             if first.keyword is not None:
                 return
             origin = self._origin(first.value, facts, scope, cls, method, 0) \
-                or self._conv_features_origin(first.value, flow, facts, scope, cls, method)
+                or self._conv_features_origin(first.value, flow, facts, scope, cls, method) \
+                or self._reshaped_batch_origin(first.value, flow, facts, scope, cls, method)
             if origin is not None:
                 self.candidates.append((node, ctor, _RNNS[fv.spec], origin))
             return
@@ -197,6 +218,13 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
                 return (id(cls.node), scope.params[1:].index(expr.value))
             v = facts.value_of(expr.value, scope)
             return self._origin(v, facts, scope, cls, method, depth + 1) if v is not None else None
+        kept = self._kept_input(expr, facts, scope, cls)
+        return self._origin(kept, facts, scope, cls, method, depth + 1) if kept is not None else None
+
+    def _kept_input(self, expr: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo,
+                    cls: Optional[ClassInfo]) -> Optional[cst.BaseExpression]:
+        """The input of a per-position call (``emb(x)``, ``F.relu(x)``, ``x.float()``) whose
+        (batch, seq) layout the result keeps."""
         if not isinstance(expr, cst.Call) or not expr.args:
             return None
         first = expr.args[0]
@@ -204,13 +232,13 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             return None
         q = self.qualname(expr.func)
         if q in _KEEP_FUNCS:
-            return self._origin(first.value, facts, scope, cls, method, depth + 1)
+            return first.value
         if q is None and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _KEEP_METHODS \
                 and self.qualname(expr.func.value) is None and not _is_self(expr.func.value):
-            return self._origin(expr.func.value, facts, scope, cls, method, depth + 1)
+            return expr.func.value
         layer = facts.layer_call(expr.func, scope, cls)
         if layer is not None and self.qualname(layer.func) in _KEEP_LAYERS:
-            return self._origin(first.value, facts, scope, cls, method, depth + 1)
+            return first.value
         return None
 
     def _conv_features_origin(self, expr: cst.BaseExpression, flow, facts: LocalFacts, scope: ScopeInfo,
@@ -224,7 +252,7 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         if v.kind is not Kind.TENSOR or v.rank != 3 or method is None:
             return None
         d0 = v.shape[0]
-        if v.shape[1].is_int:
+        if v.shape[1].is_int or self._minus_one_is_one(v, 1, flow, method):
             return None  # ``feats.view(t, 1, -1)``: a batch of one, laid out seq-first on purpose
         if d0.coef != 1 or len(d0.syms) != 1 or not isinstance(d0.syms[0], tuple) or d0.syms[0][1:] != (0,):
             return None
@@ -232,14 +260,99 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         seen = {s[1] for m in v.shape for s in m.syms if isinstance(s, tuple) and len(s) == 2 and s[0] == anchor}
         finder = _NodeById(anchor)
         walk(method, finder)
-        conv = finder.found
+        return self._conv_input_origin(finder.found, max(seen), flow, facts, scope, cls, method)
+
+    def _conv_input_origin(self, conv: Optional[cst.CSTNode], last_dim: int, flow, facts: LocalFacts,
+                           scope: ScopeInfo, cls: Optional[ClassInfo],
+                           method: Optional[cst.FunctionDef]) -> Optional[Origin]:
+        """The batch a conv-like layer's call ``conv`` ran on, when its output is known to
+        have a dim of index ``last_dim``: only a batched input gives a Conv2d output a dim 3."""
         if not isinstance(conv, cst.Call) or not conv.args or conv.args[0].keyword is not None or conv.args[0].star:
             return None
         layer = flow.value_of(conv.func)
         spatial = self._spatial_rank(layer.origin, 0) if layer.kind is Kind.MODULE else None
-        if spatial is None or max(seen) < spatial + 1:
+        if spatial is None or last_dim < spatial + 1:
             return None
         return self._origin(conv.args[0].value, facts, scope, cls, method, 0)
+
+    def _reshaped_batch_origin(self, expr: cst.BaseExpression, flow, facts: LocalFacts, scope: ScopeInfo,
+                               cls: Optional[ClassInfo], method: Optional[cst.FunctionDef]) -> Optional[Origin]:
+        """``x.view(B, -1, F)`` / ``x.reshape(x.size(0), -1, F)`` with ``B`` dim 0 of a batch:
+        the ``-1`` in the middle lays the rest out as the sequence, after the batch. Silent
+        when the ``-1`` is 1 for every shape the input may have (``f.view(t, -1, c * h * w)``
+        on a ``(t, c, h, w)`` map is ``f.view(t, 1, -1)``: a sequence of ``t`` steps, batch
+        of one, on purpose). Otherwise, as the flow's sizes do (two different symbolic
+        sizes are different numbers), the rest is a sequence of more than one step."""
+        v = flow.value_of(expr)
+        if v.kind is not Kind.TENSOR or v.rank != 3:
+            return None
+        d0 = v.shape[0]
+        if d0.coef != 1 or len(d0.syms) != 1 or not _is_dim_symbol(d0.syms[0]) or d0.syms[0][1] != 0:
+            return None
+        view = self._minus_one_view(v, 1, scope.node)
+        if view is None or self._minus_one_is_one(v, 1, flow, scope.node):
+            return None
+        source = flow.value_of(view.func.value)
+        return self._batch_at(d0.syms[0][0], source.rank, flow, facts, scope, cls, method, 0)
+
+    def _batch_at(self, anchor: int, rank: Optional[int], flow, facts: LocalFacts, scope: ScopeInfo,
+                  cls: Optional[ClassInfo], method: Optional[cst.FunctionDef], depth: int) -> Optional[Origin]:
+        """The batch whose dim 0 is dim 0 of the value the flow anchored at node ``anchor``
+        (of rank ``rank`` where known): a DataLoader's batch, a ``forward`` parameter, or
+        what a per-position layer or a batched conv got."""
+        finder = _NodeById(anchor)
+        walk(scope.node, finder)
+        node = finder.found
+        if isinstance(node, cst.Param):
+            return self._forward_param_origin(node, facts, scope, cls, method)
+        if isinstance(node, cst.Name):
+            return facts.loader_batch(node.value, scope, finder.path)
+        if not isinstance(node, cst.Call) or depth > 6:
+            return None
+        kept = self._kept_input(node, facts, scope, cls)
+        if kept is not None:
+            inner = flow.value_of(kept)
+            if inner.anchor is None:
+                return self._origin(kept, facts, scope, cls, method, 0)
+            return self._batch_at(inner.anchor, inner.rank, flow, facts, scope, cls, method, depth + 1)
+        return self._conv_input_origin(node, rank - 1, flow, facts, scope, cls, method) if rank else None
+
+    def _minus_one_view(self, v, dim: int, root: cst.CSTNode) -> Optional[cst.Call]:
+        """The 3-dim ``view``/``reshape`` call whose ``-1`` at ``dim`` gave ``v`` its dim ``dim``."""
+        d = v.shape[dim]
+        if d.coef != 1 or len(d.syms) != 1 or not isinstance(d.syms[0], tuple) or len(d.syms[0]) != 3 \
+                or d.syms[0][0] != "view" or d.syms[0][2] != dim:
+            return None
+        finder = _NodeById(d.syms[0][1])
+        walk(root, finder)
+        call = finder.found
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or len(call.args) != 3 \
+                or any(a.keyword is not None or a.star for a in call.args) \
+                or literal_value(call.args[dim].value, None) != -1:
+            return None  # an unknown size there, or sizes given as one tuple
+        return call
+
+    def _minus_one_is_one(self, v, dim: int, flow, root: Optional[cst.CSTNode]) -> bool:
+        """The ``-1`` at ``dim`` of the view that made ``v`` is 1 whatever the sizes: the
+        other target sizes multiply to the input's element count (``view(t, -1, c * h * w)``
+        of a ``(t, c, h, w)`` tensor)."""
+        call = self._minus_one_view(v, dim, root) if root is not None else None
+        if call is None:
+            return False
+        source = flow.value_of(call.func.value)
+        others = [d for i, d in enumerate(v.shape) if i != dim]
+        return source.shape is not None and mono_product(source.shape) == mono_product(others)
+
+    def _forward_param_origin(self, param: cst.Param, facts: LocalFacts, scope: ScopeInfo,
+                              cls: Optional[ClassInfo], method: Optional[cst.FunctionDef]) -> Optional[Origin]:
+        """A parameter of this ``forward`` (the value it was called with, even when the name
+        was rebound since), to be confirmed by a call fed from a DataLoader."""
+        if method is None or cls is None or method.name.value != "forward" or not facts.is_module_class(cls):
+            return None
+        name = param.name.value
+        if not any(p is param for p in method.params.params) or name not in scope.params[1:]:
+            return None
+        return (id(cls.node), scope.params[1:].index(name))
 
     def _spatial_rank(self, ctor: Optional[cst.CSTNode], depth: int) -> Optional[int]:
         """1 / 2 / 3 for the constructor of a conv-like layer (or of a Sequential of them,
@@ -290,19 +403,33 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
                        "set batch_first=True", FixSafety.UNSAFE)
 
 
+def _is_dim_symbol(sym) -> bool:
+    """``(anchor, i)``: dim i of the value anchored at a node."""
+    return isinstance(sym, tuple) and len(sym) == 2 and isinstance(sym[0], int)
+
+
 def _is_self(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "self"
 
 
 class _NodeById(cst.CSTVisitor):
-    """The node whose id the flow used as a tensor's shape anchor."""
+    """The node whose id the flow used as a tensor's shape anchor, and its ancestors."""
 
     def __init__(self, ident: int) -> None:
         super().__init__()
         self.ident = ident
         self.found: Optional[cst.CSTNode] = None
+        self.path: list[cst.CSTNode] = []  # from the walk's root down to the found node
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found is not None:
+            return False
+        self.path.append(node)
         if id(node) == self.ident:
             self.found = node
-        return self.found is None
+            return False
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.found is None:
+            self.path.pop()
