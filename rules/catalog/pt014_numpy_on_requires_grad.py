@@ -1,5 +1,3 @@
-from typing import Optional
-
 import libcst as cst
 
 from ptlint.rules.bindings import LocalFacts
