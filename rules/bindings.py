@@ -251,6 +251,12 @@ class LocalFacts:
         the default collation is known to stack samples along a new leading batch dim."""
         if name in scope.assigns:
             return None
+        return self.loop_loader(name, scope, ancestors)
+
+    def loop_loader(self, name: str, scope: ScopeInfo, ancestors: Sequence[cst.CSTNode]) -> Optional[cst.Call]:
+        """``loader_batch`` for the value the loop bound to ``name``, also where the name is
+        rebound later (for a caller that knows it holds the loop's own value: the flow's
+        anchor of a loop target)."""
         for anc in reversed(ancestors):
             if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 break

@@ -27,6 +27,9 @@ FLAG = {
     "batched conv map (rank known from size())": (module_with(
         "        f = self.cnn(x)\n        b, c, h, w = f.size()\n        out, _ = self.rnn(f.view(b, -1, 256))\n",
         init="        self.cnn = nn.Conv2d(1, 16, 3)\n        self.rnn = nn.LSTM(256, 64)\n"), 12),
+    "loop variable rebound by the reshape": (
+        HEAD + "rnn = nn.LSTM(28, 64)\nfor images, labels in DataLoader(mnist, batch_size=100):\n"
+        "    images = images.reshape(images.size(0), -1, 28)\n    out, _ = rnn(images)\n", 7),
     "embedding of a batch reshaped": (
         HEAD + "emb = nn.Embedding(100, 32)\ngru = nn.GRU(64, 64)\nfor ids, y in DataLoader(ds, batch_size=4):\n"
         "    e = emb(ids)\n    out, h = gru(e.reshape(e.shape[0], -1, 64))\n", 8),
@@ -45,6 +48,9 @@ SILENT = {
     "own collate_fn: layout unknown": HEAD + "from torch.nn.utils.rnn import pad_sequence\nlstm = nn.LSTM(256, 128)\n"
     "for xb in DataLoader(ds, batch_size=8, collate_fn=lambda b: pad_sequence(b)):\n"
     "    out, _ = lstm(xb.view(xb.size(0), -1, 256))\n",
+    "loop variable rebound by an unknown function first": HEAD + "rnn = nn.LSTM(28, 64)\n"
+    "for x, y in DataLoader(mnist, batch_size=100):\n    x = unknown_prep(x)\n"
+    "    out, _ = rnn(x.view(x.size(0), -1, 28))\n",
     "not a DataLoader batch": HEAD + "lstm = nn.LSTM(256, 128)\nx = torch.randn(10, 4, 256)\n"
     "out, _ = lstm(x.view(x.size(0), -1, 256))\n",
     "dim 0 is the batch's dim 1": HEAD + "lstm = nn.LSTM(256, 128)\nfor xb, yb in DataLoader(ds, batch_size=8):\n"

@@ -306,7 +306,9 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         if isinstance(node, cst.Param):
             return self._forward_param_origin(node, facts, scope, cls, method)
         if isinstance(node, cst.Name):
-            return facts.loader_batch(node.value, scope, finder.path)
+            if not _in_loop_target(finder.path):
+                return None  # bound by an assignment (``x = f(x)``), not by the loop
+            return facts.loop_loader(node.value, scope, finder.path)  # the loop's own value, even if rebound since
         if not isinstance(node, cst.Call) or depth > 6:
             return None
         kept = self._kept_input(node, facts, scope, cls)
@@ -401,6 +403,12 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
                      equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
         return FixSpec((Replace(ctor, ctor.with_changes(args=[*args, bf])),), "设置 batch_first=True",
                        "set batch_first=True", FixSafety.UNSAFE)
+
+
+def _in_loop_target(path: list) -> bool:
+    """The last node of ``path`` (root first) is, or is inside, a ``for`` loop's target."""
+    return any(isinstance(node, cst.For) and i + 1 < len(path) and path[i + 1] is node.target
+               for i, node in enumerate(path))
 
 
 def _is_dim_symbol(sym) -> bool:
