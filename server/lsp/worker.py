@@ -46,6 +46,8 @@ DEFAULT_TIMEOUT_S = 60.0
 # analysis' budget: on a busy machine it alone can take seconds. It gets this long.
 STARTUP_TIMEOUT_S = 120.0
 READY = "ptlint-worker-ready"
+# How long a new worker waits for a job that was waiting for it before it warms up alone.
+FIRST_JOB_WAIT_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -356,9 +358,10 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
 
     all_rules()
     conn.send(READY)
-    # A job already waiting (the editor's first file) is the better warm-up: it pays the
-    # first analysis' one-time costs itself instead of queueing behind a made-up file.
-    if not conn.poll(0):
+    # A job the server had waiting (the editor's first file) follows READY at once, and is
+    # the better warm-up: it pays the first analysis' one-time costs itself instead of
+    # queueing behind a made-up file. Only when none comes is the made-up file analysed.
+    if not conn.poll(FIRST_JOB_WAIT_S):
         _warm_up()
     while True:
         try:

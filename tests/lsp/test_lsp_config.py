@@ -197,6 +197,9 @@ async def test_debounce_waits_for_a_pause(tmp_path):
         uri = (tmp_path / "m.py").as_uri()
         s.open(uri, SOFTMAX)
         await s.diagnostics(uri)
+        # Only pygls answers hover: the fast start is over, edits now meet the scheduler
+        # (edits that arrive before it exists are analysed once it is ready, undebounced).
+        await s.hover(uri, types.Position(0, 0))
         t0 = time.monotonic()
         for i in range(5):
             s.change(uri, SOFTMAX + "#" * (i + 1) + "\n")
