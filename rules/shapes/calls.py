@@ -61,7 +61,8 @@ class CallsMixin(TensorCallsMixin):
         stays as a related location; a fix would edit that file, so there is none."""
         for err in self.trace.problems[before:]:
             if self.ctx.is_foreign(err.node):
-                err.related.insert(0, (err.node, "实际出错的位置（在另一个文件中）", "where it fails, in the other file"))
+                err.related.insert(0, (err.node, "实际出错的位置（在另一个文件中）",
+                                       "where it fails, in the other file"))
                 err.node = call
                 err.fix = None
 
