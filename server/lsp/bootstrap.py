@@ -272,7 +272,10 @@ class Bootstrap:
     # -------------------------------------------------------------- loop
     def run(self) -> tuple[BinaryIO, HandoverWriter]:
         """Serve until pygls is imported (or stdin ends); the streams pygls goes on with."""
-        threading.Thread(target=self._import_pygls, name="ptlint-import-pygls", daemon=True).start()
+        try:
+            threading.Thread(target=self._import_pygls, name="ptlint-import-pygls", daemon=True).start()
+        except RuntimeError:  # no thread to spare: import here, having read nothing yet
+            self._import_pygls()
         try:
             while not self.pygls_ready.is_set() and not self.intake.eof:
                 readable = select.select([self.intake.fd, self._wake_read], [], [])[0]
@@ -302,6 +305,7 @@ class Bootstrap:
             # so that the main thread finds it loaded when the worker answers.
             import ptlint.rules.names  # noqa: F401
 
+            _yield_cpu()
             from . import actions, commands, hover, inlay, lifecycle, server, sync  # noqa: F401
             try:
                 from . import probe  # noqa: F401
@@ -424,7 +428,7 @@ class Bootstrap:
             return
         job = Job(doc.uri, doc.version, 0, path, PYTHON, config, text=doc.text)
         log.debug("fast start: analysing %s v%d", doc.uri, doc.version)
-        snap = backend.call(job, CancelToken(), settings.analysis_timeout_s or DEFAULT_TIMEOUT_S)
+        snap = backend.call(job, CancelToken(), settings.analysis_timeout_s or DEFAULT_TIMEOUT_S, index=False)
         # What arrived meanwhile: a newer version or a change of settings cancels the publish.
         while self.intake.available() and not self.intake.eof:
             self.intake.fill()
@@ -443,7 +447,20 @@ class Bootstrap:
             self._send({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
                         "params": {"uri": uri, "diagnostics": diagnostics, "version": doc.version}})
             self.published[uri] = (doc.version, diagnostics)
-        log.debug("fast start: published %s v%d", doc.uri, doc.version)
+        log.debug("fast start: published %s v%d (analysed in %.0f ms)", doc.uri, doc.version, snap.elapsed_ms)
+
+
+# The nice value of the thread importing pygls: the first diagnostics wait for the worker
+# (its imports, the analysis), not for pygls any more, so on a busy machine the worker and
+# the main thread go first. Linux gives each thread its own nice value.
+IMPORT_NICENESS = 10
+
+
+def _yield_cpu() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), IMPORT_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: just slower first diagnostics
+        pass
 
 
 def start() -> tuple[Optional[BinaryIO], Optional[HandoverWriter]]:
@@ -456,4 +473,9 @@ def start() -> tuple[Optional[BinaryIO], Optional[HandoverWriter]]:
         out = sys.stdout.buffer
     except (AttributeError, OSError, ValueError):
         return None, None
-    return Bootstrap(fd, out).run()
+    try:
+        boot = Bootstrap(fd, out)
+    except OSError:  # no pipe to wake the loop with: nothing read yet, plain stdio then
+        log.exception("fast start unavailable")
+        return None, None
+    return boot.run()

@@ -478,7 +478,10 @@ class ProcessBackend:
             proc.kill()
             proc.join(2)
 
-    def call(self, job: Job, token: CancelToken, timeout: float = DEFAULT_TIMEOUT_S) -> Optional[Snapshot]:
+    def call(self, job: Job, token: CancelToken, timeout: float = DEFAULT_TIMEOUT_S,
+             index: bool = True) -> Optional[Snapshot]:
+        """``index=False``: leave the shape facts unindexed (the start-up path publishes the
+        findings only, and indexing imports the hover code, and so lsprotocol)."""
         with self._lock:
             if token.cancelled:
                 return None
@@ -507,7 +510,8 @@ class ProcessBackend:
                                 cells=job.cell_uris, timed_out=timeout,
                                 crash=f"analysis took longer than {timeout:g} s and was stopped")
             try:
-                return _indexed(self._with_shapes(_unpickled(self._conn)))
+                snap = self._with_shapes(_unpickled(self._conn))
+                return _indexed(snap) if index else snap
             except (EOFError, OSError) as exc:
                 code = None
                 if self._proc is not None:
