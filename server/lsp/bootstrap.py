@@ -275,7 +275,7 @@ class Bootstrap:
         try:
             threading.Thread(target=self._import_pygls, name="ptlint-import-pygls", daemon=True).start()
         except RuntimeError:  # no thread to spare: import here, having read nothing yet
-            self._import_pygls()
+            self._import_pygls(background=False)
         try:
             while not self.pygls_ready.is_set() and not self.intake.eof:
                 readable = select.select([self.intake.fd, self._wake_read], [], [])[0]
@@ -299,13 +299,14 @@ class Bootstrap:
         stdin = io.BufferedReader(ReplayReader(bytes(kept), self.intake.fd))
         return stdin, HandoverWriter(self.out, self.init_id, self.init_result, self.published)
 
-    def _import_pygls(self) -> None:
+    def _import_pygls(self, background: bool = True) -> None:
         try:
             # First what unpickling the first snapshot needs (libcst, for its import table),
             # so that the main thread finds it loaded when the worker answers.
             import ptlint.rules.names  # noqa: F401
 
-            _yield_cpu()
+            if background:
+                _yield_cpu()
             from . import actions, commands, hover, inlay, lifecycle, server, sync  # noqa: F401
             try:
                 from . import probe  # noqa: F401
@@ -314,8 +315,8 @@ class Bootstrap:
         except BaseException:  # create_server imports them again and reports the error
             log.exception("importing the language server failed")
         finally:
+            os.write(self._wake_write, b"!")  # before the event: the loop closes the pipe after it
             self.pygls_ready.set()
-            os.write(self._wake_write, b"!")
 
     def _handle_frames(self) -> None:
         for frame in self.intake.frames():
