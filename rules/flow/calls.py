@@ -15,7 +15,7 @@ import libcst as cst
 
 from .args import Args, key_of
 from .creation import dtype_arg
-from .crossfile import project_member_function
+from .crossfile import project_member_function, project_relative_member
 from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
 from .state import ClassInfo, FunctionInfo, State
 from .transfer import (
@@ -65,6 +65,9 @@ class CallsMixin:
                         return self.call_value(node, func, fv, args, st)
                 vals = [self.ev(a.value, st) for a in node.args]
                 args = Args(node.args, vals)
+                if recv.kind is Kind.UNKNOWN and (helper := project_relative_member(self, func)) is not None:
+                    # ``from . import collate; collate.to_channels_first(x)`` (flow/crossfile.py)
+                    return self.call_value(node, func, self.record(func, helper), args, st)
                 return self.call_method(node, func.value, recv, name, args, st)
             vals = [self.ev(a.value, st) for a in node.args]
             if (helper := project_member_function(self, func)) is not None:  # dc.pad_batch (flow/crossfile.py)

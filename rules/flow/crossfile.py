@@ -10,7 +10,8 @@ Anything else (the helper reads a constant or another function of its own module
 
 A helper is reached by its bare name (``from data.collate import pad_batch``) or through a
 module of the project (``import data.collate as dc; dc.pad_batch(x)``, ``from data import
-collate; collate.pad_batch(x)``): the same function, the same checks."""
+collate; collate.pad_batch(x)``, inside a package ``from . import collate`` or ``from
+.collate import pad_batch``): the same function, the same checks."""
 from __future__ import annotations
 
 import builtins
@@ -55,6 +56,45 @@ def project_member_function(interp: Any, func: cst.Attribute) -> Optional[Value]
     return cache[dotted]
 
 
+def project_relative_member(interp: Any, func: cst.Attribute) -> Optional[Value]:
+    """The value of ``collate.to_channels_first`` after ``from . import collate`` (the
+    import table leaves relative imports out, so ``qual`` knows nothing of them). The
+    name must be bound by that import only: a parameter or assignment of the same name
+    anywhere in the file could be what this use sees, so it stays unknown."""
+    dotted = dotted_name(func)
+    if dotted is None or "." not in dotted:
+        return None
+    ctx = interp.fa.ctx
+    head = dotted.split(".", 1)[0]
+    if head not in _relative_module_names(ctx.module) or head in other_bindings(ctx.module.body):
+        return None
+    scope = interp.scope
+    while scope is not None:  # a parameter or local of an enclosing function hides the module
+        if scope.kind == "function" and scope.counts.get(head):
+            return None
+        scope = scope.parent
+    cache = _found.setdefault(interp.fa, {})
+    if dotted not in cache:
+        cache[dotted] = _resolve(interp, dotted)
+    return cache[dotted]
+
+
+def _relative_module_names(module: cst.Module) -> set[str]:
+    """Names bound by top-level ``from . import x`` / ``from .pkg import x as y``."""
+    names: set[str] = set()
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not (isinstance(small, cst.ImportFrom) and small.relative) or isinstance(small.names, cst.ImportStar):
+                continue
+            for alias in small.names:
+                local = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(local, cst.Name):
+                    names.add(local.value)
+    return names
+
+
 def _resolve(interp: Any, dotted: str) -> Optional[Value]:
     """``dotted`` is a bare name or a chain rooted at an imported module's name."""
     ctx = interp.fa.ctx
@@ -65,7 +105,8 @@ def _resolve(interp: Any, dotted: str) -> Optional[Value]:
     if project is None or head in imports.rebound:
         return None
     full = imports.aliases.get(head)
-    if full is None and (len(parts) > 1 or not _has_relative_import(ctx.module)):
+    if full is None and not (len(parts) > 1 and head in _relative_module_names(ctx.module)) \
+            and (len(parts) > 1 or not _has_relative_import(ctx.module)):
         return None
     if full is not None and full.split(".", 1)[0] in EXTERNAL:
         return None
