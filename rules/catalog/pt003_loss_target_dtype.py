@@ -1,3 +1,4 @@
+import dataclasses
 from typing import Optional
 
 import libcst as cst
@@ -249,7 +250,38 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
     def visit_Call(self, node: cst.Call) -> None:
         if has_star_args(node) or not node.args:
             return
-        info = self._loss(node)
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        before = len(self.reports)
+        self._check(node, flow)
+        if len(self.reports) > before:
+            return
+        self._check_call_sites(node, flow)
+
+    def _check_call_sites(self, node: cst.Call, flow: FlowAnalysis) -> None:
+        """Inside a helper (``def train_step(model, criterion, ...)``): the same check once
+        per call site, with the values that call passes. Reported once, at the helper's
+        line, naming every call site that fails; call sites that pass something unknown
+        or correct are not findings. No fix: ``.long()`` in the helper would change every
+        caller, and the wrong dtype is made at the failing call site."""
+        failing: list = []
+        for site in flow.call_sites(node):
+            before = len(self.reports)
+            self._check(node, site)
+            found = self.reports[before:]
+            del self.reports[before:]
+            if found:
+                failing.append((site.call, found[0]))
+        if not failing:
+            return
+        name = self.ctx.code_for(failing[0][0].func).strip()
+        related = [Related(call, f"`{name}()` 在这里被调用，传入了这个目标", f"`{name}()` is called here with this target")
+                   for call, _ in failing]
+        first = failing[0][1]
+        self.reports.append(dataclasses.replace(first, fix=None, alt_fixes=(),
+                                                related=tuple(related) + tuple(first.related)))
+
+    def _check(self, node: cst.Call, flow: FlowAnalysis) -> None:
+        info = self._loss(node, flow)
         if info is None:
             return
         label, nll = info
@@ -257,7 +289,6 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
         inp = get_arg(node, 0, "input")
         if tgt is None:
             return
-        flow = self.ctx.analysis(FlowAnalysis).check()
         t = flow.value_of(tgt.value)
         if t.kind is Kind.TENSOR and t.dtype is None:
             self._platform_target(tgt.value, flow, label)
@@ -419,8 +450,7 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             kwargs[name] = value
         return q, kwargs
 
-    def _loss(self, node: cst.Call) -> Optional[tuple]:
-        flow = self.ctx.analysis(FlowAnalysis).check()
+    def _loss(self, node: cst.Call, flow: FlowAnalysis) -> Optional[tuple]:
         f = flow.value_of(node.func)
         q = self.ctx.qualname(node.func)
         if q in _FUNCTIONAL and f.kind is Kind.UNKNOWN:  # not shadowed by a local definition

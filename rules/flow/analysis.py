@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 import traceback
 from typing import Any, Optional
 
 import libcst as cst
 
+from .call_sites import call_sites
 from .chain import chain_of, method_link, probe_facts
 from .events import LoopBlock
 from .grad_mode import GradModes
@@ -40,6 +42,10 @@ class FlowAnalysis:
         self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.module_block: list = []
+        # call node -> values of the helper's body interpreted for that call (call_sites.py)
+        self.site_values: dict[cst.Call, dict] = {}
+        self.site_memo: dict[tuple, dict] = {}
+        self.site_counts: Counter = Counter()  # function -> call-site passes run (bounded)
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         self.grad_modes = GradModes(ctx.source.text)
@@ -71,6 +77,12 @@ class FlowAnalysis:
         """What ``node`` evaluated to, joined over every time it was evaluated
         (UNKNOWN if never, e.g. unreachable code or inside a lambda)."""
         return self._values.get(node, UNKNOWN)
+
+    def call_sites(self, node: cst.CSTNode) -> list:
+        """For a node inside a same-file helper: one ``SiteFlow`` per call site whose
+        arguments told something (``.call`` the call, ``.value_of`` the node's value there).
+        A finding drawn from one must name its call site (flow/call_sites.py)."""
+        return call_sites(self, node)
 
     def grad_enabled(self, node: cst.CSTNode) -> Optional[bool]:
         """Whether autograd was recording where ``node`` ran: True, False (inside

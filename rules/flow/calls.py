@@ -15,6 +15,7 @@ import libcst as cst
 
 from .args import Args, key_of
 from .creation import dtype_arg
+from .call_sites import run_site_pass
 from .crossfile import project_member_function, project_relative_member
 from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
 from .state import ClassInfo, FunctionInfo, State
@@ -103,6 +104,16 @@ class CallsMixin:
             return self.call_builtin(node, func.value, args, st)
         self.unknown_call_effects(node, args, st)
         return self.fresh(node)
+
+    @staticmethod
+    def site_arguments(info: FunctionInfo, args: Args) -> dict:
+        """Parameter name -> the value this call passes (positional and keyword; none
+        for ``*args``: which parameter gets what is then unknown)."""
+        if args.star:
+            return {}
+        out = {p: v for p, (_, v) in zip(info.params, args.pos)}
+        out.update({name: v for name, (_, v) in args.kw.items() if name in info.params})
+        return out
 
     def module_call(self, node: cst.Call, fv: Value) -> Value:
         spec = fv.spec or ""
@@ -201,6 +212,8 @@ class CallsMixin:
             mapping.setdefault(p, None)
         if info.block:
             self.emit(Inline(node, info.node, remap(info.block, mapping, node)))
+        if bound is None:
+            run_site_pass(self, node, info, self.site_arguments(info, args))
         if bound is not None and info.self_assigned:
             bk = key_of(bound)
             if bk is not None:

@@ -43,6 +43,7 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
         self.default_float: Optional[str] = (
             None if ("set_default_dtype" in text or "set_default_tensor_type" in text) else "float32")
         self.sink: list = fa.module_block
+        self.site_params: Optional[dict] = None  # parameter values of a call-site pass (call_sites.py)
         self.scope: Optional[Scope] = None
         self.loop_frames: list = []  # [ (break_states, continue_states) ]
         self.returns: list = []

@@ -124,6 +124,9 @@ class ScopesMixin:
             st = State(no_grad=self.decorated_no_grad(info.node))
             for prm in (*p.posonly_params, *p.params, *p.kwonly_params):
                 v = self.param_value(prm, sp, info)
+                site = self.site_params  # a call-site pass (flow/call_sites.py)
+                if site is not None and site.get(prm.name.value) is not None:
+                    v = site[prm.name.value]
                 st.env[prm.name.value] = v
                 if counts[prm.name.value] == 1:
                     scope.stable[prm.name.value] = v
