@@ -321,12 +321,16 @@ async def main_async(quick: bool) -> str:
     servers = {"ptlint": SERVERS["ptlint"], "ruff": ruff}
     version = os.popen(f"{ruff[0]} --version").read().strip()
     load_before = load_note()
-    n1k, n5k, starts, mem_edits = (10, 4, 2, 400) if quick else (20, 6, 3, 2000)
+    n1k, n5k, starts, mem_edits = (10, 4, 2, 400) if quick else (20, 6, 5, 2000)
     typed = {}
     for lines, n in ((1000, n1k), (5000, n5k)):
         for name, cmd in servers.items():
             typed[(name, lines)] = await typing(name, cmd, lines, n)
-    start = {name: [await startup(name, cmd) for _ in range(starts)] for name, cmd in servers.items()}
+    # Alternate the two servers run by run so that both see the same load.
+    start: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(starts):
+        for name, cmd in servers.items():
+            start[name].append(await startup(name, cmd))
     mem = {name: await memory(name, cmd, mem_edits) for name, cmd in servers.items()}
     load_after = load_note()
 
@@ -363,9 +367,12 @@ async def main_async(quick: bool) -> str:
     ratio = min(ps) / max(min(rs), 1e-6)
     verdicts["startup"] = ratio <= 5
     out += ["", "### Start-up: process start → initialize → first diagnostics of a 50-line file", "",
-            "| runs | ptlint best | ptlint worst | ruff best | ruff worst | ratio (best) | target ≤ 5× |",
-            "|---|---|---|---|---|---|---|",
-            f"| {len(ps)} | {ms(min(ps))} | {ms(max(ps))} | {ms(min(rs))} | {ms(max(rs))} | {ratio:.1f}× | "
+            "The two servers take turns, start by start.", "",
+            "| runs | ptlint best | ptlint median | ptlint worst | ruff best | ruff median | ruff worst "
+            "| ratio (best) | ratio (median) | target ≤ 5× |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            f"| {len(ps)} | {ms(min(ps))} | {ms(pct(ps, .5))} | {ms(max(ps))} | {ms(min(rs))} | {ms(pct(rs, .5))} | "
+            f"{ms(max(rs))} | {ratio:.1f}× | {pct(ps, .5) / max(pct(rs, .5), 1e-6):.1f}× | "
             f"{'met' if ratio <= 5 else 'not met'} |", "",
             f"### Memory over {mem_edits:,} edits of the 1,000-line file", "",
             "| edits | ptlint server RSS | ptlint worker RSS | ruff server RSS |", "|---|---|---|---|"]
