@@ -284,6 +284,9 @@ class ExpressionsMixin:
                     break
                 after = sum(1 for k, vv, nn in idx[pos + 1:] if (k == "slice" or (k == "index" and vv.kind is Kind.INT)))
                 d = rank - after
+                if d < 0:  # more indices than dims: torch raises; the analysis does not guess
+                    ok = False
+                    break
                 continue
             if kind == "index" and v.kind is Kind.NONE:
                 lay = L.insert_dim(cur.evolve(layout=lay), d) if lay is not None else None
@@ -294,7 +297,7 @@ class ExpressionsMixin:
                 if r.kind is not Kind.NDARRAY:
                     lay = L.remove_dim(cur.evolve(layout=lay, shape=tuple(shape) if shape is not None else None), d, node)
                 if shape is not None:
-                    if d < len(shape):
+                    if 0 <= d < len(shape):
                         shape.pop(d)
                     else:
                         shape = None
@@ -305,11 +308,11 @@ class ExpressionsMixin:
                 hi_c = hi.const if (hi is not None and hi.kind is Kind.INT) else None
                 if not isinstance(step_c, int) or step_c < 1:
                     lay = None
-                    if shape is not None and d < len(shape):
+                    if shape is not None and 0 <= d < len(shape):
                         shape[d] = Mono.sym(("slice", id(node), d))
                     d += 1
                     continue
-                size = shape[d] if (shape is not None and d < len(shape)) else None
+                size = shape[d] if (shape is not None and 0 <= d < len(shape)) else None
                 full = lo_c == 0 and hi is None and step_c == 1
                 if full:
                     d += 1
@@ -324,7 +327,7 @@ class ExpressionsMixin:
                 if r.kind is not Kind.NDARRAY and (lay is not None or r.layout is None):
                     tmp = cur.evolve(layout=lay, shape=tuple(shape) if shape is not None else None)
                     lay = L.narrow(tmp, d, new_size, node, "slice", step_c)
-                if shape is not None and d < len(shape):
+                if shape is not None and 0 <= d < len(shape):
                     shape[d] = new_size if new_size is not None else Mono.sym(("slice", id(node), d))
                 d += 1
         if not ok:
