@@ -17,6 +17,7 @@ _KEEP_LAYERS = {"torch.nn.Embedding", "torch.nn.Dropout", "torch.nn.Linear", "to
                 "torch.nn.Tanh", "torch.nn.GELU"}
 _KEEP_FUNCS = {"torch.nn.functional.dropout", "torch.nn.functional.relu", "torch.nn.functional.embedding",
                "torch.relu", "torch.tanh"}
+_RESHAPES = frozenset({"view", "reshape"})  # methods whose -1 the flow resolves
 _KEEP_METHODS = {"float", "double", "half", "long", "int", "to", "cuda", "cpu", "contiguous", "relu", "tanh"}
 
 # Layers that keep their input's dim 0 and need a batched input of 2 + n dims to have a
@@ -44,7 +45,7 @@ class RnnBatchFirst(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-把批量维在前的数据送进没有设置 `batch_first=True` 的 `nn.RNN` / `nn.LSTM` / `nn.GRU`。“批量维在前”指：直接来自 `DataLoader` 的一批数据（默认的拼接方式总是把批量放在第 0 维），或对这样一批词索引做 `nn.Embedding` 得到的 `(batch, seq, embedding_dim)`，包括把这批数据传给模型、在 `forward` 里再送进 RNN 的情况。也包括由卷积特征图经 `view` / `permute` 得到、第 0 维仍是批量维的张量（CRNN 的常见写法：`b, c, h, w = conv.size()`，`conv.view(b, c * h, w).permute(0, 2, 1)`），前提是卷积的输入就是这样一批数据。还包括用 `-1` 重排、第 0 维是这批数据第 0 维的张量：`x.view(B, -1, 256)`、`x.reshape(x.size(0), -1, H)`（`B = x.size(0)` 或 `x.shape[0]`）——中间的 `-1` 把剩下的部分排成序列，放在批量维之后。`-1` 一定等于 1 时不报告：`f.view(t, -1, c * h * w)` 和 `f.view(t, 1, -1)` 一样，是有意写成的“序列在前、批量为 1”。
+把批量维在前的数据送进没有设置 `batch_first=True` 的 `nn.RNN` / `nn.LSTM` / `nn.GRU`。“批量维在前”指：直接来自 `DataLoader` 的一批数据（默认的拼接方式总是把批量放在第 0 维），或对这样一批词索引做 `nn.Embedding` 得到的 `(batch, seq, embedding_dim)`，包括把这批数据传给模型、在 `forward` 里再送进 RNN 的情况。也包括由卷积特征图经 `view` / `permute` 得到、第 0 维仍是批量维的张量（CRNN 的常见写法：`b, c, h, w = conv.size()`，`conv.view(b, c * h, w).permute(0, 2, 1)`），前提是卷积的输入就是这样一批数据。还包括用 `-1` 重排、第 0 维是这批数据第 0 维的张量：`x.view(B, -1, 256)`、`x.reshape(x.size(0), -1, H)`（`B = x.size(0)` 或 `x.shape[0]`）——中间的 `-1` 把剩下的部分排成序列，放在批量维之后。`-1` 一定等于 1 时不报告：`f.view(t, -1, c * h * w)` 和 `f.view(t, 1, -1)` 一样，是有意写成的“序列在前、批量为 1”。`-1` 在第 0 维、并且正好等于这批数据的第 0 维时也算：`(B, 1, 28, 28)` 的一批做 `xb.view(-1, 28, 28)` 得到 `(B, 28, 28)`，批量仍在最前。
 
 ## 为什么有问题
 笔记写得很清楚：RNN 的输入形状是 `[seq_len 序列长度, batch_size 批量大小, input_size]`，输出是 `[seq_len, batch_size, hidden_size]`。这是 `batch_first=False`（默认值）时的约定。送进 `(batch, seq, feature)` 的数据，形状一样能对上（只要特征维相同），所以**不会报错**，但 RNN 会沿着批量维做循环：把不同样本当成同一个序列的前后时刻，而把每个序列的各个时刻当成互不相关的样本。模型照样能训练，只是学到的不是你以为的东西，效果会莫名其妙地差。
@@ -68,7 +69,7 @@ lstm = nn.LSTM(128, 256, batch_first=True)
 注意 `batch_first=True` 之后输出也变成 `(batch, seq, hidden)`，而 `h_n`、`c_n` 仍然是 `(num_layers, batch, hidden)`；取最后一个时刻要写 `out[:, -1]`。也可以保持默认值，在送入前 `x.transpose(0, 1)`。快速修复会加上 `batch_first=True`（不安全修复：之后对输出按时间维索引的代码需要一并检查）。
 """,
         en="""## What it finds
-Batch-first data fed to an `nn.RNN` / `nn.LSTM` / `nn.GRU` built without `batch_first=True`. Batch-first means: a batch straight from a `DataLoader` (default collation always puts the batch in dim 0), or an `nn.Embedding` of such a batch of token ids, `(batch, seq, embedding_dim)` — also when the batch is passed to a model whose `forward` feeds it to the RNN. This includes a tensor made from a conv feature map by `view` / `permute` whose dim 0 is still the batch (the usual CRNN code: `b, c, h, w = conv.size()`, `conv.view(b, c * h, w).permute(0, 2, 1)`) when the conv's input is such a batch. It also covers a tensor reshaped with `-1` whose dim 0 is dim 0 of such a batch: `x.view(B, -1, 256)`, `x.reshape(x.size(0), -1, H)` (with `B = x.size(0)` or `x.shape[0]`): the `-1` in the middle lays the rest out as the sequence, after the batch. Where the `-1` is 1 for certain, nothing is reported: `f.view(t, -1, c * h * w)` is `f.view(t, 1, -1)`, a seq-first batch of one on purpose.
+Batch-first data fed to an `nn.RNN` / `nn.LSTM` / `nn.GRU` built without `batch_first=True`. Batch-first means: a batch straight from a `DataLoader` (default collation always puts the batch in dim 0), or an `nn.Embedding` of such a batch of token ids, `(batch, seq, embedding_dim)` — also when the batch is passed to a model whose `forward` feeds it to the RNN. This includes a tensor made from a conv feature map by `view` / `permute` whose dim 0 is still the batch (the usual CRNN code: `b, c, h, w = conv.size()`, `conv.view(b, c * h, w).permute(0, 2, 1)`) when the conv's input is such a batch. It also covers a tensor reshaped with `-1` whose dim 0 is dim 0 of such a batch: `x.view(B, -1, 256)`, `x.reshape(x.size(0), -1, H)` (with `B = x.size(0)` or `x.shape[0]`): the `-1` in the middle lays the rest out as the sequence, after the batch. Where the `-1` is 1 for certain, nothing is reported: `f.view(t, -1, c * h * w)` is `f.view(t, 1, -1)`, a seq-first batch of one on purpose. A `-1` in dim 0 that is exactly the batch's dim 0 counts too: `xb.view(-1, 28, 28)` of a `(B, 1, 28, 28)` batch is `(B, 28, 28)`, batch still first.
 
 ## Why it is a problem
 The notes spell it out: RNN input is `[seq_len, batch_size, input_size]`, output `[seq_len, batch_size, hidden_size]`. That is the `batch_first=False` (default) convention. `(batch, seq, feature)` data fits the same shape check (the feature size matches), so **nothing raises**, but the RNN recurs over the batch dim: different samples become consecutive time steps of one sequence, and each sequence's steps become unrelated samples. Training still runs; the model just learns the wrong thing and performs inexplicably badly.
@@ -181,7 +182,8 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
                 return
             origin = self._origin(first.value, facts, scope, cls, method, 0) \
                 or self._conv_features_origin(first.value, flow, facts, scope, cls, method) \
-                or self._reshaped_batch_origin(first.value, flow, facts, scope, cls, method)
+                or self._reshaped_batch_origin(first.value, flow, facts, scope, cls, method) \
+                or self._leading_minus_one_origin(first.value, flow, facts, scope, cls, method)
             if origin is not None:
                 self.candidates.append((node, ctor, _RNNS[fv.spec], origin))
             return
@@ -294,6 +296,23 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             return None
         source = flow.value_of(view.func.value)
         return self._batch_at(d0.syms[0][0], source.rank, flow, facts, scope, cls, method, 0)
+
+    def _leading_minus_one_origin(self, expr: cst.BaseExpression, flow, facts: LocalFacts, scope: ScopeInfo,
+                                  cls: Optional[ClassInfo], method: Optional[cst.FunctionDef]) -> Optional[Origin]:
+        """``x.view(-1, T, F)`` of a batch ``x`` whose other dims multiply to ``T * F``: the flow
+        resolves the ``-1`` to exactly ``x``'s dim 0, the batch, so the result is batch-first
+        like ``x``. Silent when the ``-1`` is anything else (``2 * B``, an unknown size)."""
+        v = flow.value_of(expr)
+        call = v.origin
+        if v.kind is not Kind.TENSOR or v.rank != 3 or not isinstance(call, cst.Call) \
+                or not isinstance(call.func, cst.Attribute) or call.func.attr.value not in _RESHAPES \
+                or len(call.args) != 3 or any(a.keyword is not None or a.star for a in call.args) \
+                or literal_value(call.args[0].value, None) != -1:
+            return None
+        source = flow.value_of(call.func.value)
+        if not source.shape or source.shape[0].is_int or source.shape[0] != v.shape[0]:
+            return None
+        return self._origin(call.func.value, facts, scope, cls, method, 0)
 
     def _batch_at(self, anchor: int, rank: Optional[int], flow, facts: LocalFacts, scope: ScopeInfo,
                   cls: Optional[ClassInfo], method: Optional[cst.FunctionDef], depth: int) -> Optional[Origin]:

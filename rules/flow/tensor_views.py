@@ -17,7 +17,7 @@ import libcst as cst
 
 from . import layout as L
 from .state import State
-from .values import CONTIGUOUS, Kind, Mono, Value, mono_product
+from .values import CONTIGUOUS, Kind, Mono, Value, mono_product, mono_quotient
 
 if TYPE_CHECKING:
     from .args import Args
@@ -89,10 +89,8 @@ class TensorViewsMixin:
         if minus is not None:
             total = mono_product(r.shape) if r.shape is not None else None
             known = mono_product([o for o in out if o is not None])
-            if total is not None and known is not None and total.is_int and known.is_int and known.coef:
-                out[minus] = Mono.of(total.coef // known.coef)
-            else:
-                out[minus] = Mono.sym(("view", id(node), minus))
+            quotient = mono_quotient(total, known) if (total is not None and known is not None) else None
+            out[minus] = quotient if quotient is not None else Mono.sym(("view", id(node), minus))
         return tuple(out)
 
     def _sizes(self, args: Args) -> Optional[tuple]:

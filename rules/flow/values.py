@@ -87,6 +87,21 @@ def mono_product(monos) -> Optional[Mono]:
     return out
 
 
+def mono_quotient(total: Mono, known: Mono) -> Optional[Mono]:
+    """What ``-1`` stands for in a view of ``total`` elements whose other sizes multiply to
+    ``known``: exact when every symbol of ``known`` is a factor of ``total`` and the
+    coefficients divide (``B*784 / 784 = B``); None otherwise (a view torch would reject, or
+    one the symbols do not decide)."""
+    if known.coef == 0 or total.coef % known.coef:
+        return None
+    rest = list(total.syms)
+    for s in known.syms:
+        if s not in rest:
+            return None
+        rest.remove(s)
+    return Mono(total.coef // known.coef, tuple(rest))
+
+
 def sizes_of(shape: tuple) -> tuple:
     """A shape as ``shape_arith`` sizes: literal sizes as ints, a symbolic Mono as itself (a
     symbol: equal Monos are equal sizes)."""
