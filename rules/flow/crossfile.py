@@ -64,35 +64,29 @@ def project_relative_member(interp: Any, func: cst.Attribute) -> Optional[Value]
     dotted = dotted_name(func)
     if dotted is None or "." not in dotted:
         return None
-    ctx = interp.fa.ctx
     head = dotted.split(".", 1)[0]
-    if head not in _relative_module_names(ctx.module) or head in other_bindings(ctx.module.body):
-        return None
     scope = interp.scope
     while scope is not None:  # a parameter or local of an enclosing function hides the module
         if scope.kind == "function" and scope.counts.get(head):
             return None
         scope = scope.parent
     cache = _found.setdefault(interp.fa, {})
-    if dotted not in cache:
-        cache[dotted] = _resolve(interp, dotted)
-    return cache[dotted]
+    key = "relative:" + dotted  # resolved once per file, apart from the absolute forms' entries
+    if key not in cache:
+        ctx = interp.fa.ctx
+        relative = _relative_module_name(ctx, head) and head not in other_bindings(ctx.module.body)
+        cache[key] = _resolve(interp, dotted) if relative else None
+    return cache[key]
 
 
-def _relative_module_names(module: cst.Module) -> set[str]:
-    """Names bound by top-level ``from . import x`` / ``from .pkg import x as y``."""
-    names: set[str] = set()
-    for stmt in module.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if not (isinstance(small, cst.ImportFrom) and small.relative) or isinstance(small.names, cst.ImportStar):
-                continue
-            for alias in small.names:
-                local = alias.asname.name if alias.asname is not None else alias.name
-                if isinstance(local, cst.Name):
-                    names.add(local.value)
-    return names
+def _relative_module_name(ctx: Any, head: str) -> bool:
+    """``head`` is bound once at the top of the file, by ``from . import head`` or
+    ``from .pkg import x as head`` (the project's own scan of the file says so)."""
+    project = getattr(ctx, "project", None)
+    if project is None:
+        return False
+    imported = project.view(ctx.path, ctx.module).imported.get(head)
+    return imported is not None and imported.level > 0
 
 
 def _resolve(interp: Any, dotted: str) -> Optional[Value]:
@@ -105,7 +99,7 @@ def _resolve(interp: Any, dotted: str) -> Optional[Value]:
     if project is None or head in imports.rebound:
         return None
     full = imports.aliases.get(head)
-    if full is None and not (len(parts) > 1 and head in _relative_module_names(ctx.module)) \
+    if full is None and not (len(parts) > 1 and _relative_module_name(ctx, head)) \
             and (len(parts) > 1 or not _has_relative_import(ctx.module)):
         return None
     if full is not None and full.split(".", 1)[0] in EXTERNAL:
