@@ -22,15 +22,16 @@ def main(tcp: Optional[int] = None, host: str = "127.0.0.1", log_level: str = "W
     from .worker import prestart
 
     prestart()  # the worker imports the rules while this process imports pygls
-    stdin = stdout = None
+    stdin = stdout = server = None
     if tcp is None:
         from .bootstrap import start
 
         # initialize and the first diagnostics, answered while pygls is imported
-        stdin, stdout = start()
-    from .server import create_server
+        stdin, stdout, server = start()
+    if server is None:
+        from .server import create_server
 
-    server = create_server()
+        server = create_server()
     try:
         if tcp is not None:
             server.tcp = True

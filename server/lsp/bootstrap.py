@@ -267,6 +267,8 @@ class Bootstrap:
         self.dropped: list[tuple[int, int]] = []  # frames pygls must not see (answers to us)
         self.published: dict[str, tuple[int, list]] = {}
         self.pygls_ready = threading.Event()
+        self.server: Any = None  # the PtlintServer made by the import thread, None: make it later
+        self.analysing = False  # the main thread waits for the worker's first analysis
         self._wake_read, self._wake_write = os.pipe()
 
     # -------------------------------------------------------------- loop
@@ -307,12 +309,19 @@ class Bootstrap:
 
             if background:
                 _yield_cpu()
-            from . import actions, commands, hover, inlay, lifecycle, server, sync  # noqa: F401
-            try:
-                from . import probe  # noqa: F401
-            except ImportError:
-                pass
-        except BaseException:  # create_server imports them again and reports the error
+            from . import warmup
+            from .server import create_server
+
+            # While the main thread waits for the first analysis, build the server and teach
+            # its converter the session's messages: done after the hand-over, that delays
+            # the first keystroke by ~250 ms. Once the main thread is idle it does it
+            # itself, faster than this niced thread.
+            if self.analysing:
+                server = create_server()
+                warmup.warm(server.converter, self.params or None, self.init_result, (),
+                            keep_going=lambda: self.analysing)
+                self.server = server
+        except BaseException:  # main() creates the server again and reports the error
             log.exception("importing the language server failed")
         finally:
             os.write(self._wake_write, b"!")  # before the event: the loop closes the pipe after it
@@ -429,7 +438,11 @@ class Bootstrap:
             return
         job = Job(doc.uri, doc.version, 0, path, PYTHON, config, text=doc.text)
         log.debug("fast start: analysing %s v%d", doc.uri, doc.version)
-        snap = backend.call(job, CancelToken(), settings.analysis_timeout_s or DEFAULT_TIMEOUT_S, index=False)
+        self.analysing = True
+        try:
+            snap = backend.call(job, CancelToken(), settings.analysis_timeout_s or DEFAULT_TIMEOUT_S, index=False)
+        finally:
+            self.analysing = False
         # What arrived meanwhile: a newer version or a change of settings cancels the publish.
         while self.intake.available() and not self.intake.eof:
             self.intake.fill()
@@ -464,19 +477,21 @@ def _yield_cpu() -> None:
         pass
 
 
-def start() -> tuple[Optional[BinaryIO], Optional[HandoverWriter]]:
+def start() -> tuple[Optional[BinaryIO], Optional[HandoverWriter], Any]:
     """Run the fast path on this process's stdio; the streams pygls must use after it
-    ((None, None): plain stdio, where the fast path cannot run)."""
+    ((None, None): plain stdio, where the fast path cannot run) and the server made
+    meanwhile (None: the caller makes it)."""
     if os.name != "posix" or os.environ.get("PTLINT_FAST_START") == "0":
-        return None, None
+        return None, None, None
     try:
         fd = sys.stdin.fileno()
         out = sys.stdout.buffer
     except (AttributeError, OSError, ValueError):
-        return None, None
+        return None, None, None
     try:
         boot = Bootstrap(fd, out)
     except OSError:  # no pipe to wake the loop with: nothing read yet, plain stdio then
         log.exception("fast start unavailable")
-        return None, None
-    return boot.run()
+        return None, None, None
+    stdin, stdout = boot.run()
+    return stdin, stdout, boot.server

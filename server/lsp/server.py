@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 from lsprotocol.types import ErrorCodes, ResponseError
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, default_converter
 from pygls.protocol.language_server import lsp_method
 
 from ptlint import __version__
@@ -137,6 +137,8 @@ class AnalysisListener(Protocol):
 
 class PtlintServer(LanguageServer):
     def __init__(self) -> None:
+        # Kept by name: the fast start warms its caches up before the hand-over (warmup.py).
+        self.converter = default_converter()
         super().__init__(
             "ptlint", __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
@@ -146,6 +148,7 @@ class PtlintServer(LanguageServer):
                 save=True,
             ),
             protocol_cls=PtlintProtocol,
+            converter_factory=lambda: self.converter,
         )
         self.docs: dict[str, Doc] = {}
         self.generation = 0
