@@ -1,3 +1,4 @@
+import dataclasses
 from typing import Optional
 
 import libcst as cst
@@ -5,10 +6,12 @@ import libcst as cst
 from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
+from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.flow.datasets import LOADER
+from ptlint.rules.flow.transfer import NOT_DATA_WRITES
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
-from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Report, Rule
 
 _BCE_LOSS = "torch.nn.BCELoss"
 _BCE_FUNC = "torch.nn.functional.binary_cross_entropy"
@@ -84,6 +87,8 @@ class BceOnLogits(Gated, Rule):
 1. `nn.BCELoss` / `F.binary_cross_entropy` 的输入直接是 `nn.Linear` 的输出，或是最后一层为 `nn.Linear` 的模型的输出——也就是没有经过 sigmoid 的 logits。
 2. 输入与目标的形状已知且不同（例如 `(4, 1)` 与 `(4,)`）。包括最常见的情形：模型只由线性层和逐元素的激活组成、最后是 `sigmoid(Linear(..., 1))`，输出 `(N, 1)`；而 `DataLoader(TensorDataset(X, y))` 给出的标签是 `(N,)`（`for`、`enumerate`、`next(iter(loader))`、`tqdm(loader)` 都算，数据集也可以来自 `Subset` / `random_split`）。模型里有 `view`、`flatten`、`squeeze` 之类改变维数的操作，或 DataLoader 用了自定义的 `collate_fn` 时不会报告。
 
+两者都会跟进同一文件里接收模型或损失函数作为参数的辅助函数（`def train_one(model, criterion, optimizer, x, y)`）：按每个调用处传入的模型和损失分别检查，问题报告在辅助函数里调用损失的那一行，并指出出错的调用处；传入未知对象或正确对象的调用处不会报告。模型输出在送进损失之前被原地修改过（`out.sigmoid_()`）时不会报告。
+
 ## 为什么有问题
 二元交叉熵 `-[y·log ŷ + (1−y)·log(1−ŷ)]` 要求 `ŷ` 是概率。`nn.BCELoss` 不会替你做 sigmoid：线性层的输出可以是任意实数，只要有一个元素不在 `[0, 1]` 内，就会抛出 `RuntimeError: all elements of input should be between 0 and 1`；即使碰巧都在范围内，算出来的也不是你想要的损失。
 
@@ -104,13 +109,15 @@ loss_fn = nn.BCEWithLogitsLoss()
 loss = loss_fn(model(x), y.float())
 ```
 
-或者在模型末尾加上 `nn.Sigmoid()`。形状不一致时，用 `out.squeeze(-1)` 或 `y.unsqueeze(-1)` 让两者一致。快速修复会换成 `BCEWithLogitsLoss` / `F.binary_cross_entropy_with_logits`（不安全修复：如果同一个损失对象在别处接收的是概率，需要一并检查）。
+或者在模型末尾加上 `nn.Sigmoid()`。形状不一致时，用 `out.squeeze(-1)` 或 `y.unsqueeze(-1)` 让两者一致。快速修复会换成 `BCEWithLogitsLoss` / `F.binary_cross_entropy_with_logits`（不安全修复：如果同一个损失对象在别处接收的是概率，需要一并检查）。问题出在辅助函数的调用处时，只有当调用处的 `nn.BCELoss()` 没有在别处使用时才提供修复（改的是那个 `nn.BCELoss()`）；辅助函数里的 `F.binary_cross_entropy` 不提供修复，因为改动会影响所有调用者。
 """,
         en="""## What it finds
 Wrong input for `nn.BCELoss` / `F.binary_cross_entropy`:
 
 1. `nn.BCELoss` / `F.binary_cross_entropy` fed the raw output of an `nn.Linear`, or of a model whose last layer is an `nn.Linear`: logits that never went through a sigmoid.
 2. Input and target shapes that are known and differ (e.g. `(4, 1)` vs `(4,)`), including the most common case: a model made only of linear layers and elementwise activations that ends in `sigmoid(Linear(..., 1))` gives `(N, 1)` while `DataLoader(TensorDataset(X, y))` gives labels of `(N,)` (through `for`, `enumerate`, `next(iter(loader))` or `tqdm(loader)`, also of a `Subset` / `random_split` of the dataset). A model that changes the rank (`view`, `flatten`, `squeeze` …) or a DataLoader with its own `collate_fn` is not reported.
+
+Both are followed into a helper of the same file that gets the model or the loss as a parameter (`def train_one(model, criterion, optimizer, x, y)`): it is checked once per call site with the model and loss that call passes, reported at the loss call in the helper, naming the failing call site; a call site passing something unknown or right is not reported. A model output changed in place before the loss (`out.sigmoid_()`) is not reported.
 
 ## Why it is a problem
 Binary cross-entropy `-[y·log ŷ + (1−y)·log(1−ŷ)]` needs `ŷ` to be a probability. `nn.BCELoss` does not apply a sigmoid: a linear layer's output is any real number, and as soon as one element falls outside `[0, 1]` it raises `RuntimeError: all elements of input should be between 0 and 1`; when they happen to fit, the loss is still not the one you meant.
@@ -132,7 +139,7 @@ loss_fn = nn.BCEWithLogitsLoss()
 loss = loss_fn(model(x), y.float())
 ```
 
-or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)` or `y.unsqueeze(-1)`. The quick fix switches to `BCEWithLogitsLoss` / `F.binary_cross_entropy_with_logits` (unsafe: if the same loss object receives probabilities elsewhere, check those too).
+or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)` or `y.unsqueeze(-1)`. The quick fix switches to `BCEWithLogitsLoss` / `F.binary_cross_entropy_with_logits` (unsafe: if the same loss object receives probabilities elsewhere, check those too). When the problem comes from a helper's call site, the fix (on the call site's `nn.BCELoss()`) is offered only when that loss object is used nowhere else; `F.binary_cross_entropy` inside a helper gets no fix, since the edit would change every caller.
 """,
     )
     must_flag = (
@@ -159,6 +166,9 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
         "model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid())\n"
         "x = torch.randn(32, 4)\ny = torch.randint(0, 2, (32,)).float()\nloss = F.binary_cross_entropy(model(x), y)  # <-\n",
+        # a helper that gets the model and the loss from its call site
+        "import torch\nimport torch.nn as nn\ndef train_one(model, criterion, x, y):\n    out = model(x)\n"
+        "    return criterion(out, y)  # <-\ntrain_one(nn.Linear(10, 1), nn.BCELoss(), torch.randn(4, 10), torch.rand(4, 1))\n",
     )
     must_not_flag = (
         "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(10, 1), nn.Sigmoid())\nloss_fn = nn.BCELoss()\n"
@@ -183,9 +193,20 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         "import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.fc = nn.Linear(10, 1)\n    def forward(self, x):\n        return torch.sigmoid(self.fc(x)).view(-1)\n"
         "model = Net()\nloss = nn.BCELoss()(model(torch.randn(8, 10)), torch.rand(8))\n",
+        # a helper given a model that ends in a sigmoid, or a loss that applies it
+        "import torch\nimport torch.nn as nn\ndef train_one(model, criterion, x, y):\n    return criterion(model(x), y)\n"
+        "x, y = torch.randn(4, 10), torch.rand(4, 1)\ntrain_one(nn.Sequential(nn.Linear(10, 1), nn.Sigmoid()), nn.BCELoss(), x, y)\n"
+        "train_one(nn.Linear(10, 1), nn.BCEWithLogitsLoss(), x, y)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        before = len(self.reports)
+        self._check_here(node)
+        if len(self.reports) == before:
+            self._check_call_sites(node)
+
+    def _check_here(self, node: cst.Call) -> None:
+        """The loss, the model and the tensors as this file's own code makes them."""
         facts = self.ctx.analysis(LocalFacts)
         scope = facts.scope_info(self.ctx.ancestors)
         cls, _ = facts.enclosing_method(self.ctx.ancestors)
@@ -199,6 +220,11 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         if inp is None:
             return
         src = self._raw_logits(inp.value, facts, scope, cls)
+        flow = self.ctx.analysis(FlowAnalysis)
+        # ``out.sigmoid_()`` before the loss: no longer the layer's raw output (a file the flow
+        # failed on keeps the finding this syntactic check makes without it)
+        if src is not None and flow.error is None and self._written_in_place(inp.value, flow):
+            src = None
         if src is not None:
             (src_zh, src_en), origin = src
             self.report(node, loss=loss_api, src_zh=src_zh, src_en=src_en,
@@ -214,27 +240,157 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
             self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=loss_api,
                         a=_fmt(a), b=_fmt(b))
             return
-        self._rank_mismatch(node, loss_api, inp.value, tgt.value, facts, scope, cls)
+        call = facts.resolve(inp.value, scope)
+        if isinstance(call, cst.Call) and not any(a.star for a in call.args):
+            layer = facts.layer_call(call.func, scope, cls)
+            if layer is not None:
+                self._rank_mismatch(node, loss_api, inp.value, call, layer, tgt.value, facts,
+                                    self.ctx.analysis(FlowAnalysis).check())
+
+    # ------------------------------------------------------------------ through a helper's call sites
+    def _check_call_sites(self, node: cst.Call) -> None:
+        """Inside a helper (``def train_one(model, criterion, ...)``): the same checks once
+        per call site, with the loss and the model that call passes (flow/call_sites.py).
+        Reported once, at the loss call in the helper, naming every call site that fails;
+        a call site passing something unknown or right is no finding."""
+        if any(a.star for a in node.args):
+            return
+        inp = get_arg(node, 0, "input")
+        tgt = get_arg(node, 1, "target")
+        if inp is None:
+            return
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        failing: list = []
+        for site in flow.call_sites(node):
+            before = len(self.reports)
+            loss = self._check_site(node, inp.value, tgt.value if tgt is not None else None, site)
+            found = self.reports[before:]
+            del self.reports[before:]
+            if found:
+                failing.append((site, found[0], loss))
+        if not failing:
+            return
+        name = self.ctx.code_for(failing[0][0].call.func).strip()
+        first: Report = failing[0][1]
+        what = {"logits": ("这个模型", "this model"), "shape": ("这些张量", "these tensors")}
+        related = [Related(site.call, f"`{name}()` 在这里被调用，传入了{what[kind][0]}",
+                           f"`{name}()` is called here with {what[kind][1]}")
+                   for site, _, (kind, _, _) in failing]
+        fix = self._site_fix(node, failing, flow)
+        self.reports.append(dataclasses.replace(first, fix=fix, alt_fixes=(),
+                                                related=tuple(related) + tuple(first.related)))
+
+    def _check_site(self, node: cst.Call, inp: cst.BaseExpression, tgt: Optional[cst.BaseExpression],
+                    site) -> Optional[tuple]:
+        """Report what this call site makes wrong; returns ("logits" | "shape", the loss
+        value, its ``nn.BCELoss()`` constructor or None) when it reported."""
+        facts = self.ctx.analysis(LocalFacts)
+        f = site.value_of(node.func)
+        if self.qualname(node.func) == _BCE_FUNC and f.kind is Kind.UNKNOWN:
+            api, ctor = "F.binary_cross_entropy", None
+        elif f.kind is Kind.LOSS and f.spec == _BCE_LOSS:
+            o = f.origin
+            api, ctor = "nn.BCELoss", (o if isinstance(o, cst.Call) and self.qualname(o.func) == _BCE_LOSS else None)
+        else:
+            return None
+        v = site.value_of(inp)
+        model = self._model_of(v, site, facts)
+        if model is not None and not self._written_in_place(inp, site):
+            found = self._layer_logits(model[1], facts, 0)
+            if found is not None:
+                (src_zh, src_en), origin = found
+                related = [Related(origin, "这一层的输出没有经过 sigmoid", "this layer's output has no sigmoid")]
+                if ctor is not None:
+                    related.append(Related(ctor, "损失函数 `nn.BCELoss` 在这里创建", "the `nn.BCELoss` is created here"))
+                self.report(node, loss=api, src_zh=src_zh, src_en=src_en,
+                            fix_api="nn.BCEWithLogitsLoss" if f.kind is Kind.LOSS else "F.binary_cross_entropy_with_logits",
+                            related=related)
+                return "logits", f, ctor
+        if tgt is None:
+            return None
+        a, b = self._flow_shape(inp, site), self._flow_shape(tgt, site)
+        if a is not None and b is not None and a != b:
+            self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=api, a=_fmt(a), b=_fmt(b))
+            return "shape", f, ctor
+        if model is not None:
+            before = len(self.reports)
+            self._rank_mismatch(node, api, inp, model[0], model[1], tgt, facts, site)
+            if len(self.reports) > before:
+                return "shape", f, ctor
+        return None
+
+    def _model_of(self, v, flow, facts: LocalFacts) -> Optional[tuple[cst.Call, cst.Call]]:
+        """(the call, the model's constructor) when the flow says ``v`` is what calling a
+        model of known constructor returned: ``model(x)`` with ``model`` a ``Net()`` /
+        ``nn.Sequential(...)`` / ``nn.Linear(...)`` passed in by the call site."""
+        call = v.origin
+        if not isinstance(call, cst.Call) or any(a.star for a in call.args) or v.storage is None \
+                or flow.value_of(call).storage != v.storage:
+            return None
+        m = flow.value_of(call.func)
+        layer = m.origin
+        if m.kind is not Kind.MODULE or not isinstance(layer, cst.Call):
+            return None
+        if self.qualname(layer.func) != m.spec:
+            local = facts.local_module_class(layer.func)
+            if local is None or local.node.name.value != m.spec:
+                return None
+        return call, layer
+
+    @staticmethod
+    def _written_in_place(expr: cst.BaseExpression, flow) -> bool:
+        """Whether the tensor ``expr`` holds is written in place somewhere (``out.sigmoid_()``):
+        then it may no longer be the layer's raw output."""
+        for h in flow.holders(flow.value_of(expr)):
+            if isinstance(h, cst.Call) and isinstance(h.func, cst.Attribute):
+                name = h.func.attr.value
+                if name.endswith("_") and not name.startswith("_") and name not in NOT_DATA_WRITES:
+                    return True
+        return False
+
+    def _site_fix(self, node: cst.Call, failing: list, flow) -> Optional[FixSpec]:
+        """``nn.BCEWithLogitsLoss`` at the call sites' constructors, only when every failing
+        site feeds logits to an ``nn.BCELoss()`` that nothing else uses: not the loss call in
+        the helper (it changes every caller), not a loss another site or statement reads
+        (it may get probabilities there)."""
+        if any(loss is None or loss[0] != "logits" or loss[2] is None for _, _, loss in failing):
+            return None
+        ctors = {id(loss[2]): (loss[1], loss[2]) for _, _, loss in failing}
+        allowed = {id(node.func)}  # the criterion called in the helper
+        for site, _, (_, value, _) in failing:
+            fn = flow.value_of(site.call.func).func
+            if isinstance(fn, cst.FunctionDef):  # the helper's parameters name it
+                allowed |= {id(p.name) for p in (*fn.params.posonly_params, *fn.params.params,
+                                                  *fn.params.kwonly_params)}
+            allowed |= {id(a.value) for a in site.call.args if flow.value_of(a.value) == value}
+        facts = self.ctx.analysis(LocalFacts)
+        edits = []
+        for value, ctor in ctors.values():
+            if self.ctx.is_foreign(ctor) or not isinstance(ctor.func, cst.Attribute):
+                return None
+            bound = {id(t.target) for sb in facts.table.all_scopes() for b in sb.bindings
+                     if b.value is ctor and isinstance(b.node, cst.Assign) for t in b.node.targets}
+            if any(h is not ctor and id(h) not in allowed and id(h) not in bound for h in flow.holders(value)):
+                return None  # read elsewhere: it may get probabilities there
+            edits.append(Replace(ctor.func.attr, "BCEWithLogitsLoss"))
+        return FixSpec(tuple(edits), "改用 nn.BCEWithLogitsLoss", "use nn.BCEWithLogitsLoss", FixSafety.UNSAFE)
 
     # ------------------------------------------------------------------ (N, 1) output, (N,) labels
-    def _rank_mismatch(self, node: cst.Call, loss_api: str, inp: cst.BaseExpression, tgt: cst.BaseExpression,
-                       facts: LocalFacts, scope: ScopeInfo, cls: Optional[ClassInfo]) -> None:
+    def _rank_mismatch(self, node: cst.Call, loss_api: str, inp: cst.BaseExpression, call: cst.Call,
+                       layer: cst.Call, tgt: cst.BaseExpression, facts: LocalFacts, flow) -> None:
         """A model whose output keeps its input's rank (Linear / activation layers only, the
         last Linear giving ``k`` features) against a target of another rank: a model ending
-        in ``sigmoid(Linear(..., 1))`` gives ``(N, 1)``, DataLoader labels are ``(N,)``."""
-        call = facts.resolve(inp, scope)
-        if not isinstance(call, cst.Call) or any(a.star for a in call.args):
-            return
+        in ``sigmoid(Linear(..., 1))`` gives ``(N, 1)``, DataLoader labels are ``(N,)``.
+        ``call`` is the model's call that made ``inp``, ``layer`` its constructor."""
         pos = [a.value for a in call.args if a.keyword is None]
         if len(pos) != 1 or len(call.args) != 1:
             return
-        layer = facts.layer_call(call.func, scope, cls)
-        last = self._rank_keeping_model(layer, facts) if layer is not None else None
+        last = self._rank_keeping_model(layer, facts)
         if last is None:
             return
-        in_rank = self._rank(pos[0], node)
+        in_rank = self._rank(pos[0], flow)
         target = self._strip_cast(tgt)
-        t_rank = self._rank(target, node)
+        t_rank = self._rank(target, flow)
         if in_rank is None or t_rank is None or in_rank[0] == t_rank[0] or in_rank[0] < 1:
             return
         k = _out_features(last)
@@ -249,12 +405,11 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
                     k="?" if k is None else k, src_zh=src_zh, src_en=src_en, inp=_short(self.ctx.code_for(inp)),
                     tgt=_short(self.ctx.code_for(target)))
 
-    def _rank(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Optional[tuple]:
+    @staticmethod
+    def _rank(expr: cst.BaseExpression, flow) -> Optional[tuple]:
         """(rank, where it comes from, from a DataLoader) of a tensor of known shape; a
         DataLoader batch comes from the loader (``flow/datasets.py``)."""
-        from ptlint.rules.flow import FlowAnalysis, Kind
-
-        v = self.ctx.analysis(FlowAnalysis).check().value_of(expr)
+        v = flow.value_of(expr)
         if v.kind is not Kind.TENSOR or v.shape is None:
             return None
         if v.provenance == LOADER:
@@ -324,11 +479,10 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
             return self._chain(func.value, x, cls, linears)
         return False
 
-    def _flow_shape(self, expr: cst.BaseExpression) -> Optional[tuple]:
-        """A shape the data-flow facts know with every dim a literal integer."""
-        from ptlint.rules.flow import FlowAnalysis, Kind
-
-        v = self.ctx.analysis(FlowAnalysis).check().value_of(expr)
+    def _flow_shape(self, expr: cst.BaseExpression, flow=None) -> Optional[tuple]:
+        """A shape the data-flow facts (of the file, or of one call site) know with every
+        dim a literal integer."""
+        v = (flow or self.ctx.analysis(FlowAnalysis).check()).value_of(expr)
         if v.kind is not Kind.TENSOR or v.shape is None or not all(d.is_int for d in v.shape):
             return None
         return tuple(d.coef for d in v.shape)
@@ -372,6 +526,12 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         layer = facts.layer_call(expr.func, scope, cls)
         if layer is None:
             return None
+        return self._layer_logits(layer, facts, depth)
+
+    def _layer_logits(self, layer: cst.Call, facts: LocalFacts,
+                      depth: int) -> Optional[tuple[tuple[str, str], cst.CSTNode]]:
+        """(description, layer constructor) when the model built by ``layer`` certainly
+        returns a Linear's raw output."""
         q = self.qualname(layer.func)
         if q == "torch.nn.Linear":
             return (" `nn.Linear`", "`nn.Linear`"), layer  # zh: a space before code, none before Chinese

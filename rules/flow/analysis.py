@@ -14,7 +14,7 @@ from .events import LoopBlock
 from .grad_mode import GradModes
 from .interp import Hazard, Interpreter
 from .state import ClassInfo, FunctionInfo
-from .values import UNKNOWN, Layout, Value
+from .values import UNKNOWN, Kind, Layout, Value
 
 log = logging.getLogger("ptlint")
 _NOT_SET = object()
@@ -83,6 +83,28 @@ class FlowAnalysis:
         arguments told something (``.call`` the call, ``.value_of`` the node's value there).
         A finding drawn from one must name its call site (flow/call_sites.py)."""
         return call_sites(self, node)
+
+    def holders(self, v: Value) -> list:
+        """Every expression that evaluated to the object ``v`` in the file's summary or in
+        any call-site pass: a tensor or array sharing its storage (views too), any other
+        object its kind made at its ``origin`` (a loss, a model). What a rule asks before
+        an edit at an object's constructor (is it used anywhere else?) or before trusting a
+        tensor's origin (was it written in place?). Code the flow never evaluates (a
+        lambda's body) is not seen; [] when ``v`` is no object the flow can follow."""
+        if v.storage is not None:
+            def same(h: Value) -> bool:
+                return h.storage == v.storage
+        elif v.kind is not Kind.UNKNOWN and v.origin is not None:
+            def same(h: Value) -> bool:
+                return h.kind is v.kind and h.origin is v.origin
+        else:
+            return []
+        found: dict = {}  # node id -> node: a call-site pass memoised for two calls is one table
+        for table in (self._values, *self.site_values.values()):
+            for node, h in table.items():
+                if id(node) not in found and same(h):
+                    found[id(node)] = node
+        return list(found.values())
 
     def grad_enabled(self, node: cst.CSTNode) -> Optional[bool]:
         """Whether autograd was recording where ``node`` ran: True, False (inside
