@@ -99,6 +99,8 @@ class LossTargetDtype(ProbedRule, Rule):
 
 `for xb, yb in DataLoader(TensorDataset(X, y))`（包括 `enumerate(loader)`、`next(iter(loader))`，以及经过 `Subset` / `random_split` 的数据集）给出的批次与数据集里的张量 dtype 相同，同样会被检查；DataLoader 用了自定义的 `collate_fn` 时不会报告。
 
+训练步骤写在同一文件的辅助函数里、损失函数和目标通过参数传进来时（`def train_step(model, criterion, x, y)`），会按每个调用处实际传入的值分别检查：问题报告在函数内部调用损失的那一行，传入错误目标的那一处调用和目标创建的位置作为相关位置一并给出（编辑器里可以直接跳过去）。这种情况不提供快速修复，因为要改的是调用处的目标，而不是函数本身。
+
 ## 为什么有问题
 交叉熵的目标可以是**类别索引**，类型必须是 int64（long；当前版本也接受 uint8），形状比输入少一维，例如输入 `(N, C)`、目标 `(N,)`；也可以是**类别概率**（例如独热编码或 softmax 的结果），这时是浮点类型，形状与输入完全相同。两者都不是时，PyTorch 直接报错：
 
@@ -133,6 +135,8 @@ loss = criterion(logits, labels.long())
 Targets of `nn.CrossEntropyLoss`, `F.cross_entropy`, `nn.NLLLoss` and `F.nll_loss` with the wrong dtype: int32, int16, int8, bool, or floating point used as class indices. Loss objects are followed through any alias (`criterion = nn.CrossEntropyLoss()` … `criterion(out, y)`). Targets built with `torch.Tensor([...])`, `torch.FloatTensor`, `torch.IntTensor`, `torch.zeros/ones/empty/full(n)` without an integer dtype, `torch.tensor([1., 0.])`, `torch.tensor(labels, dtype=torch.float32)`, `y.float()`/`.double()`/`.half()`/`.int()`, `y.to(torch.float32)`, `y.type(torch.FloatTensor)`, or `torch.from_numpy(a)` of an array known to be int32 or floating point.
 
 Batches of `for xb, yb in DataLoader(TensorDataset(X, y))` (also through `enumerate(loader)`, `next(iter(loader))`, and datasets from `Subset` / `random_split`) have the dataset tensors' dtype and are checked the same way; a DataLoader with its own `collate_fn` is not reported.
+
+When the training step is a helper in the same file that receives the criterion and the targets as parameters (`def train_step(model, criterion, x, y)`), it is checked with the values each call passes: the finding is placed on the loss call inside the helper, with the call that passed the wrong target and the place the target was made as related locations (an editor jumps to them). There is no quick fix then: what needs changing is the caller's target, not the helper.
 
 ## Why it is a problem
 A cross-entropy target is either **class indices** — int64 (long; uint8 is also accepted by current PyTorch), one dim fewer than the input, e.g. input `(N, C)` and target `(N,)` — or **class probabilities** (one-hot or softmax output), floating point and exactly the input's shape. Anything else raises:

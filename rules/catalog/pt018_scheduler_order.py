@@ -3,11 +3,9 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.bindings import LOADERS, LocalFacts
 from ptlint.rules.gating import Gated
-from ptlint.rules.grad_facts import GradFacts
 from ptlint.rules.findings import Severity
-from ptlint.rules.flow import SCHEDULER_STEP, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths
+from ptlint.rules.flow import SCHEDULER_STEP, Kind, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths
 from ptlint.rules.flow.events import TooManyPaths
 from ptlint.rules.flow.schedulers import LAMBDA_LR_FACTORIES, SCHEDULER_WORDS, driven_optimizer
 from ptlint.rules.rule import Docs, Message, Related, Rule
@@ -247,16 +245,15 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
                         related=[Related(loop.node.iter, "这里逐批遍历 DataLoader", "batches of the DataLoader")])
 
     def _iterates_loader(self, loop: cst.For) -> bool:
-        facts = self.ctx.analysis(LocalFacts)
-        scope = facts.scope_info(self.ctx.analysis(GradFacts).ancestors_of(loop))
+        """The loop goes over a DataLoader's batches (through ``enumerate`` / ``tqdm``),
+        as the flow core evaluated its iterable at that point."""
         it: cst.BaseExpression = loop.iter
         for _ in range(3):
             if isinstance(it, cst.Call) and it.args and (
                     (isinstance(it.func, cst.Name) and it.func.value in _ITER_WRAPPERS)
                     or self.qualname(it.func) in _ITER_WRAPPERS):
                 it = it.args[0].value
-        it = facts.resolve(it, scope)
-        return isinstance(it, cst.Call) and self.qualname(it.func) in LOADERS
+        return self.ctx.analysis(FlowAnalysis).value_of(it).kind is Kind.LOADER
 
 
 def _all_events(block):
