@@ -1,5 +1,6 @@
 """Cross-file analysis (issue 13): a model in train.py built from blocks of models/blocks.py
-gets its shapes and its PT005 findings, in the CLI too, and the results cache follows an
+gets its shapes, its PT005 findings and the PT006 remainders its blocks drop (at train.py's
+call, tests/test_pt006_crossfile.py), in the CLI too, and the results cache follows an
 edit of the file the finding depends on. An import that cannot be resolved for certain
 is unknown: silence."""
 import json
@@ -37,10 +38,17 @@ def run_json(run_cli, *args, cwd):
     return json.loads(proc.stdout)
 
 
+# train.py's PT006 remainders: the unpadded blocks' pool on 13x13 in Net (line 17) and in
+# Classifier (line 29), and the block called on its own with 27x27 crops (line 47).
+UNPADDED_DROPS = [("PT006", 17), ("PT006", 29), ("PT006", 47)]
+PADDED_DROPS = [("PT006", 47)]  # padded: 32 -> 16 -> 8 divides, 27 -> 27 -> 13 still drops
+
+
 def test_cli_reports_train_py_finding_that_comes_from_models_blocks(run_cli, project):
     found = run_json(run_cli, ".", "--no-cache", cwd=project)
     assert [(d["path"], d["code"], d["range"]["start"]["line"]) for d in found] == [
-        ("train.py", "PT005", 14), ("train.py", "PT001", 41)]
+        ("train.py", "PT005", 14), ("train.py", "PT006", 17), ("train.py", "PT006", 29), ("train.py", "PT001", 41),
+        ("train.py", "PT006", 47)]
     d = found[0]
     # The shape comes from the unpadded ConvBlock of models/blocks.py: 32 -> 30 -> 15 -> 13 -> 6.
     assert "block2.pool" in d["message_en"] and "1152" in d["message_en"] and "2048" in d["message_en"]
@@ -56,14 +64,20 @@ def test_cli_cache_follows_an_edit_of_the_imported_file(run_cli, project):
     def codes():
         return [d["code"] for d in run_json(run_cli, "train.py", cwd=project)]
 
-    assert codes() == ["PT005", "PT001"]
-    assert codes() == ["PT005", "PT001"]  # warm: from the cache
+    def places():
+        return [(d["code"], d["range"]["start"]["line"]) for d in run_json(run_cli, "train.py", cwd=project)]
+
+    def drops():
+        return [p for p in places() if p[0] == "PT006"]
+
+    assert codes() == ["PT005", "PT006", "PT006", "PT001", "PT006"]
+    assert places() == sorted([("PT005", 14), ("PT001", 41)] + UNPADDED_DROPS, key=lambda p: p[1])  # warm
     blocks.write_text(blocks.read_text().replace(UNPADDED, PADDED))  # train.py itself is unchanged
     # Net is right now; Classifier's mb.Head(8 * 6 * 6) was written for unpadded blocks: its call fails
-    assert [(d["code"], d["range"]["start"]["line"]) for d in run_json(run_cli, "train.py", cwd=project)] == [
-        ("PT005", 29), ("PT001", 41)]
+    assert [p for p in places() if p[0] != "PT006"] == [("PT005", 29), ("PT001", 41)]
+    assert drops() == PADDED_DROPS
     blocks.write_text(blocks.read_text().replace(PADDED, UNPADDED))
-    assert codes() == ["PT005", "PT001"]
+    assert drops() == UNPADDED_DROPS and [c for c in codes() if c != "PT006"] == ["PT005", "PT001"]
     (project / "models" / "blocks.py").unlink()  # the import no longer resolves: unknown, silent
     (project / "models" / "__init__.py").write_text("")
     assert codes() == ["PT001"]
@@ -105,12 +119,14 @@ def test_a_module_that_could_be_two_files_is_unknown(project):
     shutil.copy(project / "train.py", app / "train.py")
     (app / "models" / "blocks.py").write_text((app / "models" / "blocks.py").read_text().replace(UNPADDED, PADDED))
     assert ConfigLoader().for_path(app / "train.py").root == str(project)
-    assert findings_of(app / "train.py") == []
+    assert findings_of(app / "train.py") == [] and findings_of(app / "train.py", "PT006") == []
     (project / "models" / "blocks.py").write_text((app / "models" / "blocks.py").read_text())
     assert findings_of(app / "train.py") == []  # the same text in two files is still two files: unknown
+    assert findings_of(app / "train.py", "PT006") == []
     shutil.rmtree(project / "models")
     # now only app/models, padded: Net is right, Classifier's head (written for 6x6) fails at its call
     assert [(f.code, f.line) for f in findings_of(app / "train.py")] == [("PT005", 29)]
+    assert [(f.code, f.line) for f in findings_of(app / "train.py", "PT006")] == PADDED_DROPS
     (app / "models" / "blocks.py").write_text((app / "models" / "blocks.py").read_text().replace(PADDED, UNPADDED))
     assert [f.code for f in findings_of(app / "train.py")] == ["PT005"]
 
@@ -171,5 +187,5 @@ def test_import_cycles_and_reexport_loops_end_in_silence(tmp_path):
     train = tmp_path / "train.py"
     train.write_text((FIXTURE / "train.py").read_text())
     result = lint_source(load_source(str(train)), Config())
-    assert [f.code for f in result.findings if f.code == "PT005"] == [] and not result.rule_errors
+    assert [f.code for f in result.findings if f.code in ("PT005", "PT006")] == [] and not result.rule_errors
     assert str(pkg / "a.py") in result.deps and str(pkg / "b.py") in result.deps

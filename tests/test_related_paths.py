@@ -1,6 +1,7 @@
 """Related locations in other project files (issue 13, "Where a finding points"): train.py's
 PT005 links to the pool layer of models/blocks.py that loses the pixels, its PT001 to the
-permute in data/collate.py. The link names that file (written like the finding's own path)
+permute in data/collate.py, its PT006 (a block's pool that drops a row, reported at
+train.py's call) to that pool's call and definition. The link names that file (written like the finding's own path)
 in the findings, every CLI format, the results cache, moved findings of the incremental
 engine and ``ptlint shapes``; a finding whose related places are all in its own file has
 no path on them and no extra lines."""
@@ -48,9 +49,15 @@ def elsewhere(finding: dict) -> list[dict]:
     return [r for r in finding["related"] if r["path"] is not None]
 
 
+def pt005_pt001(found: list[dict]) -> list[dict]:
+    """The fixture's PT005 and PT001, in that order (its PT006 remainders have their own tests)."""
+    return [d for d in found if d["code"] in ("PT005", "PT001")]
+
+
 # ---------------------------------------------------------------------- the findings
 def test_json_links_to_the_layer_and_the_permute_in_their_own_files(run_cli, project):
-    pt005, pt001 = run_json(run_cli, ".", "--no-cache", cwd=project)
+    found = run_json(run_cli, ".", "--no-cache", cwd=project)
+    pt005, pt001 = pt005_pt001(found)
     (pool,) = elsewhere(pt005)
     assert pool["path"] == "models/blocks.py" and pool["cell"] is None
     assert pool["range"]["start"]["line"] == POOL_LINE and pool["message_en"] == "block2.pool is defined here"
@@ -60,14 +67,20 @@ def test_json_links_to_the_layer_and_the_permute_in_their_own_files(run_cli, pro
     assert text_at(project / "data" / "collate.py", permute["range"]) == "images.permute(0, 3, 1, 2)"
     # train.py's own places keep no path: the call of fc and the input
     assert [(r["path"], r["range"]["start"]["line"]) for r in pt005["related"][:2]] == [(None, 19), (None, 36)]
+    # PT006 at train.py's `self.block2(...)`: the pool's call, then its definition, in models/blocks.py
+    (drop,) = [d for d in found if d["code"] == "PT006" and d["range"]["start"]["line"] == 17]
+    assert [(r["path"], r["range"]["start"]["line"], r["message_en"]) for r in drop["related"]] == [
+        ("models/blocks.py", POOL_CALL_LINE, "where the input's last rows are dropped, in the other file"),
+        ("models/blocks.py", POOL_LINE, "block2.pool is defined here")]
+    assert text_at(project / "models" / "blocks.py", drop["related"][0]["range"]).startswith("self.pool(")
 
 
 def test_the_path_is_written_like_the_findings_own(run_cli, project):
     """Relative from the parent folder, absolute for an absolute argument."""
-    pt005, _ = run_json(run_cli, "project/train.py", "--no-cache", cwd=project.parent)
+    pt005, _ = pt005_pt001(run_json(run_cli, "project/train.py", "--no-cache", cwd=project.parent))
     assert pt005["path"] == "project/train.py" and elsewhere(pt005)[0]["path"] == "project/models/blocks.py"
     absolute = str(project / "train.py")
-    pt005, _ = run_json(run_cli, absolute, "--no-cache", cwd=project.parent)
+    pt005, _ = pt005_pt001(run_json(run_cli, absolute, "--no-cache", cwd=project.parent))
     assert pt005["path"] == absolute and elsewhere(pt005)[0]["path"] == str(project / "models" / "blocks.py")
 
 
@@ -119,11 +132,16 @@ def test_text_lists_the_other_files_places_as_note_lines(run_cli, project):
     en = run_cli(".", "--no-cache", "--lang", "en", cwd=project).stdout.splitlines()
     assert en[0].startswith("train.py:14:29: PT005 ")
     assert en[1] == "models/blocks.py:15:21: note: block2.pool is defined here"
-    assert en[2].startswith("train.py:41:8: PT001 ")
-    assert en[3] == "data/collate.py:13:12: note: the permute happens here"
-    assert en[4].startswith("Found 2 problems")
+    assert en[2].startswith("train.py:17:13: PT006 block2.pool gets (8, 32, 13, 13)")
+    assert en[3] == "models/blocks.py:18:16: note: where the input's last rows are dropped, in the other file"
+    assert en[4] == "models/blocks.py:15:21: note: block2.pool is defined here"
+    pt001 = en.index(next(line for line in en if " PT001 " in line))
+    assert en[pt001].startswith("train.py:41:8: PT001 ")
+    assert en[pt001 + 1] == "data/collate.py:13:12: note: the permute happens here"
+    assert en[-1].startswith("Found 5 problems")
     zh = run_cli(".", "--no-cache", cwd=project).stdout.splitlines()
     assert zh[1] == "models/blocks.py:15:21: 相关位置：block2.pool 在这里定义"
+    assert zh[3] == "models/blocks.py:18:16: 相关位置：输入的最后几行在这里被丢掉（在另一个文件中）"
 
 
 def test_text_adds_no_lines_for_places_in_the_same_file(run_cli, tmp_path):
@@ -136,7 +154,7 @@ def test_sarif_related_locations_name_the_other_artifact(run_cli, project, sarif
     proc = run_cli(".", "--no-cache", "--format", "sarif", "--lang", "en", cwd=project)
     log = json.loads(proc.stdout)
     jsonschema.Draft4Validator(sarif_schema).validate(log)
-    pt005, pt001 = log["runs"][0]["results"]
+    pt005, pt001 = [r for r in log["runs"][0]["results"] if r["ruleId"] in ("PT005", "PT001")]
     uris = [r["physicalLocation"]["artifactLocation"]["uri"] for r in pt005["relatedLocations"]]
     assert uris == ["train.py", "train.py", "models/blocks.py"]
     pool = pt005["relatedLocations"][2]["physicalLocation"]
@@ -149,10 +167,12 @@ def test_sarif_related_locations_name_the_other_artifact(run_cli, project, sarif
 
 def test_github_annotation_names_the_other_file_in_its_text(run_cli, project):
     lines = run_cli(".", "--no-cache", "--format", "github", "--lang", "en", cwd=project).stdout.splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 5
     assert lines[0].startswith("::error file=train.py,line=14,col=29,")
     assert lines[0].endswith("%0Amodels/blocks.py:15:21: note: block2.pool is defined here")
-    assert lines[1].endswith("%0Adata/collate.py:13:12: note: the permute happens here")
+    assert lines[1].startswith("::notice file=train.py,line=17,col=13,") and "title=PT006 " in lines[1]
+    assert lines[1].endswith("%0Amodels/blocks.py:15:21: note: block2.pool is defined here")
+    assert lines[3].endswith("%0Adata/collate.py:13:12: note: the permute happens here")
 
 
 def test_github_annotation_of_a_single_file_finding_is_one_line(run_cli, tmp_path):

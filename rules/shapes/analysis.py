@@ -91,6 +91,7 @@ class ShapeAnalysis:
         self._queue: list[cst.FunctionDef] = []
         self._queued: set[int] = set()
         self._script_traces: list[Trace] = []
+        self._foreign_traces: list[Trace] = []  # other files' models run on this file's calls
         self._module_env: dict[str, Value] = {}
         self._once = self._assigned_once()
         self._node_values: dict[cst.CSTNode, list[Value]] = {}
@@ -235,6 +236,7 @@ class ShapeAnalysis:
         ordered = sorted(self.models, key=lambda m: m.input is None)
         for entry in ordered:
             self._run_model(entry)
+        self._run_foreign_calls()
         for entry in reversed(ordered):  # shared layers keep the name they have in the main model
             for name, layer in entry.layers:
                 layer.name = name
@@ -434,6 +436,33 @@ class ShapeAnalysis:
             entry.gave_up = True
         return trace
 
+    def _run_foreign_calls(self) -> None:
+        """A model class of another project file that this file builds and calls with a
+        literal tensor (``blk = ConvBlock(3, 8)`` … ``blk(torch.randn(1, 3, 28, 28))``)
+        has no entry here, the class being that file's, and that file never sees the
+        input: its forward runs once per such call, for the PT006 remainders, which are
+        this call's. Only the remainders are taken from this run: its PT005 problems
+        would be a new kind of cross-file finding, one with no tests of its own yet."""
+        from .calls import bring_drop_home
+
+        done: set[int] = set()
+        for target, info in self._call_candidates:
+            if not isinstance(target, Instance) or not target.complete or id(target) in self._mutated_ids \
+                    or info.node is None or id(info.node) in done or not self.ctx.is_foreign(target.cls.node):
+                continue
+            done.add(id(info.node))
+            for name, layer in walk_layers(InstanceV(target)):
+                layer.name = name  # entries that share these layers name them again afterwards
+            trace = Trace(first_only=True, input_info=info, locate=self.place_of)
+            interp = Interp(self, trace)
+            x = trace.add("input", None, [], TensorV(info.shape, info.dtype))
+            if not self._safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None):
+                continue
+            for d in trace.drops:
+                if d.home is None and self.ctx.is_foreign(d.node):
+                    bring_drop_home(d, info.node)
+            self._foreign_traces.append(trace)
+
     # ================================================================ results
     def _collect(self) -> None:
         errors: list[ShapeError] = list(self._construct.values())
@@ -466,10 +495,12 @@ class ShapeAnalysis:
             self._merge_values(t, exact_only=True)
         self.errors = errors
         drop_seen: set = set()
-        for t in [m.trace for m in runs] + self._script_traces:
+        for t in [m.trace for m in runs] + self._foreign_traces + self._script_traces:
             for d in t.drops:  # type: ignore[union-attr]
-                if d.node not in drop_seen and d.node not in seen:
-                    drop_seen.add(d.node)
+                # one per place: two blocks of another file run by one call here are one finding
+                place = d.place()
+                if place not in drop_seen and place not in seen:
+                    drop_seen.add(place)
                     self.drops.append(d)
 
     def _merge_values(self, t: Trace, exact_only: bool, model: Optional[str] = None) -> None:

@@ -27,7 +27,7 @@ from .walk import _head, suite
 
 if TYPE_CHECKING:
     from .analysis import ShapeAnalysis
-    from .trace import Trace
+    from .trace import DropInfo, Trace
 
 
 class CallsMixin(TensorCallsMixin):
@@ -45,26 +45,30 @@ class CallsMixin(TensorCallsMixin):
     def _call(self, e: cst.Call, f: Frame) -> Value:
         if self.a.crossfile.project is None or self.ctx.is_foreign(e):
             return self._call_here(e, f)
-        before = len(self.trace.problems)
+        before = len(self.trace.problems), len(self.trace.drops)
         self.home_calls.append(e)
         try:
             return self._call_here(e, f)
         finally:
             self.home_calls.pop()
-            self._bring_home(e, before)
+            self._bring_home(e, *before)
 
-    def _bring_home(self, call: cst.Call, before: int) -> None:
+    def _bring_home(self, call: cst.Call, before: int, drops_before: int) -> None:
         """A mismatch found inside another project file's code that this file's ``call``
         ran (``super().forward(x)`` into models/base.py, ``self.layer1(x)`` into a block
         of models/blocks.py) is this call's: its input or its arguments come from here,
         and the other file's own analysis does not know them. The place in the other file
-        stays as a related location; a fix would edit that file, so there is none."""
+        stays as a related location; a fix would edit that file, so there is none. So is
+        a PT006 remainder dropped there (the block's pool on this file's 13×13)."""
         for err in self.trace.problems[before:]:
             if self.ctx.is_foreign(err.node):
                 err.related.insert(0, (err.node, "实际出错的位置（在另一个文件中）",
                                        "where it fails, in the other file"))
                 err.node = call
                 err.fix = None
+        for d in self.trace.drops[drops_before:]:
+            if d.home is None and self.ctx.is_foreign(d.node):
+                bring_drop_home(d, call)
 
     def _call_here(self, e: cst.Call, f: Frame) -> Value:
         func = e.func
@@ -399,7 +403,16 @@ class CallsMixin(TensorCallsMixin):
             elif isinstance(v, ContainerV) and v.kind == "sequential":
                 x = self.run_sequential(v, x, None, f)
             elif isinstance(v, InstanceV):
+                drops_before = len(self.trace.drops)
                 x = self.run_forward(v.instance, [x], {}, v.instance.node)
+                home = v.instance.node
+                if not self.home_calls and home is not None and self.a.crossfile.project is not None \
+                        and not self.ctx.is_foreign(home):
+                    # a block of another file in this file's top-level Sequential (nothing
+                    # here calls it by name): its remainders are the entry's, as a layer's are
+                    for d in self.trace.drops[drops_before:]:
+                        if d.home is None and self.ctx.is_foreign(d.node):
+                            bring_drop_home(d, home)
             else:
                 x = self.trace.add("unknown", None, [x], TensorV(None))
         if node is not None:
@@ -550,6 +563,14 @@ class CallsMixin(TensorCallsMixin):
             if not isinstance(v, (LayerV, ContainerV, InstanceV)):
                 return UNKNOWN
         return ContainerV("sequential", entries, e)
+
+
+def bring_drop_home(d: "DropInfo", home: cst.CSTNode) -> None:
+    """Report a remainder dropped by another project file's layer at ``home``, this
+    file's call that fed it; the layer call there stays as a related location."""
+    d.home = home
+    d.related.insert(0, (d.node, "输入的最后几行在这里被丢掉（在另一个文件中）",
+                         "where the input's last rows are dropped, in the other file"))
 
 
 PARAMETER_CLASSES = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")

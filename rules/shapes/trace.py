@@ -71,12 +71,18 @@ class ShapeError:
 
 @dataclass
 class DropInfo:
-    """A PT006 finding."""
+    """A PT006 finding. ``node`` is the layer call that drops the rows; ``home``, for a
+    layer of another project file run on this file's input (``self.block2(x)`` into
+    models/blocks.py), is this file's call where the finding is reported."""
 
     node: cst.CSTNode
     zh: str
     en: str
     related: list[tuple[cst.CSTNode, str, str]] = field(default_factory=list)
+    home: Optional[cst.CSTNode] = None
+
+    def place(self) -> cst.CSTNode:
+        return self.home if self.home is not None else self.node
 
 
 def _dims_text(drops: list[DroppedDim], lang: str) -> str:
