@@ -363,8 +363,13 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
     # queueing behind a made-up file. Only when none comes is the made-up file analysed.
     if not conn.poll(FIRST_JOB_WAIT_S):
         _warm_up()
+    from ptlint.server.gc_policy import IdleCollector
+
+    collector = IdleCollector()
+    collector.start()
     while True:
         try:
+            collector.wait(conn.poll)
             job = conn.recv()
         except (EOFError, OSError):
             break
@@ -380,6 +385,7 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
                 conn.send(snap)
             except Exception:
                 conn.send(Snapshot(job.uri, job.version, job.generation, crash=f"cannot send result: {exc}"))
+        collector.job_done()  # after the answer: the first one's freeze must not delay it
 
 
 # Analysed once when the worker starts. The first analysis in a fresh process imports the
@@ -601,11 +607,13 @@ def _send_without_gc(conn, snap: Snapshot, base: int = 0) -> None:  # pragma: no
     _shipped.move_to_end(snap.uri)
     while len(_shipped) > MAX_REMEMBERED:
         _shipped.popitem(last=False)
+    was_on = gc.isenabled()
     gc.disable()
     try:
         conn.send(snap)
     finally:
-        gc.enable()
+        if was_on:
+            gc.enable()
         snap.shapes = facts
 
 
