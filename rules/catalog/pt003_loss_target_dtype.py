@@ -99,7 +99,7 @@ class LossTargetDtype(ProbedRule, Rule):
 
 `for xb, yb in DataLoader(TensorDataset(X, y))`（包括 `enumerate(loader)`、`next(iter(loader))`，以及经过 `Subset` / `random_split` 的数据集）给出的批次与数据集里的张量 dtype 相同，同样会被检查；DataLoader 用了自定义的 `collate_fn` 时不会报告。
 
-训练步骤写在同一文件的辅助函数里、损失函数和目标通过参数传进来时（`def train_step(model, criterion, x, y)`），会按每个调用处实际传入的值分别检查：问题报告在函数内部调用损失的那一行，传入错误目标的那一处调用和目标创建的位置作为相关位置一并给出（编辑器里可以直接跳过去）。这种情况不提供快速修复，因为要改的是调用处的目标，而不是函数本身。
+训练步骤写在同一文件的辅助函数里、损失函数和目标通过参数传进来时（`def train_step(model, criterion, x, y)`），会按每个调用处实际传入的值分别检查：问题报告在函数内部调用损失的那一行，传入错误目标的那一处调用和目标创建的位置作为相关位置一并给出（编辑器里可以直接跳过去）。辅助函数又是从另一个辅助函数里调用的（`train_epoch(model, criterion, batches)` 里调用 `train_step(...)`）时，同样按外层调用传入的值检查，最多跟进三层调用；相关位置从最内层的调用开始，依次列出外层的每一处调用。任何一层传入的值未知时都不会报告。这种情况不提供快速修复，因为要改的是调用处的目标，而不是函数本身。
 
 ## 为什么有问题
 交叉熵的目标可以是**类别索引**，类型必须是 int64（long；当前版本也接受 uint8），形状比输入少一维，例如输入 `(N, C)`、目标 `(N,)`；也可以是**类别概率**（例如独热编码或 softmax 的结果），这时是浮点类型，形状与输入完全相同。两者都不是时，PyTorch 直接报错：
@@ -136,7 +136,7 @@ Targets of `nn.CrossEntropyLoss`, `F.cross_entropy`, `nn.NLLLoss` and `F.nll_los
 
 Batches of `for xb, yb in DataLoader(TensorDataset(X, y))` (also through `enumerate(loader)`, `next(iter(loader))`, and datasets from `Subset` / `random_split`) have the dataset tensors' dtype and are checked the same way; a DataLoader with its own `collate_fn` is not reported.
 
-When the training step is a helper in the same file that receives the criterion and the targets as parameters (`def train_step(model, criterion, x, y)`), it is checked with the values each call passes: the finding is placed on the loss call inside the helper, with the call that passed the wrong target and the place the target was made as related locations (an editor jumps to them). There is no quick fix then: what needs changing is the caller's target, not the helper.
+When the training step is a helper in the same file that receives the criterion and the targets as parameters (`def train_step(model, criterion, x, y)`), it is checked with the values each call passes: the finding is placed on the loss call inside the helper, with the call that passed the wrong target and the place the target was made as related locations (an editor jumps to them). A helper called from another helper (`train_epoch(model, criterion, batches)` calling `train_step(...)`) is checked with the values of the outer call too, up to three calls deep; the related locations list the calls from the innermost outwards. A value unknown at any level is not reported. There is no quick fix then: what needs changing is the caller's target, not the helper.
 
 ## Why it is a problem
 A cross-entropy target is either **class indices** — int64 (long; uint8 is also accepted by current PyTorch), one dim fewer than the input, e.g. input `(N, C)` and target `(N,)` — or **class probabilities** (one-hot or softmax output), floating point and exactly the input's shape. Anything else raises:
@@ -274,15 +274,28 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             found = self.reports[before:]
             del self.reports[before:]
             if found:
-                failing.append((site.call, found[0]))
+                failing.append((site, found[0]))
         if not failing:
             return
-        name = self.ctx.code_for(failing[0][0].func).strip()
-        related = [Related(call, f"`{name}()` 在这里被调用，传入了这个目标", f"`{name}()` is called here with this target")
-                   for call, _ in failing]
+        related: dict = {}  # (call, message) -> Related: a call shared by two chains is named once
+        for site, _ in failing:
+            for r in self._chain_related(site.chain):
+                related.setdefault((id(r.node), r.message_en), r)
         first = failing[0][1]
         self.reports.append(dataclasses.replace(first, fix=None, alt_fixes=(),
-                                                related=tuple(related) + tuple(first.related)))
+                                                related=tuple(related.values()) + tuple(first.related)))
+
+    def _chain_related(self, chain: tuple) -> list:
+        """The calls that led to the helper, innermost first (the helper's own call, then
+        the call of the helper that made it, …): from the finding outwards to where the
+        target comes from."""
+        names = [self.ctx.code_for(call.func).strip() for call in chain]
+        out = [Related(chain[-1], f"`{names[-1]}()` 在这里被调用，传入了这个目标",
+                       f"`{names[-1]}()` is called here with this target")]
+        for call, outer, inner in zip(chain[-2::-1], names[-2::-1], names[:0:-1]):
+            out.append(Related(call, f"`{outer}()` 在这里被调用，它又调用了 `{inner}()`",
+                               f"`{outer}()` is called here and calls `{inner}()`"))
+        return out
 
     def _check(self, node: cst.Call, flow: FlowAnalysis) -> None:
         info = self._loss(node, flow)

@@ -87,7 +87,7 @@ class BceOnLogits(Gated, Rule):
 1. `nn.BCELoss` / `F.binary_cross_entropy` 的输入直接是 `nn.Linear` 的输出，或是最后一层为 `nn.Linear` 的模型的输出——也就是没有经过 sigmoid 的 logits。
 2. 输入与目标的形状已知且不同（例如 `(4, 1)` 与 `(4,)`）。包括最常见的情形：模型只由线性层和逐元素的激活组成、最后是 `sigmoid(Linear(..., 1))`，输出 `(N, 1)`；而 `DataLoader(TensorDataset(X, y))` 给出的标签是 `(N,)`（`for`、`enumerate`、`next(iter(loader))`、`tqdm(loader)` 都算，数据集也可以来自 `Subset` / `random_split`）。模型里有 `view`、`flatten`、`squeeze` 之类改变维数的操作，或 DataLoader 用了自定义的 `collate_fn` 时不会报告。
 
-两者都会跟进同一文件里接收模型或损失函数作为参数的辅助函数（`def train_one(model, criterion, optimizer, x, y)`）：按每个调用处传入的模型和损失分别检查，问题报告在辅助函数里调用损失的那一行，并指出出错的调用处；传入未知对象或正确对象的调用处不会报告。模型输出在送进损失之前被原地修改过（`out.sigmoid_()`）时不会报告。
+两者都会跟进同一文件里接收模型或损失函数作为参数的辅助函数（`def train_one(model, criterion, optimizer, x, y)`）：按每个调用处传入的模型和损失分别检查，问题报告在辅助函数里调用损失的那一行，并指出出错的调用处；传入未知对象或正确对象的调用处不会报告。辅助函数又是从另一个辅助函数里调用的（`train_epoch(model, criterion, optimizer, batches)` 里调用 `train_one(...)`）时，同样按外层调用传入的模型和损失检查，最多跟进三层调用，相关位置从最内层的调用开始依次列出外层的每一处调用；这种情况不提供快速修复。模型输出在送进损失之前被原地修改过（`out.sigmoid_()`）时不会报告。
 
 ## 为什么有问题
 二元交叉熵 `-[y·log ŷ + (1−y)·log(1−ŷ)]` 要求 `ŷ` 是概率。`nn.BCELoss` 不会替你做 sigmoid：线性层的输出可以是任意实数，只要有一个元素不在 `[0, 1]` 内，就会抛出 `RuntimeError: all elements of input should be between 0 and 1`；即使碰巧都在范围内，算出来的也不是你想要的损失。
@@ -117,7 +117,7 @@ Wrong input for `nn.BCELoss` / `F.binary_cross_entropy`:
 1. `nn.BCELoss` / `F.binary_cross_entropy` fed the raw output of an `nn.Linear`, or of a model whose last layer is an `nn.Linear`: logits that never went through a sigmoid.
 2. Input and target shapes that are known and differ (e.g. `(4, 1)` vs `(4,)`), including the most common case: a model made only of linear layers and elementwise activations that ends in `sigmoid(Linear(..., 1))` gives `(N, 1)` while `DataLoader(TensorDataset(X, y))` gives labels of `(N,)` (through `for`, `enumerate`, `next(iter(loader))` or `tqdm(loader)`, also of a `Subset` / `random_split` of the dataset). A model that changes the rank (`view`, `flatten`, `squeeze` …) or a DataLoader with its own `collate_fn` is not reported.
 
-Both are followed into a helper of the same file that gets the model or the loss as a parameter (`def train_one(model, criterion, optimizer, x, y)`): it is checked once per call site with the model and loss that call passes, reported at the loss call in the helper, naming the failing call site; a call site passing something unknown or right is not reported. A model output changed in place before the loss (`out.sigmoid_()`) is not reported.
+Both are followed into a helper of the same file that gets the model or the loss as a parameter (`def train_one(model, criterion, optimizer, x, y)`): it is checked once per call site with the model and loss that call passes, reported at the loss call in the helper, naming the failing call site; a call site passing something unknown or right is not reported. A helper called from another helper (`train_epoch(model, criterion, optimizer, batches)` calling `train_one(...)`) is checked with the model and loss of the outer call too, up to three calls deep, the related locations listing the calls from the innermost outwards; there is no quick fix then. A model output changed in place before the loss (`out.sigmoid_()`) is not reported.
 
 ## Why it is a problem
 Binary cross-entropy `-[y·log ŷ + (1−y)·log(1−ŷ)]` needs `ŷ` to be a probability. `nn.BCELoss` does not apply a sigmoid: a linear layer's output is any real number, and as soon as one element falls outside `[0, 1]` it raises `RuntimeError: all elements of input should be between 0 and 1`; when they happen to fit, the loss is still not the one you meant.
@@ -270,15 +270,27 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
                 failing.append((site, found[0], loss))
         if not failing:
             return
-        name = self.ctx.code_for(failing[0][0].call.func).strip()
         first: Report = failing[0][1]
-        what = {"logits": ("这个模型", "this model"), "shape": ("这些张量", "these tensors")}
-        related = [Related(site.call, f"`{name}()` 在这里被调用，传入了{what[kind][0]}",
-                           f"`{name}()` is called here with {what[kind][1]}")
-                   for site, _, (kind, _, _) in failing]
+        related: dict = {}  # (call, message) -> Related: a call shared by two chains is named once
+        for site, _, (kind, _, _) in failing:
+            for r in self._chain_related(site.chain, kind):
+                related.setdefault((id(r.node), r.message_en), r)
         fix = self._site_fix(node, failing, flow)
         self.reports.append(dataclasses.replace(first, fix=fix, alt_fixes=(),
-                                                related=tuple(related) + tuple(first.related)))
+                                                related=tuple(related.values()) + tuple(first.related)))
+
+    def _chain_related(self, chain: tuple, kind: str) -> list:
+        """The calls that led to the helper, innermost first (the helper's own call, then
+        the call of the helper that made it, …): from the finding outwards to the model and
+        the loss."""
+        what = {"logits": ("这个模型", "this model"), "shape": ("这些张量", "these tensors")}[kind]
+        names = [self.ctx.code_for(call.func).strip() for call in chain]
+        out = [Related(chain[-1], f"`{names[-1]}()` 在这里被调用，传入了{what[0]}",
+                       f"`{names[-1]}()` is called here with {what[1]}")]
+        for call, outer, inner in zip(chain[-2::-1], names[-2::-1], names[:0:-1]):
+            out.append(Related(call, f"`{outer}()` 在这里被调用，它又调用了 `{inner}()`",
+                               f"`{outer}()` is called here and calls `{inner}()`"))
+        return out
 
     def _check_site(self, node: cst.Call, inp: cst.BaseExpression, tgt: Optional[cst.BaseExpression],
                     site) -> Optional[tuple]:
@@ -355,6 +367,8 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         (it may get probabilities there)."""
         if any(loss is None or loss[0] != "logits" or loss[2] is None for _, _, loss in failing):
             return None
+        if any(len(site.chain) > 1 for site, _, _ in failing):
+            return None  # the loss goes through another helper first, which may use it elsewhere too
         ctors = {id(loss[2]): (loss[1], loss[2]) for _, _, loss in failing}
         allowed = {id(node.func)}  # the criterion called in the helper
         for site, _, (_, value, _) in failing:

@@ -42,9 +42,10 @@ class FlowAnalysis:
         self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.module_block: list = []
-        # call node -> values of the helper's body interpreted for that call (call_sites.py)
-        self.site_values: dict[cst.Call, dict] = {}
-        self.site_memo: dict[tuple, dict] = {}
+        # chain of calls (outermost first) -> values of the last callee's body interpreted for
+        # that call, nested in the passes of the calls before it (call_sites.py)
+        self.site_values: dict[tuple, dict] = {}
+        self.site_memo: dict[tuple, tuple] = {}  # (function, arguments) -> (values, nested tables)
         self.site_counts: Counter = Counter()  # function -> call-site passes run (bounded)
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
@@ -79,9 +80,10 @@ class FlowAnalysis:
         return self._values.get(node, UNKNOWN)
 
     def call_sites(self, node: cst.CSTNode) -> list:
-        """For a node inside a same-file helper: one ``SiteFlow`` per call site whose
-        arguments told something (``.call`` the call, ``.value_of`` the node's value there).
-        A finding drawn from one must name its call site (flow/call_sites.py)."""
+        """For a node inside a same-file helper: one ``SiteFlow`` per chain of call sites
+        whose arguments told something (``.call`` the helper's call, ``.chain`` the calls
+        that led to it, outermost first, ``.value_of`` the node's value there). A finding
+        drawn from one must name its call sites (flow/call_sites.py)."""
         return call_sites(self, node)
 
     def holders(self, v: Value) -> list:

@@ -6,9 +6,14 @@ values this call passes, so ``criterion(out, y)`` inside it is known to be a
 The summary pass (every parameter unknown) stays what every rule sees through
 ``value_of``; a call-site pass writes only its own table of values, never events, views,
 hazards or loops, so no rule finds anything new unless it asks ``call_sites(node)`` and
-names the call site in its finding. One level deep (a helper's own calls inside a
-call-site pass are summarised as before), memoised by the function and the argument
-values: the same helper called with the same values is interpreted once."""
+names the call site in its finding.
+
+Passes nest: a helper's own call of another helper inside a call-site pass gets a pass of
+its own with the values of the outer call (``train_epoch(model, crit, batches)`` ->
+``step(model, criterion, x, y)``), up to ``MAX_DEPTH`` calls in a chain. Each pass is
+memoised by the function and the argument values: the same helper called with the same
+values is interpreted once, at any depth. A function already being passed in the chain
+(recursion, mutual recursion) keeps its summary there."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,30 +22,43 @@ from typing import Any, Optional
 import libcst as cst
 
 from .state import FunctionInfo
-from .values import Kind, Value
+from .values import Kind, Value, join
 
 # Bounds on the extra work: a helper called from many places (a test file, a generated
 # script) is interpreted for its first call sites only, and a file does at most so many
-# passes in all (measured: 200 calls of a 200-line helper cost 7x the file's time unbounded).
-# Later call sites keep the summary: silence, never a wrong finding.
+# passes in all, nested ones included (measured: 200 calls of a 200-line helper cost 7x the
+# file's time unbounded). Later call sites keep the summary: silence, never a wrong finding.
 PER_FUNCTION = 8
 PER_FILE = 48
+# Calls in a chain of nested passes: ``main`` -> ``train`` -> ``step``. Deeper calls keep
+# their summary (the training step of a training loop of a driver is as far as it goes in
+# the scripts we measured).
+MAX_DEPTH = 3
+# A memoised pass reused at another call copies the passes nested in it for that call too;
+# past this many tables in all a reuse names only the call itself (the facts are the same).
+_MAX_TABLES = 8 * PER_FILE
 # A call-site pass is worth running only when some argument tells more than a parameter does
 _INFORMATIVE = frozenset(k for k in Kind if k is not Kind.UNKNOWN)
 
 
 class SiteFlow:
-    """``FlowAnalysis`` as seen from one call site: nodes of the helper's body have the
-    values of that call's pass; everything else is the file's summary."""
+    """``FlowAnalysis`` as seen from one chain of call sites: ``chain`` the calls, the
+    outermost first, ``call`` the last of them (the helper's own call). Nodes of the
+    helper's body have the values of that call's pass, nodes of the helpers calling it the
+    values of their passes; everything else is the file's summary."""
 
-    def __init__(self, fa: Any, call: cst.Call, values: dict) -> None:
+    def __init__(self, fa: Any, chain: tuple, tables: list) -> None:
         self.fa = fa
-        self.call = call
-        self.values = values
+        self.chain = chain
+        self.call: cst.Call = chain[-1]
+        self.tables = tables  # innermost first
 
     def value_of(self, node: cst.CSTNode) -> Value:
-        v = self.values.get(node)
-        return v if v is not None else self.fa.value_of(node)
+        for table in self.tables:
+            v = table.get(node)
+            if v is not None:
+                return v
+        return self.fa.value_of(node)
 
     def check(self) -> "SiteFlow":
         return self
@@ -50,10 +68,12 @@ class SiteFlow:
 
 
 def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict) -> None:
-    """Interpret ``info``'s body with ``params`` (name -> Value) for the call ``node``."""
+    """Interpret ``info``'s body with ``params`` (name -> Value) for the call ``node``,
+    nested in the passes ``interp.site_chain`` is running."""
     fa = interp.fa
-    if interp.site_params is not None or info.cls is not None or info.running:
-        return  # one level deep; methods keep their summary (``self`` is the instance)
+    chain = interp.site_chain + (node,)
+    if len(chain) > MAX_DEPTH or info.cls is not None or info.running or info.node in interp.site_funcs:
+        return  # methods keep their summary (``self`` is the instance); so does a recursive call
     if not any(v.kind in _INFORMATIVE for v in params.values()):
         return
     memo = fa.site_memo
@@ -63,35 +83,60 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict)
     except TypeError:
         key = None
     if key is not None and key in memo:
-        fa.site_values[node] = memo[key]
+        values, nested = memo[key]
+        _store(fa, chain, values)
+        for suffix, table in nested.items():
+            if len(chain) + len(suffix) <= MAX_DEPTH and len(fa.site_values) < _MAX_TABLES:
+                _store(fa, chain + suffix, table)
         return
     done = fa.site_counts
-    if node not in fa.site_values and (done[info.node] >= PER_FUNCTION or sum(done.values()) >= PER_FILE):
+    if chain not in fa.site_values and (done[info.node] >= PER_FUNCTION or sum(done.values()) >= PER_FILE):
         return
     done[info.node] += 1
     saved = (fa._values, fa._views, fa.hazards, fa._hazard_keys, fa.loops, fa.bridges, fa.functions, fa.classes)
+    frame = (interp.site_params, interp.site_chain, interp.site_funcs)
     fa._values = {}
     fa._views, fa.hazards, fa._hazard_keys = dict(fa._views), list(fa.hazards), set(fa._hazard_keys)
     fa.loops, fa.bridges = dict(fa.loops), dict(fa.bridges)
     fa.functions, fa.classes = dict(fa.functions), dict(fa.classes)
     copy = dataclasses.replace(info, evaluated=False, running=False, block=[], returns=None, self_assigned=set())
-    interp.site_params = params
+    interp.site_params, interp.site_chain, interp.site_funcs = params, chain, interp.site_funcs + (info.node,)
     try:
         interp.eval_function(copy)
-        values = fa._values
+        values: Optional[dict] = fa._values
+    except RecursionError:
+        if len(chain) == 1:
+            raise  # as deep as the summary: the file is nested too deeply (FlowAnalysis says so)
+        values = None  # only the nesting made it too deep: this call keeps its summary
     finally:
-        interp.site_params = None
+        interp.site_params, interp.site_chain, interp.site_funcs = frame
         (fa._values, fa._views, fa.hazards, fa._hazard_keys, fa.loops, fa.bridges, fa.functions,
          fa.classes) = saved
-    prev = fa.site_values.get(node)
-    if prev is not None:  # a loop body runs twice: the call's values join over both passes
-        from .values import join
-        values = {n: (join(prev[n], v) if n in prev else v) for n, v in values.items()}
-    fa.site_values[node] = values
+    if values is None:
+        return
+    values = _store(fa, chain, values)
     if key is not None:
-        memo[key] = values
+        n = len(chain)
+        nested = {k[n:]: t for k, t in fa.site_values.items() if len(k) > n and k[:n] == chain}
+        memo[key] = (values, nested)
+
+
+def _store(fa: Any, chain: tuple, values: dict) -> dict:
+    """The table of ``chain``; a chain evaluated twice (a loop body runs twice) joins its
+    values over both passes."""
+    prev = fa.site_values.get(chain)
+    if prev is not None and prev is not values:
+        values = {n: (join(prev[n], v) if n in prev else v) for n, v in values.items()}
+    fa.site_values[chain] = values
+    return values
 
 
 def call_sites(fa: Any, node: cst.CSTNode) -> list[SiteFlow]:
-    """The call sites whose pass evaluated ``node``, in the order of the file."""
-    return [SiteFlow(fa, call, values) for call, values in fa.site_values.items() if node in values]
+    """The chains of call sites whose innermost pass evaluated ``node``, in the order their
+    passes ended (an inner chain before the chain it is nested in)."""
+    out = []
+    tables = fa.site_values
+    for chain, values in tables.items():
+        if node in values:
+            out.append(SiteFlow(fa, chain, [values] + [tables.get(chain[:i], {}) for i in range(len(chain) - 1, 0, -1)]))
+    return out

@@ -43,7 +43,11 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
         self.default_float: Optional[str] = (
             None if ("set_default_dtype" in text or "set_default_tensor_type" in text) else "float32")
         self.sink: list = fa.module_block
-        self.site_params: Optional[dict] = None  # parameter values of a call-site pass (call_sites.py)
+        # a call-site pass (call_sites.py): the parameter values of the function it runs (the
+        # last of ``site_funcs``), the calls of the passes it is nested in and its own, outermost first
+        self.site_params: Optional[dict] = None
+        self.site_chain: tuple = ()
+        self.site_funcs: tuple = ()
         self.scope: Optional[Scope] = None
         self.loop_frames: list = []  # [ (break_states, continue_states) ]
         self.returns: list = []

@@ -124,8 +124,8 @@ class ScopesMixin:
             st = State(no_grad=self.decorated_no_grad(info.node))
             for prm in (*p.posonly_params, *p.params, *p.kwonly_params):
                 v = self.param_value(prm, sp, info)
-                site = self.site_params  # a call-site pass (flow/call_sites.py)
-                if site is not None and site.get(prm.name.value) is not None:
+                site = self.site_params  # a call-site pass of this function (flow/call_sites.py)
+                if site is not None and self.site_funcs[-1] is node and site.get(prm.name.value) is not None:
                     v = site[prm.name.value]
                 st.env[prm.name.value] = v
                 if counts[prm.name.value] == 1:
