@@ -432,6 +432,25 @@ def _syntax_finding(exc: cst.ParserSyntaxError, path: str, unit: SourceUnit, con
     )
 
 
+def _shared_key(source: SourceFile) -> Optional[tuple]:
+    """The project cache's key for this file's parse (rules/project.py), None: not shared."""
+    if source.kind != "python" or len(source.units) != 1:
+        return None  # notebooks: the project index never reads them (no import needed here)
+    from .project import shared_key
+
+    return shared_key(source)
+
+
+def _parse_unit(unit: SourceUnit, shared: Optional[tuple]) -> cst.Module:
+    """libcst's parse of a unit, or the one a project index already made of the same
+    content (an importing file looked into it): one parse per file and content in a process."""
+    if shared is None:
+        return cst.parse_module(unit.text)
+    from .project import PARSED
+
+    return PARSED.module(shared, unit.text)
+
+
 def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type[Rule]]] = None,
                 keep_context: bool = False, project: Optional["ProjectIndex"] = None) -> LintResult:
     """Analyse one file (or notebook). Never raises for bad user code. ``project``: the
@@ -455,6 +474,7 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
         result.notices.append(f"{path}: too large to analyse (about {tokens:,} tokens > {MAX_TOKENS:,}); not checked")
         return result
     unit_modules: list[tuple[SourceUnit, cst.Module]] = []
+    shared = _shared_key(source)
     for unit in source.units:
         refusal = nesting.check(unit.text)  # libcst would crash or blow up on it
         if refusal is not None:
@@ -465,7 +485,7 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
                 result.notices.append(_unit_name(path, unit) + refusal.message)
             continue
         try:
-            unit_modules.append((unit, cst.parse_module(unit.text)))
+            unit_modules.append((unit, _parse_unit(unit, shared)))
         except cst.ParserSyntaxError as exc:
             if nesting.cpython_verdict(unit.text) is None:
                 result.notices.append(_unit_name(path, unit) + _LIBCST_ONLY)
@@ -485,6 +505,8 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
         from .project import ProjectIndex
 
         project = ProjectIndex.for_file(path, config.root)
+    if project is not None and shared is not None:
+        project.analysing(module)  # the cache's module: an import cycle back here gets a copy
     ctx = FileContext(source, config, module, unit_modules, project)
     if keep_context:
         result.context = ctx

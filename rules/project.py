@@ -2,10 +2,11 @@
 
 ``from models.blocks import _Block``, ``from .blocks import _Block`` and ``import
 models.blocks as mb`` are resolved to files under the project root, read (never
-executed), parsed once with libcst and kept by (path, size, mtime) or by the text of an
-editor's open buffer. What a file exposes is its unique top-level bindings: classes,
-functions, literal constants and what it imports itself (a package's ``__init__.py``
-re-exporting ``from .blocks import _Block`` is followed, a bounded number of links).
+executed), parsed once with libcst and kept by path and the digest of the bytes read
+(or of the text of an editor's open buffer). What a file exposes is its unique top-level
+bindings: classes, functions, literal constants and what it imports itself (a package's
+``__init__.py`` re-exporting ``from .blocks import _Block`` is followed, a bounded number
+of links).
 
 Precision first: a module that could be two files (the project root and the file's own
 folder both have one), a name bound twice at module level, a file outside the root
@@ -15,6 +16,13 @@ too big: all of them are unknown, and unknown is silence.
 Every file the index looked at, found or not, is recorded in ``reads`` with the digest
 of what was seen ("" for absent), so a results cache can tell when a finding of the
 importing file became stale.
+
+One parse per file and content in a process: the engine takes the module of a file it
+analyses from the same cache (:meth:`_ParseCache.module`, keys from :func:`shared_key`), so
+``train.py`` looking into models/blocks.py and models/blocks.py's own analysis share one
+parse, whichever comes first. The saving is per process: the CLI's pool workers
+(server/runner.py) each keep their own cache, and a file and its importers analysed in two
+workers are parsed in each.
 """
 from __future__ import annotations
 
@@ -31,14 +39,17 @@ import libcst as cst
 from . import nesting
 from .astutil import target_names
 from .names import ImportTable, dotted_name, other_bindings
-from .project_digest import ABSENT, file_digest, text_digest
-from .source import SourceError, decode
+from .project_digest import ABSENT, MAX_BYTES, bytes_digest, file_digest, text_digest
+from .source import SourceError, SourceFile, decode
 
 # Bounds: files parsed for one analysis, links followed for one name and the parsed
-# files kept between analyses (the size of a file worth reading: project_digest.py).
+# files kept between analyses (the size of a file worth reading: project_digest.py;
+# a kept module takes about 25 bytes per byte of its text).
 MAX_FILES = 64
 MAX_DEPTH = 8
 CACHE_ENTRIES = 64
+# Files the engine parsed, kept for an importer analysed soon after (rules/engine.py).
+FRESH_ENTRIES = 16
 
 
 # Top-level names that are never the project's own modules: the libraries the rules are
@@ -216,32 +227,148 @@ def _nested_imports(stmt: cst.CSTNode) -> set[str]:
 
 
 # ---------------------------------------------------------------------- parsed-file cache
-class _ParseCache:
-    """Parsed project files shared by the analyses of one process, least recently used
-    dropped first. Disk files are keyed by (path, size, mtime); an editor's buffer by
-    its text's digest."""
+@dataclass(eq=False)
+class _Parsed:
+    """A file the engine parsed for its own analysis, not yet scanned as a project file:
+    scanning (about a tenth of a parse) is left to the first index that reads it."""
 
-    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+    module: cst.Module
+    text: str
+
+
+class _ParseCache:
+    """Parsed files shared by the analyses of one process, least recently used dropped
+    first. Keys are ("disk", path, digest of the bytes) for a file read from disk and
+    ("text", path, digest of the text) for an editor's buffer: the same content at the same
+    path is one entry, whoever parsed it first (an importing file's index or the engine).
+
+    What indexes read (``entries``: a ProjectModule, or None for a file that does not
+    parse) and what the engine parsed that no index has read yet (``fresh``) are bounded
+    apart: a run over many files, or an editor's keystrokes, must not push the project's
+    files out, and the engine's parse of a file is kept only a little while for an
+    importer that may come next."""
+
+    def __init__(self, size: int = CACHE_ENTRIES, fresh: int = FRESH_ENTRIES) -> None:
         self.size = size
+        self.fresh_size = fresh
         self.entries: "OrderedDict[tuple, Optional[ProjectModule]]" = OrderedDict()
+        self.fresh: "OrderedDict[tuple, Optional[_Parsed]]" = OrderedDict()
         self.lock = threading.Lock()
-        self.parses = 0  # files actually parsed (tests and benchmarks read it)
+        self.parses = 0  # files parsed, by an index or the engine (tests and benchmarks read it)
+
+    def _keep(self, key: tuple, pm: Optional[ProjectModule]) -> None:
+        """Under the lock."""
+        self.fresh.pop(key, None)
+        self.entries[key] = pm
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
 
     def get(self, key: tuple, build: Callable[[], Optional[ProjectModule]]) -> Optional[ProjectModule]:
+        """The project file of ``key``: kept, scanned from the engine's parse, or built."""
         with self.lock:
             if key in self.entries:
                 self.entries.move_to_end(key)
                 return self.entries[key]
-        pm = build()
+            parsed = self.fresh.get(key, _MISSING)
+        if parsed is _MISSING:
+            pm = build()
+            with self.lock:
+                self.parses += 1
+                self._keep(key, pm)
+            return pm
+        pm = None
+        if parsed is not None:  # None: the engine's parse failed, as _parse's would
+            pm = scan_module(key[1], parsed.module, key[2])
+            pm.text = parsed.text
+        with self.lock:
+            if key in self.entries:
+                return self.entries[key]  # another thread was first: one ProjectModule per entry
+            self._keep(key, pm)
+        return pm
+
+    def module(self, key: tuple, text: str) -> cst.Module:
+        """The engine's parse of ``text`` (the whole content of ``key``): the module already
+        parsed for it, else ``cst.parse_module(text)``, kept a while for the indexes. Raises
+        what libcst raises; a content that an index could not parse is parsed again here,
+        so the engine reports its syntax error (its own message and place) as ever."""
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                pm = self.entries[key]
+                if pm is not None:
+                    return pm.module
+                known = True
+            else:
+                parsed = self.fresh.get(key)
+                if parsed is not None:
+                    return parsed.module
+                known = key in self.fresh
+            self.parses += 1
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError:
+            if not known:
+                self._fresh(key, None)  # an index need not try: _parse would give None too
+            raise
+        if not known:  # an index's None (a RecursionError deeper in its stack) stays its answer
+            self._fresh(key, _Parsed(module, text))
+        return module
+
+    def _fresh(self, key: tuple, parsed: Optional[_Parsed]) -> None:
+        with self.lock:
+            if key in self.entries or key in self.fresh:
+                return
+            self.fresh[key] = parsed
+            while len(self.fresh) > self.fresh_size:
+                self.fresh.popitem(last=False)
+
+    def private(self, pm: ProjectModule) -> Optional[ProjectModule]:
+        """A second parse of ``pm``'s text, kept by nobody but the caller."""
         with self.lock:
             self.parses += 1
-            self.entries[key] = pm
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return pm
+        return _parse(pm.path, pm.text, pm.digest)
+
+
+_MISSING = object()
 
 
 PARSED = _ParseCache()
+
+
+def shared_key(source: SourceFile) -> Optional[tuple]:
+    """The cache key of what the engine parses of ``source``, as an index reading that
+    file would look it up, when the parse may be shared (a whole .py file, on disk); None:
+    the parse is the engine's alone (a notebook, stdin, a slice of an editor's buffer, a
+    file too big for the index).
+
+    A file read from disk is keyed by the digest of its bytes, like :meth:`ProjectIndex._read`,
+    only when they decode to exactly the text parsed (BOM, CRLF and coding comments are the
+    same ``decode``); any other text by its own digest, like an editor's buffer."""
+    if source.kind != "python" or len(source.units) != 1 or source.encoding_error is not None:
+        return None
+    unit = source.units[0]
+    path = source.path
+    if unit.original is not None or unit.dedent or not path.endswith(".py"):
+        return None
+    text = unit.text
+    if source.text != text or not os.path.isfile(path):
+        return None  # a slice of the file (rules/incremental.py), or no file the index could read
+    real = os.path.realpath(path)
+    raw = source.raw
+    if raw and len(raw) <= MAX_BYTES:
+        try:
+            same = decode(raw, real)[0] == text
+        except SourceError:
+            same = False
+        if same:
+            return ("disk", real, bytes_digest(raw))
+    if len(text) > MAX_BYTES:
+        return None
+    try:
+        return ("text", real, text_digest(text))
+    except UnicodeError:
+        return None
 
 
 def _parse(path: str, text: str, digest: str) -> Optional[ProjectModule]:
@@ -272,6 +399,7 @@ class ProjectIndex:
         self._loaded: dict[str, Optional[ProjectModule]] = {}
         self._views: dict[int, ProjectModule] = {}
         self._modules: dict[tuple[str, int, str], Optional[ProjectModule]] = {}
+        self._own: dict[int, cst.Module] = {}  # id -> the analysed file's module (:meth:`analysing`)
 
     @classmethod
     def for_file(cls, path: str, config_root: Optional[str] = None,
@@ -299,8 +427,17 @@ class ProjectIndex:
         if len(self._loaded) >= MAX_FILES:
             return None
         pm = self._read(real)
+        if pm is not None and id(pm.module) in self._own:
+            # The analysed file itself, reached through an import cycle, whose module the
+            # engine shares with the cache: a copy of its own, so that adopting code of it
+            # never marks the analysed file's nodes as another file's (as before sharing).
+            pm = PARSED.private(pm)
         self._loaded[real] = pm
         return pm
+
+    def analysing(self, module: cst.Module) -> None:
+        """The module of the file being analysed (maybe the cache's: see :meth:`load`)."""
+        self._own[id(module)] = module
 
     def _read(self, real: str) -> Optional[ProjectModule]:
         text = self.read_text(real) if self.read_text is not None else None
@@ -332,6 +469,7 @@ class ProjectIndex:
         """The file being analysed, seen like a project file (from its parsed text)."""
         pm = self._views.get(id(module))
         if pm is None:
+            self.analysing(module)
             pm = scan_module(os.path.realpath(path) if os.path.exists(path) else path, module, "")
             self._views[id(module)] = pm
         return pm

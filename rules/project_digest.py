@@ -29,7 +29,13 @@ def file_digest(path: str) -> tuple[str, Optional[bytes]]:
             raw = fh.read(MAX_BYTES + 1)
     except OSError:
         return ABSENT, None
-    return hashlib.sha256(raw).hexdigest(), raw
+    return bytes_digest(raw), raw
+
+
+def bytes_digest(raw: bytes) -> str:
+    """The digest of a file's bytes (the engine keys its parse of a file read from disk
+    with it, to share it with the project index: rules/project.py)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def text_digest(text: str) -> str:
