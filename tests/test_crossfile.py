@@ -73,8 +73,9 @@ def test_cli_cache_follows_an_edit_of_the_imported_file(run_cli, project):
     assert codes() == ["PT005", "PT006", "PT006", "PT001", "PT006"]
     assert places() == sorted([("PT005", 14), ("PT001", 41)] + UNPADDED_DROPS, key=lambda p: p[1])  # warm
     blocks.write_text(blocks.read_text().replace(UNPADDED, PADDED))  # train.py itself is unchanged
-    # Net is right now; Classifier's mb.Head(8 * 6 * 6) was written for unpadded blocks: its call fails
-    assert [p for p in places() if p[0] != "PT006"] == [("PT005", 29), ("PT001", 41)]
+    # Net is right now; Classifier's mb.Head(8 * 6 * 6) was written for unpadded blocks: its call
+    # fails, and the number to change is that 8 * 6 * 6 (line 26, issue 13)
+    assert [p for p in places() if p[0] != "PT006"] == [("PT005", 26), ("PT001", 41)]
     assert drops() == PADDED_DROPS
     blocks.write_text(blocks.read_text().replace(PADDED, UNPADDED))
     assert drops() == UNPADDED_DROPS and [c for c in codes() if c != "PT006"] == ["PT005", "PT001"]
@@ -124,8 +125,9 @@ def test_a_module_that_could_be_two_files_is_unknown(project):
     assert findings_of(app / "train.py") == []  # the same text in two files is still two files: unknown
     assert findings_of(app / "train.py", "PT006") == []
     shutil.rmtree(project / "models")
-    # now only app/models, padded: Net is right, Classifier's head (written for 6x6) fails at its call
-    assert [(f.code, f.line) for f in findings_of(app / "train.py")] == [("PT005", 29)]
+    # now only app/models, padded: Net is right, Classifier's head (written for 6x6) fails; its
+    # number is mb.Head(8 * 6 * 6, 10) on line 26
+    assert [(f.code, f.line) for f in findings_of(app / "train.py")] == [("PT005", 26)]
     assert [(f.code, f.line) for f in findings_of(app / "train.py", "PT006")] == PADDED_DROPS
     (app / "models" / "blocks.py").write_text((app / "models" / "blocks.py").read_text().replace(PADDED, UNPADDED))
     assert [f.code for f in findings_of(app / "train.py")] == ["PT005"]

@@ -243,7 +243,7 @@ M()(torch.randn(5, 3))
     assert f.line == 9 and "Embedding" in f.message_zh and ".long()" in f.message_zh
 
 
-def test_errors_inside_blocks_are_reported_where_the_block_runs():
+def test_errors_inside_blocks_point_at_the_number_where_the_block_is_built():
     src = """import torch
 import torch.nn as nn
 class Block(nn.Module):
@@ -262,8 +262,12 @@ class Net(nn.Module):
 Net()(torch.randn(1, 3, 10, 10))
 """
     [f] = lint(src)
-    assert f.line == 8
+    # Block(c) passes c on unchanged: the 16 of Block(16) is the number to change (issue 13);
+    # the BatchNorm2d in the block and its call are related locations
+    assert (f.line, f.column) == (13, 27)
     assert "with 8 channels, but block.bn.num_features = 16" in f.message_en
+    assert [(r.range.start.line, r.message_en) for r in f.related][:2] == [
+        (6, "block.bn is defined here"), (8, "block.bn is called here with (1, 8, 8, 8)")]
 
 
 # ---------------------------------------------------------------------- silence when unknown
@@ -421,7 +425,8 @@ class Net(nn.Module):
         return self.out(self.fc(x))
 """
     [f] = lint(src + "Net()(torch.randn(1, 1, 8, 8))\n")
-    assert f.line == 12 and "but conv.in_channels = 3" in f.message_en
+    # the default in_ch=3 is the number to change (issue 13)
+    assert (f.line, f.column) == (5, 29) and "but conv.in_channels = 3" in f.message_en
     [f] = lint(src + "Net(in_ch=1)(torch.randn(1, 1, 8, 8))\n")
     assert f.line == 13 and "fc outputs (1, 32), but out.in_features = 64" in f.message_en
     assert f.fix is None  # `HIDDEN * 2` is not a literal: no edit is offered

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from .inputs import MAKES_TENSOR, SIZE_KEEPING, dataset_shape, transform_name
-from .layers import Layer, OpaqueLayer, build_layer, json_arg, layer_class_name
+from .layers import ArgSource, Layer, OpaqueLayer, build_layer, json_arg, layer_class_name
 from .models import Instance, ModelClass
 from .builtins import BUILTINS
 from .symbolic import sym
@@ -18,7 +18,7 @@ from .state import DictV, Frame, FunctionV, LayerClassV, MethodV, ODictV, SuperV
 from .tables import (
     LAYER_ARITY, LAYER_CALL_KWARGS, MATH_FUNCTIONS, MAX_DEPTH, SCRIPT_CALL_DEPTH, MODEL_CHAIN, MUTATORS, SAME_SHAPE_INPLACE, SUMMARIES,
 )
-from .trace import FLATTENING, SAME_SHAPE_LAYERS
+from .trace import FLATTENING, SAME_SHAPE_LAYERS, int_literal_expr
 from .tensor_calls import TensorCallsMixin, _needs_src
 from .values import (
     UNKNOWN, ClassRef, Const, ContainerV, InstanceV, LayerV, SelfRef, Seq, TensorV, Value, join, py,
@@ -41,6 +41,7 @@ class CallsMixin(TensorCallsMixin):
     scope_fn: Optional[cst.FunctionDef]
     symbolic: bool
     home_calls: list
+    loops: int
 
     def _call(self, e: cst.Call, f: Frame) -> Value:
         if self.a.crossfile.project is None or self.ctx.is_foreign(e):
@@ -66,6 +67,13 @@ class CallsMixin(TensorCallsMixin):
                                        "where it fails, in the other file"))
                 err.node = call
                 err.fix = None
+            elif err.via is None and err.defined is not None and self.ctx.is_foreign(err.defined):
+                # the number to change is here (``mb.Head(8 * 6 * 6, 10)``), the layer that
+                # fails in the other file: this is the call that ran it
+                err.via = call
+                at = next((i for i, (n, _, _) in enumerate(err.related) if not self.ctx.is_foreign(n)),
+                          len(err.related))
+                err.related.insert(at, (call, "从这里运行另一个文件中的代码", "the other file's code runs from here"))
         for d in self.trace.drops[drops_before:]:
             if d.home is None and self.ctx.is_foreign(d.node):
                 bring_drop_home(d, call)
@@ -324,17 +332,21 @@ class CallsMixin(TensorCallsMixin):
             return InstanceV(inst)
         hit = mc.find("__init__")
         if hit is not None:
-            self.inline(hit[1], hit[0], inst, args, kwargs, "init")
+            # a construction in a loop builds several blocks from the one call: no sources
+            self.inline(hit[1], hit[0], inst, args, kwargs, "init", construct=f is None or self.loops == f.loops)
         if f is not None and f.mode == "script":
             self.a.remember_instance(inst, self.scope())
         return InstanceV(inst)
 
     def inline(self, fn: cst.FunctionDef, owner: Optional[ModelClass], inst: Optional[Instance],
-               args: list[Value], kwargs: dict[str, Value], mode: str) -> Value:
+               args: list[Value], kwargs: dict[str, Value], mode: str, construct: bool = False) -> Value:
+        """Run ``fn``; ``construct``: it is the ``__init__`` of ``inst``'s construction."""
         if self.depth >= MAX_DEPTH or any(x is fn for x in self.stack):
             return UNKNOWN
         env = self.bind_params(fn, inst, args, kwargs)
-        frame = Frame(env, mode, inst, owner)
+        frame = Frame(env, mode, inst, owner, loops=self.loops)
+        if construct and inst is not None:
+            frame.sources = param_sources(fn, env, len(args), kwargs, inst.node)
         self.depth += 1
         self.stack.append(fn)
         try:
@@ -543,6 +555,10 @@ class CallsMixin(TensorCallsMixin):
                             {k: v for k, (v, _) in got[1].items()}, args_json, kwargs_json)
         if layer is None:
             return LayerV(OpaqueLayer(short, f"torch.nn.{short}", e, {}, args_json, kwargs_json, False))
+        if f.sources and self.loops == f.loops:
+            # built once, right in a block's __init__ (not in a loop): a parameter passed on
+            # unchanged has its number where the block is built
+            layer.sources = _layer_sources(e, layer, f)
         problem = layer.construct_problem()
         if problem is not None:
             # a layer of another file built with this file's arguments: the error is this call's
@@ -571,6 +587,57 @@ def bring_drop_home(d: "DropInfo", home: cst.CSTNode) -> None:
     d.home = home
     d.related.insert(0, (d.node, "输入的最后几行在这里被丢掉（在另一个文件中）",
                          "where the input's last rows are dropped, in the other file"))
+
+
+def param_sources(fn: cst.FunctionDef, env: dict[str, Value], n_args: int, kwargs: dict[str, Value],
+                  node: Optional[cst.CSTNode]) -> dict[str, tuple[Value, ArgSource]]:
+    """The parameters of a block's ``__init__`` whose value is an int literal (or arithmetic
+    on literals, ``16 * 5 * 5``) written at the construction call ``node`` (by position or keyword) or as the default, with the
+    value ``bind_params`` bound them to (a later assignment makes another value)."""
+    p = fn.params
+    positional = (list(p.posonly_params) + list(p.params))[1:]  # self
+    call_pos: Optional[list[cst.BaseExpression]] = None
+    call_kw: dict[str, cst.BaseExpression] = {}
+    if isinstance(node, cst.Call) and not any(a.star for a in node.args):
+        call_pos = [a.value for a in node.args if a.keyword is None]
+        call_kw = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if len(call_pos) != n_args:
+            call_pos = None
+    out: dict[str, tuple[Value, ArgSource]] = {}
+    for i, param in enumerate(positional + list(p.kwonly_params)):
+        name = param.name.value
+        if i < len(positional) and i < n_args:
+            lit, default = (call_pos[i] if call_pos is not None else None), False
+        elif name in kwargs:
+            lit, default = (call_kw.get(name) if call_pos is not None else None), False
+        else:
+            lit, default = param.default, True
+        if lit is not None and int_literal_expr(lit) and name in env:
+            out[name] = (env[name], ArgSource(lit, name, fn, default))
+    return out
+
+
+def _layer_sources(e: cst.Call, layer: Layer, f: Frame) -> dict[str, ArgSource]:
+    """The layer's arguments that are a bare parameter of the block, still holding the
+    value its construction gave it."""
+    names = [n for n, _ in layer.signature_for(layer.type_name, layer.opts)]
+    out: dict[str, ArgSource] = {}
+    pos = 0
+    for a in e.args:
+        if a.star:
+            break  # positions after *args are unknowable
+        if a.keyword is None:
+            name = names[pos] if pos < len(names) else None
+            pos += 1
+        else:
+            name = a.keyword.value
+        v = a.value
+        if name is None or not isinstance(v, cst.Name):
+            continue
+        hit = f.sources.get(v.value)
+        if hit is not None and f.env.get(v.value) is hit[0]:
+            out[name] = hit[1]
+    return out
 
 
 PARAMETER_CLASSES = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")

@@ -42,6 +42,7 @@ class Interp(CallsMixin):
         self.scope_fn: Optional[cst.FunctionDef] = None  # the function run on its own, if any
         self.symbolic = False  # constructor parameters without a value become symbols
         self.home_calls: list[cst.Call] = []  # this file's calls being run (around other files' code)
+        self.loops = 0  # loops and comprehensions being run (a layer built there is built again)
 
     # ================================================================ statements
     def exec_block(self, stmts: Sequence[cst.BaseStatement], f: Frame) -> bool:
@@ -60,11 +61,15 @@ class Interp(CallsMixin):
             return False
         if isinstance(st, cst.If):
             return self.exec_if(st, f)
-        if isinstance(st, cst.For):
-            return self.exec_for(st, f)
-        if isinstance(st, cst.While):
-            self.generic_loop(st, suite(st.body), f)
-            return False
+        if isinstance(st, (cst.For, cst.While)):
+            self.loops += 1
+            try:
+                if isinstance(st, cst.For):
+                    return self.exec_for(st, f)
+                self.generic_loop(st, suite(st.body), f)
+                return False
+            finally:
+                self.loops -= 1
         if isinstance(st, cst.With):
             if any(self._raises_ctx(item.item) for item in st.items):
                 self.forget(st, f)  # the body is meant to raise (pytest.raises / assertRaises)
@@ -425,10 +430,12 @@ class Interp(CallsMixin):
                     items.append(self.eval(e.elt, f))  # type: ignore[attr-defined]
             return True
 
+        self.loops += 1
         try:
             ok = loop(e.for_in, dict(env0))  # type: ignore[attr-defined]
         finally:
             f.env = env0
+            self.loops -= 1
         return Seq(tuple(items), isinstance(e, cst.ListComp)) if ok else UNKNOWN
 
     def _dict(self, e: cst.Dict, f: Frame) -> Value:

@@ -42,6 +42,19 @@ class DroppedDim:
 
 
 @dataclass
+class ArgSource:
+    """Where the number of a layer's argument is written when the layer is built in a
+    block's ``__init__`` from one of its parameters, used unchanged: the int literal
+    given for that parameter at the block's construction (``ConvBNReLU(32, 64)``, or
+    ``in_c=32`` there), else the parameter's default (``def __init__(self, in_c=32)``)."""
+
+    node: cst.BaseExpression  # an int literal, or arithmetic on int literals
+    param: str  # the block's parameter
+    fn: cst.FunctionDef  # the block's __init__
+    default: bool  # the literal is the default in the signature
+
+
+@dataclass
 class Outcome:
     out: Value
     problem: Optional[Problem] = None
@@ -66,6 +79,8 @@ class Layer:
         self.kwargs_json = kwargs_json
         self.literal = literal
         self.name: Optional[str] = None
+        # constructor parameter -> where its number is written, when not in this call
+        self.sources: dict[str, ArgSource] = {}
         self.setup()
 
     # ---------------------------------------------------------------- helpers for subclasses

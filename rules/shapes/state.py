@@ -10,6 +10,7 @@ import libcst as cst
 from .values import MISSING, ClassRef, Const, ContainerV, InstanceV, LayerV, SelfRef, Seq, TensorV, Value, py
 
 if TYPE_CHECKING:
+    from .layers import ArgSource
     from .models import Instance, ModelClass
 
 
@@ -79,6 +80,11 @@ class Frame:
     inst: Optional[Instance] = None
     owner: Optional[ModelClass] = None
     returns: list[Value] = field(default_factory=list)
+    # An ``__init__`` run for an instance construction: its parameters bound from an int
+    # literal (at the call or as the default), name -> (the value bound, where it is
+    # written); and the interpreter's loop depth when the function started.
+    sources: dict[str, tuple[Value, "ArgSource"]] = field(default_factory=dict)
+    loops: int = 0
 
 
 # Elementwise functions: the output has the (broadcast) input's shape.

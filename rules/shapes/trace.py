@@ -10,8 +10,9 @@ import libcst as cst
 
 from .dims import Shape, fmt_shape
 from .inputs import at_text
-from .layers import DroppedDim, Layer, Problem
+from .layers import ArgSource, DroppedDim, Layer, Problem
 from .values import UNKNOWN, Seq, TensorV, Value
+from .walk import name_uses
 
 if TYPE_CHECKING:
     from .inputs import InputInfo
@@ -67,6 +68,10 @@ class ShapeError:
     step: Optional[int] = None
     fix: Optional[FixInfo] = None
     kind: str = "forward"  # forward | construct | script
+    # the failing layer's constructor call when the finding is at the number where its block
+    # is built (``layer.sources``), and this file's call that ran it when it is another file's
+    defined: Optional[cst.CSTNode] = None
+    via: Optional[cst.CSTNode] = None
 
 
 @dataclass
@@ -244,14 +249,25 @@ class Trace:
             related.append((note.node, f"这里 {note.zh} 的结果被丢弃了", f"the result of {note.en} is discarded here"))
         sz, se = self._suffix(src)
         zh, en = zh + sz, en + se
-        target = self._wrong_arg(problem, layer)
+        target, source = self._wrong_arg(problem, layer)
         if target is not None:
             # the squiggle goes under the number to change; the call that fails, where the
             # input comes from and the upstream layer are related locations
-            if node is not layer.node:  # type: ignore[union-attr]
-                shape = fmt_shape(inputs[0].shape) if inputs and isinstance(inputs[0], TensorV) else "(?)"
-                related.insert(0, (node, f"{layer.label} 在这里被调用，输入是 {shape}",  # type: ignore[union-attr]
-                                   f"{layer.label} is called here with {shape}"))  # type: ignore[union-attr]
+            assert layer is not None
+            shape = fmt_shape(inputs[0].shape) if inputs and isinstance(inputs[0], TensorV) else "(?)"
+            head: list[tuple[cst.CSTNode, str, str]] = []
+            if source is not None and layer.node is not None:
+                # the number is where the block is built: the layer inside it is related
+                # (a Sequential subclass runs its entries where they are written)
+                if node is layer.node:
+                    head.append((layer.node, f"{layer.label} 在这里定义，调用时输入是 {shape}",
+                                 f"{layer.label} is defined here, called with {shape}"))
+                else:
+                    head.append((layer.node, f"{layer.label} 在这里定义", f"{layer.label} is defined here"))
+            if node is not layer.node:
+                head.append((node, f"{layer.label} 在这里被调用，输入是 {shape}",
+                             f"{layer.label} is called here with {shape}"))
+            related[:0] = head
             info = self.input_info
             if info is not None and info.node is not None:
                 related.append((info.node, "输入形状来自这里", "the input shape comes from here"))
@@ -261,7 +277,8 @@ class Trace:
         if src is not None and src.layer is not None and src.layer is not layer and src.layer.node is not None \
                 and src.layer.node is not node:
             related.append((src.layer.node, f"{src.layer.label} 在这里定义", f"{src.layer.label} is defined here"))
-        err = ShapeError(node, zh, en, related, step=step, kind=kind)
+        err = ShapeError(node, zh, en, related, step=step, kind=kind,
+                         defined=layer.node if target is not None and source is not None else None)  # type: ignore[union-attr]
         if problem.fix is not None and layer is not None and problem.fix[0] == "in_features":
             fix = self._linear_fix(layer, problem.fix[1])
             if fix is not None:
@@ -269,21 +286,28 @@ class Trace:
                 self.fix_candidates.append(fix)
         self.problems.append(err)
 
-    def _wrong_arg(self, problem: Problem, layer: Optional[Layer]) -> Optional[cst.BaseExpression]:
+    def _wrong_arg(self, problem: Problem, layer: Optional[Layer]
+                   ) -> tuple[Optional[cst.BaseExpression], Optional[ArgSource]]:
         """The constructor argument a fix would edit, when it is written as a number (or,
-        for a mismatch of size expressions, as that expression)."""
+        for a mismatch of size expressions, as that expression); for a block's parameter
+        passed on unchanged, the number where the block is built (``layer.sources``)."""
         name = problem.arg or (problem.fix[0] if problem.fix is not None else None)
         if name is None or layer is None or not isinstance(layer.node, cst.Call):
-            return None
+            return None, None
         from ..astutil import get_arg
 
         names = [n for n, _ in layer.signature_for(layer.type_name, layer.opts)]
         if name not in names:
-            return None
+            return None, None
         arg = get_arg(layer.node, names.index(name), name)
-        if arg is None or not (problem.symbolic or _int_literal_expr(arg.value)):
-            return None
-        return arg.value
+        if arg is None:
+            return None, None
+        source = layer.sources.get(name)
+        if source is not None and not problem.symbolic:
+            return source.node, source
+        if not (problem.symbolic or int_literal_expr(arg.value)):
+            return None, None
+        return arg.value, None
 
     def _linear_fix(self, layer: Layer, value: Any) -> Optional[FixInfo]:
         if not isinstance(value, int) or layer.node is None or layer.type_name != "Linear":
@@ -291,10 +315,19 @@ class Trace:
         from ..astutil import get_arg
 
         arg = get_arg(layer.node, 0, "in_features")
-        if arg is None or not _int_literal_expr(arg.value):
+        if arg is None:
             return None
         info = self.input_info
         safe = info is None or info.source in ("comment", "call", "summary")
+        source = layer.sources.get("in_features")
+        if source is not None:
+            # editing the block's number changes whatever else that parameter feeds; a
+            # default is every construction's that does not pass it: a suggestion only
+            if name_uses(source.fn.body, source.param) != 1:
+                return None
+            return FixInfo(source.node, str(value), safe and not source.default, layer)
+        if not int_literal_expr(arg.value):
+            return None
         return FixInfo(arg.value, str(value), safe, layer)
 
     def drop(self, node: cst.CSTNode, layer: Optional[Layer], label: str, kind: str, drops: list[DroppedDim],
@@ -315,12 +348,12 @@ class Trace:
         self.drops.append(DropInfo(node, zh, en, related))
 
 
-def _int_literal_expr(node: cst.BaseExpression) -> bool:
+def int_literal_expr(node: cst.BaseExpression) -> bool:
     """An int literal or arithmetic on int literals (``400``, ``16 * 5 * 5``)."""
     if isinstance(node, cst.Integer):
         return True
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Add, cst.Subtract)):
-        return _int_literal_expr(node.left) and _int_literal_expr(node.right)
+        return int_literal_expr(node.left) and int_literal_expr(node.right)
     return False
 
 

@@ -132,3 +132,23 @@ def _mutated(node: cst.CSTNode, names: set[str]) -> None:
                 stmt(sub)
 
     stmt(node)
+
+
+def name_uses(node: cst.CSTNode, name: str) -> int:
+    """How many times ``name`` is written in ``node`` as a name (not as an attribute or a
+    keyword); only asked when a fix is about to be offered, so a plain walk is fine."""
+    n = 0
+    todo = [node]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, cst.Name):
+            n += x.value == name
+            continue
+        if isinstance(x, cst.Attribute):
+            todo.append(x.value)
+            continue
+        if isinstance(x, cst.Arg):
+            todo.append(x.value)
+            continue
+        todo.extend(x.children)
+    return n
