@@ -440,10 +440,11 @@ class ShapeAnalysis:
         """A model class of another project file that this file builds and calls with a
         literal tensor (``blk = ConvBlock(3, 8)`` … ``blk(torch.randn(1, 3, 28, 28))``)
         has no entry here, the class being that file's, and that file never sees the
-        input: its forward runs once per such call, for the PT006 remainders, which are
-        this call's. Only the remainders are taken from this run: its PT005 problems
-        would be a new kind of cross-file finding, one with no tests of its own yet."""
-        from .calls import bring_drop_home
+        input: its forward runs once per such call, and the PT006 remainders and PT005
+        problems found are this call's (or at this file's number that built the block,
+        ``ConvBlock(3, 8)``). A problem in the other file that needs no input is that
+        file's own analysis's to report."""
+        from .calls import bring_drop_home, bring_error_home
 
         done: set[int] = set()
         for target, info in self._call_candidates:
@@ -461,7 +462,22 @@ class ShapeAnalysis:
             for d in trace.drops:
                 if d.home is None and self.ctx.is_foreign(d.node):
                     bring_drop_home(d, info.node)
+            if any(self.ctx.is_foreign(e.node) for e in trace.problems):
+                anyway = self._problems_without_input(target)
+                trace.problems = [e for e in trace.problems if not (self.ctx.is_foreign(e.node) and e.node in anyway)]
+                for err in trace.problems:
+                    if self.ctx.is_foreign(err.node):
+                        bring_error_home(err, info.node)
             self._foreign_traces.append(trace)
+
+    def _problems_without_input(self, target: Instance) -> set[cst.CSTNode]:
+        """Where a forward of ``target`` fails whatever its input: those problems do not
+        come from this file's tensor."""
+        trace = Trace(locate=self.place_of)
+        interp = Interp(self, trace)
+        x = trace.add("input", None, [], TensorV(None))
+        self._safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None)
+        return {e.node for e in trace.problems}
 
     # ================================================================ results
     def _collect(self) -> None:
@@ -486,6 +502,11 @@ class ShapeAnalysis:
             if m.input is not None and m.input.source == "call" and m.input.node is not None and _exact(m.output):
                 # hovering the call that fed the model shows what the model returns
                 self._node_values.setdefault(m.input.node, []).append(m.output)
+        for t in self._foreign_traces:
+            for err in t.problems:
+                if err.node not in seen:  # two calls with the same wrong block: one number
+                    seen.add(err.node)
+                    errors.append(err)
         for t in self._script_traces:
             for err in t.problems:
                 if err.node not in seen:

@@ -27,7 +27,7 @@ from .walk import _head, suite
 
 if TYPE_CHECKING:
     from .analysis import ShapeAnalysis
-    from .trace import DropInfo, Trace
+    from .trace import DropInfo, ShapeError, Trace
 
 
 class CallsMixin(TensorCallsMixin):
@@ -63,10 +63,7 @@ class CallsMixin(TensorCallsMixin):
         a PT006 remainder dropped there (the block's pool on this file's 13×13)."""
         for err in self.trace.problems[before:]:
             if self.ctx.is_foreign(err.node):
-                err.related.insert(0, (err.node, "实际出错的位置（在另一个文件中）",
-                                       "where it fails, in the other file"))
-                err.node = call
-                err.fix = None
+                bring_error_home(err, call)
             elif err.via is None and err.defined is not None and self.ctx.is_foreign(err.defined):
                 # the number to change is here (``mb.Head(8 * 6 * 6, 10)``), the layer that
                 # fails in the other file: this is the call that ran it
@@ -579,6 +576,16 @@ class CallsMixin(TensorCallsMixin):
             if not isinstance(v, (LayerV, ContainerV, InstanceV)):
                 return UNKNOWN
         return ContainerV("sequential", entries, e)
+
+
+def bring_error_home(err: "ShapeError", home: cst.CSTNode) -> None:
+    """Report a mismatch found in another project file's code at ``home``, this file's
+    call that ran it; the place there stays as a related location, and a fix would edit
+    that file, so there is none."""
+    err.related = [r for r in err.related if r[0] is not home]  # the finding is there now
+    err.related.insert(0, (err.node, "实际出错的位置（在另一个文件中）", "where it fails, in the other file"))
+    err.node = home
+    err.fix = None
 
 
 def bring_drop_home(d: "DropInfo", home: cst.CSTNode) -> None:
