@@ -285,3 +285,33 @@ def test_a_nested_pass_too_deep_for_python_costs_only_that_pass(monkeypatch):
     # a helper called from the module keeps its finding
     (f,) = lint(STEP + "step(nn.Linear(10, 3), nn.CrossEntropyLoss(), torch.randn(4, 10), torch.ones(4))\n", "PT003")
     assert related(f)[0][1] == "`step()` is called here with this target"
+
+
+CALLBACK = """import torch
+import torch.nn as nn
+
+def apply(fn, x):
+    return fn(x)
+
+def labels(x):
+    crit = nn.CrossEntropyLoss()
+    return crit(torch.randn(4, 3), torch.Tensor([1, 0, 2, 1]))
+
+def fit(model, opt, data):
+    for x in data:
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+{calls}"""
+
+
+@pytest.mark.parametrize("calls", ["", "\napply(labels, torch.randn(3))\napply(fit, torch.randn(3))\n"])
+def test_a_function_first_reached_through_a_callback_keeps_its_own_findings(calls):
+    # apply's call-site pass reaches labels() and fit() through its parameter before their
+    # summaries are made: they are made outside the pass, as if apply were never called
+    src = CALLBACK.format(calls=calls)
+    (f,) = lint(src, "PT003")
+    assert f.line == line_no(src, "torch.Tensor([1, 0, 2, 1])") and f.related == ()
+    assert f.fix is not None
+    (g,) = lint(src, "PT002")
+    assert g.line == line_no(src, "opt.step()")

@@ -94,7 +94,9 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict)
         return
     done[info.node] += 1
     saved = (fa._values, fa._views, fa.hazards, fa._hazard_keys, fa.loops, fa.bridges, fa.functions, fa.classes)
-    frame = (interp.site_params, interp.site_chain, interp.site_funcs)
+    frame = (interp.site_params, interp.site_chain, interp.site_funcs, interp.site_summary)
+    if not interp.site_chain:
+        interp.site_summary = fa.functions
     fa._values = {}
     fa._views, fa.hazards, fa._hazard_keys = dict(fa._views), list(fa.hazards), set(fa._hazard_keys)
     fa.loops, fa.bridges = dict(fa.loops), dict(fa.bridges)
@@ -109,7 +111,7 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict)
             raise  # as deep as the summary: the file is nested too deeply (FlowAnalysis says so)
         values = None  # only the nesting made it too deep: this call keeps its summary
     finally:
-        interp.site_params, interp.site_chain, interp.site_funcs = frame
+        interp.site_params, interp.site_chain, interp.site_funcs, interp.site_summary = frame
         (fa._values, fa._views, fa.hazards, fa._hazard_keys, fa.loops, fa.bridges, fa.functions,
          fa.classes) = saved
     if values is None:
@@ -119,6 +121,15 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict)
         n = len(chain)
         nested = {k[n:]: t for k, t in fa.site_values.items() if len(k) > n and k[:n] == chain}
         memo[key] = (values, nested)
+
+
+def summary_pending(interp: Any, info: FunctionInfo) -> bool:
+    """Inside a call-site pass, a function of the file whose summary is not made yet (a
+    callback the pass's argument names: ``apply(g, x)`` -> ``fn(x)``): made here, its facts
+    and loops would land in the pass's table and be dropped with it; it is made at the end
+    of its scope instead, and this call is unknown. A function defined in the helper's body
+    during the pass is the pass's own."""
+    return bool(interp.site_chain) and not info.evaluated and interp.site_summary.get(info.node) is info
 
 
 def _store(fa: Any, chain: tuple, values: dict) -> dict:

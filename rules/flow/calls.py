@@ -15,7 +15,7 @@ import libcst as cst
 
 from .args import Args, key_of
 from .creation import dtype_arg
-from .call_sites import run_site_pass
+from .call_sites import run_site_pass, summary_pending
 from .crossfile import project_member_function, project_relative_member
 from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
 from .state import ClassInfo, FunctionInfo, State
@@ -191,7 +191,7 @@ class CallsMixin:
 
     def call_local(self, node: cst.Call, info: FunctionInfo, args: Args, st: State,
                    bound: Optional[cst.BaseExpression]) -> Value:
-        if info.running:
+        if info.running or summary_pending(self, info):
             return self.fresh(node)
         if not info.evaluated:
             self.eval_function(info)

@@ -48,6 +48,7 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
         self.site_params: Optional[dict] = None
         self.site_chain: tuple = ()
         self.site_funcs: tuple = ()
+        self.site_summary: dict = {}  # the file's functions as the outermost pass found them
         self.scope: Optional[Scope] = None
         self.loop_frames: list = []  # [ (break_states, continue_states) ]
         self.returns: list = []
