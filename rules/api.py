@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
 from .config import Config
 from .engine import AnalysisFailed, LintResult, RuleError, lint_source
 from .findings import Finding, Position, Range
+from .notices import Notice
 from .probe_requests import ProbeRequest, requests_for
 from .source import SourceFile, source_from_text
 
@@ -49,8 +50,9 @@ class FileReport:
 
     path: str
     findings: tuple[Finding, ...] = ()
-    # Units (file or cell) that were valid but not analysed, one line each: shown, never silent.
-    notices: tuple[str, ...] = ()
+    # Units (file or cell) that were not analysed, and why (rules/notices.py): shown, never
+    # silent; ``notice_lines(lang)`` gives them as one line each.
+    notices: tuple[Notice, ...] = ()
     errors: tuple[RuleError, ...] = ()  # a rule or shared analysis that raised
     skipped: bool = False  # the text mentions none of the libraries the rules are about
     shape_facts: tuple[ShapeFact, ...] = ()
@@ -60,6 +62,10 @@ class FileReport:
     probe_requests: Mapping[int, ProbeRequest] = field(default_factory=dict)
     imports: Optional["ImportTable"] = field(default=None, compare=False)  # names of the parse (API hover)
     source: Optional[SourceFile] = field(default=None, compare=False)
+
+    def notice_lines(self, lang: str = "zh") -> tuple[str, ...]:
+        """The notices as the CLI prints them (``path: place: reason``), in ``lang``."""
+        return tuple(n.text(lang) for n in self.notices)
 
     def shapes_document(self) -> dict[str, Any]:
         """The ``ptlint shapes --format json`` document (contract v1)."""

@@ -18,8 +18,9 @@ from .names import ImportTable
 from .rule import (
     FixSpec, InsertAfter, InsertBefore, InsertStatementBefore, Replace, Report, Rule, all_rules,
 )
-from . import nesting
-from .limits import MAX_TOKENS
+from . import nesting, notices
+from .limits import MAX_EXPRESSION_DEPTH, MAX_TOKENS
+from .notices import Notice
 from .source import SourceFile, SourceUnit, source_from_text
 from .suppression import Suppressions
 
@@ -53,9 +54,10 @@ class LintResult:
     findings: list[Finding] = field(default_factory=list)
     rule_errors: list[RuleError] = field(default_factory=list)
     skipped: bool = False  # the text mentions none of the libraries the rules are about
-    # One line each: a unit (file or notebook cell) that was valid but not analysed,
-    # beyond a limit of rules/limits.py. Front ends show them; never silence.
-    notices: list[str] = field(default_factory=list)
+    # A unit (file or notebook cell) that was valid but not analysed, beyond a limit of
+    # rules/limits.py, or a notebook cell left out while loading (rules/notices.py). Front
+    # ends show them in the user's language; never silence.
+    notices: list[Notice] = field(default_factory=list)
     source: Optional[SourceFile] = None
     context: Optional["FileContext"] = None  # kept for front ends that ask more (hover, shapes)
     # Other project files the analysis read (rules/project.py): path -> digest of what it
@@ -412,15 +414,6 @@ def _syntax_location(exc: cst.ParserSyntaxError, text: str) -> tuple[int, int, s
     return exc.raw_line, max(exc.raw_column, 0), exc.message
 
 
-# libcst refuses a few things CPython accepts (thousands of adjacent string literals):
-# valid Python, so not a syntax error, but not analysed either.
-_LIBCST_ONLY = "valid Python that libcst cannot parse; not checked"
-
-
-def _unit_name(path: str, unit: SourceUnit) -> str:
-    return f"{path}: cell {unit.cell}: " if unit.cell is not None else f"{path}: "
-
-
 def _refusal_finding(refusal: "nesting.Refusal", path: str, unit: SourceUnit, config: Config) -> Finding:
     from .catalog.pt000_syntax_error import SyntaxErrorRule
 
@@ -488,7 +481,7 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
         return result
     tokens = sum(nesting.count_tokens(u.text, MAX_TOKENS // max(len(source.units), 1)) for u in source.units)
     if tokens > MAX_TOKENS:  # libcst's memory grows with the tokens: bounded, and said so
-        result.notices.append(f"{path}: too large to analyse (about {tokens:,} tokens > {MAX_TOKENS:,}); not checked")
+        result.notices.append(notices.too_large(path, tokens, MAX_TOKENS))
         return result
     unit_modules: list[tuple[SourceUnit, cst.Module]] = []
     shared = _shared_key(source)
@@ -499,17 +492,20 @@ def lint_source(source: SourceFile, config: Config, *, rules: Optional[list[type
                 if syntax_on:
                     result.findings.append(_refusal_finding(refusal, path, unit, config))
             else:
-                result.notices.append(_unit_name(path, unit) + refusal.message)
+                result.notices.append(notices.too_deep(path, unit.cell, refusal.line, refusal.depth,
+                                                       MAX_EXPRESSION_DEPTH))
             continue
         try:
             unit_modules.append((unit, _parse_unit(unit, shared)))
         except cst.ParserSyntaxError as exc:
             if nesting.cpython_verdict(unit.text) is None:
-                result.notices.append(_unit_name(path, unit) + _LIBCST_ONLY)
+                # libcst refuses a few things CPython accepts: valid Python, so not a
+                # syntax error, but not analysed either.
+                result.notices.append(notices.libcst_only(path, unit.cell))
             elif syntax_on:
                 result.findings.append(_syntax_finding(exc, path, unit, config))
         except RecursionError:
-            result.notices.append(_unit_name(path, unit) + "nested too deeply for the parser; not checked")
+            result.notices.append(notices.parser_recursion(path, unit.cell))
     if not unit_modules:
         return result
     if len(unit_modules) == 1:

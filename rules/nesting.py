@@ -73,8 +73,9 @@ class Refusal:
 
     line: int
     column: int
-    message: str
+    message: str  # CPython's message (PT000); for a unit beyond ptlint's limit, the English notice
     syntax_error: bool  # CPython refuses the code too (PT000); else valid but beyond ptlint's limit
+    depth: int = 0  # beyond ptlint's limit: about how deep the unit nests (the notice says it in both languages)
 
 
 def _op_weight(run: str) -> int:
@@ -225,4 +226,4 @@ def check(text: str) -> Optional[Refusal]:
     line, col = _line_col(text, where)
     deepest = max(d.expression, d.brackets)
     return Refusal(line, col, f"nested about {deepest} levels deep (ptlint analyses up to {MAX_EXPRESSION_DEPTH}); "
-                              "not checked", syntax_error=False)
+                              "not checked", syntax_error=False, depth=deepest)

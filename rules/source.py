@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from .limits import MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES
+from .notices import Notice, cell_no_source, cell_not_object
 
 # PEP 263: ``# -*- coding: gbk -*-`` on line 1 or 2 (GBK files are common in Chinese
 # course material, and Python runs them, so we read them too).
@@ -66,7 +67,7 @@ class SourceFile:
     # CPython refuses the bytes before tokenizing (a BOM with a non-UTF-8 coding
     # comment): the engine reports this as PT000 on line 1 and parses nothing.
     encoding_error: Optional[str] = None
-    notes: list[str] = field(default_factory=list)  # one line each: parts left out (a notebook cell without text)
+    notes: list[Notice] = field(default_factory=list)  # parts left out while loading (a notebook cell without text)
 
     @property
     def is_notebook(self) -> bool:
@@ -236,9 +237,9 @@ def leading_indent(cell_text: str) -> tuple[str, str]:
     return "\n".join(ln[len(space):] if ln.startswith(space) else ln for ln in lines), space
 
 
-def notebook_units(data: dict, path: str, notes: Optional[list[str]] = None) -> list[SourceUnit]:
+def notebook_units(data: dict, path: str, notes: Optional[list[Notice]] = None) -> list[SourceUnit]:
     """The code cells as units. A cell that is not an object or has no text source
-    (``"source": null``) is left out with a one-line note in ``notes``; the others are
+    (``"source": null``) is left out with a notice in ``notes``; the others are
     still checked."""
     cells = data.get("cells")
     if not isinstance(cells, list):
@@ -252,7 +253,7 @@ def notebook_units(data: dict, path: str, notes: Optional[list[str]] = None) -> 
     for index, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
             if notes is not None:
-                notes.append(f"{path}: broken notebook: cell {index} is not an object; cell skipped")
+                notes.append(cell_not_object(path, index))
             continue
         if cell.get("cell_type") != "code":
             continue
@@ -261,7 +262,7 @@ def notebook_units(data: dict, path: str, notes: Optional[list[str]] = None) -> 
             src = "".join(src)
         if not isinstance(src, str):
             if notes is not None:
-                notes.append(f"{path}: broken notebook: cell {index} has no text source; cell skipped")
+                notes.append(cell_no_source(path, index))
             continue
         masked = mask_magics(src)
         if masked is None:
@@ -281,7 +282,7 @@ def source_from_text(text: str, path: str = "<stdin>", *, notebook: bool = False
             raise SourceError(f"{path}: broken notebook: JSON nested too deeply") from None
         if not isinstance(data, dict):
             raise SourceError(f"{path}: broken notebook: top level is not an object")
-        notes: list[str] = []
+        notes: list[Notice] = []
         return SourceFile(path, notebook_units(data, path, notes), kind="notebook", notebook=data,
                           raw=text.encode("utf-8"), notes=notes)
     return SourceFile(path, [SourceUnit(text)], newline=detect_newline(text), raw=text.encode("utf-8"))

@@ -34,7 +34,7 @@ def make_loader(args: argparse.Namespace) -> ConfigLoader:
     return ConfigLoader(cli_overrides(args))
 
 
-def _lint_stdin(args: argparse.Namespace, loader: ConfigLoader, run: RunResult):
+def _lint_stdin(args: argparse.Namespace, loader: ConfigLoader, run: RunResult, lang: str):
     """Lint standard input; returns (source, config) for --fix, or None."""
     from ptlint.rules.engine import lint_source
 
@@ -47,7 +47,7 @@ def _lint_stdin(args: argparse.Namespace, loader: ConfigLoader, run: RunResult):
         run.errors.append(str(exc))
         return None
     res = lint_source(source, cfg)
-    collect(run, res)
+    collect(run, res, lang)
     return source, cfg, res
 
 
@@ -115,8 +115,8 @@ def run_check(args: argparse.Namespace) -> int:
             prestart_probe(loader, args.probe, paths, python=probe_python)
         if paths:
             run = run_paths(paths, loader, jobs=args.jobs, cache=not args.no_cache, cache_dir=args.cache_dir,
-                            force_exclude=args.force_exclude)
-        stdin_parts = _lint_stdin(args, loader, run) if use_stdin else None
+                            force_exclude=args.force_exclude, lang=lang)
+        stdin_parts = _lint_stdin(args, loader, run, lang) if use_stdin else None
     except ConfigError as exc:
         print(f"ptlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from ptlint.rules.config import Config, ConfigLoader
 from ptlint.rules.findings import Finding
+from ptlint.rules.notices import Notice
 from ptlint.rules.source import SourceError, SourceFile, is_notebook_path, read_bytes, source_from_bytes
 
 # Below this many files (or bytes) to analyse a pool costs more than it saves.
@@ -31,13 +32,13 @@ class FileResult:
     source: Optional[SourceFile] = None  # None for a result from the cache
     context: Any = None
     cached: bool = False
-    notices: list[str] = field(default_factory=list)  # units not analysed (limits), one line each
+    notices: list[Notice] = field(default_factory=list)  # units not analysed (limits, unreadable cells)
 
 
 @dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # one line each, for stderr
+    errors: list[str] = field(default_factory=list)  # one line each, for stderr (notices in the run's language)
     rule_errors: list[Any] = field(default_factory=list)  # engine RuleError objects
     results: list[Any] = field(default_factory=list)  # FileResult or LintResult, in file order
     files_checked: int = 0
@@ -73,7 +74,7 @@ def _payload(res) -> dict[str, Any]:
         "findings": [f.to_dict() for f in res.findings],
         "skipped": res.skipped,
         "rule_errors": [vars(e) for e in res.rule_errors],
-        "notices": list(res.notices),
+        "notices": [n.to_dict() for n in res.notices],
         "deps": dict(res.deps),  # other project files read: the entry is stale when one changes
     }
 
@@ -105,7 +106,8 @@ def _from_payload(path: str, payload: dict[str, Any], cached: bool = False) -> F
 
         rule_errors = [RuleError(**e) for e in payload["rule_errors"]]
     return FileResult(path, [F.from_dict(d) for d in payload.get("findings", ())], rule_errors,
-                      bool(payload.get("skipped")), cached=cached, notices=list(payload.get("notices", ())))
+                      bool(payload.get("skipped")), cached=cached,
+                      notices=[Notice.from_dict(d) for d in payload.get("notices", ())])
 
 
 def _pool_context():
@@ -117,8 +119,9 @@ def _pool_context():
 
 
 def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = None, cache: bool = True,
-              cache_dir: Optional[str] = None, force_exclude: bool = False) -> RunResult:
-    """Check files and folders. ConfigError propagates (a bad config stops the run)."""
+              cache_dir: Optional[str] = None, force_exclude: bool = False, lang: Optional[str] = None) -> RunResult:
+    """Check files and folders. ConfigError propagates (a bad config stops the run).
+    ``lang``: the language of the notices' lines in ``errors`` (default: each file's config)."""
     from .files import discover
 
     t0 = time.perf_counter()
@@ -130,12 +133,14 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
         store = Cache(cache_dir or default_cache_dir(loader.for_path(os.getcwd()).root))
 
     slots: list[Optional[Any]] = []  # per discovered file: a result, an error string, or None (pending)
+    langs: dict[int, str] = {}  # slot -> the language of its notices
     pending: list[tuple[int, str, bytes, Config, Optional[str]]] = []
     for path, err in discover(paths, loader, force_exclude=force_exclude):
         if err:
             slots.append(err)
             continue
         cfg = loader.for_path(path)
+        langs[len(slots)] = lang or cfg.lang
         try:
             raw = read_bytes(path, path)
         except SourceError as exc:
@@ -183,21 +188,22 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
                     if store and key and not payload["rule_errors"]:
                         store.put(key, payload)
 
-    for slot in slots:
+    for i, slot in enumerate(slots):
         if isinstance(slot, str):
             run.errors.append(slot)
         elif slot is not None:
-            collect(run, slot)
+            collect(run, slot, langs.get(i, lang or "zh"))
     if store:
         run.cache_hits = store.hits
     run.elapsed = time.perf_counter() - t0
     return run
 
 
-def collect(run: RunResult, res) -> None:
+def collect(run: RunResult, res, lang: str = "zh") -> None:
     run.results.append(res)
     run.files_checked += 1
-    # A unit beyond a limit is a file (or cell) that could not be checked: one line each.
-    run.errors.extend(res.notices)
+    # A unit beyond a limit is a file (or cell) that could not be checked: one line each,
+    # in the run's language (the typed notices stay in ``res.notices``).
+    run.errors.extend(n.text(lang) for n in res.notices)
     run.findings.extend(res.findings)
     run.rule_errors.extend(res.rule_errors)

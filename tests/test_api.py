@@ -128,7 +128,9 @@ def test_notices_say_what_was_not_analysed():
     nb = {"cells": [{"cell_type": "code", "source": "import torch\ny = torch.randn(2, 3).t().view(-1)\n"}, 7],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     got = analyse(json.dumps(nb), path="nb.ipynb", notebook=True)
-    assert got.notices == ("nb.ipynb: broken notebook: cell 2 is not an object; cell skipped",)
+    assert [(n.kind, n.path, n.cell) for n in got.notices] == [("cell-not-object", "nb.ipynb", 2)]
+    assert got.notice_lines() == ("nb.ipynb: 第 2 个单元格：notebook 已损坏：这个单元格不是 JSON 对象，已跳过，其余单元格照常检查",)
+    assert got.notice_lines("en") == ("nb.ipynb: cell 2: broken notebook: the cell is not an object; cell skipped",)
     assert [(f.code, f.cell) for f in got.findings] == [("PT001", 1)]
     assert got.probe_requests[0].cell == 1  # a request knows its cell
 

@@ -75,9 +75,12 @@ def test_valid_but_deeper_than_ptlints_limit_is_a_notice(run_cli, tmp_path):
     (tmp_path / "ok.py").write_text(GOOD)
     proc = run_cli("long.py", "ok.py", "--no-cache")
     assert proc.returncode == 2  # a file that could not be checked
-    assert re.search(r"^ptlint: error: long\.py: nested about 1[45]\d\d levels deep \(ptlint analyses up to 1000\); "
-                     r"not checked$", proc.stderr, re.M), proc.stderr
+    assert re.search(r"^ptlint: error: long\.py: 第 2 行：代码嵌套约 1[45]\d\d 层，超过 ptlint 能分析的 1000 层，没有检查"
+                     r"（Python 本身能运行它）$", proc.stderr, re.M), proc.stderr
     assert "ok.py:2:5: PT001" in proc.stdout
+    proc = run_cli("long.py", "ok.py", "--no-cache", "--lang", "en")
+    assert re.search(r"^ptlint: error: long\.py: line 2: nested about 1[45]\d\d levels deep \(ptlint analyses up to "
+                     r"1000\); not checked$", proc.stderr, re.M), proc.stderr
 
 
 def test_deep_but_acceptable_nesting_is_analysed():
@@ -94,7 +97,8 @@ def test_thousands_of_adjacent_strings_are_a_notice_not_a_false_syntax_error():
     compile(src, "m.py", "exec")
     res = lint_text(src, "s.py")
     assert res.findings == []
-    assert len(res.notices) == 1 and res.notices[0].startswith("s.py: ") and res.notices[0].endswith("not checked")
+    assert [(n.kind, n.path, n.cell, n.line) for n in res.notices] == [("too-deep", "s.py", None, 2)]
+    assert res.notices[0].text("en").startswith("s.py: line 2: nested about ")
 
 
 # ---------------------------------------------------------------------- coding cookies
@@ -145,7 +149,8 @@ def _nb(*sources) -> str:
 def test_null_source_cell_is_skipped_with_a_note_and_the_rest_checked(run_cli, tmp_path):
     (tmp_path / "nb.ipynb").write_text(_nb("import torch", None, "y = torch.randn(2, 3).t().view(-1)"))
     proc = run_cli("nb.ipynb", "--no-cache", "--format", "json")
-    assert proc.stderr.strip() == "ptlint: error: nb.ipynb: broken notebook: cell 2 has no text source; cell skipped"
+    assert proc.stderr.strip() == ("ptlint: error: nb.ipynb: 第 2 个单元格：notebook 已损坏：这个单元格的 source 不是文本，"
+                                   "已跳过，其余单元格照常检查")
     assert [(f["cell"], f["code"]) for f in json.loads(proc.stdout)] == [(3, "PT001")]
 
 

@@ -44,8 +44,8 @@ def test_ten_megabyte_file_is_a_notice_in_bounded_memory(tmp_path):
     assert proc.returncode == 2
     assert "ok.py:2:5: PT001" in stdout
     line = [ln for ln in stderr.splitlines() if "big.py" in ln]
-    assert len(line) == 1 and line[0].startswith("ptlint: error: big.py: too large to analyse (about ")
-    assert line[0].endswith(f" tokens > {MAX_TOKENS:,}); not checked")
+    assert len(line) == 1 and line[0].startswith("ptlint: error: big.py: 文件太大，没有检查（约 ")
+    assert line[0].endswith(f" 个词法单元，上限 {MAX_TOKENS:,}）")
     peak_kib = int(peak_file.read_text())
     assert peak_kib < 600 * 1024  # old main: 880 MB and more; now about 120 MB
 
@@ -54,7 +54,8 @@ def test_one_four_megabyte_line_is_a_notice():
     text = "import torch\nx = [" + ",".join("1" for _ in range(2 * 1024 * 1024)) + "]\n"
     res = lint_text(text, "line.py")
     assert res.findings == []
-    assert len(res.notices) == 1 and res.notices[0].startswith("line.py: too large to analyse")
+    assert [(n.kind, n.path) for n in res.notices] == [("too-large", "line.py")]
+    assert res.notices[0].text("en").startswith("line.py: too large to analyse")
 
 
 def test_just_under_the_limit_is_analysed():

@@ -57,12 +57,12 @@ def test_mask_keeps_lines_and_columns():
     ("{not json", "broken notebook: invalid JSON at line 1 column 2"),
     ('{"cells": 3}', "broken notebook: no 'cells' list"),
     ("[1, 2]", "broken notebook: top level is not an object"),
-    ('{"cells": [{"cell_type": "code", "source": 7}]}', "broken notebook: cell 1 has no text source; cell skipped"),
+    ('{"cells": [{"cell_type": "code", "source": 7}]}', "cell 1: broken notebook: the cell has no text source; cell skipped"),
 ])
 def test_broken_notebook_is_a_one_line_error(run_cli, tmp_path, text, needle):
     (tmp_path / "bad.ipynb").write_text(text)
     (tmp_path / "m.py").write_text("import torch.nn as nn\nnn.Softmax()\n")
-    proc = run_cli(".", "--no-cache")
+    proc = run_cli(".", "--no-cache", "--lang", "en")
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"ptlint: error: bad.ipynb: {needle}"
     assert "m.py:2:1: PT017" in proc.stdout

@@ -179,9 +179,11 @@ def snapshot_json(snap: Snapshot, doc_uri: str, kind: str, support: ClientSuppor
         out.setdefault(doc_uri, []).append(note_json(BROKEN_NOTEBOOK[lang].format(detail=detail), ERROR,
                                                      range_json(lines_for(doc_uri), snap.error_range)))
         return out
-    # What the engine did not check (limits, unreadable cells) must not read as "no problems".
+    # What the engine did not check (limits, unreadable cells) must not read as "no problems":
+    # at line 1 of its cell (or of the file), in the user's language, naming the place.
     for notice in snap.notices:
-        out.setdefault(first, []).append(note_json(f"ptlint: {notice}", INFORMATION))
+        where = uri_for_cell(notice.cell) or first
+        out.setdefault(where, []).append(note_json(f"ptlint: {notice.text(lang, path=False)}", INFORMATION))
     for f in snap.findings:
         uri = uri_for_cell(f.cell)
         if uri is None:

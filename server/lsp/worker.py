@@ -86,7 +86,7 @@ class Snapshot:
     crash: Optional[str] = None  # our failure: worker died, timeout, unexpected exception
     elapsed_ms: float = 0.0
     not_analysed: Optional[str] = None  # skipped on purpose (too large)
-    notices: list[str] = field(default_factory=list)  # parts the engine left unchecked (limits, skipped cells)
+    notices: list[Any] = field(default_factory=list)  # rules/notices.py Notice: parts left unchecked (limits, cells)
     timed_out: float = 0.0  # > 0: the analysis ran past this many seconds and was stopped
     cells: tuple[str, ...] = ()  # notebook: the cell URIs the findings' cell numbers refer to
     lang: str = "zh"

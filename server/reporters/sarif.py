@@ -4,7 +4,8 @@ One run; ``tool.driver.rules`` lists every rule with its docs as help text (mark
 and plain); results point at files relative to the working folder (``%SRCROOT%``),
 with 1-based lines and columns counted in Unicode code points. Fixes are included for
 Python files. A finding in a notebook cell names the cell in its message and in
-``properties.cell`` (its line is a line of the cell, not of the .ipynb file)."""
+``properties.cell`` (its line is a line of the cell, not of the .ipynb file). Parts of files that were not
+checked (limits, unreadable notebook cells) are the invocation's tool notifications."""
 from __future__ import annotations
 
 import json
@@ -122,12 +123,29 @@ def _result(f: Finding, index: dict[str, int], lang: str) -> dict:
     return res
 
 
+def _notification(n, lang: str) -> dict:
+    """A part of a file that was not checked (rules/notices.py), as a tool notification:
+    not a result (it is about ptlint's reach, not the code), but shown by viewers."""
+    loc: dict = {"physicalLocation": {"artifactLocation": _artifact(n.path)}}
+    if n.line is not None and n.cell is None:  # a cell's line is no line of the .ipynb file
+        loc["physicalLocation"]["region"] = {"startLine": n.line}
+    note = {"level": "warning", "message": {"text": n.text(lang, path=False)}, "descriptor": {"id": n.kind},
+            "locations": [loc]}
+    if n.cell is not None:
+        note["properties"] = {"cell": n.cell}
+    return note
+
+
 def build(run, *, lang: str = "zh") -> dict:
     from ptlint.rules.rule import all_rules
 
     rules = list(all_rules().values())
     index = {r.code: i for i, r in enumerate(rules)}
     cwd = Path(os.getcwd()).as_uri().rstrip("/") + "/"
+    notices = [n for res in getattr(run, "results", ()) for n in getattr(res, "notices", ())]
+    # Only when something was left unchecked: a clean run's document stays as it was.
+    invocations = {"invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
+        _notification(n, lang) for n in notices]}]} if notices else {}
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -142,6 +160,7 @@ def build(run, *, lang: str = "zh") -> dict:
             "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd}},
             "columnKind": "unicodeCodePoints",
             "results": [_result(f, index, lang) for f in run.findings],
+            **invocations,
         }],
     }
 
