@@ -26,7 +26,19 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 
 
 class SourceError(Exception):
-    """A file that cannot be analysed; the message is one line, for the user."""
+    """A file that cannot be analysed: one line for the user, in English (``str``) and
+    Chinese; front ends print :meth:`text` in the run's language."""
+
+    def __init__(self, en: str, zh: Optional[str] = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.zh = zh if zh is not None else en
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def __reduce__(self):  # the CLI's pool workers pickle it with both texts
+        return (SourceError, (self.en, self.zh))
 
 
 @dataclass
@@ -112,13 +124,17 @@ def _source_codec(declared: str, path: str) -> str:
             why = "not ASCII-compatible"
         else:
             return info.name
-    raise SourceError(f"{path}: encoding problem: {declared} ({why}; Python refuses this file), not checked")
+    why_zh = {"unknown encoding": "未知的编码", "not a text encoding": "不是文本编码",
+              "not ASCII-compatible": "与 ASCII 不兼容"}[why]
+    raise SourceError(f"{path}: encoding problem: {declared} ({why}; Python refuses this file), not checked",
+                      f"{path}: 编码声明有问题：{declared}（{why_zh}，Python 也拒绝读取这个文件），没有检查")
 
 
 def decode(raw: bytes, path: str, *, python: bool = True) -> tuple[str, bool, str]:
     """(text, bom, encoding). UTF-8 unless a Python file declares another encoding."""
     if b"\x00" in raw[:8192]:
-        raise SourceError(f"{path}: binary file (contains NUL bytes), not checked")
+        raise SourceError(f"{path}: binary file (contains NUL bytes), not checked",
+                          f"{path}: 二进制文件（含有 NUL 字节），没有检查")
     bom = raw.startswith(codecs.BOM_UTF8)
     if bom:
         raw = raw[3:]
@@ -133,9 +149,12 @@ def decode(raw: bytes, path: str, *, python: bool = True) -> tuple[str, bool, st
         if encoding == "utf-8":
             raise SourceError(
                 f"{path}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                "save the file as UTF-8 or declare its encoding (# -*- coding: gbk -*-)"
+                "save the file as UTF-8 or declare its encoding (# -*- coding: gbk -*-)",
+                f"{path}: 不是有效的 UTF-8（偏移 {exc.start} 处的字节 0x{raw[exc.start]:02x}）；"
+                "请把文件另存为 UTF-8，或者在文件开头声明编码（# -*- coding: gbk -*-）",
             ) from None
-        raise SourceError(f"{path}: not valid {encoding} as its coding comment declares (offset {exc.start})") from None
+        raise SourceError(f"{path}: not valid {encoding} as its coding comment declares (offset {exc.start})",
+                          f"{path}: 内容不是编码声明所说的 {encoding}（偏移 {exc.start}）") from None
 
 
 def detect_newline(text: str) -> str:
@@ -243,7 +262,8 @@ def notebook_units(data: dict, path: str, notes: Optional[list[Notice]] = None) 
     still checked."""
     cells = data.get("cells")
     if not isinstance(cells, list):
-        raise SourceError(f"{path}: broken notebook: no 'cells' list")
+        raise SourceError(f"{path}: broken notebook: no 'cells' list",
+                          f"{path}: notebook 已损坏：没有 'cells' 列表")
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
     lang = info.get("name", "python")
@@ -277,11 +297,14 @@ def source_from_text(text: str, path: str = "<stdin>", *, notebook: bool = False
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}: broken notebook: invalid JSON at line {exc.lineno} column {exc.colno}") from None
+            raise SourceError(f"{path}: broken notebook: invalid JSON at line {exc.lineno} column {exc.colno}",
+                              f"{path}: notebook 已损坏：第 {exc.lineno} 行第 {exc.colno} 列不是有效的 JSON") from None
         except RecursionError:
-            raise SourceError(f"{path}: broken notebook: JSON nested too deeply") from None
+            raise SourceError(f"{path}: broken notebook: JSON nested too deeply",
+                              f"{path}: notebook 已损坏：JSON 嵌套太深") from None
         if not isinstance(data, dict):
-            raise SourceError(f"{path}: broken notebook: top level is not an object")
+            raise SourceError(f"{path}: broken notebook: top level is not an object",
+                              f"{path}: notebook 已损坏：最外层不是 JSON 对象")
         notes: list[Notice] = []
         return SourceFile(path, notebook_units(data, path, notes), kind="notebook", notebook=data,
                           raw=text.encode("utf-8"), notes=notes)
@@ -295,20 +318,22 @@ def read_bytes(path: str | Path, shown: str) -> bytes:
     try:
         st = p.stat()
         if not stat.S_ISREG(st.st_mode):
-            raise SourceError(f"{shown}: not a regular file, not checked")
+            raise SourceError(f"{shown}: not a regular file, not checked", f"{shown}: 不是普通文件，没有检查")
         size = st.st_size
         if size > limit:
             raise SourceError(
-                f"{shown}: file too large ({size / (1024 * 1024):.0f} MB > {limit // (1024 * 1024)} MB), not checked")
+                f"{shown}: file too large ({size / (1024 * 1024):.0f} MB > {limit // (1024 * 1024)} MB), not checked",
+                f"{shown}: 文件太大（{size / (1024 * 1024):.0f} MB，上限 {limit // (1024 * 1024)} MB），没有检查")
         return p.read_bytes()
     except FileNotFoundError:
-        raise SourceError(f"{shown}: no such file") from None
+        raise SourceError(f"{shown}: no such file", f"{shown}: 文件不存在") from None
     except IsADirectoryError:
-        raise SourceError(f"{shown}: is a directory") from None
+        raise SourceError(f"{shown}: is a directory", f"{shown}: 这是一个目录，不是文件") from None
     except PermissionError:
-        raise SourceError(f"{shown}: permission denied") from None
+        raise SourceError(f"{shown}: permission denied", f"{shown}: 没有读取权限") from None
     except OSError as exc:
-        raise SourceError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+        raise SourceError(f"{shown}: cannot read ({exc.strerror or exc})",
+                          f"{shown}: 无法读取（{exc.strerror or exc}）") from None
 
 
 def _bom_conflict(raw: bytes) -> Optional[str]:

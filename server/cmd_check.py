@@ -44,7 +44,7 @@ def _lint_stdin(args: argparse.Namespace, loader: ConfigLoader, run: RunResult, 
     try:
         source = source_from_bytes(raw, name, notebook=is_notebook_path(name))
     except SourceError as exc:
-        run.errors.append(str(exc))
+        run.errors.append(exc.text(lang))
         return None
     res = lint_source(source, cfg)
     collect(run, res, lang)

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         text, notebook = _probe_text(load_source(args.file))
     except SourceError as exc:
-        print(f"ptlint: error: {exc}", file=sys.stderr)
+        print(f"ptlint: error: {exc.text(lang)}", file=sys.stderr)
         return EXIT_ERROR
     try:  # only the user chooses an interpreter: never the project's config (see rules.config)
         python = trusted_probe_python(args.python)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from ptlint.rules.config import Config, ConfigLoader
+from ptlint.rules.source import SourceError
 
 SUFFIXES = (".py", ".pyi", ".ipynb")
 
@@ -142,7 +143,7 @@ def _named_ignored(gi: GitIgnore, path: Path) -> bool:
 
 
 def discover(paths: list[str], loader: ConfigLoader, *, force_exclude: bool = False
-             ) -> Iterator[tuple[str, Optional[str]]]:
+             ) -> Iterator[tuple[str, Optional[SourceError]]]:
     """Yield (path, error) for every file to check, each once. Files named explicitly
     are always checked (like ruff) unless ``force_exclude`` and the configuration
     excludes them; folders are walked, pruning excluded and git-ignored entries."""
@@ -159,7 +160,7 @@ def discover(paths: list[str], loader: ConfigLoader, *, force_exclude: bool = Fa
     for given in paths:
         p = Path(given)
         if not p.exists():
-            yield given, f"{given}: no such file or directory"
+            yield given, SourceError(f"{given}: no such file or directory", f"{given}: 文件或目录不存在")
             continue
         if not p.is_dir():
             if force_exclude and (loader.for_path(p).is_excluded(str(p), parents=True) or _named_ignored(gi, p)):

@@ -161,14 +161,15 @@ def apply_fixes(run, loader, *, write: bool, unsafe: bool, diff: bool, lang: str
         try:
             current = open(res.path, "rb").read()
         except OSError as exc:
-            run.errors.append(f"{res.path}: cannot read for fixing ({exc.strerror or exc})")
+            run.errors.append(f"{res.path}: 无法读取，没有修复（{exc.strerror or exc}）" if lang == "zh"
+                              else f"{res.path}: cannot read for fixing ({exc.strerror or exc})")
             continue
         if source is None or source.raw != current:
             # Answered from the cache, or changed since: analyse what is on disk now.
             try:
                 source = source_from_bytes(current, res.path, notebook=res.path.endswith(".ipynb"))
             except SourceError as exc:
-                run.errors.append(str(exc))
+                run.errors.append(exc.text(lang))
                 continue
             findings = lint_source(source, cfg).findings
         outcome = fix_source(source, cfg, findings, unsafe)

@@ -92,7 +92,7 @@ def _work(task: tuple[int, str, bytes, Config]) -> tuple[int, dict[str, Any]]:
     try:
         return index, _payload(_analyse(path, raw, config))
     except SourceError as exc:
-        return index, {"error": str(exc)}
+        return index, {"error": exc.en, "error_zh": exc.zh}
     except Exception as exc:  # the engine never raises for user code; keep the run alive anyway
         return index, {"error": f"{path}: internal error: {type(exc).__name__}: {exc}"}
 
@@ -132,7 +132,8 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
 
         store = Cache(cache_dir or default_cache_dir(loader.for_path(os.getcwd()).root))
 
-    slots: list[Optional[Any]] = []  # per discovered file: a result, an error string, or None (pending)
+    # per discovered file: a result, a SourceError, an error string, or None (pending)
+    slots: list[Optional[Any]] = []
     langs: dict[int, str] = {}  # slot -> the language of its notices
     pending: list[tuple[int, str, bytes, Config, Optional[str]]] = []
     for path, err in discover(paths, loader, force_exclude=force_exclude):
@@ -144,7 +145,7 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
         try:
             raw = read_bytes(path, path)
         except SourceError as exc:
-            slots.append(str(exc))
+            slots.append(exc)
             continue
         key = store.key(path, raw, repr(cfg)) if store else None
         entry = store.get(key) if store and key else None
@@ -170,7 +171,7 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
                 try:
                     res = _analyse(path, raw, cfg)
                 except SourceError as exc:
-                    slots[index] = str(exc)
+                    slots[index] = exc
                     continue
                 slots[index] = res
                 if store and key and not res.rule_errors:
@@ -181,7 +182,7 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
             with _pool_context().Pool(workers) as pool:
                 for index, payload in pool.imap_unordered(_work, tasks, chunksize=1):
                     if "error" in payload:
-                        slots[index] = payload["error"]
+                        slots[index] = SourceError(payload["error"], payload.get("error_zh"))
                         continue
                     _, path, _, _, key = by_index[index]
                     slots[index] = _from_payload(path, payload)
@@ -189,7 +190,9 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
                         store.put(key, payload)
 
     for i, slot in enumerate(slots):
-        if isinstance(slot, str):
+        if isinstance(slot, SourceError):
+            run.errors.append(slot.text(langs.get(i, lang or "zh")))
+        elif isinstance(slot, str):
             run.errors.append(slot)
         elif slot is not None:
             collect(run, slot, langs.get(i, lang or "zh"))

@@ -136,7 +136,7 @@ def test_stdin_fix_prints_fixed_source(run_cli, tmp_path):
 # ---------------------------------------------------------------------- bad input
 def test_missing_path_is_one_line_and_others_still_checked(run_cli, tmp_path):
     write(tmp_path / "m.py", BUGGY)
-    proc = run_cli("nope.py", "m.py", "--no-cache")
+    proc = run_cli("nope.py", "m.py", "--no-cache", "--lang", "en")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "ptlint: error: nope.py: no such file or directory"
     assert "m.py:4:9: PT017" in proc.stdout
@@ -148,7 +148,7 @@ def test_non_utf8_binary_and_huge_files(run_cli, tmp_path):
     (tmp_path / "src" / "blob.py").write_bytes(b"import torch\x00\x01\x02")
     with open(tmp_path / "src" / "huge.py", "wb") as fh:
         fh.truncate(21 * 1024 * 1024)
-    proc = run_cli("src", "--no-cache")
+    proc = run_cli("src", "--no-cache", "--lang", "en")
     assert proc.returncode == 2
     err = proc.stderr.splitlines()
     assert len(err) == 3, proc.stderr
@@ -180,7 +180,7 @@ def test_unreadable_file_is_reported_and_others_checked(tmp_path, monkeypatch, c
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     monkeypatch.chdir(tmp_path)
-    rc = cli.main([".", "--no-cache"])
+    rc = cli.main([".", "--no-cache", "--lang", "en"])
     out, err = capsys.readouterr()
     assert rc == 2
     assert err.strip() == "ptlint: error: secret.py: permission denied"

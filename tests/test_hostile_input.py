@@ -113,7 +113,7 @@ def test_codec_only_coding_cookie_is_a_one_line_error_and_the_run_goes_on(run_cl
         compile(raw, "c.py", "exec")
     (tmp_path / "c.py").write_bytes(raw)
     (tmp_path / "ok.py").write_text(GOOD)
-    proc = run_cli("c.py", "ok.py", "--no-cache")
+    proc = run_cli("c.py", "ok.py", "--no-cache", "--lang", "en")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"ptlint: error: c.py: encoding problem: {codec} ({why}; "
                                    "Python refuses this file), not checked")

@@ -170,7 +170,7 @@ def analyse(job: Job) -> Snapshot:
         if job.kind == "python":
             _remember(job, text, result, snap)
     except SourceError as exc:
-        snap.error = str(exc)
+        snap.error = exc.text(job.config.lang)
     except MemoryError:
         snap.crash = "out of memory while analysing"
     except Exception as exc:
