@@ -18,7 +18,7 @@ import pytest
 from ptlint.rules import engine, project
 from ptlint.rules.config import Config, ConfigLoader
 from ptlint.rules.engine import lint_source
-from ptlint.rules.project import CACHE_ENTRIES, FRESH_ENTRIES, ProjectIndex, _ParseCache, shared_key
+from ptlint.rules.project import ProjectIndex, _ParseCache, shared_key
 from ptlint.rules.project_digest import file_digest, text_digest
 from ptlint.rules.source import SourceFile, SourceUnit, load_source, source_from_text
 from ptlint.server.runner import run_paths
@@ -244,21 +244,25 @@ def test_an_import_cycle_back_to_the_analysed_file_reports_its_own_code(tmp_path
 
 
 # ---------------------------------------------------------------------- bounds, threads
-def test_the_cache_stays_bounded_over_a_large_run(tmp_path, parses):
+def test_the_cache_stays_bounded_over_a_large_run(tmp_path, monkeypatch):
+    # Budgets of a few files (tests/test_parse_cache_budget.py: the defaults' bytes).
+    monkeypatch.setattr(project, "PARSED", _ParseCache(budget=2000, fresh_budget=1000))
     root = tmp_path / "many"
     root.mkdir()
-    for i in range(CACHE_ENTRIES + 2 * FRESH_ENTRIES):
+    for i in range(96):
         (root / f"m{i}.py").write_text(f"import torch\nfrom m{(i + 1) % 7} import f\n\ndef f{i}(x):\n"
                                        f"    return torch.relu(x) + {i}\n")
     check([root])
-    assert len(project.PARSED.entries) <= CACHE_ENTRIES and len(project.PARSED.fresh) <= FRESH_ENTRIES
+    cache = project.PARSED
+    assert cache.fresh and cache.kept <= 2000 and cache.fresh_kept <= 1000
+    assert cache.kept == sum(cache.weights[k] for k in cache.entries)
+    assert cache.fresh_kept == sum(cache.weights[k] for k in cache.fresh)
 
 
 def test_analyses_on_threads_share_the_cache_safely(copy, parses, tmp_path):
     paths = [copy / "train.py", copy / "models" / "blocks.py", copy / "data" / "collate.py"]
     want = {p: [f.to_dict() for f in lint_source(load_source(str(p)), Config()).findings] for p in paths}
-    project.PARSED.entries.clear()
-    project.PARSED.fresh.clear()
+    project.PARSED.clear()
     got: dict = collections.defaultdict(list)
 
     def work(p):
