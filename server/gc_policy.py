@@ -47,9 +47,9 @@ class IdleCollector:
     piled up to matter for memory. Such a collection only scans what was not frozen:
     tens of milliseconds.
 
-    Frozen objects are never collected: freezing twice (at start, after the first job)
-    keeps at most the first document's own cyclic objects alive after that document is
-    analysed afresh, a bounded cost. Freezing after every collection would keep one
+    Frozen objects are never collected: freezing once (after the first job) keeps at most
+    the first document's own cyclic objects alive after that document is analysed afresh,
+    a bounded cost. Freezing after every collection would keep one
     state's cycles per collection, without bound."""
 
     IDLE_S = 0.25  # no job for this long: the user paused, collect now
@@ -62,13 +62,13 @@ class IdleCollector:
         self._jobs = 0
 
     def start(self) -> None:
-        gc.collect()
-        gc.freeze()
+        # No collection here: the first job (the editor's first file) is usually waiting,
+        # and a full pass over the imported modules would delay its diagnostics.
         gc.disable()
 
     def job_done(self) -> None:
         self._jobs += 1
-        if self._jobs == 1:  # the analyses' one-time imports and caches
+        if self._jobs == 1:  # after the first answer: the imports, catalog and analyses' caches
             gc.collect()
             gc.freeze()
 
