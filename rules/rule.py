@@ -181,6 +181,19 @@ class Rule:
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
         return self.ctx.qualname(node)
 
+    def call_chain_related(self, chain: Sequence[cst.Call], passed_zh: str, passed_en: str) -> list[Related]:
+        """Related locations for a finding drawn from a call-site pass (flow/call_sites.py:
+        ``site.chain``, outermost call first): the helper's own call ("called here with
+        {passed}"), then each call of a helper that led to it, innermost first, from the
+        finding outwards to where the values come from."""
+        names = [self.ctx.code_for(call.func).strip() for call in chain]
+        out = [Related(chain[-1], f"`{names[-1]}()` 在这里被调用，传入了{passed_zh}",
+                       f"`{names[-1]}()` is called here with {passed_en}")]
+        for call, outer, inner in zip(chain[-2::-1], names[-2::-1], names[:0:-1]):
+            out.append(Related(call, f"`{outer}()` 在这里被调用，它又调用了 `{inner}()`",
+                               f"`{outer}()` is called here and calls `{inner}()`"))
+        return out
+
     @classmethod
     def kebab(cls) -> str:
         return cls.name

@@ -279,23 +279,11 @@ The quick fix appends `.long()` to the target argument. It is safe when the valu
             return
         related: dict = {}  # (call, message) -> Related: a call shared by two chains is named once
         for site, _ in failing:
-            for r in self._chain_related(site.chain):
+            for r in self.call_chain_related(site.chain, "这个目标", "this target"):
                 related.setdefault((id(r.node), r.message_en), r)
         first = failing[0][1]
         self.reports.append(dataclasses.replace(first, fix=None, alt_fixes=(),
                                                 related=tuple(related.values()) + tuple(first.related)))
-
-    def _chain_related(self, chain: tuple) -> list:
-        """The calls that led to the helper, innermost first (the helper's own call, then
-        the call of the helper that made it, …): from the finding outwards to where the
-        target comes from."""
-        names = [self.ctx.code_for(call.func).strip() for call in chain]
-        out = [Related(chain[-1], f"`{names[-1]}()` 在这里被调用，传入了这个目标",
-                       f"`{names[-1]}()` is called here with this target")]
-        for call, outer, inner in zip(chain[-2::-1], names[-2::-1], names[:0:-1]):
-            out.append(Related(call, f"`{outer}()` 在这里被调用，它又调用了 `{inner}()`",
-                               f"`{outer}()` is called here and calls `{inner}()`"))
-        return out
 
     def _check(self, node: cst.Call, flow: FlowAnalysis) -> None:
         info = self._loss(node, flow)

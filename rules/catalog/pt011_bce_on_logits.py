@@ -35,6 +35,9 @@ _ELEMENTWISE_FUNCS = frozenset({f"torch.{n}" for n in "relu sigmoid tanh".split(
                                          "hardtanh hardsigmoid hardswish dropout".split()})
 _ELEMENTWISE_METHODS = frozenset({"relu", "sigmoid", "tanh"})
 
+# what a failing call site passes to the helper, for its related location (zh, en)
+_PASSED = {"logits": ("这个模型", "this model"), "shape": ("这些张量", "these tensors")}
+
 SHAPE_MESSAGE = Message(
     zh="`{loss}` 的输入形状 {a} 与目标形状 {b} 不一致：会抛出 ValueError，二者的形状必须完全相同",
     en="`{loss}` input shape {a} differs from target shape {b}: PyTorch raises ValueError; the shapes must be identical",
@@ -273,24 +276,11 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         first: Report = failing[0][1]
         related: dict = {}  # (call, message) -> Related: a call shared by two chains is named once
         for site, _, (kind, _, _) in failing:
-            for r in self._chain_related(site.chain, kind):
+            for r in self.call_chain_related(site.chain, *_PASSED[kind]):
                 related.setdefault((id(r.node), r.message_en), r)
         fix = self._site_fix(node, failing, flow)
         self.reports.append(dataclasses.replace(first, fix=fix, alt_fixes=(),
                                                 related=tuple(related.values()) + tuple(first.related)))
-
-    def _chain_related(self, chain: tuple, kind: str) -> list:
-        """The calls that led to the helper, innermost first (the helper's own call, then
-        the call of the helper that made it, …): from the finding outwards to the model and
-        the loss."""
-        what = {"logits": ("这个模型", "this model"), "shape": ("这些张量", "these tensors")}[kind]
-        names = [self.ctx.code_for(call.func).strip() for call in chain]
-        out = [Related(chain[-1], f"`{names[-1]}()` 在这里被调用，传入了{what[0]}",
-                       f"`{names[-1]}()` is called here with {what[1]}")]
-        for call, outer, inner in zip(chain[-2::-1], names[-2::-1], names[:0:-1]):
-            out.append(Related(call, f"`{outer}()` 在这里被调用，它又调用了 `{inner}()`",
-                               f"`{outer}()` is called here and calls `{inner}()`"))
-        return out
 
     def _check_site(self, node: cst.Call, inp: cst.BaseExpression, tgt: Optional[cst.BaseExpression],
                     site) -> Optional[tuple]:

@@ -318,7 +318,7 @@ class Bootstrap:
             # itself, faster than this niced thread.
             if self.analysing:
                 server = create_server()
-                warmup.warm(server.converter, self.params or None, self.init_result, (),
+                warmup.warm(server.converter, self.params or None, self.init_result,
                             keep_going=lambda: self.analysing)
                 self.server = server
         except BaseException:  # main() creates the server again and reports the error

@@ -16,7 +16,7 @@ pays for its own code as before."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 log = logging.getLogger("ptlint.lsp")
 
@@ -70,18 +70,16 @@ SAMPLES: tuple[tuple[str, Any, Any], ...] = (
 
 
 def warm(converter: Any, initialize_params: Optional[dict] = None, initialize_result: Optional[dict] = None,
-         published: Iterable[tuple[str, list]] = (), keep_going: Callable[[], bool] = lambda: True) -> int:
-    """Run the samples (and the client's own ``initialize``, our answer to it and the
-    diagnostics already published, where known) through ``converter`` both ways, while
-    ``keep_going()`` says so; the number of samples that converted."""
+         keep_going: Callable[[], bool] = lambda: True) -> int:
+    """Run the samples (and the client's own ``initialize`` and our answer to it, where
+    known) through ``converter`` both ways, while ``keep_going()`` says so; the number of
+    samples that converted."""
     from lsprotocol.types import METHOD_TO_TYPES
 
     samples = list(SAMPLES)
     if initialize_params is not None:
         samples.insert(0, ("initialize", initialize_params,
                            initialize_result if initialize_result is not None else _NO_RESULT))
-    samples += [("textDocument/publishDiagnostics", {"uri": uri, "version": 1, "diagnostics": diagnostics},
-                 _NO_RESULT) for uri, diagnostics in published]
     done = 0
     for method, params, result in samples:
         if not keep_going():
