@@ -44,9 +44,8 @@ STALE_SECONDS = 24 * 3600  # other fingerprints' folders older than this are rem
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# ptlint's results cache; see https://bford.info/cachedir/\n"
 
 
-def analysis_fingerprint() -> str:
-    """Changes whenever the code that produces findings may have changed."""
-    h = hashlib.sha256(f"{FORMAT}|{__version__}|{sys.version_info[:2]}".encode())
+def _code_files():
+    """(path relative to its root, stat) of every file of ``ptlint.rules``, in order."""
     spec = importlib.util.find_spec("ptlint.rules")
     roots = list(spec.submodule_search_locations or []) if spec else []
     for root in roots:
@@ -59,8 +58,21 @@ def analysis_fingerprint() -> str:
                         st = os.stat(p)
                     except OSError:
                         continue
-                    h.update(f"{os.path.relpath(p, root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+                    yield os.path.relpath(p, root), st
+
+
+def analysis_fingerprint() -> str:
+    """Changes whenever the code that produces findings may have changed."""
+    h = hashlib.sha256(f"{FORMAT}|{__version__}|{sys.version_info[:2]}".encode())
+    for rel, st in _code_files():
+        h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:20]
+
+
+def newest_code_mtime_ns() -> int:
+    """When the code that produces findings last changed on disk (a long-running language
+    server worker stores results only while its imported code is still this code)."""
+    return max((max(st.st_mtime_ns, st.st_ctime_ns) for _, st in _code_files()), default=0)
 
 
 SECRET_BYTES = 32

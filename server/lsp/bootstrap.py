@@ -8,7 +8,10 @@ Here the main thread reads the framed JSON itself while a thread imports pygls. 
 answers ``initialize`` only when :func:`initialize_result` is sure to give pygls's answer,
 and analyses the first opened Python file in the worker that :func:`worker.prestart`
 started, with settings and config worked out exactly as the server would (else it
-stays silent). Whatever is unusual (notebooks, pull diagnostics, settings that differ
+stays silent). A file analysed before with the same text, config and code is answered
+from the results cache at once (server/lsp/result_cache.py), before the worker has even
+imported libcst; the analysis still runs, and what it finds replaces that answer where
+it differs. Whatever is unusual (notebooks, pull diagnostics, settings that differ
 per folder, a broken frame, any error here) turns the fast path off: messages are then
 only kept for pygls.
 
@@ -37,7 +40,7 @@ from .documents import PYTHON, kind_for, uri_to_path
 from .framing import parse_length
 from .positions import UTF8, UTF16, UTF32, LineIndex
 from .settings import EditorSettings, parse_settings
-from .worker import DEFAULT_TIMEOUT_S, CancelToken, Job, prestarted
+from .worker import DEFAULT_TIMEOUT_S, CancelToken, Job, Snapshot, prestarted
 
 log = logging.getLogger("ptlint.lsp")
 
@@ -381,6 +384,13 @@ class Bootstrap:
         self._send({"jsonrpc": "2.0", "id": msg["id"], "result": result})
         self.init_id, self.init_result = msg["id"], result
         log.debug("fast start: answered initialize")
+        try:
+            # While the client reads the answer and opens its first file: what reading the
+            # results cache needs (~20 ms of imports, no libcst).
+            from . import result_cache  # noqa: F401
+            from ptlint.server import cache, runner  # noqa: F401
+        except Exception:
+            log.debug("fast start: importing the results cache failed", exc_info=True)
 
     def _opened(self, params: Any) -> None:
         if self.opened_any:
@@ -436,6 +446,8 @@ class Bootstrap:
         if config.root and config.is_excluded(path, parents=True):
             self.pending = None
             return
+        if doc.uri.startswith("file:"):
+            self._publish_cached(doc, path, config, settings)
         job = Job(doc.uri, doc.version, 0, path, PYTHON, config, text=doc.text)
         log.debug("fast start: analysing %s v%d", doc.uri, doc.version)
         self.analysing = True
@@ -453,15 +465,45 @@ class Bootstrap:
         if snap is None or snap.crash or snap.error or snap.rule_errors or snap.not_analysed or snap.timed_out:
             log.debug("fast start: %s v%d left to the server", doc.uri, doc.version)
             return  # the server logs and reports these
+        if self._publish(doc, snap, settings):
+            log.debug("fast start: published %s v%d (analysed in %.0f ms)", doc.uri, doc.version, snap.elapsed_ms)
+        else:
+            log.debug("fast start: the analysis of %s v%d agrees with the cached diagnostics", doc.uri, doc.version)
+
+    def _publish_cached(self, doc: Opened, path: str, config: Config, settings: EditorSettings) -> None:
+        """Publish the results cache's findings for this very text at once (the worker is
+        still importing libcst and the rules); the analysis that follows corrects them."""
+        try:
+            from . import result_cache
+
+            cached = result_cache.lookup(path, doc.text, config)
+            if cached is None:
+                log.debug("fast start: no cached results for %s v%d", doc.uri, doc.version)
+                return
+            snap = Snapshot(doc.uri, doc.version, 0, findings=cached.findings, skipped=cached.skipped,
+                            notices=cached.notices, lang=config.lang)
+            self._publish(doc, snap, settings)
+        except Exception:  # the analysis answers anyway
+            log.debug("fast start: reading the results cache failed", exc_info=True)
+            return
+        log.debug("fast start: published %s v%d from the results cache", doc.uri, doc.version)
+
+    def _publish(self, doc: Opened, snap: Snapshot, settings: EditorSettings) -> bool:
+        """Send the snapshot's diagnostics of each target URI unless the client has exactly
+        these already; whether anything was sent."""
         encoding = position_encoding(self.params["capabilities"]) or UTF16
         lines = LineIndex(doc.text, encoding)
         by_uri = diag_mod.snapshot_json(snap, doc.uri, PYTHON, diag_mod.ClientSupport(self.params["capabilities"]),
                                         settings.rule_docs_url, lambda uri: lines)
+        sent = False
         for uri, diagnostics in by_uri.items():
+            if self.published.get(uri) == (doc.version, diagnostics):
+                continue
             self._send({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
                         "params": {"uri": uri, "diagnostics": diagnostics, "version": doc.version}})
             self.published[uri] = (doc.version, diagnostics)
-        log.debug("fast start: published %s v%d (analysed in %.0f ms)", doc.uri, doc.version, snap.elapsed_ms)
+            sent = True
+        return sent
 
 
 # The nice value of the thread importing pygls: the first diagnostics wait for the worker
