@@ -11,7 +11,10 @@ push diagnostics) on the same files and the same edits, in one run.
 2. Hover and inlay hints on the document just edited (sent right after the didChange,
    before its diagnostics arrive). ruff answers hover (noqa codes) but has no inlay hints.
 3. Start-up: process start -> initialize -> didOpen of a 50-line file -> its first
-   diagnostics.
+   diagnostics, ptlint twice: cold (``$PTLINT_CACHE_DIR`` a new empty folder each start)
+   and warm (the same file, unchanged, analysed by an earlier start: its diagnostics come
+   from the results cache before the worker has imported the rules). The target is
+   judged on the cold row; ruff's starts alternate with both.
 4. Memory over 2,000 edits of the 1,000-line file (bursts of 40, then a pause for the
    diagnostics): RSS of the server process and of its children (ptlint's analysis worker).
 
@@ -121,8 +124,10 @@ SERVERS = {"ptlint": [sys.executable, "-m", "ptlint.server"]}
 
 
 class Bench:
-    def __init__(self, name: str, command: list[str], init_options: Any = None) -> None:
+    def __init__(self, name: str, command: list[str], init_options: Any = None,
+                 env: Optional[dict[str, str]] = None) -> None:
         self.name, self.command, self.init_options = name, command, init_options
+        self.env = env or {}
         self.published: dict[str, list[tuple[float, Any]]] = defaultdict(list)
         self.versions: dict[str, int] = {}
         self.arrived = asyncio.Event()
@@ -158,7 +163,7 @@ class Bench:
                 raise
 
         client.protocol.structure_message = lenient
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.env)
         config = ClientServerConfig(server_command=self.command, client_factory=lambda: client, server_env=env)
         self.started = time.perf_counter()
         self.client = await config.start()
@@ -277,14 +282,56 @@ def ensure_bytecode() -> None:
         compileall.compile_dir(str(ROOT / folder), quiet=1)
 
 
-async def startup(name: str, command: list[str]) -> float:
+async def startup(name: str, command: list[str], cache_dir: Optional[Path] = None) -> float:
+    """ms from process start to the first diagnostics of a 50-line file saved on disk;
+    ``cache_dir``: ptlint's results cache folder for this start."""
     ensure_bytecode()
     text = model_file(50)
-    uri = (WORK / f"start_{name}.py").as_uri()
-    async with Bench(name, command) as b:
-        b.open(uri, text)
-        t1, _ = await b.published_for(uri, None)
+    path = WORK / f"start_{name}.py"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    env = {"PTLINT_CACHE_DIR": str(cache_dir)} if cache_dir is not None else None
+    async with Bench(name, command, env=env) as b:
+        b.open(path.as_uri(), text)
+        t1, _ = await b.published_for(path.as_uri(), None)
         return (t1 - b.started) * 1000
+
+
+async def startups(servers: dict[str, list[str]], starts: int) -> dict[str, list[float]]:
+    """ptlint cold, ruff, ptlint warm, start after start, so that all see the same load."""
+    import tempfile
+
+    out: dict[str, list[float]] = {"cold": [], "ruff": [], "warm": []}
+    with tempfile.TemporaryDirectory(prefix="ptlint-bench-cache-") as tmp:
+        warm_dir = Path(tmp) / "warm"
+        await startup("ptlint", servers["ptlint"], warm_dir)  # the earlier start that fills it
+        for k in range(starts):
+            out["cold"].append(await startup("ptlint", servers["ptlint"], Path(tmp) / f"cold-{k}"))
+            out["ruff"].append(await startup("ruff", servers["ruff"]))
+            out["warm"].append(await startup("ptlint", servers["ptlint"], warm_dir))
+    return out
+
+
+def startup_rows(start: dict[str, list[float]]) -> tuple[list[str], bool]:
+    """The start-up table (cold and warm rows, each beside the same ruff runs) and whether
+    the cold start meets the target."""
+    rs = start["ruff"]
+    rows = ["| ptlint | runs | ptlint best | ptlint median | ptlint worst | ruff best | ruff median | ruff worst "
+            "| ratio (best) | ratio (median) | target ≤ 5× |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    met = False
+    for label, key in (("cold (empty cache)", "cold"), ("warm (file analysed before)", "warm")):
+        ps = start[key]
+        ratio = min(ps) / max(min(rs), 1e-6)
+        verdict = "met" if ratio <= 5 else "not met"
+        if key == "cold":
+            met = ratio <= 5
+        else:
+            verdict += " (not the target's row)"
+        rows.append(f"| {label} | {len(ps)} | {ms(min(ps))} | {ms(pct(ps, .5))} | {ms(max(ps))} | {ms(min(rs))} | "
+                    f"{ms(pct(rs, .5))} | {ms(max(rs))} | {ratio:.1f}× | {pct(ps, .5) / max(pct(rs, .5), 1e-6):.1f}× "
+                    f"| {verdict} |")
+    return rows, met
 
 
 async def memory(name: str, command: list[str], edits: int) -> list[tuple[int, int, int]]:
@@ -335,11 +382,7 @@ async def main_async(quick: bool) -> str:
     for lines, n in ((1000, n1k), (5000, n5k)):
         for name, cmd in servers.items():
             typed[(name, lines)] = await typing(name, cmd, lines, n)
-    # Alternate the two servers run by run so that both see the same load.
-    start: dict[str, list[float]] = {name: [] for name in servers}
-    for _ in range(starts):
-        for name, cmd in servers.items():
-            start[name].append(await startup(name, cmd))
+    start = await startups(servers, starts)
     mem = {name: await memory(name, cmd, mem_edits) for name, cmd in servers.items()}
     load_after = load_note()
 
@@ -372,17 +415,12 @@ async def main_async(quick: bool) -> str:
         out.append(f"| {p['lines']:,} | {ms(pct(p['hover'], .5))} | {ms(pct(p['hover'], .95))} | "
                    f"{ms(pct(p['inlay'], .5))} | {ms(pct(p['inlay'], .95))} | {ms(pct(r['hover'], .95))} | "
                    f"{'met' if worst <= 150 else 'not met'} |")
-    ps, rs = start["ptlint"], start["ruff"]
-    ratio = min(ps) / max(min(rs), 1e-6)
-    verdicts["startup"] = ratio <= 5
+    rows, verdicts["startup"] = startup_rows(start)
     out += ["", "### Start-up: process start → initialize → first diagnostics of a 50-line file", "",
-            "The two servers take turns, start by start.", "",
-            "| runs | ptlint best | ptlint median | ptlint worst | ruff best | ruff median | ruff worst "
-            "| ratio (best) | ratio (median) | target ≤ 5× |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-            f"| {len(ps)} | {ms(min(ps))} | {ms(pct(ps, .5))} | {ms(max(ps))} | {ms(min(rs))} | {ms(pct(rs, .5))} | "
-            f"{ms(max(rs))} | {ratio:.1f}× | {pct(ps, .5) / max(pct(rs, .5), 1e-6):.1f}× | "
-            f"{'met' if ratio <= 5 else 'not met'} |", "",
+            "The servers take turns, start by start: ptlint cold (`$PTLINT_CACHE_DIR` a new empty folder), "
+            "ruff, ptlint warm (the same unchanged file analysed by an earlier start: the diagnostics come from "
+            "the results cache, then the analysis confirms them). Both rows beside the same ruff starts; the "
+            "target is judged on the cold one.", "", *rows, "",
             f"### Memory over {mem_edits:,} edits of the 1,000-line file", "",
             "| edits | ptlint server RSS | ptlint worker RSS | ruff server RSS |", "|---|---|---|---|"]
     for (k, ps_, pw), (_, rs_, _) in zip(mem["ptlint"], mem["ruff"]):
