@@ -305,3 +305,38 @@ def test_no_cache_outside_a_project(tmp_path, monkeypatch):
     finally:
         start.close()
     assert not any(p.name == ".ptlint_cache" for p in tmp_path.rglob("*"))
+
+
+# ---------------------------------------------------------------------- in one process
+def _analysed_job(project: Path):
+    from ptlint.rules.config import ConfigLoader
+    from ptlint.server.lsp.worker import Job, analyse
+
+    train = project / "train.py"
+    job = Job(train.as_uri(), 1, 0, str(train), "python", ConfigLoader().for_path(train), text=train.read_text())
+    return job, analyse(job)
+
+
+def test_what_the_worker_stores_reads_back_as_the_same_findings(project, monkeypatch):
+    from ptlint.server.lsp import result_cache
+
+    job, snap = _analysed_job(project)
+    assert snap.findings and snap.deps and not snap.crash
+    monkeypatch.setattr(result_cache, "_worker_started_ns", time.time_ns())
+    result_cache.store(job, snap)
+    hit = result_cache.lookup(job.path, job.text, job.config)
+    assert hit is not None and hit.findings == snap.findings and hit.notices == snap.notices
+    assert result_cache.lookup(job.path, job.text + "\n", job.config) is None  # another text
+
+
+def test_a_worker_older_than_the_rules_on_disk_stores_nothing(project, monkeypatch):
+    """An upgrade (or an edit of a rule) under a running server: its findings come from the
+    old code and must not be filed under the new code's fingerprint."""
+    from ptlint.server.cache import newest_code_mtime_ns
+    from ptlint.server.lsp import result_cache
+
+    job, snap = _analysed_job(project)
+    monkeypatch.setattr(result_cache, "_worker_started_ns", newest_code_mtime_ns() - 1)
+    result_cache.store(job, snap)
+    assert entries(project) == []
+    assert result_cache.lookup(job.path, job.text, job.config) is None
