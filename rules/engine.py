@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, TypeVar
 import libcst as cst
 
 from .config import Config
+from .astutil import iter_children
 from .findings import Finding, Fix, Position, Range, RelatedLocation, Severity, TextEdit
 from .names import ImportTable
 from .rule import (
@@ -264,6 +265,8 @@ class _Dispatcher(cst.CSTVisitor):
         self.dead: set[int] = set()
         self.top: Optional[cst.CSTNode] = None
         self.rules = rules
+        # Token subtrees no rule handles: not visited (see _TOKEN_TYPES).
+        self.skip = frozenset(t for t in _TOKEN_TYPES if t.__name__ not in self.visit and t.__name__ not in self.leave)
         # How many reports each rule had when the current top-level statement began: a
         # rule that raises keeps what it found in the statements before (complete and
         # consistent) and loses only the failing statement's and later ones.
@@ -313,67 +316,32 @@ class _Dispatcher(cst.CSTVisitor):
 
 
 # ---------------------------------------------------------------------- traversal
-# libcst's own ``node.visit(visitor)`` rebuilds every node it passes (even for a read-only
-# CSTVisitor) and looks up per-attribute hooks; walking the child fields directly is
-# about 4x faster. Each node class's ``_visit_and_replace_children`` names its child
-# fields as string constants, in the order libcst visits them: those constants (that are
-# also dataclass fields) give the order (tests check it equals ``node.children``); a
-# class without that method falls back to ``node.children``.
-_CHILD_FIELDS: dict[type, Optional[tuple[str, ...]]] = {}
+# Whitespace, comments, commas, dots, brackets and operator tokens: about two thirds of
+# the nodes of a typical file, and nothing in them but more of the same. The traversal
+# does not visit them unless a rule asks for one of these types; a finding placed on one
+# is still located (positions.py finds the statement of a node the traversal skipped).
+def _token_types() -> frozenset:
+    import inspect
+
+    import libcst._nodes.op as op_nodes
+    import libcst._nodes.whitespace as whitespace_nodes
+
+    found = {cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+             cst.LeftCurlyBrace, cst.RightCurlyBrace}
+    for module in (op_nodes, whitespace_nodes):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, cst.CSTNode) and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
+                found.add(cls)
+    return frozenset(found)
 
 
-def _child_fields(cls: type) -> Optional[tuple[str, ...]]:
-    try:
-        return _CHILD_FIELDS[cls]
-    except KeyError:
-        pass
-    import dataclasses
-
-    try:
-        names = {f.name for f in dataclasses.fields(cls)}
-        consts = cls._visit_and_replace_children.__code__.co_consts  # type: ignore[attr-defined]
-        fields: Optional[tuple[str, ...]] = tuple(dict.fromkeys(c for c in consts if isinstance(c, str) and c in names))
-    except (AttributeError, TypeError):
-        fields = None
-    _CHILD_FIELDS[cls] = fields
-    return fields
-
-
-# libcst's node classes have ABCMeta as metaclass: ``isinstance(v, cst.CSTNode)`` runs
-# ABCMeta.__instancecheck__ in Python (about 6% of a corpus run's CPU went there, mostly
-# from this walk). A field's value has few distinct types; remember each one's answer.
-_IS_NODE: dict[type, bool] = {}
-
-
-def _is_node_type(cls: type) -> bool:
-    known = _IS_NODE.get(cls)
-    if known is None:
-        known = _IS_NODE[cls] = issubclass(cls, cst.CSTNode)
-    return known
-
-
-def iter_children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """``node.children`` without rebuilding the node: its child nodes in source order."""
-    fields = _child_fields(type(node))
-    if fields is None:
-        return list(node.children)
-    out: list[cst.CSTNode] = []
-    is_node = _IS_NODE.get
-    for name in fields:
-        value = getattr(node, name)
-        cls = type(value)
-        if cls is list or cls is tuple:
-            out.extend(v for v in value if is_node(type(v)) or _is_node_type(type(v)))
-        elif is_node(cls) or _is_node_type(cls):
-            out.append(value)
-        elif isinstance(value, (list, tuple)):  # a subclass of either: never seen, but allowed
-            out.extend(v for v in value if _is_node_type(type(v)))
-    return out
+_TOKEN_TYPES = _token_types()
 
 
 def _walk(root: cst.CSTNode, dispatcher: "_Dispatcher") -> None:
     # An explicit stack: a deep tree that CPython accepts (and nesting.py lets through)
     # must not run into Python's recursion limit. Same order as the recursive walk.
+    skip = dispatcher.skip
     stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
     while stack:
         node, leaving = stack.pop()
@@ -383,7 +351,7 @@ def _walk(root: cst.CSTNode, dispatcher: "_Dispatcher") -> None:
         descend = dispatcher.on_visit(node)
         stack.append((node, True))
         if descend:
-            stack.extend([(child, False) for child in reversed(iter_children(node))])
+            stack.extend([(child, False) for child in reversed(iter_children(node)) if type(child) not in skip])
 
 
 def mentions_relevant(text: str, rules: Iterable[type[Rule]]) -> bool:

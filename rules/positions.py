@@ -17,6 +17,7 @@ from typing import Any, Optional
 import libcst as cst
 from libcst.metadata.position_provider import PositionProvider, PositionProvidingCodegenState
 
+from .astutil import iter_children
 from .limits import MAX_EXPRESSION_DEPTH
 
 
@@ -53,8 +54,6 @@ class UnitPositions:
     # ------------------------------------------------------------------ internals
     def _owners(self) -> dict[int, int]:
         if self._owner is None:
-            from .engine import iter_children
-
             owner: dict[int, int] = {}
             for i, stmt in enumerate(self.module.body):
                 stack = [stmt]

@@ -37,7 +37,7 @@ from typing import Callable, Optional
 import libcst as cst
 
 from . import nesting
-from .astutil import target_names
+from .astutil import iter_children, target_names
 from .names import ImportTable, dotted_name, other_bindings
 from .project_digest import ABSENT, MAX_BYTES, bytes_digest, file_digest, text_digest
 from .source import SourceError, SourceFile, decode
@@ -234,7 +234,7 @@ def _nested_imports(stmt: cst.CSTNode) -> set[str]:
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue  # their imports are local to them
         else:
-            stack.extend(node.children)
+            stack.extend(iter_children(node))
     return out
 
 

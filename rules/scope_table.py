@@ -25,7 +25,7 @@ from typing import Iterable, Optional, Sequence
 
 import libcst as cst
 
-from ptlint.rules.astutil import target_names
+from ptlint.rules.astutil import iter_children, target_names
 from ptlint.rules.names import dotted_name
 
 
@@ -227,103 +227,121 @@ class _Builder:
         self.suite(block.body, sb)  # IndentedBlock: statements; SimpleStatementSuite: small ones
 
     def statement(self, stmt: cst.CSTNode, sb: ScopeBindings) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                self.small(small, sb)
+        # Dispatch on the exact type: libcst's classes are ABCs, and a chain of failing
+        # isinstance checks costs more than the rest of the walk.
+        handler = _STATEMENTS.get(type(stmt))
+        if handler is not None:
+            handler(self, stmt, sb)
         elif isinstance(stmt, cst.BaseSmallStatement):
             self.small(stmt, sb)
-        elif isinstance(stmt, cst.FunctionDef):
-            self.function(stmt, sb)
-        elif isinstance(stmt, cst.ClassDef):
-            self.klass(stmt, sb)
-        elif isinstance(stmt, cst.If):
-            self.expr(stmt.test, sb)
-            self.block(stmt.body, sb)
-            if isinstance(stmt.orelse, cst.If):
-                self.statement(stmt.orelse, sb)
-            elif stmt.orelse is not None:
-                self.block(stmt.orelse.body, sb)
-        elif isinstance(stmt, cst.While):
-            self.expr(stmt.test, sb)
-            self.block(stmt.body, sb)
-            if stmt.orelse is not None:
-                self.block(stmt.orelse.body, sb)
-        elif isinstance(stmt, cst.For):
-            self.expr(stmt.iter, sb)
-            self.target(stmt.target, BindingKind.LOOP, stmt, None, sb)
-            self.block(stmt.body, sb)
-            if stmt.orelse is not None:
-                self.block(stmt.orelse.body, sb)
-        elif isinstance(stmt, (cst.Try, cst.TryStar)):
-            self.block(stmt.body, sb)
-            for h in stmt.handlers:
-                self.expr(h.type, sb)
-                if h.name is not None and isinstance(h.name.name, cst.Name):
-                    sb.add(Binding(h.name.name.value, BindingKind.EXCEPT, h))
-                sb.handler_depth += 1
-                try:
-                    self.block(h.body, sb)
-                finally:
-                    sb.handler_depth -= 1
-            if stmt.orelse is not None:
-                self.block(stmt.orelse.body, sb)
-            if stmt.finalbody is not None:
-                self.block(stmt.finalbody.body, sb)
-        elif isinstance(stmt, cst.With):
-            for item in stmt.items:
-                self.expr(item.item, sb)
-                if item.asname is not None:
-                    self.target(item.asname.name, BindingKind.WITH, item, None, sb)
-            self.block(stmt.body, sb)
-        elif isinstance(stmt, cst.Match):
-            self.expr(stmt.subject, sb)
-            for case in stmt.cases:
-                for name, node in _pattern_names(case.pattern):
-                    sb.add(Binding(name, BindingKind.PATTERN, node))
-                self.expr(case.guard, sb)
-                self.block(case.body, sb)
+
+    def _line(self, stmt: cst.SimpleStatementLine, sb: ScopeBindings) -> None:
+        for small in stmt.body:
+            self.small(small, sb)
+
+    def _if(self, stmt: cst.If, sb: ScopeBindings) -> None:
+        self.expr(stmt.test, sb)
+        self.block(stmt.body, sb)
+        if isinstance(stmt.orelse, cst.If):
+            self.statement(stmt.orelse, sb)
+        elif stmt.orelse is not None:
+            self.block(stmt.orelse.body, sb)
+
+    def _while(self, stmt: cst.While, sb: ScopeBindings) -> None:
+        self.expr(stmt.test, sb)
+        self.block(stmt.body, sb)
+        if stmt.orelse is not None:
+            self.block(stmt.orelse.body, sb)
+
+    def _for(self, stmt: cst.For, sb: ScopeBindings) -> None:
+        self.expr(stmt.iter, sb)
+        self.target(stmt.target, BindingKind.LOOP, stmt, None, sb)
+        self.block(stmt.body, sb)
+        if stmt.orelse is not None:
+            self.block(stmt.orelse.body, sb)
+
+    def _try(self, stmt: "cst.Try | cst.TryStar", sb: ScopeBindings) -> None:
+        self.block(stmt.body, sb)
+        for h in stmt.handlers:
+            self.expr(h.type, sb)
+            if h.name is not None and isinstance(h.name.name, cst.Name):
+                sb.add(Binding(h.name.name.value, BindingKind.EXCEPT, h))
+            sb.handler_depth += 1
+            try:
+                self.block(h.body, sb)
+            finally:
+                sb.handler_depth -= 1
+        if stmt.orelse is not None:
+            self.block(stmt.orelse.body, sb)
+        if stmt.finalbody is not None:
+            self.block(stmt.finalbody.body, sb)
+
+    def _with(self, stmt: cst.With, sb: ScopeBindings) -> None:
+        for item in stmt.items:
+            self.expr(item.item, sb)
+            if item.asname is not None:
+                self.target(item.asname.name, BindingKind.WITH, item, None, sb)
+        self.block(stmt.body, sb)
+
+    def _match(self, stmt: cst.Match, sb: ScopeBindings) -> None:
+        self.expr(stmt.subject, sb)
+        for case in stmt.cases:
+            for name, node in _pattern_names(case.pattern):
+                sb.add(Binding(name, BindingKind.PATTERN, node))
+            self.expr(case.guard, sb)
+            self.block(case.body, sb)
 
     def small(self, small: cst.BaseSmallStatement, sb: ScopeBindings) -> None:
-        if isinstance(small, cst.Assign):
-            single = len(small.targets) == 1
-            self.expr(small.value, sb)
-            for t in small.targets:
-                self.target(t.target, BindingKind.ASSIGN, small, small.value if single else None, sb)
-        elif isinstance(small, cst.AnnAssign):
-            if small.value is not None:
-                self.expr(small.value, sb)
-                self.target(small.target, BindingKind.ANNOTATED, small, small.value, sb)
-        elif isinstance(small, cst.AugAssign):
-            self.expr(small.value, sb)
-            self.target(small.target, BindingKind.AUGMENTED, small, None, sb)
-        elif isinstance(small, cst.Import):
-            for alias in small.names:
-                full = dotted_name(alias.name)
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    sb.add(Binding(alias.asname.name.value, BindingKind.IMPORT, alias, imported=full))
-                elif full:
-                    head = full.split(".")[0]
-                    sb.add(Binding(head, BindingKind.IMPORT, alias, imported=head))
-        elif isinstance(small, cst.ImportFrom):
-            if isinstance(small.names, cst.ImportStar):
-                return
-            module = (dotted_name(small.module) or "") if small.module is not None else ""
-            prefix = "." * len(small.relative)
-            for alias in small.names:
-                name = alias.name.value if isinstance(alias.name, cst.Name) else None
-                local = alias.asname.name.value if alias.asname is not None and isinstance(
-                    alias.asname.name, cst.Name) else name
-                if local and name:
-                    full = prefix + (f"{module}.{name}" if module else name)
-                    sb.add(Binding(local, BindingKind.IMPORT, alias, imported=full))
-        elif isinstance(small, (cst.Global, cst.Nonlocal)):
-            kind = BindingKind.GLOBAL if isinstance(small, cst.Global) else BindingKind.NONLOCAL
-            for n in small.names:
-                sb.add(Binding(n.name.value, kind, small))
-        elif isinstance(small, cst.Del):
-            self.target(small.target, BindingKind.DELETE, small, None, sb)
+        handler = _SMALL_STATEMENTS.get(type(small))
+        if handler is not None:
+            handler(self, small, sb)
         else:  # expression statements, return, assert, raise …
             self.expr(small, sb)
+
+    def _assign(self, small: cst.Assign, sb: ScopeBindings) -> None:
+        single = len(small.targets) == 1
+        self.expr(small.value, sb)
+        for t in small.targets:
+            self.target(t.target, BindingKind.ASSIGN, small, small.value if single else None, sb)
+
+    def _ann_assign(self, small: cst.AnnAssign, sb: ScopeBindings) -> None:
+        if small.value is not None:
+            self.expr(small.value, sb)
+            self.target(small.target, BindingKind.ANNOTATED, small, small.value, sb)
+
+    def _aug_assign(self, small: cst.AugAssign, sb: ScopeBindings) -> None:
+        self.expr(small.value, sb)
+        self.target(small.target, BindingKind.AUGMENTED, small, None, sb)
+
+    def _import(self, small: cst.Import, sb: ScopeBindings) -> None:
+        for alias in small.names:
+            full = dotted_name(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                sb.add(Binding(alias.asname.name.value, BindingKind.IMPORT, alias, imported=full))
+            elif full:
+                head = full.split(".")[0]
+                sb.add(Binding(head, BindingKind.IMPORT, alias, imported=head))
+
+    def _import_from(self, small: cst.ImportFrom, sb: ScopeBindings) -> None:
+        if isinstance(small.names, cst.ImportStar):
+            return
+        module = (dotted_name(small.module) or "") if small.module is not None else ""
+        prefix = "." * len(small.relative)
+        for alias in small.names:
+            name = alias.name.value if isinstance(alias.name, cst.Name) else None
+            local = alias.asname.name.value if alias.asname is not None and isinstance(
+                alias.asname.name, cst.Name) else name
+            if local and name:
+                full = prefix + (f"{module}.{name}" if module else name)
+                sb.add(Binding(local, BindingKind.IMPORT, alias, imported=full))
+
+    def _declaration(self, small: "cst.Global | cst.Nonlocal", sb: ScopeBindings) -> None:
+        kind = BindingKind.GLOBAL if isinstance(small, cst.Global) else BindingKind.NONLOCAL
+        for n in small.names:
+            sb.add(Binding(n.name.value, kind, small))
+
+    def _del(self, small: cst.Del, sb: ScopeBindings) -> None:
+        self.target(small.target, BindingKind.DELETE, small, None, sb)
 
     def target(self, t: cst.BaseExpression, kind: BindingKind, node: cst.CSTNode,
                value: Optional[cst.BaseExpression], sb: ScopeBindings) -> None:
@@ -394,8 +412,6 @@ class _Builder:
     def expr(self, e: Optional[cst.CSTNode], sb: ScopeBindings) -> None:
         if e is None or not self.expressions:
             return
-        from ptlint.rules.engine import iter_children
-
         stack: list[tuple[cst.CSTNode, ScopeBindings]] = [(e, sb)]
         while stack:
             node, scope = stack.pop()
@@ -427,6 +443,31 @@ class _Builder:
             stack.extend((child, scope) for child in reversed(iter_children(node)))
 
 
+_STATEMENTS = {
+    cst.SimpleStatementLine: _Builder._line,
+    cst.FunctionDef: _Builder.function,
+    cst.ClassDef: _Builder.klass,
+    cst.If: _Builder._if,
+    cst.While: _Builder._while,
+    cst.For: _Builder._for,
+    cst.Try: _Builder._try,
+    cst.TryStar: _Builder._try,
+    cst.With: _Builder._with,
+    cst.Match: _Builder._match,
+}
+
+_SMALL_STATEMENTS = {
+    cst.Assign: _Builder._assign,
+    cst.AnnAssign: _Builder._ann_assign,
+    cst.AugAssign: _Builder._aug_assign,
+    cst.Import: _Builder._import,
+    cst.ImportFrom: _Builder._import_from,
+    cst.Global: _Builder._declaration,
+    cst.Nonlocal: _Builder._declaration,
+    cst.Del: _Builder._del,
+}
+
+
 def _pattern_names(pattern: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
     out = []
     stack = [pattern]
@@ -436,5 +477,5 @@ def _pattern_names(pattern: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
             out.append((n.name.value, n))
         elif isinstance(n, cst.MatchMapping) and n.rest is not None:
             out.append((n.rest.value, n))
-        stack.extend(n.children)
+        stack.extend(iter_children(n))
     return out

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
+from ..astutil import iter_children
 from ..names import dotted_name, other_bindings
 from ..project import EXTERNAL
 from .state import FunctionInfo, param_names
@@ -154,9 +155,9 @@ def _self_contained(fn: cst.FunctionDef, owner: "ProjectModule", local: "ImportT
             continue  # annotations do not run through the data flow
         elif isinstance(node, (cst.CompFor, cst.Lambda, cst.FunctionDef)):
             bound |= _inner_bindings(node)
-            stack.extend(node.children)
+            stack.extend(iter_children(node))
         else:
-            stack.extend(node.children)
+            stack.extend(iter_children(node))
     for n in free:
         if n in bound:
             continue

@@ -13,6 +13,7 @@ from typing import Callable, Optional
 
 import libcst as cst
 
+from ..astutil import token_value
 from . import layout as L
 from .attributes import AttributesMixin
 from .calls import CallsMixin
@@ -83,11 +84,11 @@ class ExpressionsMixin:
         return self.lookup(node.value, node, st)
 
     def ev_number(self, node, st: State, read: bool) -> Value:
-        return const_value(node.evaluated_value, node)
+        return const_value(token_value(node), node)
 
     def ev_string(self, node, st: State, read: bool) -> Value:
         try:
-            val = node.evaluated_value
+            val = token_value(node)
         except Exception:
             val = None
         return Value(Kind.STR, const=val if isinstance(val, str) else None, origin=node)

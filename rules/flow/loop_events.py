@@ -12,6 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ..astutil import iter_children
 from .args import Args, key_of
 from .events import (
     BACKWARD, CLEAR_ALL, CLEAR_MODULE, CLEAR_OPTIMIZER, CLEAR_TENSOR, MANUAL_STEP, SCHEDULER_STEP, STEP, ZERO_GRAD,
@@ -28,7 +29,7 @@ def mentions_grad(expr: cst.CSTNode) -> bool:
         n = stack.pop()
         if isinstance(n, cst.Attribute) and n.attr.value == "grad":
             return True
-        stack.extend(n.children)
+        stack.extend(iter_children(n))
     return False
 
 
@@ -48,7 +49,7 @@ def grad_reads(expr: cst.CSTNode) -> list:
         n = stack.pop()
         if isinstance(n, cst.Attribute) and n.attr.value == "grad":
             out.append(n.value)
-        stack.extend(n.children)
+        stack.extend(iter_children(n))
     return out
 
 

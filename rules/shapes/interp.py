@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import libcst as cst
 
+from ..astutil import token_value
 from . import ops
 from .calls import CallsMixin
 from .dims import Shape
@@ -325,10 +326,10 @@ class Interp(CallsMixin):
         return self.a.crossfile.imported_name(e)
 
     def _number(self, e: cst.BaseExpression, f: Frame) -> Value:
-        return Const(e.evaluated_value)  # type: ignore[attr-defined]
+        return Const(token_value(e))
 
     def _string(self, e: cst.BaseExpression, f: Frame) -> Value:
-        v = e.evaluated_value  # type: ignore[attr-defined]
+        v = token_value(e)
         return Const(v) if isinstance(v, str) else UNKNOWN
 
     def _seq(self, e: cst.BaseExpression, f: Frame) -> Value:

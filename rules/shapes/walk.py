@@ -7,14 +7,15 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from ..astutil import iter_children
 from ..scope_table import scope_of_statements
 from .tables import MUTATORS
 
 
 def _head(e: cst.BaseExpression) -> Optional[str]:
-    while isinstance(e, cst.Attribute):
-        e = e.value
-    return e.value if isinstance(e, cst.Name) else None
+    while type(e) is cst.Attribute:  # not isinstance: see names.dotted_name
+        e = e.value  # type: ignore[attr-defined]
+    return e.value if type(e) is cst.Name else None  # type: ignore[attr-defined]
 
 
 def suite(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
@@ -150,5 +151,5 @@ def name_uses(node: cst.CSTNode, name: str) -> int:
         if isinstance(x, cst.Arg):
             todo.append(x.value)
             continue
-        todo.extend(x.children)
+        todo.extend(iter_children(x))
     return n
