@@ -25,14 +25,12 @@ import json
 import logging
 import os
 import stat
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 from ptlint import __version__
-from ptlint.rules.fsutil import atomic_write
 from ptlint.rules.project_digest import deps_current
 
 log = logging.getLogger("ptlint")
@@ -213,6 +211,8 @@ class Cache:
             os.chmod(path, 0o644)
 
     def _prune(self) -> None:
+        import shutil  # here: the language server's start reads entries and never prunes
+
         now = time.time()
         try:
             os.utime(self.dir)
@@ -228,6 +228,8 @@ class Cache:
                     pass
 
     def _atomic(self, path: Path, data: bytes) -> None:
+        from ptlint.rules.fsutil import atomic_write  # writing only (tempfile, random: ~3 ms to import)
+
         atomic_write(path, data)
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
