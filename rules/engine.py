@@ -265,8 +265,11 @@ class _Dispatcher(cst.CSTVisitor):
         self.dead: set[int] = set()
         self.top: Optional[cst.CSTNode] = None
         self.rules = rules
-        # Token subtrees no rule handles: not visited (see _TOKEN_TYPES).
-        self.skip = frozenset(t for t in _TOKEN_TYPES if t.__name__ not in self.visit and t.__name__ not in self.leave)
+        # Token subtrees are not visited while no rule handles a token type (see
+        # _TOKEN_TYPES); one that does may be nested in any other (a comment in the
+        # whitespace after a comma), so then every node is visited.
+        asked = any(t.__name__ in self.visit or t.__name__ in self.leave for t in _TOKEN_TYPES)
+        self.skip = frozenset() if asked else _TOKEN_TYPES
         # How many reports each rule had when the current top-level statement began: a
         # rule that raises keeps what it found in the statements before (complete and
         # consistent) and loses only the failing statement's and later ones.
