@@ -246,6 +246,17 @@ class Cache:
             self.enabled = False  # read-only folder, disk full: run on without a cache
 
 
+    def discard(self, key: str) -> None:
+        """Remove an entry that will not be asked for again (a version of a file since saved
+        over); a missing one is fine."""
+        if not self.enabled or self.root.is_symlink() or self.dir.is_symlink():
+            return
+        try:
+            os.unlink(self.dir / f"{key}.json")
+        except OSError:
+            pass
+
+
 _MAX_ENTRY = 64 << 20  # far above any real entry; a link to /dev/zero must not be read forever
 
 

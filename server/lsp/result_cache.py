@@ -32,6 +32,11 @@ log = logging.getLogger("ptlint.lsp")
 
 DISPLAY_PREFIX = "lsp:"
 _worker_started_ns = 0  # when this worker process started (before it imported the rules)
+# path -> (cache folder, key) of the entry that holds the file's text on disk as this worker
+# last saw it: saving the file again replaces that entry, so that a session of many saves
+# leaves one entry per file, not one per save.
+_current: dict[str, tuple[Path, str]] = {}
+MAX_TRACKED = 1024
 
 
 def cache_folder(config: Config) -> Optional[Path]:
@@ -122,15 +127,21 @@ def _store(job: Any, snap: Any) -> None:
     if not cache.enabled:
         return
     key = key_of(cache, job.path, raw, job.config)
-    if cache.get(key) is not None:
-        return  # opened again, or saved unchanged: the entry is there and current
-    from ptlint.rules.rule import REGISTRY
-    from ptlint.server.runner import _payload
+    if cache.get(key) is None:
+        from ptlint.rules.rule import REGISTRY
+        from ptlint.server.runner import _payload
 
-    entry = _payload(snap)
-    entry["rule_tags"] = {f.code: list(getattr(REGISTRY.get(f.code), "tags", ()) or ()) for f in snap.findings}
-    cache.put(key, entry)
-    log.debug("results cache: stored %s (%d findings)", job.path, len(snap.findings))
+        entry = _payload(snap)
+        entry["rule_tags"] = {f.code: list(getattr(REGISTRY.get(f.code), "tags", ()) or ()) for f in snap.findings}
+        cache.put(key, entry)
+        log.debug("results cache: stored %s (%d findings)", job.path, len(snap.findings))
+    # else: opened again, or saved unchanged: the entry is there and current
+    before = _current.pop(job.path, None)
+    _current[job.path] = (folder, key)
+    if before is not None and before != (folder, key) and before[0] == folder:
+        cache.discard(before[1])  # the file's earlier text: saved over since
+    while len(_current) > MAX_TRACKED:
+        _current.pop(next(iter(_current)))
 
 
 def _same_as_disk(path: str, raw: bytes) -> bool:

@@ -254,26 +254,27 @@ def test_a_wrong_entry_signed_by_the_user_is_corrected_by_the_analysis(project, 
     assert got[-1] == right
 
 
-def test_only_the_text_on_disk_is_stored_and_a_save_stores_it(project):
+def test_only_the_text_on_disk_is_stored_and_a_save_replaces_it(project):
     train = project / "train.py"
     disk = train.read_text()
     unsaved = disk + "\nBATCH = 8\n"
     start = Start(train)
     try:
         start.publish()
-        wait_until(lambda: len(entries(project)) == 1, why="the opened file's entry")
+        opened = wait_until(lambda: entries(project), why="the opened file's entry")
         for version, text in ((2, unsaved), (3, disk)):  # typed, then undone
             start.server.notify("textDocument/didChange", {"textDocument": {"uri": start.uri, "version": version},
                                                            "contentChanges": [{"text": text}]})
             start.server.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics"
                                   and m["params"]["version"] == version)
         # The worker stores after answering, and answers in order: v2's entry would be there.
-        assert len(entries(project)) == 1
+        assert entries(project) == opened
         start.server.notify("textDocument/didChange", {"textDocument": {"uri": start.uri, "version": 4},
                                                        "contentChanges": [{"text": unsaved}]})
         train.write_text(unsaved)
         start.server.notify("textDocument/didSave", {"textDocument": {"uri": start.uri}})
-        wait_until(lambda: len(entries(project)) == 2, why="the saved text's entry")
+        # The saved text's entry replaces the one of the text saved over: one entry per file.
+        wait_until(lambda: len(entries(project)) == 1 and entries(project) != opened, why="the saved text's entry")
         start.finish()
     finally:
         start.close()
