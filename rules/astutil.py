@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import ast
 import functools
-from typing import Any, Optional
+from operator import attrgetter
+from typing import Any, Callable, Optional
 
 import libcst as cst
 
@@ -178,19 +179,48 @@ def _is_node_type(cls: type) -> bool:
     return known
 
 
+# Per node class: a function giving its child fields' values in order (one C call of
+# operator.attrgetter rather than a getattr per field), None where ``children`` is used.
+_GETTERS: dict[type, Optional[Callable[[cst.CSTNode], tuple]]] = {}
+
+
+def _getter(cls: type) -> Optional[Callable[[cst.CSTNode], tuple]]:
+    fields = _child_fields(cls)
+    getter: Optional[Callable[[cst.CSTNode], tuple]]
+    if fields is None:
+        getter = None
+    elif not fields:
+        getter = _no_fields
+    elif len(fields) == 1:
+        one = attrgetter(fields[0])
+        getter = lambda node: (one(node),)  # noqa: E731 - attrgetter of one name gives no tuple
+    else:
+        getter = attrgetter(*fields)
+    _GETTERS[cls] = getter
+    return getter
+
+
+def _no_fields(node: cst.CSTNode) -> tuple:
+    return ()
+
+
 def iter_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """``node.children`` without rebuilding the node: its child nodes in source order."""
-    fields = _child_fields(type(node))
-    if fields is None:
+    cls = type(node)
+    getter = _GETTERS[cls] if cls in _GETTERS else _getter(cls)
+    if getter is None:
         return list(node.children)
     out: list[cst.CSTNode] = []
     is_node = _IS_NODE.get
-    for name in fields:
-        value = getattr(node, name)
-        cls = type(value)
-        if cls is list or cls is tuple:
-            out.extend(v for v in value if is_node(type(v)) or _is_node_type(type(v)))
-        elif is_node(cls) or _is_node_type(cls):
+    for value in getter(node):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            for v in value:
+                if is_node(type(v)) or _is_node_type(type(v)):
+                    out.append(v)
+        elif value is None:
+            continue
+        elif is_node(kind) or _is_node_type(kind):
             out.append(value)
         elif isinstance(value, (list, tuple)):  # a subclass of either: never seen, but allowed
             out.extend(v for v in value if _is_node_type(type(v)))
