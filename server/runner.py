@@ -69,7 +69,9 @@ def lint_path(path: str, config: Config):
     return lint_source(load_source(path), config)
 
 
-def _payload(res) -> dict[str, Any]:
+def result_payload(res) -> dict[str, Any]:
+    """A file's result as plain data: what a pool worker sends back and what a results-cache
+    entry holds (the CLI's and the language server's, server/lsp/result_cache.py)."""
     return {
         "findings": [f.to_dict() for f in res.findings],
         "skipped": res.skipped,
@@ -90,14 +92,15 @@ def _work(task: tuple[int, str, bytes, Config]) -> tuple[int, dict[str, Any]]:
     """A pool worker: analyse one file, send back plain data."""
     index, path, raw, config = task
     try:
-        return index, _payload(_analyse(path, raw, config))
+        return index, result_payload(_analyse(path, raw, config))
     except SourceError as exc:
         return index, {"error": exc.en, "error_zh": exc.zh}
     except Exception as exc:  # the engine never raises for user code; keep the run alive anyway
         return index, {"error": f"{path}: internal error: {type(exc).__name__}: {exc}"}
 
 
-def _from_payload(path: str, payload: dict[str, Any], cached: bool = False) -> FileResult:
+def result_from_payload(path: str, payload: dict[str, Any], cached: bool = False) -> FileResult:
+    """The FileResult of :func:`result_payload`'s data."""
     from ptlint.rules.findings import Finding as F
 
     rule_errors = []
@@ -150,7 +153,7 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
         key = store.key(path, raw, repr(cfg)) if store else None
         entry = store.get(key) if store and key else None
         if entry is not None:
-            slots.append(_from_payload(path, entry, cached=True))
+            slots.append(result_from_payload(path, entry, cached=True))
             continue
         pending.append((len(slots), path, raw, cfg, key))
         slots.append(None)
@@ -175,7 +178,7 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
                     continue
                 slots[index] = res
                 if store and key and not res.rule_errors:
-                    store.put(key, _payload(res))
+                    store.put(key, result_payload(res))
         else:
             by_index = {t[0]: t for t in pending}
             tasks = [(i, p, raw, cfg) for i, p, raw, cfg, _ in sorted(pending, key=lambda t: -len(t[2]))]
@@ -185,7 +188,7 @@ def run_paths(paths: list[str], loader: ConfigLoader, *, jobs: Optional[int] = N
                         slots[index] = SourceError(payload["error"], payload.get("error_zh"))
                         continue
                     _, path, _, _, key = by_index[index]
-                    slots[index] = _from_payload(path, payload)
+                    slots[index] = result_from_payload(path, payload)
                     if store and key and not payload["rule_errors"]:
                         store.put(key, payload)
 

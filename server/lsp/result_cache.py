@@ -69,7 +69,7 @@ def lookup(path: str, text: str, config: Config) -> Optional[Any]:
     if folder is None or raw is None:
         return None
     from ptlint.server.cache import Cache
-    from ptlint.server.runner import _from_payload
+    from ptlint.server.runner import result_from_payload
 
     store = Cache(folder)
     if not store.enabled:
@@ -77,7 +77,7 @@ def lookup(path: str, text: str, config: Config) -> Optional[Any]:
     entry = store.get(key_of(store, path, raw, config))
     if entry is None:
         return None
-    result = _from_payload(path, entry, cached=True)
+    result = result_from_payload(path, entry, cached=True)
     if result.rule_errors:
         return None
     # finding_tags asks the rule catalog (libcst) for a finding without tags of its own:
@@ -129,9 +129,9 @@ def _store(job: Any, snap: Any) -> None:
     key = key_of(cache, job.path, raw, job.config)
     if cache.get(key) is None:
         from ptlint.rules.rule import REGISTRY
-        from ptlint.server.runner import _payload
+        from ptlint.server.runner import result_payload
 
-        entry = _payload(snap)
+        entry = result_payload(snap)
         entry["rule_tags"] = {f.code: list(getattr(REGISTRY.get(f.code), "tags", ()) or ()) for f in snap.findings}
         cache.put(key, entry)
         log.debug("results cache: stored %s (%d findings)", job.path, len(snap.findings))
