@@ -20,7 +20,8 @@ _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 # IPython syntax that is not Python, recognised only where a statement starts.
 _LINE_MAGIC = re.compile(r"^\s*(?:[!%]|\?)")
 _ASSIGN_MAGIC = re.compile(r"^\s*[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*[!%]")
-_HELP = re.compile(r"^\s*[\w.]+\s*\?\??\s*$")
+# ``obj?`` / ``obj??`` help, and ``torch.*Tensor?`` (IPython's %psearch wildcard form).
+_HELP = re.compile(r"^\s*[\w.*]+\s*\?\??\s*$")
 # Cell magics whose body is Python run in the notebook's namespace: the body is linted.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 
@@ -173,10 +174,16 @@ def _statement_starts(lines: list[str], masked: list[bool]) -> None:
     depth = 0
     quote: Optional[str] = None  # the open string's delimiter (' " ''' or \"\"\")
     continued = False
+    magic_continues = False  # IPython joins a magic's backslash-continued lines into it
     for i, line in enumerate(lines):
+        if magic_continues:
+            masked[i] = True
+            magic_continues = line.rstrip().endswith("\\")
+            continue
         at_start = depth == 0 and quote is None and not continued
         if at_start and (_LINE_MAGIC.match(line) or _ASSIGN_MAGIC.match(line) or _HELP.match(line)):
             masked[i] = True
+            magic_continues = line.rstrip().endswith("\\")
             continued = False
             continue
         continued = False
@@ -231,10 +238,14 @@ def mask_magics(cell_text: str) -> Optional[str]:
     _statement_starts(lines[start:], masked)
     masked = [False] * start + masked
     changed = bool(start)
+    continues = [ln.rstrip().endswith("\\") for ln in lines]
     for i, hit in enumerate(masked):
         if hit:
-            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
-            lines[i] = indent + "pass"
+            if i > start and masked[i - 1] and continues[i - 1]:
+                lines[i] = ""  # part of the magic above (its indent may not be the block's)
+            else:
+                indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+                lines[i] = indent + "pass"
             changed = True
     return "\n".join(lines) if changed else cell_text
 

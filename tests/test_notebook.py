@@ -103,3 +103,40 @@ def test_an_indented_cell_gets_no_fix_that_would_write_dedented_code():
     assert legacy and all(f.fix is None for f in legacy)
     assert lint_text(notebook("import torch\nt = torch.Tensor([1, 2])"), "nb.ipynb", Config(),
                      notebook=True).findings[0].fix is not None
+
+
+# Valid IPython that masking missed (precision corpus, 2026-12): a shell escape or magic
+# continued with a backslash (IPython joins the lines; peft's examples), and the %psearch
+# wildcard form ``torch.*Tensor?`` (Atcold/NYU-DLSP20). Jupyter runs both.
+def test_backslash_continued_shell_escape_is_one_magic():
+    cell = ("! python preprocess.py --data_dir data/training \\\n"
+            "                       --data_split train \\\n"
+            "                       --max_len 510\n"
+            "\n"
+            "! python preprocess.py \\\n"
+            "    --data_split test")
+    assert mask_magics(cell) == "pass\n\n\n\npass\n"
+
+
+def test_continued_magic_inside_a_block_keeps_the_block_parsing():
+    cell = "for i in range(2):\n    !echo a \\\n        b\n    print(i)"
+    assert mask_magics(cell) == "for i in range(2):\n    pass\n\n    print(i)"
+
+
+def test_psearch_wildcard_is_help_not_a_syntax_error():
+    assert mask_magics("# all the Tensor types\ntorch.*Tensor?") == "# all the Tensor types\npass"
+
+
+def test_cells_with_them_lint_without_pt000_and_later_lines_keep_their_numbers():
+    res = lint_text(notebook("import torch.nn as nn",
+                             "! pip install x \\\n      --upgrade\nm = nn.Softmax()",
+                             "torch.*Tensor?\nn = nn.Softmax()"),
+                    "nb.ipynb", Config(), notebook=True)
+    assert [(f.cell, f.line, f.code) for f in res.findings] == [(2, 3, "PT017"), (3, 2, "PT017")]
+
+
+def test_a_python_line_continued_after_a_magic_line_is_still_python():
+    # only the magic's own backslash continues it; an ordinary statement after it is linted
+    res = lint_text(notebook("import torch.nn as nn", "!ls\nm = nn.Softmax(\n)"),
+                    "nb.ipynb", Config(), notebook=True)
+    assert [(f.cell, f.line, f.code) for f in res.findings] == [(2, 2, "PT017")]
