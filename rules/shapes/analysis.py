@@ -83,6 +83,7 @@ class ShapeAnalysis:
         self._script_instances: dict[ModelClass, list[Instance]] = {}
         self._first_args: dict[ModelClass, tuple[list[Value], dict[str, Value], Optional[cst.Call]]] = {}
         self._call_candidates: list[tuple[Any, InputInfo]] = []
+        self._fed_samples: list[Any] = []  # models called here with one dataset sample
         self._summary_candidates: list[tuple[Any, InputInfo]] = []
         self._datasets: list[tuple[str, tuple[int, ...], cst.CSTNode, bool, Optional[cst.FunctionDef]]] = []
         self._instance_scope: dict[int, Optional[cst.FunctionDef]] = {}
@@ -176,6 +177,8 @@ class ShapeAnalysis:
         if not args:
             return
         x = args[0][0]
+        if isinstance(x, TensorV) and x.sample:
+            self._fed_samples.append(target)  # model(ds[0][0]): not evidence of a batch input
         if isinstance(x, TensorV) and x.literal and x.shape is not None and x.shape.fully_known:
             self._call_candidates.append((target, InputInfo(x.shape, "call", node, dtype=x.dtype)))
 
@@ -206,7 +209,8 @@ class ShapeAnalysis:
         if isinstance(data, TensorV) and data.literal and data.shape is not None:
             self._summary_candidates.append((target, InputInfo(data.shape, "summary", node, dtype=data.dtype)))
 
-    def dataset_seen(self, ds: tuple[str, tuple[int, ...]], got, node: cst.Call, scope=None) -> None:
+    def dataset_seen(self, ds: tuple[str, tuple[int, ...]], got, node: cst.Call, scope=None) -> bool:
+        """Remember a dataset built here; whether its images keep the dataset's own size."""
         from .state import TransformV
 
         args, kwargs = got
@@ -214,6 +218,7 @@ class ShapeAnalysis:
         t = kw.get("transform", args[2][0] if len(args) > 2 else None)
         ok = isinstance(t, TransformV) and t.keeps_size and t.makes_tensor
         self._datasets.append((ds[0], ds[1], node, ok, scope))
+        return ok
 
     def construct_problem(self, node: cst.Call, problem: Problem, layer: Layer,
                           home: Optional[cst.Call] = None) -> None:
@@ -365,7 +370,8 @@ class ShapeAnalysis:
         for target, info in self._summary_candidates:
             if self._matches(entry, target) and "summary" not in entry.candidates:
                 entry.candidates["summary"] = info
-        ds = self._dataset_input(entry.scope)
+        fed_one_sample = any(self._matches(entry, target) for target in self._fed_samples)
+        ds = None if fed_one_sample else self._dataset_input(entry.scope)
         if ds is not None and entry.top_level and not self._mutated(entry) and (
                 entry.cls is None or self._same_construction(entry.cls)):
             entry.candidates["dataset"] = ds

@@ -20,8 +20,9 @@ from .tables import (
 )
 from .trace import FLATTENING, SAME_SHAPE_LAYERS, int_literal_expr
 from .tensor_calls import TensorCallsMixin, _needs_src
+from .dims import Shape
 from .values import (
-    UNKNOWN, ClassRef, Const, ContainerV, InstanceV, LayerV, SelfRef, Seq, TensorV, Value, join, py,
+    UNKNOWN, ClassRef, Const, ContainerV, DatasetV, InstanceV, LayerV, SelfRef, Seq, TensorV, Value, join, py,
 )
 from .walk import _head, suite
 
@@ -499,9 +500,10 @@ class CallsMixin(TensorCallsMixin):
         ds = dataset_shape(q)
         if ds is not None:
             got = self.args_of(e, f)
-            if got is not None and f.mode == "script":
-                self.a.dataset_seen(ds, got, e, self.scope())
-            return UNKNOWN
+            if got is None:
+                return UNKNOWN
+            keeps_size = self.a.dataset_seen(ds, got, e, self.scope()) if f.mode == "script" else False
+            return DatasetV(Shape(ds[1]) if keeps_size else None, e)
         tname = transform_name(q)
         if tname is not None:
             got = self.args_of(e, f)

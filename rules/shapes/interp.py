@@ -20,7 +20,7 @@ from .state import DTYPES, Budget, DictV, DType, Frame, FunctionV, LayerClassV, 
 from .tables import MAX_NESTED_UNROLL, MAX_UNROLL, SHAPE_METHODS
 from .trace import Trace
 from .values import (
-    MISSING, UNKNOWN, ClassRef, Const, ContainerV, DimV, InstanceV, LayerV, Note, SelfRef, Seq, ShapeV,
+    MISSING, UNKNOWN, ClassRef, Const, ContainerV, DatasetV, DimV, InstanceV, LayerV, Note, SelfRef, Seq, ShapeV,
     TensorV, Value, join, py,
 )
 from .walk import _has_jump, _head, assigned_names, suite
@@ -280,6 +280,14 @@ class Interp(CallsMixin):
                 self.unrolled = outer
             if st.orelse is not None:
                 return self.exec_block(suite(st.orelse.body), f)
+            return False
+        if isinstance(it, DatasetV):  # for image, label in train_data: one sample a turn
+            self.forget(st, f)
+            env0 = dict(f.env)
+            self.bind(st.target, it.item(), f)
+            self.exec_block(suite(st.body), f)
+            f.env = env0
+            self.forget(st, f)
             return False
         self.generic_loop(st, suite(st.body), f)
         return False
@@ -553,6 +561,9 @@ class Interp(CallsMixin):
         base = self.eval(e.value, f)
         if isinstance(base, TensorV):
             return self.tensor_index(base, e, f)
+        if isinstance(base, DatasetV):
+            one = len(e.slice) == 1 and not isinstance(e.slice[0].slice, cst.Slice)
+            return base.item() if one else UNKNOWN
         if len(e.slice) != 1:
             return UNKNOWN
         sl = e.slice[0].slice

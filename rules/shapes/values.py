@@ -67,9 +67,23 @@ class TensorV(Value):
     literal: bool = False  # made by a literal creation call (torch.randn(1, 3, 32, 32))
     ref: Optional[tuple[int, tuple[int, ...]]] = None  # (step, path) for an element of a tuple result
     note: Optional[Note] = None
+    sample: bool = False  # one sample of a dataset (``ds[0][0]``): no batch dimension
 
     def but(self, **kw: Any) -> "TensorV":
         return replace(self, **kw)
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetV(Value):
+    """A torchvision dataset built in this file: indexing or iterating it gives one
+    ``(image, label)`` sample, the image ``sample`` shaped (C, H, W) when its transform is
+    known to keep the size (else of unknown shape, still one sample, not a batch)."""
+
+    sample: Optional[Shape]
+    node: cst.CSTNode
+
+    def item(self) -> "Seq":
+        return Seq((TensorV(self.sample, dtype="float" if self.sample is not None else None, sample=True), UNKNOWN))
 
 
 @dataclass(frozen=True, eq=False)

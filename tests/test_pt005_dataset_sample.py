@@ -1,0 +1,35 @@
+"""PT005 takes a torchvision dataset built in the file as the model's input, batched:
+``CIFAR10`` -> (N, 3, 32, 32). A model the file feeds one sample of that dataset
+(``image, label = train_data[0]``; ``for image, label in train_data``) gets no batch
+dimension: ``Flatten`` then keeps the channels apart and the layer sizes that would be
+wrong for a batch are right for it. The dataset is then no evidence of the input (silence);
+a model fed the DataLoader's batches keeps the check."""
+from ptlint.rules import Config, lint_text
+
+HEAD = """import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+train_data = datasets.CIFAR10(root="data", train=True, download=True, transform=transforms.ToTensor())
+model = nn.Sequential(nn.Flatten(), nn.Linear(1024, 10))
+"""
+
+
+def pt005(src: str) -> list[int]:
+    return [f.line for f in lint_text(src, "t.py", Config()).findings if f.code == "PT005"]
+
+
+def test_one_indexed_sample_is_not_a_batch():
+    # torch runs this: (3, 32, 32) -> Flatten -> (3, 1024) -> Linear(1024, 10) -> (3, 10)
+    assert pt005(HEAD + "image, label = train_data[0]\nout = model(image)\n") == []
+    assert pt005(HEAD + "out = model(train_data[0][0])\n") == []
+
+
+def test_samples_of_a_loop_over_the_dataset_are_not_batches():
+    assert pt005(HEAD + "for image, label in train_data:\n    out = model(image)\n") == []
+
+
+def test_batches_of_a_loader_over_the_dataset_are_still_checked():
+    src = HEAD + "loader = DataLoader(train_data, batch_size=32)\nfor images, labels in loader:\n    out = model(images)\n"
+    assert pt005(src) == [7]  # (N, 3, 32, 32) flattens to 3072, not 1024
