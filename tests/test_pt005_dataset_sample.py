@@ -2,8 +2,9 @@
 ``CIFAR10`` -> (N, 3, 32, 32). A model the file feeds one sample of that dataset
 (``image, label = train_data[0]``; ``for image, label in train_data``) gets no batch
 dimension: ``Flatten`` then keeps the channels apart and the layer sizes that would be
-wrong for a batch are right for it. The dataset is then no evidence of the input (silence);
-a model fed the DataLoader's batches keeps the check."""
+wrong for a batch are right for it. The sample itself is then the input: what torch
+rejects for it is still reported, with its real shape; a model fed the DataLoader's
+batches keeps the dataset's batched shape."""
 from ptlint.rules import Config, lint_text
 
 HEAD = """import torch
@@ -33,3 +34,20 @@ def test_samples_of_a_loop_over_the_dataset_are_not_batches():
 def test_batches_of_a_loader_over_the_dataset_are_still_checked():
     src = HEAD + "loader = DataLoader(train_data, batch_size=32)\nfor images, labels in loader:\n    out = model(images)\n"
     assert pt005(src) == [7]  # (N, 3, 32, 32) flattens to 3072, not 1024
+
+
+def test_a_sample_that_does_not_fit_is_reported_with_its_own_shape():
+    # zero-to-mastery-pytorch's "most common errors" notebook: image = train_data[0][0]
+    # is (1, 28, 28); Flatten gives (1, 784); Linear(10, 10) raises (mat1 1x784, mat2 10x10)
+    src = """import torch
+from torch import nn
+from torchvision import datasets, transforms
+
+train_data = datasets.FashionMNIST(root="data", train=True, download=True, transform=transforms.ToTensor())
+image = train_data[0][0]
+model_1 = nn.Sequential(nn.Flatten(), nn.Linear(in_features=10, out_features=10))
+model_1(image)
+"""
+    found = [f for f in lint_text(src, "t.py", Config()).findings if f.code == "PT005"]
+    assert [f.line for f in found] == [7]
+    assert "(1, 28, 28)" in found[0].message_en and "784" in found[0].message_en and "(N" not in found[0].message_en

@@ -178,7 +178,12 @@ class ShapeAnalysis:
             return
         x = args[0][0]
         if isinstance(x, TensorV) and x.sample:
-            self._fed_samples.append(target)  # model(ds[0][0]): not evidence of a batch input
+            # model(ds[0][0]): one (C, H, W) sample, no batch dimension. The dataset is no
+            # evidence of a batched input; the sample itself is the input (torch takes it).
+            self._fed_samples.append(target)
+            if x.shape is not None and x.shape.fully_known:
+                self._call_candidates.append((target, InputInfo(x.shape, "call", node, dtype=x.dtype)))
+            return
         if isinstance(x, TensorV) and x.literal and x.shape is not None and x.shape.fully_known:
             self._call_candidates.append((target, InputInfo(x.shape, "call", node, dtype=x.dtype)))
 
