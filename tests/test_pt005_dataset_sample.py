@@ -51,3 +51,7 @@ model_1(image)
     found = [f for f in lint_text(src, "t.py", Config()).findings if f.code == "PT005"]
     assert [f.line for f in found] == [7]
     assert "(1, 28, 28)" in found[0].message_en and "784" in found[0].message_en and "(N" not in found[0].message_en
+    assert "one sample of datasets.FashionMNIST" in found[0].message_en
+    assert "datasets.FashionMNIST 的一个样本" in found[0].message_zh
+    # the shape is worked out from what the dataset yields, not written in the code
+    assert found[0].fix is not None and found[0].fix.safety.value == "unsafe"

@@ -32,7 +32,7 @@ class ShapeMismatch(ProbedRule, Rule):
 
 提示标在快速修复要改的那个构造参数上（写错的 `in_features` / `in_channels` / `num_features` 数字），出错的调用、输入形状的来源和上游层作为相关位置列出；没有哪个参数单独写错时（漏了展平、`view` 的结果被丢弃），标在调用处。这个参数是所在模块 `__init__` 的参数、原样传入时（`nn.Conv2d(in_c, …)`），要改的数字在构造这个模块的地方：提示标在 `ConvBNReLU(32, 64)` 里的 `32` 上（没有传时标在签名里的默认值 `in_c=32` 上），模块里的那一层也列为相关位置；参数经过计算（`in_c * 2`）、层在循环里或由工厂函数创建时，仍标在层上。模型类或它用到的模块定义在项目的另一个文件里时（如 `models/blocks.py` 的 `ConvBlock`），问题报告在本文件中：要改的数字写在本文件构造模块的地方时标在那里，否则标在本文件中运行它的那次调用处，那个文件里的层作为相关位置列出。
 
-输入形状按以下顺序确定（先找到的为准）：类或 `Sequential` 那一行的注释 `# ptlint: input=(1, 3, 32, 32)`；同一文件里用字面量张量调用模型，如 `net(torch.randn(1, 3, 32, 32))`；`torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`；同一文件里用到的数据集（`datasets.MNIST` → `(N, 1, 28, 28)`，`CIFAR10` → `(N, 3, 32, 32)`，有改变尺寸的 transform 时不算）。不知道输入形状时，仍会检查相邻层之间的通道数 / 特征数是否一致。
+输入形状按以下顺序确定（先找到的为准）：类或 `Sequential` 那一行的注释 `# ptlint: input=(1, 3, 32, 32)`；同一文件里用字面量张量调用模型，如 `net(torch.randn(1, 3, 32, 32))`，或者传给模型的是数据集的一个样本，如 `net(train_data[0][0])`（形状 `(C, H, W)`，没有批维度，PyTorch 也照样接受）；`torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`；同一文件里用到的数据集（`datasets.MNIST` → `(N, 1, 28, 28)`，`CIFAR10` → `(N, 3, 32, 32)`，有改变尺寸的 transform 时不算）。不知道输入形状时，仍会检查相邻层之间的通道数 / 特征数是否一致。
 
 ## 为什么有问题
 这些错误不会在定义模型时出现，而是在第一次 `forward` 时才抛出 `RuntimeError`，报错信息只给出矩阵尺寸（如 `mat1 and mat2 shapes cannot be multiplied (1x256 and 400x120)`），很难看出是哪一层、为什么。提示里给出了带数字的推导过程：哪一层输出了什么形状、展平后是多少、和哪个参数对不上。
@@ -60,7 +60,7 @@ out = net(torch.randn(1, 1, 28, 28))
 ## 如何修复
 按提示里的推导改参数：把 `fc1` 改成 `nn.Linear(16 * 4 * 4, 120)`，或者让输入尺寸与模型设计一致（如 `transforms.Resize(32)` / 在第一层卷积加 `padding=2`）。想在层数较多时少算错，可以在展平前加 `nn.AdaptiveAvgPool2d`，或用 `nn.LazyLinear`。
 
-快速修复：当 `Linear(in_features=<字面量>)` 与推算结果不一致时，把字面量改成算出的数；数字写在构造模块的地方时改那里，但只在这个参数在 `__init__` 里没有别的用处时提供。只有当输入形状来自代码本身（注释、字面量调用、summary）时才是安全修复；来自数据集推断或命令行、或者要改的是签名里的默认值（所有没传这个参数的构造都会跟着变）时为不安全修复。用 `ptlint shapes 文件名` 可以看到每一层的形状和公式。
+快速修复：当 `Linear(in_features=<字面量>)` 与推算结果不一致时，把字面量改成算出的数；数字写在构造模块的地方时改那里，但只在这个参数在 `__init__` 里没有别的用处时提供。只有当输入形状来自代码本身（注释、字面量调用、summary）时才是安全修复；来自数据集推断（包括传入数据集样本的调用）或命令行、或者要改的是签名里的默认值（所有没传这个参数的构造都会跟着变）时为不安全修复。用 `ptlint shapes 文件名` 可以看到每一层的形状和公式。
 """,
         en="""## What it finds
 Shape errors PyTorch raises on the first forward pass, found statically layer by layer with the notes' output-size formula `OH = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1`:
@@ -77,7 +77,7 @@ Shape errors PyTorch raises on the first forward pass, found statically layer by
 
 The finding sits on the constructor argument the quick fix edits (the wrong `in_features` / `in_channels` / `num_features` number), with the failing call, the source of the input shape and the upstream layer as related locations; where no single argument is wrong (a missing flatten, a discarded `view` result) it sits on the call. When that argument is a parameter of the enclosing block's `__init__` passed on unchanged (`nn.Conv2d(in_c, …)`), the number to change is where the block is built: the finding sits on the `32` of `ConvBNReLU(32, 64)` (on the default `in_c=32` in the signature when none is passed), with the layer inside the block as a related location too; a parameter used in an expression (`in_c * 2`), or a layer built in a loop or by a factory function, keeps the finding on the layer. When the model class or a block it uses is defined in another file of the project (`ConvBlock` of `models/blocks.py`), the finding is reported in this file: at the number where this file builds the block when it is written here, else at this file's call that runs it, with the layer in that file as a related location.
 
-The input shape comes from, first match wins: a `# ptlint: input=(1, 3, 32, 32)` comment on the class or `Sequential` line; a call in the same file with a literal tensor such as `net(torch.randn(1, 3, 32, 32))`; `torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`; a dataset used in the same file (`datasets.MNIST` → `(N, 1, 28, 28)`, `CIFAR10` → `(N, 3, 32, 32)`, unless a transform may resize). Without an input shape, channel and feature counts between adjacent layers are still checked.
+The input shape comes from, first match wins: a `# ptlint: input=(1, 3, 32, 32)` comment on the class or `Sequential` line; a call in the same file with a literal tensor such as `net(torch.randn(1, 3, 32, 32))`, or with one sample of a dataset such as `net(train_data[0][0])` (shape `(C, H, W)`, no batch dimension, which PyTorch accepts too); `torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`; a dataset used in the same file (`datasets.MNIST` → `(N, 1, 28, 28)`, `CIFAR10` → `(N, 3, 32, 32)`, unless a transform may resize). Without an input shape, channel and feature counts between adjacent layers are still checked.
 
 ## Why it is a problem
 Nothing fails when the model is defined: the `RuntimeError` comes at the first `forward`, and it only names matrix sizes (`mat1 and mat2 shapes cannot be multiplied (1x256 and 400x120)`), not the layer or the reason. The finding shows the derivation with numbers: which layer produced which shape, what flattening gives, and which parameter disagrees.
@@ -105,7 +105,7 @@ out = net(torch.randn(1, 1, 28, 28))
 ## How to fix
 Change the parameter the derivation points at: `nn.Linear(16 * 4 * 4, 120)` here, or make the input match the design (`transforms.Resize(32)`, or `padding=2` in the first convolution). With many layers, an `nn.AdaptiveAvgPool2d` before flattening or `nn.LazyLinear` avoids recomputing by hand.
 
-Quick fix: when `Linear(in_features=<literal>)` disagrees with the computed count, replace the literal with the computed number; when the number is where the block is built, the fix edits it there, offered only when that parameter feeds nothing else in `__init__`. It is a safe fix only when the input shape came from the code itself (comment, literal call, summary); inferred from a dataset or given on the command line, or editing a default in the signature (every construction that does not pass the parameter changes with it), it is unsafe. `ptlint shapes FILE` prints every layer's shape and formula.
+Quick fix: when `Linear(in_features=<literal>)` disagrees with the computed count, replace the literal with the computed number; when the number is where the block is built, the fix edits it there, offered only when that parameter feeds nothing else in `__init__`. It is a safe fix only when the input shape came from the code itself (comment, literal call, summary); inferred from a dataset (a call given one dataset sample included) or given on the command line, or editing a default in the signature (every construction that does not pass the parameter changes with it), it is unsafe. `ptlint shapes FILE` prints every layer's shape and formula.
 """,
     )
     must_flag = (

@@ -182,7 +182,8 @@ class ShapeAnalysis:
             # evidence of a batched input; the sample itself is the input (torch takes it).
             self._fed_samples.append(target)
             if x.shape is not None and x.shape.fully_known:
-                self._call_candidates.append((target, InputInfo(x.shape, "call", node, dtype=x.dtype)))
+                self._call_candidates.append((target, InputInfo(x.shape, "call", node, detail=x.sample, dtype=x.dtype,
+                                                                 inferred=True)))
             return
         if isinstance(x, TensorV) and x.literal and x.shape is not None and x.shape.fully_known:
             self._call_candidates.append((target, InputInfo(x.shape, "call", node, dtype=x.dtype)))

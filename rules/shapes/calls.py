@@ -503,7 +503,7 @@ class CallsMixin(TensorCallsMixin):
             if got is None:
                 return UNKNOWN
             keeps_size = self.a.dataset_seen(ds, got, e, self.scope()) if f.mode == "script" else False
-            return DatasetV(Shape(ds[1]) if keeps_size else None, e)
+            return DatasetV(Shape(ds[1]) if keeps_size else None, e, f"datasets.{ds[0]}")
         tname = transform_name(q)
         if tname is not None:
             got = self.args_of(e, f)

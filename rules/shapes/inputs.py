@@ -3,7 +3,9 @@
 1. a comment ``# ptlint: input=(1, 3, 32, 32)`` on (or just above) the class or
    ``Sequential`` line;
 2. a call in the same file that feeds the model a literal tensor
-   (``net(torch.randn(1, 3, 32, 32))``, ``torch.zeros``, ``torch.rand`` …);
+   (``net(torch.randn(1, 3, 32, 32))``, ``torch.zeros``, ``torch.rand`` …) or one sample
+   of a dataset of source 4 (``net(train_data[0][0])``: ``(C, H, W)``, no batch
+   dimension; a model fed a sample never takes the dataset's batched shape);
 3. ``torchsummary.summary(net, (3, 32, 32))`` / ``torchinfo.summary(net, input_size=(…))``;
 4. a dataset known from the same file (``datasets.MNIST`` → ``(N, 1, 28, 28)``,
    ``CIFAR10`` → ``(N, 3, 32, 32)``) unless a transform may change the image size.
@@ -44,8 +46,11 @@ class InputInfo:
     shape: Shape
     source: str  # comment | call | summary | dataset | cli
     node: Optional[cst.CSTNode] = None  # the comment, call or dataset constructor
-    detail: str = ""  # e.g. "datasets.MNIST"
+    detail: str = ""  # e.g. "datasets.MNIST" (source dataset, or the dataset a called sample is of)
     dtype: Optional[str] = None
+    # Worked out from what a dataset yields rather than written in the code (a dataset, or a
+    # call with one sample of it): a fix built on it is unsafe.
+    inferred: bool = False
 
     def describe(self, locate: Optional[Callable[[cst.CSTNode], Optional[tuple]]]) -> tuple[str, str]:
         place = locate(self.node) if (locate and self.node is not None) else None
@@ -53,6 +58,9 @@ class InputInfo:
         at_en = f" on {at_en}" if at_en else ""
         if self.source == "comment":
             return f"见{at_zh}的 ptlint 注释", f"from the ptlint comment{at_en}"
+        if self.source == "call" and self.detail:
+            return (f"来自{at_zh}的调用，传入的是 {self.detail} 的一个样本",
+                    f"from the call{at_en}, given one sample of {self.detail}")
         if self.source == "call":
             return f"来自{at_zh}的调用", f"from the call{at_en}"
         if self.source == "summary":

@@ -318,7 +318,7 @@ class Trace:
         if arg is None:
             return None
         info = self.input_info
-        safe = info is None or info.source in ("comment", "call", "summary")
+        safe = info is None or (info.source in ("comment", "call", "summary") and not info.inferred)
         source = layer.sources.get("in_features")
         if source is not None:
             # editing the block's number changes whatever else that parameter feeds; a

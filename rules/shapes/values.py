@@ -67,7 +67,7 @@ class TensorV(Value):
     literal: bool = False  # made by a literal creation call (torch.randn(1, 3, 32, 32))
     ref: Optional[tuple[int, tuple[int, ...]]] = None  # (step, path) for an element of a tuple result
     note: Optional[Note] = None
-    sample: bool = False  # one sample of a dataset (``ds[0][0]``): no batch dimension
+    sample: str = ""  # one sample of this dataset ("datasets.MNIST": ``ds[0][0]``): no batch dimension
 
     def but(self, **kw: Any) -> "TensorV":
         return replace(self, **kw)
@@ -81,9 +81,11 @@ class DatasetV(Value):
 
     sample: Optional[Shape]
     node: cst.CSTNode
+    name: str  # "datasets.MNIST"
 
     def item(self) -> "Seq":
-        return Seq((TensorV(self.sample, dtype="float" if self.sample is not None else None, sample=True), UNKNOWN))
+        return Seq((TensorV(self.sample, dtype="float" if self.sample is not None else None, sample=self.name),
+                    UNKNOWN))
 
 
 @dataclass(frozen=True, eq=False)
