@@ -55,3 +55,16 @@ model_1(image)
     assert "datasets.FashionMNIST 的一个样本" in found[0].message_zh
     # the shape is worked out from what the dataset yields, not written in the code
     assert found[0].fix is not None and found[0].fix.safety.value == "unsafe"
+
+
+def test_a_sample_on_one_path_only_is_no_batch_either():
+    # image is one sample on one path and a literal batch on the other: which one the model
+    # gets is not known, so neither the dataset's batched shape nor the literal is believed
+    src = HEAD + """import random
+if random.random() > 0.5:
+    image = train_data[0][0]
+else:
+    image = torch.randn(8, 3, 32, 32)
+out = model(image)
+"""
+    assert pt005(src) == []

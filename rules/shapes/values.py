@@ -190,5 +190,6 @@ def join(a: Value, b: Value) -> Value:
         return a
     if isinstance(a, TensorV) and isinstance(b, TensorV):
         shape = a.shape if a.shape == b.shape else None
-        return TensorV(shape, a.dtype if a.dtype == b.dtype else None)
+        # A dataset sample on either path: maybe no batch dimension (never taken for a batch).
+        return TensorV(shape, a.dtype if a.dtype == b.dtype else None, sample=a.sample or b.sample)
     return UNKNOWN
