@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
@@ -428,6 +428,13 @@ class ShapeAnalysis:
             entry.input = None  # the model starts with something other than an image layer
             trace = self._run_once(entry, None)
         entry.trace = trace
+        if entry.container is not None and entry.container.node is not None \
+                and self.ctx.is_foreign(entry.container.node):
+            # net = make_features() of models/blocks.py, called here: what fails for this
+            # file's input is this file's finding, at the call that fed it
+            info = entry.input
+            home = info.node if info is not None and info.source == "call" else None
+            self._bring_home(trace, home, lambda: self._run_once(entry, None))
 
     def _run_once(self, entry: ModelEntry, info: Optional[InputInfo]) -> Trace:
         trace = Trace(first_only=True, input_info=info, locate=self.place_of)
@@ -456,8 +463,6 @@ class ShapeAnalysis:
         problems found are this call's (or at this file's number that built the block,
         ``ConvBlock(3, 8)``). A problem in the other file that needs no input is that
         file's own analysis's to report."""
-        from .calls import bring_drop_home, bring_error_home
-
         done: set[int] = set()
         for target, info in self._call_candidates:
             if not isinstance(target, Instance) or not target.complete or id(target) in self._mutated_ids \
@@ -471,25 +476,38 @@ class ShapeAnalysis:
             x = trace.add("input", None, [], TensorV(info.shape, info.dtype))
             if not self._safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None):
                 continue
-            for d in trace.drops:
-                if d.home is None and self.ctx.is_foreign(d.node):
-                    bring_drop_home(d, info.node)
-            if any(self.ctx.is_foreign(e.node) for e in trace.problems):
-                anyway = self._problems_without_input(target)
-                trace.problems = [e for e in trace.problems if not (self.ctx.is_foreign(e.node) and e.node in anyway)]
-                for err in trace.problems:
-                    if self.ctx.is_foreign(err.node):
-                        bring_error_home(err, info.node)
+            self._bring_home(trace, info.node, lambda target=target: self._without_input(target))
             self._foreign_traces.append(trace)
 
-    def _problems_without_input(self, target: Instance) -> set[cst.CSTNode]:
-        """Where a forward of ``target`` fails whatever its input: those problems do not
-        come from this file's tensor."""
+    def _bring_home(self, trace: Trace, home: Optional[cst.CSTNode], without_input: Callable[[], Trace]) -> None:
+        """The PT006 remainders and PT005 problems a run of another file's code found for
+        this file's input, reported at ``home`` (this file's call that fed it). A problem
+        there whatever the input (``without_input()`` finds it too) is not this input's:
+        it is left out, as is everything when no call of this file fed the input."""
+        from .calls import bring_drop_home, bring_error_home
+
+        if home is None or self.ctx.is_foreign(home):
+            trace.problems = [e for e in trace.problems if not self.ctx.is_foreign(e.node)]
+            trace.drops = [d for d in trace.drops if not (d.home is None and self.ctx.is_foreign(d.node))]
+            return
+        for d in trace.drops:
+            if d.home is None and self.ctx.is_foreign(d.node):
+                bring_drop_home(d, home)
+        if any(self.ctx.is_foreign(e.node) for e in trace.problems):
+            anyway = {e.node for e in without_input().problems}
+            trace.problems = [e for e in trace.problems if not (self.ctx.is_foreign(e.node) and e.node in anyway)]
+            for err in trace.problems:
+                if self.ctx.is_foreign(err.node):
+                    bring_error_home(err, home)
+
+    def _without_input(self, target: Instance) -> Trace:
+        """A forward of ``target`` with an input of unknown shape: where it fails whatever
+        its input, those problems do not come from this file's tensor."""
         trace = Trace(locate=self.place_of)
         interp = Interp(self, trace)
         x = trace.add("input", None, [], TensorV(None))
         self._safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None)
-        return {e.node for e in trace.problems}
+        return trace
 
     # ================================================================ results
     def _collect(self) -> None:
