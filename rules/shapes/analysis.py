@@ -483,12 +483,12 @@ class ShapeAnalysis:
         """The PT006 remainders and PT005 problems a run of another file's code found for
         this file's input, reported at ``home`` (this file's call that fed it). A problem
         there whatever the input (``without_input()`` finds it too) is not this input's:
-        it is left out, as is everything when no call of this file fed the input."""
+        it is left out. Without such a call (a dataset's shape, a comment) nothing moves:
+        the problems stay at the other file's nodes, shown by ``ptlint shapes``, never
+        reported by this file's rules."""
         from .calls import bring_drop_home, bring_error_home
 
         if home is None or self.ctx.is_foreign(home):
-            trace.problems = [e for e in trace.problems if not self.ctx.is_foreign(e.node)]
-            trace.drops = [d for d in trace.drops if not (d.home is None and self.ctx.is_foreign(d.node))]
             return
         for d in trace.drops:
             if d.home is None and self.ctx.is_foreign(d.node):
