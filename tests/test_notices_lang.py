@@ -283,3 +283,25 @@ def test_lsp_ipynb_opened_as_text_names_the_skipped_cells(lang):
     else:
         assert got == ["ptlint: cell 2: broken notebook: the cell is not an object; cell skipped",
                        "ptlint: cell 3: broken notebook: the cell has no text source; cell skipped"]
+
+
+@pytest.mark.parametrize("lang_args,zh", [((), True), (("--lang", "en"), False)])
+def test_github_format_shows_notices_as_warnings(tree, lang_args, zh):
+    proc = cli(tree, "deep.py", "nb.ipynb", "--no-cache", "--format", "github", *lang_args)
+    warnings = [line for line in proc.stdout.splitlines() if line.startswith("::warning ")]
+    title = "ptlint：未检查" if zh else "ptlint%3A not checked"
+    assert [w.split("::")[1] for w in warnings] == [
+        f"warning file=deep.py,line=2,title={title}",
+        f"warning file=nb.ipynb,title={title}",  # a cell's line is no line of the .ipynb file
+        f"warning file=nb.ipynb,title={title}",
+    ]
+    texts = [w.split("::", 2)[2] for w in warnings]
+    if zh:
+        assert texts[0].startswith("第 2 行：代码嵌套约 ") and texts[1].startswith("第 2 个单元格：notebook 已损坏")
+    else:
+        assert texts[0].startswith("line 2: nested about ") and texts[1].startswith("cell 2: broken notebook")
+
+
+def test_github_format_without_notices_has_findings_only(tree):
+    proc = cli(tree, "ok.py", "--no-cache", "--format", "github")
+    assert [line.split(" ", 1)[0] for line in proc.stdout.splitlines()] == ["::error"] and "title=PT001" in proc.stdout

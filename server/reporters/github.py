@@ -1,5 +1,7 @@
 """``--format github``: GitHub Actions workflow commands, one annotation per finding:
-``::error file=a.py,line=3,col=5,endLine=3,endColumn=9,title=PT017 softmax-without-dim::message``."""
+``::error file=a.py,line=3,col=5,endLine=3,endColumn=9,title=PT017 softmax-without-dim::message``,
+and one warning per part of a file that was not checked (rules/notices.py), so that a pull
+request shows what ptlint could not look at: ``::warning file=big.py,title=ptlint: not checked::…``."""
 from __future__ import annotations
 
 import os
@@ -44,4 +46,14 @@ def render(run, *, lang: str = "zh", **_: object) -> str:
         message = "\n".join([message, *note_lines(f, lang)])
         props.append(f"title={_prop(f'{f.code} {f.rule_name}')}")
         out.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_data(message)}")
+    for res in getattr(run, "results", ()):
+        for n in getattr(res, "notices", ()):
+            props = [f"file={_prop(_path(n.path))}"]
+            if n.line is not None and n.cell is None:  # a cell's line is no line of the .ipynb file
+                props.append(f"line={n.line}")
+            props.append(f"title={_prop(_NOT_CHECKED['en' if lang == 'en' else 'zh'])}")
+            out.append(f"::warning {','.join(props)}::{_data(n.text(lang, path=False))}")
     return "".join(line + "\n" for line in out)
+
+
+_NOT_CHECKED = {"zh": "ptlint：未检查", "en": "ptlint: not checked"}
