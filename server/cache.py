@@ -245,7 +245,6 @@ class Cache:
         except OSError:
             self.enabled = False  # read-only folder, disk full: run on without a cache
 
-
     def discard(self, key: str) -> None:
         """Remove an entry that will not be asked for again (a version of a file since saved
         over); a missing one is fine."""

@@ -65,8 +65,8 @@ def lookup(path: str, text: str, config: Config) -> Optional[Any]:
     None on any miss: no cache, no entry, another user's or edited entry, a project file
     the analysis read changed since."""
     folder = cache_folder(config)
-    raw = content(text)
-    if folder is None or raw is None:
+    raw = content(text) if folder is not None else None
+    if raw is None:
         return None
     from ptlint.server.cache import Cache
     from ptlint.server.runner import result_from_payload
@@ -115,8 +115,10 @@ def _store(job: Any, snap: Any) -> None:
     if snap.crash or snap.error or snap.rule_errors or snap.not_analysed or snap.timed_out:
         return
     folder = cache_folder(job.config)
+    if folder is None:
+        return  # no cache for this file: nothing to do on this keystroke
     raw = content(job.text)
-    if folder is None or raw is None or not _same_as_disk(job.path, raw):
+    if raw is None or not _same_as_disk(job.path, raw):
         return  # while typing the buffer differs from the file: nothing is written
     from ptlint.server.cache import Cache, newest_code_mtime_ns
 
