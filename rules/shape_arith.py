@@ -1,21 +1,29 @@
-"""Shape arithmetic shared by both interpreters: broadcasting and the matrix products.
+"""Shape arithmetic shared by both interpreters: broadcasting, the matrix products and the
+dim re-orderings.
 
 Contract
 --------
 Pure functions over sequences of *sizes*. A size is an ``int`` (a known size), ``None``
 (unknown), or any other hashable value standing for a symbolic size: two equal symbols are
 the same size; a symbol may stand for any size, 1 included, so it never clashes with
-anything. ``rules/shapes`` passes its ``Dim`` (int, str symbol or None) as they are;
-``rules/flow`` converts its ``Mono`` sizes first (``flow.values.sizes_of``).
+anything; a product of symbols is a ``size_product.Product``. ``rules/shapes`` passes its
+``Dim`` (int, str symbol or None) as they are; ``rules/flow`` converts its shapes of
+``Product`` first (``flow.values.sizes_of``, and ``flow.values.resized`` for one op).
 
-Each function returns ``(sizes, mismatch)``: ``sizes`` is the result (None when it cannot be
-known) and ``mismatch`` says why PyTorch raises — then ``sizes`` is None. Callers word the
-messages; nothing here knows about Values, CST nodes or languages.
+The products (matmul/mm/bmm) return ``(sizes, mismatch)``: ``sizes`` is the result (None
+when it cannot be known) and ``mismatch`` says why PyTorch raises — then ``sizes`` is None.
+The dim re-orderings (permute, transpose, movedim, unsqueeze, dropping a dim, flatten, the
+``-1`` of a view) take a shape of known rank and return the new sizes, or None when the dims
+asked for do not exist (PyTorch raises; the callers decide what to say). Products of sizes
+(flatten, ``-1``) are ``rules/size_product.Product`` values in their plainest form. Callers
+word the messages; nothing here knows about Values, CST nodes or languages.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Hashable, Optional, Sequence
+
+from .size_product import product_of, size_of
 
 Size = Optional[Hashable]
 Sizes = tuple  # tuple[Size, ...]
@@ -137,3 +145,104 @@ def bmm_sizes(a: Sequence[Size], b: Sequence[Size]) -> Result:
 
 # name of the product -> its shape rule (method and function names alike)
 PRODUCTS = {"matmul": matmul_sizes, "mm": mm_sizes, "bmm": bmm_sizes}
+
+
+# ---------------------------------------------------------------------- dim re-orderings
+def norm_dim(d: int, rank: Optional[int], wrap_scalar: bool = True) -> Optional[int]:
+    """Python-style dim index into ``rank`` dims; None when out of range. With
+    ``wrap_scalar`` a 0-d tensor takes dim 0 and -1 (ATen's ``maybe_wrap_dim``); without it
+    (ops that need a real dim: ``narrow``, ``select``, a stride table) it has none. With the
+    rank unknown only a non-negative dim can be placed."""
+    if rank is None:
+        return d if d >= 0 else None
+    if rank == 0:
+        return 0 if (wrap_scalar and d in (0, -1)) else None
+    if -rank <= d < rank:
+        return d % rank
+    return None
+
+
+def permute_sizes(sizes: Sequence[Size], order: Sequence[int]) -> Optional[Sizes]:
+    """``x.permute(*order)``; None unless ``order`` names every dim once."""
+    if len(order) != len(sizes):
+        return None
+    idx = [norm_dim(o, len(sizes)) for o in order]
+    if None in idx or len(set(idx)) != len(idx):
+        return None
+    return tuple(sizes[i] for i in idx)  # type: ignore[index]
+
+
+def transpose_sizes(sizes: Sequence[Size], a: int, b: int) -> Optional[Sizes]:
+    i, j = norm_dim(a, len(sizes)), norm_dim(b, len(sizes))
+    if i is None or j is None:
+        return None
+    out = list(sizes)
+    if out:
+        out[i], out[j] = out[j], out[i]
+    return tuple(out)
+
+
+def movedim_sizes(sizes: Sequence[Size], source: int, destination: int) -> Optional[Sizes]:
+    """``x.movedim(source, destination)`` for one dim."""
+    order = movedim_order(len(sizes), source, destination)
+    return None if order is None else tuple(sizes[i] for i in order)
+
+
+def movedim_order(rank: int, source: int, destination: int) -> Optional[list[int]]:
+    """The permutation ``movedim`` applies: where each result dim comes from."""
+    s, d = norm_dim(source, rank), norm_dim(destination, rank)
+    if s is None or d is None:
+        return None
+    if rank == 0:
+        return []
+    order = [i for i in range(rank) if i != s]
+    order.insert(d, s)
+    return order
+
+
+def unsqueeze_sizes(sizes: Sequence[Size], d: int) -> Optional[Sizes]:
+    i = norm_dim(d, len(sizes) + 1)
+    if i is None:
+        return None
+    return (*sizes[:i], 1, *sizes[i:])
+
+
+def drop_dim(sizes: Sequence[Size], d: int) -> Optional[Sizes]:
+    """The sizes without dim ``d`` (``select``, ``unbind``, an int index)."""
+    i = norm_dim(d, len(sizes), wrap_scalar=False)
+    if i is None:
+        return None
+    return (*sizes[:i], *sizes[i + 1:])
+
+
+def replace_dim(sizes: Sequence[Size], d: int, size: Size) -> Optional[Sizes]:
+    """The sizes with dim ``d`` of size ``size`` (``narrow``, a piece of ``split``)."""
+    i = norm_dim(d, len(sizes), wrap_scalar=False)
+    if i is None:
+        return None
+    return (*sizes[:i], size, *sizes[i + 1:])
+
+
+def flatten_sizes(sizes: Sequence[Size], start: int = 0, end: int = -1) -> Optional[Sizes]:
+    """``x.flatten(start, end)``: the dims from ``start`` to ``end`` merged into their product
+    (None where one of them is unknown); a 0-d tensor becomes ``(1,)``. None when a dim is out
+    of range or ``start`` comes after ``end``."""
+    rank = max(len(sizes), 1)
+    s, e = norm_dim(start, rank), norm_dim(end, rank)
+    if s is None or e is None or s > e:
+        return None
+    if not sizes:
+        return (1,)
+    merged = product_of(sizes[s: e + 1])
+    return (*sizes[:s], size_of(merged) if merged is not None else None, *sizes[e + 1:])
+
+
+def inferred_size(sizes: Sequence[Size], others: Sequence[Size]) -> Size:
+    """What the ``-1`` of ``x.view(...)`` stands for: the element count of ``sizes`` divided
+    by the product of the ``others`` in the target. None when it cannot be known (an unknown
+    size) or does not divide (PyTorch raises, or the symbols do not decide)."""
+    total, known = product_of(sizes), product_of(others)
+    if total is None or known is None:
+        return None
+    q = total.divide(known)
+    return size_of(q) if q is not None else None

@@ -5,7 +5,7 @@ import pytest
 from ptlint.rules import Config, lint_text
 from ptlint.rules.engine import FileContext
 from ptlint.rules.flow import (
-    BACKWARD, STEP, ZERO_GRAD, FlowAnalysis, Inline, Kind, LoopBlock, Mono, iteration_paths,
+    BACKWARD, STEP, ZERO_GRAD, FlowAnalysis, Inline, Kind, LoopBlock, Product, iteration_paths,
 )
 from ptlint.rules.flow.creation import creation_shape, literal_value_of
 from ptlint.rules.flow.events import walk
@@ -248,8 +248,8 @@ def test_deep_nesting_does_not_crash():
 
 
 def test_mono_products_are_commutative():
-    a, b = Mono.sym(("x", 0)), Mono.sym(("x", 1))
-    assert a * b == b * a and (a * Mono.of(2)).coef == 2
+    a, b = Product.sym(("x", 0)), Product.sym(("x", 1))
+    assert a * b == b * a and (a * Product.of(2)).coef == 2
 
 
 def test_loop_blocks_are_one_per_loop():

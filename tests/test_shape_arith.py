@@ -1,6 +1,8 @@
-"""The one shape arithmetic (``ptlint.rules.shape_arith``): broadcasting and the matrix
-products against PyTorch itself, and both interpreters (``rules/shapes`` and
-``rules/flow``) giving the same answer because they call it."""
+"""The one shape arithmetic (``ptlint.rules.shape_arith``) and size model
+(``ptlint.rules.size_product``): broadcasting, the matrix products and the dim re-orderings
+(permute, transpose, movedim, unsqueeze, select, flatten, a view's ``-1``) against PyTorch
+itself, and both interpreters (``rules/shapes`` and ``rules/flow``) giving the same answer
+because they call it."""
 import random
 
 import libcst as cst
@@ -10,10 +12,12 @@ from ptlint.rules import Config
 from ptlint.rules.engine import FileContext
 from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.shape_arith import (
-    BATCH, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, matmul_sizes, merge_sizes, mm_sizes,
+    BATCH, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, drop_dim, flatten_sizes, inferred_size, matmul_sizes,
+    merge_sizes, mm_sizes, movedim_sizes, permute_sizes, transpose_sizes, unsqueeze_sizes,
 )
 from ptlint.rules.shapes import ops
 from ptlint.rules.shapes.dims import Shape, broadcast
+from ptlint.rules.size_product import Product, product_of
 from ptlint.rules.source import source_from_text
 
 torch = pytest.importorskip("torch")
@@ -138,3 +142,76 @@ def test_flow_keeps_a_symbolic_size_through_a_product():
     (shape,) = found
     assert shape is not None and len(shape) == 3 and shape[2].is_int and shape[2].coef == 16
     assert not shape[0].is_int and not shape[1].is_int and shape[0] != shape[1]
+
+
+# ---------------------------------------------------------------------- dim re-orderings, one size model
+def _torch_op_shape(op, shape):
+    try:
+        return tuple(op(torch.empty(shape, device="meta")).shape)
+    except (RuntimeError, IndexError):
+        return None
+
+
+def test_reorderings_agree_with_torch_on_random_shapes():
+    rng = random.Random(5)
+    for _ in range(400):
+        shape = _random_shape(rng)
+        r = len(shape)
+        a, b = rng.randint(-r - 1, r), rng.randint(-r - 1, r)
+        order = [rng.randint(-r, max(r - 1, 0)) for _ in range(r)] if rng.random() < 0.3 else \
+            rng.sample(range(r), r)
+        cases = [
+            (permute_sizes(shape, order), lambda t: t.permute(order)),
+            (transpose_sizes(shape, a, b), lambda t: t.transpose(a, b)),
+            (movedim_sizes(shape, a, b), lambda t: t.movedim(a, b)),
+            (unsqueeze_sizes(shape, a), lambda t: t.unsqueeze(a)),
+            (drop_dim(shape, a), lambda t: t.select(a, 0)),
+            (flatten_sizes(shape, a, b), lambda t: t.flatten(a, b)),
+        ]
+        for ours, op in cases:
+            assert ours == _torch_op_shape(op, shape), (shape, a, b, order, ours)
+
+
+def test_the_minus_one_of_a_view_is_the_quotient_or_unknown():
+    assert inferred_size((4, 6), (3,)) == 8
+    assert inferred_size(("N", 1, 28, 28), (784,)) == "N"
+    assert inferred_size(("N", 3, 32, 32), (32, 32)) == Product(3, ("N",))  # a product stays whole
+    assert inferred_size((4, 6), (5,)) is None  # does not divide: torch raises
+    assert inferred_size(("N", 8), ("M",)) is None  # the symbols do not decide
+    assert inferred_size((None, 8), (8,)) is None
+
+
+def test_both_interpreters_hold_sizes_as_one_product_type():
+    # flow's dims and the shapes ops' element counts are the same class, with the same algebra
+    src = "import torch\ndef f(x):\n    B, C, H, W = x.shape\n    return x.flatten(1)\n"
+    source = source_from_text(src, "t.py")
+    module = cst.parse_module(source.units[0].text)
+    flow = FlowAnalysis(FileContext(source, Config(), module, [(source.units[0], module)])).check()
+    call = module.body[1].body.body[1].body[0].value
+    shape = flow.value_of(call).shape
+    assert len(shape) == 2 and all(isinstance(d, Product) for d in shape)
+    c, h, w = (Product.sym(k) for k in shape[1].syms)
+    assert shape[1] == c * h * w and shape[1].divide(c * h) == w
+    assert product_of(ops.flatten(Shape(("N", 3, 32, 32)), 1, -1)[0].dims) == Product(3072, ("N",))
+
+
+@pytest.mark.parametrize("shape,method", [
+    ((2, 3, 4), "permute(2, 0, 1)"), ((2, 3, 4), "permute(0, 0, 1)"), ((2, 3, 4), "transpose(0, -1)"),
+    ((2, 3, 4), "movedim(0, -1)"), ((2, 3, 4), "movedim(-1, 1)"), ((2, 3, 4), "unsqueeze(-1)"),
+    ((2, 3, 4), "unsqueeze(1)"), ((2, 3, 4, 5), "flatten(1, 2)"), ((2, 3, 4), "flatten(1)"),
+    ((2, 3, 4), "view(-1, 4)"), ((2, 3, 4), "view(4, -1)"), ((2, 3, 4), "select(1, 0)"),
+])
+def test_flow_and_shapes_give_the_same_reordered_shape(shape, method):
+    src = f"import torch\nx = torch.randn{shape}\ny = x.{method}\n"
+    name, _, rest = method.partition("(")
+    args = [int(a) for a in rest.rstrip(")").split(",")]
+    s = Shape(shape)
+    answer = {
+        "permute": lambda: ops.permute(s, args), "transpose": lambda: ops.transpose(s, *args),
+        "movedim": lambda: ops.movedim(s, *args), "unsqueeze": lambda: ops.unsqueeze(s, *args),
+        "flatten": lambda: ops.flatten(s, args[0], args[1] if len(args) > 1 else -1),
+        "view": lambda: ops.view(s, args), "select": lambda: (Shape(drop_dim(shape, args[0])), None),
+    }[name]()[0]
+    expected = _torch_op_shape(lambda t: eval(f"t.{method}"), shape)
+    assert (None if answer is None else answer.dims) == expected
+    assert _flow_shape(src, f"x.{method}") == expected

@@ -7,8 +7,9 @@ from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_e
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
-from ptlint.rules.flow.values import mono_product
+
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+from ptlint.rules.size_product import product_of
 
 _RNNS = {"torch.nn.RNN": "nn.RNN", "torch.nn.LSTM": "nn.LSTM", "torch.nn.GRU": "nn.GRU"}
 _EMBEDDINGS = {"torch.nn.Embedding"}
@@ -362,7 +363,7 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             return False
         source = flow.value_of(call.func.value)
         others = [d for i, d in enumerate(v.shape) if i != dim]
-        return source.shape is not None and mono_product(source.shape) == mono_product(others)
+        return source.shape is not None and product_of(source.shape) == product_of(others)
 
     def _forward_param_origin(self, param: cst.Param, facts: LocalFacts, scope: ScopeInfo,
                               cls: Optional[ClassInfo], method: Optional[cst.FunctionDef]) -> Optional[Origin]:

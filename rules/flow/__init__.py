@@ -37,7 +37,7 @@ Questions
       ``SCHEDULER``, ``GRAD_SCALER``, ``INT``, ``FLOAT``, ``BOOL``, ``STR``, ``TUPLE``,
       ``LIST``, ``SIZE``, ``DTYPE``, ``DEVICE``, ``FUNCTION``, ``CLASS``, ``OBJECT``, ``DATASET``,
       ``LOADER`` (``datasets.py``: ``elem`` is one sample / one batch), ``UNKNOWN``;
-    - tensors/arrays: ``dtype`` ("int64", "float32", …), ``shape`` (tuple of ``Mono``:
+    - tensors/arrays: ``dtype`` ("int64", "float32", …), ``shape`` (tuple of ``Product``:
       literal ints or symbolic products), ``layout`` (``Layout``: contiguous, or strided
       with ``origin`` = the transpose/permute/slice node), ``storage`` (alias group: views,
       ``.numpy()``, ``from_numpy``, ``as_tensor`` share it), ``bridge`` (the call that
@@ -104,16 +104,17 @@ scheduler/optimizer order (``step`` events of ``Kind.SCHEDULER`` values need an 
 kind of their own), embedding index dtype (``dtype``), RNN ``batch_first`` (``spec`` +
 constructor arguments).
 """
+from ..size_product import Product
 from .analysis import FlowAnalysis, FlowError
 from .events import (
     BACKWARD, EXIT, MANUAL_STEP, READ, SCHEDULER_STEP, STEP, WRITE, ZERO_GRAD, Branch, Event, Inline, LoopBlock,
     iteration_paths,
 )
 from .interp import Hazard, key_of
-from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Mono, Value, is_floating, join
+from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Value, is_floating, join
 
 __all__ = [
     "BACKWARD", "Branch", "CONTIGUOUS", "EXIT", "Event", "FlowAnalysis", "FlowError", "Hazard", "Inline", "Kind",
-    "Layout", "LoopBlock", "MANUAL_STEP", "Mono", "READ", "SCHEDULER_STEP", "STEP", "UNKNOWN", "Value", "WRITE",
+    "Layout", "LoopBlock", "MANUAL_STEP", "Product", "READ", "SCHEDULER_STEP", "STEP", "UNKNOWN", "Value", "WRITE",
     "ZERO_GRAD", "is_floating", "iteration_paths", "join", "key_of",
 ]

@@ -14,10 +14,11 @@ import libcst as cst
 
 from . import chain as C
 from . import layout as L
+from ..size_product import Product, product_of
 from .args import key_of
 from .state import ClassInfo, State
 from .transfer import METADATA_ATTRS
-from .values import UNKNOWN, Kind, Layout, Mono, Value, const_value, mono_product
+from .values import UNKNOWN, Kind, Layout, Value, const_value
 
 
 class AttributesMixin:
@@ -71,7 +72,7 @@ class AttributesMixin:
         return Value(Kind.DTYPE, const=r.dtype) if r.dtype else Value(Kind.DTYPE)
 
     def ndarray_size_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
-        return Value(Kind.INT, sym=mono_product(r.shape) if r.shape else None)
+        return Value(Kind.INT, sym=product_of(r.shape) if r.shape else None)
 
     def data_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
         return r.evolve(origin=node, requires_grad=False)
@@ -132,7 +133,7 @@ class AttributesMixin:
 
     def with_rank(self, r: Value, rank: int) -> Value:
         if r.shape is None and r.anchor is not None and (r.layout is None or r.layout.contiguous):
-            return r.evolve(shape=tuple(Mono.sym((r.anchor, i)) for i in range(rank)))
+            return r.evolve(shape=tuple(Product.sym((r.anchor, i)) for i in range(rank)))
         return r
 
     def relaid(self, r: Value, node: cst.CSTNode, lay: Optional[Layout], shape, prov: str, **kw: Any) -> Value:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 import libcst as cst
 
+from ..size_product import Product
 from .args import Args, key_of
 from .creation import dtype_arg
 from .call_sites import run_site_pass, summary_pending
@@ -23,7 +24,7 @@ from .transfer import (
     INDEX_RESULTS, METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
     PURE_BUILTINS, REDUCTIONS, looks_like_optimizer,
 )
-from .values import FLOATING, INTEGRAL, Kind, Mono, Value, const_value
+from .values import FLOATING, INTEGRAL, Kind, Value, const_value
 
 # Methods whose call may be a training-loop event (see ``loop_events``), as are in-place ``x_``
 _LOOP_EVENT_METHODS = frozenset({"backward", "manual_backward", "zero_grad", "step"})
@@ -326,7 +327,7 @@ class CallsMixin:
             shape = None
             if name == "reshape":
                 sizes = self.targets(args)
-                if isinstance(sizes, list) and all(isinstance(t, Mono) for t in sizes):
+                if isinstance(sizes, list) and all(isinstance(t, Product) for t in sizes):
                     shape = tuple(sizes)
             return r.evolve(origin=node, provenance="." + name, shape=shape, layout=None)
         if name in ("copy", "astype", "flatten"):

@@ -18,7 +18,8 @@ from typing import Callable, Optional
 import libcst as cst
 
 from ..astutil import get_arg, has_star_args, literal_value
-from .values import CONTIGUOUS, Kind, Mono, Value, const_value
+from ..size_product import Product
+from .values import CONTIGUOUS, Kind, Value, const_value
 
 ValueOf = Callable[[cst.BaseExpression], Value]
 
@@ -132,7 +133,7 @@ def data_facts(value: Value) -> tuple[Optional[tuple], Optional[str]]:
         return (), value.kind.value
     if value.kind in (Kind.LIST, Kind.TUPLE) and value.items is not None:
         if not value.items:
-            return (Mono(0),), "float"
+            return (Product(0),), "float"
         shapes, kinds = set(), set()
         for it in value.items:
             s, k = data_facts(it)
@@ -145,7 +146,7 @@ def data_facts(value: Value) -> tuple[Optional[tuple], Optional[str]]:
         kind = "float" if "float" in kinds else ("int" if "int" in kinds else "bool")
         if "bool" in kinds and len(kinds) > 1:
             kind = "float" if "float" in kinds else "int"
-        return (Mono.of(len(value.items)),) + shapes.pop(), kind
+        return (Product.of(len(value.items)),) + shapes.pop(), kind
     return None, None
 
 
@@ -209,7 +210,7 @@ def creation_value(qualname: Optional[str], call: cst.Call, value_of: ValueOf,
         if has_star_args(call):
             return Value(Kind.TENSOR, dtype=dt, layout=CONTIGUOUS, provenance=qualname, origin=call)
         if not args:
-            return _tensor(dt, (Mono(0),), call, value_of, provenance=qualname)
+            return _tensor(dt, (Product(0),), call, value_of, provenance=qualname)
         first = value_of(args[0].value)
         if first.kind is Kind.INT or (len(args) == 1 and first.kind is Kind.SIZE):
             return _tensor(dt, sizes_from_args(call, 0, value_of), call, value_of, initialized=False,
@@ -287,7 +288,7 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
             start, end, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) == 3 else 1)
             if step:
                 import math
-                shape = (Mono.of(max(math.ceil((end - start) / step), 0)),)
+                shape = (Product.of(max(math.ceil((end - start) / step), 0)),)
         return _tensor(dt, shape, call, value_of, provenance=q)
     if fn in ("linspace", "logspace"):
         steps = get_arg(call, 2, "steps")

@@ -27,9 +27,10 @@ from typing import Callable, Optional
 import libcst as cst
 
 from . import layout as L
+from ..size_product import Product
 from .args import Args
 from .state import State
-from .values import CONTIGUOUS, UNKNOWN, Kind, Mono, Value
+from .values import CONTIGUOUS, UNKNOWN, Kind, Value
 
 LOADER = "torch.utils.data.DataLoader"
 TENSOR_DATASET = "torch.utils.data.TensorDataset"
@@ -76,7 +77,7 @@ def data_loader(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
         # no automatic batching: default_convert hands each sample over as it is
         return loader.evolve(elem=Value(Kind.LIST, items=sample.items, origin=node))
     batched = batch_size is None or batch_size.kind is Kind.INT  # else: None or an int, we cannot tell
-    batch_dim = Mono.sym((("loader", id(node)), 0))
+    batch_dim = Product.sym((("loader", id(node)), 0))
     items = tuple(_batch_of(s, node, batch_dim if batched else None) for s in sample.items)
     return loader.evolve(elem=Value(Kind.LIST, items=items, origin=node))
 
@@ -101,7 +102,7 @@ def _sample_of(t: Value, node: cst.Call) -> Value:
                  provenance=TENSOR_DATASET, dataset_tensor=t)
 
 
-def _batch_of(sample: Value, node: cst.Call, batch_dim: Optional[Mono]) -> Value:
+def _batch_of(sample: Value, node: cst.Call, batch_dim: Optional[Product]) -> Value:
     """What ``default_collate`` makes of the samples: ``torch.stack``, a fresh contiguous
     tensor of one more leading dim (its size ``batch_dim``; None: the shape is not known)."""
     if sample.kind is not Kind.TENSOR:

@@ -14,13 +14,14 @@ from typing import Callable, Optional
 import libcst as cst
 
 from ..astutil import token_value
+from ..size_product import Product
 from . import layout as L
 from .attributes import AttributesMixin
 from .calls import CallsMixin
 from .events import LoopBlock
 from .operators import OperatorsMixin
 from .state import State
-from .values import OPAQUE, UNKNOWN, Kind, Layout, Mono, Value, const_value, join
+from .values import OPAQUE, UNKNOWN, Kind, Layout, Value, const_value, join
 
 _MAX_DEPTH = 200  # expression nesting we follow; deeper code is left unknown
 _SPINE_MIN = 24  # receiver chains (``x.t().t()...``) at least this long are evaluated iteratively
@@ -240,7 +241,7 @@ class ExpressionsMixin:
                     if base.items is not None and -len(base.items) <= i < len(base.items):
                         return base.items[i]
                     if base.kind is Kind.SIZE and base.anchor is not None and i >= 0:
-                        return Value(Kind.INT, sym=Mono.sym((base.anchor, i)), origin=node)
+                        return Value(Kind.INT, sym=Product.sym((base.anchor, i)), origin=node)
                 if base.kind is Kind.SIZE:
                     return Value(Kind.INT, origin=node)
                 return base.elem if base.elem is not None else UNKNOWN
@@ -292,7 +293,7 @@ class ExpressionsMixin:
             if kind == "index" and v.kind is Kind.NONE:
                 lay = L.insert_dim(cur.evolve(layout=lay), d) if lay is not None else None
                 if shape is not None:
-                    shape.insert(d, Mono(1))
+                    shape.insert(d, Product(1))
                 d += 1
             elif kind == "index":
                 if r.kind is not Kind.NDARRAY:
@@ -310,7 +311,7 @@ class ExpressionsMixin:
                 if not isinstance(step_c, int) or step_c < 1:
                     lay = None
                     if shape is not None and 0 <= d < len(shape):
-                        shape[d] = Mono.sym(("slice", id(node), d))
+                        shape[d] = Product.sym(("slice", id(node), d))
                     d += 1
                     continue
                 size = shape[d] if (shape is not None and 0 <= d < len(shape)) else None
@@ -318,18 +319,18 @@ class ExpressionsMixin:
                 if full:
                     d += 1
                     continue
-                new_size: Optional[Mono]
+                new_size: Optional[Product]
                 if size is not None and size.is_int and isinstance(lo_c, int) and (hi is None or isinstance(hi_c, int)):
-                    new_size = Mono.of(len(range(size.coef)[slice(lo_c, hi_c if hi is not None else None, step_c)]))
+                    new_size = Product.of(len(range(size.coef)[slice(lo_c, hi_c if hi is not None else None, step_c)]))
                 elif (isinstance(lo_c, int) and lo_c != 0) or (isinstance(hi_c, int) and hi_c < 0) or step_c > 1:
-                    new_size = Mono.sym(("slice", id(node), d))
+                    new_size = Product.sym(("slice", id(node), d))
                 else:
                     new_size = None
                 if r.kind is not Kind.NDARRAY and (lay is not None or r.layout is None):
                     tmp = cur.evolve(layout=lay, shape=tuple(shape) if shape is not None else None)
                     lay = L.narrow(tmp, d, new_size, node, "slice", step_c)
                 if shape is not None and 0 <= d < len(shape):
-                    shape[d] = new_size if new_size is not None else Mono.sym(("slice", id(node), d))
+                    shape[d] = new_size if new_size is not None else Product.sym(("slice", id(node), d))
                 d += 1
         if not ok:
             lay, shape = None, None

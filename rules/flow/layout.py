@@ -2,7 +2,7 @@
 
 PyTorch's ``view`` succeeds when every group of source dims it merges is itself
 contiguous ("mergeable": ``stride[i] == size[i+1] * stride[i+1]``). We track sizes and
-strides as :class:`Mono` products of symbols relative to a row-major base, so the checks
+strides as :class:`Product` products of symbols relative to a row-major base, so the checks
 are exact for literal shapes and decidable for symbolic ones (assuming symbolic sizes > 1).
 When the rank is unknown we keep only a lower bound on the number of non-mergeable places
 ("breaks"): a view to k dims can cover at most k - 1 breaks.
@@ -19,18 +19,20 @@ from typing import Optional, Sequence, Union
 
 import libcst as cst
 
-from .values import CONTIGUOUS, Layout, Mono, Value, mono_product
+from ..shape_arith import norm_dim
+from ..size_product import Product, product_of
+from .values import CONTIGUOUS, Layout, Value
 
-Dim = tuple  # (size: Mono|None, stride: Mono|None)
+Dim = tuple  # (size: Product|None, stride: Product|None)
 MINUS_ONE = "-1"
-Target = Union[Mono, str, None]  # Mono, MINUS_ONE, or None (unknown)
+Target = Union[Product, str, None]  # Product, MINUS_ONE, or None (unknown)
 
-ONE = Mono(1)
+ONE = Product(1)
 
 
-def contiguous_dims(shape: Sequence[Mono]) -> tuple:
+def contiguous_dims(shape: Sequence[Product]) -> tuple:
     dims = []
-    stride: Optional[Mono] = ONE
+    stride: Optional[Product] = ONE
     for size in reversed(shape):
         dims.append((size, stride))
         stride = stride * size if (stride is not None and size is not None) else None
@@ -47,7 +49,7 @@ def may_have_unit_dims(v: Value) -> bool:
     return isinstance(v.anchor, tuple) and len(v.anchor) == 2 and v.anchor[0] == UNIT_ANCHOR
 
 
-def _is_one(m: Optional[Mono]) -> bool:
+def _is_one(m: Optional[Product]) -> bool:
     return m is not None and m.is_int and m.coef == 1
 
 
@@ -66,7 +68,7 @@ def dims_of(v: Value, rank: Optional[int] = None) -> Optional[tuple]:
     if shape is None:
         if rank is None or v.anchor is None:
             return None
-        shape = tuple(Mono.sym((v.anchor, i)) for i in range(rank))
+        shape = tuple(Product.sym((v.anchor, i)) for i in range(rank))
     elif rank is not None and len(shape) != rank:
         return None
     return contiguous_dims(shape)
@@ -99,19 +101,10 @@ def unknown_rank(node: Optional[cst.CSTNode], reason: str, min_breaks: int, dens
     return Layout(False, dims=None, dense=dense, min_breaks=min_breaks, origin=node, reason=reason)
 
 
-def norm_dim(d: int, rank: Optional[int]) -> Optional[int]:
-    if d >= 0:
-        return d if rank is None or d < rank else None
-    if rank is None:
-        return None
-    d += rank
-    return d if d >= 0 else None
-
-
 # ---------------------------------------------------------------------- re-layout ops
 def permute(v: Value, perm: Sequence[int], node: cst.CSTNode, reason: str = "permute") -> Optional[Layout]:
     rank = len(perm)
-    perm = [norm_dim(p, rank) for p in perm]
+    perm = [norm_dim(p, rank, wrap_scalar=False) for p in perm]
     if None in perm or sorted(perm) != list(range(rank)):  # type: ignore[type-var]
         return None
     if perm == list(range(rank)):
@@ -126,7 +119,7 @@ def permute(v: Value, perm: Sequence[int], node: cst.CSTNode, reason: str = "per
 
 def transpose(v: Value, d0: int, d1: int, node: cst.CSTNode, reason: str = "transpose") -> Optional[Layout]:
     rank = v.rank if v.rank is not None else (v.layout.rank if v.layout is not None else None)
-    a, b = norm_dim(d0, rank), norm_dim(d1, rank)
+    a, b = norm_dim(d0, rank, wrap_scalar=False), norm_dim(d1, rank, wrap_scalar=False)
     if rank is not None and a is not None and b is not None:
         perm = list(range(rank))
         perm[a], perm[b] = perm[b], perm[a]
@@ -155,7 +148,7 @@ def remove_dim(v: Value, d: int, node: Optional[cst.CSTNode] = None) -> Optional
         if lay.contiguous and d == 0:
             return CONTIGUOUS
         return None
-    i = norm_dim(d, len(dims))
+    i = norm_dim(d, len(dims), wrap_scalar=False)
     if i is None:
         return None
     out = dims[:i] + dims[i + 1:]
@@ -171,19 +164,19 @@ def insert_dim(v: Value, d: int) -> Optional[Layout]:
     if lay.dims is None:
         return lay  # a size-1 dim merges with anything: the breaks stay
     rank = len(lay.dims) + 1
-    i = norm_dim(d, rank)
+    i = norm_dim(d, rank, wrap_scalar=False)
     if i is None:
         return None
     dims = lay.dims[:i] + ((ONE, ONE),) + lay.dims[i:]
     return Layout(False, dims=dims, dense=lay.dense, origin=lay.origin, reason=lay.reason)
 
 
-def narrow(v: Value, d: int, new_size: Optional[Mono], node: cst.CSTNode, reason: str,
+def narrow(v: Value, d: int, new_size: Optional[Product], node: cst.CSTNode, reason: str,
            step: int = 1) -> Optional[Layout]:
     """Narrow and/or step dim ``d``. ``new_size`` None: the size is unknown and the slice
-    may be a no-op (``x[:, :n]``); a Mono: the dim certainly shrinks to that size."""
+    may be a no-op (``x[:, :n]``); a Product: the dim certainly shrinks to that size."""
     rank = v.rank if v.rank is not None else (v.layout.rank if v.layout is not None else None)
-    i = norm_dim(d, rank)
+    i = norm_dim(d, rank, wrap_scalar=False)
     if i is None:
         if v.layout is not None and not v.layout.contiguous:
             return None
@@ -198,7 +191,7 @@ def narrow(v: Value, d: int, new_size: Optional[Mono], node: cst.CSTNode, reason
     size, stride = dims[i]
     if step == 1 and new_size is not None and size is not None and new_size == size:
         return v.layout
-    new_stride = stride * Mono.of(step) if (stride is not None and step != 1) else stride
+    new_stride = stride * Product.of(step) if (stride is not None and step != 1) else stride
     out = dims[:i] + ((new_size, new_stride),) + dims[i + 1:]
     if v.layout is not None and not v.layout.contiguous:
         return make(out, v.layout.origin, v.layout.reason, False)
@@ -215,34 +208,34 @@ def expand(v: Value, targets: Sequence[Target], node: cst.CSTNode) -> Optional[L
     out = []
     for j, t in enumerate(targets):
         if j < extra:
-            out.append((t if isinstance(t, Mono) else None, Mono(0)))
+            out.append((t if isinstance(t, Product) else None, Product(0)))
             continue
         size, stride = dims[j - extra]
-        if t == MINUS_ONE or (isinstance(t, Mono) and t == size):
+        if t == MINUS_ONE or (isinstance(t, Product) and t == size):
             out.append((size, stride))
-        elif _is_one(size) and isinstance(t, Mono):
-            out.append((t, Mono(0)))
+        elif _is_one(size) and isinstance(t, Product):
+            out.append((t, Product(0)))
         else:
-            out.append((t if isinstance(t, Mono) else None, None))
+            out.append((t if isinstance(t, Product) else None, None))
     return make(tuple(out), node, "expand", False)
 
 
 def unfold(v: Value, d: int, size: int, step: int, node: cst.CSTNode) -> Optional[Layout]:
     rank = v.rank
-    i = norm_dim(d, rank)
+    i = norm_dim(d, rank, wrap_scalar=False)
     dims = dims_of(v, rank) if i is not None else None
     if dims is None or i is None:
         if v.layout is not None and not v.layout.contiguous:
             return None
         return unknown_rank(node, "unfold", 1, False) if (size > 1 and step != size) else None
     n, st = dims[i]
-    count: Optional[Mono] = None
+    count: Optional[Product] = None
     if n is not None and n.is_int:
-        count = Mono.of(max((n.coef - size) // step + 1, 0))
+        count = Product.of(max((n.coef - size) // step + 1, 0))
     else:
-        count = Mono.sym(("unfold", id(node), i))
-    new = dims[:i] + ((count, st * Mono.of(step) if st is not None else None),) + dims[i + 1:] + \
-        ((Mono.of(size), st),)
+        count = Product.sym(("unfold", id(node), i))
+    new = dims[:i] + ((count, st * Product.of(step) if st is not None else None),) + dims[i + 1:] + \
+        ((Product.of(size), st),)
     return make(new, node, "unfold", False)
 
 
@@ -262,10 +255,10 @@ def elementwise(v: Value) -> Optional[Layout]:
     if not all(m is not None and m.is_int for m in sizes + strides):
         return None
     order = sorted(range(len(sizes)), key=lambda k: -strides[k].coef)  # outermost first
-    dense_strides: dict[int, Mono] = {}
+    dense_strides: dict[int, Product] = {}
     acc = 1
     for k in reversed(order):
-        dense_strides[k] = Mono.of(acc)
+        dense_strides[k] = Product.of(acc)
         acc *= sizes[k].coef
     dims = tuple((sizes[k], dense_strides[k]) for k in range(len(sizes)))
     return make(dims, lay.origin, lay.reason, True)
@@ -303,7 +296,7 @@ def _compute_stride(shape: list[int], stride: list[int], new: list[int]) -> Opti
     return out
 
 
-def _concrete(m: Optional[Mono]) -> Optional[int]:
+def _concrete(m: Optional[Product]) -> Optional[int]:
     return m.coef if (m is not None and m.is_int) else None
 
 
@@ -314,7 +307,7 @@ def view_result(lay: Optional[Layout], targets: Sequence[Target]) -> tuple[Optio
         return None, None
     if lay.contiguous:
         return False, CONTIGUOUS
-    count = sum(1 for t in targets if not (isinstance(t, Mono) and _is_one(t)))
+    count = sum(1 for t in targets if not (isinstance(t, Product) and _is_one(t)))
     # A literal 1 among the requested sizes (``view(1, -1, C)``) says the code knows some
     # source dim is 1, and a dim of size 1 never blocks a view: with sizes we do not know,
     # the view is then not decided (ViT's position-embedding resize is valid).
@@ -350,19 +343,19 @@ def _symbolic_view(lay: Layout, targets: Sequence[Target], count: int) -> tuple[
     src = [d[0] for d in dims]
     if any(s is None for s in src):
         return None, None
-    tg = [t for t in targets if not (isinstance(t, Mono) and _is_one(t))]
+    tg = [t for t in targets if not (isinstance(t, Product) and _is_one(t))]
     if sum(1 for t in tg if t == MINUS_ONE) > 1:
         return None, None
     known_syms = {s for m in src for s in m.syms}  # type: ignore[union-attr]
-    if any(isinstance(t, Mono) and not set(t.syms) <= known_syms for t in tg):
+    if any(isinstance(t, Product) and not set(t.syms) <= known_syms for t in tg):
         return None, None
-    total = mono_product(src)
+    total = product_of(src)
     if MINUS_ONE in tg:
         m = tg.index(MINUS_ONE)
         left, right = tg[:m], tg[m + 1:]
     else:
         left, right = tg[:-1], []
-        if mono_product(tg) != total:
+        if product_of(tg) != total:
             return None, None  # a size mismatch: a different error, not the layout's
     lefts, acc = set(), ONE
     for t in left:
@@ -375,8 +368,8 @@ def _symbolic_view(lay: Layout, targets: Sequence[Target], count: int) -> tuple[
     for i, b in enumerate(breaks):
         if not b:
             continue
-        prefix = mono_product(src[: i + 1])
-        suffix = mono_product(src[i + 1:])
+        prefix = product_of(src[: i + 1])
+        suffix = product_of(src[i + 1:])
         if prefix not in lefts and suffix not in rights:
             return True, None
     return False, None
@@ -395,7 +388,7 @@ def _concrete_view(lay: Layout, sizes: list[int], strides: list[int],
                 return None, None
             minus = j
             new.append(1)
-        elif isinstance(t, Mono) and t.is_int:
+        elif isinstance(t, Product) and t.is_int:
             new.append(t.coef)
         else:
             return None, None
@@ -411,5 +404,5 @@ def _concrete_view(lay: Layout, sizes: list[int], strides: list[int],
     out = _compute_stride(sizes, strides, new)
     if out is None:
         return True, None
-    dims = tuple((Mono.of(s), Mono.of(st)) for s, st in zip(new, out))
+    dims = tuple((Product.of(s), Product.of(st)) for s, st in zip(new, out))
     return False, make(dims, lay.origin, lay.reason, lay.dense)

@@ -18,7 +18,7 @@ from . import chain as C
 from . import layout as L
 from .state import State
 from .values import (
-    CONTIGUOUS, FLOATING, INTEGRAL, UNKNOWN, Kind, Layout, Mono, Value, const_value, shape_of_sizes, sizes_of,
+    CONTIGUOUS, FLOATING, INTEGRAL, UNKNOWN, Kind, Layout, Product, Value, const_value, shape_of_sizes, sizes_of,
 )
 
 
@@ -139,7 +139,7 @@ class OperatorsMixin:
             return shape_of_sizes(sizes)
         if sa is not None and len(sa) < 2 or sb is not None and len(sb) < 2:
             return None
-        fresh = Mono.sym(("matmul", id(node)))
+        fresh = Product.sym(("matmul", id(node)))
         if sa is not None:
             return sa[:-1] + (fresh,)
         if sb is not None:

@@ -17,13 +17,14 @@ from typing import Callable, Optional, Union
 import libcst as cst
 
 from ..names import dotted_name
+from ..size_product import Product
 from .args import key_of
 from .events import CLEAR_TENSOR, EXIT, MANUAL_STEP, ZERO_GRAD, Branch, Event, LoopBlock
 from .loop_events import data_owner, mentions_grad
 from .scopes import ScopesMixin
 from .state import State, join_states, scan_bindings
 from .transfer import NO_GRAD_CONTEXTS
-from .values import OPAQUE, UNKNOWN, Kind, Mono, Value, join
+from .values import OPAQUE, UNKNOWN, Kind, Value, join
 
 log = logging.getLogger("ptlint")
 
@@ -218,7 +219,7 @@ class StatementsMixin:
         if v.items is not None and not starred and len(v.items) == len(els):
             items = list(v.items)
         elif v.kind is Kind.SIZE and not starred and v.anchor is not None and v.items is None:
-            items = [Value(Kind.INT, sym=Mono.sym((v.anchor, i))) for i in range(len(els))]
+            items = [Value(Kind.INT, sym=Product.sym((v.anchor, i))) for i in range(len(els))]
             owner = v.owner
             if owner is not None and owner in st.env:
                 tv = st.env[owner]

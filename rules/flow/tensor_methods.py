@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
-from ..shape_arith import PRODUCTS
+from ..shape_arith import PRODUCTS, drop_dim, replace_dim
+from ..size_product import product_of
 from . import chain as C
 from . import layout as L
 from .args import key_of
 from .creation import TYPE_OBJECTS, device_of, dtype_arg
 from .state import State
-from .tensor_views import VIEW_METHODS, TensorViewsMixin, drop_dim
+from .tensor_views import VIEW_METHODS, TensorViewsMixin
 from .transfer import (
     CAST_METHODS, CONTIGUOUS_RESULT_METHODS, INDEX_RESULTS, METADATA_METHODS, NOT_DATA_WRITES, POINTWISE_BOOL,
     POINTWISE_METHODS, RELAYOUT_INPLACE, REDUCTIONS,
 )
-from .values import CONTIGUOUS, FLOATING, INTEGRAL, Kind, Value, const_value, mono_product
+from .values import CONTIGUOUS, FLOATING, INTEGRAL, Kind, Value, const_value, resized
 
 if TYPE_CHECKING:
     from .args import Args
@@ -192,7 +193,7 @@ class TensorMethods(TensorViewsMixin):
         return const_value(r.rank, node) if r.rank is not None else Value(Kind.INT, origin=node)
 
     def numel(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
-        m = mono_product(r.shape) if r.shape is not None else None
+        m = product_of(r.shape) if r.shape is not None else None
         return Value(Kind.INT, sym=m, const=m.coef if (m is not None and m.is_int) else None, origin=node)
 
     def metadata(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
@@ -257,7 +258,7 @@ class TensorMethods(TensorViewsMixin):
             shape = ()
         elif r.shape is not None and dim is not None and dim.kind is Kind.INT and isinstance(dim.const, int) \
                 and (keep is None or keep.const is False) and name not in ("cumsum", "cumprod", "argsort", "max", "min"):
-            shape = drop_dim(r.shape, dim.const)
+            shape = resized(r.shape, drop_dim, dim.const)
         return Value(Kind.TENSOR, dtype=dt, shape=shape, storage=("n", id(node)), device=r.device, origin=node,
                      provenance="." + name)
 
@@ -267,10 +268,8 @@ class TensorMethods(TensorViewsMixin):
         k = args.get(0, "k")
         d = args.int_const(1, "dim", -1)
         shape = None
-        if r.shape is not None and d is not None and k is not None and k.kind is Kind.INT and k.sym is not None:
-            i = L.norm_dim(d, len(r.shape))
-            if i is not None:
-                shape = r.shape[:i] + (k.sym,) + r.shape[i + 1:]
+        if d is not None and k is not None and k.kind is Kind.INT and k.sym is not None:
+            shape = resized(r.shape, replace_dim, d, k.sym)
         anchor = None if shape is not None else id(node)
         vals = Value(Kind.TENSOR, dtype=r.dtype, shape=shape, layout=CONTIGUOUS, storage=("n", id(node), 0),
                      device=r.device, anchor=anchor, origin=node, provenance=".topk")

@@ -4,7 +4,7 @@
 
 Contract: every handler has the signature of the ``tensor_methods.TENSOR_METHODS`` table,
 ``(node, recv_node, r, name, args, st) -> Value``, and returns what ``r.name(args)`` gives:
-its shape (Monos, symbolic where the sizes are not literal), and its layout from
+its shape (Products, symbolic where the sizes are not literal), and its layout from
 ``layout.py`` (strides relative to the storage, so a later ``.view`` can be decided). A view
 shares ``r``'s storage; a reshape shares it only where PyTorch returns a view. Unknown
 arguments give an unknown layout and shape, never a guess. A mixin of
@@ -15,9 +15,14 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from ..shape_arith import (
+    drop_dim, flatten_sizes, inferred_size, movedim_order, norm_dim, permute_sizes, replace_dim, transpose_sizes,
+    unsqueeze_sizes,
+)
+from ..size_product import Product
 from . import layout as L
 from .state import State
-from .values import CONTIGUOUS, Kind, Mono, Value, mono_product, mono_quotient
+from .values import CONTIGUOUS, Kind, Value, product_of_size, resized, sizes_of
 
 if TYPE_CHECKING:
     from .args import Args
@@ -28,16 +33,6 @@ def _itemsize(dt: Optional[str]) -> Optional[int]:
         return None
     return {"bool": 1, "uint8": 1, "int8": 1, "int16": 2, "float16": 2, "bfloat16": 2, "int32": 4,
             "float32": 4, "int64": 8, "float64": 8, "complex64": 8, "complex128": 16}.get(dt)
-
-
-def drop_dim(shape: Optional[tuple], d: int) -> Optional[tuple]:
-    """``shape`` without dim ``d`` (negative allowed); None when unknown or out of range."""
-    if shape is None:
-        return None
-    i = L.norm_dim(d, len(shape))
-    if i is None:
-        return None
-    return shape[:i] + shape[i + 1:]
 
 
 class TensorViewsMixin:
@@ -79,23 +74,22 @@ class TensorViewsMixin:
         out: list = []
         minus = None
         for j, t in enumerate(targets):
-            if isinstance(t, Mono):
+            if isinstance(t, Product):
                 out.append(t)
             elif t == L.MINUS_ONE:
                 minus = j
                 out.append(None)
             else:
-                out.append(Mono.sym(("view", id(node), j)))
+                out.append(Product.sym(("view", id(node), j)))
         if minus is not None:
-            total = mono_product(r.shape) if r.shape is not None else None
-            known = mono_product([o for o in out if o is not None])
-            quotient = mono_quotient(total, known) if (total is not None and known is not None) else None
-            out[minus] = quotient if quotient is not None else Mono.sym(("view", id(node), minus))
+            others = [o for o in out if o is not None]
+            quotient = inferred_size(sizes_of(r.shape), sizes_of(others)) if r.shape is not None else None
+            out[minus] = product_of_size(quotient) if quotient is not None else Product.sym(("view", id(node), minus))
         return tuple(out)
 
     def _sizes(self, args: Args) -> Optional[tuple]:
         tg = self.targets(args)
-        if isinstance(tg, list) and all(isinstance(t, Mono) for t in tg):
+        if isinstance(tg, list) and all(isinstance(t, Product) for t in tg):
             return tuple(tg)
         return None
 
@@ -127,10 +121,9 @@ class TensorViewsMixin:
             tg = None
             if s == 0 and e == -1:
                 tg = [L.MINUS_ONE]
-            elif r.shape is not None and s is not None and e is not None:
-                a, b = L.norm_dim(s, len(r.shape)), L.norm_dim(e, len(r.shape))
-                if a is not None and b is not None and a <= b:
-                    tg = list(r.shape[:a]) + [mono_product(r.shape[a:b + 1])] + list(r.shape[b + 1:])
+            elif s is not None and e is not None:
+                merged = resized(r.shape, flatten_sizes, s, e)
+                tg = list(merged) if merged is not None else None
         else:
             tg = self.targets(args)
         if r.layout is not None and r.layout.contiguous:
@@ -165,14 +158,7 @@ class TensorViewsMixin:
         if d0 is None or d1 is None:
             return self.relaid(r, node, None, None, "." + name)
         lay = L.transpose(r, d0, d1, node, name)
-        shape = None
-        if r.shape is not None:
-            s = list(r.shape)
-            a, b = L.norm_dim(d0, len(s)), L.norm_dim(d1, len(s))
-            if a is not None and b is not None:
-                s[a], s[b] = s[b], s[a]
-                shape = tuple(s)
-        return self.relaid(r, node, lay, shape, "." + name)
+        return self.relaid(r, node, lay, resized(r.shape, transpose_sizes, d0, d1), "." + name)
 
     def transpose_2d(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         return self.transposed(r, node, "t")
@@ -185,13 +171,7 @@ class TensorViewsMixin:
         if r2.rank is not None and r2.rank != len(perm):
             return self.relaid(r, node, None, None, ".permute")  # PyTorch raises here: nothing to follow
         lay = L.permute(r2, perm, node)
-        shape = None
-        if r2.shape is not None and len(r2.shape) == len(perm):
-            try:
-                shape = tuple(r2.shape[p] for p in perm)
-            except IndexError:
-                shape = None
-        return self.relaid(r2, node, lay, shape, ".permute")
+        return self.relaid(r2, node, lay, resized(r2.shape, permute_sizes, perm), ".permute")
 
     def movedim(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         src, dst = args.int_const(0, "source"), args.int_const(1, "destination")
@@ -199,11 +179,9 @@ class TensorViewsMixin:
             return self.relaid(r, node, None, None, "." + name)
         rank = r.rank
         if rank is not None:
-            s, d = L.norm_dim(src, rank), L.norm_dim(dst, rank)
-            if s is None or d is None:
+            order = movedim_order(rank, src, dst)
+            if order is None:
                 return self.relaid(r, node, None, None, "." + name)
-            order = [i for i in range(rank) if i != s]
-            order.insert(d, s)
             lay = L.permute(r, order, node, name)
             return self.relaid(r, node, lay, tuple(r.shape[i] for i in order) if r.shape else None, "." + name)
         if src == dst:
@@ -216,14 +194,9 @@ class TensorViewsMixin:
         d, length = args.int_const(0, "dim"), args.get(2, "length")
         if d is None or length is None or length.kind is not Kind.INT:
             return self.relaid(r, node, None, None, ".narrow")
-        new = length.sym if length.sym is not None else Mono.sym(("narrow", id(node)))
+        new = length.sym if length.sym is not None else Product.sym(("narrow", id(node)))
         lay = L.narrow(r, d, new, node, "narrow")
-        shape = None
-        if r.shape is not None:
-            i = L.norm_dim(d, len(r.shape))
-            if i is not None:
-                shape = r.shape[:i] + (new,) + r.shape[i + 1:]
-        return self.relaid(r, node, lay, shape, ".narrow")
+        return self.relaid(r, node, lay, resized(r.shape, replace_dim, d, new), ".narrow")
 
     def unfold(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         d, size, step = args.int_const(0, "dimension"), args.int_const(1, "size"), args.int_const(2, "step")
@@ -246,7 +219,7 @@ class TensorViewsMixin:
             extra = len(tg) - len(r.shape)
             shape = tuple((r.shape[j - extra] if (t == L.MINUS_ONE and j >= extra) else t)
                           for j, t in enumerate(tg))
-            if any(not isinstance(s, Mono) for s in shape):
+            if any(not isinstance(s, Product) for s in shape):
                 shape = None
         return self.relaid(r, node, lay, shape, "." + name)
 
@@ -255,18 +228,12 @@ class TensorViewsMixin:
         d = args.int_const(0, "dim")
         if d is None:
             return self.relaid(r, node, None, None, ".unsqueeze")
-        lay = L.insert_dim(r, d)
-        shape = None
-        if r.shape is not None:
-            i = L.norm_dim(d, len(r.shape) + 1)
-            if i is not None:
-                shape = r.shape[:i] + (Mono(1),) + r.shape[i:]
-        return self.relaid(r, node, lay, shape, ".unsqueeze")
+        return self.relaid(r, node, L.insert_dim(r, d), resized(r.shape, unsqueeze_sizes, d), ".unsqueeze")
 
     def squeeze(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         d = args.int_const(0, "dim")
         if r.shape is not None and d is not None:
-            i = L.norm_dim(d, len(r.shape))
+            i = norm_dim(d, len(r.shape), wrap_scalar=False)
             if i is not None:
                 if r.shape[i].is_int and r.shape[i].coef == 1:
                     return self.relaid(r, node, L.remove_dim(r, i, node) if r.layout is not None else None,
@@ -281,16 +248,16 @@ class TensorViewsMixin:
         d = args.int_const(0, "dim")
         if d is None:
             return self.relaid(r, node, None, None, ".select")
-        return self.relaid(r, node, L.remove_dim(r, d, node), drop_dim(r.shape, d), ".select")
+        return self.relaid(r, node, L.remove_dim(r, d, node), resized(r.shape, drop_dim, d), ".select")
 
     def unbind(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         d = args.int_const(0, "dim", 0)
         if d is None:
             return Value(Kind.TUPLE, origin=node)
-        el = self.relaid(r, node, L.remove_dim(r, d, node), drop_dim(r.shape, d), ".unbind")
+        el = self.relaid(r, node, L.remove_dim(r, d, node), resized(r.shape, drop_dim, d), ".unbind")
         items = None
         if r.shape is not None:
-            i = L.norm_dim(d, len(r.shape))
+            i = norm_dim(d, len(r.shape), wrap_scalar=False)
             if i is not None and r.shape[i].is_int and r.shape[i].coef <= 64:
                 items = (el,) * r.shape[i].coef
         return Value(Kind.TUPLE, items=items, elem=el, origin=node, provenance=".unbind")
@@ -305,17 +272,15 @@ class TensorViewsMixin:
             count = first.const
         if first.kind in (Kind.LIST, Kind.TUPLE) and first.items is not None:
             count = len(first.items)
-        i = L.norm_dim(d, r.rank) if r.rank is not None else (d if d >= 0 else None)
-        piece = Mono.sym(("split", id(node)))
+        i = norm_dim(d, r.rank, wrap_scalar=False)
+        piece = Product.sym(("split", id(node)))
         if i == 0:
             lay = r.layout
         elif i is None:
             lay = None
         else:
             lay = L.narrow(r, i, piece, node, name)
-        shape = None
-        if r.shape is not None and i is not None and i < len(r.shape):
-            shape = r.shape[:i] + (piece,) + r.shape[i + 1:]
+        shape = resized(r.shape, replace_dim, i, piece) if i is not None else None
         el = self.relaid(r, node, lay, shape, "." + name)
         items = (el,) * count if (count is not None and 0 < count <= 64) else None
         return Value(Kind.TUPLE, items=items, elem=el, origin=node, provenance="." + name)

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Optional
 import libcst as cst
 
 from ..shape_arith import PRODUCTS
+from ..size_product import Product
 from . import chain as C
 from . import layout as L
 from .aliasing import BRIDGES
@@ -27,7 +28,7 @@ from .transfer import (
     CONTIGUOUS_RESULT_FUNCTIONS, GRAD_SCALERS, NUMPY_WRITE_FIRST, POINTWISE_FUNCTIONS, SOFT_PRODUCERS,
     TORCH_FUNCTION_METHODS,
 )
-from .values import CONTIGUOUS, FLOATING, UNKNOWN, Kind, Mono, Value
+from .values import CONTIGUOUS, FLOATING, UNKNOWN, Kind, Value
 
 
 # Pointwise functions whose second argument is not a broadcast operand (a bound, an exponent…)
@@ -135,7 +136,7 @@ class TorchFunctionsMixin:
         shape = None
         if a is not None and a.shape is not None:
             c = n.sym if (n is not None and n.kind is Kind.INT and n.sym is not None and n.const != -1) else \
-                Mono.sym(("one_hot", id(node)))
+                Product.sym(("one_hot", id(node)))
             shape = a.shape + (c,)
         return Value(Kind.TENSOR, dtype="int64", shape=shape, layout=CONTIGUOUS, storage=("n", id(node)),
                      device=a.device if a is not None else None, origin=node, provenance="one_hot")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import libcst as cst
+
+from ..size_product import Product, size_of
 
 
 class Kind(str, Enum):
@@ -44,76 +46,38 @@ class Kind(str, Enum):
 
 
 # ---------------------------------------------------------------------- symbolic sizes
-@dataclass(frozen=True)
-class Mono:
-    """A size as an integer times a product of symbols: ``4``, ``B``, ``2*H*W``.
-
-    Symbols are opaque hashable keys: ``(anchor, i)`` is "dim i of the tensor anchored
-    at ``anchor``" (an origin node's id), so ``x.size(0)`` and ``B, N, C = x.shape``
-    name the same dimension. Two different monomials are assumed to be different
-    numbers (symbolic sizes are assumed > 1), which is what makes layout checks decidable.
-    """
-
-    coef: int
-    syms: tuple = ()
-
-    @staticmethod
-    def of(n: int) -> "Mono":
-        return Mono(int(n))
-
-    @staticmethod
-    def sym(key: Any) -> "Mono":
-        return Mono(1, (key,))
-
-    @property
-    def is_int(self) -> bool:
-        return not self.syms
-
-    def __mul__(self, other: "Mono") -> "Mono":
-        return Mono(self.coef * other.coef, tuple(sorted(self.syms + other.syms, key=repr)))
-
-    def __str__(self) -> str:  # for messages and hover: "2*d0*d1"
-        parts = [] if (self.coef == 1 and self.syms) else [str(self.coef)]
-        parts += [f"d{s[1]}" if isinstance(s, tuple) and len(s) == 2 else "?" for s in self.syms]
-        return "*".join(parts)
-
-
-def mono_product(monos) -> Optional[Mono]:
-    out = Mono(1)
-    for m in monos:
-        if m is None:
-            return None
-        out = out * m
-    return out
-
-
-def mono_quotient(total: Mono, known: Mono) -> Optional[Mono]:
-    """What ``-1`` stands for in a view of ``total`` elements whose other sizes multiply to
-    ``known``: exact when every symbol of ``known`` is a factor of ``total`` and the
-    coefficients divide (``B*784 / 784 = B``); None otherwise (a view torch would reject, or
-    one the symbols do not decide)."""
-    if known.coef == 0 or total.coef % known.coef:
-        return None
-    rest = list(total.syms)
-    for s in known.syms:
-        if s not in rest:
-            return None
-        rest.remove(s)
-    return Mono(total.coef // known.coef, tuple(rest))
+# A flow shape is a tuple of ``Product`` (rules/size_product.py), known in every dim or not
+# at all. Flow's symbols are ``(anchor, i)`` keys and two different products are taken for
+# different sizes above 1: that is what makes the layout checks decidable.
 
 
 def sizes_of(shape: tuple) -> tuple:
-    """A shape as ``shape_arith`` sizes: literal sizes as ints, a symbolic Mono as itself (a
-    symbol: equal Monos are equal sizes)."""
-    return tuple(d.coef if d.is_int else d for d in shape)
+    """A shape as ``shape_arith`` sizes: literal sizes as ints, a lone symbol as its key, a
+    product of symbols as itself (equal sizes are equal)."""
+    return tuple(size_of(d) for d in shape)
 
 
 def shape_of_sizes(sizes: Optional[tuple]) -> Optional[tuple]:
-    """``shape_arith`` sizes back as a shape of Monos; None when one is unknown (a flow shape
-    is known in every dim or not at all)."""
+    """``shape_arith`` sizes back as a shape of Products; None when one is unknown (a flow
+    shape is known in every dim or not at all)."""
     if sizes is None or any(s is None for s in sizes):
         return None
-    return tuple(s if isinstance(s, Mono) else Mono.of(s) for s in sizes)
+    return tuple(product_of_size(s) for s in sizes)
+
+
+def product_of_size(size: Any) -> Product:
+    """One known ``shape_arith`` size as a flow dim."""
+    if isinstance(size, Product):
+        return size
+    return Product.of(size) if isinstance(size, int) else Product.sym(size)
+
+
+def resized(shape: Optional[tuple], sizes_fn: Callable[..., Optional[tuple]], *args: Any) -> Optional[tuple]:
+    """A flow shape through one of ``shape_arith``'s dim re-orderings (``permute_sizes``,
+    ``drop_dim`` …); None when the shape is unknown or the dims asked for do not exist."""
+    if shape is None:
+        return None
+    return shape_of_sizes(sizes_fn(sizes_of(shape), *args))
 
 
 def shape_str(shape: Optional[tuple]) -> str:
@@ -130,14 +94,14 @@ class Layout:
 
     ``contiguous`` True: row-major dense (what ``.contiguous()`` returns).
     Otherwise the layout is "strided": ``dims`` lists (size, stride) per dimension, both
-    :class:`Mono` (or None when unknown), relative to a row-major base; when the rank is
+    :class:`Product` (or None when unknown), relative to a row-major base; when the rank is
     unknown ``dims`` is None and ``min_breaks`` is a lower bound on the number of places
     where neighbouring dims cannot be merged by ``.view``. ``origin`` is the operation that
     made the tensor non-contiguous (transpose, permute, slicing…), ``reason`` its kind.
     """
 
     contiguous: bool
-    dims: Optional[tuple] = None  # tuple[(Mono|None, Mono|None), ...]
+    dims: Optional[tuple] = None  # tuple[(Product|None, Product|None), ...]
     dense: Optional[bool] = None  # non-overlapping and dense (a permutation of a contiguous block)
     min_breaks: int = 0
     origin: Optional[cst.CSTNode] = field(default=None, repr=False)
@@ -181,7 +145,7 @@ class Value:
     kind: Kind = Kind.UNKNOWN
     # tensors / arrays
     dtype: Optional[str] = None  # canonical name: "int64", "float32", "bool", … (numpy and torch alike)
-    shape: Optional[tuple] = None  # tuple[Mono, ...] when the rank is known
+    shape: Optional[tuple] = None  # tuple[Product, ...] when the rank is known
     layout: Optional[Layout] = None  # tensors only; None: unknown
     storage: Optional[Any] = None  # alias group: views, .numpy(), from_numpy share it
     device: Optional[str] = None  # "cpu" | "cuda" | "mps" | None
@@ -189,13 +153,13 @@ class Value:
     is_leaf: Optional[bool] = None
     initialized: Optional[bool] = None  # False for torch.empty / torch.Tensor(3, 4)
     bridge: Optional[cst.CSTNode] = field(default=None, repr=False)  # the .numpy()/from_numpy()/as_tensor() call that made this alias
-    anchor: Optional[Any] = None  # names the dims of a tensor whose shape is unknown: Mono.sym((anchor, i))
+    anchor: Optional[Any] = None  # names the dims of a tensor whose shape is unknown: Product.sym((anchor, i))
     # provenance
     origin: Optional[cst.CSTNode] = field(default=None, repr=False)  # the node that produced this value
     provenance: Optional[str] = None  # qualified name or ".method" of the producing operation
     # python objects
     const: Any = None  # literal int/float/str/bool value, dtype name for DTYPE, device for DEVICE
-    sym: Optional[Mono] = None  # INT values: the size they stand for (from x.shape, x.size(i), literals)
+    sym: Optional[Product] = None  # INT values: the size they stand for (from x.shape, x.size(i), literals)
     items: Optional[tuple] = None  # TUPLE / LIST / SIZE elements (Values)
     elem: Optional["Value"] = None  # what iterating / unpacking gives when items are unknown
     spec: Optional[str] = None  # MODULE/LOSS/OPTIMIZER/SCHEDULER: qualified name of the constructor
@@ -219,14 +183,14 @@ class Value:
     def is_known(self) -> bool:
         return self.kind is not Kind.UNKNOWN
 
-    def dim(self, i: int) -> Optional[Mono]:
-        """Size of dim ``i`` (negative allowed) as a Mono, or None."""
+    def dim(self, i: int) -> Optional[Product]:
+        """Size of dim ``i`` (negative allowed) as a Product, or None."""
         if self.shape is not None:
             if -len(self.shape) <= i < len(self.shape):
                 return self.shape[i]
             return None
         if self.anchor is not None and i >= 0:
-            return Mono.sym((self.anchor, i))
+            return Product.sym((self.anchor, i))
         return None
 
     def evolve(self, **changes: Any) -> "Value":
@@ -245,7 +209,7 @@ def const_value(v: Any, node: Optional[cst.CSTNode] = None) -> Value:
     if isinstance(v, bool):
         return Value(Kind.BOOL, const=v, origin=node)
     if isinstance(v, int):
-        return Value(Kind.INT, const=v, sym=Mono.of(v), origin=node)
+        return Value(Kind.INT, const=v, sym=Product.of(v), origin=node)
     if isinstance(v, float):
         return Value(Kind.FLOAT, const=v, origin=node)
     if isinstance(v, str):

@@ -8,9 +8,10 @@ itself is unknown (no input shape, but a layer fixed the channel count) the shap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 from ..shape_arith import broadcast_sizes
+from ..size_product import Product, size_of
 
 Dim = Union[int, str, None]
 
@@ -83,57 +84,20 @@ def shape_json(shape: Optional[Shape]) -> Optional[list]:
 
 
 # ---------------------------------------------------------------------- products
-@dataclass(frozen=True)
-class Prod:
-    """coef × symbols: the element count of a shape whose dims are ints and symbols."""
-
-    coef: int
-    syms: tuple[str, ...] = ()
-
-    def __mul__(self, other: "Prod") -> "Prod":
-        return Prod(self.coef * other.coef, tuple(sorted(self.syms + other.syms)))
-
-    def divide(self, other: "Prod") -> Optional["Prod"]:
-        """self / other when it is a whole Prod; None otherwise."""
-        syms = list(self.syms)
-        for s in other.syms:
-            if s not in syms:
-                return None
-            syms.remove(s)
-        if other.coef == 0 or self.coef % other.coef:
-            return None
-        return Prod(self.coef // other.coef, tuple(syms))
-
-    def as_dim(self) -> Dim:
-        if not self.syms:
-            return self.coef
-        if self.coef == 1 and len(self.syms) == 1:
-            return self.syms[0]
+def dim_of(p: Optional[Product]) -> Dim:
+    """A size product (rules/size_product.py) as a Dim: an int or a lone symbol; None for a
+    product of several symbols (``N×H``), which a Dim does not hold, or an unknown one."""
+    if p is None:
         return None
-
-    def text(self) -> str:
-        parts = [s for s in self.syms]
-        if self.coef != 1 or not parts:
-            parts.append(str(self.coef))
-        return "×".join(parts)
+    d = size_of(p)
+    return None if isinstance(d, Product) else d
 
 
-def prod(dims: Iterable[Dim]) -> Optional[Prod]:
-    p = Prod(1)
-    for d in dims:
-        if d is None:
-            return None
-        p = p * (Prod(d) if isinstance(d, int) else Prod(1, (d,)))
-    return p
-
-
-def norm_index(i: int, rank: int) -> Optional[int]:
-    """Python-style dim index into a tensor of ``rank`` dims; None when out of range."""
-    if rank == 0:
-        return 0 if i in (0, -1) else None
-    if -rank <= i < rank:
-        return i % rank
-    return None
+def dims_of(sizes: Optional[Sequence]) -> Optional[tuple[Dim, ...]]:
+    """``shape_arith`` sizes as Dims (products of several symbols become unknown)."""
+    if sizes is None:
+        return None
+    return tuple(None if isinstance(d, Product) else d for d in sizes)
 
 
 def broadcast(a: Shape, b: Shape) -> tuple[Optional[Shape], Optional[tuple[int, Dim, Dim]]]:

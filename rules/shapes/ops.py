@@ -6,8 +6,12 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, Sequence
 
-from ..shape_arith import BATCH, INNER, RANK, bmm_sizes, matmul_sizes, mm_sizes
-from .dims import Dim, Prod, Shape, fmt_dim, fmt_shape, norm_index, prod
+from ..shape_arith import (
+    BATCH, INNER, RANK, bmm_sizes, flatten_sizes, matmul_sizes, mm_sizes, movedim_sizes, norm_dim, permute_sizes,
+    transpose_sizes, unsqueeze_sizes,
+)
+from ..size_product import Product, product_of
+from .dims import Dim, Shape, dim_of, dims_of, fmt_dim, fmt_shape
 from .layers import Problem
 
 Result = tuple[Optional[Shape], Optional[Problem]]
@@ -28,21 +32,21 @@ def view(shape: Optional[Shape], target: Sequence[Dim], op: str = "view") -> Res
     rest = [t for t in target if t != -1]
     infer = len(rest) != len(target)
     out = [None if t == -1 else t for t in target]
-    total = prod(shape.dims) if shape is not None and shape.exact else None
-    known = prod(rest)
+    total = product_of(shape.dims) if shape is not None and shape.exact else None
+    known = product_of(rest)
     if total is None or known is None:
         return Shape(tuple(out)), None
     if infer:
         q = total.divide(known) if known.coef else None
         if q is not None:
-            out[target.index(-1)] = q.as_dim()
+            out[target.index(-1)] = dim_of(q)
             return Shape(tuple(out)), None
         if not total.syms and not known.syms:
             return None, Problem(
                 f"共 {total.coef} 个元素，无法 {text}：{total.coef} 不能被 {known.coef} 整除",
                 f"its {total.coef} elements cannot be viewed as {text[len(op):]}: "
                 f"{total.coef} is not divisible by {known.coef}")
-        left = Prod(total.coef, total.syms).divide(Prod(1, known.syms))
+        left = total.divide(Product(1, known.syms))
         if left is not None and len(left.syms) == 1 and known.coef and left.coef % known.coef:
             m = known.coef // math.gcd(left.coef, known.coef)
             sym = left.syms[0]
@@ -67,32 +71,28 @@ def flatten(shape: Optional[Shape], start: int, end: int, what: str = "flatten")
     if not shape.exact:
         n = len(shape.dims)
         if start < 0 and end < 0 and -start <= n and start <= end:
-            p = prod(shape.dims[start: end + 1 if end != -1 else None])
-            merged = p.as_dim() if p is not None else None
+            merged = dim_of(product_of(shape.dims[start: end + 1 if end != -1 else None]))
             keep_tail = shape.dims[end + 1:] if end != -1 else ()
             return Shape((merged, *keep_tail), False), None
         return None, None
+    sizes = flatten_sizes(shape.dims, start, end)
+    if sizes is not None:
+        return Shape(dims_of(sizes)), None
     r = max(len(shape.dims), 1)
-    s, e = norm_index(start, r), norm_index(end, r)
+    s, e = norm_dim(start, r), norm_dim(end, r)
     if s is None or e is None:
         bad = start if s is None else end
         return None, Problem(
             f"{what} 的维度 {bad} 超出了 {len(shape.dims)} 维张量的范围",
             f"{what} dim {bad} is out of range for a {len(shape.dims)}-D tensor")
-    if s > e:
-        return None, Problem(f"{what} 的 start_dim（{start}）在 end_dim（{end}）之后",
-                             f"{what}: start_dim ({start}) comes after end_dim ({end})")
-    if not shape.dims:
-        return Shape((1,)), None
-    p = prod(shape.dims[s: e + 1])
-    merged = p.as_dim() if p is not None else None
-    return Shape((*shape.dims[:s], merged, *shape.dims[e + 1:])), None
+    return None, Problem(f"{what} 的 start_dim（{start}）在 end_dim（{end}）之后",
+                         f"{what}: start_dim ({start}) comes after end_dim ({end})")
 
 
 def unflatten(shape: Optional[Shape], dim: int, sizes: Sequence[int]) -> Result:
     if shape is None or not shape.exact:
         return None, None
-    i = norm_index(dim, len(shape.dims))
+    i = norm_dim(dim, len(shape.dims))
     if i is None:
         return None, Problem(f"unflatten 的维度 {dim} 超出了 {len(shape.dims)} 维张量的范围",
                              f"unflatten dim {dim} is out of range for a {len(shape.dims)}-D tensor")
@@ -109,12 +109,10 @@ def unflatten(shape: Optional[Shape], dim: int, sizes: Sequence[int]) -> Result:
 
 
 def permute(shape: Optional[Shape], order: Sequence[int]) -> Result:
-    if shape is None or not shape.exact or len(order) != len(shape.dims):
+    if shape is None or not shape.exact:
         return None, None
-    idx = [norm_index(o, len(shape.dims)) for o in order]
-    if None in idx or sorted(idx) != list(range(len(shape.dims))):  # type: ignore[type-var]
-        return None, None
-    return Shape(tuple(shape.dims[i] for i in idx)), None  # type: ignore[index]
+    sizes = permute_sizes(shape.dims, order)
+    return (Shape(sizes) if sizes is not None else None), None
 
 
 def transpose(shape: Optional[Shape], a: int, b: int) -> Result:
@@ -126,23 +124,22 @@ def transpose(shape: Optional[Shape], a: int, b: int) -> Result:
             dims[a], dims[b] = dims[b], dims[a]
             return Shape(tuple(dims), False), None
         return None, None
-    r = len(shape.dims)
-    i, j = norm_index(a, r), norm_index(b, r)
-    if i is None or j is None:
+    sizes = transpose_sizes(shape.dims, a, b)
+    return (Shape(sizes) if sizes is not None else None), None
+
+
+def movedim(shape: Optional[Shape], source: int, destination: int) -> Result:
+    if shape is None or not shape.exact:
         return None, None
-    dims = list(shape.dims)
-    dims[i], dims[j] = dims[j], dims[i]
-    return Shape(tuple(dims)), None
+    sizes = movedim_sizes(shape.dims, source, destination)
+    return (Shape(sizes) if sizes is not None else None), None
 
 
 def unsqueeze(shape: Optional[Shape], d: int) -> Result:
     if shape is None or not shape.exact:
         return None, None
-    r = len(shape.dims)
-    i = norm_index(d, r + 1)
-    if i is None:
-        return None, None
-    return Shape((*shape.dims[:i], 1, *shape.dims[i:])), None
+    sizes = unsqueeze_sizes(shape.dims, d)
+    return (Shape(sizes) if sizes is not None else None), None
 
 
 def squeeze(shape: Optional[Shape], dims: Optional[Sequence[int]]) -> Result:
@@ -155,7 +152,7 @@ def squeeze(shape: Optional[Shape], dims: Optional[Sequence[int]]) -> Result:
         return Shape(tuple(d for d in shape.dims if d != 1)), None
     idx = set()
     for d in dims:
-        i = norm_index(d, r)
+        i = norm_dim(d, r)
         if i is None:
             return None, None
         if shape.dims[i] is None or isinstance(shape.dims[i], str):
@@ -172,7 +169,7 @@ def reduce(shape: Optional[Shape], dims: Optional[Sequence[int]], keepdim: bool)
         return Shape((1,) * r if keepdim else ()), None
     idx = set()
     for d in dims:
-        i = norm_index(d, r)
+        i = norm_dim(d, r)
         if i is None:
             return None, Problem(f"维度 {d} 超出了 {r} 维张量的范围", f"dim {d} is out of range for a {r}-D tensor")
         idx.add(i)
@@ -189,7 +186,7 @@ def cat(shapes: Sequence[Optional[Shape]], dim: int, what: str = "torch.cat") ->
         return None, Problem(f"{what} 的张量维数不同：" + "、".join(fmt_shape(s) for s in shapes),
                              f"{what} gets tensors of different ranks: " + ", ".join(fmt_shape(s) for s in shapes))
     r = ranks.pop()
-    i = norm_index(dim, r)
+    i = norm_dim(dim, r)
     if i is None:
         return None, None
     out: list[Dim] = []
@@ -216,7 +213,7 @@ def stack(shapes: Sequence[Optional[Shape]], dim: int) -> Result:
                 isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(s.dims, first.dims)):  # type: ignore[union-attr]
             return None, Problem("torch.stack 要求所有张量形状相同：" + "、".join(fmt_shape(x) for x in shapes),
                                  "torch.stack needs tensors of equal shape: " + ", ".join(fmt_shape(x) for x in shapes))
-    i = norm_index(dim, len(first.dims) + 1)  # type: ignore[union-attr]
+    i = norm_dim(dim, len(first.dims) + 1)  # type: ignore[union-attr]
     if i is None:
         return None, None
     dims = [a if a == b else None for a, b in zip(first.dims, shapes[-1].dims)]  # type: ignore[union-attr]
@@ -299,7 +296,7 @@ def getitem(shape: Optional[Shape], index: Sequence[Any]) -> Result:
         size = shape.dims[d]
         d += 1
         if isinstance(it, int):
-            if isinstance(size, int) and norm_index(it, size) is None:
+            if isinstance(size, int) and norm_dim(it, size) is None:
                 return None, None  # an IndexError; not a shape mismatch we report
             continue
         if isinstance(it, slice):

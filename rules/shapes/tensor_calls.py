@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import libcst as cst
 
+from ..size_product import product_of
 from . import ops
 from .conv import upsample
-from .dims import Dim, Shape, broadcast, fmt_dim, prod
+from .dims import Dim, Shape, broadcast, fmt_dim
 from .layers import Problem, build_layer, json_arg
 from .state import DType, Frame, _num
 from .tables import (
@@ -110,7 +111,8 @@ class TensorCallsMixin:
                                      standalone=True)
         if name in BINARY_FN and BINARY_FN[name] is not None and len(vals) >= 2:
             return self.binary_values(BINARY_FN[name], x, vals[1], e, q, args, kwargs)
-        if name in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes", "movedim") or name in REDUCE \
+        if name in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes", "movedim", "moveaxis") \
+                or name in REDUCE \
                 or name in ("argmax", "argmin", "max", "min"):
             return self.shape_method(x, name, vals[1:], kw, e, q, args, kwargs)
         return self._opaque_call(q, e, args, kwargs)
@@ -262,7 +264,7 @@ class TensorCallsMixin:
         if m in ("dim", "ndimension"):
             return Const(len(x.shape.dims)) if x.shape is not None and x.shape.exact else UNKNOWN
         if m == "numel":
-            p = prod(x.shape.dims) if x.shape is not None and x.shape.exact else None
+            p = product_of(x.shape.dims) if x.shape is not None and x.shape.exact else None
             return Const(p.coef) if p is not None and not p.syms else UNKNOWN
         if m in ("item", "tolist", "numpy"):
             return UNKNOWN
@@ -322,7 +324,7 @@ class TensorCallsMixin:
                 return self._method(x, m, e, args, kwargs, TensorV(None, x.dtype))
             dtype = "float" if m in FLOAT_RESULT else x.dtype
             return self._method(x, m, e, args, kwargs, TensorV(x.shape, dtype), same_shape=True)
-        if m in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes") or m in REDUCE \
+        if m in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes", "movedim", "moveaxis") or m in REDUCE \
                 or m in ("argmax", "argmin", "max", "min"):
             return self.shape_method(x, m, vals, kw, e, None, args, kwargs)
         if m == "unbind":  # q, k, v = qkv.unbind(0): a tuple of the slices (added for the runtime probe)
@@ -352,6 +354,11 @@ class TensorCallsMixin:
             b = as_int(vals[1]) if len(vals) > 1 else as_int(kw.get("dim1", UNKNOWN))
             if a is not None and b is not None:
                 shape, problem = ops.transpose(x.shape, a, b)
+        elif m in ("movedim", "moveaxis"):
+            src = as_int(vals[0]) if vals else as_int(kw.get("source", UNKNOWN))
+            dst = as_int(vals[1]) if len(vals) > 1 else as_int(kw.get("destination", UNKNOWN))
+            if src is not None and dst is not None:
+                shape, problem = ops.movedim(x.shape, src, dst)
         elif m == "t":
             if x.shape is not None and x.shape.exact and len(x.shape.dims) <= 2:
                 shape = Shape(tuple(reversed(x.shape.dims)))
