@@ -246,3 +246,117 @@ def inferred_size(sizes: Sequence[Size], others: Sequence[Size]) -> Size:
         return None
     q = total.divide(known)
     return size_of(q) if q is not None else None
+
+
+def expand_sizes(sizes: Sequence[Size], targets: Sequence[Size]) -> tuple[Optional[Sizes], Optional[int]]:
+    """``x.expand(*targets)``: ``-1`` keeps a dim, a size-1 dim grows to its target, new dims
+    go in front. Returns ``(sizes, clash)``: the result (None when it cannot be known: an
+    unknown target, fewer targets than dims, ``-1`` for a new dim) or, when PyTorch raises
+    because a dim that is not 1 would have to grow, the index of that dim in ``x``."""
+    lead = len(targets) - len(sizes)
+    if lead < 0:
+        return None, None
+    out: list = []
+    for j, t in enumerate(targets):
+        if j < lead:
+            if t is None or t == -1:
+                return None, None
+            out.append(t)
+            continue
+        d = sizes[j - lead]
+        if t == -1:
+            out.append(d)
+        elif t is None:
+            return None, None
+        elif isinstance(d, int) and isinstance(t, int) and d != 1 and d != t:
+            return None, j - lead
+        else:
+            out.append(t)  # the target, whenever torch accepts it
+    return tuple(out), None
+
+
+# ---------------------------------------------------------------------- basic indexing
+NEW_AXIS = "new_axis"  # ``None`` in an index: a size-1 dim is inserted
+TAKE = "take"  # an integer index: the dim goes away
+CUT = "cut"  # a slice: the dim keeps its place, maybe with a new size
+
+
+@dataclass(frozen=True)
+class IndexStep:
+    """One item of a basic index as an operation: ``kind`` on the dim at ``pos`` of the
+    tensor as the steps before left it; ``item`` is the item's place in the index."""
+
+    kind: str
+    pos: int
+    item: int
+
+
+def index_steps(rank: Optional[int], items: Sequence[Any]) -> Optional[list[IndexStep]]:
+    """``x[items]`` (basic indexing) as steps, ``Ellipsis`` spread over the dims the other
+    items leave. An item is ``None`` (a new axis), ``Ellipsis``, a ``slice``, or anything else
+    for an integer index (an int, or any other object for an int of unknown value). None when
+    the index does not fit: more indices than dims, two ellipses, or an ellipsis that is not
+    last while the rank is unknown."""
+    consumed = sum(1 for it in items if it is not None and it is not Ellipsis)
+    if rank is not None and consumed > rank:
+        return None
+    if sum(1 for it in items if it is Ellipsis) > 1:
+        return None
+    steps: list[IndexStep] = []
+    pos = 0
+    for k, it in enumerate(items):
+        if it is Ellipsis:
+            if k == len(items) - 1:
+                break
+            if rank is None:
+                return None
+            pos += rank - consumed
+        elif it is None:
+            steps.append(IndexStep(NEW_AXIS, pos, k))
+            pos += 1
+        elif isinstance(it, slice):
+            steps.append(IndexStep(CUT, pos, k))
+            pos += 1
+        else:
+            steps.append(IndexStep(TAKE, pos, k))
+    return steps
+
+
+def is_full_slice(s: slice) -> bool:
+    return s.start in (None, 0) and s.stop is None and s.step in (None, 1)
+
+
+def slice_size(size: Size, s: slice) -> Size:
+    """The size a slice leaves of a dim: the dim itself for ``:``, the exact count for
+    literal bounds on a known size; None otherwise (a bound that is not an int literal is
+    unknown)."""
+    if is_full_slice(s):
+        return size
+    bounds = (s.start, s.stop, s.step)
+    if not isinstance(size, int) or any(b is not None and (not isinstance(b, int) or isinstance(b, bool))
+                                        for b in bounds):
+        return None
+    if s.step is not None and s.step <= 0:
+        return None  # torch rejects a step below 1
+    return len(range(*s.indices(size)))
+
+
+def index_sizes(sizes: Sequence[Size], items: Sequence[Any]) -> Optional[Sizes]:
+    """The sizes of ``x[items]`` (see :func:`index_steps`); None when the index does not fit
+    or an integer index is out of range for a known size (an IndexError)."""
+    steps = index_steps(len(sizes), items)
+    if steps is None:
+        return None
+    out = list(sizes)
+    for step in steps:
+        it = items[step.item]
+        if step.kind == NEW_AXIS:
+            out.insert(step.pos, 1)
+        elif step.kind == TAKE:
+            size = out[step.pos]
+            if isinstance(it, int) and isinstance(size, int) and norm_dim(it, size, wrap_scalar=False) is None:
+                return None
+            del out[step.pos]
+        else:
+            out[step.pos] = slice_size(out[step.pos], it)
+    return tuple(out)

@@ -12,7 +12,7 @@ from ptlint.rules import Config
 from ptlint.rules.engine import FileContext
 from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.shape_arith import (
-    BATCH, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, drop_dim, flatten_sizes, inferred_size, matmul_sizes,
+    BATCH, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, drop_dim, expand_sizes, flatten_sizes, index_sizes, inferred_size, matmul_sizes,
     merge_sizes, mm_sizes, movedim_sizes, permute_sizes, transpose_sizes, unsqueeze_sizes,
 )
 from ptlint.rules.shapes import ops
@@ -172,6 +172,21 @@ def test_reorderings_agree_with_torch_on_random_shapes():
             assert ours == _torch_op_shape(op, shape), (shape, a, b, order, ours)
 
 
+def test_expand_agrees_with_torch_on_random_shapes():
+    rng = random.Random(9)
+    for _ in range(400):
+        shape = _random_shape(rng, 3)
+        targets = [rng.choice((-1, 1, 2, 3)) for _ in range(rng.randint(0, 2))] + \
+            [rng.choice((-1, d, 1, 2, 3)) for d in shape]
+        sizes, clash = expand_sizes(shape, targets)
+        expected = _torch_op_shape(lambda t: t.expand(tuple(targets)), shape)
+        assert sizes == expected, (shape, targets, sizes)
+        if clash is not None:
+            assert expected is None and shape[clash] != 1
+    assert expand_sizes(("N", 1), (-1, 5)) == (("N", 5), None)
+    assert expand_sizes((3, 1), (None, 5)) == (None, None)  # an unknown target: unknown
+
+
 def test_the_minus_one_of_a_view_is_the_quotient_or_unknown():
     assert inferred_size((4, 6), (3,)) == 8
     assert inferred_size(("N", 1, 28, 28), (784,)) == "N"
@@ -215,3 +230,44 @@ def test_flow_and_shapes_give_the_same_reordered_shape(shape, method):
     expected = _torch_op_shape(lambda t: eval(f"t.{method}"), shape)
     assert (None if answer is None else answer.dims) == expected
     assert _flow_shape(src, f"x.{method}") == expected
+
+
+def _random_index(rng, rank):
+    items: list = []
+    for _ in range(rng.randint(0, rank + 1)):
+        items.append(rng.choice((None, 0, -1, 1, 2, slice(None), slice(1, None), slice(None, -1), slice(0, 3, 2),
+                                 slice(-2, None))))
+    if rng.random() < 0.4:
+        items.insert(rng.randint(0, len(items)), Ellipsis)
+    return tuple(items)
+
+
+def test_basic_indexing_agrees_with_torch_on_random_shapes():
+    rng = random.Random(3)
+    for _ in range(600):
+        shape = _random_shape(rng)
+        index = _random_index(rng, len(shape))
+        expected = _torch_op_shape(lambda t: t[index], shape)
+        assert index_sizes(shape, index) == expected, (shape, index)
+
+
+@pytest.mark.parametrize("shape,index", [
+    ((2, 3), "[None, ..., 0]"), ((2, 3, 4), "[..., 1:]"), ((2, 3, 4), "[:, None, 0]"), ((2, 3, 4), "[0, ..., None]"),
+    ((4, 5), "[::2, -1]"), ((2, 3, 4), "[..., None, :2]"), ((2, 3), "[:, :, None]"),
+])
+def test_flow_and_shapes_give_the_same_indexed_shape(shape, index):
+    # x[None, ..., 0] on (2, 3) is (1, 2): the ellipsis covers the dims the other items leave
+    src = f"import torch\nx = torch.randn{shape}\ny = x{index}\n"
+    items = _parse_index(index)
+    expected = _torch_op_shape(lambda t: t[items], shape)
+    shapes_answer, _ = ops.getitem(Shape(shape), items)
+    assert (None if shapes_answer is None else shapes_answer.dims) == expected
+    assert _flow_shape(src, f"x{index}") == expected
+
+
+def _parse_index(text):
+    """``"[None, ..., 0]"`` as the tuple Python passes to ``__getitem__``."""
+    class Grab:
+        def __getitem__(self, key):
+            return key if isinstance(key, tuple) else (key,)
+    return eval("Grab()" + text, {"Grab": Grab})

@@ -9,19 +9,20 @@ metadata). Nesting deeper than ``_MAX_DEPTH`` is opaque; long receiver chains ar
 evaluated iteratively (``ev_spine``). A mixin of ``interp.Interpreter``."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import libcst as cst
 
 from ..astutil import token_value
-from ..size_product import Product
+from ..shape_arith import NEW_AXIS, TAKE, index_steps, slice_size
+from ..size_product import Product, size_of
 from . import layout as L
 from .attributes import AttributesMixin
 from .calls import CallsMixin
 from .events import LoopBlock
 from .operators import OperatorsMixin
 from .state import State
-from .values import OPAQUE, UNKNOWN, Kind, Layout, Value, const_value, join
+from .values import OPAQUE, UNKNOWN, Kind, Layout, Value, const_value, join, product_of_size
 
 _MAX_DEPTH = 200  # expression nesting we follow; deeper code is left unknown
 _SPINE_MIN = 24  # receiver chains (``x.t().t()...``) at least this long are evaluated iteratively
@@ -271,67 +272,51 @@ class ExpressionsMixin:
             out = Value(r.kind if r.kind is not Kind.UNKNOWN else Kind.UNKNOWN, dtype=r.dtype, device=r.device,
                         storage=("n", id(node)), origin=node, provenance="[]")
             return out
-        cur = r
         shape = list(r.shape) if r.shape is not None else None
         lay: Optional[Layout] = r.layout if r.kind is not Kind.NDARRAY else None
-        d = 0
-        ok = True
-        for pos, (kind, v, n) in enumerate(idx):
-            if kind == "index" and isinstance(n, cst.Ellipsis):
-                if pos == len(idx) - 1:
-                    break
-                rank = len(shape) if shape is not None else (lay.rank if lay is not None else None)
-                if rank is None:
-                    ok = False
-                    break
-                after = sum(1 for k, vv, nn in idx[pos + 1:] if (k == "slice" or (k == "index" and vv.kind is Kind.INT)))
-                d = rank - after
-                if d < 0:  # more indices than dims: torch raises; the analysis does not guess
-                    ok = False
-                    break
-                continue
-            if kind == "index" and v.kind is Kind.NONE:
-                lay = L.insert_dim(cur.evolve(layout=lay), d) if lay is not None else None
+        rank = len(shape) if shape is not None else (lay.rank if lay is not None else None)
+        steps = index_steps(rank, [_index_item(kind, v, n) for kind, v, n in idx])
+        ok = steps is not None
+        for step in steps or ():
+            d = step.pos
+            before = r.evolve(layout=lay, shape=tuple(shape) if shape is not None else None)
+            if step.kind == NEW_AXIS:
+                lay = L.insert_dim(before, d) if lay is not None else None
                 if shape is not None:
                     shape.insert(d, Product(1))
-                d += 1
-            elif kind == "index":
+                continue
+            if step.kind == TAKE:
                 if r.kind is not Kind.NDARRAY:
-                    lay = L.remove_dim(cur.evolve(layout=lay, shape=tuple(shape) if shape is not None else None), d, node)
+                    lay = L.remove_dim(before, d, node)
                 if shape is not None:
-                    if 0 <= d < len(shape):
-                        shape.pop(d)
-                    else:
-                        shape = None
+                    shape = shape[:d] + shape[d + 1:] if d < len(shape) else None
+                continue
+            lo, hi, step_v = idx[step.item][1]
+            step_c = step_v.const if (step_v is not None and step_v.kind is Kind.INT) else (1 if step_v is None else None)
+            lo_c = lo.const if (lo is not None and lo.kind is Kind.INT) else (None if lo is not None else 0)
+            hi_c = hi.const if (hi is not None and hi.kind is Kind.INT) else None
+            fresh = Product.sym(("slice", id(node), d))
+            if not isinstance(step_c, int) or step_c < 1:
+                lay = None
+                if shape is not None and d < len(shape):
+                    shape[d] = fresh
+                continue
+            size = shape[d] if (shape is not None and d < len(shape)) else None
+            if lo_c == 0 and hi is None and step_c == 1:
+                continue  # ``:`` keeps the dim as it is
+            literal = slice_size(size_of(size), slice(lo_c, hi_c if hi is not None else None, step_c)) \
+                if (size is not None and isinstance(lo_c, int) and (hi is None or isinstance(hi_c, int))) else None
+            new_size: Optional[Product]
+            if literal is not None:
+                new_size = product_of_size(literal)
+            elif (isinstance(lo_c, int) and lo_c != 0) or (isinstance(hi_c, int) and hi_c < 0) or step_c > 1:
+                new_size = fresh  # certainly shorter, by an amount the analysis does not know
             else:
-                lo, hi, step = v
-                step_c = step.const if (step is not None and step.kind is Kind.INT) else (1 if step is None else None)
-                lo_c = lo.const if (lo is not None and lo.kind is Kind.INT) else (None if lo is not None else 0)
-                hi_c = hi.const if (hi is not None and hi.kind is Kind.INT) else None
-                if not isinstance(step_c, int) or step_c < 1:
-                    lay = None
-                    if shape is not None and 0 <= d < len(shape):
-                        shape[d] = Product.sym(("slice", id(node), d))
-                    d += 1
-                    continue
-                size = shape[d] if (shape is not None and 0 <= d < len(shape)) else None
-                full = lo_c == 0 and hi is None and step_c == 1
-                if full:
-                    d += 1
-                    continue
-                new_size: Optional[Product]
-                if size is not None and size.is_int and isinstance(lo_c, int) and (hi is None or isinstance(hi_c, int)):
-                    new_size = Product.of(len(range(size.coef)[slice(lo_c, hi_c if hi is not None else None, step_c)]))
-                elif (isinstance(lo_c, int) and lo_c != 0) or (isinstance(hi_c, int) and hi_c < 0) or step_c > 1:
-                    new_size = Product.sym(("slice", id(node), d))
-                else:
-                    new_size = None
-                if r.kind is not Kind.NDARRAY and (lay is not None or r.layout is None):
-                    tmp = cur.evolve(layout=lay, shape=tuple(shape) if shape is not None else None)
-                    lay = L.narrow(tmp, d, new_size, node, "slice", step_c)
-                if shape is not None and 0 <= d < len(shape):
-                    shape[d] = new_size if new_size is not None else Product.sym(("slice", id(node), d))
-                d += 1
+                new_size = None  # maybe the whole dim (``x[:, :n]``)
+            if r.kind is not Kind.NDARRAY and (lay is not None or r.layout is None):
+                lay = L.narrow(before, d, new_size, node, "slice", step_c)
+            if shape is not None and d < len(shape):
+                shape[d] = new_size if new_size is not None else fresh
         if not ok:
             lay, shape = None, None
         kind = r.kind if r.kind is not Kind.UNKNOWN else Kind.UNKNOWN
@@ -339,6 +324,18 @@ class ExpressionsMixin:
                      layout=lay if r.kind is not Kind.NDARRAY else None, storage=r.storage, device=r.device,
                      requires_grad=r.requires_grad, bridge=r.bridge, initialized=r.initialized, origin=node,
                      provenance="[]")
+
+
+def _index_item(kind: str, v: Any, node: cst.CSTNode) -> Any:
+    """One item of ``ev_slices`` as ``shape_arith.index_steps`` reads it."""
+    if kind == "slice":
+        return slice(*(None if p is None else (p.const if p.kind is Kind.INT and isinstance(p.const, int) else "?")
+                       for p in v))
+    if isinstance(node, cst.Ellipsis):
+        return Ellipsis
+    if v.kind is Kind.NONE:
+        return None
+    return v.const if isinstance(v.const, int) else "?"
 
 
 # expression node type -> handler ``(node, state, read) -> Value``; other nodes are unknown

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from ..shape_arith import (
-    drop_dim, flatten_sizes, inferred_size, movedim_order, norm_dim, permute_sizes, replace_dim, transpose_sizes,
+    drop_dim, expand_sizes, flatten_sizes, inferred_size, movedim_order, norm_dim, permute_sizes, replace_dim, transpose_sizes,
     unsqueeze_sizes,
 )
-from ..size_product import Product
+from ..size_product import Product, size_of
 from . import layout as L
 from .state import State
 from .values import CONTIGUOUS, Kind, Value, product_of_size, resized, sizes_of
@@ -214,13 +214,8 @@ class TensorViewsMixin:
         if not isinstance(tg, list):
             return self.relaid(r, node, None, None, "." + name)
         lay = L.expand(r, tg, node)
-        shape = None
-        if r.shape is not None and len(tg) >= len(r.shape):
-            extra = len(tg) - len(r.shape)
-            shape = tuple((r.shape[j - extra] if (t == L.MINUS_ONE and j >= extra) else t)
-                          for j, t in enumerate(tg))
-            if any(not isinstance(s, Product) for s in shape):
-                shape = None
+        targets = [-1 if t == L.MINUS_ONE else (size_of(t) if isinstance(t, Product) else None) for t in tg]
+        shape = resized(r.shape, lambda sizes: expand_sizes(sizes, targets)[0])
         return self.relaid(r, node, lay, shape, "." + name)
 
     # ------------------------------------------------------------------ adding and removing dims

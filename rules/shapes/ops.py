@@ -7,7 +7,7 @@ import math
 from typing import Any, Optional, Sequence
 
 from ..shape_arith import (
-    BATCH, INNER, RANK, bmm_sizes, flatten_sizes, matmul_sizes, mm_sizes, movedim_sizes, norm_dim, permute_sizes,
+    BATCH, INNER, RANK, bmm_sizes, expand_sizes, flatten_sizes, index_sizes, matmul_sizes, mm_sizes, movedim_sizes, norm_dim, permute_sizes,
     transpose_sizes, unsqueeze_sizes,
 )
 from ..size_product import Product, product_of
@@ -276,40 +276,11 @@ def bmm(a: Optional[Shape], b: Optional[Shape], fn: str = "torch.bmm") -> Result
 
 
 def getitem(shape: Optional[Shape], index: Sequence[Any]) -> Result:
-    """Basic indexing: ints, full or literal slices, None and Ellipsis.
-    ``index`` items: int, None, Ellipsis, or slice(start, stop, step) of ints/None."""
+    """Basic indexing: ints, slices, None and Ellipsis (``shape_arith.index_sizes``)."""
     if shape is None or not shape.exact:
         return None, None
-    consumed = sum(1 for it in index if it is not None and it is not Ellipsis)
-    if consumed > len(shape.dims):
-        return None, None
-    items = list(index)
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
-        items[at: at + 1] = [slice(None)] * (len(shape.dims) - consumed)
-    out: list[Dim] = []
-    d = 0
-    for it in items:
-        if it is None:
-            out.append(1)
-            continue
-        size = shape.dims[d]
-        d += 1
-        if isinstance(it, int):
-            if isinstance(size, int) and norm_dim(it, size) is None:
-                return None, None  # an IndexError; not a shape mismatch we report
-            continue
-        if isinstance(it, slice):
-            if it == slice(None):
-                out.append(size)
-            elif isinstance(size, int) and (it.step is None or it.step > 0):
-                out.append(len(range(*it.indices(size))))
-            else:
-                out.append(None)
-            continue
-        return None, None
-    out.extend(shape.dims[d:])
-    return Shape(tuple(out)), None
+    sizes = index_sizes(shape.dims, index)
+    return (Shape(sizes) if sizes is not None else None), None
 
 
 def pad(shape: Optional[Shape], amounts: Sequence[Optional[int]]) -> Result:
@@ -343,29 +314,13 @@ def expand(shape: Optional[Shape], sizes: Sequence[Dim]) -> Result:
     """``x.expand(B, -1, -1)``: -1 keeps a dim, a size-1 dim grows, new dims go in front."""
     if shape is None or not shape.exact:
         return None, None
-    r = len(shape.dims)
-    if len(sizes) < r:
-        return None, None
-    lead = len(sizes) - r
-    out: list[Dim] = []
-    for i, s in enumerate(sizes):
-        if i < lead:
-            if s == -1:
-                return None, None
-            out.append(s)
-            continue
-        d = shape.dims[i - lead]
-        if s == -1 or s == d:
-            out.append(d)
-        elif d == 1:
-            out.append(s)
-        elif isinstance(d, int) and isinstance(s, int):
-            return None, Problem(f"expand 不能把大小为 {d} 的第 {i - lead} 维扩展成 {s}：只有大小为 1 的维可以扩展",
-                                 f"expand cannot grow dim {i - lead} of size {d} to {s}: only size-1 dims expand",
-                                 standalone=False)
-        else:
-            out.append(None)
-    return Shape(tuple(out)), None
+    dims, clash = expand_sizes(shape.dims, sizes)
+    if clash is not None:
+        d, s = shape.dims[clash], sizes[len(sizes) - len(shape.dims) + clash]
+        return None, Problem(f"expand 不能把大小为 {d} 的第 {clash} 维扩展成 {s}：只有大小为 1 的维可以扩展",
+                             f"expand cannot grow dim {clash} of size {d} to {s}: only size-1 dims expand",
+                             standalone=False)
+    return (Shape(dims) if dims is not None else None), None
 
 
 def repeat(shape: Optional[Shape], sizes: Sequence[Dim]) -> Result:
