@@ -1,0 +1,130 @@
+"""Do the two interpreters agree on real code? (issue 12: one value model)
+
+``rules/flow`` (data flow: dtypes, layouts, storage) and ``rules/shapes`` (the layer shapes of
+PT005/PT006 and ``ptlint shapes``) both compute tensor shapes. They share the size model and
+the shape arithmetic (``rules/size_product.py``, ``rules/shape_arith.py``) but still walk the
+file separately. This harness runs both over every ``--every``-th file of the extracted
+precision corpus (``bench/.work/precision``, made by ``bench/bench_precision.py``) and, for
+every expression that both give one fully literal tensor shape, compares the two. Each
+disagreement is a bug in one of them; it is listed with its place so it can be read.
+
+    .venv/bin/python bench/bench_agreement.py --every 2
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import libcst as cst
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "bench" / ".work" / "precision"
+OUT = ROOT / "bench" / "results" / "agreement.md"
+_LITERAL = re.compile(r"^\((\d+(?:, \d+)*)?,?\)$")
+_NODE_TYPES = (cst.Call, cst.Subscript, cst.BinaryOperation)
+
+
+def literal_shape(text: str | None) -> tuple[int, ...] | None:
+    m = _LITERAL.match(text or "")
+    if not m:
+        return None
+    return tuple(int(p) for p in m.group(1).split(", ")) if m.group(1) else ()
+
+
+def flow_literal(value) -> tuple[int, ...] | None:
+    if value.shape is None or not all(d.is_int for d in value.shape):
+        return None
+    return tuple(d.coef for d in value.shape)
+
+
+def compare_file(path: Path) -> tuple[int, list[tuple[int, str, tuple, tuple]], dict[str, int]]:
+    from ptlint.rules import Config
+    from ptlint.rules.engine import FileContext
+    from ptlint.rules.flow import FlowAnalysis
+    from ptlint.rules.shapes import ShapeAnalysis
+    from ptlint.rules.source import load_source
+
+    source = load_source(path)
+    units = []
+    for unit in source.units:
+        try:
+            units.append((unit, cst.parse_module(unit.text)))
+        except Exception:
+            return 0, [], {}
+    if not units or "torch" not in "".join(u.text for u, _ in units):
+        return 0, [], {}
+    module = units[0][1] if len(units) == 1 else cst.Module(body=[s for _, m in units for s in m.body])
+    ctx = FileContext(source, Config(), module, units)
+    try:
+        flow = ctx.analysis(FlowAnalysis).check()
+        shapes = ctx.analysis(ShapeAnalysis)
+    except Exception:
+        return 0, [], {}
+    compared, differ, alone = 0, [], {"flow": 0, "shapes": 0}
+    todo: list[cst.CSTNode] = [m for _, m in units]
+    while todo:
+        node = todo.pop()
+        todo.extend(node.children)
+        if not isinstance(node, _NODE_TYPES):
+            continue
+        texts = shapes.shapes_of(node)
+        theirs = literal_shape(texts[0]) if len(texts) == 1 else None
+        ours = flow_literal(flow.value_of(node))
+        if theirs is None or ours is None:
+            if (theirs is None) != (ours is None) and not texts[1:]:
+                alone["flow" if theirs is None else "shapes"] += 1
+            continue
+        compared += 1
+        if ours != theirs:
+            line = shapes.line_of(node) or 0
+            code = units[0][1].code_for_node(node) if len(units) == 1 else "<cell>"
+            differ.append((line, code.strip().replace("\n", " ")[:80], ours, theirs))
+    return compared, differ, alone
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--every", type=int, default=2, help="take every N-th file of the corpus")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    if not CORPUS.exists():
+        print(f"{CORPUS} is missing: run bench/bench_precision.py first", file=sys.stderr)
+        return 2
+    files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".py", ".ipynb") and p.is_file())[:: args.every]
+    started = time.perf_counter()
+    total, rows, alone = 0, [], {"flow": 0, "shapes": 0}
+    for path in files:
+        compared, differ, only = compare_file(path)
+        total += compared
+        for k, n in only.items():
+            alone[k] += n
+        rows.extend((path.relative_to(CORPUS), *d) for d in differ)
+    seconds = time.perf_counter() - started
+    agree = total - len(rows)
+    lines = [
+        "# Flow and shapes: the same shape for the same expression",
+        "",
+        f"`bench/bench_agreement.py --every {args.every}`: {len(files)} files of the precision corpus, "
+        f"{seconds:.0f} s. Expressions (calls, subscripts, operators) that both interpreters give one "
+        f"fully literal tensor shape: **{total}**; the same shape: **{agree}**"
+        + (f" ({100 * agree / total:.1f}%)" if total else "") + f"; different: **{len(rows)}**.",
+        "",
+        f"Known (literal) to one of them only: flow {alone['flow']}, shapes {alone['shapes']} expressions "
+        "(not disagreements: the other stays unknown, which silences its rules).",
+        "",
+    ]
+    if rows:
+        lines += ["| file | line | expression | flow | shapes |", "|---|---|---|---|---|"]
+        for rel, line, code, ours, theirs in rows[:60]:
+            lines.append(f"| {rel} | {line} | `{code.replace('|', '/')}` | {ours} | {theirs} |")
+        lines.append("")
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines[:4]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""The interpreter-agreement harness (bench/bench_agreement.py) compares what flow and
+shapes say about the same expression: a model fed a literal input is seen by both, and
+both must give each layer call's and each reshaping's literal shape alike."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("bench_agreement", ROOT / "bench" / "bench_agreement.py")
+ba = importlib.util.module_from_spec(_spec)
+sys.modules["bench_agreement"] = ba
+_spec.loader.exec_module(ba)
+
+SCRIPT = """import torch
+x = torch.randn(2, 3, 8, 8)
+y = x.permute(0, 2, 3, 1)
+z = y.flatten(1)
+w = z[:, :5]
+v = x[None, ..., 0]
+"""
+
+
+def test_both_interpreters_are_compared_on_each_literal_shape(tmp_path):
+    path = tmp_path / "t.py"
+    path.write_text(SCRIPT, encoding="utf-8")
+    compared, differ, alone = ba.compare_file(path)
+    assert differ == []
+    assert compared >= 4  # permute, flatten, the two subscripts (and the creation call)
+
+
+def test_literal_shape_texts_are_read_exactly():
+    assert ba.literal_shape("(2, 3)") == (2, 3)
+    assert ba.literal_shape("(5,)") == (5,)
+    assert ba.literal_shape("()") == ()
+    assert ba.literal_shape("(N, 3)") is None and ba.literal_shape(None) is None
