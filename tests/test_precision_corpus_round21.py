@@ -7,8 +7,9 @@ to the decoder *as a constructor argument* (``self.attention = attention``) inst
 inside it (``self.attention = Attention(...)``). PT010 only treats a class as a sub-module when
 another class constructs it in ``__init__``, so it takes the attention weights for the model's
 output and reports a double softmax, although the loss gets the decoder's ``fc_out`` logits.
-The must-not-flag test is a strict xfail until the rule follows the injected instance; the
-must-flag twin guards against silencing a softmax that really is the model's output."""
+PT010 now counts a class whose instance is handed to another module class's constructor as a
+sub-module; the must-flag twin guards against silencing a softmax that really is the model's
+output."""
 from __future__ import annotations
 
 import pytest
@@ -53,7 +54,6 @@ criterion = nn.CrossEntropyLoss()
 """
 
 
-@pytest.mark.xfail(strict=True, reason="PT010 does not see a module passed to another's constructor as a sub-module")
 @pytest.mark.parametrize("build", [
     "attention = Attention(8)\ndecoder = Decoder(8, attention)",  # the notebooks' form
     "decoder = Decoder(8, Attention(8))",

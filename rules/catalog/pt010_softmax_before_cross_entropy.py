@@ -27,6 +27,8 @@ class SoftmaxBeforeCrossEntropy(Gated, Rule):
         zh="""## 它检查什么
 模型的输出经过了 softmax——`nn.Sequential` 的最后一层是 `nn.Softmax`，或 `forward` 返回 `torch.softmax(...)` / `F.softmax(...)`——而同一个文件里用 `nn.CrossEntropyLoss` 或 `F.cross_entropy` 训练。笔记中的 `MyModel`（`return torch.softmax(self.linear3(z2), dim=1)`）和 `Sequential` 示例（最后一层 `nn.Softmax(dim=1)`）都是这样写的。
 
+作为另一个模型一部分的类不算：在别的模型的 `__init__` 里创建的（`self.attn = Attention()`），或者实例被传给别的模型构造函数的（`Decoder(dim, attention)`，seq2seq 教程常见的写法）。这类模块里的 softmax 通常是注意力权重，不是最终送进损失函数的输出。
+
 ## 为什么有问题
 `CrossEntropyLoss` 期望的输入是**未归一化的 logits**：它内部先做 `log_softmax`，再取目标类别的负对数（笔记：“自动做了Softmax”）。如果模型已经输出了概率，损失其实是在对概率再做一次 softmax：
 
@@ -55,6 +57,8 @@ probs = torch.softmax(model(x), dim=1)   # 推理时
 """,
         en="""## What it finds
 A model whose output goes through softmax — an `nn.Sequential` ending in `nn.Softmax`, or a `forward` returning `torch.softmax(...)` / `F.softmax(...)` — trained with `nn.CrossEntropyLoss` or `F.cross_entropy` in the same file. The notes' `MyModel` (`return torch.softmax(self.linear3(z2), dim=1)`) and `Sequential` example (ending in `nn.Softmax(dim=1)`) do exactly this.
+
+A class that is a part of another model is left alone: one built in another model's `__init__` (`self.attn = Attention()`), or one whose instance is passed to another model's constructor (`Decoder(dim, attention)`, as seq2seq tutorials do). Its softmax is usually attention weights, not the output the loss receives.
 
 ## Why it is a problem
 `CrossEntropyLoss` expects **unnormalised logits**: it applies `log_softmax` itself, then takes the negative log of the target class. If the model already outputs probabilities, the loss softmaxes probabilities:
@@ -105,6 +109,12 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         "import torch.nn as nn\nclass Gate(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.w = nn.Sequential(nn.Linear(4, 4), nn.Softmax(dim=1))\n    def forward(self, x):\n"
         "        return x * self.w(x)\nloss = nn.CrossEntropyLoss()\n",
+        "import torch\nimport torch.nn as nn\nclass Attention(nn.Module):\n    def forward(self, h, enc):\n"
+        "        return torch.softmax(h @ enc.T, dim=1)\nclass Decoder(nn.Module):\n"
+        "    def __init__(self, attention):\n        super().__init__()\n        self.attention = attention\n"
+        "        self.fc_out = nn.Linear(4, 10)\n    def forward(self, h, enc):\n"
+        "        return self.fc_out(self.attention(h, enc) @ enc)\nattention = Attention()\n"
+        "decoder = Decoder(attention)\ncriterion = nn.CrossEntropyLoss()\n",
     )
 
     def __init__(self, ctx) -> None:
@@ -112,6 +122,9 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         self.candidates: list[tuple[cst.CSTNode, Optional[FixSpec], Optional[cst.ClassDef]]] = []
         # every cross-entropy call with the model class it sits in (None: outside any)
         self.ces: list[tuple[cst.CSTNode, str, Optional[cst.ClassDef]]] = []
+        # module classes of this file whose instances are handed to another module class's
+        # constructor (``Decoder(8, attention)``): a part of that model, not a model trained alone
+        self.injected: set[cst.ClassDef] = set()
 
     def _enclosing_class(self) -> Optional[cst.ClassDef]:
         for a in reversed(self.ctx.ancestors):
@@ -127,6 +140,22 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             return
         if q == "torch.nn.Sequential":
             self._check_sequential(node)
+            return
+        self._note_injected(node)
+
+    def _note_injected(self, node: cst.Call) -> None:
+        facts = self.ctx.analysis(LocalFacts)
+        if facts.local_module_class(node.func) is None:
+            return
+        scope = None
+        for arg in node.args:
+            value = arg.value
+            if isinstance(value, cst.Name):
+                scope = scope or facts.scope_info(self.ctx.ancestors)
+                value = scope.single(value.value) or value
+            part = facts.local_module_class(value.func) if isinstance(value, cst.Call) else None
+            if part is not None:
+                self.injected.add(part.node)
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is None:
@@ -220,6 +249,8 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
 
     def finish(self) -> None:
         for node, fix, cls in self.candidates:
+            if cls in self.injected:
+                continue
             # a loss inside another model class trains that model, not this one
             ces = [(n, loss) for n, loss, c in self.ces if c is None or c is cls]
             if not ces:
