@@ -89,6 +89,16 @@ def dtype_from_qualname(q: Optional[str]) -> tuple[bool, Optional[str]]:
     return False, None
 
 
+# A file that calls one of these may change the default float (float64 …): its Python floats
+# and float factories are then floating of unknown width.
+DEFAULT_DTYPE_SETTERS = ("set_default_dtype", "set_default_tensor_type")
+
+
+def file_default_float(text: str) -> Optional[str]:
+    """The default float of a file's tensors: float32, or None when the file may change it."""
+    return None if any(s in text for s in DEFAULT_DTYPE_SETTERS) else DEFAULT_FLOAT
+
+
 # ---------------------------------------------------------------------- categories
 def is_floating(dtype: Optional[str]) -> bool:
     """A floating dtype, exact or :data:`SOME_FLOAT` (not complex, as ``is_floating_point``)."""
@@ -202,13 +212,19 @@ def scalar_operand(kind: str) -> Operand:
     return Operand(scalar=kind)
 
 
+def default_floating(default_float: Optional[str]) -> str:
+    """The dtype of a Python float or a float factory: the file's default float, else
+    :data:`SOME_FLOAT` (``torch.set_default_dtype`` only takes floating dtypes)."""
+    return default_float or SOME_FLOAT
+
+
 def _scalar_dtype(kind: str, default_float: Optional[str]) -> Optional[str]:
     if kind == "bool":
         return "bool"
     if kind == "int":
         return DEFAULT_INT
     if kind == "float":
-        return default_float or SOME_FLOAT
+        return default_floating(default_float)
     return None
 
 
@@ -249,7 +265,7 @@ def true_divide(dtype: Optional[str], default_float: Optional[str] = DEFAULT_FLO
     """The dtype of ``a / b`` whose operands promote to ``dtype``: integers and bools divide
     into the default float."""
     if dtype == "bool" or dtype in INTEGRAL:
-        return default_float or SOME_FLOAT
+        return default_floating(default_float)
     return dtype
 
 
@@ -258,6 +274,16 @@ def binary_result(a: Operand, b: Operand, *, divide: bool = False,
     """The dtype of ``a <op> b`` for a tensor and a tensor or Python scalar (``divide``: ``/``)."""
     out = result_type((a, b), default_float)
     return true_divide(out, default_float) if divide else out
+
+
+def concat_result(dtypes: Iterable[Optional[str]]) -> Optional[str]:
+    """``torch.cat`` / ``torch.stack`` of tensors of these dtypes (all have dims: promote)."""
+    out: Optional[str] = ""
+    for dt in dtypes:
+        out = dt if out == "" else promote_types(out, dt)
+        if out is None:
+            return None
+    return out or None
 
 
 # NumPy arrays: NEP 50 (NumPy 2) promotion for the cases the analysis meets; a Python
@@ -302,7 +328,7 @@ INDEX_RESULT = frozenset({"argmax", "argmin", "argsort", "nonzero", "count_nonze
 def float_result(dtype: Optional[str], default_float: Optional[str] = DEFAULT_FLOAT) -> Optional[str]:
     """The dtype of a :data:`FLOAT_RESULT` function of a tensor of ``dtype``."""
     if dtype == "bool" or dtype in INTEGRAL:
-        return default_float or SOME_FLOAT
+        return default_floating(default_float)
     return dtype
 
 
@@ -337,7 +363,7 @@ def literal_dtype(kinds: Iterable[Optional[str]], default_float: Optional[str] =
     if not ks or None in ks or not ks <= {"int", "float", "bool"}:
         return None
     if "float" in ks:
-        return default_float or SOME_FLOAT
+        return default_floating(default_float)
     if "int" in ks:
         return DEFAULT_INT
     return "bool"
@@ -348,7 +374,7 @@ def arange_dtype(kinds: Iterable[Optional[str]], default_float: Optional[str] = 
     a float, unknown when a bound is unknown (never a guess)."""
     ks = list(kinds)
     if "float" in ks:
-        return default_float or SOME_FLOAT
+        return default_floating(default_float)
     if ks and all(k == "int" for k in ks):
         return DEFAULT_INT
     return None

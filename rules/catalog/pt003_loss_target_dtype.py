@@ -4,13 +4,14 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, has_star_args
+from ptlint.rules.dtypes import FLOATING, INTEGRAL
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind, Value
 from ptlint.rules.flow.chain import literal
 from ptlint.rules.flow.creation import numpy_platform_int, platform_int_dtype
 from ptlint.rules.flow.datasets import LOADER, TENSOR_DATASET
 from ptlint.rules.flow.transfer import SOFT_PRODUCERS
-from ptlint.rules.flow.values import FLOATING, INTEGRAL, shape_str
+from ptlint.rules.flow.values import shape_str
 from ptlint.rules.probe_requests import LossRequest, ProbedRule, loss_request
 from ptlint.rules.rule import Docs, FixSpec, InsertAfter, Message, Related, Replace, Rule
 

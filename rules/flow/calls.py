@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 import libcst as cst
 
+from ..dtypes import is_floating, is_integral
 from ..size_product import Product
 from .args import Args, key_of
 from .creation import dtype_arg
@@ -24,7 +25,7 @@ from .transfer import (
     INDEX_RESULTS, METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
     PURE_BUILTINS, REDUCTIONS, looks_like_optimizer,
 )
-from .values import FLOATING, INTEGRAL, Kind, Value, const_value
+from .values import Kind, Value, const_value
 
 # Methods whose call may be a training-loop event (see ``loop_events``), as are in-place ``x_``
 _LOOP_EVENT_METHODS = frozenset({"backward", "manual_backward", "zero_grad", "step"})
@@ -343,11 +344,11 @@ class CallsMixin:
         if name in ("tolist",):
             return Value(Kind.LIST, origin=node)
         if name == "item":
-            return Value(Kind.FLOAT if r.dtype in FLOATING else (Kind.INT if r.dtype in INTEGRAL else Kind.UNKNOWN),
+            return Value(Kind.FLOAT if is_floating(r.dtype) else (Kind.INT if is_integral(r.dtype) else Kind.UNKNOWN),
                          origin=node)
         if name in REDUCTIONS or name in INDEX_RESULTS:
             return Value(Kind.NDARRAY, storage=("n", id(node)), origin=node, provenance="." + name,
-                         dtype="int64" if name in INDEX_RESULTS else (r.dtype if r.dtype in FLOATING else None))
+                         dtype="int64" if name in INDEX_RESULTS else (r.dtype if is_floating(r.dtype) else None))
         return Value(Kind.NDARRAY if name in NDARRAY_COPIES else Kind.UNKNOWN, storage=("n", id(node)), origin=node)
 
 

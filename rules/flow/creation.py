@@ -18,60 +18,19 @@ from typing import Callable, Optional
 import libcst as cst
 
 from ..astutil import get_arg, has_star_args, literal_value
+from ..dtypes import DEFAULT_INT, FLOAT_FACTORIES, STRING_DTYPES, TENSOR_TYPES, arange_dtype, exact, literal_dtype
+from ..dtypes import dtype_from_qualname  # noqa: F401 - scopes.py reads it from here
 from ..size_product import Product
 from .values import CONTIGUOUS, Kind, Value, const_value
 
 ValueOf = Callable[[cst.BaseExpression], Value]
 
-# dtype objects and spellings -> canonical names (None: platform dependent)
-TORCH_DTYPES = {
-    "float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
-    "float16": "float16", "half": "float16", "bfloat16": "bfloat16",
-    "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "int16": "int16",
-    "short": "int16", "int8": "int8", "uint8": "uint8", "bool": "bool",
-    "complex64": "complex64", "cfloat": "complex64", "complex128": "complex128", "cdouble": "complex128",
-    "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
-}
-NUMPY_DTYPES = {
-    "float32": "float32", "single": "float32", "float64": "float64", "double": "float64",
-    "float16": "float16", "half": "float16", "int64": "int64", "longlong": "int64", "int32": "int32",
-    "intc": "int32", "int16": "int16", "short": "int16", "int8": "int8", "byte": "int8", "uint8": "uint8",
-    "ubyte": "uint8", "bool_": "bool", "bool": "bool", "float_": "float64", "complex64": "complex64",
-    "complex128": "complex128", "int_": None, "intp": None, "uint16": "uint16", "uint32": "uint32",
-    "uint64": "uint64",
-}
-STRING_DTYPES = {
-    "float32": "float32", "f4": "float32", "float64": "float64", "f8": "float64", "double": "float64",
-    "float16": "float16", "f2": "float16", "int64": "int64", "i8": "int64", "int32": "int32", "i4": "int32",
-    "int16": "int16", "int8": "int8", "uint8": "uint8", "u1": "uint8", "bool": "bool", "float": "float64",
-    "bfloat16": "bfloat16",
-}
-# legacy typed constructors
-TENSOR_TYPES = {
-    "torch.Tensor": "float32", "torch.FloatTensor": "float32", "torch.DoubleTensor": "float64",
-    "torch.HalfTensor": "float16", "torch.BFloat16Tensor": "bfloat16", "torch.LongTensor": "int64",
-    "torch.IntTensor": "int32", "torch.ShortTensor": "int16", "torch.CharTensor": "int8",
-    "torch.ByteTensor": "uint8", "torch.BoolTensor": "bool",
-    "torch.cuda.FloatTensor": "float32", "torch.cuda.LongTensor": "int64", "torch.cuda.IntTensor": "int32",
-    "torch.cuda.DoubleTensor": "float64", "torch.cuda.HalfTensor": "float16",
-}
-# tensor type objects used with .type(...)
-TYPE_OBJECTS = TENSOR_TYPES
+# The spellings (torch / numpy / string dtypes, legacy typed constructors) are the shared
+# dtype model's; ``scopes.py`` reads TYPE_OBJECTS and dtype_from_qualname from here.
+TYPE_OBJECTS = TENSOR_TYPES  # tensor type objects used with .type(...)
 
-_SIZE_FACTORIES = {"zeros", "ones", "empty", "rand", "randn"}
+_SIZE_FACTORIES = FLOAT_FACTORIES - {"linspace", "logspace", "eye"}
 _LIKE = {"zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "full_like", "randint_like"}
-
-
-def dtype_from_qualname(q: Optional[str]) -> tuple[bool, Optional[str]]:
-    """(is a dtype, canonical name) for ``torch.float32`` / ``np.int32`` spellings."""
-    if not q:
-        return False, None
-    mod, _, name = q.rpartition(".")
-    if mod == "torch" and name in TORCH_DTYPES:
-        return True, TORCH_DTYPES[name]
-    if mod == "numpy" and name in NUMPY_DTYPES:
-        return True, NUMPY_DTYPES[name]
-    return False, None
 
 
 def dtype_arg(value: Value, numpy: bool = False) -> tuple[bool, Optional[str]]:
@@ -148,6 +107,11 @@ def data_facts(value: Value) -> tuple[Optional[tuple], Optional[str]]:
             kind = "float" if "float" in kinds else "int"
         return (Product.of(len(value.items)),) + shapes.pop(), kind
     return None, None
+
+
+def _number_kind(v: Value) -> Optional[str]:
+    """"int" | "float" | "bool" for a Python number, else None."""
+    return v.kind.value if v.kind in (Kind.INT, Kind.FLOAT, Kind.BOOL) else None
 
 
 def _kwarg(call: cst.Call, name: str, value_of: ValueOf) -> Optional[Value]:
@@ -238,12 +202,8 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
         if not given:
             if dv.kind is Kind.NDARRAY or dv.kind is Kind.TENSOR:
                 dt, shape = dv.dtype, dv.shape
-            elif elem == "int":
-                dt = "int64"
-            elif elem == "float":
-                dt = default_float
-            elif elem == "bool":
-                dt = "bool"
+            elif elem is not None:
+                dt = exact(literal_dtype([elem], default_float))
         return _tensor(dt, shape, call, value_of, provenance=q)
     if fn in _SIZE_FACTORIES:
         if not given:
@@ -256,10 +216,9 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
         if not given:
             fill = get_arg(call, 1, "fill_value")
             fv = value_of(fill.value) if fill is not None else None
-            dt = ({Kind.INT: "int64", Kind.FLOAT: default_float, Kind.BOOL: "bool"}.get(fv.kind)
-                  if fv is not None else None)
+            dt = exact(literal_dtype([_number_kind(fv)], default_float)) if fv is not None else None
         return _tensor(dt, shape, call, value_of, provenance=q)
-    if fn in ("randint",):
+    if fn == "randint":
         pos = [a for a in call.args if a.keyword is None]
         shape = None
         size_kw = get_arg(call, None, "size")
@@ -267,21 +226,16 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
             shape = size_of(value_of(size_kw.value))
         elif pos and not has_star_args(call):
             shape = size_of(value_of(pos[-1].value)) if len(pos) >= 2 else None
-        return _tensor(dt if given else "int64", shape, call, value_of, provenance=q)
+        return _tensor(dt if given else DEFAULT_INT, shape, call, value_of, provenance=q)
     if fn == "randperm":
         n = get_arg(call, 0, "n")
         shape = size_of(value_of(n.value)) if n is not None else None
-        return _tensor(dt if given else "int64", shape, call, value_of, provenance=q)
+        return _tensor(dt if given else DEFAULT_INT, shape, call, value_of, provenance=q)
     if fn == "arange":
         pos = [a for a in call.args if a.keyword is None]
         vals = [value_of(a.value) for a in pos]
         if not given:
-            if vals and all(v.kind is Kind.INT for v in vals):
-                dt = "int64"
-            elif any(v.kind is Kind.FLOAT for v in vals):
-                dt = default_float
-            else:
-                dt = None
+            dt = exact(arange_dtype([_number_kind(v) for v in vals], default_float))
         shape = None
         nums = [v.const for v in vals]
         if vals and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in nums) and len(nums) <= 3:

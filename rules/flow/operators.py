@@ -13,13 +13,12 @@ from typing import Optional
 
 import libcst as cst
 
+from ..dtypes import Operand, binary_result, exact, numpy_binary_result, scalar_operand, tensor_operand
 from ..shape_arith import PRODUCTS, broadcast_sizes
 from . import chain as C
 from . import layout as L
 from .state import State
-from .values import (
-    CONTIGUOUS, FLOATING, INTEGRAL, UNKNOWN, Kind, Layout, Product, Value, const_value, shape_of_sizes, sizes_of,
-)
+from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Product, Value, const_value, shape_of_sizes, sizes_of
 
 
 class OperatorsMixin:
@@ -101,32 +100,17 @@ class OperatorsMixin:
         return out
 
     def promote(self, a: Value, b: Value, div: bool = False) -> Optional[str]:
-        def cat(dt: Optional[str]) -> int:
-            return 2 if dt in FLOATING else (1 if dt in INTEGRAL else (0 if dt == "bool" else -1))
-
-        arr_a, arr_b = a.kind.is_array, b.kind.is_array
-        if arr_a and not arr_b or arr_b and not arr_a:
-            t, s = (a, b) if arr_a else (b, a)
-            if s.kind not in (Kind.INT, Kind.FLOAT, Kind.BOOL) or t.dtype is None:
-                return None
-            if (s.kind is Kind.FLOAT or div) and cat(t.dtype) < 2:
-                return self.default_float if t.kind is Kind.TENSOR else "float64"
-            if s.kind is Kind.INT and t.dtype == "bool":
-                return "int64"
-            return t.dtype
-        if not (arr_a and arr_b) or a.dtype is None or b.dtype is None:
+        """The dtype of ``a <op> b`` (``div``: true division) by the one dtype model
+        (``rules/dtypes.py``): torch's promotion when a tensor takes part, NumPy's for two
+        arrays or an array and a Python number; None when not known."""
+        if not (a.kind.is_array or b.kind.is_array):
             return None
-        if a.dtype == b.dtype:
-            if div and cat(a.dtype) < 2:
-                return self.default_float if a.kind is Kind.TENSOR else "float64"
-            return a.dtype
-        ca, cb = cat(a.dtype), cat(b.dtype)
-        if ca != cb:
-            return a.dtype if ca > cb else b.dtype
-        order = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
-        if a.dtype in order and b.dtype in order:
-            return max(a.dtype, b.dtype, key=order.index)
-        return None
+        ops = [_operand(v) for v in (a, b)]
+        if any(o is None for o in ops):
+            return None
+        if Kind.TENSOR not in (a.kind, b.kind):
+            return exact(numpy_binary_result(ops[0], ops[1], divide=div))
+        return exact(binary_result(ops[0], ops[1], divide=div, default_float=self.default_float))
 
     @staticmethod
     def matmul_shape(a: Value, b: Value, node: cst.CSTNode, product: str = "matmul") -> Optional[tuple]:
@@ -179,3 +163,13 @@ class OperatorsMixin:
         if ra >= rb:
             return L.elementwise(a)
         return None
+
+
+def _operand(v: Value) -> Optional[Operand]:
+    """An operand of the dtype rules: an array (its rank tells a 0-d tensor) or a Python
+    number; None for anything else (a string, an unknown value)."""
+    if v.kind.is_array:
+        return tensor_operand(v.dtype, v.rank)
+    if v.kind in (Kind.INT, Kind.FLOAT, Kind.BOOL):
+        return scalar_operand(v.kind.value)
+    return None

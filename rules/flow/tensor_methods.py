@@ -16,19 +16,23 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
+from ..dtypes import (
+    CAST_METHODS, FLOAT_RESULT, INT64_ACCUMULATE, TENSOR_TYPES, float_result, is_floating, is_integral,
+    reduction_result,
+)
 from ..shape_arith import PRODUCTS, drop_dim, replace_dim
 from ..size_product import product_of
 from . import chain as C
 from . import layout as L
 from .args import key_of
-from .creation import TYPE_OBJECTS, device_of, dtype_arg
+from .creation import device_of, dtype_arg
 from .state import State
 from .tensor_views import VIEW_METHODS, TensorViewsMixin
 from .transfer import (
-    CAST_METHODS, CONTIGUOUS_RESULT_METHODS, INDEX_RESULTS, METADATA_METHODS, NOT_DATA_WRITES, POINTWISE_BOOL,
+    CONTIGUOUS_RESULT_METHODS, INDEX_RESULTS, METADATA_METHODS, NOT_DATA_WRITES, POINTWISE_BOOL,
     POINTWISE_METHODS, RELAYOUT_INPLACE, REDUCTIONS,
 )
-from .values import CONTIGUOUS, FLOATING, INTEGRAL, Kind, Value, const_value, resized
+from .values import CONTIGUOUS, Kind, Value, const_value, resized
 
 if TYPE_CHECKING:
     from .args import Args
@@ -117,10 +121,10 @@ class TensorMethods(TensorViewsMixin):
             return Value(Kind.STR, origin=node)
         if a0.kind is Kind.DTYPE:
             return self.cast(node, r, a0.const, ".type")
-        if a0.kind is Kind.CLASS and a0.spec in TYPE_OBJECTS:
-            return self.cast(node, r, TYPE_OBJECTS[a0.spec], ".type")
-        if a0.kind is Kind.STR and a0.const in TYPE_OBJECTS:
-            return self.cast(node, r, TYPE_OBJECTS[a0.const], ".type")
+        if a0.kind is Kind.CLASS and a0.spec in TENSOR_TYPES:
+            return self.cast(node, r, TENSOR_TYPES[a0.spec], ".type")
+        if a0.kind is Kind.STR and a0.const in TENSOR_TYPES:
+            return self.cast(node, r, TENSOR_TYPES[a0.const], ".type")
         return self.cast(node, r, None, ".type")
 
     def type_as(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
@@ -177,7 +181,7 @@ class TensorMethods(TensorViewsMixin):
         return Value(Kind.LIST, origin=node)
 
     def item(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
-        return Value(Kind.FLOAT if r.dtype in FLOATING else (Kind.INT if r.dtype in INTEGRAL else Kind.UNKNOWN),
+        return Value(Kind.FLOAT if is_floating(r.dtype) else (Kind.INT if is_integral(r.dtype) else Kind.UNKNOWN),
                      origin=node)
 
     def size(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
@@ -227,18 +231,18 @@ class TensorMethods(TensorViewsMixin):
 
     # ------------------------------------------------------------------ elementwise
     def softmax(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
-        return Value(Kind.TENSOR, dtype=r.dtype if r.dtype in FLOATING else None, shape=r.shape,
+        return Value(Kind.TENSOR, dtype=r.dtype if is_floating(r.dtype) else None, shape=r.shape,
                      storage=("n", id(node)), device=r.device, anchor=r.anchor, origin=node, provenance=name)
 
     def pointwise(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         other = args.get(0)
         if other is not None and name not in _NOT_BINARY:
             lay = self.binary_layout(r, other)
-            dt = self.promote(r, other, name in ("div", "divide", "true_divide"))
+            dt = self.promote(r, other, name in ("div", "divide", "true_divide") and "rounding_mode" not in args.kw)
             shape = self.broadcast(r, other)
         else:
             lay = L.elementwise(r)
-            dt = r.dtype
+            dt = float_result(r.dtype, self.default_float) if name in FLOAT_RESULT else r.dtype
             shape = r.shape
         return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=lay, storage=("n", id(node)), device=r.device,
                      requires_grad=r.requires_grad, anchor=r.anchor if shape is r.shape else None,
@@ -249,8 +253,9 @@ class TensorMethods(TensorViewsMixin):
                      device=r.device, origin=node, provenance="." + name)
 
     def reduction(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
-        dt = "int64" if name in INDEX_RESULTS else (
-            r.dtype if r.dtype in FLOATING else ("int64" if (name in ("sum", "prod", "cumsum") and r.dtype in INTEGRAL | {"bool"}) else None))
+        # integer max/min/mean are left unknown (``max(dim)`` is a pair, ``mean`` refuses ints)
+        known = name in INDEX_RESULTS or name in INT64_ACCUMULATE or is_floating(r.dtype)
+        dt = reduction_result(name, r.dtype) if known else None
         dim = args.get(0, "dim")
         keep = args.get(1 if name not in ("norm", "std", "var") else None, "keepdim")
         shape = None

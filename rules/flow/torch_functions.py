@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Optional
 
 import libcst as cst
 
+from ..dtypes import FLOAT_RESULT, concat_result, float_result, is_floating
 from ..shape_arith import PRODUCTS
 from ..size_product import Product
 from . import chain as C
@@ -28,7 +29,7 @@ from .transfer import (
     CONTIGUOUS_RESULT_FUNCTIONS, GRAD_SCALERS, NUMPY_WRITE_FIRST, POINTWISE_FUNCTIONS, SOFT_PRODUCERS,
     TORCH_FUNCTION_METHODS,
 )
-from .values import CONTIGUOUS, FLOATING, UNKNOWN, Kind, Value
+from .values import CONTIGUOUS, UNKNOWN, Kind, Value
 
 
 # Pointwise functions whose second argument is not a broadcast operand (a bound, an exponent…)
@@ -111,9 +112,12 @@ class TorchFunctionsMixin:
             return self.fresh(node, Kind.TENSOR)
         fn = q.rpartition(".")[2]
         if b is not None and q.startswith("torch.") and not q.startswith("torch.nn") and fn not in _NOT_BINARY:
-            lay, dt, shape = self.binary_layout(a, b), self.promote(a, b), self.broadcast(a, b)
+            rounding = args.get(None, "rounding_mode")
+            div = fn in ("div", "divide", "true_divide") and (rounding is None or rounding.kind is Kind.NONE)
+            lay, dt, shape = self.binary_layout(a, b), self.promote(a, b, div), self.broadcast(a, b)
         else:
-            lay, dt, shape = L.elementwise(a) if a.kind is not Kind.NDARRAY else None, a.dtype, a.shape
+            dt = float_result(a.dtype, self.default_float) if fn in FLOAT_RESULT else a.dtype
+            lay, shape = L.elementwise(a) if a.kind is not Kind.NDARRAY else None, a.shape
         if fn == "where":
             dt = None
         return Value(Kind.TENSOR, dtype=dt, shape=shape, layout=lay, storage=("n", id(node)), device=a.device,
@@ -126,7 +130,7 @@ class TorchFunctionsMixin:
         if a is None:
             return self.fresh(node, Kind.TENSOR)
         fn = q.rpartition(".")[2]
-        return Value(Kind.TENSOR, dtype=a.dtype if a.dtype in FLOATING else None, shape=a.shape,
+        return Value(Kind.TENSOR, dtype=a.dtype if is_floating(a.dtype) else None, shape=a.shape,
                      storage=("n", id(node)), device=a.device, anchor=a.anchor, origin=node,
                      provenance=fn if fn in SOFT_PRODUCERS else q)
 
@@ -155,8 +159,7 @@ class TorchFunctionsMixin:
         seq = args.get(0, "tensors")
         dt = None
         if seq is not None and seq.items:
-            dts = {it.dtype for it in seq.items}
-            dt = dts.pop() if len(dts) == 1 else None
+            dt = concat_result([it.dtype for it in seq.items])
         elif seq is not None and seq.elem is not None:
             dt = seq.elem.dtype
         return Value(Kind.TENSOR, dtype=dt, storage=("n", id(node)), origin=node, provenance=q)

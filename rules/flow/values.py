@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 
 import libcst as cst
 
+from ..dtypes import COMPLEX, FLOATING, INTEGRAL, is_floating  # noqa: F401 - the one dtype model; re-exported
 from ..size_product import Product, size_of
 
 
@@ -127,16 +128,6 @@ class Chain:
     dtype: str
     links: tuple = ()
     end: Optional[cst.CSTNode] = field(default=None, repr=False)
-
-
-# ---------------------------------------------------------------------- dtypes
-FLOATING = frozenset({"float16", "bfloat16", "float32", "float64"})
-INTEGRAL = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
-COMPLEX = frozenset({"complex64", "complex128"})
-
-
-def is_floating(dtype: Optional[str]) -> bool:
-    return dtype in FLOATING
 
 
 # ---------------------------------------------------------------------- values
