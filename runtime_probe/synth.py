@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ptlint.rules.dtypes import DEFAULT_FLOAT, SOME_FLOAT
 from .errors import BilingualError
 from .allowlist import (CREATION, DEVICE_METHODS, FUNCTIONS, INDEX_INPUT, LAYERS, METHODS, OPERATOR_FUNCTIONS,
                         OPERATORS, SEQUENCE_FIRST, STRINGS, TORCH_DTYPES, CallSpec, string_allowed)
@@ -226,14 +227,15 @@ def _input_shape(model: dict, batch: int) -> tuple[tuple[int, ...], dict[str, in
     return tuple(dims), bindings
 
 
-_FAMILY = {"float": "float", "int64": "int64", "int32": "int32", "int16": "int16", "int8": "int8", "uint8": "uint8",
-           "bool": "bool", **{d: d for d in DTYPES}}
+# The shape report's dtypes (rules/dtypes.py's names) -> the kind of tensor ``rt.input`` makes:
+# "floating" (a float of unknown width) and the legacy "float" make a default-dtype tensor.
+_FAMILY = {"float": "float", SOME_FLOAT: "float", **{d: d for d in DTYPES}}
 
 
 def _input_kind(model: dict, input_id: int, layers: dict[str, dict]) -> str:
     dtype = (model.get("input") or {}).get("dtype")
-    if dtype in _FAMILY and dtype != "float":
-        return _FAMILY[dtype]
+    if dtype in _FAMILY and _FAMILY[dtype] not in ("float", DEFAULT_FLOAT):
+        return _FAMILY[dtype]  # the default float may still be an Embedding's index input below
     for step in model.get("steps", []):
         if input_id not in (step.get("inputs") or []):
             continue

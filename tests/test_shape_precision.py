@@ -62,10 +62,10 @@ class M(nn.Module):  # ptlint: input=(2, 5, 8)
 """)
     steps = doc["models"][0]["steps"]
     creations = [s for s in steps if s.get("fn") == "torch.arange"]
-    assert [s.get("dtype") for s in creations] == ["int64", "float"]
+    assert [s.get("dtype") for s in creations] == ["int64", "float32"]  # torch.arange(0.0, n): float32
     assert creations[0]["output"] == [5]
     binary = [s for s in steps if s["op"] == "binary" and s.get("operator") == "*"]
-    assert binary and binary[0]["dtype"] == "float"  # int64 * 0.5 is float, not int64
+    assert binary and binary[0]["dtype"] == "float32"  # int64 * 0.5 is float32, not int64
     assert doc["models"][0]["errors"] == []
 
 
@@ -287,5 +287,5 @@ d = idx.sqrt()
 m = idx.bool().sum()
 """)
     vals = {name: an.module_value(name) for name in "abcdm"}
-    assert {k: v.dtype for k, v in vals.items()} == {"a": "float", "b": "int64", "c": "int64", "d": "float",
+    assert {k: v.dtype for k, v in vals.items()} == {"a": "float32", "b": "int64", "c": "int64", "d": "float32",
                                                      "m": "int64"}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
+from ..dtypes import default_floating, file_default_float
 from .dims import Shape, fmt_shape
 from .inputs import InputInfo, comment_input, other_datasets_disagree
 from .interp import Budget, Frame, Interp, assigned_names
@@ -67,6 +68,8 @@ class ShapeAnalysis:
 
         self.ctx = ctx
         self.cli_input = input_shape
+        # float32, or None in a file that calls torch.set_default_dtype (floats of unknown width)
+        self.default_float = file_default_float(ctx.source.text if ctx.source is not None else "")
         self.crossfile = CrossFileModels(self)  # names imported from other project files
         self.index = FileIndex(ctx, self.crossfile.base_resolver(None))
         self.unit_left = UNIT_BUDGET
@@ -412,7 +415,8 @@ class ShapeAnalysis:
         name, shape, node, _, _ = datasets[0]
         if other_datasets_disagree(self.ctx.module, self.ctx.qualname, {id(d[2]): d[3] for d in self._datasets}, shape):
             return None
-        return InputInfo(Shape(("N", *shape)), "dataset", node, f"datasets.{name}", dtype="float")
+        return InputInfo(Shape(("N", *shape)), "dataset", node, f"datasets.{name}",
+                         dtype=default_floating(self.default_float))
 
     def _run_model(self, entry: ModelEntry) -> None:
         if entry.gave_up:

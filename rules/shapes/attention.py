@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from .dims import Shape, fmt_shape
-from .layers import REQUIRED, Layer, Outcome, Problem, input_shape, register, tensor
+from .layers import REQUIRED, Layer, Outcome, Problem, floating_like, input_shape, register, tensor
 from .values import MISSING, Const, LayerV, Seq, Value, py
 
 _FACTORY = (("device", None), ("dtype", None))
@@ -68,12 +68,12 @@ class MultiheadAttentionLayer(Layer):
                     f"the {which[1]} {fmt_shape(shape)} ends in {last}, but {key} of {self.label} "
                     f"(MultiheadAttention) = {want}", standalone=True))
         out_shape = None if q is None else Shape((*q.dims[:-1], self.e), q.exact) if q.dims else None
-        out = tensor(out_shape, dtype="float")
+        out = tensor(out_shape, dtype=floating_like(inputs[0]))
         need = py(kwargs.get("need_weights", Const(True)), MISSING)
         if need is False:
             return Outcome(Seq((out, Const(None))))
         average = py(kwargs.get("average_attn_weights", Const(True)), MISSING)
-        weights = tensor(self._weights(q, k, average) if need is True else None, dtype="float")
+        weights = tensor(self._weights(q, k, average) if need is True else None, dtype=floating_like(inputs[0]))
         return Outcome(Seq((out, weights)))
 
     def _weights(self, q: Optional[Shape], k: Optional[Shape], average: Any) -> Optional[Shape]:
@@ -125,7 +125,7 @@ class EncoderLayer(Layer):
         x = inputs[0] if inputs else None
         shape = input_shape(x) if x is not None else None
         if shape is None:
-            return Outcome(tensor(Shape((self.d,), False), dtype="float"))
+            return Outcome(tensor(Shape((self.d,), False), dtype=floating_like(x)))
         if shape.exact and len(shape.dims) not in (2, 3):
             return Outcome(tensor(None), Problem(
                 f"{self.label} ({self.type_name}) 只接受 2 维（无批量）或 3 维输入，这里是 {len(shape.dims)} 维",
@@ -135,7 +135,7 @@ class EncoderLayer(Layer):
             return Outcome(tensor(None), Problem(
                 f"最后一维是 {last}，但 {self.attr_zh('d_model')} = {self.d}",
                 f"whose last dim is {last}, but {self.attr_en('d_model')} = {self.d}", arg="d_model"))
-        return Outcome(tensor(shape, dtype="float"))
+        return Outcome(tensor(shape, dtype=floating_like(x)))
 
 
 register(EncoderLayer, "TransformerEncoderLayer")

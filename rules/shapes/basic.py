@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, Sequence
 
+from ..dtypes import INDEX_DTYPES, SOME_FLOAT, describe, is_floating
 from .dims import Shape, fmt_shape
 from .layers import REQUIRED, Layer, Outcome, Problem, input_shape, register, tensor
 from .ops import flatten, unflatten
@@ -323,7 +324,6 @@ register(LayerNormLayer, "LayerNorm", "RMSNorm")
 
 
 # ---------------------------------------------------------------------- embedding
-INDEX_DTYPES = ("int64", "int32")
 
 
 class EmbeddingLayer(Layer):
@@ -340,16 +340,20 @@ class EmbeddingLayer(Layer):
         shape = input_shape(x) if x is not None else None
         dtype = getattr(x, "dtype", None)
         if dtype is not None and dtype not in INDEX_DTYPES:
-            kind = "浮点" if dtype == "float" else dtype
+            # "浮点（float32）张量", "int8 张量"; a float of unknown width: "浮点张量"
+            zh = (f"浮点（{dtype}）" if dtype != SOME_FLOAT else "浮点") if is_floating(dtype) else f" {dtype} "
+            en = describe(dtype, zh=False)
             return Outcome(tensor(None), Problem(
-                f"是{kind}张量，但 {self.label} (Embedding) 的输入必须是整数索引（int64 或 int32），"
+                f"是{zh}张量，但 {self.label} (Embedding) 的输入必须是整数索引（int64 或 int32），"
                 "请先用 .long() 转换",
-                f"a {dtype} tensor, but {self.label} (Embedding) takes integer indices (int64 or int32); "
+                f"a {en} tensor, but {self.label} (Embedding) takes integer indices (int64 or int32); "
                 "convert with .long()"))
         dim = self.int_("embedding_dim")
+        # the table's dtype: float32 unless the model is cast (not followed) or dtype= is given
+        out_dtype = SOME_FLOAT
         if shape is None:
-            return Outcome(tensor(Shape((dim,), False), dtype="float"))
-        return Outcome(tensor(Shape((*shape.dims, dim), shape.exact), dtype="float"))
+            return Outcome(tensor(Shape((dim,), False), dtype=out_dtype))
+        return Outcome(tensor(Shape((*shape.dims, dim), shape.exact), dtype=out_dtype))
 
 
 register(EmbeddingLayer, "Embedding")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
+from ..dtypes import default_floating
 from .inputs import MAKES_TENSOR, SIZE_KEEPING, dataset_shape, transform_name
 from .layers import ArgSource, Layer, OpaqueLayer, build_layer, json_arg, layer_class_name
 from .models import Instance, ModelClass
@@ -503,7 +504,8 @@ class CallsMixin(TensorCallsMixin):
             if got is None:
                 return UNKNOWN
             keeps_size = self.a.dataset_seen(ds, got, e, self.scope()) if f.mode == "script" else False
-            return DatasetV(Shape(ds[1]) if keeps_size else None, e, f"datasets.{ds[0]}")
+            return DatasetV(Shape(ds[1]) if keeps_size else None, e, f"datasets.{ds[0]}",
+                            default_floating(self.a.default_float))
         tname = transform_name(q)
         if tname is not None:
             got = self.args_of(e, f)

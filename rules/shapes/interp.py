@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import libcst as cst
 
 from ..astutil import token_value
+from ..dtypes import TORCH_DTYPES
 from . import ops
 from .calls import CallsMixin
 from .dims import Shape
 from .models import Instance, ModelClass
 from .layers import layer_class_name
-from .state import DTYPES, Budget, DictV, DType, Frame, FunctionV, LayerClassV, MethodV, TransformV, truth
+from .state import Budget, DictV, DType, Frame, FunctionV, LayerClassV, MethodV, TransformV, truth
 from .tables import MAX_NESTED_UNROLL, MAX_UNROLL, SHAPE_METHODS
 from .trace import Trace
 from .values import (
@@ -487,8 +488,8 @@ class Interp(CallsMixin):
         if head is not None and head not in f.env:
             q = self.ctx.qualname(e)
             if q is not None:
-                if q.startswith("torch.") and q.rsplit(".", 1)[-1] in DTYPES:
-                    return Const(DType(DTYPES[q.rsplit(".", 1)[-1]]))
+                if q.startswith("torch.") and q.rsplit(".", 1)[-1] in TORCH_DTYPES:
+                    return Const(DType(TORCH_DTYPES[q.rsplit(".", 1)[-1]]))
                 short = layer_class_name(q)
                 if short is not None:
                     return LayerClassV(short, q)

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import libcst as cst
 
+from ..dtypes import SOME_FLOAT, is_floating
 from .dims import Shape
 from .values import MISSING, UNKNOWN, Const, DimV, Seq, TensorV, Value, py
 
@@ -181,6 +182,14 @@ def as_tuple(x: Any, n: int) -> Optional[tuple[int, ...]]:
 
 def input_shape(v: Value) -> Optional[Shape]:
     return v.shape if isinstance(v, TensorV) else None
+
+
+def floating_like(x: Optional[Value]) -> str:
+    """The dtype of a parameterised layer's output: its parameters' dtype, which a floating
+    input must share (torch raises otherwise), else a float of unknown width
+    (``model.double()`` is not followed)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if is_floating(dtype) else SOME_FLOAT
 
 
 def tensor(shape: Optional[Shape], like: Optional[Value] = None, dtype: Optional[str] = None) -> TensorV:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from .dims import Shape
-from .layers import REQUIRED, Layer, Outcome, Problem, input_shape, register, tensor
+from .layers import REQUIRED, Layer, Outcome, Problem, floating_like, input_shape, register, tensor
 from .values import Seq, Value
 
 _BASE = (("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1))
@@ -70,24 +70,25 @@ class RecurrentLayer(Layer):
                 f"最后一维是 {last}，但 {self.attr_zh('input_size')} = {self.fin}",
                 f"whose last dim is {last}, but {self.attr_en('input_size')} = {self.fin}", fix=("input_size", last)))
         feat = d * hout if d is not None and hout is not None else None
+        fl = floating_like(x)
         stacked = d * nl if d is not None and nl is not None else None
         if shape is None or not shape.exact:
-            out = tensor(Shape((feat,), False), dtype="float")
-            h = c = tensor(None, dtype="float")
+            out = tensor(Shape((feat,), False), dtype=fl)
+            h = c = tensor(None, dtype=fl)
         elif len(shape.dims) == 2:
-            out = tensor(Shape((shape.dims[0], feat)), dtype="float")
-            h = tensor(Shape((stacked, hout)), dtype="float")
-            c = tensor(Shape((stacked, self.hidden)), dtype="float")
+            out = tensor(Shape((shape.dims[0], feat)), dtype=fl)
+            h = tensor(Shape((stacked, hout)), dtype=fl)
+            c = tensor(Shape((stacked, self.hidden)), dtype=fl)
         else:
             if self.batch_first is None:
-                out = tensor(Shape((None, None, feat)), dtype="float")
+                out = tensor(Shape((None, None, feat)), dtype=fl)
                 batch = None
             else:
                 seq_len, batch = (shape.dims[1], shape.dims[0]) if self.batch_first else shape.dims[:2]
                 out = tensor(Shape((batch, seq_len, feat) if self.batch_first else (seq_len, batch, feat)),
-                             dtype="float")
-            h = tensor(Shape((stacked, batch, hout)), dtype="float")
-            c = tensor(Shape((stacked, batch, self.hidden)), dtype="float")
+                             dtype=fl)
+            h = tensor(Shape((stacked, batch, hout)), dtype=fl)
+            c = tensor(Shape((stacked, batch, self.hidden)), dtype=fl)
         state: Value = Seq((h, c)) if self.type_name == "LSTM" else h
         return Outcome(Seq((out, state)))
 

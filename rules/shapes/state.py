@@ -19,14 +19,8 @@ class Budget(Exception):
 
 
 class DType(str):
-    """A torch dtype, as the family name the rules care about."""
-
-
-DTYPES = {
-    "float32": "float", "float": "float", "float64": "float", "double": "float", "float16": "float",
-    "half": "float", "bfloat16": "float", "int64": "int64", "long": "int64", "int32": "int32", "int": "int32",
-    "int16": "int16", "short": "int16", "int8": "int8", "uint8": "uint8", "bool": "bool",
-}
+    """A torch dtype object (``torch.long``, ``x.dtype``): its name in the one dtype model
+    (``rules/dtypes.py``), exact or ``SOME_FLOAT``."""
 
 
 @dataclass(eq=False)

@@ -1,5 +1,6 @@
-"""The names the shape interpreter knows: elementwise functions and methods, casts,
-reductions, tensor creation, functional pooling, summaries, in-place methods, limits."""
+"""The names the shape interpreter knows: elementwise functions and methods, reductions,
+tensor creation, functional pooling, summaries, in-place methods, limits. Casts and every
+other dtype fact are the one dtype model's (``rules/dtypes.py``)."""
 from __future__ import annotations
 
 ELEMENTWISE_FN = {
@@ -16,8 +17,6 @@ ELEMENTWISE_METHODS = ELEMENTWISE_FN | {
     "short", "byte", "char", "to", "type_as", "zero_", "fill_", "normal_", "uniform_", "masked_fill", "masked_fill_",
     "pin_memory", "sigmoid", "numpy",
 }
-CAST_METHODS = {"float": "float", "double": "float", "half": "float", "bfloat16": "float", "long": "int64",
-                "int": "int32", "bool": "bool", "short": "int16", "byte": "uint8", "char": "int8"}
 BINARY_FN = {"add": "+", "sub": "-", "subtract": "-", "mul": "*", "multiply": "*", "div": "/", "divide": "/",
              "true_divide": "/", "pow": "**", "maximum": "max", "minimum": "min", "where": None}
 REDUCE = {"mean", "sum", "amax", "amin", "prod", "std", "var", "logsumexp", "norm", "nansum", "nanmean", "all", "any",

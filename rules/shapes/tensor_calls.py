@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import libcst as cst
 
+from .. import dtypes as D
 from ..size_product import product_of
 from . import ops
 from .conv import upsample
@@ -17,7 +18,7 @@ from .dims import Dim, Shape, broadcast, fmt_dim
 from .layers import Problem, build_layer, json_arg
 from .state import DType, Frame, _num
 from .tables import (
-    _ARITH, BINARY_FN, CAST_METHODS, CREATION, ELEMENTWISE_FN, ELEMENTWISE_METHODS, F_POOL, MAX_UNROLL, OPERATORS,
+    _ARITH, BINARY_FN, CREATION, ELEMENTWISE_FN, ELEMENTWISE_METHODS, F_POOL, MAX_UNROLL, OPERATORS,
     REDUCE,
 )
 from .symbolic import SymInt, combine
@@ -51,7 +52,7 @@ class TensorCallsMixin:
                 return self._opaque_call(q, e, args, kwargs)
             shapes = [t.shape if isinstance(t, TensorV) else None for t in seq.items]
             shape, problem = (ops.stack(shapes, dim) if name == "stack" else ops.cat(shapes, dim, "torch." + name))
-            dtype = _common_dtype(seq.items)
+            dtype = D.concat_result(t.dtype if isinstance(t, TensorV) else None for t in seq.items)
             return self._record_call(q, e, args, kwargs, TensorV(shape, dtype), problem, standalone=True)
         if name in F_POOL and q.startswith("torch.nn.functional."):
             cls_name, order = F_POOL[name]
@@ -86,7 +87,7 @@ class TensorCallsMixin:
             shape = x.shape
             if other and name not in ("prelu",):
                 return self._opaque_call(q, e, args, kwargs)
-            dtype = "float" if name in FLOAT_RESULT else x.dtype
+            dtype = D.float_result(x.dtype, self.a.default_float) if name in D.FLOAT_RESULT else x.dtype
             return self._record_call(q, e, args, kwargs, TensorV(shape, dtype), same_shape=True)
         if name == "flatten":
             start = py(vals[1] if len(vals) > 1 else kw.get("start_dim", Const(0)), MISSING)
@@ -107,7 +108,7 @@ class TensorCallsMixin:
                 return UNKNOWN
             fn = {"matmul": ops.matmul, "mm": ops.mm, "bmm": ops.bmm}[name]
             shape, problem = fn(x.shape, y.shape, "torch." + name)
-            return self._record_call(q, e, args, kwargs, TensorV(shape, _common_dtype([x, y])), problem,
+            return self._record_call(q, e, args, kwargs, TensorV(shape, _product_dtype(x, y)), problem,
                                      standalone=True)
         if name in BINARY_FN and BINARY_FN[name] is not None and len(vals) >= 2:
             return self.binary_values(BINARY_FN[name], x, vals[1], e, q, args, kwargs)
@@ -121,7 +122,8 @@ class TensorCallsMixin:
         dtype_v = py(kw.get("dtype", Const(None)), MISSING)
         dtype: Optional[str] = dtype_v if isinstance(dtype_v, DType) else None
         shape: Optional[Shape] = None
-        default = "float"
+        default_float = self.a.default_float
+        default = D.default_floating(default_float)  # randn, zeros, eye …
         if name.endswith("_like"):
             src = vals[0] if vals else kw.get("input", UNKNOWN)
             shape = src.shape if isinstance(src, TensorV) else None
@@ -133,21 +135,20 @@ class TensorCallsMixin:
                 size = rest[-1]
             target = self._size_args([size]) if size is not None else None
             shape = Shape(tuple(target)) if target is not None and -1 not in target else None
-            default = "int64"
+            default = D.DEFAULT_INT
         elif name == "full":
             target = self._size_args([vals[0] if vals else kw.get("size", UNKNOWN)])
             shape = Shape(tuple(target)) if target is not None and -1 not in target else None
             fill = py(vals[1] if len(vals) > 1 else kw.get("fill_value", UNKNOWN), MISSING)
-            default = "bool" if isinstance(fill, bool) else ("int64" if isinstance(fill, int) else (
-                "float" if isinstance(fill, float) else None))  # type: ignore[assignment]
+            default = D.literal_dtype([D.python_kind(fill)], default_float)  # type: ignore[assignment]
         elif name in ("tensor", "as_tensor"):
             data = py(vals[0] if vals else kw.get("data", UNKNOWN), MISSING)
-            shape, default = _nested_shape(data)  # type: ignore[assignment]
+            shape, default = _nested_shape(data, default_float)  # type: ignore[assignment]
         elif name == "arange":
             nums = [py(v, MISSING) for v in vals]
             # int64 when every bound is an int (sizes from x.shape included), float when one is a
             # float, unknown otherwise: never guess float for a bound we cannot see
-            default = _arange_dtype(vals)  # type: ignore[assignment]
+            default = D.arange_dtype([_number_kind(v) for v in vals], default_float)  # type: ignore[assignment]
             if 1 <= len(nums) <= 3 and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in nums):
                 start, end, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) == 3 else 1)
                 if step:
@@ -157,7 +158,7 @@ class TensorCallsMixin:
         elif name in ("randperm",):
             n = as_int(vals[0]) if vals else None
             shape = Shape((n,)) if n is not None else None
-            default = "int64"
+            default = D.DEFAULT_INT
         elif name == "linspace":
             n = as_int(vals[2]) if len(vals) > 2 else as_int(kw.get("steps", UNKNOWN))
             shape = Shape((n,)) if n is not None else None
@@ -165,10 +166,8 @@ class TensorCallsMixin:
             n = as_int(vals[0]) if vals else None
             m = as_int(vals[1]) if len(vals) > 1 else as_int(kw.get("m", Const(n)))
             shape = Shape((n, m)) if n is not None and m is not None else None
-        elif name == "LongTensor":
-            default = "int64"
-        elif name in ("FloatTensor", "Tensor"):
-            default = "float"
+        elif name in ("LongTensor", "FloatTensor", "Tensor"):
+            default = D.TENSOR_TYPES["torch." + name] if name != "Tensor" or default_float else D.SOME_FLOAT
         else:
             target = self._size_args(vals if vals else [kw.get("size", UNKNOWN)])
             shape = Shape(tuple(target)) if target is not None and -1 not in target else None
@@ -238,7 +237,9 @@ class TensorCallsMixin:
         if isinstance(v, Seq) and any(_has_tensor(i) for i in v.items):
             return [self._enc(i, None) for i in v.items]
         if isinstance(v, Const) and isinstance(v.value, DType):
-            return {"dtype": "torch." + {"float": "float32", "int64": "int64", "int32": "int32"}.get(v.value, v.value)}
+            if v.value in D.EXACT:
+                return {"dtype": "torch." + v.value}
+            return {"unknown": self.ctx.code_for(node) if node is not None else "?"}
         src = self.ctx.code_for(node) if node is not None and _needs_src(v) else "?"
         return json_arg(v, src)
 
@@ -306,12 +307,12 @@ class TensorCallsMixin:
                 return self._method(x, m, e, args, kwargs, TensorV(None))
             fn = {"matmul": ops.matmul, "mm": ops.mm, "bmm": ops.bmm}[m]
             shape, problem = fn(x.shape, y.shape, m)
-            return self._method(x, m, e, args, kwargs, TensorV(shape, _common_dtype([x, y])), problem, standalone=True)
+            return self._method(x, m, e, args, kwargs, TensorV(shape, _product_dtype(x, y)), problem, standalone=True)
         if m in BINARY_FN and BINARY_FN[m] is not None and vals:
             return self.binary_values(BINARY_FN[m], x, vals[0], e, None, args, kwargs, method=m)
-        if m in CAST_METHODS:
+        if m in D.CAST_METHODS:
             return self._method(x, m, e, args, kwargs, x.but(step=None, ref=None, note=None,
-                                                               dtype=CAST_METHODS[m]), same_shape=True)
+                                                               dtype=D.CAST_METHODS[m]), same_shape=True)
         if m == "to":
             dt = next((py(v, None) for v in [*vals, kw.get("dtype", Const(None))] if isinstance(py(v, None), DType)),
                       None)
@@ -322,7 +323,7 @@ class TensorCallsMixin:
         if m in ELEMENTWISE_METHODS:
             if any(isinstance(v, TensorV) for v in vals) and m not in ("masked_fill", "masked_fill_", "type_as"):
                 return self._method(x, m, e, args, kwargs, TensorV(None, x.dtype))
-            dtype = "float" if m in FLOAT_RESULT else x.dtype
+            dtype = D.float_result(x.dtype, self.a.default_float) if m in D.FLOAT_RESULT else x.dtype
             return self._method(x, m, e, args, kwargs, TensorV(x.shape, dtype), same_shape=True)
         if m in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes", "movedim", "moveaxis") or m in REDUCE \
                 or m in ("argmax", "argmin", "max", "min"):
@@ -367,6 +368,7 @@ class TensorCallsMixin:
             if isinstance(order, (tuple, list)) and all(isinstance(o, int) for o in order):
                 shape, problem = ops.permute(x.shape, list(order))
         else:
+            dtype = D.reduction_result(m, dtype)  # integer sums accumulate in int64, argmax is int64 …
             if m == "norm":  # norm(p='fro', dim=None, keepdim=False): the first positional is p
                 vals = vals[1:]
             d = vals[0] if vals else kw.get("dim")
@@ -379,15 +381,9 @@ class TensorCallsMixin:
             if dims is not MISSING and isinstance(keep, bool) and (dims is None or all(isinstance(i, int) for i in dims)):
                 if m in ("max", "min") and dims is not None:
                     s, problem = ops.reduce(x.shape, dims, keep)
-                    out = Seq((TensorV(s, dtype), TensorV(s, "int64")))
+                    out = Seq((TensorV(s, x.dtype), TensorV(s, "int64")))
                     return self._finish(x, m, e, q, args, kwargs, out, problem)
                 shape, problem = ops.reduce(x.shape, dims, keep)
-                if m in ("sum", "prod", "nansum") and dtype in SMALL_INTS:
-                    dtype = "int64"  # integer and bool sums accumulate in int64
-                if m in ("argmax", "argmin", "count_nonzero"):
-                    dtype = "int64"
-                elif m in ("all", "any"):
-                    dtype = "bool"
         return self._finish(x, m, e, q, args, kwargs, TensorV(shape, dtype), problem)
 
     def _finish(self, x: TensorV, m: str, e: cst.Call, q: Optional[str], args, kwargs, out: Value,
@@ -463,12 +459,14 @@ class TensorCallsMixin:
             if _num(other) is None and not isinstance(other, DimV):
                 return TensorV(None)
             shape = t.shape
-        dtype = _common_dtype(tensors) if sym not in ("/",) else "float"
-        scalar = [v for v in (left, right) if not isinstance(v, TensorV)]
-        if scalar and isinstance(_num(scalar[0]), float) and dtype != "float":
-            dtype = "float"  # an int tensor times 0.5 is a float tensor
-        elif scalar and dtype == "bool":
-            dtype = None
+        if sym == "@":
+            dtype = _product_dtype(left, right)
+        else:
+            a, b = _operand(left), _operand(right)
+            rounding = kwargs.get("rounding_mode")  # div(..., rounding_mode="floor"): ints stay ints
+            divide = sym == "/" and (rounding is None or py(rounding[0], MISSING) is None)
+            dtype = D.binary_result(a, b, divide=divide, default_float=self.a.default_float) if (
+                a is not None and b is not None) else None
         out = TensorV(shape, dtype)
         operands = [self._enc(v, n) for v, n in args[:2]] if len(args) >= 2 else []
         if method is not None or q is not None:
@@ -518,26 +516,28 @@ def _sym_arith(sym: str, left: Value, right: Value) -> Value:
     return UNKNOWN
 
 
-# Elementwise functions whose result is floating point even for an integer tensor.
-FLOAT_RESULT = {"softmax", "log_softmax", "softmin", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "sin", "cos",
-                "erf", "log1p", "expm1", "reciprocal", "logsigmoid", "gelu", "silu", "softplus", "normalize", "mish",
-                "elu", "selu", "celu"}
-SMALL_INTS = {"bool", "int32", "int16", "int8", "uint8"}
+def _operand(v: Value) -> Optional[D.Operand]:
+    """An operand of the dtype rules: a tensor (its rank tells a 0-d one), a Python number
+    or a size (an int); None for anything else."""
+    if isinstance(v, TensorV):
+        rank = len(v.shape.dims) if v.shape is not None and v.shape.exact else None
+        return D.tensor_operand(v.dtype, rank)
+    if isinstance(v, DimV):
+        return D.scalar_operand("int")
+    kind = D.python_kind(py(v, MISSING))
+    return D.scalar_operand(kind) if kind is not None else None
 
 
-def _arange_dtype(vals: Sequence[Value]) -> Optional[str]:
-    kinds = set()
-    for v in vals:
-        x = py(v, MISSING)
-        if isinstance(v, DimV) or (isinstance(x, int) and not isinstance(x, bool)):
-            kinds.add("int64")
-        elif isinstance(x, float):
-            kinds.add("float")
-        else:
-            kinds.add(None)
-    if "float" in kinds:
-        return "float"
-    return "int64" if kinds == {"int64"} else None
+def _number_kind(v: Value) -> Optional[str]:
+    """"int" for an int or a size (``x.shape[1]``), "float" / "bool" for those literals."""
+    return "int" if isinstance(v, DimV) else D.python_kind(py(v, MISSING))
+
+
+def _product_dtype(x: Value, y: Value) -> Optional[str]:
+    """``x @ y`` and the matrix products: torch requires one dtype (no promotion)."""
+    if isinstance(x, TensorV) and isinstance(y, TensorV) and x.dtype == y.dtype:
+        return x.dtype
+    return None
 
 
 def _amount(v: Value) -> Optional[int]:
@@ -567,16 +567,7 @@ def _needs_src(v: Value) -> bool:
     return py(v, MISSING) is MISSING
 
 
-def _common_dtype(vals: Sequence[Value]) -> Optional[str]:
-    ds = {v.dtype for v in vals if isinstance(v, TensorV)}
-    if len(ds) == 1:
-        return ds.pop()
-    if "float" in ds:
-        return "float"
-    return None
-
-
-def _nested_shape(data: Any) -> tuple[Optional[Shape], Optional[str]]:
+def _nested_shape(data: Any, default_float: Optional[str]) -> tuple[Optional[Shape], Optional[str]]:
     if data is MISSING:
         return None, None
     dims: list[int] = []
@@ -597,8 +588,8 @@ def _nested_shape(data: Any) -> tuple[Optional[Shape], Optional[str]]:
     vals = list(leaves(data))
     if any(isinstance(v, str) for v in vals):
         return None, None
-    dtype = "bool" if vals and all(isinstance(v, bool) for v in vals) else (
-        "int64" if all(isinstance(v, int) for v in vals) else "float")
+    kinds = [D.python_kind(v) for v in vals]
+    dtype = D.literal_dtype(kinds, default_float) if vals else D.default_floating(default_float)  # tensor([])
     return Shape(tuple(dims)), dtype
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
+from ..dtypes import DEFAULT_FLOAT
 from .dims import Dim, Shape
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class Note:
 @dataclass(frozen=True, eq=False)
 class TensorV(Value):
     shape: Optional[Shape]
-    dtype: Optional[str] = None  # "float" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool" | None
+    dtype: Optional[str] = None  # rules/dtypes.py's name: "float32", "int64" … or SOME_FLOAT; None: unknown
     step: Optional[int] = None  # the step of the forward graph that produced it
     literal: bool = False  # made by a literal creation call (torch.randn(1, 3, 32, 32))
     ref: Optional[tuple[int, tuple[int, ...]]] = None  # (step, path) for an element of a tuple result
@@ -82,9 +83,10 @@ class DatasetV(Value):
     sample: Optional[Shape]
     node: cst.CSTNode
     name: str  # "datasets.MNIST"
+    dtype: str = DEFAULT_FLOAT  # ToTensor gives the default float
 
     def item(self) -> "Seq":
-        return Seq((TensorV(self.sample, dtype="float" if self.sample is not None else None, sample=self.name),
+        return Seq((TensorV(self.sample, dtype=self.dtype if self.sample is not None else None, sample=self.name),
                     UNKNOWN))
 
 
