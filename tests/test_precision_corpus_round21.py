@@ -62,11 +62,9 @@ def test_softmax_of_an_attention_module_passed_to_the_decoder_is_not_the_model_o
     assert found(INJECTED.replace("{BUILD}", build), "PT010") == []
 
 
-# The notebook that is still flagged (pytorch-seq2seq, notebook 3, cell 18): later cells rebind
-# the same module-level name (``translation, sentence_tokens, attention = translate_sentence(...)``),
-# so the name has no single binding and the injected instance is not recognised, although the
-# only binding that reaches the ``Decoder(...)`` call is ``Attention(...)``.
-@pytest.mark.xfail(strict=True, reason="PT010 resolves the constructor argument only through a name bound once")
+# pytorch-seq2seq, notebook 3, cell 18: later cells rebind the same module-level name
+# (``translation, sentence_tokens, attention = translate_sentence(...)``); the binding that
+# reaches the ``Decoder(...)`` call (the flow facts' answer) is ``Attention(...)``.
 def test_an_injected_attention_whose_name_is_rebound_later_is_still_a_part_of_the_decoder():
     build = ("attention = Attention(8)\ndecoder = Decoder(8, attention)\n"
              "translation, attention = translate(decoder), None")

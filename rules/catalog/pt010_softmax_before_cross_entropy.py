@@ -6,6 +6,7 @@ from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
 _SOFTMAX_FUNCS = {"torch.softmax", "torch.nn.functional.softmax"}
@@ -147,12 +148,14 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         facts = self.ctx.analysis(LocalFacts)
         if facts.local_module_class(node.func) is None:
             return
-        scope = None
+        flow = None
         for arg in node.args:
             value = arg.value
             if isinstance(value, cst.Name):
-                scope = scope or facts.scope_info(self.ctx.ancestors)
-                value = scope.single(value.value) or value
+                # the binding that reaches this call (a notebook may rebind the name later)
+                flow = flow or self.ctx.analysis(FlowAnalysis).check()
+                origin = flow.value_of(value).origin
+                value = origin if isinstance(origin, cst.Call) else value
             part = facts.local_module_class(value.func) if isinstance(value, cst.Call) else None
             if part is not None:
                 self.injected.add(part.node)
