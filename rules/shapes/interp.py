@@ -682,7 +682,8 @@ def _compare(op: cst.BaseCompOp, left: Value, right: Value) -> Optional[bool]:
 
 def _join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
     out: dict[str, Value] = {}
-    for k in set(a) | set(b):
+    # in a's order, then b's new keys: the order shows (``ptlint shapes`` lists layers by it)
+    for k in [*a, *(k for k in b if k not in a)]:
         if k in a and k in b:
             out[k] = join(a[k], b[k])
         else:
