@@ -380,7 +380,5 @@ def arange_dtype(kinds: Iterable[Optional[str]], default_float: Optional[str] = 
     return None
 
 
-# creation functions whose result is int64 unless ``dtype=`` says otherwise
-INT64_FACTORIES = frozenset({"randint", "randperm"})
 # creation functions whose result has the default float dtype unless ``dtype=`` says otherwise
 FLOAT_FACTORIES = frozenset({"zeros", "ones", "empty", "rand", "randn", "linspace", "logspace", "eye"})

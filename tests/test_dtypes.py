@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 
 NAMES = sorted(D.EXACT)
 SCALARS = {"int": 3, "float": 0.5, "bool": True}
+SHELL_UINTS = {"uint16", "uint32", "uint64"}
 
 
 def _tensor(dtype, zero_dim):
@@ -63,8 +64,6 @@ def test_result_type_agrees_with_torch_on_random_operands():
         if ours is not None:
             answered += 1
             assert ours == theirs, (ops, args)
-            if all(o.zero_dim is not None for o in ops if o.scalar is None) and theirs in D.EXACT:
-                continue
     assert answered > 1500  # the model answers most cases, not only the easy ones
 
 
@@ -104,8 +103,8 @@ def test_true_division(a):
             theirs = None
         ours = D.binary_result(D.tensor_operand(a, 1), D.tensor_operand(b, 1), divide=True)
         assert ours is None or ours == theirs, (a, b)
-        if theirs is not None and "uint" not in a + b:
-            assert ours == theirs, (a, b)
+        if theirs is not None and not {a, b} & SHELL_UINTS:
+            assert ours == theirs, (a, b)  # only the shell uints (torch refuses most of them) are left out
 
 
 INT_INPUTS = ("int64", "int32", "uint8", "bool")
@@ -148,8 +147,7 @@ def test_creation_defaults():
     assert _torch_name(torch.tensor([1, 2.0]).dtype) == D.literal_dtype(["int", "float"]) == "float32"
     assert _torch_name(torch.tensor([True, 1]).dtype) == D.literal_dtype(["bool", "int"]) == "int64"
     assert D.literal_dtype(["int", None]) is None
-    assert _torch_name(torch.randint(0, 5, (2,)).dtype) == "int64" and "randint" in D.INT64_FACTORIES
-    assert _torch_name(torch.randperm(3).dtype) == "int64" and "randperm" in D.INT64_FACTORIES
+    assert _torch_name(torch.randint(0, 5, (2,)).dtype) == _torch_name(torch.randperm(3).dtype) == D.DEFAULT_INT
     for fn in ("zeros", "ones", "empty", "rand", "randn"):
         assert _torch_name(getattr(torch, fn)(2).dtype) == D.DEFAULT_FLOAT and fn in D.FLOAT_FACTORIES
 
@@ -238,6 +236,12 @@ EXPRESSIONS = [
     ("torch.randn(2, 3).double() + torch.randn(2, 3)", "float64"),
     ("torch.arange(6).int() + torch.arange(6)", "int64"),
     ("torch.randperm(4)", "int64"),
+    ("torch.randn(3).half() + torch.randn(3).sum()", "float16"),  # a 0-d float32 does not widen float16
+    ("torch.randint(0, 5, (3,)) + torch.randn(3).sum()", "float32"),  # but a higher category does
+    ("torch.tensor([1, 2]) * True", "int64"),
+    ("torch.arange(4) ** 0.5", "float32"),
+    ("torch.cat([torch.arange(3).int(), torch.arange(3)])", "int64"),
+    ("torch.randn(2, 3) @ torch.randn(3, 4)", "float32"),
 ]
 
 

@@ -47,7 +47,7 @@ class InputInfo:
     source: str  # comment | call | summary | dataset | cli
     node: Optional[cst.CSTNode] = None  # the comment, call or dataset constructor
     detail: str = ""  # e.g. "datasets.MNIST" (source dataset, or the dataset a called sample is of)
-    dtype: Optional[str] = None
+    dtype: Optional[str] = None  # rules/dtypes.py's name ("float32", SOME_FLOAT …); None: unknown
     # Worked out from what a dataset yields rather than written in the code (a dataset, or a
     # call with one sample of it): a fix built on it is unsafe.
     inferred: bool = False

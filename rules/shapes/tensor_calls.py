@@ -456,7 +456,7 @@ class TensorCallsMixin:
         else:
             t = left if isinstance(left, TensorV) else right
             other = right if t is left else left
-            if _num(other) is None and not isinstance(other, DimV):
+            if _operand(other) is None:  # not a Python number or a size
                 return TensorV(None)
             shape = t.shape
         if sym == "@":
