@@ -368,3 +368,25 @@ def test_a_file_that_sets_the_default_dtype_keeps_floats_floating():
     assert _flow_dtype(src, "torch.randn(2, 3)") is None
     assert _codes(src, ("PT005", "PT022")) == ["PT005"]  # still an Embedding fed floats
     assert _raises(src)
+
+
+SHAPES_ONLY = [
+    ("torch.arange(5).to(torch.randn(2))", "float32"),  # x.to(other): other's dtype
+    ("torch.arange(5).type_as(torch.randn(2).double())", "float64"),
+    ("torch.randn(5).to('cpu')", "float32"),  # a device keeps the dtype
+]
+
+
+@pytest.mark.parametrize("expr,expected", SHAPES_ONLY)
+def test_shapes_follows_to_and_type_as(expr, expected):
+    src = f"import torch\ny = {expr}\n"
+    assert _torch_dtype(src) == expected == _shapes_dtype(src)
+
+
+def test_an_unknown_dtype_argument_is_unknown_not_the_default():
+    # shapes used to take torch.zeros(3, dtype=dt) for the default float and flag the Embedding
+    src = (EMB + "def pick():\n    return getattr(torch, 'long')\ndt = pick()\n"
+           "z = torch.zeros(3, dtype=dt)\nw = torch.arange(3).to(dtype=dt)\ne = emb(z) + emb(w)\n")
+    assert not _raises(src)
+    assert _shapes_dtype(src, "z") is None and _shapes_dtype(src, "w") is None
+    assert _codes(src, ("PT005", "PT022")) == []

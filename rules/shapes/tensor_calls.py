@@ -121,6 +121,7 @@ class TensorCallsMixin:
     def creation(self, q: str, name: str, vals: list[Value], kw: dict[str, Value], e: cst.Call) -> Value:
         dtype_v = py(kw.get("dtype", Const(None)), MISSING)
         dtype: Optional[str] = dtype_v if isinstance(dtype_v, DType) else None
+        unknown_dtype = dtype_v is MISSING  # dtype=<something not known>: never the default
         shape: Optional[Shape] = None
         default_float = self.a.default_float
         default = D.default_floating(default_float)  # randn, zeros, eye …
@@ -172,7 +173,7 @@ class TensorCallsMixin:
             target = self._size_args(vals if vals else [kw.get("size", UNKNOWN)])
             shape = Shape(tuple(target)) if target is not None and -1 not in target else None
         literal = shape is not None and shape.fully_known and all(isinstance(d, int) for d in shape.dims)
-        out = TensorV(shape, dtype or default, literal=literal)
+        out = TensorV(shape, None if unknown_dtype else (dtype or default), literal=literal)
         return self.trace.add("call", e, [], out, fn=q, args=[], kwargs={}, creation=True)
 
     def _size_args(self, vals: Sequence[Value]) -> Optional[list[Dim]]:
@@ -314,14 +315,16 @@ class TensorCallsMixin:
             return self._method(x, m, e, args, kwargs, x.but(step=None, ref=None, note=None,
                                                                dtype=D.CAST_METHODS[m]), same_shape=True)
         if m == "to":
-            dt = next((py(v, None) for v in [*vals, kw.get("dtype", Const(None))] if isinstance(py(v, None), DType)),
-                      None)
             return self._method(x, m, e, args, kwargs, x.but(step=None, ref=None, note=None,
-                                                               dtype=dt or x.dtype), same_shape=True)
+                                                               dtype=_to_dtype(x, vals, kw)), same_shape=True)
         if m in ("cpu", "cuda", "detach", "clone", "contiguous", "requires_grad_", "pin_memory"):
             return self._method(x, m, e, args, kwargs, x.but(step=None, ref=None, note=None), same_shape=True)
+        if m == "type_as":
+            other = vals[0] if vals else kw.get("other", UNKNOWN)
+            dtype = other.dtype if isinstance(other, TensorV) else None
+            return self._method(x, m, e, args, kwargs, TensorV(x.shape, dtype), same_shape=True)
         if m in ELEMENTWISE_METHODS:
-            if any(isinstance(v, TensorV) for v in vals) and m not in ("masked_fill", "masked_fill_", "type_as"):
+            if any(isinstance(v, TensorV) for v in vals) and m not in ("masked_fill", "masked_fill_"):
                 return self._method(x, m, e, args, kwargs, TensorV(None, x.dtype))
             dtype = D.float_result(x.dtype, self.a.default_float) if m in D.FLOAT_RESULT else x.dtype
             return self._method(x, m, e, args, kwargs, TensorV(x.shape, dtype), same_shape=True)
@@ -526,6 +529,21 @@ def _operand(v: Value) -> Optional[D.Operand]:
         return D.scalar_operand("int")
     kind = D.python_kind(py(v, MISSING))
     return D.scalar_operand(kind) if kind is not None else None
+
+
+def _to_dtype(x: TensorV, vals: list[Value], kw: dict[str, Value]) -> Optional[str]:
+    """``x.to(...)``: a dtype argument, or another tensor's dtype (``x.to(y)``); an unknown
+    positional argument is taken for a device (``x.to(device)``), an unknown ``dtype=`` is
+    unknown."""
+    dt = x.dtype
+    for v in [*vals, kw.get("dtype", Const(None))]:
+        got = py(v, MISSING)
+        if isinstance(got, DType):
+            dt = got
+        elif isinstance(v, TensorV):
+            dt = v.dtype
+    named = py(kw["dtype"], MISSING) if "dtype" in kw else None
+    return None if named is MISSING else dt
 
 
 def _number_kind(v: Value) -> Optional[str]:
