@@ -242,6 +242,8 @@ EXPRESSIONS = [
     ("torch.arange(4) ** 0.5", "float32"),
     ("torch.cat([torch.arange(3).int(), torch.arange(3)])", "int64"),
     ("torch.randn(2, 3) @ torch.randn(3, 4)", "float32"),
+    ("torch.randn(3, dtype=torch.complex64) * 0.5", "complex64"),  # flow said float32
+    ("torch.randn(3, dtype=torch.complex64) + torch.randn(3).double()", "complex128"),
 ]
 
 
@@ -390,3 +392,10 @@ def test_an_unknown_dtype_argument_is_unknown_not_the_default():
     assert not _raises(src)
     assert _shapes_dtype(src, "z") is None and _shapes_dtype(src, "w") is None
     assert _codes(src, ("PT005", "PT022")) == []
+
+
+def test_the_flow_chain_casts_are_the_models():
+    # rules/flow/transfer.py still holds a copy for chain.py; they must not drift apart
+    from ptlint.rules.flow.transfer import CAST_METHODS
+
+    assert CAST_METHODS == D.CAST_METHODS
