@@ -11,10 +11,12 @@ What it is
 ----------
 An abstract interpreter over statements (``interp.py``, one mixin module per seam:
 ``statements``, ``scopes``, ``expressions``, ``attributes``, ``operators``, ``calls``,
-``loop_events``, ``torch_functions``, ``tensor_methods``/``tensor_views``, ``aliasing``;
-broadcasting and matrix-product shapes come from ``rules/shape_arith.py``, shared with
-``rules/shapes``). Each scope — the module (for
-a notebook: all cells in order), every function and method — is interpreted once with
+``loop_events``, ``torch_functions``, ``tensor_methods``/``tensor_views``, ``aliasing``).
+What it shares with ``rules/shapes``, so that both give one answer: the size model
+(``rules/size_product.py``), the shape arithmetic — broadcasting, matrix products, the dim
+re-orderings, ``expand``, basic indexing (``rules/shape_arith.py``) — and the dtype model
+(``rules/dtypes.py``); ``bench/bench_agreement.py`` checks on real code that the two agree.
+Each scope — the module (for a notebook: all cells in order), every function and method — is interpreted once with
 an environment ``dotted key -> Value`` ("x", "self.fc"); loop bodies twice (the second
 time from the join of the state before the loop and after one iteration), ``if``/``else``
 arms from the same state and joined, ``try`` as the join of its ways through, ``with``
