@@ -5,8 +5,9 @@ PT005/PT006 and ``ptlint shapes``) both compute tensor shapes. They share the si
 the shape arithmetic (``rules/size_product.py``, ``rules/shape_arith.py``) but still walk the
 file separately. This harness runs both over every ``--every``-th file of the extracted
 precision corpus (``bench/.work/precision``, made by ``bench/bench_precision.py``) and, for
-every expression that both give one fully literal tensor shape, compares the two. Each
-disagreement is a bug in one of them; it is listed with its place so it can be read.
+every expression that both give one fully literal tensor shape, compares the two; the same
+for the dtypes both know exactly (``rules/dtypes.py`` names). Each disagreement is a bug in
+one of them; it is listed with its place so it can be read.
 
     .venv/bin/python bench/bench_agreement.py --every 2
 """
@@ -40,8 +41,12 @@ def flow_literal(value) -> tuple[int, ...] | None:
     return tuple(d.coef for d in value.shape)
 
 
-def compare_file(path: Path) -> tuple[int, list[tuple[int, str, tuple, tuple]], dict[str, int]]:
+def compare_file(path: Path) -> tuple[int, list[tuple], dict[str, int]]:
+    """(shapes compared, disagreements, counts): ``counts`` holds ``flow`` / ``shapes`` (a
+    literal shape known to that one only) and ``dtypes`` / ``dtypes_differ`` (exact dtypes
+    both know, and how many differ; those are listed in the disagreements too)."""
     from ptlint.rules import Config
+    from ptlint.rules.dtypes import EXACT
     from ptlint.rules.engine import FileContext
     from ptlint.rules.flow import FlowAnalysis
     from ptlint.rules.shapes import ShapeAnalysis
@@ -63,26 +68,36 @@ def compare_file(path: Path) -> tuple[int, list[tuple[int, str, tuple, tuple]], 
         shapes = ctx.analysis(ShapeAnalysis)
     except Exception:
         return 0, [], {}
-    compared, differ, alone = 0, [], {"flow": 0, "shapes": 0}
+    compared, differ, alone = 0, [], {"flow": 0, "shapes": 0, "dtypes": 0, "dtypes_differ": 0}
     todo: list[cst.CSTNode] = [m for _, m in units]
     while todo:
         node = todo.pop()
         todo.extend(node.children)
         if not isinstance(node, _NODE_TYPES):
             continue
+        value = flow.value_of(node)
+        kinds = shapes.dtypes_of(node)
+        if len(kinds) == 1 and kinds[0] in EXACT and value.dtype in EXACT:
+            alone["dtypes"] += 1
+            if kinds[0] != value.dtype:
+                alone["dtypes_differ"] += 1
+                differ.append((shapes.line_of(node) or 0, _code(units, node), value.dtype, kinds[0]))
         texts = shapes.shapes_of(node)
         theirs = literal_shape(texts[0]) if len(texts) == 1 else None
-        ours = flow_literal(flow.value_of(node))
+        ours = flow_literal(value)
         if theirs is None or ours is None:
             if (theirs is None) != (ours is None) and not texts[1:]:
                 alone["flow" if theirs is None else "shapes"] += 1
             continue
         compared += 1
         if ours != theirs:
-            line = shapes.line_of(node) or 0
-            code = units[0][1].code_for_node(node) if len(units) == 1 else "<cell>"
-            differ.append((line, code.strip().replace("\n", " ")[:80], ours, theirs))
+            differ.append((shapes.line_of(node) or 0, _code(units, node), ours, theirs))
     return compared, differ, alone
+
+
+def _code(units: list, node: cst.CSTNode) -> str:
+    code = units[0][1].code_for_node(node) if len(units) == 1 else "<cell>"
+    return code.strip().replace("\n", " ")[:80]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".py", ".ipynb") and p.is_file())[:: args.every]
     started = time.perf_counter()
-    total, rows, alone = 0, [], {"flow": 0, "shapes": 0}
+    total, rows, alone = 0, [], {"flow": 0, "shapes": 0, "dtypes": 0, "dtypes_differ": 0}
     for path in files:
         compared, differ, only = compare_file(path)
         total += compared
@@ -103,21 +118,25 @@ def main(argv: list[str] | None = None) -> int:
             alone[k] += n
         rows.extend((path.relative_to(CORPUS), *d) for d in differ)
     seconds = time.perf_counter() - started
-    agree = total - len(rows)
+    agree = total - (len(rows) - alone["dtypes_differ"])
     lines = [
         "# Flow and shapes: the same shape for the same expression",
         "",
         f"`bench/bench_agreement.py --every {args.every}`: {len(files)} files of the precision corpus, "
         f"{seconds:.0f} s. Expressions (calls, subscripts, operators) that both interpreters give one "
         f"fully literal tensor shape: **{total}**; the same shape: **{agree}**"
-        + (f" ({100 * agree / total:.1f}%)" if total else "") + f"; different: **{len(rows)}**.",
+        + (f" ({100 * agree / total:.1f}%)" if total else "") + f"; different: **{total - agree}**.",
+        "",
+        f"Expressions both give an exact dtype (`float32`, `int64`, …): **{alone['dtypes']}**; "
+        f"different: **{alone['dtypes_differ']}**.",
         "",
         f"Known (literal) to one of them only: flow {alone['flow']}, shapes {alone['shapes']} expressions "
         "(not disagreements: the other stays unknown, which silences its rules).",
         "",
     ]
     if rows:
-        lines += ["| file | line | expression | flow | shapes |", "|---|---|---|---|---|"]
+        lines += ["Disagreements (shape or dtype):", "",
+                  "| file | line | expression | flow | shapes |", "|---|---|---|---|---|"]
         for rel, line, code, ours, theirs in rows[:60]:
             lines.append(f"| {rel} | {line} | `{code.replace('|', '/')}` | {ours} | {theirs} |")
         lines.append("")

@@ -394,8 +394,14 @@ def test_an_unknown_dtype_argument_is_unknown_not_the_default():
     assert _codes(src, ("PT005", "PT022")) == []
 
 
-def test_the_flow_chain_casts_are_the_models():
-    # rules/flow/transfer.py still holds a copy for chain.py; they must not drift apart
-    from ptlint.rules.flow.transfer import CAST_METHODS
-
-    assert CAST_METHODS == D.CAST_METHODS
+def test_a_conversion_to_an_unknown_dtype_is_unknown_not_the_receivers():
+    # flow kept the receiver's dtype for x.type_as(other) when other's dtype was unknown, so
+    # torch.zeros(3).type_as(idx) was float32 and emb(...) a PT022: idx may well be long
+    src = EMB + "def f(ids):\n    pos = torch.zeros(3).type_as(ids)\n    return emb(pos)\n"
+    assert _flow_dtype(src, "torch.zeros(3).type_as(ids)") is None
+    assert _codes(src, ("PT005", "PT022")) == []
+    known = EMB + "pos = torch.zeros(3).type_as(idx)\ne = emb(pos)\n"
+    assert _flow_dtype(known, "torch.zeros(3).type_as(idx)") == "int64"
+    assert _codes(known, ("PT005", "PT022")) == []
+    wrong = EMB + "w = torch.randn(3)\npos = torch.zeros(3, dtype=torch.long).type_as(w)\ne = emb(pos)\n"
+    assert _raises(wrong) and _codes(wrong, ("PT022",)) == ["PT022"]

@@ -26,7 +26,8 @@ from typing import Any, Optional, Sequence
 
 import libcst as cst
 
-from .transfer import CAST_METHODS, POINTWISE_METHODS
+from ..dtypes import CAST_METHODS
+from .transfer import POINTWISE_METHODS
 from .values import Chain, Kind, Value
 
 MAX_LINKS = 31  # the probe replays at most 32 steps, the final call included

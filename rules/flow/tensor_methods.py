@@ -125,11 +125,20 @@ class TensorMethods(TensorViewsMixin):
             return self.cast(node, r, TENSOR_TYPES[a0.spec], ".type")
         if a0.kind is Kind.STR and a0.const in TENSOR_TYPES:
             return self.cast(node, r, TENSOR_TYPES[a0.const], ".type")
-        return self.cast(node, r, None, ".type")
+        return self.unknown_cast(node, r, ".type")
 
     def type_as(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         other = args.get(0)
-        return self.cast(node, r, other.dtype if other is not None else None, ".type_as")
+        if other is None or other.dtype is None:
+            return self.unknown_cast(node, r, ".type_as")
+        return self.cast(node, r, other.dtype, ".type_as")
+
+    def unknown_cast(self, node, r: Value, prov: str, keep_layout: bool = True) -> Value:
+        """A conversion to a dtype (and maybe a device) the analysis does not know: a tensor
+        of the same shape, whose dtype, device and memory are unknown."""
+        return Value(Kind.TENSOR, dtype=None, shape=r.shape, layout=L.elementwise(r) if keep_layout else None,
+                     storage=None, device=None, requires_grad=r.requires_grad, anchor=r.anchor, origin=node,
+                     provenance=prov)
 
     def to(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         dtype: Any = None
@@ -153,9 +162,7 @@ class TensorMethods(TensorViewsMixin):
         if "device" in args.kw:
             device = device_of(args.kw["device"][1])
         if unknown:
-            return Value(Kind.TENSOR, dtype=dtype, shape=r.shape, layout=L.elementwise(r) if "memory_format" not in args.kw else None,
-                         storage=None, device=None, requires_grad=r.requires_grad, anchor=r.anchor, origin=node,
-                         provenance=".to")
+            return self.unknown_cast(node, r, ".to", keep_layout="memory_format" not in args.kw).evolve(dtype=dtype)
         out = self.cast(node, r, dtype, ".to", device=device)
         if "memory_format" in args.kw:
             out = out.evolve(layout=None)

@@ -36,11 +36,6 @@ POINTWISE_FUNCTIONS = frozenset({
         "threshold", "rrelu", "hardshrink", "softshrink")
 } | {"torch." + n for n in POINTWISE_METHODS} | {"torch.special.expit", "torch.special.logit"})
 
-# dtype conversions: method -> dtype
-CAST_METHODS = {
-    "float": "float32", "double": "float64", "half": "float16", "bfloat16": "bfloat16", "long": "int64",
-    "int": "int32", "short": "int16", "char": "int8", "byte": "uint8", "bool": "bool",
-}
 SOFT_PRODUCERS = frozenset({
     "softmax", "log_softmax", "sigmoid", "one_hot", "normalize", "gumbel_softmax", "softmin",
 })

@@ -592,6 +592,14 @@ class ShapeAnalysis:
                 texts.append(t)
         return texts
 
+    def dtypes_of(self, node: cst.CSTNode) -> list[Optional[str]]:
+        """Distinct dtypes of the tensors the analysis computed for a node (None: unknown)."""
+        out: list[Optional[str]] = []
+        for v in self._node_values.get(node, []):
+            if isinstance(v, TensorV) and v.dtype not in out:
+                out.append(v.dtype)
+        return out
+
     def shape_of(self, node: cst.CSTNode) -> Optional[str]:
         texts = self.shapes_of(node)
         if not texts:
