@@ -271,3 +271,12 @@ def _parse_index(text):
         def __getitem__(self, key):
             return key if isinstance(key, tuple) else (key,)
     return eval("Grab()" + text, {"Grab": Grab})
+
+
+def test_an_operand_of_unknown_kind_may_be_a_tensor_that_broadcasts():
+    # zero-to-mastery's hand-written ReLU: flow said () for the parameter's unknown x (bench_agreement)
+    src = "import torch\ndef relu(x):\n    return torch.maximum(torch.tensor(0), x)\n"
+    assert _flow_shape(src, "torch.maximum(torch.tensor(0), x)") is None
+    src = "import torch\nx = torch.randn(20)\ny = torch.maximum(torch.tensor(0), x)\nz = x * 2\n"
+    assert _flow_shape(src, "torch.maximum(torch.tensor(0), x)") == (20,) == _torch_shape(torch.maximum, (), (20,))
+    assert _flow_shape(src, "x * 2") == (20,)

@@ -20,6 +20,8 @@ from . import layout as L
 from .state import State
 from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Product, Value, const_value, shape_of_sizes, sizes_of
 
+_SCALARS = (Kind.INT, Kind.FLOAT, Kind.BOOL)  # Python numbers
+
 
 class OperatorsMixin:
     """Operator transfer functions; mixed into ``Interpreter``."""
@@ -132,10 +134,12 @@ class OperatorsMixin:
 
     @staticmethod
     def broadcast(a: Value, b: Value) -> Optional[tuple]:
+        # a Python number leaves the tensor's shape; an operand of unknown kind may be a
+        # tensor that broadcasts (torch.maximum(torch.tensor(0), x) is x's shape, not ())
         if not a.kind.is_array:
-            return b.shape if b.kind.is_array else None
+            return b.shape if (b.kind.is_array and a.kind in _SCALARS) else None
         if not b.kind.is_array:
-            return a.shape
+            return a.shape if b.kind in _SCALARS else None
         if a.shape is None or b.shape is None:
             return None
         if a.shape == b.shape:
@@ -147,10 +151,9 @@ class OperatorsMixin:
     def binary_layout(a: Value, b: Value) -> Optional[Layout]:
         """TensorIterator lets the first operand that is not broadcast decide the result's
         strides (verified: ``x.t() + y`` is non-contiguous, ``y + x.t()`` is contiguous)."""
-        scalar = (Kind.INT, Kind.FLOAT, Kind.BOOL)
-        if a.kind in scalar:
+        if a.kind in _SCALARS:
             return L.elementwise(b) if b.kind is not Kind.NDARRAY else None
-        if b.kind in scalar:
+        if b.kind in _SCALARS:
             return L.elementwise(a)
         if a.layout is not None and b.layout is not None and a.layout.contiguous and b.layout.contiguous:
             return CONTIGUOUS
