@@ -17,20 +17,15 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from ptlint.rules.astutil import walk
+from ptlint.rules.dtypes import TENSOR_TYPES, file_default_float
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
 
-# Legacy typed constructors -> the dtype torch.tensor needs to give the same result.
-LEGACY_DTYPES = {
-    "torch.FloatTensor": "float32", "torch.DoubleTensor": "float64", "torch.HalfTensor": "float16",
-    "torch.BFloat16Tensor": "bfloat16", "torch.LongTensor": "long", "torch.IntTensor": "int32",
-    "torch.ShortTensor": "int16", "torch.CharTensor": "int8", "torch.ByteTensor": "uint8",
-    "torch.BoolTensor": "bool",
-    # torch.Tensor follows the default dtype: float32 unless the program changes it
-    "torch.Tensor": "float32",
-}
-DEFAULT_DTYPE_SETTERS = ("set_default_dtype", "set_default_tensor_type")
+# Legacy typed constructors -> the dtype torch.tensor needs to give the same result, spelled
+# as the fix writes it (``torch.long``); torch.Tensor follows the default dtype (float32
+# unless the file changes it).
+LEGACY_DTYPES = {q: ("long" if dt == "int64" else dt) for q, dt in TENSOR_TYPES.items() if not q.startswith("torch.cuda.")}
 # Integers up to this size survive a round trip through the floating dtype exactly
 # (the mantissa's bits): only then is ``torch.Tensor(ints).long()`` == ``torch.tensor(ints, dtype=long)``.
 EXACT_INT = {"float32": 2 ** 24, "float64": 2 ** 53, "float16": 2 ** 11, "bfloat16": 2 ** 8}
@@ -95,7 +90,7 @@ def is_shape_tuple(data: cst.BaseExpression) -> bool:
 
 
 def _prefix(ctx: "FileContext", node: cst.Call, q: str) -> Optional[str]:
-    if q == "torch.Tensor" and any(s in ctx.source.text for s in DEFAULT_DTYPE_SETTERS):
+    if q == "torch.Tensor" and file_default_float(ctx.source.text) is None:
         return None  # its dtype is then not necessarily float32
     if isinstance(node.func, cst.Attribute):
         return ctx.code_for(node.func.value) if ctx.qualname(node.func.value) == "torch" else None
