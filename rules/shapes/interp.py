@@ -633,13 +633,8 @@ class Interp(CallsMixin):
             else:
                 return self.trace.add("getitem", e, [base], TensorV(None, base.dtype),
                                       index=[{"unknown": self.ctx.code_for(val)}])
-        if any(isinstance(i, slice) and "?" in (i.start, i.stop, i.step) for i in index):
-            shape, _ = ops.getitem(base.shape, [slice(None) if isinstance(i, slice) else i for i in index])
-            if shape is not None:
-                # dims cut by slices we cannot evaluate are unknown
-                shape = _unknown_cut(shape, index, base.shape)
-        else:
-            shape, _ = ops.getitem(base.shape, index)
+        # a bound we cannot evaluate ("?") leaves its dim unknown (shape_arith.slice_size)
+        shape, _ = ops.getitem(base.shape, index)
         return self.trace.add("getitem", e, [base], TensorV(shape, base.dtype), index=enc)
 
 
@@ -689,21 +684,6 @@ def _join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
         else:
             out[k] = UNKNOWN
     return out
-
-
-def _unknown_cut(shape: Shape, index: list[Any], src: Optional[Shape]) -> Shape:
-    dims = list(shape.dims)
-    pos = 0
-    for it in index:
-        if it is None:
-            pos += 1
-        elif isinstance(it, slice):
-            if "?" in (it.start, it.stop, it.step) and pos < len(dims):
-                dims[pos] = None
-            pos += 1
-        elif it is Ellipsis:
-            return Shape(tuple(dims))
-    return Shape(tuple(dims))
 
 
 _EVAL = {
