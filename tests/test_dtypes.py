@@ -2,13 +2,11 @@
 interpreters (``rules/flow`` and ``rules/shapes``) giving the same dtype because they read it."""
 import random
 
-import libcst as cst
 import pytest
 
-from ptlint.rules import Config, dtypes as D
-from ptlint.rules.engine import FileContext
-from ptlint.rules.flow import FlowAnalysis
-from ptlint.rules.source import source_from_text
+from ptlint.rules import dtypes as D
+
+from flowcheck import value_of
 
 torch = pytest.importorskip("torch")
 
@@ -184,19 +182,7 @@ def test_the_model_never_imports_torch():
 
 # ---------------------------------------------------------------------- both interpreters
 def _flow_dtype(src, expr):
-    source = source_from_text(src, "t.py")
-    module = cst.parse_module(source.units[0].text)
-    flow = FlowAnalysis(FileContext(source, Config(), module, [(source.units[0], module)])).check()
-    hits = []
-
-    class Find(cst.CSTVisitor):
-        def on_visit(self, node):
-            if isinstance(node, cst.BaseExpression) and module.code_for_node(node) == expr:
-                hits.append(node)
-            return True
-
-    module.visit(Find())
-    return flow.value_of(hits[-1]).dtype
+    return value_of(src, expr).dtype
 
 
 def _shapes_dtype(src, name="y"):

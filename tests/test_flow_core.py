@@ -3,36 +3,13 @@ import libcst as cst
 import pytest
 
 from ptlint.rules import Config, lint_text
-from ptlint.rules.engine import FileContext
 from ptlint.rules.flow import (
-    BACKWARD, STEP, ZERO_GRAD, FlowAnalysis, Inline, Kind, LoopBlock, Product, iteration_paths,
+    BACKWARD, STEP, ZERO_GRAD, Inline, Kind, LoopBlock, Product, iteration_paths,
 )
 from ptlint.rules.flow.creation import creation_shape, literal_value_of
 from ptlint.rules.flow.events import walk
-from ptlint.rules.source import source_from_text
 
-
-def analyse(src, notebook=False, path="t.py"):
-    source = source_from_text(src, path, notebook=notebook)
-    mods = [(u, cst.parse_module(u.text)) for u in source.units]
-    module = mods[0][1] if len(mods) == 1 else mods[0][1].with_changes(body=[s for _, m in mods for s in m.body])
-    ctx = FileContext(source, Config(), module, mods)
-    return FlowAnalysis(ctx).check(), module
-
-
-def find(module, code):
-    """The expression node whose source is ``code`` (the last one, in program order)."""
-    hits = []
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, node):
-            if isinstance(node, cst.BaseExpression) and module.code_for_node(node) == code:
-                hits.append(node)
-            return True
-
-    module.visit(V())
-    assert hits, code
-    return hits[-1]
+from flowcheck import analyse, find
 
 
 def value(src, code, **kw):

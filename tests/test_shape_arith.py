@@ -20,6 +20,8 @@ from ptlint.rules.shapes.dims import Shape, broadcast
 from ptlint.rules.size_product import Product, product_of
 from ptlint.rules.source import source_from_text
 
+from flowcheck import value_of
+
 torch = pytest.importorskip("torch")
 
 PRODUCTS = {"matmul": (matmul_sizes, torch.matmul), "mm": (mm_sizes, torch.mm), "bmm": (bmm_sizes, torch.bmm)}
@@ -92,19 +94,7 @@ def test_inexact_shapes_keep_only_what_is_known():
 
 # ---------------------------------------------------------------------- both interpreters, one answer
 def _flow_shape(src, expr):
-    source = source_from_text(src, "t.py")
-    module = cst.parse_module(source.units[0].text)
-    flow = FlowAnalysis(FileContext(source, Config(), module, [(source.units[0], module)])).check()
-    hits = []
-
-    class Find(cst.CSTVisitor):
-        def on_visit(self, node):
-            if isinstance(node, cst.BaseExpression) and module.code_for_node(node) == expr:
-                hits.append(node)
-            return True
-
-    module.visit(Find())
-    shape = flow.value_of(hits[-1]).shape
+    shape = value_of(src, expr).shape
     return None if shape is None else tuple(d.coef if d.is_int else None for d in shape)
 
 
