@@ -1,32 +1,10 @@
 """Grad mode is the flow analysis's answer (rules/flow/grad_mode.py): where autograd was
 recording, and what a tensor made while it was off is. The rules asking about it
 (PT012, PT013, PT014) follow."""
-import libcst as cst
-
 from ptlint.rules import Config, lint_text
-from ptlint.rules.engine import FileContext
-from ptlint.rules.flow import FlowAnalysis, Kind
-from ptlint.rules.source import source_from_text
+from ptlint.rules.flow import Kind
 
-
-def analyse(src):
-    source = source_from_text(src, "t.py")
-    module = cst.parse_module(src)
-    return FlowAnalysis(FileContext(source, Config(), module, [(source.units[0], module)])).check(), module
-
-
-def last(module, code):
-    hits = []
-
-    class Finder(cst.CSTVisitor):
-        def on_visit(self, node):
-            if isinstance(node, cst.BaseExpression) and module.code_for_node(node) == code:
-                hits.append(node)
-            return True
-
-    module.visit(Finder())
-    assert hits, code
-    return hits[-1]
+from flowcheck import analyse, find
 
 
 def codes(src, code):
@@ -41,40 +19,40 @@ HEAD = "import torch\nw = torch.randn(3, requires_grad=True)\n"
 def test_recording_off_inside_no_grad_and_inference_mode_and_back_on_after():
     flow, m = analyse(HEAD + "a = w * 1\nwith torch.no_grad():\n    b = w * 2\n"
                       "with torch.inference_mode():\n    c = w * 3\nd = w * 4\n")
-    assert flow.grad_enabled(last(m, "w * 1")) is True
-    assert flow.grad_enabled(last(m, "w * 2")) is False
-    assert flow.grad_enabled(last(m, "w * 3")) is False
-    assert flow.grad_enabled(last(m, "w * 4")) is True
+    assert flow.grad_enabled(find(m, "w * 1")) is True
+    assert flow.grad_enabled(find(m, "w * 2")) is False
+    assert flow.grad_enabled(find(m, "w * 3")) is False
+    assert flow.grad_enabled(find(m, "w * 4")) is True
 
 
 def test_a_function_decorated_with_no_grad_runs_with_recording_off():
     flow, m = analyse(HEAD + "@torch.no_grad()\ndef ema(t):\n    return t * 0.9\n")
-    assert flow.grad_enabled(last(m, "t * 0.9")) is False
+    assert flow.grad_enabled(find(m, "t * 0.9")) is False
 
 
 def test_set_grad_enabled_anywhere_in_the_file_makes_the_mode_unknown():
     flow, m = analyse(HEAD + "torch.set_grad_enabled(False)\ndef f(t):\n    return t * 2\nz = w * 5\n")
-    assert flow.grad_enabled(last(m, "t * 2")) is None
-    assert flow.grad_enabled(last(m, "w * 5")) is None
+    assert flow.grad_enabled(find(m, "t * 2")) is None
+    assert flow.grad_enabled(find(m, "w * 5")) is None
 
 
 def test_an_expression_never_evaluated_has_no_known_mode():
     flow, m = analyse(HEAD + "f = lambda t: t * 7\n")
-    assert flow.grad_enabled(last(m, "t * 7")) is None
+    assert flow.grad_enabled(find(m, "t * 7")) is None
 
 
 def test_a_tensor_computed_under_no_grad_is_a_leaf_that_does_not_require_grad():
     flow, m = analyse(HEAD + "with torch.no_grad():\n    z = w * 2\nq = z\n")
-    v = flow.value_of(last(m, "z"))
+    v = flow.value_of(find(m, "z"))
     assert v.kind is Kind.TENSOR and v.requires_grad is False and v.is_leaf is True
     # the leaf itself read under no_grad still requires grad
     flow, m = analyse(HEAD + "with torch.no_grad():\n    r = w\n")
-    assert flow.value_of(last(m, "r")).requires_grad is True
+    assert flow.value_of(find(m, "r")).requires_grad is True
 
 
 def test_a_tensor_computed_under_set_grad_enabled_has_unknown_grad_facts():
     flow, m = analyse(HEAD + "with torch.set_grad_enabled(False):\n    z = w * 2\nq = z\n")
-    v = flow.value_of(last(m, "z"))
+    v = flow.value_of(find(m, "z"))
     assert v.requires_grad is None and v.is_leaf is None
 
 
