@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import libcst as cst
 
+from ptlint.rules.astutil import iter_children
 from ptlint.rules.scope_table import Binding, BindingKind, ScopeBindings, ScopeTable, scope_of_statements
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ class LocalFacts:
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.module_classes: dict[str, list[ClassInfo]] = {}
         self.scopes_by_global: set[str] = set()
+        self._returns: dict[cst.FunctionDef, list[cst.Return]] = {}
         # walrus targets bind inside expressions: only then are they searched
         self.table = ScopeTable(ctx.module, expressions=":=" in ctx.source.text)
         self.module_scope = ScopeInfo(ctx.module)
@@ -186,6 +188,22 @@ class LocalFacts:
                 if info is not None:
                     return info
         return self.module_scope
+
+    def returns_of(self, fn: cst.FunctionDef) -> list[cst.Return]:
+        """The ``return`` statements of ``fn`` itself, in source order (a nested function's
+        are its own)."""
+        found = self._returns.get(fn)
+        if found is None:
+            found = []
+            todo: list[cst.CSTNode] = [fn.body]
+            while todo:  # depth first, children in order: source order
+                node = todo.pop()
+                if isinstance(node, cst.Return):
+                    found.append(node)
+                elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.BaseExpression)):
+                    todo.extend(reversed(list(iter_children(node))))
+            self._returns[fn] = found
+        return found
 
     def enclosing_method(self, ancestors: Sequence[cst.CSTNode]) -> tuple[Optional[ClassInfo], Optional[cst.FunctionDef]]:
         """(class, method) when the innermost function is a method of a class."""

@@ -181,3 +181,23 @@ def test_a_fallback_in_an_except_handler_is_marked_and_is_no_rebinding_of_the_im
     imports = ImportTable()
     imports.scan_statements(m.body)
     assert "np" not in imports.rebound
+
+
+def test_the_returns_of_a_function_are_its_own_in_source_order():
+    # PT010 (a softmax on one path only) and PT011 (a forward with one return) ask this fact
+    from ptlint.rules import Config
+    from ptlint.rules.bindings import LocalFacts
+    from ptlint.rules.engine import FileContext
+    from ptlint.rules.source import source_from_text
+
+    src = ("def forward(self, x):\n    if x is None:\n        return 0\n    for i in range(3):\n"
+           "        try:\n            return 1\n        finally:\n            pass\n"
+           "    def helper():\n        return 2\n    f = lambda: 3\n    class Inner:\n"
+           "        def m(self):\n            return 4\n    return 5\n")
+    source = source_from_text(src, "t.py")
+    module = cst.parse_module(src)
+    facts = LocalFacts(FileContext(source, Config(), module, [(source.units[0], module)]))
+    fn = module.body[0]
+    got = [module.code_for_node(r.value) for r in facts.returns_of(fn)]
+    assert got == ["0", "1", "5"]
+    assert facts.returns_of(fn) is facts.returns_of(fn)  # computed once per function

@@ -2,7 +2,6 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
@@ -179,17 +178,11 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         inner = self._softmax_input(value, cls)
         if inner is None:
             return
-        if self._other_returns(method, node):
+        if any(r is not node for r in facts.returns_of(method)):
             return  # softmax on one path only (inference); the other returns something else (a loss)
         fix = FixSpec((Replace(value, self.ctx.code_for(inner)),), "去掉 forward 末尾的 softmax，直接返回 logits",
                       "drop the final softmax and return logits", FixSafety.UNSAFE)
         self.candidates.append((value, fix, cls.node))
-
-    @staticmethod
-    def _other_returns(method: cst.FunctionDef, ret: cst.Return) -> bool:
-        finder = _Returns()
-        walk(method.body, finder)
-        return any(r is not ret for r in finder.found)
 
     def _softmax_input(self, expr: cst.BaseExpression, cls: ClassInfo) -> Optional[cst.BaseExpression]:
         """The logits fed to a softmax call, or None when ``expr`` is not one."""
@@ -222,7 +215,7 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             if isinstance(target, cst.Attribute):
                 # self.head = nn.Sequential(..., Softmax): only the model's output when forward returns it
                 cls, _ = facts.enclosing_method(self.ctx.ancestors)
-                if cls is None or not self._forward_returns_attr(cls, target.attr.value):
+                if cls is None or not self._forward_returns_attr(cls, target.attr.value, facts):
                     return
         elif not isinstance(parent, (cst.Assign, cst.Return)):
             return  # nested inside another expression: a sub-block, not the model's output
@@ -233,13 +226,12 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
                       "remove the final nn.Softmax", FixSafety.UNSAFE)
         self.candidates.append((last, fix, self._enclosing_class()))
 
-    def _forward_returns_attr(self, cls: ClassInfo, attr: str) -> bool:
+    @staticmethod
+    def _forward_returns_attr(cls: ClassInfo, attr: str, facts: LocalFacts) -> bool:
+        """Every return of ``forward`` is ``self.<attr>(...)`` (and there is one)."""
         forward = cls.methods.get("forward")
-        if forward is None:
-            return False
-        finder = _ReturnsAttr(attr)
-        walk(forward.body, finder)
-        return finder.direct and not finder.other
+        returns = facts.returns_of(forward) if forward is not None else []
+        return bool(returns) and all(_calls_self_attr(r.value, attr) for r in returns)
 
     def _used_as_submodule(self, cls: ClassInfo, facts: LocalFacts) -> bool:
         name = cls.node.name.value
@@ -263,32 +255,6 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
                         related=[Related(ce_node, "交叉熵损失在这里", "the cross-entropy loss is here")])
 
 
-class _Returns(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list = []
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.found.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-
-class _ReturnsAttr(cst.CSTVisitor):
-    def __init__(self, attr: str) -> None:
-        super().__init__()
-        self.attr = attr
-        self.direct = False
-        self.other = False
-
-    def visit_Return(self, node: cst.Return) -> None:
-        v = node.value
-        if isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == self.attr \
-                and isinstance(v.func.value, cst.Name) and v.func.value.value == "self":
-            self.direct = True
-        else:
-            self.other = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
+def _calls_self_attr(value: Optional[cst.BaseExpression], attr: str) -> bool:
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == attr \
+        and isinstance(value.func.value, cst.Name) and value.func.value.value == "self"

@@ -4,7 +4,6 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.flow.datasets import LOADER
@@ -555,7 +554,7 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
             return None
         returns = [s for s in forward.body.body if isinstance(s, cst.SimpleStatementLine)
                    and isinstance(s.body[0], cst.Return)]
-        if len(returns) != 1 or _has_nested_return(forward):
+        if len(returns) != 1 or len(facts.returns_of(forward)) != 1:
             return None
         value = returns[0].body[0].value  # type: ignore[attr-defined]
         if value is None:
@@ -597,21 +596,3 @@ def _out_features(linear: cst.Call) -> Optional[int]:
 
 def _fmt(shape: tuple) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-class _ReturnCounter(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.count += 1
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-
-def _has_nested_return(fn: cst.FunctionDef) -> bool:
-    c = _ReturnCounter()
-    walk(fn.body, c)
-    return c.count != 1
