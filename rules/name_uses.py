@@ -2,14 +2,16 @@
 until a statement rebinds it.
 
 Contract: ``loads_after(block, stmt, name)`` is the list of ``Load`` (the ``Name`` node, its
-parent and grandparent) of ``name`` in the statements of ``block`` that follow ``stmt``, in
-source order, stopping after the first statement that assigns it or makes it a ``for``
-target; nested functions, classes and lambdas are not entered (their reads happen at
-another time). None when ``stmt`` is not a statement of ``block``."""
+parent and grandparent, and the statement of ``block`` it is in) of ``name`` in the
+statements of ``block`` that follow ``stmt``, in source order, stopping after the first
+statement that assigns it or makes it a ``for`` target; nested functions, classes and
+lambdas are not entered (their reads happen at another time). An attribute's name
+(``self.h``) and a keyword's (``f(h=1)``) are not loads of ``h``. None when ``stmt`` is not
+a statement of ``block``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import libcst as cst
 
@@ -21,15 +23,20 @@ class Load:
     node: cst.Name
     parent: Optional[cst.CSTNode]
     grandparent: Optional[cst.CSTNode]
+    statement: Optional[cst.CSTNode] = None  # the statement of the block that holds it
 
 
-def loads_after(block: cst.CSTNode, stmt: cst.CSTNode, name: str) -> Optional[list[Load]]:
-    body = block.body if isinstance(block, (cst.Module, cst.IndentedBlock)) else None
+def loads_after(block: Union[cst.CSTNode, Sequence[cst.CSTNode]], stmt: cst.CSTNode,
+                name: str) -> Optional[list[Load]]:
+    """``block``: a module or an indented block, or its list of statements."""
+    body = block.body if isinstance(block, (cst.Module, cst.IndentedBlock)) else (
+        block if isinstance(block, (list, tuple)) else None)
     if not isinstance(body, (list, tuple)) or not any(s is stmt for s in body):
         return None
     body = list(body)
     uses = _NameUses(name)
     for later in body[body.index(stmt) + 1:]:
+        uses.statement = later
         walk(later, uses)
         if uses.rebound:
             break
@@ -45,6 +52,7 @@ class _NameUses(cst.CSTVisitor):
         self.stack: list[cst.CSTNode] = []
         self.found: list[Load] = []
         self.rebound = False
+        self.statement: Optional[cst.CSTNode] = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -54,8 +62,9 @@ class _NameUses(cst.CSTVisitor):
             grand = self.stack[-2] if len(self.stack) >= 2 else None
             if isinstance(par, (cst.AssignTarget, cst.For)) and par.target is node:
                 self.rebound = True
-            else:
-                self.found.append(Load(node, par, grand))
+            elif not ((isinstance(par, cst.Attribute) and par.attr is node)
+                      or (isinstance(par, cst.Arg) and par.keyword is node)):
+                self.found.append(Load(node, par, grand, self.statement))
         self.stack.append(node)
         return True
 

@@ -234,6 +234,17 @@ def test_loads_after_gives_the_later_reads_of_a_name_until_it_is_rebound():
     assert loads_after(module, module.body[1].body[0], "y") is None  # not a statement of the block
 
 
+def test_an_attribute_or_keyword_named_like_the_variable_is_not_a_read_of_it():
+    import libcst as cst
+
+    from ptlint.rules.name_uses import loads_after
+
+    module = cst.parse_module("h = f()\nself.h = g(h=1)\nout = act(h)\n")
+    uses = loads_after(module, module.body[0], "h")
+    assert [(u.statement is module.body[2], module.code_for_node(u.grandparent)) for u in uses] == [(True, "act(h)")]
+    assert loads_after(list(module.body), module.body[0], "h") == uses  # a statement list works too
+
+
 def test_pt025_on_a_one_line_if_is_silent_and_does_not_fail():
     src = ("import torch.nn as nn\nmodel = nn.Linear(8, 1)\ndef first(x, c):\n"
            "    if c: p = model(x).squeeze()\n    return p[0]\n")

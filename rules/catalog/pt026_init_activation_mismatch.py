@@ -6,6 +6,7 @@ from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
+from ptlint.rules.name_uses import loads_after
 from ptlint.rules.findings import Severity
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
@@ -237,13 +238,9 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
             if i is None or i + 1 >= len(block):
                 return None
             nxt = block[i + 1]
-            uses = _NameUses(var)
-            walk(nxt, uses)
-            if len(uses.parents) == 1:
-                use_parent = uses.parents[0]
-                if isinstance(use_parent, cst.Arg):
-                    grand = _parent_of(nxt, use_parent)
-                    return self._activation_call(grand, facts, cls) if grand is not None else None
+            uses = [u for u in loads_after(block, stmt, var) or () if u.statement is nxt]
+            if len(uses) == 1 and isinstance(uses[0].parent, cst.Arg) and uses[0].grandparent is not None:
+                return self._activation_call(uses[0].grandparent, facts, cls)
         return None
 
 
@@ -275,24 +272,6 @@ class _CallSites(cst.CSTVisitor):
         if isinstance(f, cst.Attribute) and f.attr.value == self.attr and isinstance(f.value, cst.Name) \
                 and f.value.value == "self" and self._stmt:
             self.sites.append((node, self._stmt[-1], self._blocks[-1] if self._blocks else None))
-
-
-class _NameUses(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.parents: list[cst.CSTNode] = []
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Name) and node.value == self.name and self._stack \
-                and not isinstance(self._stack[-1], (cst.AssignTarget, cst.Attribute)):
-            self.parents.append(self._stack[-1])
-        self._stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
 
 
 def _parent_of(root: cst.CSTNode, target: cst.CSTNode) -> Optional[cst.CSTNode]:
