@@ -12,8 +12,8 @@ from ptlint.rules import Config
 from ptlint.rules.engine import FileContext
 from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.shape_arith import (
-    BATCH, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, drop_dim, expand_sizes, flatten_sizes, index_sizes, inferred_size, matmul_sizes,
-    merge_sizes, mm_sizes, movedim_sizes, permute_sizes, transpose_sizes, unsqueeze_sizes,
+    BATCH, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, drop_dim, expand_sizes, flatten_sizes, index_sizes,
+    inferred_size, matmul_sizes, merge_sizes, mm_sizes, movedim_sizes, permute_sizes, transpose_sizes, unsqueeze_sizes,
 )
 from ptlint.rules.shapes import ops
 from ptlint.rules.shapes.dims import Shape, broadcast

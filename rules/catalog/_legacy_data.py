@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 # Legacy typed constructors -> the dtype torch.tensor needs to give the same result, spelled
 # as the fix writes it (``torch.long``); torch.Tensor follows the default dtype (float32
 # unless the file changes it).
-LEGACY_DTYPES = {q: ("long" if dt == "int64" else dt) for q, dt in TENSOR_TYPES.items() if not q.startswith("torch.cuda.")}
+LEGACY_DTYPES = {q: ("long" if dt == "int64" else dt) for q, dt in TENSOR_TYPES.items()
+                 if not q.startswith("torch.cuda.")}
 # Integers up to this size survive a round trip through the floating dtype exactly
 # (the mantissa's bits): only then is ``torch.Tensor(ints).long()`` == ``torch.tensor(ints, dtype=long)``.
 EXACT_INT = {"float32": 2 ** 24, "float64": 2 ** 53, "float16": 2 ** 11, "bfloat16": 2 ** 8}

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from ..shape_arith import (
-    drop_dim, expand_sizes, flatten_sizes, inferred_size, movedim_order, norm_dim, permute_sizes, replace_dim, transpose_sizes,
-    unsqueeze_sizes,
+    drop_dim, expand_sizes, flatten_sizes, inferred_size, movedim_order, movedim_sizes, norm_dim, permute_sizes,
+    replace_dim, transpose_sizes, unsqueeze_sizes,
 )
 from ..size_product import Product, size_of
 from . import layout as L
@@ -183,7 +183,7 @@ class TensorViewsMixin:
             if order is None:
                 return self.relaid(r, node, None, None, "." + name)
             lay = L.permute(r, order, node, name)
-            return self.relaid(r, node, lay, tuple(r.shape[i] for i in order) if r.shape else None, "." + name)
+            return self.relaid(r, node, lay, resized(r.shape, movedim_sizes, src, dst), "." + name)
         if src == dst:
             return r.evolve(origin=node)
         lay = L.unknown_rank(node, name, 1, True) if (r.layout is None or r.layout.contiguous) else None

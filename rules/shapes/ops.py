@@ -7,8 +7,8 @@ import math
 from typing import Any, Optional, Sequence
 
 from ..shape_arith import (
-    BATCH, INNER, RANK, bmm_sizes, expand_sizes, flatten_sizes, index_sizes, matmul_sizes, mm_sizes, movedim_sizes, norm_dim, permute_sizes,
-    transpose_sizes, unsqueeze_sizes,
+    BATCH, INNER, RANK, bmm_sizes, expand_sizes, flatten_sizes, index_sizes, matmul_sizes, mm_sizes, movedim_sizes,
+    norm_dim, permute_sizes, transpose_sizes, unsqueeze_sizes,
 )
 from ..size_product import Product, product_of
 from .dims import Dim, Shape, dim_of, dims_of, fmt_dim, fmt_shape
