@@ -19,3 +19,8 @@ def fixed(src, code, unsafe=False):
     assert applied, f"{code}: no fix applied"
     assert not lint(new, code), f"{code} still reported after its fix:\n{new}"
     return new
+
+
+def line_of(src, text):
+    """The 1-based line of ``src`` that contains ``text`` (the first one)."""
+    return next(i for i, line in enumerate(src.splitlines(), 1) if text in line)

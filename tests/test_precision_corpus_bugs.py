@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from ptlint.rules import Config, lint_text
 
+from rulecheck import line_of
+
 
 def found(src: str, code: str) -> list[tuple[int, str]]:
     res = lint_text(src, "t.py", Config(select=(code,)))
     assert not res.rule_errors, res.rule_errors
     return [(f.line, f.message_en) for f in res.findings]
 
-
-def line_of(src: str, text: str) -> int:
-    return next(i for i, line in enumerate(src.splitlines(), 1) if text in line)
 
 
 # ------------------------------------------- PT017: softmax over the batch (A2-Nets attention)

@@ -14,17 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from ptlint.rules import Config, lint_text
-
-
-def found(src: str, code: str) -> list[int]:
-    res = lint_text(src, "t.py", Config(select=(code,)))
-    assert not res.rule_errors, res.rule_errors
-    return [f.line for f in res.findings]
-
-
-def line_of(src: str, text: str) -> int:
-    return next(i for i, line in enumerate(src.splitlines(), 1) if text in line)
+from rulecheck import line_of, lines
 
 
 # ------------------------------------------- PT010: attention weights of an injected sub-module
@@ -59,7 +49,7 @@ criterion = nn.CrossEntropyLoss()
     "decoder = Decoder(8, Attention(8))",
 ])
 def test_softmax_of_an_attention_module_passed_to_the_decoder_is_not_the_model_output(build):
-    assert found(INJECTED.replace("{BUILD}", build), "PT010") == []
+    assert lines(INJECTED.replace("{BUILD}", build), "PT010") == []
 
 
 # pytorch-seq2seq, notebook 3, cell 18: later cells rebind the same module-level name
@@ -68,7 +58,7 @@ def test_softmax_of_an_attention_module_passed_to_the_decoder_is_not_the_model_o
 def test_an_injected_attention_whose_name_is_rebound_later_is_still_a_part_of_the_decoder():
     build = ("attention = Attention(8)\ndecoder = Decoder(8, attention)\n"
              "translation, attention = translate(decoder), None")
-    assert found(INJECTED.replace("{BUILD}", build), "PT010") == []
+    assert lines(INJECTED.replace("{BUILD}", build), "PT010") == []
 
 
 # The twin: the same softmax-returning class trained directly with cross-entropy is the model.
@@ -90,4 +80,4 @@ loss = criterion(model(x), y)
 
 
 def test_softmax_returned_by_the_model_trained_with_cross_entropy_is_still_flagged():
-    assert found(DIRECT, "PT010") == [line_of(DIRECT, "return torch.softmax")]
+    assert lines(DIRECT, "PT010") == [line_of(DIRECT, "return torch.softmax")]

@@ -10,17 +10,7 @@ bug came out of this round, so there is no xfail here; these two tests keep that
 silent twin as they are."""
 from __future__ import annotations
 
-from ptlint.rules import Config, lint_text
-
-
-def found(src: str, code: str) -> list[int]:
-    res = lint_text(src, "t.py", Config(select=(code,)))
-    assert not res.rule_errors, res.rule_errors
-    return [f.line for f in res.findings]
-
-
-def line_of(src: str, text: str) -> int:
-    return next(i for i, line in enumerate(src.splitlines(), 1) if text in line)
+from rulecheck import line_of, lines
 
 
 SHARED = """import numpy as np
@@ -35,9 +25,9 @@ print(tensor3d)
 
 def test_write_to_an_array_shared_with_a_from_numpy_tensor_read_later_is_flagged():
     src = SHARED.replace("{MAKE}", "torch.from_numpy")
-    assert found(src, "PT004") == [line_of(src, "ary3d[0, 0, 0] = 999")]
+    assert lines(src, "PT004") == [line_of(src, "ary3d[0, 0, 0] = 999")]
 
 
 def test_write_to_an_array_copied_by_torch_tensor_is_not_flagged():
     # torch.tensor(ndarray) copies: tensor3d keeps 1 (verified with torch 2.13).
-    assert found(SHARED.replace("{MAKE}", "torch.tensor"), "PT004") == []
+    assert lines(SHARED.replace("{MAKE}", "torch.tensor"), "PT004") == []
