@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, TypeVar
 import libcst as cst
 
 from .config import Config
+from .dtypes import file_default_float
 from .astutil import iter_children
 from .findings import Finding, Fix, Position, Range, RelatedLocation, Severity, TextEdit
 from .names import ImportTable
@@ -102,6 +103,9 @@ class FileContext:
         self.foreign: dict[int, "ProjectModule"] = {}
         self._adopted: list[cst.CSTNode] = []
         self._foreign_top: dict[int, cst.CSTNode] = {}  # id(node) -> its top-level statement there
+        # torch's default float in this file (rules/dtypes.py): float32, or None when the file
+        # may change it (torch.set_default_dtype); flow, shapes and PT016/PT022 read it
+        self.default_float: Optional[str] = file_default_float(source.text if source is not None else "")
 
     # ------------------------------------------------------------------ names
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:

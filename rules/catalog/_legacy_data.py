@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from ptlint.rules.astutil import walk
-from ptlint.rules.dtypes import TENSOR_TYPES, file_default_float
+from ptlint.rules.dtypes import TENSOR_TYPES
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
@@ -91,7 +91,7 @@ def is_shape_tuple(data: cst.BaseExpression) -> bool:
 
 
 def _prefix(ctx: "FileContext", node: cst.Call, q: str) -> Optional[str]:
-    if q == "torch.Tensor" and file_default_float(ctx.source.text) is None:
+    if q == "torch.Tensor" and ctx.default_float is None:
         return None  # its dtype is then not necessarily float32
     if isinstance(node.func, cst.Attribute):
         return ctx.code_for(node.func.value) if ctx.qualname(node.func.value) == "torch" else None

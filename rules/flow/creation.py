@@ -21,7 +21,7 @@ from ..astutil import get_arg, has_star_args, literal_value
 from ..dtypes import DEFAULT_INT, FLOAT_FACTORIES, STRING_DTYPES, TENSOR_TYPES, arange_dtype, exact, literal_dtype
 from ..dtypes import dtype_from_qualname  # noqa: F401 - scopes.py reads it from here
 from ..size_product import Product
-from .values import CONTIGUOUS, Kind, Value, const_value
+from .values import CONTIGUOUS, Kind, Value, const_value, number_kind
 
 ValueOf = Callable[[cst.BaseExpression], Value]
 
@@ -107,11 +107,6 @@ def data_facts(value: Value) -> tuple[Optional[tuple], Optional[str]]:
             kind = "float" if "float" in kinds else "int"
         return (Product.of(len(value.items)),) + shapes.pop(), kind
     return None, None
-
-
-def _number_kind(v: Value) -> Optional[str]:
-    """"int" | "float" | "bool" for a Python number, else None."""
-    return v.kind.value if v.kind in (Kind.INT, Kind.FLOAT, Kind.BOOL) else None
 
 
 def _kwarg(call: cst.Call, name: str, value_of: ValueOf) -> Optional[Value]:
@@ -216,7 +211,7 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
         if not given:
             fill = get_arg(call, 1, "fill_value")
             fv = value_of(fill.value) if fill is not None else None
-            dt = exact(literal_dtype([_number_kind(fv)], default_float)) if fv is not None else None
+            dt = exact(literal_dtype([number_kind(fv)], default_float)) if fv is not None else None
         return _tensor(dt, shape, call, value_of, provenance=q)
     if fn == "randint":
         pos = [a for a in call.args if a.keyword is None]
@@ -235,7 +230,7 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
         pos = [a for a in call.args if a.keyword is None]
         vals = [value_of(a.value) for a in pos]
         if not given:
-            dt = exact(arange_dtype([_number_kind(v) for v in vals], default_float))
+            dt = exact(arange_dtype([number_kind(v) for v in vals], default_float))
         shape = None
         nums = [v.const for v in vals]
         if vals and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in nums) and len(nums) <= 3:

@@ -18,7 +18,6 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from ..dtypes import file_default_float
 from .aliasing import AliasingMixin, Hazard, side_of
 from .args import Args, key_of
 from .attributes import AttributesMixin
@@ -40,8 +39,7 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
     def __init__(self, fa: Any) -> None:
         self.fa = fa
         self.imports = fa.ctx.imports
-        text = fa.ctx.source.text if fa.ctx.source is not None else ""
-        self.default_float: Optional[str] = file_default_float(text)
+        self.default_float: Optional[str] = fa.ctx.default_float
         self.sink: list = fa.module_block
         # a call-site pass (call_sites.py): the parameter values of the function it runs (the
         # last of ``site_funcs``), the calls of the passes it is nested in and its own, outermost first

@@ -18,9 +18,9 @@ from ..shape_arith import PRODUCTS, broadcast_sizes
 from . import chain as C
 from . import layout as L
 from .state import State
-from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Product, Value, const_value, shape_of_sizes, sizes_of
-
-_SCALARS = (Kind.INT, Kind.FLOAT, Kind.BOOL)  # Python numbers
+from .values import (
+    CONTIGUOUS, NUMBERS, UNKNOWN, Kind, Layout, Product, Value, const_value, number_kind, shape_of_sizes, sizes_of,
+)
 
 
 class OperatorsMixin:
@@ -137,9 +137,9 @@ class OperatorsMixin:
         # a Python number leaves the tensor's shape; an operand of unknown kind may be a
         # tensor that broadcasts (torch.maximum(torch.tensor(0), x) is x's shape, not ())
         if not a.kind.is_array:
-            return b.shape if (b.kind.is_array and a.kind in _SCALARS) else None
+            return b.shape if (b.kind.is_array and a.kind in NUMBERS) else None
         if not b.kind.is_array:
-            return a.shape if b.kind in _SCALARS else None
+            return a.shape if b.kind in NUMBERS else None
         if a.shape is None or b.shape is None:
             return None
         if a.shape == b.shape:
@@ -151,9 +151,9 @@ class OperatorsMixin:
     def binary_layout(a: Value, b: Value) -> Optional[Layout]:
         """TensorIterator lets the first operand that is not broadcast decide the result's
         strides (verified: ``x.t() + y`` is non-contiguous, ``y + x.t()`` is contiguous)."""
-        if a.kind in _SCALARS:
+        if a.kind in NUMBERS:
             return L.elementwise(b) if b.kind is not Kind.NDARRAY else None
-        if b.kind in _SCALARS:
+        if b.kind in NUMBERS:
             return L.elementwise(a)
         if a.layout is not None and b.layout is not None and a.layout.contiguous and b.layout.contiguous:
             return CONTIGUOUS
@@ -173,6 +173,5 @@ def _operand(v: Value) -> Optional[Operand]:
     number; None for anything else (a string, an unknown value)."""
     if v.kind.is_array:
         return tensor_operand(v.dtype, v.rank)
-    if v.kind in (Kind.INT, Kind.FLOAT, Kind.BOOL):
-        return scalar_operand(v.kind.value)
-    return None
+    kind = number_kind(v)
+    return scalar_operand(kind) if kind is not None else None

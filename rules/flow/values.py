@@ -46,6 +46,14 @@ class Kind(str, Enum):
         return self in (Kind.TENSOR, Kind.NDARRAY)
 
 
+NUMBERS = (Kind.INT, Kind.FLOAT, Kind.BOOL)  # Python numbers
+
+
+def number_kind(v: "Value") -> Optional[str]:
+    """"int" | "float" | "bool" for a Python number (``rules/dtypes.py``'s scalar kinds), else None."""
+    return v.kind.value if v.kind in NUMBERS else None
+
+
 # ---------------------------------------------------------------------- symbolic sizes
 # A flow shape is a tuple of ``Product`` (rules/size_product.py), known in every dim or not
 # at all. Flow's symbols are ``(anchor, i)`` keys and two different products are taken for

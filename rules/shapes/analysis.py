@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
-from ..dtypes import default_floating, file_default_float
+from ..dtypes import default_floating
 from .dims import Shape, fmt_shape
 from .inputs import InputInfo, comment_input, other_datasets_disagree
 from .interp import Budget, Frame, Interp, assigned_names
@@ -69,7 +69,7 @@ class ShapeAnalysis:
         self.ctx = ctx
         self.cli_input = input_shape
         # float32, or None in a file that calls torch.set_default_dtype (floats of unknown width)
-        self.default_float = file_default_float(ctx.source.text if ctx.source is not None else "")
+        self.default_float = ctx.default_float
         self.crossfile = CrossFileModels(self)  # names imported from other project files
         self.index = FileIndex(ctx, self.crossfile.base_resolver(None))
         self.unit_left = UNIT_BUDGET
