@@ -59,22 +59,9 @@ class GradFacts:
 
         self.ctx = ctx
         self.flow = ctx.analysis(FlowAnalysis).check()
-        self._parents: Optional[dict[int, cst.CSTNode]] = None
         self.freezes = may_freeze_parameters(ctx.source.text)
         self._trains: dict[int, bool] = {}  # FunctionDef id -> it calls backward() itself
         self._list_uses: dict[tuple[int, str], list[tuple[str, cst.CSTNode]]] = {}
-
-    def ancestors_of(self, node: cst.CSTNode) -> list[cst.CSTNode]:
-        if self._parents is None:
-            collector = _ParentMap()
-            walk(self.ctx.module, collector)
-            self._parents = collector.parents
-        out = []
-        cur = self._parents.get(id(node))
-        while cur is not None:
-            out.append(cur)
-            cur = self._parents.get(id(cur))
-        return list(reversed(out))
 
     def requires_grad(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[bool]:
         """True / False when known; None when the analysis cannot tell."""
@@ -238,22 +225,6 @@ class GradFacts:
 _MAYBE_SAME = frozenset({".to", ".cuda", ".cpu", ".type", ".float", ".double", ".half", ".bfloat16", ".long",
                          ".int", ".contiguous", ".requires_grad_", ".detach", ".data", "parameter", ".type_as"})
 _OP_FUNCS = frozenset(GRAD_FUNCTIONS)
-
-
-class _ParentMap(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parents: dict[int, cst.CSTNode] = {}
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.parents[id(node)] = self._stack[-1]
-        self._stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
 
 
 class _BackwardCall(cst.CSTVisitor):

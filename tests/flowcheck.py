@@ -8,12 +8,18 @@ from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.source import source_from_text
 
 
-def analyse(src, notebook=False, path="t.py"):
+def file_context(src, notebook=False, path="t.py"):
+    """The FileContext a rule gets for ``src`` (for a notebook: every cell's statements in
+    one module), and that module."""
     source = source_from_text(src, path, notebook=notebook)
     mods = [(u, cst.parse_module(u.text)) for u in source.units]
     module = mods[0][1] if len(mods) == 1 else mods[0][1].with_changes(body=[s for _, m in mods for s in m.body])
-    ctx = FileContext(source, Config(), module, mods)
-    return FlowAnalysis(ctx).check(), module
+    return FileContext(source, Config(), module, mods), module
+
+
+def analyse(src, notebook=False, path="t.py"):
+    ctx, module = file_context(src, notebook, path)
+    return ctx.analysis(FlowAnalysis).check(), module
 
 
 def find(module, code):

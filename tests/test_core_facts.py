@@ -123,7 +123,7 @@ def test_batch_origin_of_a_loader_batch_and_not_of_a_full_batch_tensor_the_file_
 
 # ---------------------------------------------------------------- gradients through ops and lists
 def _grad(src):
-    """(GradFacts, module, ancestors-of) for ``src``."""
+    """(GradFacts, module) for ``src``."""
     import libcst as cst
 
     from ptlint.rules import Config
@@ -160,9 +160,11 @@ def test_requires_grad_through_ops_follows_what_a_training_loop_computes(line, e
 
 
 def _item(src, harmless=lambda call: True):
+    from ptlint.rules.node_index import NodeIndex
+
     grad, module = _grad(src)
     arg = _last(module, "losses")
-    anc = grad.ancestors_of(arg)
+    anc = grad.ctx.analysis(NodeIndex).ancestors(arg)  # what ctx.ancestors is when a rule visits arg
     item = grad.grad_item(arg, anc, harmless) if grad.trains_here(anc) else None
     return module.code_for_node(item) if item is not None else None
 

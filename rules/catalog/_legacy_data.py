@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import walk
 from ptlint.rules.dtypes import TENSOR_TYPES
+from ptlint.rules.name_uses import NameMentions
+from ptlint.rules.node_index import NodeIndex
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
@@ -100,53 +101,49 @@ def _prefix(ctx: "FileContext", node: cst.Call, q: str) -> Optional[str]:
 
 class IndexOnlyCreations:
     """Legacy constructor calls whose value is used only as embedding indices: passed
-    straight to the embedding, or bound once to a name that appears nowhere else. Built
-    once per file (``ctx.analysis``); both creation and use lie in the same notebook cell."""
+    straight to the embedding, or bound once to a name that is mentioned nowhere else but
+    as that embedding's indices, in the same notebook cell. Asked per creation, answered
+    from the flow facts, the file's name mentions and its node index (no walk of its own)."""
 
     def __init__(self, ctx: "FileContext") -> None:
-        from ptlint.rules.flow import FlowAnalysis, Kind
+        from ptlint.rules.flow import FlowAnalysis
 
         self.ctx = ctx
-        self._by_call: dict[int, cst.CSTNode] = {}  # id(creation) -> the index argument
-        flow = ctx.analysis(FlowAnalysis).check()
-        names: dict[str, int] = {}
-        bound: dict[int, str] = {}  # id(creation) -> the name it is assigned to (``ids = torch.Tensor(...)``)
-        uses: list[tuple[int, cst.BaseExpression, cst.CSTNode]] = []  # (unit, index argument, creation)
-        unit_of: dict[int, int] = {}
-
-        class Collect(cst.CSTVisitor):
-            def __init__(self, unit: int) -> None:
-                self.unit = unit
-
-            def visit_Name(self, node: cst.Name) -> None:
-                names[node.value] = names.get(node.value, 0) + 1
-
-            def visit_Assign(self, node: cst.Assign) -> None:
-                if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and \
-                        isinstance(node.value, cst.Call):
-                    bound[id(node.value)] = node.targets[0].target.value
-
-            def visit_Call(self, node: cst.Call) -> None:
-                unit_of[id(node)] = self.unit
-                arg = _index_arg(ctx, flow, Kind, node)
-                if arg is None:
-                    return
-                origin = flow.value_of(arg).origin
-                if isinstance(origin, cst.Call):
-                    uses.append((self.unit, arg, origin))
-
-        for i, (_, module) in enumerate(ctx.unit_modules):
-            for stmt in module.body:
-                walk(stmt, Collect(i))
-        for unit, arg, origin in uses:
-            if unit_of.get(id(origin)) != unit or legacy_data(ctx, origin) is None:
-                continue
-            if arg is origin or (isinstance(arg, cst.Name) and bound.get(id(origin)) == arg.value
-                                 and names.get(arg.value) == 2):
-                self._by_call[id(origin)] = arg
+        self.flow = ctx.analysis(FlowAnalysis).check()
+        self._answers: dict[int, bool] = {}
 
     def index_only(self, call: cst.Call) -> bool:
-        return id(call) in self._by_call
+        answer = self._answers.get(id(call))
+        if answer is None:
+            answer = self._answers[id(call)] = self._index_only(call)
+        return answer
+
+    def _index_only(self, call: cst.Call) -> bool:
+        if legacy_data(self.ctx, call) is None:
+            return False
+        nodes = self.ctx.analysis(NodeIndex)
+        parent = nodes.parent(call)
+        if isinstance(parent, cst.Arg):  # ``emb(torch.Tensor([[1, 2]]))``
+            return self._indexes(parent, call)
+        if not (isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1
+                and isinstance(parent.targets[0].target, cst.Name)):
+            return False
+        target = parent.targets[0].target
+        mentions = self.ctx.analysis(NameMentions).of(self.ctx.module, target.value)
+        uses = [m for m in mentions if m.node is not target]
+        if len(mentions) != 2 or len(uses) != 1:
+            return False
+        use = uses[0]
+        return isinstance(use.parent, cst.Arg) and use.parent.value is use.node \
+            and self._indexes(use.parent, call) and nodes.unit_of(use.node) == nodes.unit_of(call)
+
+    def _indexes(self, arg: cst.Arg, creation: cst.Call) -> bool:
+        """``arg`` is the index argument of an embedding call, and its value is ``creation``'s."""
+        from ptlint.rules.flow import Kind
+
+        call = self.ctx.analysis(NodeIndex).parent(arg)
+        return isinstance(call, cst.Call) and _index_arg(self.ctx, self.flow, Kind, call) is arg.value \
+            and self.flow.value_of(arg.value).origin is creation
 
 
 def _index_arg(ctx: "FileContext", flow, Kind, node: cst.Call) -> Optional[cst.BaseExpression]:

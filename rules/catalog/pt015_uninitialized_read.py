@@ -2,11 +2,11 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import LocalFacts
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
+from ptlint.rules.name_uses import Mention, NameMentions
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
 # Looking at these does not read the (garbage) values.
@@ -116,7 +116,6 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._mentions_by_scope: dict[int, dict[str, list]] = {}
         self._sorted_mentions: dict[tuple[int, str], list] = {}
 
     def _check(self, expr: cst.BaseExpression) -> None:
@@ -153,28 +152,36 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
             if pos >= key_here:
                 break
             if kind == "bind":
-                last_bind, between_ok = stmt, _creates_uninitialised(stmt, self.qualname) and not _writes_in_place(stmt)
+                last_bind, between_ok = stmt, self._binds_uninitialised(stmt)
             elif kind != "meta":
                 between_ok = False
         return last_bind if (last_bind is not None and between_ok) else None
 
     def _mentions(self, scope_node: cst.CSTNode, name: str) -> list:
-        """The name's mentions in the scope, in source order. One walk per scope for every
-        name: a notebook that prints many fresh buffers must not walk itself once per read."""
-        by_name = self._mentions_by_scope.get(id(scope_node))
-        if by_name is None:
-            finder = _Mentions()
-            walk(scope_node, finder)
-            by_name = self._mentions_by_scope[id(scope_node)] = finder.found
+        """The name's mentions in the scope, in source order, as (position, node, kind,
+        statement): kind "bind" for ``name = ...`` (with its statement), "meta" for a look at
+        shape/dtype only, "use" for anything else (which may write into it)."""
         events = self._sorted_mentions.get((id(scope_node), name))
         if events is None:
             events = []
-            for node, kind, stmt in by_name.get(name, ()):
-                cell, rng = self.ctx.locate(node)
-                events.append(((cell or 0, rng.start.line, rng.start.column), node, kind, stmt))
+            for mention in self.ctx.analysis(NameMentions).of(scope_node, name):
+                if mention.assigned:
+                    kind, stmt = "bind", mention.line or mention.parent
+                else:
+                    kind, stmt = _kind(mention), None
+                cell, rng = self.ctx.locate(mention.node)
+                events.append(((cell or 0, rng.start.line, rng.start.column), mention.node, kind, stmt))
             events.sort(key=lambda e: e[0])
             self._sorted_mentions[(id(scope_node), name)] = events
         return events
+
+    def _binds_uninitialised(self, stmt: Optional[cst.CSTNode]) -> bool:
+        """The statement binds a fresh uninitialised tensor, and nothing in it wrote into the
+        tensor (``a = torch.empty(3).normal_()`` is written before it is bound: the flow says so)."""
+        if not _creates_uninitialised(stmt, self.qualname):
+            return False
+        value = stmt.body[0].value  # type: ignore[union-attr]
+        return self.ctx.analysis(FlowAnalysis).check().value_of(value).initialized is False
 
     # ------------------------------------------------------------------ read sites
     def visit_Call(self, node: cst.Call) -> None:
@@ -249,69 +256,15 @@ def _creates_uninitialised(stmt: Optional[cst.CSTNode], qualname) -> bool:
     return q is None and isinstance(value.func, cst.Attribute) and value.func.attr.value in _UNINIT_METHODS
 
 
-class _InplaceFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        f = node.func
-        if isinstance(f, cst.Attribute) and f.attr.value.endswith("_") and not f.attr.value.startswith("_"):
-            self.found = True
-        if any(a.keyword is not None and a.keyword.value == "out" for a in node.args):
-            self.found = True
-
-
-def _writes_in_place(stmt: Optional[cst.CSTNode]) -> bool:
-    """``a = torch.empty(3).normal_()``: the value is written before it is bound."""
-    if stmt is None:
-        return True
-    finder = _InplaceFinder()
-    walk(stmt, finder)
-    return finder.found
-
-
-class _Mentions(cst.CSTVisitor):
-    """Every occurrence of every name, by name: ("bind", its statement) for ``name = ...``,
-    "meta" for shape/dtype-only looks, "use" for anything else (which may write into it)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: dict[str, list[tuple[cst.CSTNode, str, Optional[cst.CSTNode]]]] = {}
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Name) and self._stack:
-            self._record(node)
-        self._stack.append(node)
-        return True
-
-    def _record(self, node: cst.Name) -> None:
-        found = self.found.setdefault(node.value, [])
-        parent = self._stack[-1]
-        if isinstance(parent, cst.AssignTarget) and parent.target is node:
-            stmt = next((a for a in reversed(self._stack) if isinstance(a, cst.SimpleStatementLine)), parent)
-            found.append((node, "bind", stmt))
-        elif isinstance(parent, cst.Attribute) and parent.attr is node:
-            pass  # obj.name: another object's attribute
-        elif isinstance(parent, cst.Arg) and parent.keyword is node:
-            pass
-        else:
-            found.append((node, self._kind(node), None))
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
-
-    def _kind(self, node: cst.Name) -> str:
-        parent = self._stack[-1]
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            if parent.attr.value in _META_ATTRS:
-                return "meta"
-            grand = self._stack[-2] if len(self._stack) >= 2 else None
-            if isinstance(grand, cst.Call) and grand.func is parent and parent.attr.value in _META_METHODS:
-                return "meta"
-        if isinstance(parent, cst.Arg) and len(self._stack) >= 2:
-            call = self._stack[-2]
-            if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "len":
-                return "meta"
-        return "use"
+def _kind(mention: Mention) -> str:
+    """"meta" for a look at a tensor's metadata only (``x.shape``, ``x.size()``, ``len(x)``)."""
+    parent, grand = mention.parent, mention.grandparent
+    if isinstance(parent, cst.Attribute) and parent.value is mention.node:
+        if parent.attr.value in _META_ATTRS:
+            return "meta"
+        if isinstance(grand, cst.Call) and grand.func is parent and parent.attr.value in _META_METHODS:
+            return "meta"
+    if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call) and isinstance(grand.func, cst.Name) \
+            and grand.func.value == "len":
+        return "meta"
+    return "use"

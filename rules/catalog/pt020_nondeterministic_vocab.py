@@ -3,12 +3,14 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import literal_value, target_names, walk
+from ptlint.rules.astutil import literal_value
 from ptlint.rules.bindings import LocalFacts, ScopeInfo
 from ptlint.rules.gating import Gated
+from ptlint.rules.name_uses import Mention, NameMentions
 from ptlint.rules.names import dotted_name
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
+from ptlint.rules.scope_table import BindingKind, ScopeBindings
 
 # Names that hold words / characters / tokens (strings), and names that hold numbers.
 _STRINGY = re.compile(r"word|token|tok\b|char|vocab|term|text|sent|letter|corpus|seg|lexicon|tag|phrase|lemma"
@@ -160,11 +162,9 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         it = node.iter
         if not _looks_like_set(it) or self._set_arg(it) is None or not isinstance(node.target, cst.Name):
             return
-        var = node.target.value
-        numbered = _NumberingFinder(var)
-        walk(node.body, numbered)
-        if numbered.site is not None:
-            self._check_set(it, numbered.site)
+        site = _numbering_assignment(self.ctx.analysis(NameMentions).of(node.body, node.target.value))
+        if site is not None:
+            self._check_set(it, site)
 
     def _set_arg(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         if isinstance(expr, cst.Call) and self._builtin(expr.func) in ("set", "frozenset") and len(expr.args) == 1 \
@@ -210,14 +210,13 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
                                    and target.value.value == "self") or cls.self_single(target.attr.value) is not value:
                 return
             name, region = f"self.{target.attr.value}", cls.node
-        use = _IndexUseFinder(name, self)
-        walk(region, use)
-        if use.site is None:
+        site = self._order_use(self.ctx.analysis(NameMentions).of(region, name))
+        if site is None:
             return
         set_code = self.ctx.code_for(node.args[0].value)
         new = f"sorted({set_code})" if self._builtin(node.func) == "list" else f"tuple(sorted({set_code}))"
         fix = FixSpec((Replace(node, new),), "改为 sorted(set(...))", "use sorted(set(...))", FixSafety.SAFE)
-        self.report(node, fix=fix, related=[Related(use.site, "这里按下标使用了这个顺序", "the order is used as ids here")])
+        self.report(node, fix=fix, related=[Related(site, "这里按下标使用了这个顺序", "the order is used as ids here")])
 
     # ``Vocab(list(set(words)))`` where ``Vocab.__init__`` enumerates its parameter
     def _check_numbering_callee(self, node: cst.Call) -> None:
@@ -255,13 +254,32 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
         if param is None:
             return None
         name = param.name.value
-        rebinds = _Rebinds(name)
-        walk(fn.body, rebinds)
-        if rebinds.found:
+        if _rebinds(self.ctx.analysis(LocalFacts).table.scope(fn), name):
             return None
-        use = _IndexUseFinder(name, self, iteration_only=iteration_only, follow_callees=False)
-        walk(fn.body, use)
-        return use.site
+        return self._order_use(self.ctx.analysis(NameMentions).of(fn.body, name),
+                               iteration_only=iteration_only, follow_callees=False)
+
+    def _order_use(self, mentions: list[Mention], iteration_only: bool = False,
+                   follow_callees: bool = True) -> Optional[cst.CSTNode]:
+        """The first use of a list that depends on its order: ``enumerate(v)``, ``zip(v, …)``,
+        ``v[i]``, ``v.index(w)`` (not for a set, which is only iterated), or a call of a class
+        or function of this file that numbers it (``Vocab(uniq)``)."""
+        for mention in mentions:
+            node, parent, grand = mention.node, mention.parent, mention.grandparent
+            if isinstance(parent, cst.Arg) and parent.value is node and isinstance(grand, cst.Call):
+                if grand.args[0] is parent and self._builtin(grand.func) in ("enumerate", "zip"):
+                    return grand
+                if follow_callees and isinstance(grand.func, cst.Name) and not parent.star \
+                        and self.numbering_site(grand, parent) is not None:
+                    return grand
+            elif iteration_only:
+                continue
+            elif isinstance(parent, cst.Subscript) and parent.value is node:
+                return parent
+            elif isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value == "index" \
+                    and isinstance(grand, cst.Call) and grand.func is parent:
+                return grand
+        return None
 
     def _local_callee(self, func: cst.BaseExpression) -> tuple[Optional[cst.FunctionDef], int]:
         """The function a call runs, for a class (its ``__init__``, skipping ``self``) or a
@@ -348,47 +366,22 @@ def _set_ordered_in(expr: cst.BaseExpression) -> Optional[cst.Call]:
     return None
 
 
-class _Rebinds(cst.CSTVisitor):
-    """Whether a function body binds ``name`` again (``tokens = sorted(tokens)``)."""
+def _rebinds(scope: Optional[ScopeBindings], name: str) -> bool:
+    """A function binds its parameter ``name`` again (``tokens = sorted(tokens)``), or a
+    function nested in it does through ``nonlocal``; unknown scopes count as rebinding."""
+    if scope is None:
+        return True
+    if any(b.kind is not BindingKind.PARAMETER for b in scope.of(name)):
+        return True
+    return any(_rebinds_nonlocal(child, name) for child in scope.children)
 
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.found = False
 
-    def _check(self, target: cst.BaseExpression) -> None:
-        self.found = self.found or self.name in target_names(target)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._check(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._check(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._check(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._check(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._check(node.asname.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._check(node.target)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._check(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.found = self.found or any(n.name.value == self.name for n in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.found = self.found or any(n.name.value == self.name for n in node.names)
+def _rebinds_nonlocal(scope: ScopeBindings, name: str) -> bool:
+    if scope.is_local(name):
+        return False  # a local of its own hides the parameter from the scopes inside it
+    if any(b.kind is BindingKind.NONLOCAL for b in scope.of(name)):
+        return True
+    return any(_rebinds_nonlocal(child, name) for child in scope.children)
 
 
 def _looks_like_set(expr: cst.BaseExpression) -> bool:
@@ -396,22 +389,19 @@ def _looks_like_set(expr: cst.BaseExpression) -> bool:
         isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("set", "frozenset"))
 
 
-class _NumberingFinder(cst.CSTVisitor):
-    """Inside ``for w in set(...)``: ``d[w] = <number>`` hands out ids in set order."""
-
-    def __init__(self, var: str) -> None:
-        super().__init__()
-        self.var = var
-        self.site: Optional[cst.CSTNode] = None
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            tgt = t.target
-            if isinstance(tgt, cst.Subscript) and len(tgt.slice) == 1:
-                idx = tgt.slice[0].slice
-                if isinstance(idx, cst.Index) and isinstance(idx.value, cst.Name) and idx.value.value == self.var \
-                        and _numberish(node.value) and self.site is None:
-                    self.site = node
+def _numbering_assignment(mentions: list[Mention]) -> Optional[cst.Assign]:
+    """Inside ``for w in set(...)``: the first ``d[w] = <number>``, which hands out ids in
+    the set's order."""
+    for mention in mentions:
+        line = mention.line
+        if not isinstance(mention.parent, cst.Index) or line is None:
+            continue
+        for small in line.body:
+            if isinstance(small, cst.Assign) and _numberish(small.value) and any(
+                    isinstance(t.target, cst.Subscript) and len(t.target.slice) == 1
+                    and t.target.slice[0].slice is mention.parent for t in small.targets):
+                return small
+    return None
 
 
 def _numberish(expr: cst.BaseExpression) -> bool:
@@ -422,45 +412,3 @@ def _numberish(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Name):
         return bool(re.search(r"^(i|j|k|n|idx|index|id|next_id|count|counter)$", expr.value))
     return False
-
-
-class _IndexUseFinder(cst.CSTVisitor):
-    """Uses of a list that depend on its order: enumerate(v), v[i], v.index(w), zip(v, range(..))."""
-
-    def __init__(self, name: str, rule: "NondeterministicVocab", iteration_only: bool = False,
-                 follow_callees: bool = True) -> None:
-        super().__init__()
-        self.name = name
-        self.rule = rule
-        self.iteration_only = iteration_only  # a set: it cannot be indexed, only iterated
-        self.follow_callees = follow_callees
-        self.site: Optional[cst.CSTNode] = None
-
-    def _is(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Name):
-            return expr.value == self.name
-        return isinstance(expr, cst.Attribute) and "." in self.name and dotted_name(expr) == self.name
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.site is not None:
-            return
-        q = self.rule._builtin(node.func)  # type: ignore[attr-defined]
-        if q == "enumerate" and node.args and self._is(node.args[0].value):
-            self.site = node
-        elif q == "zip" and node.args and self._is(node.args[0].value):
-            self.site = node
-        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "index" and self._is(node.func.value) \
-                and not self.iteration_only:
-            self.site = node
-        elif self.follow_callees and isinstance(node.func, cst.Name):
-            # ``Vocab(uniq)`` whose constructor numbers its parameter
-            arg = next((a for a in node.args if self._is(a.value) and not a.star), None)
-            if arg is not None and self.rule.numbering_site(node, arg) is not None:
-                self.site = node
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        if self.site is None and self._is(node.value) and not self.iteration_only:
-            self.site = node
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
-        return None

@@ -2,12 +2,12 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from ptlint.rules.astutil import get_arg, literal_value, walk
+from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis, Kind
-
+from ptlint.rules.node_index import NodeIndex
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 from ptlint.rules.size_product import product_of
 
@@ -261,9 +261,7 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             return None
         anchor = d0.syms[0][0]
         seen = {s[1] for m in v.shape for s in m.syms if isinstance(s, tuple) and len(s) == 2 and s[0] == anchor}
-        finder = _NodeById(anchor)
-        walk(method, finder)
-        return self._conv_input_origin(finder.found, max(seen), flow, facts, scope, cls, method)
+        return self._conv_input_origin(self._anchored(anchor, method), max(seen), flow, facts, scope, cls, method)
 
     def _conv_input_origin(self, conv: Optional[cst.CSTNode], last_dim: int, flow, facts: LocalFacts,
                            scope: ScopeInfo, cls: Optional[ClassInfo],
@@ -320,15 +318,14 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
         """The batch whose dim 0 is dim 0 of the value the flow anchored at node ``anchor``
         (of rank ``rank`` where known): a DataLoader's batch, a ``forward`` parameter, or
         what a per-position layer or a batched conv got."""
-        finder = _NodeById(anchor)
-        walk(scope.node, finder)
-        node = finder.found
+        node = self._anchored(anchor, scope.node)
         if isinstance(node, cst.Param):
             return self._forward_param_origin(node, facts, scope, cls, method)
         if isinstance(node, cst.Name):
-            if not _in_loop_target(finder.path):
+            path = self.ctx.analysis(NodeIndex).ancestors(node)
+            if not _in_loop_target(path):
                 return None  # bound by an assignment (``x = f(x)``), not by the loop
-            return facts.loop_loader(node.value, scope, finder.path)  # the loop's own value, even if rebound since
+            return facts.loop_loader(node.value, scope, path)  # the loop's own value, even if rebound since
         if not isinstance(node, cst.Call) or depth > 6:
             return None
         kept = self._kept_input(node, facts, scope, cls)
@@ -339,15 +336,23 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             return self._batch_at(inner.anchor, inner.rank, flow, facts, scope, cls, method, depth + 1)
         return self._conv_input_origin(node, rank - 1, flow, facts, scope, cls, method) if rank else None
 
+    def _anchored(self, ident: object, region: Optional[cst.CSTNode]) -> Optional[cst.CSTNode]:
+        """The node a flow anchor names, when it lies inside ``region``."""
+        if not isinstance(ident, int) or region is None:
+            return None
+        index = self.ctx.analysis(NodeIndex)
+        node = index.node(ident)
+        if node is None or not any(a is region for a in index.ancestors(node)):
+            return None
+        return node
+
     def _minus_one_view(self, v, dim: int, root: cst.CSTNode) -> Optional[cst.Call]:
         """The 3-dim ``view``/``reshape`` call whose ``-1`` at ``dim`` gave ``v`` its dim ``dim``."""
         d = v.shape[dim]
         if d.coef != 1 or len(d.syms) != 1 or not isinstance(d.syms[0], tuple) or len(d.syms[0]) != 3 \
                 or d.syms[0][0] != "view" or d.syms[0][2] != dim:
             return None
-        finder = _NodeById(d.syms[0][1])
-        walk(root, finder)
-        call = finder.found
+        call = self._anchored(d.syms[0][1], root)
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or len(call.args) != 3 \
                 or any(a.keyword is not None or a.star for a in call.args) \
                 or literal_value(call.args[dim].value, None) != -1:
@@ -438,26 +443,3 @@ def _is_dim_symbol(sym) -> bool:
 
 def _is_self(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "self"
-
-
-class _NodeById(cst.CSTVisitor):
-    """The node whose id the flow used as a tensor's shape anchor, and its ancestors."""
-
-    def __init__(self, ident: int) -> None:
-        super().__init__()
-        self.ident = ident
-        self.found: Optional[cst.CSTNode] = None
-        self.path: list[cst.CSTNode] = []  # from the walk's root down to the found node
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found is not None:
-            return False
-        self.path.append(node)
-        if id(node) == self.ident:
-            self.found = node
-            return False
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if self.found is None:
-            self.path.pop()
