@@ -126,3 +126,29 @@ def test_pt016_and_pt022_pair_their_fix_only_for_a_creation_used_as_indices_in_t
     assert ["dtype=torch.long" in f.fix.edits[0].new_text for f in same.findings] == [True]
     # across cells the cell that makes ``ids`` may be re-run alone: PT016 keeps the plain rewrite
     assert ["dtype=torch.float32" in f.fix.edits[0].new_text for f in split.findings] == [True]
+
+
+SOFTMAX_MODEL = """import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+    def forward(self, x):
+        return torch.softmax(self.fc(x), dim=1)
+criterion = nn.CrossEntropyLoss()
+{USE}
+"""
+
+
+def test_pt010_a_softmax_model_built_and_moved_but_never_run_is_not_flagged():
+    src = SOFTMAX_MODEL.format(USE="net = Net().to('cpu')\nnet.eval()\nloss = criterion(other(x), y)")
+    assert lines(src, "PT010") == []
+
+
+def test_pt010_a_softmax_model_whose_instance_is_run_or_handed_on_is_flagged():
+    for use in ("net = Net().to('cpu')\nnet.eval()\nloss = criterion(net(x), y)",
+                "net = Net()\ntrain(net, criterion)",
+                "models = [Net()]"):
+        src = SOFTMAX_MODEL.format(USE=use)
+        assert lines(src, "PT010") == [line_of(src, "return torch.softmax")], use

@@ -12,16 +12,16 @@ True (each kept as a must-flag test with its silent twin):
 - hunkim/PyTorchZeroToAll: ``F.log_softmax(x)`` / ``F.softmax(attn_scores)`` without ``dim``
   (PT017).
 
-False (each kept as a must-not-flag test marked xfail(strict=True): when the rule is fixed the
-test passes, strict xfail turns that into a failure, and the mark must go; the analysis of each
-is in the round-23 notes for the rule owner):
+False, both fixed after this round was scored (the must-not-flag tests below, each with its
+must-flag twin):
 - datawhalechina/leedl-tutorial HW10: a module whose ``forward`` returns softmax is built and
-  ``.eval()``-ed but its output never reaches the file's ``CrossEntropyLoss`` (PT010).
+  ``.eval()``-ed but its output never reaches the file's ``CrossEntropyLoss`` (PT010: a class
+  the file builds whose instances are never run is no longer taken for the trained model).
 - huggingface/pytorch-image-models train.py: gradient accumulation that clears after every
-  step, with the optimizer handed to a loss scaler in the other arm (PT002)."""
+  step, with the optimizer handed to a loss scaler in the other arm (PT002: a clear that is only
+  supposed, the optimizer handed to a function we cannot see, is no evidence that the arms of an
+  if/else differ, and a clear in the other arm of the step's own if/else does not excuse it)."""
 from __future__ import annotations
-
-import pytest
 
 from rulecheck import line_of, lines
 
@@ -172,9 +172,6 @@ def test_softmax_ensemble_fed_to_cross_entropy_is_flagged():
     assert lines(src, "PT010") == [line_of(src, "return self.softmax(res)")]
 
 
-@pytest.mark.xfail(strict=True, reason="PT010 reports any softmax-returning module once the file has a "
-                   "CrossEntropyLoss, without asking whether an output of that module reaches it "
-                   "(leedl-tutorial HW10's ensembleNet is only built and .eval()-ed)")
 def test_softmax_ensemble_that_is_never_called_is_not_flagged():
     assert lines(ENSEMBLE, "PT010") == []
 
@@ -223,8 +220,5 @@ def test_accumulation_loop_without_scaler_arm_that_clears_after_each_update_is_n
     assert lines(no_scaler, "PT002") == []
 
 
-@pytest.mark.xfail(strict=True, reason="PT002's if/else disagreement check counts the optimizer handed to "
-                   "loss_scaler(...) (a may-clear meant to keep it quiet) as a clear in one arm, so the "
-                   "stepping arm 'disagrees' although zero_grad follows every step (timm train.py)")
 def test_accumulation_loop_with_scaler_arm_that_clears_after_each_update_is_not_flagged():
     assert lines(ACCUMULATE.replace("{CLEAR}", CLEAR_AFTER_UPDATE), "PT002") == []

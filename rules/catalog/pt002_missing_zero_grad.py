@@ -83,11 +83,13 @@ def _arm_has(arm: list, node: cst.CSTNode) -> bool:
 
 def _arms_disagree(block: list, step: Event) -> bool:
     """Some if/else (or try) has an arm that clears ``step``'s gradients and another
-    arm that runs ``step`` without clearing them."""
+    arm that runs ``step`` without clearing them. Only a clear seen to happen counts for
+    the first arm: an optimizer handed to a function we cannot see may be cleared there,
+    which keeps the rule quiet but is no evidence that the arms differ."""
     for item in block:
         if isinstance(item, Branch):
             def clears(arm: list) -> bool:
-                return _cleared(step, [e for e in walk(arm) if e.kind == ZERO_GRAD])
+                return _cleared(step, [e for e in walk(arm) if e.kind == ZERO_GRAD and e.certain])
             if any(_arm_has(a, step.node) and not clears(a) for a in item.arms) and any(clears(a) for a in item.arms):
                 return True
             if any(_arms_disagree(a, step) for a in item.arms):
@@ -96,6 +98,22 @@ def _arms_disagree(block: list, step: Event) -> bool:
             if _arms_disagree(item.body, step):
                 return True
     return False
+
+
+def _exclusive_clears(block: list, step: Event) -> set[int]:
+    """The clears (by id) in an arm of an if/else (or try) other than the arm that runs
+    ``step``: they never run in the same iteration as the step."""
+    out: set[int] = set()
+    for item in block:
+        if isinstance(item, Branch):
+            if any(_arm_has(a, step.node) for a in item.arms):
+                out.update(id(e) for a in item.arms if not _arm_has(a, step.node)
+                           for e in walk(a) if e.kind == ZERO_GRAD)
+            for a in item.arms:
+                out |= _exclusive_clears(a, step)
+        elif isinstance(item, (Inline, LoopBlock)):
+            out |= _exclusive_clears(item.body, step)
+    return out
 
 
 def _top_level(block: list, node: cst.CSTNode) -> bool:
@@ -290,10 +308,13 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                     place = self._place_key(step)
                     if place in reported or _cleared(step, clears):
                         continue
-                    if _cleared(step, all_clears) and not _arms_disagree(loop.body, step):
+                    elsewhere = _exclusive_clears(loop.body, step)
+                    if _cleared(step, [c for c in all_clears if id(c) not in elsewhere]) \
+                            and not _arms_disagree(loop.body, step):
                         # cleared under some condition: flag only the plain if/else where one arm
                         # clears and another steps without clearing; other conditions may be
-                        # correlated (accumulate k batches, clear at the first, step at the last)
+                        # correlated (accumulate k batches, clear at the first, step at the last).
+                        # A clear in another arm of the step's own if/else never runs with it.
                         continue
                     reported.add(place)
                     self._report(loop, step, backs[0])

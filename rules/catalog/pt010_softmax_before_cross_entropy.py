@@ -6,11 +6,16 @@ from ptlint.rules.bindings import ClassInfo, LocalFacts, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis
+from ptlint.rules.name_uses import Mention, NameMentions
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
 _SOFTMAX_FUNCS = {"torch.softmax", "torch.nn.functional.softmax"}
 _SOFTMAX_LAYER = "torch.nn.Softmax"
 _CE = {"torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy"}
+# Methods of a module that return it (or nothing) without running it: a model whose
+# instances only ever see these is built but never produces an output.
+_HOUSEKEEPING = frozenset({"eval", "train", "to", "cuda", "cpu", "half", "float", "double", "bfloat16",
+                           "requires_grad_", "zero_grad", "load_state_dict", "share_memory", "apply"})
 
 
 class SoftmaxBeforeCrossEntropy(Gated, Rule):
@@ -125,6 +130,9 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         # module classes of this file whose instances are handed to another module class's
         # constructor (``Decoder(8, attention)``): a part of that model, not a model trained alone
         self.injected: set[cst.ClassDef] = set()
+        # every construction of a module class of this file: (the class, the expression that
+        # holds the instance: the call, or ``Cls(...).to(dev)`` around it, and its parent)
+        self.built: list[tuple[cst.ClassDef, cst.BaseExpression, Optional[cst.CSTNode]]] = []
 
     def _enclosing_class(self) -> Optional[cst.ClassDef]:
         for a in reversed(self.ctx.ancestors):
@@ -145,8 +153,10 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
 
     def _note_injected(self, node: cst.Call) -> None:
         facts = self.ctx.analysis(LocalFacts)
-        if facts.local_module_class(node.func) is None:
+        built = facts.local_module_class(node.func)
+        if built is None:
             return
+        self._note_built(built.node, node)
         flow = None
         for arg in node.args:
             value = arg.value
@@ -158,6 +168,36 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             part = facts.local_module_class(value.func) if isinstance(value, cst.Call) else None
             if part is not None:
                 self.injected.add(part.node)
+
+    def _note_built(self, cls: cst.ClassDef, call: cst.Call) -> None:
+        anc = self.ctx.ancestors
+        holder: cst.BaseExpression = call
+        i = len(anc) - 2  # anc[-1] is the call itself
+        # ``Net().to(device).eval()``: those calls return the same module
+        while i >= 2 and isinstance(anc[i], cst.Attribute) and anc[i].value is holder \
+                and anc[i].attr.value in _HOUSEKEEPING and isinstance(anc[i - 1], cst.Call) and anc[i - 1].func is anc[i]:
+            holder = anc[i - 1]
+            i -= 2
+        self.built.append((cls, holder, anc[i] if i >= 0 else None))
+
+    def _never_run(self, cls: cst.ClassDef) -> bool:
+        """The file builds the class, and each instance is bound to a name whose every other
+        mention only calls a housekeeping method on it as a statement (``ens.eval()``): no
+        output of it can reach a loss. False when the class is never built here (a library
+        module trained elsewhere) or any instance may be called, passed, stored or returned."""
+        builds = [(holder, parent) for c, holder, parent in self.built if c is cls]
+        if not builds:
+            return False
+        mentions = self.ctx.analysis(NameMentions)
+        for holder, parent in builds:
+            if not (isinstance(parent, cst.Assign) and parent.value is holder and len(parent.targets) == 1
+                    and isinstance(parent.targets[0].target, cst.Name)):
+                return False
+            for m in mentions.of(self.ctx.module, parent.targets[0].target.value):
+                if m.assigned or _housekeeping_statement(m):
+                    continue
+                return False
+        return True
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is None:
@@ -244,7 +284,7 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
 
     def finish(self) -> None:
         for node, fix, cls in self.candidates:
-            if cls in self.injected:
+            if cls in self.injected or (cls is not None and self._never_run(cls)):
                 continue
             # a loss inside another model class trains that model, not this one
             ces = [(n, loss) for n, loss, c in self.ces if c is None or c is cls]
@@ -253,6 +293,14 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             ce_node, loss = ces[0]
             self.report(node, loss=loss, fix=fix,
                         related=[Related(ce_node, "交叉熵损失在这里", "the cross-entropy loss is here")])
+
+
+def _housekeeping_statement(mention: Mention) -> bool:
+    """``name.eval()`` as a statement of its own: the module is not run, nor its result kept."""
+    attr, call = mention.parent, mention.grandparent
+    return isinstance(attr, cst.Attribute) and attr.value is mention.node and attr.attr.value in _HOUSEKEEPING \
+        and isinstance(call, cst.Call) and call.func is attr and mention.line is not None \
+        and any(isinstance(s, cst.Expr) and s.value is call for s in mention.line.body)
 
 
 def _calls_self_attr(value: Optional[cst.BaseExpression], attr: str) -> bool:

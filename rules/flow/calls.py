@@ -137,7 +137,7 @@ class CallsMixin:
         for a, v in args.pos + list(args.kw.values()):
             k = key_of(a.value)
             if clears and (v.kind is Kind.OPTIMIZER or (v.kind is Kind.UNKNOWN and looks_like_optimizer(k))):
-                self.emit(Event(ZERO_GRAD, node, k, v, CLEAR_OPTIMIZER))
+                self.emit(Event(ZERO_GRAD, node, k, v, CLEAR_OPTIMIZER, certain=False))
             if v.kind in (Kind.OBJECT, Kind.MODULE, Kind.LIST, Kind.UNKNOWN):
                 if k is not None:
                     st.forget_attrs(k)
@@ -247,7 +247,7 @@ class CallsMixin:
             return self.call_local(node, m, args, st, recv_node)
         k = key_of(recv_node)
         if any(w in name.lower() for w in _CLEARING_WORDS):
-            self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL))  # a method of a base class we cannot see
+            self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL, certain=False))  # a base-class method we cannot see
         self.unknown_call_effects(node, args, st)
         if k is not None and name not in _KEEP_ATTRIBUTES:
             st.forget_attrs(k)

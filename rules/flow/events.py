@@ -50,6 +50,10 @@ class Event:
     group: Any = None  # WRITE / READ: storage group
     side: str = ""  # WRITE / READ: "numpy" | "torch"
     via: Optional[cst.CSTNode] = None  # for events inlined from a helper: the call in this scope
+    # False for a clear we only suppose: an optimizer handed to a function we cannot see, a
+    # closure passed to step(), a base-class method named like a clear. It keeps rules quiet
+    # and is never evidence for a finding.
+    certain: bool = True
 
 
 @dataclass
@@ -111,7 +115,7 @@ def remap(block: Block, mapping: dict[str, Optional[str]], via: cst.CSTNode) -> 
             if v is not None and v.owner is not None:
                 v = v.evolve(owner=key(v.owner))
             out.append(Event(item.kind, item.node, key(item.key), v, item.detail, item.group, item.side,
-                             item.via or via))
+                             item.via or via, item.certain))
         elif isinstance(item, Branch):
             out.append(Branch(item.node, [remap(a, mapping, via) for a in item.arms]))
         elif isinstance(item, LoopBlock):

@@ -87,7 +87,7 @@ class LoopEventsMixin:
                     if info is not None:
                         self.call_local(node, info, Args([], []), st, None)
                     else:
-                        self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL))
+                        self.emit(Event(ZERO_GRAD, node, None, None, CLEAR_ALL, certain=False))
                 self.emit(Event(STEP, node, k, r))
             elif r.kind is Kind.SCHEDULER:
                 self.emit(Event(SCHEDULER_STEP, node, k, r))
