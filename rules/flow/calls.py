@@ -22,7 +22,7 @@ from .crossfile import project_member_function, project_relative_member
 from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
 from .state import ClassInfo, FunctionInfo, State
 from .transfer import (
-    INDEX_RESULTS, METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
+    METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
     PURE_BUILTINS, REDUCTIONS, looks_like_optimizer,
 )
 from .values import Kind, Value, const_value
@@ -41,6 +41,8 @@ _KEEP_ATTRIBUTES = frozenset({"log", "print", "register_buffer", "parameters", "
 _MODULE_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"})
 _LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "clear", "remove", "sort"})
 # Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
+# ndarray methods whose result is an index array (``a.nonzero()`` is a tuple of them)
+_NDARRAY_INDEX_RESULTS = frozenset({"argmax", "argmin", "argsort"})
 _STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
 
 
@@ -346,9 +348,9 @@ class CallsMixin:
         if name == "item":
             return Value(Kind.FLOAT if is_floating(r.dtype) else (Kind.INT if is_integral(r.dtype) else Kind.UNKNOWN),
                          origin=node)
-        if name in REDUCTIONS or name in INDEX_RESULTS:
+        if name in REDUCTIONS or name in _NDARRAY_INDEX_RESULTS:
             return Value(Kind.NDARRAY, storage=("n", id(node)), origin=node, provenance="." + name,
-                         dtype="int64" if name in INDEX_RESULTS else (r.dtype if is_floating(r.dtype) else None))
+                         dtype="int64" if name in _NDARRAY_INDEX_RESULTS else (r.dtype if is_floating(r.dtype) else None))
         return Value(Kind.NDARRAY if name in NDARRAY_COPIES else Kind.UNKNOWN, storage=("n", id(node)), origin=node)
 
 

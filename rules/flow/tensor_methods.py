@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import libcst as cst
 
 from ..dtypes import (
-    CAST_METHODS, FLOAT_RESULT, INT64_ACCUMULATE, TENSOR_TYPES, float_result, is_floating, is_integral,
+    CAST_METHODS, FLOAT_RESULT, INDEX_RESULT, INT64_ACCUMULATE, TENSOR_TYPES, float_result, is_floating, is_integral,
     reduction_result,
 )
 from ..shape_arith import PRODUCTS, drop_dim, replace_dim
@@ -29,7 +29,7 @@ from .creation import device_of, dtype_arg
 from .state import State
 from .tensor_views import VIEW_METHODS, TensorViewsMixin
 from .transfer import (
-    CONTIGUOUS_RESULT_METHODS, INDEX_RESULTS, METADATA_METHODS, NOT_DATA_WRITES, POINTWISE_BOOL,
+    CONTIGUOUS_RESULT_METHODS, METADATA_METHODS, NOT_DATA_WRITES, POINTWISE_BOOL,
     POINTWISE_METHODS, RELAYOUT_INPLACE, REDUCTIONS,
 )
 from .values import CONTIGUOUS, Kind, Value, const_value, resized
@@ -261,7 +261,7 @@ class TensorMethods(TensorViewsMixin):
 
     def reduction(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         # integer max/min/mean are left unknown (``max(dim)`` is a pair, ``mean`` refuses ints)
-        known = name in INDEX_RESULTS or name in INT64_ACCUMULATE or is_floating(r.dtype)
+        known = name in INDEX_RESULT or name in INT64_ACCUMULATE or is_floating(r.dtype)
         dt = reduction_result(name, r.dtype) if known else None
         dim = args.get(0, "dim")
         keep = args.get(1 if name not in ("norm", "std", "var") else None, "keepdim")
@@ -273,6 +273,25 @@ class TensorMethods(TensorViewsMixin):
             shape = resized(r.shape, drop_dim, dim.const)
         return Value(Kind.TENSOR, dtype=dt, shape=shape, storage=("n", id(node)), device=r.device, origin=node,
                      provenance="." + name)
+
+    def index_result(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
+        """int64 indices: ``argsort`` is shaped like its input, ``multinomial(n)`` puts ``n``
+        in place of the last dim; ``nonzero``'s row count depends on the data (and with
+        ``as_tuple=True`` it is a tuple)."""
+        shape = None
+        if name == "argsort":
+            shape = r.shape
+        elif name == "multinomial":
+            n = args.get(0, "num_samples")
+            if r.shape is not None and len(r.shape) in (1, 2) and n is not None and n.kind is Kind.INT \
+                    and n.sym is not None:
+                shape = resized(r.shape, replace_dim, -1, n.sym)
+        elif name == "nonzero":
+            as_tuple = args.get(None, "as_tuple")
+            if as_tuple is not None and not (as_tuple.kind is Kind.BOOL and as_tuple.const is False):
+                return Value(Kind.UNKNOWN, origin=node)
+        return Value(Kind.TENSOR, dtype=reduction_result(name, r.dtype), shape=shape, storage=("n", id(node)),
+                     device=r.device, origin=node, provenance="." + name)
 
     def topk(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         """``values, indices = x.topk(k, dim)``: both fresh contiguous tensors shaped like
@@ -342,7 +361,8 @@ def _table() -> dict[str, Handler]:
         (("softmax", "log_softmax", "softmin"), M.softmax),
         (POINTWISE_METHODS, M.pointwise),
         (POINTWISE_BOOL, M.pointwise_bool),
-        (REDUCTIONS | INDEX_RESULTS, M.reduction),
+        (REDUCTIONS | {"argmax", "argmin", "count_nonzero"}, M.reduction),
+        (("argsort", "multinomial", "nonzero"), M.index_result),
         (("backward", "register_hook", "retain_grad"), M.no_result),
         (METADATA_METHODS, M.metadata),
         ({"topk": M.topk}, None),

@@ -47,7 +47,6 @@ CONTIGUOUS_RESULT_FUNCTIONS = frozenset({"torch.matmul", "torch.mm", "torch.bmm"
 
 REDUCTIONS = frozenset({"sum", "mean", "prod", "std", "var", "norm", "max", "min", "amax", "amin", "logsumexp",
                         "cumsum", "cumprod"})
-INDEX_RESULTS = frozenset({"argmax", "argmin", "argsort", "nonzero", "multinomial"})
 
 # Tensor in-place methods whose "_" does not mean "writes the data"
 NOT_DATA_WRITES = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "pin_memory_", "rename_",
