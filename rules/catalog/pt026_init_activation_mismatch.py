@@ -3,10 +3,10 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
-from ptlint.rules.name_uses import loads_after
+from ptlint.rules.name_uses import NameMentions, loads_after
+from ptlint.rules.node_index import NodeIndex
 from ptlint.rules.findings import Severity
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
@@ -176,9 +176,8 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
             forward = cls.methods.get("forward")
             if forward is None:
                 return None
-            finder = _CallSites(ref.attr.value)
-            walk(forward.body, finder)
-            results = [self._after(site, stmt, block, facts, cls) for site, stmt, block in finder.sites]
+            results = [self._after(site, stmt, block, facts, cls)
+                       for site, stmt, block in self._call_sites(forward, ref.attr.value)]
             # every call of the layer must feed the same kind of activation
             kinds = {r[0] if r else None for r in results}
             if results and len(kinds) == 1 and None not in kinds:
@@ -212,17 +211,29 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
                 return self._activation_of_layer(layer)
         return None
 
+    def _call_sites(self, method: cst.FunctionDef, attr: str) -> list[tuple[cst.Call, cst.CSTNode, Optional[list]]]:
+        """Calls ``self.<attr>(...)`` in a method body with their simple statement and the
+        statement list that holds it."""
+        nodes = self.ctx.analysis(NodeIndex)
+        sites = []
+        for m in self.ctx.analysis(NameMentions).of(method.body, f"self.{attr}"):
+            if isinstance(m.parent, cst.Call) and m.parent.func is m.node and m.line is not None:
+                block = nodes.parent(m.line)
+                sites.append((m.parent, m.line, list(block.body) if isinstance(block, cst.IndentedBlock) else None))
+        return sites
+
     def _after(self, site: cst.Call, stmt: cst.CSTNode, block: Optional[list], facts: LocalFacts,
                cls: ClassInfo) -> Optional[tuple[str, cst.CSTNode, str]]:
         """The activation applied to the result of the layer call ``site``."""
-        parent = _parent_of(stmt, site)
+        nodes = self.ctx.analysis(NodeIndex)
+        parent = nodes.parent(site)
         # torch.tanh(self.fc(x)) / self.act(self.fc(x))
         if isinstance(parent, cst.Arg):
-            grand = _parent_of(stmt, parent)
+            grand = nodes.parent(parent)
             return self._activation_call(grand, facts, cls) if grand is not None else None
         # self.fc(x).relu()
         if isinstance(parent, cst.Attribute) and parent.value is site:
-            grand = _parent_of(stmt, parent)
+            grand = nodes.parent(parent)
             if isinstance(grand, cst.Call) and grand.func is parent:
                 if parent.attr.value in _S_METHODS:
                     return "s", grand, f".{parent.attr.value}()"
@@ -242,60 +253,3 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
             if len(uses) == 1 and isinstance(uses[0].parent, cst.Arg) and uses[0].grandparent is not None:
                 return self._activation_call(uses[0].grandparent, facts, cls)
         return None
-
-
-class _CallSites(cst.CSTVisitor):
-    """Calls ``self.<attr>(...)`` in a method body with their enclosing simple statement
-    and the statement list that holds it."""
-
-    def __init__(self, attr: str) -> None:
-        super().__init__()
-        self.attr = attr
-        self.sites: list[tuple[cst.Call, cst.CSTNode, Optional[list]]] = []
-        self._stmt: list[cst.CSTNode] = []
-        self._blocks: list[list] = []
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._blocks.append(list(node.body))
-
-    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._blocks.pop()
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._stmt.append(node)
-
-    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._stmt.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        f = node.func
-        if isinstance(f, cst.Attribute) and f.attr.value == self.attr and isinstance(f.value, cst.Name) \
-                and f.value.value == "self" and self._stmt:
-            self.sites.append((node, self._stmt[-1], self._blocks[-1] if self._blocks else None))
-
-
-def _parent_of(root: cst.CSTNode, target: cst.CSTNode) -> Optional[cst.CSTNode]:
-    finder = _ParentFinder(target)
-    walk(root, finder)
-    return finder.parent
-
-
-class _ParentFinder(cst.CSTVisitor):
-    def __init__(self, target: cst.CSTNode) -> None:
-        super().__init__()
-        self.target = target
-        self.parent: Optional[cst.CSTNode] = None
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.parent is not None:
-            return False
-        if node is self.target:
-            self.parent = self._stack[-1] if self._stack else None
-            return False
-        self._stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if self._stack and self._stack[-1] is original_node:
-            self._stack.pop()
