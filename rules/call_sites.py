@@ -7,8 +7,8 @@ class the call is in), one per call of ``fn``; None when the callers are not all
 ``fn`` is not a plain module-level function defined once (decorated, nested, a method,
 redefined), its name is imported, assigned or bound in another scope, it is used other
 than by being called (handed on as a callback, stored), it calls itself, or a call passes
-nothing explicit for ``param`` (star-args, the default). The calls of every name are
-collected in one walk of the file, on first use."""
+nothing explicit for ``param`` (star-args, the default). The calls are read from the
+file's name mentions (``rules/name_uses.NameMentions``) and node index."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import walk
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.name_uses import NameMentions
+from ptlint.rules.node_index import NodeIndex
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
@@ -41,22 +42,20 @@ class CallSites:
     def __init__(self, ctx: "FileContext") -> None:
         self.ctx = ctx
         self.facts = ctx.analysis(LocalFacts)
-        self._index: Optional[_CallIndex] = None
 
     def arguments_for(self, fn: cst.FunctionDef, param: str) -> Optional[list[PassedArgument]]:
         slot = _param_slot(fn, param)
         if slot is None or not self._all_callers_visible(fn):
             return None
-        if self._index is None:
-            self._index = _CallIndex()
-            walk(self.ctx.module, self._index)
-        name = fn.name.value
-        calls = self._index.calls.get(name, [])
-        if self._index.other_uses.get(name, 0) != 1 or not calls:  # the one other Name is the def's own
+        mentions = self.ctx.analysis(NameMentions).of(self.ctx.module, fn.name.value)
+        calls = [m.parent for m in mentions if isinstance(m.parent, cst.Call) and m.parent.func is m.node]
+        if len(mentions) - len(calls) != 1 or not calls:  # the one other mention is the def's own name
             return None
         passed = []
         facts = self.facts
-        for call, site_fn in calls:
+        nodes = self.ctx.analysis(NodeIndex)
+        for call in calls:
+            site_fn = next((a for a in reversed(nodes.ancestors(call)) if isinstance(a, cst.FunctionDef)), None)
             given = _argument_for(call, slot)
             if site_fn is fn or given is None:
                 return None
@@ -98,31 +97,3 @@ def _argument_for(call: cst.Call, slot: _Slot) -> Optional[cst.BaseExpression]:
         return positional[slot.position].value
     return next((a.value for a in call.args if a.keyword is not None and slot.keyword
                  and a.keyword.value == slot.keyword), None)
-
-
-class _CallIndex(cst.CSTVisitor):
-    """For every name: its calls ``name(...)`` (with their innermost function) and how often
-    it appears any other way."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.functions: list[cst.FunctionDef] = []
-        self.calls: dict[str, list[tuple[cst.Call, Optional[cst.FunctionDef]]]] = {}
-        self.other_uses: dict[str, int] = {}
-        self._call_funcs: set[int] = set()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name):
-            site = self.functions[-1] if self.functions else None
-            self.calls.setdefault(node.func.value, []).append((node, site))
-            self._call_funcs.add(id(node.func))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self._call_funcs:
-            self.other_uses[node.value] = self.other_uses.get(node.value, 0) + 1

@@ -208,6 +208,13 @@ def test_arguments_for_lists_what_every_call_passes_positionally_or_by_keyword()
     assert _passed(src) == ["[1, 2]", "t", "self.w"]
 
 
+def test_arguments_for_an_attribute_or_keyword_named_like_the_helper_is_not_a_use_of_it():
+    # ``obj.helper`` is another object's attribute and ``f(helper=1)`` a keyword: the module's
+    # helper is still only called
+    src = "def helper(x):\n    return x\nhelper(3)\nobj.helper(4)\nf(helper=1)\n"
+    assert _passed(src) == ["3"]
+
+
 @pytest.mark.parametrize("src", [
     "def helper(x):\n    return x\nhelper(1)\nf = helper\n",  # handed on: not every call is seen
     "def helper(x=0):\n    return x\nhelper(1)\nhelper()\n",  # a call takes the default
