@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 import libcst as cst
 
 from ptlint.rules.astutil import walk
+from ptlint.rules.name_uses import Mention, NameMentions
+from ptlint.rules.node_index import NodeIndex
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
@@ -192,13 +194,38 @@ class GradFacts:
         return None
 
     def _uses_of(self, scope_node: cst.CSTNode, name: str) -> list[tuple[str, cst.CSTNode]]:
+        """Every use of ``name`` in a scope, in source order: ("reset", target) for ``name =
+        []``, ("append", the appended expression), ("read", the call it is the first
+        positional argument of, then "arg", the name itself), ("nested", node) inside a
+        nested function, class or lambda, and ("other", node) for anything else."""
         key = (id(scope_node), name)
         uses = self._list_uses.get(key)
         if uses is None:
-            visitor = _ListUses(name)
-            walk(scope_node.body if isinstance(scope_node, cst.FunctionDef) else scope_node, visitor)
-            uses = self._list_uses[key] = visitor.uses
+            region = scope_node.body if isinstance(scope_node, cst.FunctionDef) else scope_node
+            uses = self._list_uses[key] = [
+                use for m in self.ctx.analysis(NameMentions).of(region, name) for use in self._list_use(m, scope_node)]
         return uses
+
+    def _list_use(self, m: Mention, scope_node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
+        node, parent, grand = m.node, m.parent, m.grandparent
+        between = self.ctx.analysis(NodeIndex).ancestors(node)
+        inner = between[next(i for i, a in enumerate(between) if a is scope_node) + 1:-1] \
+            if any(a is scope_node for a in between) else between
+        if any(isinstance(a, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) for a in inner):
+            return [("nested", node)]
+        if m.assigned and isinstance(grand, cst.Assign) and len(grand.targets) == 1:
+            return [("reset", node)]
+        if isinstance(parent, cst.Attribute) and parent.value is node and isinstance(grand, cst.Call) \
+                and grand.func is parent:
+            if parent.attr.value == "append" and len(grand.args) == 1 and grand.args[0].keyword is None \
+                    and not grand.args[0].star:
+                return [("append", grand.args[0].value)]
+            return [("other", node)]
+        if isinstance(parent, cst.Arg) and parent.value is node and isinstance(grand, cst.Call):
+            pos = [a for a in grand.args if a.keyword is None and not a.star]
+            if pos and pos[0] is parent:
+                return [("read", grand), ("arg", node)]
+        return [("other", node)]
 
     def non_leaf(self, expr: cst.BaseExpression) -> bool:
         """Certainly the result of a differentiable operation on tensors that require grad."""
@@ -235,56 +262,3 @@ class _BackwardCall(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "backward":
             self.seen = True
-
-
-class _ListUses(cst.CSTVisitor):
-    """Every use of one name in a scope, in source order: ("reset", target) for
-    ``name = []``, ("append", the appended expression), ("read", the call it is the first
-    positional argument of), ("nested", node) inside a nested function or class, and
-    ("other", node) for anything else."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.uses: list[tuple[str, cst.CSTNode]] = []
-        self._depth = 0
-        self._claimed: set[int] = set()
-
-    def _nested(self, node: cst.CSTNode) -> bool:
-        self._depth += 1
-        return True
-
-    def _left(self, node: cst.CSTNode) -> None:
-        self._depth -= 1
-
-    visit_FunctionDef = visit_ClassDef = visit_Lambda = _nested  # type: ignore[assignment]
-    leave_FunctionDef = leave_ClassDef = leave_Lambda = _left  # type: ignore[assignment]
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
-                and node.targets[0].target.value == self.name:
-            self._claimed.add(id(node.targets[0].target))
-            self.uses.append(("reset", node.targets[0].target))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        f = node.func
-        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == self.name:
-            if f.attr.value == "append" and len(node.args) == 1 and node.args[0].keyword is None \
-                    and not node.args[0].star:
-                self._claimed.add(id(f.value))
-                self.uses.append(("append", node.args[0].value))
-            return
-        pos = [a for a in node.args if a.keyword is None and not a.star]
-        if pos and isinstance(pos[0].value, cst.Name) and pos[0].value.value == self.name:
-            self._claimed.add(id(pos[0].value))
-            self.uses.append(("read", node))
-            # the read is found again as the argument itself, which ends the search there
-            self.uses.append(("arg", pos[0].value))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value != self.name:
-            return
-        if self._depth:
-            self.uses.append(("nested", node))
-        elif id(node) not in self._claimed:
-            self.uses.append(("other", node))
