@@ -20,6 +20,7 @@ from .creation import dtype_arg
 from .call_sites import run_site_pass, summary_pending
 from .crossfile import project_member_function, project_relative_member
 from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
+from .layers import layer_output
 from .state import ClassInfo, FunctionInfo, State
 from .transfer import (
     METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
@@ -103,7 +104,7 @@ class CallsMixin:
         if fv.kind is Kind.LOSS:
             return Value(Kind.TENSOR, shape=(), dtype=None, storage=("n", id(node)), origin=node, provenance="loss")
         if fv.kind is Kind.MODULE:
-            return self.module_call(node, fv)
+            return self.module_call(node, fv, args)
         if isinstance(func, cst.Name) and func.value in PURE_BUILTINS:
             return self.call_builtin(node, func.value, args, st)
         self.unknown_call_effects(node, args, st)
@@ -119,10 +120,17 @@ class CallsMixin:
         out.update({name: v for name, (_, v) in args.kw.items() if name in info.params})
         return out
 
-    def module_call(self, node: cst.Call, fv: Value) -> Value:
+    def module_call(self, node: cst.Call, fv: Value, args: Args) -> Value:
         spec = fv.spec or ""
         tuple_out = any(s in spec for s in ("LSTM", "GRU", "RNN", "MultiheadAttention", "Transformer"))
         if spec.startswith("torch.nn.") and not tuple_out:
+            x = args.get(0, "input")
+            out = layer_output(node, fv, x) if x is not None and x.kind is Kind.TENSOR and len(args.pos) == 1 \
+                and not args.kw and not args.star else None
+            if out is not None:
+                shape, dtype = out
+                return Value(Kind.TENSOR, shape=shape, dtype=dtype, storage=("n", id(node)), device=x.device,
+                             origin=node)
             return self.fresh(node, Kind.TENSOR)
         return self.fresh(node)
 
@@ -264,7 +272,7 @@ class CallsMixin:
         if name in _MODULE_RETURNS_SELF:
             return r
         if name == "forward":
-            return self.module_call(node, r)
+            return self.module_call(node, r, args)
         return self.fresh(node)
 
     def training_object_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str,
