@@ -14,12 +14,13 @@ True (each kept as a must-flag test with its silent twin):
   without ``dim`` after moving the wanted axis to 0 (PT017; deprecated, warns on every call, and
   right only because the input is 3-D).
 
-False (the must-not-flag test is a strict xfail until the rule is fixed, with its must-flag
-twin):
+False, fixed after this round was scored (the must-not-flag tests below, with must-flag twins):
 - pyg-team/pytorch_geometric examples/multi_gpu/pcqm4m_ogb.py:
   ``self.virtualnode_embedding(torch.zeros(n).to(edge_index.dtype))`` (PT005: the shape
   interpreter takes an unknown positional ``.to()`` argument for a device, so the indices stay
-  float32; ``edge_index`` is int64 and torch 2.13 runs this)."""
+  float32; ``edge_index`` is int64 and torch 2.13 runs this). Now only an argument that names a
+  device (``x.device``, ``device``, ``'cuda'``, ``0``, ``torch.device(...)``) keeps the dtype;
+  ``.to(<something>.dtype)`` or ``.to(<a tensor we cannot see>)`` makes it unknown."""
 from __future__ import annotations
 
 import pytest
@@ -98,11 +99,15 @@ def test_indices_cast_with_a_dtype_keyword_from_another_tensor_are_not_flagged()
     assert lines(VIRTUAL_NODE.replace("{CAST}", ".to(dtype=edge_index.dtype)"), "PT005") == []
 
 
-@pytest.mark.xfail(strict=True, reason="PT005 (shapes interpreter, _to_dtype): an unknown positional .to() "
-                                       "argument is taken for a device, so .to(edge_index.dtype) / "
-                                       ".to(edge_index) keep float32 (round 24 FP, pyg pcqm4m_ogb.py)")
-@pytest.mark.parametrize("cast", [".to(edge_index.dtype)", ".to(edge_index)"])
+@pytest.mark.parametrize("cast", [".to(edge_index.dtype)", ".to(edge_index)", ".to(edge_index.dtype).to(x.device)"])
 def test_indices_cast_to_another_tensors_dtype_positionally_are_not_flagged(cast):
     # pcqm4m_ogb.py: torch.zeros(n).to(edge_index.dtype).to(edge_index.device) with PyG's int64
     # edge_index; both spellings give int64 indices (verified with torch 2.13).
     assert lines(VIRTUAL_NODE.replace("{CAST}", cast), "PT005") == []
+
+
+@pytest.mark.parametrize("move", [".to(device)", ".to(self.device)", ".to('cuda')", ".to(0)",
+                                  ".to(torch.device('cpu'))", ".to(args.local_rank)"])
+def test_float_indices_moved_by_any_spelling_of_a_device_are_flagged(move):
+    src = VIRTUAL_NODE.replace("{CAST}", move)
+    assert lines(src, "PT005") == [line_of(src, "return self.emb(")]

@@ -6,6 +6,7 @@ arguments (``{"step": id}``, ``{"size_of": …}``, ``{"unknown": …}``). A mixi
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import libcst as cst
@@ -316,7 +317,7 @@ class TensorCallsMixin:
                                                                dtype=D.CAST_METHODS[m]), same_shape=True)
         if m == "to":
             return self._method(x, m, e, args, kwargs, x.but(step=None, ref=None, note=None,
-                                                               dtype=_to_dtype(x, vals, kw)), same_shape=True)
+                                                               dtype=_to_dtype(x, vals, kw, e)), same_shape=True)
         if m in ("cpu", "cuda", "detach", "clone", "contiguous", "requires_grad_", "pin_memory"):
             return self._method(x, m, e, args, kwargs, x.but(step=None, ref=None, note=None), same_shape=True)
         if m == "type_as":
@@ -531,19 +532,39 @@ def _operand(v: Value) -> Optional[D.Operand]:
     return D.scalar_operand(kind) if kind is not None else None
 
 
-def _to_dtype(x: TensorV, vals: list[Value], kw: dict[str, Value]) -> Optional[str]:
-    """``x.to(...)``: a dtype argument, or another tensor's dtype (``x.to(y)``); an unknown
-    positional argument is taken for a device (``x.to(device)``), an unknown ``dtype=`` is
-    unknown."""
+def _to_dtype(x: TensorV, vals: list[Value], kw: dict[str, Value], call: cst.Call) -> Optional[str]:
+    """``x.to(...)``: a dtype argument, or another tensor's dtype (``x.to(y)``). A positional
+    argument of unknown value keeps the dtype only when it names a device (``x.to(device)``,
+    ``.to(t.device)``, ``.to('cuda')``, ``.to(0)``); anything else (``.to(t.dtype)``, a tensor
+    we cannot see) may change it: unknown. An unknown ``dtype=`` is unknown."""
     dt = x.dtype
-    for v in [*vals, kw.get("dtype", Const(None))]:
+    nodes = [a.value for a in call.args if a.keyword is None and not a.star]
+    for i, v in enumerate(vals):
         got = py(v, MISSING)
         if isinstance(got, DType):
             dt = got
         elif isinstance(v, TensorV):
             dt = v.dtype
+        elif not (isinstance(got, (str, int)) and not isinstance(got, bool)) \
+                and not (i < len(nodes) and _names_a_device(nodes[i])):
+            dt = None
+    got = py(kw.get("dtype", Const(None)), MISSING)
+    if isinstance(got, DType):
+        dt = got
     named = py(kw["dtype"], MISSING) if "dtype" in kw else None
     return None if named is MISSING else dt
+
+
+_DEVICE_WORDS = re.compile(r"dev|cuda|gpu|cpu|rank|place", re.IGNORECASE)
+
+
+def _names_a_device(node: cst.BaseExpression) -> bool:
+    """The expression says it is a device: ``t.device``, ``torch.device(...)``, or a name
+    such as ``device`` / ``self.dev`` / ``args.local_rank``."""
+    if isinstance(node, cst.Call):
+        node = node.func
+    last = node.attr.value if isinstance(node, cst.Attribute) else (node.value if isinstance(node, cst.Name) else "")
+    return bool(_DEVICE_WORDS.search(last)) and last != "dtype"
 
 
 def _number_kind(v: Value) -> Optional[str]:
