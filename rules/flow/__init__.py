@@ -15,7 +15,10 @@ An abstract interpreter over statements (``interp.py``, one mixin module per sea
 What it shares with ``rules/shapes``, so that both give one answer: the size model
 (``rules/size_product.py``), the shape arithmetic — broadcasting, matrix products, the dim
 re-orderings, ``expand``, basic indexing (``rules/shape_arith.py``) — and the dtype model
-(``rules/dtypes.py``); ``bench/bench_agreement.py`` checks on real code that the two agree.
+(``rules/dtypes.py``), and the layers' output-size formulas: a ``torch.nn`` layer built with
+literal arguments and called on a tensor of known shape gets its output from the shape
+interpreter's transfer functions (``layers.py``); ``bench/bench_agreement.py`` checks on real
+code that the two agree.
 Each scope — the module (for a notebook: all cells in order), every function and method — is interpreted once with
 an environment ``dotted key -> Value`` ("x", "self.fc"); loop bodies twice (the second
 time from the join of the state before the loop and after one iteration), ``if``/``else``
