@@ -1,8 +1,6 @@
 """The file's name mentions and node index (rules/name_uses.NameMentions,
 rules/node_index.NodeIndex): the facts PT015, PT020, PT023 and the PT016/PT022 fix pairing
 ask instead of walking the tree themselves (issue 12), and what those rules do with them."""
-import json
-
 import libcst as cst
 
 from flowcheck import file_context, find
@@ -10,6 +8,7 @@ from ptlint.rules import Config, lint_text
 from ptlint.rules.name_uses import NameMentions
 from ptlint.rules.node_index import NodeIndex
 from rulecheck import line_of, lines
+from test_notebook import notebook
 
 
 # ---------------------------------------------------------------- name mentions
@@ -57,14 +56,8 @@ def test_the_node_index_finds_a_node_by_id_with_the_ancestors_the_traversal_sees
     assert index.node(12345) is None  # not a node of this file
 
 
-def _notebook(*cells):
-    return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [],
-                                  "execution_count": None} for c in cells],
-                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-
-
 def test_the_node_index_knows_which_notebook_cell_holds_a_node():
-    ctx, module = file_context(_notebook("import torch\na = 1\n", "b = torch.zeros(2)\n"), notebook=True)
+    ctx, module = file_context(notebook("import torch\na = 1\n", "b = torch.zeros(2)\n"), notebook=True)
     index = ctx.analysis(NodeIndex)
     assert index.unit_of(find(module, "1")) == 0
     assert index.unit_of(find(module, "torch.zeros(2)")) == 1
@@ -119,9 +112,9 @@ def test_pt015_a_buffer_written_on_its_own_line_before_the_read_is_not_flagged()
 
 def test_pt016_and_pt022_pair_their_fix_only_for_a_creation_used_as_indices_in_the_same_cell():
     emb = "import torch\nimport torch.nn as nn\nemb = nn.Embedding(10, 3)\n"
-    same = lint_text(_notebook(emb + "ids = torch.Tensor([[1, 2]])\nout = emb(ids)\n"), "t.ipynb",
+    same = lint_text(notebook(emb + "ids = torch.Tensor([[1, 2]])\nout = emb(ids)\n"), "t.ipynb",
                      Config(select=("PT016",)), notebook=True)
-    split = lint_text(_notebook(emb + "ids = torch.Tensor([[1, 2]])\n", "out = emb(ids)\n"), "t.ipynb",
+    split = lint_text(notebook(emb + "ids = torch.Tensor([[1, 2]])\n", "out = emb(ids)\n"), "t.ipynb",
                       Config(select=("PT016",)), notebook=True)
     assert ["dtype=torch.long" in f.fix.edits[0].new_text for f in same.findings] == [True]
     # across cells the cell that makes ``ids`` may be re-run alone: PT016 keeps the plain rewrite
