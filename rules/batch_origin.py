@@ -18,6 +18,7 @@ import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.shape_arith import REDUCTION_ARGS
 
 if TYPE_CHECKING:
     from ptlint.rules.engine import FileContext
@@ -36,7 +37,6 @@ _POOLS = frozenset(f"torch.nn.functional.{kind}_pool{n}d" for kind in
                    ("avg", "max", "adaptive_avg", "adaptive_max", "lp") for n in (1, 2, 3))
 _BMM = frozenset({"torch.bmm", "torch.baddbmm"})
 # Reductions that keep dim 0 when every reduced dim is a literal >= 1.
-_REDUCTIONS = frozenset({"sum", "mean", "amax", "amin", "norm", "logsumexp", "prod"})
 # Layers whose output's dim 0 is not (or no longer) the batch.
 _NOT_BATCH_FIRST = frozenset({"RNN", "LSTM", "GRU", "Flatten"})
 _MAX_DEPTH = 6
@@ -145,8 +145,8 @@ def _keeps_dim0(call: cst.Call) -> bool:
     name = call.func.attr.value  # type: ignore[attr-defined]
     if any(a.star for a in call.args):
         return False
-    if name in _REDUCTIONS:
-        arg = get_arg(call, 1 if name == "norm" else 0, "dim")
+    if name in REDUCTION_ARGS and name not in ("max", "min"):  # with a dim those two give a pair
+        arg = get_arg(call, REDUCTION_ARGS[name][0], "dim")
         dims = _literal_dims(arg.value) if arg is not None else None
         return dims is not None and min(dims) >= 1
     if name in ("transpose", "swapaxes", "swapdims") and len(call.args) == 2:

@@ -15,7 +15,7 @@ import libcst as cst
 from .config import Config
 from .dtypes import file_default_float
 from .astutil import iter_children
-from .findings import Finding, Fix, Position, Range, RelatedLocation, Severity, TextEdit
+from .findings import Finding, Fix, Position, Range, RelatedLocation, TextEdit
 from .names import ImportTable
 from .rule import (
     FixSpec, InsertAfter, InsertBefore, InsertStatementBefore, Replace, Report, Rule, all_rules,

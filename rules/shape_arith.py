@@ -223,6 +223,38 @@ def replace_dim(sizes: Sequence[Size], d: int, size: Size) -> Optional[Sizes]:
     return (*sizes[:i], size, *sizes[i + 1:])
 
 
+# Reductions over ``dim`` with ``keepdim`` (tensor methods, and the torch functions after
+# their input): where each takes the two positionally, None where it has no such parameter.
+# ``std``/``var`` take ``unbiased`` second (``x.std(0, True)`` is unbiased, not keepdim) and
+# ``norm`` takes ``p`` first; ``max``/``min`` with a dim give (values, indices), each reduced.
+REDUCTION_ARGS: dict[str, tuple[int, Optional[int]]] = {
+    **{name: (0, 1) for name in ("sum", "mean", "nansum", "nanmean", "prod", "amax", "amin", "logsumexp",
+                                 "all", "any", "argmax", "argmin", "max", "min")},
+    "count_nonzero": (0, None),
+    "std": (0, 2), "var": (0, 2),
+    "norm": (1, 2),
+}
+# Running reductions along one dim: one tensor of the input's shape (cummax / cummin give a pair)
+SCANS = frozenset({"cumsum", "cumprod", "logcumsumexp"})
+
+
+def reduce_sizes(sizes: Sequence[Size], dims: Optional[Sequence[int]], keepdim: bool) -> Optional[Sizes]:
+    """The sizes after reducing over ``dims`` (None: every dim), kept as 1 with ``keepdim``;
+    None when a dim does not exist (PyTorch raises)."""
+    rank = len(sizes)
+    if dims is None:
+        return (1,) * rank if keepdim else ()
+    picked = set()
+    for d in dims:
+        i = norm_dim(d, rank)
+        if i is None or i in picked:
+            return None  # out of range, or named twice (torch raises for both)
+        picked.add(i)
+    if keepdim:
+        return tuple(1 if i in picked else size for i, size in enumerate(sizes))
+    return tuple(size for i, size in enumerate(sizes) if i not in picked)
+
+
 def flatten_sizes(sizes: Sequence[Size], start: int = 0, end: int = -1) -> Optional[Sizes]:
     """``x.flatten(start, end)``: the dims from ``start`` to ``end`` merged into their product
     (None where one of them is unknown); a 0-d tensor becomes ``(1,)``. None when a dim is out

@@ -23,8 +23,8 @@ from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
 from .layers import layer_output
 from .state import ClassInfo, FunctionInfo, State
 from .transfer import (
-    METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_VIEWS, NOT_DATA_WRITES,
-    PURE_BUILTINS, REDUCTIONS, looks_like_optimizer,
+    METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_REDUCTIONS, NDARRAY_VIEWS, NOT_DATA_WRITES,
+    PURE_BUILTINS, looks_like_optimizer,
 )
 from .values import Kind, Value, const_value
 
@@ -356,7 +356,7 @@ class CallsMixin:
         if name == "item":
             return Value(Kind.FLOAT if is_floating(r.dtype) else (Kind.INT if is_integral(r.dtype) else Kind.UNKNOWN),
                          origin=node)
-        if name in REDUCTIONS or name in _NDARRAY_INDEX_RESULTS:
+        if name in NDARRAY_REDUCTIONS or name in _NDARRAY_INDEX_RESULTS:
             return Value(Kind.NDARRAY, storage=("n", id(node)), origin=node, provenance="." + name,
                          dtype="int64" if name in _NDARRAY_INDEX_RESULTS else (r.dtype if is_floating(r.dtype) else None))
         return Value(Kind.NDARRAY if name in NDARRAY_COPIES else Kind.UNKNOWN, storage=("n", id(node)), origin=node)

@@ -20,7 +20,7 @@ from ..dtypes import (
     CAST_METHODS, FLOAT_RESULT, INDEX_RESULT, INT64_ACCUMULATE, TENSOR_TYPES, float_result, is_floating, is_integral,
     reduction_result,
 )
-from ..shape_arith import PRODUCTS, drop_dim, replace_dim
+from ..shape_arith import PRODUCTS, REDUCTION_ARGS, SCANS, reduce_sizes, replace_dim
 from ..size_product import product_of
 from . import chain as C
 from . import layout as L
@@ -30,7 +30,7 @@ from .state import State
 from .tensor_views import VIEW_METHODS, TensorViewsMixin
 from .transfer import (
     CONTIGUOUS_RESULT_METHODS, METADATA_METHODS, NOT_DATA_WRITES, POINTWISE_BOOL,
-    POINTWISE_METHODS, RELAYOUT_INPLACE, REDUCTIONS,
+    POINTWISE_METHODS, RELAYOUT_INPLACE,
 )
 from .values import CONTIGUOUS, Kind, Value, const_value, resized
 
@@ -261,16 +261,21 @@ class TensorMethods(TensorViewsMixin):
 
     def reduction(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         # integer max/min/mean are left unknown (``max(dim)`` is a pair, ``mean`` refuses ints)
-        known = name in INDEX_RESULT or name in INT64_ACCUMULATE or is_floating(r.dtype)
+        known = name in INDEX_RESULT or name in INT64_ACCUMULATE or name in ("all", "any") or is_floating(r.dtype)
         dt = reduction_result(name, r.dtype) if known else None
-        dim = args.get(0, "dim")
-        keep = args.get(1 if name not in ("norm", "std", "var") else None, "keepdim")
         shape = None
-        if dim is None and not args.pos and name not in ("cumsum", "cumprod"):
+        if name in SCANS:
+            shape = r.shape if args.get(0, "dim") is not None else None
+        elif r.shape is not None:
+            dim_at, keep_at = REDUCTION_ARGS[name]
+            dims = _reduced_dims(args.get(dim_at, "dim"))
+            keep = args.get(keep_at, "keepdim") if keep_at is not None else None
+            keepdim = False if keep is None else (keep.const if keep.kind is Kind.BOOL else None)
+            paired = name in ("max", "min") and dims is not None  # (values, indices)
+            if dims is not _UNKNOWN_DIMS and keepdim is not None and not paired:
+                shape = resized(r.shape, reduce_sizes, dims, keepdim)
+        elif args.get(0, "dim") is None and not args.pos and name not in ("max", "min"):
             shape = ()
-        elif r.shape is not None and dim is not None and dim.kind is Kind.INT and isinstance(dim.const, int) \
-                and (keep is None or keep.const is False) and name not in ("cumsum", "cumprod", "argsort", "max", "min"):
-            shape = resized(r.shape, drop_dim, dim.const)
         return Value(Kind.TENSOR, dtype=dt, shape=shape, storage=("n", id(node)), device=r.device, origin=node,
                      provenance="." + name)
 
@@ -342,6 +347,22 @@ class TensorMethods(TensorViewsMixin):
         return r
 
 
+_UNKNOWN_DIMS = object()
+
+
+def _reduced_dims(dim: Optional[Value]) -> Any:
+    """The dims a reduction's ``dim`` names: None for every dim (not given, or ``None``), a
+    list of ints, or ``_UNKNOWN_DIMS``."""
+    if dim is None or dim.kind is Kind.NONE:
+        return None
+    if dim.kind is Kind.INT and isinstance(dim.const, int):
+        return [dim.const]
+    if dim.kind in (Kind.TUPLE, Kind.LIST) and dim.items is not None \
+            and all(i.kind is Kind.INT and isinstance(i.const, int) for i in dim.items):
+        return [i.const for i in dim.items]
+    return _UNKNOWN_DIMS
+
+
 Handler = Callable[..., Value]
 
 
@@ -361,7 +382,7 @@ def _table() -> dict[str, Handler]:
         (("softmax", "log_softmax", "softmin"), M.softmax),
         (POINTWISE_METHODS, M.pointwise),
         (POINTWISE_BOOL, M.pointwise_bool),
-        (REDUCTIONS | {"argmax", "argmin", "count_nonzero"}, M.reduction),
+        (set(REDUCTION_ARGS) | SCANS, M.reduction),
         (("argsort", "multinomial", "nonzero"), M.index_result),
         (("backward", "register_hook", "retain_grad"), M.no_result),
         (METADATA_METHODS, M.metadata),

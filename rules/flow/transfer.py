@@ -45,8 +45,8 @@ CONTIGUOUS_RESULT_METHODS = frozenset({"matmul", "mm", "bmm", "new_zeros", "new_
                                        "new_tensor", "repeat", "tril", "triu", "contiguous"})
 CONTIGUOUS_RESULT_FUNCTIONS = frozenset({"torch.matmul", "torch.mm", "torch.bmm", "torch.einsum"})
 
-REDUCTIONS = frozenset({"sum", "mean", "prod", "std", "var", "norm", "max", "min", "amax", "amin", "logsumexp",
-                        "cumsum", "cumprod"})
+# ndarray methods that reduce (NumPy's own list; tensors' are shape_arith.REDUCTION_ARGS)
+NDARRAY_REDUCTIONS = frozenset({"sum", "mean", "prod", "std", "var", "max", "min", "cumsum", "cumprod"})
 
 # Tensor in-place methods whose "_" does not mean "writes the data"
 NOT_DATA_WRITES = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "pin_memory_", "rename_",

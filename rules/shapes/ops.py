@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 
 from ..shape_arith import (
     BATCH, INNER, RANK, bmm_sizes, expand_sizes, flatten_sizes, index_sizes, matmul_sizes, mm_sizes, movedim_sizes,
-    norm_dim, permute_sizes, transpose_sizes, unsqueeze_sizes,
+    norm_dim, permute_sizes, reduce_sizes, transpose_sizes, unsqueeze_sizes,
 )
 from ..size_product import Product, product_of
 from .dims import Dim, Shape, dim_of, dims_of, fmt_dim, fmt_shape
@@ -165,17 +165,11 @@ def reduce(shape: Optional[Shape], dims: Optional[Sequence[int]], keepdim: bool)
     if shape is None or not shape.exact:
         return None, None
     r = len(shape.dims)
-    if dims is None:
-        return Shape((1,) * r if keepdim else ()), None
-    idx = set()
-    for d in dims:
-        i = norm_dim(d, r)
-        if i is None:
-            return None, Problem(f"维度 {d} 超出了 {r} 维张量的范围", f"dim {d} is out of range for a {r}-D tensor")
-        idx.add(i)
-    if keepdim:
-        return Shape(tuple(1 if i in idx else d for i, d in enumerate(shape.dims))), None
-    return Shape(tuple(d for i, d in enumerate(shape.dims) if i not in idx)), None
+    bad = next((d for d in dims or () if norm_dim(d, r) is None), None)
+    if bad is not None:
+        return None, Problem(f"维度 {bad} 超出了 {r} 维张量的范围", f"dim {bad} is out of range for a {r}-D tensor")
+    sizes = reduce_sizes(shape.dims, dims, keepdim)
+    return (Shape(sizes), None) if sizes is not None else (None, None)
 
 
 def cat(shapes: Sequence[Optional[Shape]], dim: int, what: str = "torch.cat") -> Result:

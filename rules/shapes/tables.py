@@ -19,8 +19,6 @@ ELEMENTWISE_METHODS = ELEMENTWISE_FN | {
 }
 BINARY_FN = {"add": "+", "sub": "-", "subtract": "-", "mul": "*", "multiply": "*", "div": "/", "divide": "/",
              "true_divide": "/", "pow": "**", "maximum": "max", "minimum": "min", "where": None}
-REDUCE = {"mean", "sum", "amax", "amin", "prod", "std", "var", "logsumexp", "norm", "nansum", "nanmean", "all", "any",
-          "count_nonzero"}
 CREATION = {"randn", "rand", "zeros", "ones", "empty", "randint", "full", "tensor", "arange", "eye", "randperm",
             "linspace", "zeros_like", "ones_like", "randn_like", "rand_like", "empty_like", "full_like",
             "randint_like", "as_tensor", "FloatTensor", "LongTensor", "Tensor"}

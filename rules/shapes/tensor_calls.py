@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import libcst as cst
 
 from .. import dtypes as D
+from ..shape_arith import REDUCTION_ARGS, SCANS
 from ..size_product import product_of
 from . import ops
 from .conv import upsample
@@ -20,7 +21,6 @@ from .layers import Problem, build_layer, json_arg
 from .state import DType, Frame, _num
 from .tables import (
     _ARITH, BINARY_FN, CREATION, ELEMENTWISE_FN, ELEMENTWISE_METHODS, F_POOL, MAX_UNROLL, OPERATORS,
-    REDUCE,
 )
 from .symbolic import SymInt, combine
 from .values import MISSING, UNKNOWN, Const, DimV, Seq, ShapeV, TensorV, Value, as_int, py
@@ -114,9 +114,10 @@ class TensorCallsMixin:
         if name in BINARY_FN and BINARY_FN[name] is not None and len(vals) >= 2:
             return self.binary_values(BINARY_FN[name], x, vals[1], e, q, args, kwargs)
         if name in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes", "movedim", "moveaxis") \
-                or name in REDUCE \
-                or name in ("argmax", "argmin", "max", "min"):
+                or name in REDUCTION_ARGS:
             return self.shape_method(x, name, vals[1:], kw, e, q, args, kwargs)
+        if name in SCANS and len(vals) >= 2:
+            return self._record_call(q, e, args, kwargs, TensorV(x.shape, D.reduction_result(name, x.dtype)))
         return self._opaque_call(q, e, args, kwargs)
 
     def creation(self, q: str, name: str, vals: list[Value], kw: dict[str, Value], e: cst.Call) -> Value:
@@ -329,9 +330,11 @@ class TensorCallsMixin:
                 return self._method(x, m, e, args, kwargs, TensorV(None, x.dtype))
             dtype = D.float_result(x.dtype, self.a.default_float) if m in D.FLOAT_RESULT else x.dtype
             return self._method(x, m, e, args, kwargs, TensorV(x.shape, dtype), same_shape=True)
-        if m in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes", "movedim", "moveaxis") or m in REDUCE \
-                or m in ("argmax", "argmin", "max", "min"):
+        if m in ("squeeze", "unsqueeze", "transpose", "permute", "t", "swapaxes", "movedim", "moveaxis") \
+                or m in REDUCTION_ARGS:
             return self.shape_method(x, m, vals, kw, e, None, args, kwargs)
+        if m in SCANS and (vals or "dim" in kw):
+            return self._method(x, m, e, args, kwargs, TensorV(x.shape, D.reduction_result(m, x.dtype)), same_shape=True)
         if m == "unbind":  # q, k, v = qkv.unbind(0): a tuple of the slices (added for the runtime probe)
             return self._method(x, m, e, args, kwargs, _unbind(x, vals[0] if vals else kw.get("dim", Const(0))))
         return self._method(x, m, e, args, kwargs, TensorV(None))
@@ -373,10 +376,10 @@ class TensorCallsMixin:
                 shape, problem = ops.permute(x.shape, list(order))
         else:
             dtype = D.reduction_result(m, dtype)  # integer sums accumulate in int64, argmax is int64 …
-            if m == "norm":  # norm(p='fro', dim=None, keepdim=False): the first positional is p
-                vals = vals[1:]
-            d = vals[0] if vals else kw.get("dim")
-            keep = py(vals[1] if len(vals) > 1 else kw.get("keepdim", Const(False)), MISSING)
+            dim_at, keep_at = REDUCTION_ARGS[m]  # std(dim, unbiased, keepdim), norm(p, dim, keepdim) …
+            d = vals[dim_at] if len(vals) > dim_at else kw.get("dim")
+            keep = py(vals[keep_at] if keep_at is not None and len(vals) > keep_at
+                      else kw.get("keepdim", Const(False)), MISSING)
             if d is None or py(d, MISSING) is None:
                 dims = None
             else:
