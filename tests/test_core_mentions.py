@@ -145,3 +145,14 @@ def test_pt010_a_softmax_model_whose_instance_is_run_or_handed_on_is_flagged():
                 "models = [Net()]"):
         src = SOFTMAX_MODEL.format(USE=use)
         assert lines(src, "PT010") == [line_of(src, "return torch.softmax")], use
+
+
+def test_pt010_a_rebound_softmax_model_is_flagged_when_that_binding_feeds_the_loss():
+    src = ("import torch\nimport torch.nn as nn\nloss_fn = nn.CrossEntropyLoss()\n"
+           "model = nn.Sequential(nn.Linear(4, 2), nn.Softmax(dim=1))\n"
+           "loss = loss_fn(model(x), y)\n"
+           "model = nn.Sequential(nn.Linear(4, 2))\n")
+    assert lines(src, "PT010") == [line_of(src, "nn.Softmax(dim=1)")]
+    replaced_first = src.replace("loss = loss_fn(model(x), y)\nmodel = nn.Sequential(nn.Linear(4, 2))\n",
+                                 "model = nn.Sequential(nn.Linear(4, 2))\nloss = loss_fn(model(x), y)\n")
+    assert lines(replaced_first, "PT010") == []

@@ -12,15 +12,15 @@ True (kept as a must-flag test with its silent twin):
   before ``nn.Linear(8 * 8 * 8, 32)``, called on a CIFAR image (PT005; torch 2.13 raises
   "mat1 and mat2 shapes cannot be multiplied (64x8 and 512x32)").
 
-False (the must-not-flag test below is a strict xfail, with its must-flag twin):
+False, fixed after this round was scored (the must-not-flag test below, with its must-flag twin):
 - p1ch7/2_birds_airplanes.ipynb and p1ch7/p1ch6.ipynb: ``model = nn.Sequential(..., nn.Softmax(dim=1))``
   is run once to show probabilities; ``model`` is rebound before the model that is trained with
   ``nn.CrossEntropyLoss`` (which has no softmax) is built (PT010: the rule reports a softmax
   Sequential bound to a name whenever the file has a cross-entropy call outside a class, without
-  asking whether that binding reaches the loss)."""
+  asking whether that binding reaches the loss). Now a softmax Sequential whose name the same scope
+  binds again is reported only when an output of that very binding is given to a cross-entropy
+  call (the flow facts resolve which binding reaches it)."""
 from __future__ import annotations
-
-import pytest
 
 from rulecheck import line_of, lines
 
@@ -77,9 +77,6 @@ def test_the_softmax_model_trained_with_cross_entropy_is_flagged():
     assert lines(src, "PT010") == [line_of(src, "nn.Softmax(dim=1)")]
 
 
-@pytest.mark.xfail(strict=True, reason="round 25 FP (dlwpt-code p1ch7): PT010 reports a softmax "
-                   "Sequential bound to a name whenever the file has a cross-entropy call, even when "
-                   "the name is rebound to a model without softmax before the loss is trained")
 def test_a_softmax_model_only_run_for_a_demo_then_replaced_is_not_flagged():
     src = SOFTMAX_DEMO.replace("{REBIND}", "\nmodel = nn.Sequential(nn.Linear(4, 2))\n")
     assert lines(src, "PT010") == []

@@ -5,7 +5,7 @@ import libcst as cst
 from ptlint.rules.bindings import ClassInfo, LocalFacts, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import FixSafety, Severity
-from ptlint.rules.flow import FlowAnalysis
+from ptlint.rules.flow import FlowAnalysis, Kind
 from ptlint.rules.name_uses import Mention, NameMentions
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 
@@ -125,6 +125,11 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.candidates: list[tuple[cst.CSTNode, Optional[FixSpec], Optional[cst.ClassDef]]] = []
+        # softmax Sequentials bound to a name the same scope binds again (a demo model replaced
+        # before training): the Softmax entry -> the Sequential call; reported only when an
+        # output of that very binding reaches a cross-entropy loss
+        self.rebound: dict[int, cst.Call] = {}
+        self.ce_inputs: list[cst.BaseExpression] = []  # what every cross-entropy call is given
         # every cross-entropy call with the model class it sits in (None: outside any)
         self.ces: list[tuple[cst.CSTNode, str, Optional[cst.ClassDef]]] = []
         # module classes of this file whose instances are handed to another module class's
@@ -142,6 +147,7 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
 
     def visit_Call(self, node: cst.Call) -> None:
         q = self.qualname(node.func)
+        self._note_ce_input(node, q)
         if q in _CE:
             self.ces.append((node, "nn.CrossEntropyLoss" if q.endswith("Loss") else "F.cross_entropy",  # type: ignore[union-attr]
                              self._enclosing_class()))
@@ -150,6 +156,25 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             self._check_sequential(node)
             return
         self._note_injected(node)
+
+    def _note_ce_input(self, node: cst.Call, q: Optional[str]) -> None:
+        if not node.args or node.args[0].keyword is not None or node.args[0].star:
+            return
+        if q == "torch.nn.functional.cross_entropy":
+            self.ce_inputs.append(node.args[0].value)
+        elif q is None and isinstance(node.func, (cst.Name, cst.Attribute)):
+            fv = self.ctx.analysis(FlowAnalysis).check().value_of(node.func)
+            if fv.kind is Kind.LOSS and fv.spec == "torch.nn.CrossEntropyLoss":
+                self.ce_inputs.append(node.args[0].value)
+
+    def _reaches_ce(self, seq: cst.Call) -> bool:
+        """An output of the module built by ``seq`` is given to a cross-entropy call."""
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        for given in self.ce_inputs:
+            made = flow.value_of(given).origin
+            if isinstance(made, cst.Call) and flow.value_of(made.func).origin is seq:
+                return True
+        return False
 
     def _note_injected(self, node: cst.Call) -> None:
         facts = self.ctx.analysis(LocalFacts)
@@ -257,6 +282,9 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
                 cls, _ = facts.enclosing_method(self.ctx.ancestors)
                 if cls is None or not self._forward_returns_attr(cls, target.attr.value, facts):
                     return
+            elif isinstance(target, cst.Name) \
+                    and len(facts.scope_info(self.ctx.ancestors).assigns.get(target.value, [])) > 1:
+                self.rebound[id(last)] = node
         elif not isinstance(parent, (cst.Assign, cst.Return)):
             return  # nested inside another expression: a sub-block, not the model's output
         args = list(node.args)
@@ -285,6 +313,9 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
     def finish(self) -> None:
         for node, fix, cls in self.candidates:
             if cls in self.injected or (cls is not None and self._never_run(cls)):
+                continue
+            seq = self.rebound.get(id(node))
+            if seq is not None and not self._reaches_ce(seq):
                 continue
             # a loss inside another model class trains that model, not this one
             ces = [(n, loss) for n, loss, c in self.ces if c is None or c is cls]
