@@ -11,6 +11,7 @@ import pytest
 from ptlint.rules import Config, lint_text
 from ptlint.rules.findings import FixSafety
 from ptlint.rules.fixes import apply_edits
+from rulecheck import lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -430,3 +431,14 @@ class Net(nn.Module):
     [f] = lint(src + "Net(in_ch=1)(torch.randn(1, 1, 8, 8))\n")
     assert f.line == 13 and "fc outputs (1, 32), but out.in_features = 64" in f.message_en
     assert f.fix is None  # `HIDDEN * 2` is not a literal: no edit is offered
+
+
+def test_counting_a_models_parameters_before_calling_it_keeps_its_input():
+    # dlwpt-code p1ch7 (round 25, a missed finding): ``sum(p.numel() for p in model.parameters())``
+    # between building the model and calling it only reads the model; the call still gives its
+    # input and the missing flatten is reported. A method a class of the file defines itself is
+    # not taken for nn.Module's.
+    src = ("import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), "
+           "nn.MaxPool2d(2),\n    nn.Linear(8 * 16 * 16, 2))\n"
+           "print(sum(p.numel() for p in model.parameters()))\nmodel(torch.randn(1, 3, 32, 32))\n")
+    assert lines(src, "PT005") == [4]  # the nn.Linear line

@@ -17,7 +17,8 @@ from .builtins import BUILTINS
 from .symbolic import sym
 from .state import DictV, Frame, FunctionV, LayerClassV, MethodV, ODictV, SuperV, TransformV, _num
 from .tables import (
-    LAYER_ARITY, LAYER_CALL_KWARGS, MATH_FUNCTIONS, MAX_DEPTH, SCRIPT_CALL_DEPTH, MODEL_CHAIN, MUTATORS, SAME_SHAPE_INPLACE, SUMMARIES,
+    LAYER_ARITY, LAYER_CALL_KWARGS, MATH_FUNCTIONS, MAX_DEPTH, MODEL_CHAIN, MODEL_READS, MUTATORS, SAME_SHAPE_INPLACE,
+    SCRIPT_CALL_DEPTH, SUMMARIES,
 )
 from .trace import FLATTENING, SAME_SHAPE_LAYERS, int_literal_expr
 from .tensor_calls import TensorCallsMixin, _needs_src
@@ -222,6 +223,9 @@ class CallsMixin(TensorCallsMixin):
             if m in MODEL_CHAIN:
                 self.args_of(e, f)
                 return recv
+            if m in MODEL_READS and not (isinstance(recv, InstanceV) and recv.instance.cls.find(m) is not None):
+                self.args_of(e, f)
+                return UNKNOWN  # nn.Module's own method (a class of this file may define its own)
             if m == "forward":
                 return self.call_value(recv, e, f)
             if isinstance(recv, ContainerV):
