@@ -34,6 +34,8 @@ class SoftmaxBeforeCrossEntropy(Gated, Rule):
 
 作为另一个模型一部分的类不算：在别的模型的 `__init__` 里创建的（`self.attn = Attention()`），或者实例被传给别的模型构造函数的（`Decoder(dim, attention)`，seq2seq 教程常见的写法）。这类模块里的 softmax 通常是注意力权重，不是最终送进损失函数的输出。
 
+确定不会进入损失函数的模型也不报告：文件里创建了这个类、但它的实例从没被调用过（只调用了 `.eval()`、`.to(device)` 之类）；或者一个带 softmax 的 `nn.Sequential` 只用来演示输出概率，随后同一个变量名被重新赋值为真正训练的模型，而交叉熵拿到的不是它的输出。
+
 ## 为什么有问题
 `CrossEntropyLoss` 期望的输入是**未归一化的 logits**：它内部先做 `log_softmax`，再取目标类别的负对数（笔记：“自动做了Softmax”）。如果模型已经输出了概率，损失其实是在对概率再做一次 softmax：
 
@@ -64,6 +66,8 @@ probs = torch.softmax(model(x), dim=1)   # 推理时
 A model whose output goes through softmax — an `nn.Sequential` ending in `nn.Softmax`, or a `forward` returning `torch.softmax(...)` / `F.softmax(...)` — trained with `nn.CrossEntropyLoss` or `F.cross_entropy` in the same file. The notes' `MyModel` (`return torch.softmax(self.linear3(z2), dim=1)`) and `Sequential` example (ending in `nn.Softmax(dim=1)`) do exactly this.
 
 A class that is a part of another model is left alone: one built in another model's `__init__` (`self.attn = Attention()`), or one whose instance is passed to another model's constructor (`Decoder(dim, attention)`, as seq2seq tutorials do). Its softmax is usually attention weights, not the output the loss receives.
+
+A model whose output surely never reaches the loss is left alone too: a class the file builds whose instances are never run (only `.eval()`, `.to(device)` and the like are called on them), or a softmax `nn.Sequential` used to show probabilities whose name is then bound to the model that is trained, when the cross-entropy call gets none of its outputs.
 
 ## Why it is a problem
 `CrossEntropyLoss` expects **unnormalised logits**: it applies `log_softmax` itself, then takes the negative log of the target class. If the model already outputs probabilities, the loss softmaxes probabilities:
