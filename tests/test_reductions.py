@@ -56,3 +56,18 @@ def test_the_shape_interpreter_gives_max_with_a_dim_as_a_pair_and_nothing_for_a_
     with pytest.raises(RuntimeError, match="multiple times"):
         torch.rand(3, 4, 5).sum((0, 0))
     assert _facts("x.sum((0, 0))")[1] == []
+
+
+@pytest.mark.parametrize("expr", ["x.sum(dtype=torch.float64)", "x.sum(1, dtype=torch.float16)",
+                                  "x.mean(0, dtype=torch.float64)", "x.prod(dtype=torch.int32)",
+                                  "x.cumsum(0, dtype=torch.float64)", "x.sum(dtype=None)", "x.sum(1)"])
+def test_a_reductions_dtype_argument_gives_the_result_dtype(expr):
+    # x is int64 here: without dtype= an integer sum is int64, mean refuses integers
+    src = f"import torch\nx = torch.randint(0, 5, (3, 4))\ny = {expr}\n"
+    ctx, module = file_context(src)
+    node = find(module, expr)
+    flow = ctx.analysis(FlowAnalysis).check().value_of(node)
+    shapes = ctx.analysis(ShapeAnalysis).dtypes_of(node)
+    real = str(eval(expr, {"torch": torch, "x": torch.randint(0, 5, (3, 4))}).dtype).removeprefix("torch.")
+    assert flow.dtype == real
+    assert shapes == [real]

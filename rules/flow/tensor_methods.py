@@ -263,6 +263,12 @@ class TensorMethods(TensorViewsMixin):
         # integer max/min/mean are left unknown (``max(dim)`` is a pair, ``mean`` refuses ints)
         known = name in INDEX_RESULT or name in INT64_ACCUMULATE or name in ("all", "any") or is_floating(r.dtype)
         dt = reduction_result(name, r.dtype) if known else None
+        # ``x.sum(dtype=torch.float64)`` / ``x.cumsum(0, torch.float64)``: the dtype asked for
+        given = args.kw["dtype"][1] if "dtype" in args.kw else next(
+            (v for _, v in args.pos if v.kind is Kind.DTYPE), None)
+        if given is not None:
+            named, asked = dtype_arg(given)
+            dt = asked if named else dt
         shape = None
         if name in SCANS:
             shape = r.shape if args.get(0, "dim") is not None else None

@@ -117,7 +117,7 @@ class TensorCallsMixin:
                 or name in REDUCTION_ARGS:
             return self.shape_method(x, name, vals[1:], kw, e, q, args, kwargs)
         if name in SCANS and len(vals) >= 2:
-            return self._record_call(q, e, args, kwargs, TensorV(x.shape, D.reduction_result(name, x.dtype)))
+            return self._record_call(q, e, args, kwargs, TensorV(x.shape, _reduced_dtype(name, x.dtype, vals[1:], kw)))
         return self._opaque_call(q, e, args, kwargs)
 
     def creation(self, q: str, name: str, vals: list[Value], kw: dict[str, Value], e: cst.Call) -> Value:
@@ -334,7 +334,8 @@ class TensorCallsMixin:
                 or m in REDUCTION_ARGS:
             return self.shape_method(x, m, vals, kw, e, None, args, kwargs)
         if m in SCANS and (vals or "dim" in kw):
-            return self._method(x, m, e, args, kwargs, TensorV(x.shape, D.reduction_result(m, x.dtype)), same_shape=True)
+            return self._method(x, m, e, args, kwargs, TensorV(x.shape, _reduced_dtype(m, x.dtype, vals, kw)),
+                                same_shape=True)
         if m == "unbind":  # q, k, v = qkv.unbind(0): a tuple of the slices (added for the runtime probe)
             return self._method(x, m, e, args, kwargs, _unbind(x, vals[0] if vals else kw.get("dim", Const(0))))
         return self._method(x, m, e, args, kwargs, TensorV(None))
@@ -375,7 +376,7 @@ class TensorCallsMixin:
             if isinstance(order, (tuple, list)) and all(isinstance(o, int) for o in order):
                 shape, problem = ops.permute(x.shape, list(order))
         else:
-            dtype = D.reduction_result(m, dtype)  # integer sums accumulate in int64, argmax is int64 …
+            dtype = _reduced_dtype(m, dtype, vals, kw)
             dim_at, keep_at = REDUCTION_ARGS[m]  # std(dim, unbiased, keepdim), norm(p, dim, keepdim) …
             d = vals[dim_at] if len(vals) > dim_at else kw.get("dim")
             keep = py(vals[keep_at] if keep_at is not None and len(vals) > keep_at
@@ -568,6 +569,17 @@ def _names_a_device(node: cst.BaseExpression) -> bool:
         node = node.func
     last = node.attr.value if isinstance(node, cst.Attribute) else (node.value if isinstance(node, cst.Name) else "")
     return bool(_DEVICE_WORDS.search(last)) and last != "dtype"
+
+
+def _reduced_dtype(m: str, dtype: Optional[str], vals: list[Value], kw: dict[str, Value]) -> Optional[str]:
+    """A reduction's result dtype: the one asked for (``x.sum(dtype=torch.float64)``,
+    ``x.cumsum(0, torch.float64)``), else what it accumulates in (integer sums in int64,
+    argmax int64 …)."""
+    asked = kw["dtype"] if "dtype" in kw else next((v for v in vals if isinstance(py(v, MISSING), DType)), None)
+    got = py(asked, MISSING) if asked is not None else None
+    if isinstance(got, DType):
+        return got
+    return D.reduction_result(m, dtype) if got is None else None
 
 
 def _number_kind(v: Value) -> Optional[str]:
