@@ -55,7 +55,7 @@ class CallSites:
         facts = self.facts
         nodes = self.ctx.analysis(NodeIndex)
         for call in calls:
-            site_fn = next((a for a in reversed(nodes.ancestors(call)) if isinstance(a, cst.FunctionDef)), None)
+            site_fn = nodes.innermost(call, (cst.FunctionDef,))
             given = _argument_for(call, slot)
             if site_fn is fn or given is None:
                 return None

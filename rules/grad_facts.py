@@ -208,10 +208,8 @@ class GradFacts:
 
     def _list_use(self, m: Mention, scope_node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
         node, parent, grand = m.node, m.parent, m.grandparent
-        between = self.ctx.analysis(NodeIndex).ancestors(node)
-        inner = between[next(i for i, a in enumerate(between) if a is scope_node) + 1:-1] \
-            if any(a is scope_node for a in between) else between
-        if any(isinstance(a, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) for a in inner):
+        scope = self.ctx.analysis(NodeIndex).innermost(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        if scope is not None and scope is not scope_node:
             return [("nested", node)]
         if m.assigned and isinstance(grand, cst.Assign) and len(grand.targets) == 1:
             return [("reset", node)]

@@ -8,7 +8,9 @@ and a view's ``-1`` by ``("view", id(call), dim)``), or None when no node of thi
 it (a node of another project file). ``ancestors(node)`` is the list of nodes that enclose
 ``node``, from the module down, ending with ``node`` itself: the same shape as the
 traversal's ``ctx.ancestors`` while it visits ``node``. ``unit_of(node)`` is the index of
-the unit (notebook cell) whose top-level statement holds ``node``."""
+the unit (notebook cell) whose top-level statement holds ``node``. ``innermost(node,
+types)`` is the nearest node enclosing ``node`` (itself excluded) of one of ``types``, or
+None; ``encloses(region, node)`` whether ``node`` lies under ``region`` (or is it)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
@@ -50,6 +52,18 @@ class NodeIndex:
             cur = self._parents.get(id(cur))
         chain.reverse()
         return chain
+
+    def innermost(self, node: cst.CSTNode, types: tuple[type, ...]) -> Optional[cst.CSTNode]:
+        cur = self._parents.get(id(node))
+        while cur is not None and not isinstance(cur, types):
+            cur = self._parents.get(id(cur))
+        return cur
+
+    def encloses(self, region: cst.CSTNode, node: cst.CSTNode) -> bool:
+        cur: Optional[cst.CSTNode] = node
+        while cur is not None and cur is not region:
+            cur = self._parents.get(id(cur))
+        return cur is not None
 
     def unit_of(self, node: cst.CSTNode) -> Optional[int]:
         chain = self.ancestors(node)

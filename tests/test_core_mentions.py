@@ -54,6 +54,9 @@ def test_the_node_index_finds_a_node_by_id_with_the_ancestors_the_traversal_sees
         "For", "IndentedBlock", "SimpleStatementLine", "Assign"]
     assert index.parent(call) is chain[-2]
     assert index.node(12345) is None  # not a node of this file
+    loop = module.body[1]
+    assert index.innermost(call, (cst.For,)) is loop and index.innermost(call, (cst.FunctionDef,)) is None
+    assert index.encloses(loop, call) and index.encloses(call, call) and not index.encloses(module.body[0], call)
 
 
 def test_the_node_index_knows_which_notebook_cell_holds_a_node():

@@ -342,7 +342,7 @@ With `batch_first=True` the output is `(batch, seq, hidden)` as well, while `h_n
             return None
         index = self.ctx.analysis(NodeIndex)
         node = index.node(ident)
-        if node is None or not any(a is region for a in index.ancestors(node)):
+        if node is None or not index.encloses(region, node):
             return None
         return node
 
