@@ -25,13 +25,14 @@ True (each pattern kept as a must-flag test with its silent twin):
   ``F.log_softmax(self.out(...))`` in the decoders (28 and 41: a Bahdanau decoder the notebooks
   never instantiate; counted true as the construct is the deprecated one).
 
-False (a strict xfail reproduction below, with its must-flag twin passing):
+False (fixed after this round was scored; the must-not-flag test below, with its must-flag twin):
 - xiaotudui-pytorch-tutorial src/nn_maxpool.py: ``MaxPool2d(kernel_size=3, ceil_mode=False)``
   on CIFAR-10's 32x32 images. The output really is 10x10 and the last two rows and columns are
   not pooled, but the lesson writes ``ceil_mode=False`` out to show floor mode against
   ``ceil_mode=True`` (the fix the message suggests): an explicit ``ceil_mode=False`` is the
   author's stated choice, nothing is "silently" dropped. The default (no ``ceil_mode``) stays
-  flagged."""
+  flagged. Now the pooling layers and functions know which arguments the call writes out
+  (``Layer.given``) and PT006 reports only a floor that is the default."""
 from __future__ import annotations
 
 import pytest
@@ -140,9 +141,30 @@ def test_pooling_that_drops_rows_by_default_is_flagged():
     assert lines(src, "PT006") == [line_of(src, "output = self.maxpool1(input)")]
 
 
-@pytest.mark.xfail(strict=True, reason="round 26 FP: PT006 treats an explicit ceil_mode=False like the default")
-def test_pooling_with_ceil_mode_false_written_out_is_not_flagged():
-    assert lines(POOL.replace("{ARGS}", "kernel_size=3, ceil_mode=False"), "PT006") == []
+@pytest.mark.parametrize("args", [
+    "kernel_size=3, ceil_mode=False",
+    "3, 3, 0, 1, False, False",  # positionally: kernel, stride, padding, dilation, return_indices, ceil_mode
+])
+def test_pooling_with_ceil_mode_false_written_out_is_not_flagged(args):
+    assert lines(POOL.replace("{ARGS}", args), "PT006") == []
+
+
+FUNCTIONAL_POOL = """import torch
+import torch.nn.functional as F
+
+x = torch.randn(64, 3, 32, 32)
+y = F.max_pool2d(x, {ARGS})
+"""
+
+
+def test_functional_pooling_that_drops_rows_by_default_is_flagged():
+    src = FUNCTIONAL_POOL.replace("{ARGS}", "3")
+    assert lines(src, "PT006") == [line_of(src, "y = F.max_pool2d(")]
+
+
+@pytest.mark.parametrize("args", ["3, ceil_mode=False", "3, 3, 0, 1, False"])  # F's 5th: ceil_mode
+def test_functional_pooling_with_ceil_mode_false_written_out_is_not_flagged(args):
+    assert lines(FUNCTIONAL_POOL.replace("{ARGS}", args), "PT006") == []
 
 
 def test_pooling_with_ceil_mode_true_is_not_flagged():

@@ -287,7 +287,9 @@ class PoolLayer(Layer):
                     f"{self.label}'s pooling window is larger than the (padded) input, the output size is below 1: {f}"))
             parts.append((f, (h, k, s, p, d)))
             outs.append(out)
-            if not self.ceil:
+            # ``ceil_mode=False`` written out says the floor is meant (a lesson contrasting it
+            # with ``ceil_mode=True``): only the default one can drop rows unnoticed
+            if not self.ceil and "ceil_mode" not in self.given:
                 drop = dropped(n, i, h, k, s, p, d)
                 if drop is not None:
                     drops.append(drop)

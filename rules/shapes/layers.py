@@ -70,8 +70,10 @@ class Layer:
     type_name: str = ""
 
     def __init__(self, type_name: str, qualname: str, node: Optional[cst.Call], p: dict[str, Value],
-                 args_json: list, kwargs_json: dict, literal: bool, opts: Optional[dict[str, Any]] = None) -> None:
+                 args_json: list, kwargs_json: dict, literal: bool, opts: Optional[dict[str, Any]] = None,
+                 given: frozenset[str] = frozenset()) -> None:
         self.opts = opts or {}
+        self.given = given  # the parameters the call writes out (the others have their defaults)
         self.type_name = type_name
         self.qualname = qualname
         self.node = node
@@ -275,11 +277,13 @@ def build_layer(short: str, qualname: str, node: Optional[cst.Call], args: Seque
     if entry is None:
         return None
     cls, options = entry
-    p = bind(cls.signature_for(short, options), args, kwargs)
+    signature = cls.signature_for(short, options)
+    p = bind(signature, args, kwargs)
     if p is None:
         return None
     literal = all(not (isinstance(a, dict) and "unknown" in a) for a in [*args_json, *kwargs_json.values()])
-    return cls(short, qualname, node, p, args_json, kwargs_json, literal, options)
+    given = frozenset(name for name, _ in signature[:len(args)]) | frozenset(kwargs)
+    return cls(short, qualname, node, p, args_json, kwargs_json, literal, options, given)
 
 
 class OpaqueLayer(Layer):
