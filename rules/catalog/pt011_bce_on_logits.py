@@ -238,16 +238,16 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
             return
         a = literal_shape(facts.resolve(inp.value, scope), self.qualname) or self._flow_shape(inp.value)
         b = literal_shape(self._strip_cast(facts.resolve(tgt.value, scope)), self.qualname) or self._flow_shape(tgt.value)
-        if a is not None and b is not None and a != b:
-            self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=loss_api,
-                        a=_fmt(a), b=_fmt(b))
-            return
+        before = len(self.reports)
         call = facts.resolve(inp.value, scope)
         if isinstance(call, cst.Call) and not any(a.star for a in call.args):
             layer = facts.layer_call(call.func, scope, cls)
-            if layer is not None:
+            if layer is not None:  # the (N, 1)-against-(N,) case says why and how to fix it
                 self._rank_mismatch(node, loss_api, inp.value, call, layer, tgt.value, facts,
                                     self.ctx.analysis(FlowAnalysis).check())
+        if len(self.reports) == before and a is not None and b is not None and a != b:
+            self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=loss_api,
+                        a=_fmt(a), b=_fmt(b))
 
     # ------------------------------------------------------------------ through a helper's call sites
     def _check_call_sites(self, node: cst.Call) -> None:
@@ -310,14 +310,14 @@ or end the model with `nn.Sigmoid()`. For mismatched shapes use `out.squeeze(-1)
         if tgt is None:
             return None
         a, b = self._flow_shape(inp, site), self._flow_shape(tgt, site)
-        if a is not None and b is not None and a != b:
-            self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=api, a=_fmt(a), b=_fmt(b))
-            return "shape", f, ctor
-        if model is not None:
+        if model is not None:  # the (N, 1)-against-(N,) case says why and how to fix it
             before = len(self.reports)
             self._rank_mismatch(node, api, inp, model[0], model[1], tgt, facts, site)
             if len(self.reports) > before:
                 return "shape", f, ctor
+        if a is not None and b is not None and a != b:
+            self.report(node, message=SHAPE_MESSAGE, severity=Severity.ERROR, loss=api, a=_fmt(a), b=_fmt(b))
+            return "shape", f, ctor
         return None
 
     def _model_of(self, v, flow, facts: LocalFacts) -> Optional[tuple[cst.Call, cst.Call]]:

@@ -27,7 +27,16 @@ bodies in sequence (``torch.no_grad()`` is remembered). Tuple unpacking,
 ``B, N, C = x.shape``, ``self.attr`` within a method, and class attributes assigned once
 in ``__init__`` (optimizers, losses, layers) are followed. Functions of the same file are
 summarised (events, return value, attributes of ``self`` they assign) and the summary
-counts at each call site. Unknown calls give unknown results, and objects passed to them
+counts at each call site; a call whose arguments tell more than the summary's unknown
+parameters also gets a call-site pass of its own (``call_sites.py``, read with
+``flow.call_sites(node)``). Model classes of the file are followed per instance the same
+way: ``Net(5)`` runs ``__init__`` with its arguments and keeps what it assigns to ``self``,
+``model(x)`` runs ``forward`` with ``x`` and that instance's layers (blocks inside blocks:
+a block's output in a pass is the next block's input), and ``out = model(x)`` gets what
+``forward`` returned. An ``nn.Sequential`` keeps its layers: called, it applies them in
+order; indexed (``net[0]``, ``net[1:]``), it gives them. A module changed after it was
+built (a layer replaced, ``append``, ``double()``, handed to a function we cannot see) is
+no longer followed: its calls are unknown. Unknown calls give unknown results, and objects passed to them
 (``self``, modules, lists) lose their attribute facts; a tensor's dtype, layout and storage
 survive (a callee cannot rebind the caller's names). When unsure the facts say "unknown"
 and rules stay silent.

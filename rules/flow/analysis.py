@@ -47,6 +47,11 @@ class FlowAnalysis:
         self.site_values: dict[tuple, dict] = {}
         self.site_memo: dict[tuple, tuple] = {}  # (function, arguments) -> (values, nested tables)
         self.site_counts: Counter = Counter()  # function -> call-site passes run (bounded)
+        # constructor call of a model class of this file -> what its ``__init__`` pass assigned
+        # to ``self`` (per-instance attributes, flow/calls.py ``instance_call``)
+        self.instance_attrs: dict[cst.Call, dict[str, Value]] = {}
+        # constructor calls of modules changed after they were built (calls.note_module_change)
+        self.changed_modules: set[cst.CSTNode] = set()
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         self.grad_modes = GradModes(ctx.source.text)

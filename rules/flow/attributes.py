@@ -16,6 +16,7 @@ from . import chain as C
 from . import layout as L
 from ..size_product import Product, product_of
 from .args import key_of
+from .call_sites import summary_pending
 from .state import ClassInfo, State
 from .transfer import METADATA_ATTRS
 from .values import UNKNOWN, Kind, Layout, Value, const_value
@@ -40,7 +41,7 @@ class AttributesMixin:
         if r.kind is Kind.OBJECT and r.func is not None:
             cinfo = self.fa.classes.get(r.func)
             if cinfo is not None:
-                v = self.class_attr(cinfo, name)
+                v = self.object_attr(r, cinfo, name)
                 if v is not None:
                     return v
             return self.fresh(node)
@@ -86,13 +87,22 @@ class AttributesMixin:
     def flag_attr(self, r: Value, name: str, node: cst.Attribute) -> Value:
         return Value(Kind.BOOL)
 
+    def object_attr(self, r: Value, cinfo: ClassInfo, name: str) -> Optional[Value]:
+        """``self.name`` of an instance: what its own ``__init__`` pass assigned (an
+        instance the flow saw built, ``r.origin`` its constructor call) for an attribute
+        ``__init__`` binds once, else what every instance has (``class_attr``)."""
+        own = self.fa.instance_attrs.get(r.origin) if isinstance(r.origin, cst.Call) else None
+        if own is not None and name in own and cinfo.attr_counts.get(name, 0) == 1:
+            return own[name]
+        return self.class_attr(cinfo, name)
+
     def class_attr(self, cinfo: ClassInfo, name: str, depth: int = 0) -> Optional[Value]:
         if depth > 10:
             return None
         n = cinfo.attr_counts.get(name, 0)
         if n == 1 and name in cinfo.init_attrs:
             init = cinfo.methods.get("__init__")
-            if init is not None and not init.evaluated and not init.running:
+            if init is not None and not init.evaluated and not init.running and not summary_pending(self, init):
                 self.eval_function(init)
             v = cinfo.init_values.get(name)
             return v

@@ -13,7 +13,15 @@ its own with the values of the outer call (``train_epoch(model, crit, batches)``
 ``step(model, criterion, x, y)``), up to ``MAX_DEPTH`` calls in a chain. Each pass is
 memoised by the function and the argument values: the same helper called with the same
 values is interpreted once, at any depth. A function already being passed in the chain
-(recursion, mutual recursion) keeps its summary there."""
+(recursion, mutual recursion) keeps its summary there.
+
+Methods keep their summary, with one exception: a model class of the file, per instance
+(``calls.instance_call``). ``Net(5)`` passes ``__init__`` with ``self`` the instance (its
+constructor call), and what that pass assigns to ``self`` is the instance's attributes
+(``FlowAnalysis.instance_attrs``); ``model(x)`` passes ``forward`` with that instance as
+``self``. Calls met while the summaries are being made wait for the end of the file; a
+call inside a pass runs at once, and its pass's return value is the call's value in the
+calling pass."""
 from __future__ import annotations
 
 import dataclasses
@@ -67,15 +75,21 @@ class SiteFlow:
         return getattr(self.fa, name)
 
 
-def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict) -> None:
+def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict,
+                  method: bool = False) -> Optional[Value]:
     """Interpret ``info``'s body with ``params`` (name -> Value) for the call ``node``,
-    nested in the passes ``interp.site_chain`` is running."""
+    nested in the passes ``interp.site_chain`` is running. ``method``: ``info`` is the
+    ``forward`` of a model class called as ``model(x)``; its ``self`` is the class's
+    instance as the summaries know it (attributes ``__init__`` assigns once). Returns what
+    the body returned in this pass (None: no pass ran), which only a caller that is itself
+    in a pass may use: the summary's values never come from a pass."""
     fa = interp.fa
     chain = interp.site_chain + (node,)
-    if len(chain) > MAX_DEPTH or info.cls is not None or info.running or info.node in interp.site_funcs:
-        return  # methods keep their summary (``self`` is the instance); so does a recursive call
+    if len(chain) > MAX_DEPTH or (info.cls is not None and not method) or info.running \
+            or info.node in interp.site_funcs:
+        return None  # other methods keep their summary (``self`` may be any instance); so does a recursive call
     if not any(v.kind in _INFORMATIVE for v in params.values()):
-        return
+        return None
     memo = fa.site_memo
     try:
         key: Optional[tuple] = (info.node, tuple(sorted(params.items(), key=lambda kv: kv[0])))
@@ -83,15 +97,15 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict)
     except TypeError:
         key = None
     if key is not None and key in memo:
-        values, nested = memo[key]
+        values, nested, returned = memo[key]
         _store(fa, chain, values)
         for suffix, table in nested.items():
             if len(chain) + len(suffix) <= MAX_DEPTH and len(fa.site_values) < _MAX_TABLES:
                 _store(fa, chain + suffix, table)
-        return
+        return returned
     done = fa.site_counts
     if chain not in fa.site_values and (done[info.node] >= PER_FUNCTION or sum(done.values()) >= PER_FILE):
-        return
+        return None
     done[info.node] += 1
     saved = (fa._values, fa._views, fa.hazards, fa._hazard_keys, fa.loops, fa.bridges, fa.functions, fa.classes)
     frame = (interp.site_params, interp.site_chain, interp.site_funcs, interp.site_summary)
@@ -115,12 +129,13 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict)
         (fa._values, fa._views, fa.hazards, fa._hazard_keys, fa.loops, fa.bridges, fa.functions,
          fa.classes) = saved
     if values is None:
-        return
+        return None
     values = _store(fa, chain, values)
     if key is not None:
         n = len(chain)
         nested = {k[n:]: t for k, t in fa.site_values.items() if len(k) > n and k[:n] == chain}
-        memo[key] = (values, nested)
+        memo[key] = (values, nested, copy.returns)
+    return copy.returns
 
 
 def summary_pending(interp: Any, info: FunctionInfo) -> bool:

@@ -44,6 +44,13 @@ _LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "clear", "remov
 # Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
 # ndarray methods whose result is an index array (``a.nonzero()`` is a tuple of them)
 _NDARRAY_INDEX_RESULTS = frozenset({"argmax", "argmin", "argsort"})
+# nn.Module methods that leave what the module computes as it was (``to`` only with devices)
+_KEEPS_MODULE = frozenset({"parameters", "named_parameters", "buffers", "named_buffers", "children",
+                           "named_children", "modules", "named_modules", "state_dict", "load_state_dict",
+                           "eval", "train", "zero_grad", "cuda", "cpu", "apply", "requires_grad_",
+                           "forward", "extra_repr", "__repr__", "share_memory"})
+# torch.nn modules that return several tensors (``out, (h, c) = lstm(x)``)
+_TUPLE_OUTPUTS = ("LSTM", "GRU", "RNN", "MultiheadAttention", "Transformer")
 _STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
 
 
@@ -64,7 +71,7 @@ class CallsMixin:
                 recv_read = name not in METADATA_METHODS and not (name.endswith("_") and name not in NOT_DATA_WRITES)
                 recv = self.ev(func.value, st, read=recv_read)
                 if recv.kind is Kind.OBJECT and recv.func is not None and recv.func in self.fa.classes:
-                    fv = self.class_attr(self.fa.classes[recv.func], name)
+                    fv = self.object_attr(recv, self.fa.classes[recv.func], name)
                     if fv is not None and fv.kind is not Kind.FUNCTION:
                         self.record(func, fv)
                         args = Args(node.args, [self.ev(a.value, st) for a in node.args])
@@ -95,7 +102,14 @@ class CallsMixin:
         if fv.kind is Kind.CLASS and fv.func is not None:
             cinfo = self.fa.classes.get(fv.func)
             if cinfo is not None and cinfo.is_module:
-                return Value(Kind.MODULE, spec=cinfo.node.name.value, origin=node)
+                init = self.class_method(cinfo, "__init__")
+                if init is not None:
+                    # the instance's own attributes: needed while the class's summaries are not
+                    # made yet, and wherever its arguments say more than the summary's
+                    params = self.site_arguments(init, args, bound=True)
+                    if not init.evaluated or any(v.kind is not Kind.UNKNOWN for v in params.values()):
+                        self.instance_call(node, cinfo, init, params, node)
+                return Value(Kind.MODULE, spec=cinfo.node.name.value, func=cinfo.node, origin=node)
             return self.fresh(node)
         if fv.kind is Kind.CLASS and fv.spec is not None:
             return self.call_function(node, fv.spec, args, st)
@@ -111,28 +125,85 @@ class CallsMixin:
         return self.fresh(node)
 
     @staticmethod
-    def site_arguments(info: FunctionInfo, args: Args) -> dict:
+    def site_arguments(info: FunctionInfo, args: Args, bound: bool = False) -> dict:
         """Parameter name -> the value this call passes (positional and keyword; none
-        for ``*args``: which parameter gets what is then unknown)."""
+        for ``*args``: which parameter gets what is then unknown). ``bound``: a method
+        called on an instance, whose first parameter is the instance."""
         if args.star:
             return {}
-        out = {p: v for p, (_, v) in zip(info.params, args.pos)}
+        params = info.params[1:] if bound else info.params
+        out = {p: v for p, (_, v) in zip(params, args.pos)}
         out.update({name: v for name, (_, v) in args.kw.items() if name in info.params})
         return out
 
     def module_call(self, node: cst.Call, fv: Value, args: Args) -> Value:
+        """``layer(x)``, ``model(x)``, ``nn.Sequential(...)(x)``: the output a ``torch.nn``
+        layer gives (``layers.py``), a pipeline's layers one after the other, a model class
+        of the file per instance (``instance_call``); else unknown (a tensor for torch.nn)."""
         spec = fv.spec or ""
-        tuple_out = any(s in spec for s in ("LSTM", "GRU", "RNN", "MultiheadAttention", "Transformer"))
-        if spec.startswith("torch.nn.") and not tuple_out:
+        if spec.startswith("torch.nn."):
             x = args.get(0, "input")
-            out = layer_output(node, fv, x) if x is not None and x.kind is Kind.TENSOR and len(args.pos) == 1 \
-                and not args.kw and not args.star else None
-            if out is not None:
-                shape, dtype = out
-                return Value(Kind.TENSOR, shape=shape, dtype=dtype, storage=("n", id(node)), device=x.device,
-                             origin=node)
-            return self.fresh(node, Kind.TENSOR)
+            single = x is not None and len(args.pos) == 1 and not args.kw and not args.star
+            out = self.layer_step(node, fv, x) if single else None
+            return out if out is not None else self.fresh(node, Kind.TENSOR)
+        cinfo = self.fa.classes.get(fv.func) if fv.func is not None else None
+        forward = self.class_method(cinfo, "forward") if cinfo is not None and cinfo.is_module else None
+        params = self.site_arguments(forward, args, bound=True) if forward is not None else {}
+        if isinstance(fv.origin, cst.Call) and any(v.kind is not Kind.UNKNOWN for v in params.values()):
+            out = self.instance_call(node, cinfo, forward, params, fv.origin)
+            if out is not None and out.kind is Kind.TENSOR:
+                # made by this call (rules ask which model an output comes from), as forward made it
+                return out.evolve(storage=("n", id(node)), bridge=None, origin=node, anchor=id(node))
         return self.fresh(node)
+
+    def layer_step(self, node: cst.Call, layer: Value, x: Optional[Value]) -> Optional[Value]:
+        """One module applied to one input at ``node`` (a pipeline applies several there):
+        the output, or None when the flow cannot say."""
+        if x is None or x.kind is not Kind.TENSOR or layer.origin in self.fa.changed_modules:
+            return None
+        spec = layer.spec or ""
+        if spec == "torch.nn.Sequential":
+            if layer.items is None:
+                return None
+            for part in layer.items:
+                x = self.layer_step(node, part, x)
+                if x is None:
+                    return None
+            return x
+        if spec.startswith("torch.nn."):
+            if any(s in spec for s in _TUPLE_OUTPUTS):
+                return None
+            out = layer_output(node, layer, x)
+            if out is None:
+                return None
+            shape, dtype = out
+            return Value(Kind.TENSOR, shape=shape, dtype=dtype, storage=("n", id(node)), device=x.device, origin=node)
+        if layer.kind is Kind.MODULE and layer.func is not None:
+            v = self.module_call(node, layer, Args([cst.Arg(node)], [x]))
+            return v if v.kind is Kind.TENSOR else None
+        return None
+
+    def instance_call(self, node: cst.Call, cinfo: ClassInfo, method: FunctionInfo, params: dict,
+                      made: cst.Call) -> Optional[Value]:
+        """A model class of this file, per instance: ``Net(3, 10)`` runs ``__init__`` with
+        those arguments and keeps what it assigns to ``self`` as that instance's attributes,
+        ``model(x)`` runs ``forward`` with ``x`` bound and ``self`` the instance ``made``
+        (the constructor call) built; both are call-site passes (call_sites.py), and what
+        the pass returns is the call's value (a block's output is the next block's input,
+        the script's ``out = model(x)`` has the model's output shape). ``forward`` runs
+        once the instance's attributes are known: its ``__init__`` pass ran, or the class's
+        summaries are made; a call met before either (an instance the flow did not see
+        built) waits for the end of the file, where its value stays unknown."""
+        if method.params:
+            params = {**params, method.params[0]: Value(Kind.OBJECT, func=cinfo.node, origin=made)}
+        init = self.class_method(cinfo, "__init__")
+        if method is not init and made in self.fa.changed_modules:
+            return None
+        if method is init or init is None or init.evaluated or made in self.fa.instance_attrs:
+            return run_site_pass(self, node, method, params, method=True)
+        if not self.site_chain:
+            self.pending_instance_calls.append((node, method, params))
+        return None
 
     def unknown_call_effects(self, node: cst.Call, args: Args, st: State) -> None:
         name = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
@@ -148,6 +219,8 @@ class CallsMixin:
             k = key_of(a.value)
             if clears and (v.kind is Kind.OPTIMIZER or (v.kind is Kind.UNKNOWN and looks_like_optimizer(k))):
                 self.emit(Event(ZERO_GRAD, node, k, v, CLEAR_OPTIMIZER, certain=False))
+            if v.kind is Kind.MODULE:
+                self.note_module_change(a.value)
             if v.kind in (Kind.OBJECT, Kind.MODULE, Kind.LIST, Kind.UNKNOWN):
                 if k is not None:
                     st.forget_attrs(k)
@@ -269,11 +342,31 @@ class CallsMixin:
                       st: State) -> Value:
         if name in _PARAMETER_METHODS:
             return self.params_value(node, key_of(recv_node), name)
+        if name not in _KEEPS_MODULE and not (name == "to" and self.moves_only(args)):
+            self.note_module_change(recv_node)  # ``net.append(layer)``, ``model.double()``, a hook
         if name in _MODULE_RETURNS_SELF:
             return r
         if name == "forward":
             return self.module_call(node, r, args)
         return self.fresh(node)
+
+    @staticmethod
+    def moves_only(args: Args) -> bool:
+        """``model.to(device)``: every argument is a device, not a dtype."""
+        values = [v for _, v in args.pos] + [v for _, v in args.kw.values()]
+        return bool(values) and all(v.kind in (Kind.DEVICE, Kind.STR) for v in values)
+
+    def note_module_change(self, expr: cst.BaseExpression) -> None:
+        """A module the code changes after building it (a layer replaced, a layer added, its
+        dtype changed, handed to a function we cannot see) and every module it is reached
+        through (``model`` of ``model.features[0] = …``): their constructors no longer say
+        what they compute, so their calls get no per-instance pass and no pipeline output."""
+        n: Optional[cst.BaseExpression] = expr
+        while n is not None:
+            v = self.fa._values.get(n)
+            if v is not None and v.kind is Kind.MODULE and isinstance(v.origin, cst.Call):
+                self.fa.changed_modules.add(v.origin)
+            n = n.value if isinstance(n, (cst.Attribute, cst.Subscript)) else None
 
     def training_object_method(self, node: cst.Call, recv_node: cst.BaseExpression, r: Value, name: str,
                                args: Args, st: State) -> Value:

@@ -257,11 +257,32 @@ class ExpressionsMixin:
             if base.kind is Kind.SIZE:  # ``h, w = x.shape[-2:]``: ints of unknown value
                 return Value(Kind.SIZE, elem=Value(Kind.INT), origin=node)
             return Value(base.kind, origin=node)
+        if base.kind is Kind.MODULE and base.spec == "torch.nn.Sequential" and base.items is not None:
+            part = self.sequential_part(base, idx, node)
+            if part is not None:
+                return part
         if base.kind in (Kind.TENSOR, Kind.UNKNOWN, Kind.NDARRAY):
             if base.kind is Kind.UNKNOWN and base.provenance:
                 return self.fresh(node)
             return self.getitem(base, idx, node)
         return self.fresh(node)
+
+    @staticmethod
+    def sequential_part(seq: Value, idx: list, node: cst.Subscript) -> Optional[Value]:
+        """``net[0]`` of an ``nn.Sequential`` whose layers the flow knows: that layer;
+        ``net[1:]``: a Sequential of those layers (as torch gives). None otherwise."""
+        if len(idx) != 1:
+            return None
+        kind, v, _ = idx[0]
+        if kind == "index" and v.kind is Kind.INT and isinstance(v.const, int):
+            return seq.items[v.const] if -len(seq.items) <= v.const < len(seq.items) else None
+        if kind == "slice" and all(p is None or (p.kind is Kind.INT and isinstance(p.const, int)) for p in v):
+            try:
+                part = seq.items[slice(*(p.const if p is not None else None for p in v))]
+            except ValueError:  # a step of 0
+                return None
+            return Value(Kind.MODULE, spec=seq.spec, origin=node, items=part)
+        return None
 
     def getitem(self, r: Value, idx: list, node: cst.Subscript) -> Value:
         advanced = False

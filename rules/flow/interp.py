@@ -27,6 +27,7 @@ from .expressions import ExpressionsMixin
 from .loop_events import LoopEventsMixin
 from .operators import OperatorsMixin
 from .scopes import ScopesMixin
+from .call_sites import run_site_pass
 from .state import Scope, State, scan_bindings
 from .statements import StatementsMixin
 from .tensor_methods import TensorMethods
@@ -47,6 +48,9 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
         self.site_chain: tuple = ()
         self.site_funcs: tuple = ()
         self.site_summary: dict = {}  # the file's functions as the outermost pass found them
+        # ``model(x)`` calls of the file's model classes met before their summaries were made:
+        # (call, forward, parameter values), given their passes once the file is done (calls.py)
+        self.pending_instance_calls: list = []
         self.scope: Optional[Scope] = None
         self.loop_frames: list = []  # [ (break_states, continue_states) ]
         self.returns: list = []
@@ -61,6 +65,8 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
         self.scope = Scope("module", module, None, counts)
         self.exec_block(module.body, State())
         self.flush_deferred(self.scope)
+        for call, forward, params in self.pending_instance_calls:
+            run_site_pass(self, call, forward, params, method=True)
 
     def flush_deferred(self, scope: Scope) -> None:
         while scope.deferred:

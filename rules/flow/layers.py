@@ -1,12 +1,13 @@
 """Layer calls in the flow facts: what ``layer(x)`` gives for a ``torch.nn`` layer whose
-constructor the flow sees with literal arguments, computed by the transfer functions
+constructor arguments the flow knows where it is built (literals, or constants: kept on the
+layer's value by ``constructor_constants``), computed by the transfer functions
 ``rules/shapes`` runs (``shapes/layers.py`` and its families: the notes' output-size
 formulas for conv, pool, linear, embedding …), so that the two interpreters give one
 answer for a layer call.
 
 Contract: ``layer_output(node, layer, x)`` is ``(shape, dtype)`` of the call's result, or
 None when the flow cannot say: the layer class is not one shapes models, an argument of
-its constructor is not a literal, the input's shape is unknown, the layer returns several
+its constructor is not known, the input's shape is unknown, the layer returns several
 tensors, or the call would raise (the shape rules report that, with their own words). A
 dim the layer does not fix is named after the call (``Product.sym((id(node), i))``, the
 flow's name for dim ``i`` of the value made at ``node``); the dtype is the exact one
@@ -17,10 +18,10 @@ from typing import Optional
 
 import libcst as cst
 
-from ..astutil import literal_value
 from ..dtypes import exact
 from ..size_product import Product
-from .values import Value
+from .args import Args
+from .values import Kind, Value
 
 _NOT_LITERAL = object()
 
@@ -32,11 +33,9 @@ def layer_output(node: cst.Call, layer: Value, x: Value) -> Optional[tuple[tuple
 
     ctor = layer.origin
     short = layer_class_name(layer.spec)
-    if short is None or not isinstance(ctor, cst.Call) or x.shape is None:
+    if short is None or not isinstance(ctor, cst.Call) or x.shape is None or layer.const is None:
         return None
-    built = _constructor_arguments(ctor)
-    if built is None:
-        return None
+    built = _constructor_arguments(layer.const)
     args, kwargs, args_json, kwargs_json = built
     made = build_layer(short, layer.spec or "", ctor, args, kwargs, args_json, kwargs_json)
     if made is None or made.construct_problem() is not None:
@@ -67,8 +66,23 @@ def layer_output(node: cst.Call, layer: Value, x: Value) -> Optional[tuple[tuple
     return tuple(shape), exact(out.dtype)
 
 
-def _constructor_arguments(ctor: cst.Call) -> Optional[tuple[list, dict, list, dict]]:
-    """The constructor's arguments as shapes values (all literals), or None."""
+def constructor_constants(args: Args) -> Optional[tuple[tuple, tuple]]:
+    """A ``torch.nn`` layer's constructor arguments as the flow knows them where it is
+    built, kept on the layer's value (``Value.const``): ``(positional, ((keyword, value), …))``
+    when every argument is a literal or a constant the flow knows there (``nn.Linear(8 * 16
+    * 16, 10)``, ``nn.Conv2d(c_in, c_out, 3)`` in an ``__init__`` pass with ``c_in = 3``),
+    else None. A call-site pass builds the layer again with its own constants."""
+    if args.star:
+        return None
+    pos = tuple(_constant(v) for _, v in args.pos)
+    kw = tuple(sorted((name, _constant(v)) for name, (_, v) in args.kw.items()))
+    if any(c is _NOT_LITERAL for c in pos) or any(c is _NOT_LITERAL for _, c in kw):
+        return None
+    return pos, kw
+
+
+def _constructor_arguments(const: tuple[tuple, tuple]) -> tuple[list, dict, list, dict]:
+    """The constructor's constants as shapes values (and as the JSON shapes keeps)."""
     from ..shapes.values import Const, Seq
 
     def value(v: object):
@@ -76,17 +90,21 @@ def _constructor_arguments(ctor: cst.Call) -> Optional[tuple[list, dict, list, d
             return Seq(tuple(value(i) for i in v), is_list=isinstance(v, list))
         return Const(v)
 
-    args, kwargs, args_json, kwargs_json = [], {}, [], {}
-    for a in ctor.args:
-        if a.star:
-            return None
-        lit = literal_value(a.value, _NOT_LITERAL)
-        if lit is _NOT_LITERAL:
-            return None
-        if a.keyword is None:
-            args.append(value(lit))
-            args_json.append(lit)
-        else:
-            kwargs[a.keyword.value] = value(lit)
-            kwargs_json[a.keyword.value] = lit
-    return args, kwargs, args_json, kwargs_json
+    pos, kw = const
+    return ([value(v) for v in pos], {k: value(v) for k, v in kw}, list(pos), dict(kw))
+
+
+def _constant(v: Optional[Value]) -> object:
+    """A number, string, bool or None the flow knows exactly, or a tuple/list of them."""
+    if v is None:
+        return _NOT_LITERAL
+    if v.kind is Kind.NONE:
+        return None
+    if v.kind in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.STR):
+        return _NOT_LITERAL if v.const is None else v.const
+    if v.kind in (Kind.TUPLE, Kind.LIST) and v.items is not None:
+        items = [_constant(i) for i in v.items]
+        if any(i is _NOT_LITERAL for i in items):
+            return _NOT_LITERAL
+        return tuple(items) if v.kind is Kind.TUPLE else items
+    return _NOT_LITERAL

@@ -250,6 +250,7 @@ class StatementsMixin:
             self.emit(Event(MANUAL_STEP, target, key_of(owner), self.ev(owner, st, read=False)))
         recv = self.ev(owner, st, read=False)
         owner_key = key_of(owner)
+        self.note_module_change(owner)  # ``model.fc = nn.Linear(512, 2)``, ``model.b1.conv = …``
         if recv.kind in (Kind.DATASET, Kind.LOADER) and owner_key is not None:
             st.bind(owner_key, self.fresh(owner))  # ``loader.collate_fn = f``: its batches are no longer known
         if key is None:
@@ -264,12 +265,18 @@ class StatementsMixin:
             self.self_assigned.add(attr)
             info = scope.finfo
             cls = scope.cls
-            if cls is not None and info is not None and info.node.name.value == "__init__" and attr in cls.init_attrs:
+            if cls is None or info is None or info.node.name.value != "__init__" or attr not in cls.init_attrs:
+                return
+            if isinstance(recv.origin, cst.Call):  # an instance's own ``__init__`` pass (calls.instance_call)
+                own = self.fa.instance_attrs.setdefault(recv.origin, {})
+                own[attr] = join(own.get(attr), v)
+            else:
                 cls.init_values[attr] = join(cls.init_values.get(attr), v)
 
     def assign_subscript(self, target: cst.Subscript, v: Value, value_node, st: State) -> None:
         base = self.ev(target.value, st, read=False)
         self.ev_slices(target, st)
+        self.note_module_change(target.value)  # ``model.features[0] = nn.Conv2d(1, 64, 3)``
         if value_node is not None and mentions_grad(value_node) and key_of(target.value) is not None:
             self.emit(Event(MANUAL_STEP, target, key_of(target.value), base))
         self.note_write(target, base, key_of(target.value), st)

@@ -23,6 +23,7 @@ from .args import Args, key_of
 from .creation import creation_value, device_of
 from .datasets import HANDLERS as DATASET_HANDLERS
 from .events import BACKWARD, Event
+from .layers import constructor_constants
 from .schedulers import scheduler_value
 from .state import State
 from .transfer import (
@@ -189,8 +190,13 @@ class TorchFunctionsMixin:
             return Value(Kind.OPTIMIZER, spec=q, origin=node, params_of=self.params_root(pa.value) if pa else None)
         if q.startswith("torch.nn.") and (last.endswith("Loss") or last == "CrossEntropyLoss"):
             return Value(Kind.LOSS, spec=q, origin=node)
+        if q == "torch.nn.Sequential":
+            # its layers, in order, when each is a module the flow knows (a pipeline when called)
+            layers = tuple(v for _, v in args.pos)
+            known = not args.star and not args.kw and all(v.kind is Kind.MODULE for v in layers)
+            return Value(Kind.MODULE, spec=q, origin=node, items=layers if known else None)
         if q.startswith("torch.nn.") and len(parts) == 3:
-            return Value(Kind.MODULE, spec=q, origin=node)
+            return Value(Kind.MODULE, spec=q, origin=node, const=constructor_constants(args))
         return None
 
     @staticmethod
