@@ -22,14 +22,16 @@ True (each pattern kept as a must-flag test with its silent twin):
   ``train(...)`` whose batch loop steps the optimizer (PT018; torch 2.13 warns "Detected call of
   `lr_scheduler.step()` before `optimizer.step()`" and StepLR(20) decays one epoch early).
 
-False (a strict xfail below, with its must-flag twin):
+False (fixed after this round was scored; the must-not-flag tests below, with their must-flag twins):
 - generative-model-collections infoGAN.py: ``info_optimizer = Adam(itertools.chain(G.parameters(),
   D.parameters()))`` is stepped after ``info_loss.backward()`` with no ``info_optimizer.zero_grad()``,
   but its parameters are exactly G's and D's, and ``D_optimizer.zero_grad()`` and
   ``G_optimizer.zero_grad()`` clear them in every iteration: nothing accumulates across iterations,
   so "each step uses the sum of all past gradients" is false. PT002 counts a clear of another
   optimizer only when it is the same optimizer (same name or same origin); it does not see that the
-  other optimizers' parameters together cover the stepped one's."""
+  other optimizers' parameters together cover the stepped one's. Now an optimizer over several
+  models (``itertools.chain(...)``, ``list(...) + list(...)`` of ``.parameters()``) is cleared
+  when each of its models is: by ``G.zero_grad()``, or by an optimizer holding that model."""
 from __future__ import annotations
 
 import pytest
@@ -210,12 +212,26 @@ for x_, z_ in loader:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="PT002 does not see that G_optimizer and D_optimizer clear every "
-                                        "parameter of info_optimizer (round 28 FP, infoGAN.py)")
-def test_optimizer_over_parameters_that_other_optimizers_clear_is_not_flagged():
+@pytest.mark.parametrize("clear_d, params", [
+    ("    D_optimizer.zero_grad()", "itertools.chain(G.parameters(), D.parameters())"),
+    ("    D.zero_grad()", "itertools.chain(G.parameters(), D.parameters())"),
+    ("    D_optimizer.zero_grad()", "list(G.parameters()) + list(D.parameters())"),
+])
+def test_optimizer_over_parameters_that_other_optimizers_clear_is_not_flagged(clear_d, params):
     # torch 2.13: after D_optimizer.zero_grad() and G_optimizer.zero_grad() every G and D grad is
     # None in every iteration, so info_optimizer never steps on an earlier iteration's gradients.
-    assert lines(INFOGAN.replace("{CLEAR_D}", "    D_optimizer.zero_grad()"), "PT002") == []
+    src = INFOGAN.replace("{CLEAR_D}", clear_d)
+    src = src.replace("itertools.chain(G.parameters(), D.parameters())", params)
+    assert lines(src, "PT002") == []
+
+
+@pytest.mark.parametrize("params", ["itertools.chain(G.parameters(), D.parameters())",
+                                    "list(G.parameters()) + list(D.parameters())"])
+def test_optimizer_over_two_models_only_one_of_which_is_cleared_is_flagged(params):
+    # G.zero_grad() alone leaves D's gradients piling up in info_optimizer's parameters
+    src = INFOGAN.replace("{CLEAR_D}", "    pass").replace("    G_optimizer.zero_grad()", "    G.zero_grad()")
+    src = src.replace("itertools.chain(G.parameters(), D.parameters())", params)
+    assert line_of(src, "info_optimizer.step()") in lines(src, "PT002")
 
 
 def test_optimizer_over_parameters_one_of_which_is_never_cleared_is_flagged():

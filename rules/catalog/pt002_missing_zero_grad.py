@@ -49,6 +49,8 @@ def _same_tensor_or_unknown(step: Event, clear: Event) -> bool:
 
 
 def _cleared(step: Event, clears: list) -> bool:
+    if step.kind != MANUAL_STEP and _parts_cleared(step, clears):
+        return True
     for c in clears:
         if c.detail == CLEAR_ALL:
             return True
@@ -61,6 +63,8 @@ def _cleared(step: Event, clears: list) -> bool:
             continue
         opt = step.value
         params_of = opt.params_of if opt is not None else None
+        if opt is not None and opt.params_parts is not None and c.detail != CLEAR_OPTIMIZER:
+            continue  # an optimizer over several models: cleared only when each of them is (below)
         if c.detail == CLEAR_OPTIMIZER:
             if c.key is None or c.key == step.key:
                 return True
@@ -75,6 +79,30 @@ def _cleared(step: Event, clears: list) -> bool:
             if _related(params_of, owner):
                 return True
     return False
+
+
+def _parts_cleared(step: Event, clears: list) -> bool:
+    """An optimizer over several models' parameters (``Adam(itertools.chain(G.parameters(),
+    D.parameters()))``, infoGAN's ``info_optimizer``) whose every model is cleared on the
+    way: by ``G.zero_grad()``, or by the ``zero_grad()`` of an optimizer holding that
+    model's parameters (``G_optimizer``)."""
+    parts = step.value.params_parts if step.value is not None else None
+    if not parts:
+        return False
+
+    def covered(part: str) -> bool:
+        for c in clears:
+            if c.detail == CLEAR_MODULE and c.key is not None and _related(part, c.key):
+                return True
+            held = c.value.params_of if c.detail == CLEAR_OPTIMIZER and c.value is not None else None
+            if held is not None and _related(part, held):
+                return True
+            owner = c.value.owner if c.detail == CLEAR_TENSOR and c.value is not None else None
+            if owner is not None and _related(part, owner):  # ``for p in G.parameters(): p.grad = None``
+                return True
+        return False
+
+    return all(covered(p) for p in parts)
 
 
 def _arm_has(arm: list, node: cst.CSTNode) -> bool:
@@ -146,7 +174,7 @@ class MissingZeroGrad(Rule):
 ## 为什么有问题
 笔记里写道：非叶子节点的梯度在反向传播之后会被释放，而**叶子节点的梯度在反向传播之后会保留（累积）**。模型参数是叶子节点，每次 `backward()` 都会把新梯度加到 `.grad` 上。不清零时，第 k 步用的是前 k 步梯度之和：有效学习率越来越大，训练发散或表现异常，却不会报任何错。
 
-这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）。
+这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；由几个模型的参数构建的优化器（如 infoGAN 的 `Adam(itertools.chain(G.parameters(), D.parameters()))`），每个模型在这一轮都被清零了（`G.zero_grad()`，或持有它参数的优化器 `G_optimizer.zero_grad()`）；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）。
 
 ## 示例
 ```python
@@ -176,7 +204,7 @@ A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss)
 ## Why it is a problem
 Gradients of leaf tensors are kept — accumulated — after backward (non-leaf gradients are freed). Parameters are leaves, so every `backward()` adds to `.grad`. Without clearing, step k uses the sum of the first k gradients: the effective learning rate keeps growing and training diverges or behaves oddly, with no error anywhere.
 
-Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; loops that call `backward()` but never step (gradient inspection).
+Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; an optimizer over several models' parameters (infoGAN's `Adam(itertools.chain(G.parameters(), D.parameters()))`) whose every model is cleared in the iteration (`G.zero_grad()`, or `G_optimizer.zero_grad()` of an optimizer holding it); gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; loops that call `backward()` but never step (gradient inspection).
 
 ## Example
 ```python

@@ -112,6 +112,9 @@ def remap(block: Block, mapping: dict[str, Optional[str]], via: cst.CSTNode) -> 
             v = item.value
             if v is not None and v.params_of is not None:
                 v = v.evolve(params_of=key(v.params_of))
+            if v is not None and v.params_parts is not None:
+                parts = tuple(key(p) for p in v.params_parts)
+                v = v.evolve(params_parts=parts if None not in parts else None)
             if v is not None and v.owner is not None:
                 v = v.evolve(owner=key(v.owner))
             out.append(Event(item.kind, item.node, key(item.key), v, item.detail, item.group, item.side,

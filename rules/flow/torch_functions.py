@@ -187,7 +187,11 @@ class TorchFunctionsMixin:
             return None  # a scheduler (scheduler_value) or a module path, no optimizer
         if q.startswith("torch.optim.") and len(parts) == 3:
             pa = args.node(0, "params")
-            return Value(Kind.OPTIMIZER, spec=q, origin=node, params_of=self.params_root(pa.value) if pa else None)
+            root = self.params_root(pa.value) if pa else None
+            parts = self.params_parts(pa.value) if pa and root is None else None
+            if parts is not None and len(parts) == 1:  # ``list(model.parameters())``
+                root, parts = parts[0], None
+            return Value(Kind.OPTIMIZER, spec=q, origin=node, params_of=root, params_parts=parts)
         if q.startswith("torch.nn.") and (last.endswith("Loss") or last == "CrossEntropyLoss"):
             return Value(Kind.LOSS, spec=q, origin=node)
         if q == "torch.nn.Sequential":
@@ -206,6 +210,26 @@ class TorchFunctionsMixin:
                 expr.func.attr.value in ("parameters", "named_parameters"):
             return key_of(expr.func.value)
         return None
+
+
+    def params_parts(self, expr: cst.BaseExpression) -> Optional[tuple]:
+        """``(G, D)`` for ``itertools.chain(G.parameters(), D.parameters())`` or
+        ``list(G.parameters()) + list(D.parameters())``: the modules an optimizer over
+        several models holds, each by its key; None unless every part is one."""
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            left, right = self.params_parts(expr.left), self.params_parts(expr.right)
+            return left + right if left is not None and right is not None else None
+        if not isinstance(expr, cst.Call) or any(a.star or a.keyword for a in expr.args):
+            return None
+        q = self.imports.qualname(expr.func)
+        is_list = isinstance(expr.func, cst.Name) and expr.func.value == "list" and len(expr.args) == 1
+        if q == "itertools.chain" or is_list:
+            parts = [self.params_parts(a.value) for a in expr.args]
+            if parts and all(p is not None for p in parts):
+                return tuple(k for p in parts for k in p)  # type: ignore[union-attr]
+            return None
+        root = self.params_root(expr)
+        return (root,) if root is not None else None
 
 
 FunctionHandler = Callable[..., Value]

@@ -163,6 +163,8 @@ class Value:
     elem: Optional["Value"] = None  # what iterating / unpacking gives when items are unknown
     spec: Optional[str] = None  # MODULE/LOSS/OPTIMIZER/SCHEDULER: qualified name of the constructor
     params_of: Optional[str] = None  # OPTIMIZER: key of the module whose parameters it holds
+    # OPTIMIZER over several modules' parameters (``itertools.chain(G.parameters(), D.parameters())``): their keys
+    params_parts: Optional[tuple] = None
     owner: Optional[str] = None  # a parameter tensor from ``for p in m.parameters()``: key of m
     func: Optional[cst.CSTNode] = field(default=None, repr=False)  # FUNCTION: FunctionDef; CLASS / OBJECT: ClassDef
     chain: Optional[Chain] = field(default=None, repr=False)  # TENSOR: how to rebuild it from literals (chain.chain_of)
@@ -251,6 +253,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         elem=join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None,
         spec=a.spec if a.spec == b.spec else None,
         params_of=a.params_of if a.params_of == b.params_of else None,
+        params_parts=a.params_parts if a.params_parts == b.params_parts else None,
         owner=a.owner if a.owner == b.owner else None,
         func=a.func if a.func is b.func else None,
         chain=a.chain if a.chain == b.chain else None,
