@@ -26,7 +26,7 @@ True (each pattern kept as a must-flag test with its silent twin):
   invalid for input of size 4147200". The corpus call also lacks three of forward's arguments).
 - L0CV utils: d2l's ``idx_to_char = list(set(corpus_chars))`` (PT020).
 
-False (strict xfails below, each with a passing must-flag twin; rules/ untouched in this round):
+False (fixed after this round was scored; the must-not-flag tests below, each with its must-flag twin):
 - computer-vision-in-action L0CV/utils.py: d2l's MXNet ``train_and_predict_rnn`` (``with
   autograd.record():``, ``nd.concat``, ``gloss``, ``l.asscalar()``) pasted into a torch utils file
   that never imports ``autograd``, ``nd`` or ``gloss``. PT002 reports the hand-written ``sgd()``'s
@@ -37,8 +37,11 @@ False (strict xfails below, each with a passing must-flag twin; rules/ untouched
 - pytorch-cifar100 train.py: ``if epoch > args.warm: train_scheduler.step(epoch)`` opens each epoch
   before ``train(epoch)``. Epochs count from 1 and warm is 1, so the first scheduler step comes
   after a whole epoch of ``optimizer.step()``: torch 2.13 gives no order warning and, without the
-  epoch argument, exactly the schedule of stepping at the end of each epoch. PT018 does not see
-  that the scheduler step is conditional on the epoch counter."""
+  epoch argument, exactly the schedule of stepping at the end of each epoch. PT018 did not see
+  that the scheduler step is conditional on the epoch counter.
+Now a loop with MXNet's ``autograd.record()`` (``autograd`` not torch's) is not PT002's, and a
+scheduler step under ``if epoch > bound:`` (``>=``, ``!=``, mirrored) that fails for the range's
+first value, or whose bound is not known, is not PT018's."""
 from __future__ import annotations
 
 import pytest
@@ -286,8 +289,6 @@ def train(net, params, data_iter, lr, batch_size):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="round 29 FP: PT002 takes an MXNet loop (autograd.record(), gloss, "
-                                       "asscalar) in a file that imports torch for a torch loop")
 @pytest.mark.parametrize("imports", [
     "import torch",  # the corpus file: autograd, nd and gloss are never imported
     "import torch\nfrom mxnet import autograd, nd\nfrom mxnet.gluon import loss as gloss",
@@ -335,8 +336,6 @@ for epoch in range(1, 200 + 1):
 GUARDED = "    if epoch > warm:\n        train_scheduler.step({ARG})"
 
 
-@pytest.mark.xfail(strict=True, reason="round 29 FP: PT018 ignores that `if epoch > warm:` keeps the "
-                                       "scheduler step out of the first iteration")
 @pytest.mark.parametrize("arg", ["epoch", ""])
 def test_scheduler_step_guarded_to_later_epochs_is_not_flagged(arg):
     # torch 2.13 (MultiStepLR, epochs from 1, warm = 1): no "Detected call of lr_scheduler.step()
@@ -349,3 +348,17 @@ def test_unguarded_scheduler_step_before_the_first_epoch_is_flagged():
     # Without the guard the first call precedes every optimizer.step(): torch 2.13 warns.
     src = CIFAR_TRAIN.replace("{BODY}", "    train_scheduler.step(epoch)")
     assert lines(src, "PT018") == [line_of(src, "train_scheduler.step(epoch)")]
+
+
+@pytest.mark.parametrize("guard", ["if epoch >= 2:", "if 1 < epoch:", "if epoch != 1:", "if epoch > args.warm:"])
+def test_other_guards_that_skip_the_first_epoch_are_not_flagged(guard):
+    src = CIFAR_TRAIN.replace("{BODY}", f"    {guard}\n        train_scheduler.step()")
+    assert lines(src, "PT018") == []
+
+
+@pytest.mark.parametrize("guard", ["if epoch > 0:", "if epoch >= 1:", "if epoch % 2 == 1:"])
+def test_guards_that_let_the_first_epoch_through_are_still_flagged(guard):
+    # range(1, ...): each of these holds for epoch == 1, so the first call precedes every optimizer.step()
+    src = CIFAR_TRAIN.replace("{BODY}", f"    {guard}\n        train_scheduler.step()")
+    assert lines(src, "PT018") == [line_of(src, "train_scheduler.step()")]
+

@@ -7,7 +7,7 @@ from ptlint.rules.astutil import target_names
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import BACKWARD, MANUAL_STEP, STEP, ZERO_GRAD, FlowAnalysis, Inline, LoopBlock
 from ptlint.rules.flow.events import (
-    CLEAR_ALL, CLEAR_MODULE, CLEAR_OPTIMIZER, CLEAR_TENSOR, Branch, Event, TooManyPaths, iteration_paths, walk,
+    CLEAR_ALL, CLEAR_MODULE, CLEAR_OPTIMIZER, CLEAR_TENSOR, FOREIGN_AUTOGRAD, Branch, Event, TooManyPaths, iteration_paths, walk,
 )
 from ptlint.rules.flow.foreign_events import report_place
 from ptlint.rules.flow.state import scan_bindings
@@ -326,7 +326,10 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                 paths = iteration_paths(loop.body, _KINDS, nested_may_skip=False)
             except TooManyPaths:
                 continue
-            all_clears = [e for e in walk(loop.body) if e.kind == ZERO_GRAD]
+            events = list(walk(loop.body))
+            if any(e.kind == FOREIGN_AUTOGRAD for e in events):
+                continue  # MXNet's ``autograd.record()``: its backward() writes gradients, never adds
+            all_clears = [e for e in events if e.kind == ZERO_GRAD]
             for path in paths:
                 backs = path.kinds(BACKWARD)
                 if not backs:

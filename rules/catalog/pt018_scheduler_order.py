@@ -44,6 +44,8 @@ class SchedulerOrder(Gated, Rule):
 
 第 1 条也适用于 transformers 的学习率计划（`get_linear_schedule_with_warmup`、`get_cosine_schedule_with_warmup`、`get_scheduler`，以及旧版 `pytorch_transformers` 的 `WarmupLinearSchedule` 等）：它们都是 PyTorch `LambdaLR` 的子类，顺序错了同样会警告并跳过第一个值。这类计划按步数设计，在批次循环里每个批次调用正是它们的用法，不会按第 2 条报告；`OneCycleLR`、`CyclicLR` 也一样。timm 的调度器不在此列：它们根据传入的 epoch 或更新次数直接设置学习率，调用顺序不会跳过任何值。
 
+第 1 条只在第一轮迭代里有害：从第二轮起，在开头调用 `scheduler.step()` 等于在上一轮末尾调用。所以写在 `if epoch > warm:`（或 `>=`、`!=`）下、第一轮不会执行的调用不会报告，例如 `for epoch in range(1, ...)` 中的 `if epoch > args.warm:`（预热结束后才开始衰减）；比较的另一边不是字面量时，按它的本意当作跳过了第一轮。
+
 ## 为什么有问题
 从 PyTorch 1.1 起，正确的顺序是先 `optimizer.step()` 再 `scheduler.step()`。反过来写，第一次调用时 PyTorch 会警告：
 
@@ -85,6 +87,8 @@ A learning-rate scheduler stepped in the wrong place:
 2. an epoch-based scheduler (`StepLR`, `MultiStepLR`, `ExponentialLR`) is stepped once per batch inside the loop over a `DataLoader`.
 
 Rule 1 also covers the schedules of transformers (`get_linear_schedule_with_warmup`, `get_cosine_schedule_with_warmup`, `get_scheduler`, and the older `pytorch_transformers` `WarmupLinearSchedule` and friends): they are PyTorch `LambdaLR` subclasses, so the wrong order warns and skips the first value just the same. They are sized in steps, so stepping them once per batch is what they are for and rule 2 does not apply; neither does it to `OneCycleLR` or `CyclicLR`. timm's schedulers are not covered: they set the rate from the epoch or update number they are given, so their call order skips nothing.
+
+Rule 1 only does harm in the first iteration: from the second on, stepping the scheduler at the start equals stepping it at the end of the previous one. So a call under `if epoch > warm:` (or `>=`, `!=`) that the first iteration skips is not reported, e.g. `if epoch > args.warm:` in `for epoch in range(1, ...)` (decay only after the warm-up); when the other side of the comparison is not a literal it is taken to skip the first iteration, as it is meant to.
 
 ## Why it is a problem
 Since PyTorch 1.1 the order is `optimizer.step()` then `scheduler.step()`. The other way round PyTorch warns on the first call:
@@ -147,6 +151,11 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         "            self.scheduler.step()  # <-\n            self.optimizer.step()\n            self.optimizer.zero_grad()\n",
     )
     must_not_flag = (
+        # stepped at the top of each epoch, but only after the warm-up epoch: the optimizer has stepped by then
+        "import torch\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[60, 120])\nfor epoch in range(1, 200):\n"
+        "    if epoch > args.warm:\n        sched.step()\n    loss = model(torch.randn(4, 2)).sum()\n"
+        "    opt.zero_grad()\n    loss.backward()\n    opt.step()\n",
         "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
         "sched = torch.optim.lr_scheduler.StepLR(opt, step_size=30)\nloader = DataLoader(ds, batch_size=8)\nfor epoch in range(100):\n"
         "    for x, y in loader:\n        opt.zero_grad()\n        model(x).sum().backward()\n        opt.step()\n    sched.step()\n",
@@ -216,7 +225,7 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
                     verdict.setdefault(id(ev), after[0])
         for eid, step in verdict.items():
             ev = sched_events[eid]
-            if step is None or id(ev.node) in reported:
+            if step is None or id(ev.node) in reported or _not_in_first_iteration(loop, ev):
                 continue
             keys = {e.key for e in _all_events(loop.body) if isinstance(e, Event) and e.kind == STEP}
             if driven_optimizer(ev.value) is None and len(keys) > 1:
@@ -317,3 +326,68 @@ def _looks_per_iteration(short: str, ctor: cst.Call) -> bool:
     arg = get_arg(ctor, 1, "gamma")
     v = literal_value(arg.value, None) if arg is not None else None
     return not isinstance(v, (int, float)) or v >= 0.999
+
+
+# ``epoch OP bound`` -> does the first value ``start`` pass it (None: the bound is not known)
+_FIRST_PASSES = {
+    cst.GreaterThan: lambda start, bound: start > bound,
+    cst.GreaterThanEqual: lambda start, bound: start >= bound,
+    cst.NotEqual: lambda start, bound: start != bound,
+}
+# the same comparison written the other way round: ``bound < epoch``
+_MIRRORED = {cst.LessThan: cst.GreaterThan, cst.LessThanEqual: cst.GreaterThanEqual, cst.NotEqual: cst.NotEqual}
+
+
+def _not_in_first_iteration(loop: LoopBlock, ev: Event) -> bool:
+    """The scheduler step sits under ``if epoch > warm:`` (``>=``, ``!=``; ``warm < epoch``)
+    in ``for epoch in range(start, …)``, and that test fails for ``start``, or its bound is not
+    known: the first optimizer step then comes in an earlier iteration, and stepping the
+    scheduler first in later ones is the same as stepping it at the end of the one before
+    (pytorch-cifar100's warm-up). Only the first iteration's order matters to PyTorch."""
+    node = loop.node
+    if not (isinstance(node, cst.For) and isinstance(node.target, cst.Name) and isinstance(node.iter, cst.Call)
+            and isinstance(node.iter.func, cst.Name) and node.iter.func.value == "range"):
+        return False
+    pos = [a for a in node.iter.args if a.keyword is None and not a.star]
+    if len(pos) != len(node.iter.args) or not pos:
+        return False
+    start = literal_value(pos[0].value, None) if len(pos) >= 2 else 0
+    if not isinstance(start, int):
+        return False
+    for test in _guards(loop.body, ev):
+        passes = _first_passes(test, node.target.value, start)
+        if passes is not None and not passes:
+            return True
+    return False
+
+
+def _guards(block: list, ev: Event) -> list:
+    """The tests of the ``if`` statements whose body (not ``else``) holds ``ev``, outermost first."""
+    for item in block:
+        if isinstance(item, Branch) and item.arms:
+            if any(e is ev for e in _all_events(item.arms[0])):
+                test = item.node.test if isinstance(item.node, cst.If) else None
+                return ([test] if test is not None else []) + _guards(item.arms[0], ev)
+            for arm in item.arms[1:]:
+                if any(e is ev for e in _all_events(arm)):
+                    return _guards(arm, ev)
+    return []
+
+
+def _first_passes(test: cst.BaseExpression, var: str, start: int) -> Optional[bool]:
+    """Whether ``test`` holds for ``var == start``: None when it is not a comparison of ``var``
+    the table knows; True/False when the bound is a literal; False (lenient: an unknown bound
+    such as ``args.warm`` is taken to exclude the start, as its name says) otherwise."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    target = test.comparisons[0]
+    op, left, right = type(target.operator), test.left, target.comparator
+    if isinstance(right, cst.Name) and right.value == var and op in _MIRRORED:
+        op, left, right = _MIRRORED[op], right, left
+    if not (isinstance(left, cst.Name) and left.value == var) or op not in _FIRST_PASSES:
+        return None
+    bound = literal_value(right, None)
+    if isinstance(bound, bool) or not isinstance(bound, int):
+        return False
+    return _FIRST_PASSES[op](start, bound)
+

@@ -32,6 +32,9 @@ WRITE = "write"  # an in-place write to an array/tensor: group = its storage gro
 READ = "read"  # a read of an array/tensor whose storage is shared across numpy/torch
 EXIT = "exit"  # detail: "break" | "continue" | "return" | "raise"
 SCHEDULER_STEP = "scheduler_step"  # sched.step() on a known lr_scheduler: key = the scheduler, value.spec its class
+# ``with autograd.record():`` of another framework (MXNet, pasted d2l code): that iteration's
+# backward() writes the gradients instead of adding to them
+FOREIGN_AUTOGRAD = "foreign_autograd"
 
 # ZERO_GRAD details: what is cleared
 CLEAR_OPTIMIZER = "optimizer"  # key = the optimizer

@@ -19,7 +19,7 @@ import libcst as cst
 from ..names import dotted_name
 from ..size_product import Product
 from .args import key_of
-from .events import CLEAR_TENSOR, EXIT, MANUAL_STEP, ZERO_GRAD, Branch, Event, LoopBlock
+from .events import CLEAR_TENSOR, EXIT, FOREIGN_AUTOGRAD, MANUAL_STEP, ZERO_GRAD, Branch, Event, LoopBlock
 from .loop_events import data_owner, mentions_grad
 from .scopes import ScopesMixin
 from .state import State, join_states, scan_bindings
@@ -404,12 +404,25 @@ class StatementsMixin:
                 q = self.qual(call.func, st)
             if q in NO_GRAD_CONTEXTS:
                 st.no_grad = True
+            if isinstance(call, cst.Call) and self.foreign_recording(call.func, q):
+                self.emit(Event(FOREIGN_AUTOGRAD, call, None, None))
             if item.asname is not None:
                 self.assign(item.asname.name, v if v.kind is not Kind.UNKNOWN else UNKNOWN, None, st)
         out = self.exec_body(node.body, st)
         if not out.dead:
             out.no_grad = no_grad
         return out
+
+    def foreign_recording(self, func: cst.BaseExpression, q: Optional[str]) -> bool:
+        """``autograd.record()`` / ``mx.autograd.record()``: MXNet's recording scope (torch's
+        autograd has no ``record``), with ``autograd`` not torch's: imported from mxnet or
+        never bound in this file (d2l's MXNet code pasted next to torch code)."""
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "record"):
+            return False
+        owner = dotted_name(func.value)
+        if owner is None or owner.split(".")[-1] != "autograd":
+            return False
+        return q is None or not q.startswith("torch.")
 
     def exec_try(self, node, st: State) -> State:
         start = st.copy()
