@@ -24,7 +24,7 @@ class ShapeMismatch(ProbedRule, Rule):
 - 展平后的特征数与 `Linear.in_features` 不一致（最常见：按 32×32 写的 LeNet 喂了 28×28 的 MNIST）；
 - `BatchNorm` / `GroupNorm` / `LayerNorm` 的特征数与输入不一致，或输入维数不对；
 - 卷积核或池化窗口比（填充后的）输入还大，输出尺寸小于 1；
-- `view` / `reshape` 的元素总数对不上；
+- `view` / `reshape` 的元素总数对不上（把批量大小直接写进去的 `out.view(batch_size, -1)` 对这个大小的批次是对的，不会报告）；
 - `mm` / `matmul` / `@` 的内维不一致（`mm` 只接受二维矩阵，`matmul` 会广播批量维）；
 - `LSTM` / `GRU` / `RNN` 的 `input_size` 与输入最后一维不一致，`Embedding` 收到了浮点张量；
 - `x.view(...)` 的结果没有赋值，下一层拿到的还是没展平的张量；
@@ -69,7 +69,7 @@ Shape errors PyTorch raises on the first forward pass, found statically layer by
 - a flattened feature count that differs from `Linear.in_features` (classic: a LeNet written for 32×32 fed 28×28 MNIST);
 - `BatchNorm` / `GroupNorm` / `LayerNorm` feature counts or input ranks that do not match;
 - a kernel or pooling window larger than the (padded) input, so the output size falls below 1;
-- `view` / `reshape` whose element counts cannot match;
+- `view` / `reshape` whose element counts cannot match (`out.view(batch_size, -1)`, the batch size written out, is right for batches of that size and is not reported);
 - `mm` / `matmul` / `@` with mismatched inner dims (`mm` is strictly 2-D, `matmul` broadcasts batch dims);
 - an `LSTM` / `GRU` / `RNN` whose `input_size` differs from the input's last dim, an `Embedding` fed a float tensor;
 - the result of `x.view(...)` discarded, so the next layer still gets the unflattened tensor;

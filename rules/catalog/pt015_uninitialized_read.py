@@ -26,6 +26,10 @@ sum mean max min amax amin matmul mm bmm exp log sqrt abs sigmoid tanh relu soft
 where clamp allclose equal isnan isinf norm topk sort std var prod cumsum add sub mul div pow dot einsum
 masked_select nonzero unique any all round floor ceil sign square
 """.split())
+# what a result's shape-only use reads: its size, rank, dtype, device (never its values)
+_SHAPE_ONLY = frozenset({"size", "shape", "dim", "ndim", "ndimension", "numel", "dtype", "device", "is_cuda"})
+# ops whose result's shape depends on the values (``torch.nonzero(x).size()`` reads x)
+_VALUE_SHAPED = frozenset({"torch.nonzero", "torch.unique", "torch.masked_select", "torch.where", "torch.argwhere"})
 # calls that create a tensor without initialising it
 _UNINIT_FUNCS = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})
 _UNINIT_METHODS = frozenset({"new_empty", "new_empty_strided"})
@@ -48,7 +52,7 @@ class UninitializedRead(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-读取了未初始化的张量：由 `torch.empty(...)`、`torch.empty_like(...)`、按形状调用的 `torch.Tensor(3, 4)`、`torch.IntTensor(10)`、`torch.LongTensor(10)` 等创建，在用 `fill_`、`zero_`、`copy_`、下标赋值、`nn.init.*` 或 `out=` 写入数据之前，就被打印、参与运算、送进损失函数或网络层，或作为 `forward` 的输出返回。只看形状、dtype、设备不算读取；普通函数把刚分配的缓冲区返回给调用者去填写，是常见的正确写法，不会报告。
+读取了未初始化的张量：由 `torch.empty(...)`、`torch.empty_like(...)`、按形状调用的 `torch.Tensor(3, 4)`、`torch.IntTensor(10)`、`torch.LongTensor(10)` 等创建，在用 `fill_`、`zero_`、`copy_`、下标赋值、`nn.init.*` 或 `out=` 写入数据之前，就被打印、参与运算、送进损失函数或网络层，或作为 `forward` 的输出返回。只看形状、dtype、设备不算读取，只取运算结果的形状（`torch.bmm(x1, x2).size()`）也不算，除非结果的形状取决于数值（`torch.nonzero(x).size()`）；普通函数把刚分配的缓冲区返回给调用者去填写，是常见的正确写法，不会报告。
 
 ## 为什么有问题
 这些函数只分配内存、不填数值（笔记：`torch.Tensor(size)` 按形状创建；`torch.empty(size)`）。里面是那块内存里原来剩下的任意字节：可能是 0，也可能是极大的数、`nan` 或 `inf`，每次运行都可能不同。拿它做计算不会报错，却会产生无法复现的结果，调试时极其迷惑。
@@ -71,7 +75,7 @@ buf.normal_()                 # 或 buf.copy_(src)、nn.init.xavier_uniform_(buf
 ```
 """,
         en="""## What it finds
-A read of an uninitialised tensor: one made by `torch.empty(...)`, `torch.empty_like(...)`, or a shape call such as `torch.Tensor(3, 4)`, `torch.IntTensor(10)`, `torch.LongTensor(10)`, then printed, used in arithmetic, passed to a loss or a layer, or returned as the output of `forward` before anything (`fill_`, `zero_`, `copy_`, item assignment, `nn.init.*`, `out=`) wrote into it. Looking at its shape, dtype or device is not a read; a plain function returning a fresh buffer for its caller to fill is a normal pattern and is not reported.
+A read of an uninitialised tensor: one made by `torch.empty(...)`, `torch.empty_like(...)`, or a shape call such as `torch.Tensor(3, 4)`, `torch.IntTensor(10)`, `torch.LongTensor(10)`, then printed, used in arithmetic, passed to a loss or a layer, or returned as the output of `forward` before anything (`fill_`, `zero_`, `copy_`, item assignment, `nn.init.*`, `out=`) wrote into it. Looking at its shape, dtype or device is not a read, nor is taking only the shape of an operation's result (`torch.bmm(x1, x2).size()`), unless that shape depends on the values (`torch.nonzero(x).size()`); a plain function returning a fresh buffer for its caller to fill is a normal pattern and is not reported.
 
 ## Why it is a problem
 These calls allocate memory without filling it (the notes: `torch.Tensor(size)` creates by shape; `torch.empty(size)`). It holds whatever bytes were there: zeros, huge numbers, `nan` or `inf`, different from run to run. Computing with it raises nothing but gives results that cannot be reproduced, which is very confusing to debug.
@@ -193,12 +197,17 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
             return
         q = self.qualname(func)
         if q is not None:
+            if q not in _VALUE_SHAPED and self._shape_only(node):
+                return  # ``torch.bmm(x1, x2).size()``: the result's shape does not depend on the bytes
             if q in _READ_FUNCS or q.startswith("torch.nn.functional."):
                 for a in node.args:
                     if a.keyword is None and not a.star:
                         self._check(a.value)
             return
         if isinstance(func, cst.Attribute) and func.attr.value in _READ_METHODS:
+            if not ("torch." + func.attr.value in _VALUE_SHAPED or func.attr.value in ("item", "tolist", "numpy")) \
+                    and self._shape_only(node):
+                return
             self._check(func.value)
             return
         flow = self.ctx.analysis(FlowAnalysis).check()
@@ -206,6 +215,11 @@ buf.normal_()                 # or buf.copy_(src), nn.init.xavier_uniform_(buf)
             for a in node.args:
                 if a.keyword is None and not a.star:
                     self._check(a.value)
+
+    def _shape_only(self, call: cst.Call) -> bool:
+        """The call being visited is used only for its shape: ``f(x).size()``, ``f(x).shape``."""
+        parent = self.ctx.parent
+        return isinstance(parent, cst.Attribute) and parent.value is call and parent.attr.value in _SHAPE_ONLY
 
     def visit_Return(self, node: cst.Return) -> None:
         # returning a fresh buffer for the caller to fill is a normal pattern; returning it

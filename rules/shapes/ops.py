@@ -50,6 +50,10 @@ def view(shape: Optional[Shape], target: Sequence[Dim], op: str = "view") -> Res
         if left is not None and len(left.syms) == 1 and known.coef and left.coef % known.coef:
             m = known.coef // math.gcd(left.coef, known.coef)
             sym = left.syms[0]
+            if len(target) == 2 and target[1] == -1 and isinstance(target[0], int) and shape.dims[0] == sym:
+                # ``out.view(batch_size, -1)``: the batch size written out, exact for batches of
+                # that size (the loader's own); nothing says the batch is of another size
+                return Shape(tuple(out)), None
             return None, Problem(
                 f"每个样本 {left.coef} 个元素，但 {text} 按每份 {known.coef} 个元素重排："
                 f"批量大小 {sym} 不是 {m} 的倍数时直接报错，是的话样本会被错误地混在一起",
