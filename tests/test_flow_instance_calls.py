@@ -240,3 +240,12 @@ def test_a_sequential_changed_after_it_was_built_is_no_longer_followed(change):
     src = PIPELINE.replace("out = net(", f"{change}\nout = net(")
     flow, module = analyse(src)
     assert flow.value_of(find(module, "net(torch.randn(64, 1, 28, 28))")).shape is None
+
+
+def test_a_model_only_called_on_batches_the_flow_cannot_know_gets_no_pass():
+    # the per-instance passes cost time: a model whose inputs are unknown (a loader's batches)
+    # is never re-interpreted, its __init__ included
+    src = MODEL.replace("out = model(torch.randn(4, 3, 32, 32))", "for x, y in loader:\n    out = model(x)")
+    flow, module = analyse(src)
+    assert flow.call_sites(find(module, "nn.Linear(32 * 8 * 8, classes)")) == []
+    assert flow.call_sites(find(module, "self.fc(h.flatten(1))")) == []

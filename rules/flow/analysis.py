@@ -50,6 +50,8 @@ class FlowAnalysis:
         # constructor call of a model class of this file -> what its ``__init__`` pass assigned
         # to ``self`` (per-instance attributes, flow/calls.py ``instance_call``)
         self.instance_attrs: dict[cst.Call, dict[str, Value]] = {}
+        # constructor call -> (class, its __init__, the arguments) whose pass has not run yet
+        self.instance_inits: dict[cst.Call, tuple] = {}
         # constructor calls of modules changed after they were built (calls.note_module_change)
         self.changed_modules: set[cst.CSTNode] = set()
         self.error: Optional[str] = None

@@ -104,11 +104,10 @@ class CallsMixin:
             if cinfo is not None and cinfo.is_module:
                 init = self.class_method(cinfo, "__init__")
                 if init is not None:
-                    # the instance's own attributes: needed while the class's summaries are not
-                    # made yet, and wherever its arguments say more than the summary's
-                    params = self.site_arguments(init, args, bound=True)
-                    if not init.evaluated or any(v.kind is not Kind.UNKNOWN for v in params.values()):
-                        self.instance_call(node, cinfo, init, params, node)
+                    # its own attributes come from an ``__init__`` pass with these arguments, run
+                    # when a call of the instance needs them (most models only ever see batches
+                    # the flow cannot know: no pass at all)
+                    self.fa.instance_inits[node] = (cinfo, init, self.site_arguments(init, args, bound=True))
                 return Value(Kind.MODULE, spec=cinfo.node.name.value, func=cinfo.node, origin=node)
             return self.fresh(node)
         if fv.kind is Kind.CLASS and fv.spec is not None:
@@ -186,7 +185,8 @@ class CallsMixin:
     def instance_call(self, node: cst.Call, cinfo: ClassInfo, method: FunctionInfo, params: dict,
                       made: cst.Call) -> Optional[Value]:
         """A model class of this file, per instance: ``Net(3, 10)`` runs ``__init__`` with
-        those arguments and keeps what it assigns to ``self`` as that instance's attributes,
+        those arguments (when a call of the instance is first interpreted) and keeps what it
+        assigns to ``self`` as that instance's attributes,
         ``model(x)`` runs ``forward`` with ``x`` bound and ``self`` the instance ``made``
         (the constructor call) built; both are call-site passes (call_sites.py), and what
         the pass returns is the call's value (a block's output is the next block's input,
@@ -199,6 +199,9 @@ class CallsMixin:
         init = self.class_method(cinfo, "__init__")
         if method is not init and made in self.fa.changed_modules:
             return None
+        built = self.fa.instance_inits.pop(made, None) if method is not init else None
+        if built is not None and (not built[1].evaluated or any(v.kind is not Kind.UNKNOWN for v in built[2].values())):
+            self.instance_call(made, built[0], built[1], built[2], made)  # its attributes first
         if method is init or init is None or init.evaluated or made in self.fa.instance_attrs:
             return run_site_pass(self, node, method, params, method=True)
         if not self.site_chain:
