@@ -6,7 +6,8 @@ values this call passes, so ``criterion(out, y)`` inside it is known to be a
 The summary pass (every parameter unknown) stays what every rule sees through
 ``value_of``; a call-site pass writes only its own table of values, never events, views,
 hazards or loops, so no rule finds anything new unless it asks ``call_sites(node)`` and
-names the call site in its finding.
+names the call site in its finding. One value does cross into the summary: what a model
+instance's ``forward`` pass returned is the value of its ``model(x)`` call (below).
 
 Passes nest: a helper's own call of another helper inside a call-site pass gets a pass of
 its own with the values of the outer call (``train_epoch(model, crit, batches)`` ->
@@ -19,9 +20,10 @@ Methods keep their summary, with one exception: a model class of the file, per i
 (``calls.instance_call``). ``Net(5)`` passes ``__init__`` with ``self`` the instance (its
 constructor call), and what that pass assigns to ``self`` is the instance's attributes
 (``FlowAnalysis.instance_attrs``); ``model(x)`` passes ``forward`` with that instance as
-``self``. Calls met while the summaries are being made wait for the end of the file; a
-call inside a pass runs at once, and its pass's return value is the call's value in the
-calling pass."""
+``self``. The ``__init__`` pass runs when a call of the instance is first interpreted with
+something known (a model only ever fed unknown batches gets no pass); a call whose instance
+the flow did not see built waits for the end of the file. What a ``forward`` pass returns
+is the call's value, in the summary as in a calling pass."""
 from __future__ import annotations
 
 import dataclasses
@@ -80,9 +82,9 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict,
     """Interpret ``info``'s body with ``params`` (name -> Value) for the call ``node``,
     nested in the passes ``interp.site_chain`` is running. ``method``: ``info`` is the
     ``forward`` of a model class called as ``model(x)``; its ``self`` is the class's
-    instance as the summaries know it (attributes ``__init__`` assigns once). Returns what
-    the body returned in this pass (None: no pass ran), which only a caller that is itself
-    in a pass may use: the summary's values never come from a pass."""
+    instance (its ``__init__`` pass's attributes, else those ``__init__`` assigns once).
+    Returns what the body returned in this pass (None: no pass ran); only a model call
+    (``calls.module_call``) uses it as the call's value."""
     fa = interp.fa
     chain = interp.site_chain + (node,)
     if len(chain) > MAX_DEPTH or (info.cls is not None and not method) or info.running \
