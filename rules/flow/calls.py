@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import libcst as cst
 
 from ..dtypes import is_floating, is_integral
+from ..module_methods import MODULE_READS
 from ..size_product import Product
 from .args import Args, key_of
 from .creation import dtype_arg
@@ -44,11 +45,10 @@ _LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "clear", "remov
 # Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
 # ndarray methods whose result is an index array (``a.nonzero()`` is a tuple of them)
 _NDARRAY_INDEX_RESULTS = frozenset({"argmax", "argmin", "argsort"})
-# nn.Module methods that leave what the module computes as it was (``to`` only with devices)
-_KEEPS_MODULE = frozenset({"parameters", "named_parameters", "buffers", "named_buffers", "children",
-                           "named_children", "modules", "named_modules", "state_dict", "load_state_dict",
-                           "eval", "train", "zero_grad", "cuda", "cpu", "apply", "requires_grad_",
-                           "forward", "extra_repr", "__repr__", "share_memory"})
+# nn.Module methods that leave what the module computes as it was (``to`` only with devices):
+# its queries, and the ones that move it, switch its mode or set its weights
+_KEEPS_MODULE = MODULE_READS | {"load_state_dict", "eval", "train", "cuda", "cpu", "apply", "requires_grad_",
+                                "forward", "__repr__", "share_memory"}
 # torch.nn modules that return several tensors (``out, (h, c) = lstm(x)``)
 _TUPLE_OUTPUTS = ("LSTM", "GRU", "RNN", "MultiheadAttention", "Transformer")
 _STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
@@ -145,15 +145,25 @@ class CallsMixin:
             single = x is not None and len(args.pos) == 1 and not args.kw and not args.star
             out = self.layer_step(node, fv, x) if single else None
             return out if out is not None else self.fresh(node, Kind.TENSOR)
+        out = self.instance_output(node, fv, lambda forward: self.site_arguments(forward, args, bound=True))
+        return out if out is not None else self.fresh(node)
+
+    def instance_output(self, node: cst.Call, fv: Value, bind: Callable[[FunctionInfo], dict]) -> Optional[Value]:
+        """``model(x)`` of a model class of this file: the tensor its ``forward`` returns for
+        this call (``instance_call``), None when the flow cannot say. ``bind`` gives
+        ``forward``'s parameter values (``self`` aside) for the call."""
         cinfo = self.fa.classes.get(fv.func) if fv.func is not None else None
         forward = self.class_method(cinfo, "forward") if cinfo is not None and cinfo.is_module else None
-        params = self.site_arguments(forward, args, bound=True) if forward is not None else {}
-        if isinstance(fv.origin, cst.Call) and any(v.kind is not Kind.UNKNOWN for v in params.values()):
-            out = self.instance_call(node, cinfo, forward, params, fv.origin)
-            if out is not None and out.kind is Kind.TENSOR:
-                # made by this call (rules ask which model an output comes from), as forward made it
-                return out.evolve(storage=("n", id(node)), bridge=None, origin=node, anchor=id(node))
-        return self.fresh(node)
+        if forward is None or not isinstance(fv.origin, cst.Call):
+            return None
+        params = bind(forward)
+        if not any(v.kind is not Kind.UNKNOWN for v in params.values()):
+            return None
+        out = self.instance_call(node, cinfo, forward, params, fv.origin)
+        if out is None or out.kind is not Kind.TENSOR:
+            return None
+        # made by this call (rules ask which model an output comes from), as forward made it
+        return out.evolve(storage=("n", id(node)), bridge=None, origin=node, anchor=id(node))
 
     def layer_step(self, node: cst.Call, layer: Value, x: Optional[Value]) -> Optional[Value]:
         """One module applied to one input at ``node`` (a pipeline applies several there):
@@ -177,9 +187,8 @@ class CallsMixin:
                 return None
             shape, dtype = out
             return Value(Kind.TENSOR, shape=shape, dtype=dtype, storage=("n", id(node)), device=x.device, origin=node)
-        if layer.kind is Kind.MODULE and layer.func is not None:
-            v = self.module_call(node, layer, Args([cst.Arg(node)], [x]))
-            return v if v.kind is Kind.TENSOR else None
+        if layer.kind is Kind.MODULE and layer.func is not None:  # a block of this file inside the pipeline
+            return self.instance_output(node, layer, lambda forward: dict(zip(forward.params[1:2], [x])))
         return None
 
     def instance_call(self, node: cst.Call, cinfo: ClassInfo, method: FunctionInfo, params: dict,

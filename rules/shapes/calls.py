@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from ..dtypes import default_floating
+from ..module_methods import MODULE_READS
 from .inputs import MAKES_TENSOR, SIZE_KEEPING, dataset_shape, transform_name
 from .layers import ArgSource, Layer, OpaqueLayer, build_layer, json_arg, layer_class_name
 from .models import Instance, ModelClass
@@ -17,7 +18,7 @@ from .builtins import BUILTINS
 from .symbolic import sym
 from .state import DictV, Frame, FunctionV, LayerClassV, MethodV, ODictV, SuperV, TransformV, _num
 from .tables import (
-    LAYER_ARITY, LAYER_CALL_KWARGS, MATH_FUNCTIONS, MAX_DEPTH, MODEL_CHAIN, MODEL_READS, MUTATORS, SAME_SHAPE_INPLACE,
+    LAYER_ARITY, LAYER_CALL_KWARGS, MATH_FUNCTIONS, MAX_DEPTH, MODEL_CHAIN, MUTATORS, SAME_SHAPE_INPLACE,
     SCRIPT_CALL_DEPTH, SUMMARIES,
 )
 from .trace import FLATTENING, SAME_SHAPE_LAYERS, int_literal_expr
@@ -223,7 +224,7 @@ class CallsMixin(TensorCallsMixin):
             if m in MODEL_CHAIN:
                 self.args_of(e, f)
                 return recv
-            if m in MODEL_READS and not (isinstance(recv, InstanceV) and recv.instance.cls.find(m) is not None):
+            if m in MODULE_READS and not (isinstance(recv, InstanceV) and recv.instance.cls.find(m) is not None):
                 self.args_of(e, f)
                 return UNKNOWN  # nn.Module's own method (a class of this file may define its own)
             if m == "forward":

@@ -35,11 +35,6 @@ SUMMARIES = {"torchsummary.summary", "torchsummary.torchsummary.summary", "torch
              "torchinfo.torchinfo.summary"}
 MODEL_CHAIN = {"to", "cuda", "cpu", "eval", "train", "float", "double", "half", "requires_grad_", "apply",
                "share_memory", "bfloat16"}
-# Module methods that only read the module (its parameters, submodules, state): the model
-# is the same afterwards (``sum(p.numel() for p in model.parameters())``)
-MODEL_READS = {"parameters", "named_parameters", "buffers", "named_buffers", "children", "named_children",
-               "modules", "named_modules", "state_dict", "zero_grad", "extra_repr", "get_submodule",
-               "get_parameter"}
 SHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t", "unflatten",
                  "contiguous", "view_as", "reshape_as", "expand", "repeat"}
 MAX_UNROLL = 64
