@@ -9,7 +9,9 @@ bound once (``LocalFacts``), element-wise steps, pooling, ``bmm``, and methods t
 dim 0 (``mean((2, 3))``, ``transpose(1, 2)``, ``permute(0, …)``, ``unsqueeze(1)``). Not an
 origin: recurrent layers (their dim 0 is time unless ``batch_first``), ``Flatten``, and a
 layer called on one tensor the file builds itself with torch functions (full-batch
-training: its row count is fixed by the code). Built lazily, with no walk of its own."""
+training: its row count is fixed by the code), and any tensor whose dim 0 the flow knows as
+a literal size above one (``get_toy_data(1000)``: the call-site pass's result). Built
+lazily, with no walk of its own."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -18,6 +20,7 @@ import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.bindings import ClassInfo, LocalFacts, ScopeInfo
+from ptlint.rules.flow import FlowAnalysis, Kind, Value
 from ptlint.rules.shape_arith import REDUCTION_ARGS
 
 if TYPE_CHECKING:
@@ -48,6 +51,8 @@ class BatchOrigins:
         self.facts = ctx.analysis(LocalFacts)
 
     def origin(self, expr: cst.BaseExpression, ancestors: Sequence[cst.CSTNode]) -> Optional[cst.CSTNode]:
+        if fixed_rows(self.ctx.analysis(FlowAnalysis).check().value_of(expr)):
+            return None
         scope = self.facts.scope_info(ancestors)
         cls, method = self.facts.enclosing_method(ancestors)
         return _Search(self, scope, cls, method, ancestors).origin(expr, 0)
@@ -131,6 +136,16 @@ class _Search:
         made_by = self.ctx.qualname(value.func)
         return made_by is not None and made_by.startswith("torch.") and not made_by.startswith("torch.nn.") \
             and not made_by.startswith("torch.utils.")
+
+
+def fixed_rows(value: Value) -> bool:
+    """A tensor whose dim 0 the flow knows as a literal size in every evaluation
+    (``get_toy_data(1000)``, ``torch.randn(64, 8)``): the code fixes its row count, so it is
+    no batch that may come out as one sample."""
+    if value.kind is not Kind.TENSOR or not value.shape:
+        return False
+    rows = value.shape[0]
+    return rows.is_int and rows.coef > 1
 
 
 def _literal_dims(expr: cst.BaseExpression) -> Optional[list]:

@@ -249,7 +249,7 @@ def _probe(value: Any, src: str, trusted: bool = False) -> ProbeConfig:
         if not isinstance(v, typ) or (typ is not bool and isinstance(v, bool)):
             raise ConfigError(f"{src}: [tool.ptlint.probe] {key} has the wrong type: {v!r}")
         kw[key.replace("-", "_")] = v
-    if "device" in kw and not _valid_device(kw["device"]):
+    if "device" in kw and not valid_device(kw["device"]):
         raise ConfigError(f"{src}: [tool.ptlint.probe] device {kw['device']!r} is not auto, cpu, cuda[:n], mps or meta")
     if "timeout" in kw and kw["timeout"] <= 0:
         raise ConfigError(f"{src}: [tool.ptlint.probe] timeout must be positive, got {kw['timeout']!r}")
@@ -258,7 +258,7 @@ def _probe(value: Any, src: str, trusted: bool = False) -> ProbeConfig:
     return ProbeConfig(**kw)
 
 
-def _valid_device(d: str) -> bool:
+def valid_device(d: str) -> bool:
     if d in ("auto", "cpu", "cuda", "mps", "meta"):
         return True
     return d.startswith("cuda:") and d[5:].isdigit()

@@ -1,5 +1,5 @@
-"""Shape arithmetic shared by both interpreters: broadcasting, the matrix products and the
-dim re-orderings.
+"""Shape arithmetic shared by both interpreters: broadcasting, the matrix products, joining
+tensors (cat, stack) and the dim re-orderings.
 
 Contract
 --------
@@ -10,7 +10,7 @@ anything; a product of symbols is a ``size_product.Product``. ``rules/shapes`` p
 ``Dim`` (int, str symbol or None) as they are; ``rules/flow`` converts its shapes of
 ``Product`` first (``flow.values.sizes_of``, and ``flow.values.resized`` for one op).
 
-The products (matmul/mm/bmm) return ``(sizes, mismatch)``: ``sizes`` is the result (None
+The products (matmul/mm/bmm) and the joins (cat/stack) return ``(sizes, mismatch)``: ``sizes`` is the result (None
 when it cannot be known) and ``mismatch`` says why PyTorch raises — then ``sizes`` is None.
 The dim re-orderings (permute, transpose, movedim, unsqueeze, dropping a dim, flatten, the
 ``-1`` of a view) take a shape of known rank and return the new sizes, or None when the dims
@@ -31,6 +31,7 @@ Sizes = tuple  # tuple[Size, ...]
 RANK = "rank"  # an operand has a rank the operation does not take
 INNER = "inner"  # the sizes that are multiplied together differ
 BATCH = "batch"  # the batch sizes differ (bmm) or do not broadcast (matmul)
+CAT_DIM = "cat_dim"  # cat/stack: a dim that must be equal across the tensors is not
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,51 @@ def bmm_sizes(a: Sequence[Size], b: Sequence[Size]) -> Result:
 
 # name of the product -> its shape rule (method and function names alike)
 PRODUCTS = {"matmul": matmul_sizes, "mm": mm_sizes, "bmm": bmm_sizes}
+
+
+# ---------------------------------------------------------------------- joining tensors
+def cat_sizes(shapes: Sequence[Sequence[Size]], dim: int) -> Result:
+    """``torch.cat(tensors, dim)``: equal ranks, equal sizes except along ``dim``, where
+    they add up (known only when every one is an int). ``RANK``: ``left`` is every
+    operand's sizes; ``CAT_DIM``: ``left`` is the dim that differs, ``right`` its sizes."""
+    if not shapes:
+        return None, None
+    ranks = {len(s) for s in shapes}
+    if len(ranks) != 1:
+        return None, Mismatch(RANK, tuple(tuple(s) for s in shapes))
+    rank = ranks.pop()
+    along = norm_dim(dim, rank)
+    if along is None:
+        return None, None
+    out: list[Size] = []
+    for k in range(rank):
+        col = [s[k] for s in shapes]
+        ints = [c for c in col if isinstance(c, int)]
+        if k == along:
+            out.append(sum(ints) if len(ints) == len(col) else None)
+            continue
+        if len(set(ints)) > 1:
+            return None, Mismatch(CAT_DIM, k, tuple(col))
+        out.append(col[0] if len(set(col)) == 1 else (ints[0] if ints and all(c == ints[0] or c is None
+                                                                                for c in col) else None))
+    return tuple(out), None
+
+
+def stack_sizes(shapes: Sequence[Sequence[Size]], dim: int) -> Result:
+    """``torch.stack(tensors, dim)``: equal shapes, joined along a new dim of size
+    ``len(shapes)``. A mismatch is ``CAT_DIM`` with ``right`` every operand's sizes."""
+    if not shapes:
+        return None, None
+    first = shapes[0]
+    for other in shapes[1:]:
+        if len(other) != len(first) or any(clashes(a, b) for a, b in zip(other, first)):
+            return None, Mismatch(CAT_DIM, None, tuple(tuple(s) for s in shapes))
+    at = norm_dim(dim, len(first) + 1)
+    if at is None:
+        return None, None
+    out: list[Size] = [a if a == b else None for a, b in zip(first, shapes[-1])]
+    out.insert(at, len(shapes))
+    return tuple(out), None
 
 
 # ---------------------------------------------------------------------- dim re-orderings

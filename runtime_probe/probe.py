@@ -20,7 +20,7 @@ from .compare import (CONFIRMED, FAILED, MISMATCH, OK, REFUTED, UNVERIFIABLE, Er
 from .synth import Snippet, Unverifiable, synthesize
 from .worker import ProbeFailed, TorchMissing, WorkerPool, default_pool
 
-from ptlint.rules.config import _valid_device as valid_device  # auto, cpu, cuda[:n], mps, meta: one definition
+from ptlint.rules.config import valid_device  # noqa: F401 (re-exported) auto, cpu, cuda[:n], mps, meta: one definition
 
 
 @dataclass

@@ -19,8 +19,8 @@ True (each pattern kept as a must-flag test with its silent twin):
   scores; udlbook's MNIST CNNs: ``x = F.log_softmax(x)`` after ``flatten(1)`` and a Linear (PT017;
   dim 1 is picked, torch 2.13 warns).
 
-False (PT005 and PT015 fixed after the round was scored, their must-not-flag tests now pass; PT025 is
-still a strict xfail, with its passing must-flag twin):
+False (all fixed after the round was scored; each must-not-flag test passes beside its must-flag
+twin; PT025 in the stop after, once a helper's call gets the value its call-site pass returns):
 - Kind tutorial autoencoders and GANs (notebooks and script copies, 7 findings): ``out.view(batch_size,
   -1)`` (``batch_size // num_gpus`` under ``nn.DataParallel``) where ``batch_size`` is also the
   DataLoader's batch size over MNIST (60,000 images, divisible by every batch size used). PT005 says
@@ -35,7 +35,10 @@ still a strict xfail, with its passing must-flag twin):
 - PyTorchNLPBook chapter 3: ``perceptron(x_data).squeeze()`` where ``x_data, y_target =
   get_toy_data(batch_size)`` and ``batch_size = 1000``: the batch is never 1 (PT025; the batch origin
   knows a tensor the file builds with ``torch.*`` but not one returned by the file's own data function
-  called with a literal size)."""
+  called with a literal size). Fixed in the stop after: the flow gives ``get_toy_data(batch_size)``
+  what its call-site pass returns, so ``y_target`` is (1000,) (``np.zeros(batch_size)``; the rows
+  of ``x_data``, appended in a loop, stay unknown), and a squeezed output paired in the loss with
+  a target of fixed rows is never a batch of one."""
 from __future__ import annotations
 
 import pytest
@@ -299,9 +302,15 @@ class Perceptron(nn.Module):
         return torch.sigmoid(self.fc1(x_in))
 
 
-def get_toy_data(batch_size):
-    x_data = np.random.normal(size=(batch_size, 2))
+def get_toy_data(batch_size, left_center=(3, 3), right_center=(3, -2)):
+    x_data = []
     y_targets = np.zeros(batch_size)
+    for batch_i in range(batch_size):
+        if np.random.random() > 0.5:
+            x_data.append(np.random.normal(loc=left_center))
+        else:
+            x_data.append(np.random.normal(loc=right_center))
+            y_targets[batch_i] = 1
     return torch.tensor(x_data, dtype=torch.float32), torch.tensor(y_targets, dtype=torch.float32)
 
 
@@ -319,8 +328,6 @@ for epoch in range(12):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="round 30 FP: PT025 does not see that get_toy_data(1000) "
-                                       "always returns 1000 rows (BatchOrigins._fixed_data_argument)")
 def test_squeeze_on_a_fixed_size_toy_batch_is_not_flagged():
     # torch 2.13: y_pred is (1000,) against y_target (1000,) in every iteration
     src = TOY_TRAINING.replace("{BATCH}", "x_data, y_target = get_toy_data(batch_size)")

@@ -101,3 +101,66 @@ def test_example_file_is_reported_by_the_cli(run_cli):
     proc = run_cli("check", "--no-cache", "--select", "PT006", str(ROOT / "examples" / "conv_drops_remainder.py"))
     assert proc.returncode == 1, proc.stderr
     assert "PT006" in proc.stdout
+
+
+HELPER = """import torch
+import torch.nn as nn
+
+
+def comp_conv2d(conv2d, X):
+    X = X.reshape((1, 1) + X.shape)
+    Y = conv2d(X)
+    return Y.reshape(Y.shape[2:])
+
+
+X = torch.rand(size=({SIZE}, {SIZE}))
+conv2d = nn.Conv2d(1, 1, kernel_size=3, stride={STRIDE})
+comp_conv2d(conv2d, X).shape
+"""
+
+
+@pytest.mark.parametrize("size, stride", [(8, 3), (10, 3), (9, 3), (7, 2), (8, 2)])
+def test_a_layer_handed_to_a_helper_is_checked_with_the_input_of_that_call(size, stride):
+    # d2l's padding-and-stride lesson: the layer and the input both reach the conv through
+    # comp_conv2d's parameters; the shape trace never sees them meet, the flow's pass does
+    ctor = f"nn.Conv2d(1, 1, 3, stride={stride})"
+    lost = size - 1 - max(covered_rows(ctor, size))
+    src = HELPER.replace("{SIZE}", str(size)).replace("{STRIDE}", str(stride))
+    found = lint(src)
+    assert [f.line for f in found] == ([7] if lost else [])
+    if lost:
+        assert found[0].message_en.endswith(
+            f"the last {lost} row(s) and the last {lost} column(s) of the input are never covered by the kernel "
+            "and are silently ignored")
+        assert f"gets (1, 1, {size}, {size})" in found[0].message_en
+        assert [r.message_en for r in found[0].related] == ["Conv2d is defined here",
+                                                            "the input shape comes from this call"]
+        assert [r.range.start.line + 1 for r in found[0].related] == [13, 14]
+
+
+def test_a_model_run_inside_a_function_is_checked_with_that_input():
+    # the Cifar10 ResNet18 of a Chinese course: a stride-3 stem on 32x32 skips the last 2 rows
+    src = """import torch
+import torch.nn as nn
+
+
+class ResNet18(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=3, padding=0)
+
+    def forward(self, x):
+        return torch.relu(self.conv1(x))
+
+
+def main():
+    model = ResNet18()
+    out = model(torch.randn(2, 3, 32, 32))
+    print(out.shape)
+"""
+    lost = 32 - 1 - max(covered_rows("nn.Conv2d(1, 1, 3, stride=3)", 32))
+    assert lost == 2
+    found = lint(src)
+    assert [f.line for f in found] == [11]
+    assert found[0].message_en.startswith("conv1 gets (2, 3, 32, 32)")
+    assert "the last 2 row(s) and the last 2 column(s)" in found[0].message_en

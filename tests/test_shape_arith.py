@@ -12,8 +12,9 @@ from ptlint.rules import Config
 from ptlint.rules.engine import FileContext
 from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.shape_arith import (
-    BATCH, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, drop_dim, expand_sizes, flatten_sizes, index_sizes,
-    inferred_size, matmul_sizes, merge_sizes, mm_sizes, movedim_sizes, permute_sizes, transpose_sizes, unsqueeze_sizes,
+    BATCH, CAT_DIM, INNER, RANK, Mismatch, bmm_sizes, broadcast_sizes, cat_sizes, drop_dim, expand_sizes, flatten_sizes, index_sizes,
+    inferred_size, matmul_sizes, merge_sizes, mm_sizes, movedim_sizes, permute_sizes, stack_sizes, transpose_sizes,
+    unsqueeze_sizes,
 )
 from ptlint.rules.shapes import ops
 from ptlint.rules.shapes.dims import Shape, broadcast
@@ -270,3 +271,53 @@ def test_an_operand_of_unknown_kind_may_be_a_tensor_that_broadcasts():
     src = "import torch\nx = torch.randn(20)\ny = torch.maximum(torch.tensor(0), x)\nz = x * 2\n"
     assert _flow_shape(src, "torch.maximum(torch.tensor(0), x)") == (20,) == _torch_shape(torch.maximum, (), (20,))
     assert _flow_shape(src, "x * 2") == (20,)
+
+
+def _joined(fn, shapes, dim):
+    try:
+        return tuple(fn([torch.empty(s, device="meta") for s in shapes], dim).shape)
+    except (RuntimeError, IndexError):
+        return None
+
+
+def test_cat_and_stack_agree_with_torch_on_random_shapes():
+    rng = random.Random(12)
+    rules = {"cat": (cat_sizes, torch.cat), "stack": (stack_sizes, torch.stack)}
+    for _ in range(400):
+        name = rng.choice(sorted(rules))
+        ours_fn, theirs_fn = rules[name]
+        rank = rng.randint(1, 3)
+        base = _random_shape(rng, rank) or (2,)
+        shapes = [tuple(rng.choice((d, d, d + 1)) for d in base) for _ in range(rng.randint(1, 3))]
+        dim = rng.randint(-len(base), len(base) - 1)
+        sizes, why = ours_fn(shapes, dim)
+        expected = _joined(theirs_fn, shapes, dim)
+        if expected is None:
+            assert why is not None, (name, shapes, dim)
+        else:
+            assert why is None and sizes == expected, (name, shapes, dim, sizes, expected)
+
+
+def test_cat_of_different_ranks_or_sizes_says_why():
+    assert cat_sizes([(2, 3), (2, 3, 1)], 0)[1].kind == RANK
+    assert cat_sizes([(2, 3), (2, 4)], 0)[1] == Mismatch(CAT_DIM, 1, (3, 4))
+    # a symbol may be any size: nothing clashes, but the sum is unknown
+    assert cat_sizes([("n", 3), (2, 3)], 0) == ((None, 3), None)
+
+
+@pytest.mark.parametrize("src, result", [
+    ("torch.cat([a, b])", "c"), ("torch.cat((a, a), dim=1)", "d"), ("torch.stack([a, a, a], 1)", "e"),
+    ("torch.cat([a, b], -2)", "f"),
+])
+def test_flow_and_shapes_give_torchs_joined_shape(src, result):
+    code = ("import torch\na = torch.randn(4, 3)\nb = torch.randn(6, 3)\nc = torch.cat([a, b])\n"
+            "d = torch.cat((a, a), dim=1)\ne = torch.stack([a, a, a], 1)\nf = torch.cat([a, b], -2)\n")
+    namespace: dict = {}
+    exec(compile(code, "<join>", "exec"), namespace)
+    expected = tuple(namespace[result].shape)
+    v = value_of(code, src)
+    assert tuple(d.coef for d in v.shape) == expected
+    a, b = Shape((4, 3)), Shape((6, 3))
+    shapes_rule = {"c": ops.cat([a, b], 0), "d": ops.cat([a, a], 1), "e": ops.stack([a, a, a], 1),
+                   "f": ops.cat([a, b], -2)}[result]
+    assert shapes_rule[0].dims == expected

@@ -3,11 +3,12 @@ from typing import Optional
 import libcst as cst
 
 from ptlint.rules.astutil import get_arg, literal_value
-from ptlint.rules.batch_origin import KEEP_DIMS_METHODS, BatchOrigins
+from ptlint.rules.batch_origin import KEEP_DIMS_METHODS, BatchOrigins, fixed_rows
 from ptlint.rules.bindings import LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
 from ptlint.rules.name_uses import loads_after
 from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
 
 # Uses of a squeezed tensor whose result depends on its rank (and so on a lost batch dim).
@@ -47,7 +48,7 @@ class SqueezeWithoutDim(Gated, Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-对带批量维的张量调用不带参数的 `squeeze()`（或 `torch.squeeze(x)`）：模型或网络层的输出、`forward` 的输入、从 `DataLoader` 取出的一批数据，以及由它们逐元素计算出来的张量。第 0 维仍是批量维的结果也算在内：`torch.bmm` 的输出（两个操作数共用第 0 维）、池化后的特征（`F.adaptive_avg_pool2d(x, 1)`、`x.mean((2, 3))`），以及 `transpose(1, 2)`、`permute(0, …)`、`unsqueeze(1)` 之后的张量。只有当后面的用法会因为丢掉批量维而出错或改变结果时才报告：按批量索引或遍历（`out[0]`、`len(out)`、`for v in out`），依赖维数的操作（`permute()`、`transpose()`、`size(0)`，以及 `dim` 为 1 或更大的 `softmax`、`sum`、`F.normalize` 等——批量维没了，所有维度前移一位，运算落到另一维上或抛出 IndexError），或者在损失函数里与另一个没有同样 squeeze 的张量配对。两边都 squeeze 的损失（`loss_fct(logits.squeeze(), labels.squeeze())`）在批量为 1 时结果相同，直接返回的值后面怎么用也不知道，这些都不报告。
+对带批量维的张量调用不带参数的 `squeeze()`（或 `torch.squeeze(x)`）：模型或网络层的输出、`forward` 的输入、从 `DataLoader` 取出的一批数据，以及由它们逐元素计算出来的张量。第 0 维仍是批量维的结果也算在内：`torch.bmm` 的输出（两个操作数共用第 0 维）、池化后的特征（`F.adaptive_avg_pool2d(x, 1)`、`x.mean((2, 3))`），以及 `transpose(1, 2)`、`permute(0, …)`、`unsqueeze(1)` 之后的张量。只有当后面的用法会因为丢掉批量维而出错或改变结果时才报告：按批量索引或遍历（`out[0]`、`len(out)`、`for v in out`），依赖维数的操作（`permute()`、`transpose()`、`size(0)`，以及 `dim` 为 1 或更大的 `softmax`、`sum`、`F.normalize` 等——批量维没了，所有维度前移一位，运算落到另一维上或抛出 IndexError），或者在损失函数里与另一个没有同样 squeeze 的张量配对。两边都 squeeze 的损失（`loss_fct(logits.squeeze(), labels.squeeze())`）在批量为 1 时结果相同，直接返回的值后面怎么用也不知道，这些都不报告。行数由代码本身固定的张量（本文件的 `get_toy_data(1000)`、`torch.randn(64, 8)`），以及在损失函数里与这种固定行数的目标配对的输出，实际运行的批次都不会只有一个样本，也不报告。
 
 ## 为什么有问题
 不指定 `dim` 时，`squeeze()` 会删除**所有**大小为 1 的维度（笔记：“当不指定 dim 参数时，删除所有大小为1的维度”）。平时批量大小大于 1，一切正常；一旦最后一个批次只剩 1 个样本，或者推理时只传入一个样本，批量维也会被删掉：`(1, 1)` 变成标量 `()`，`(1, 3, 1, 4)` 变成 `(3, 4)`。后面的损失函数、拼接或索引于是报错，或者悄悄按错误的形状广播。
@@ -68,7 +69,7 @@ loss = criterion(out.squeeze(-1), y)  # 只删最后一维，(N, 1) -> (N,)
 当网络层是 `nn.Linear(..., 1)` 时，快速修复会改成 `squeeze(-1)`（不安全修复：批量大小为 1 时结果与原来不同——这正是要修复的行为）。
 """,
         en="""## What it finds
-`squeeze()` without arguments (or `torch.squeeze(x)`) on a tensor that carries a batch dim: the output of a model or layer, the input of `forward`, a batch taken from a `DataLoader`, and element-wise results of those. Results whose dim 0 is still the batch count too: `torch.bmm` outputs (both operands share dim 0), pooled features (`F.adaptive_avg_pool2d(x, 1)`, `x.mean((2, 3))`), and tensors after `transpose(1, 2)`, `permute(0, …)` or `unsqueeze(1)`. It reports only when what follows breaks or changes once the batch dim is gone: indexing or iterating by batch (`out[0]`, `len(out)`, `for v in out`), an op that needs the rank (`permute()`, `transpose()`, `size(0)`, and `softmax`, `sum`, `F.normalize`… along a literal `dim` of 1 or more: without the batch dim every axis shifts down by one, so the op runs along another axis or raises IndexError), or a loss that pairs it with a tensor not squeezed the same way. A loss of two tensors squeezed alike (`loss_fct(logits.squeeze(), labels.squeeze())`) is the same for a batch of one, and a returned value's use is unknown: neither is reported.
+`squeeze()` without arguments (or `torch.squeeze(x)`) on a tensor that carries a batch dim: the output of a model or layer, the input of `forward`, a batch taken from a `DataLoader`, and element-wise results of those. Results whose dim 0 is still the batch count too: `torch.bmm` outputs (both operands share dim 0), pooled features (`F.adaptive_avg_pool2d(x, 1)`, `x.mean((2, 3))`), and tensors after `transpose(1, 2)`, `permute(0, …)` or `unsqueeze(1)`. It reports only when what follows breaks or changes once the batch dim is gone: indexing or iterating by batch (`out[0]`, `len(out)`, `for v in out`), an op that needs the rank (`permute()`, `transpose()`, `size(0)`, and `softmax`, `sum`, `F.normalize`… along a literal `dim` of 1 or more: without the batch dim every axis shifts down by one, so the op runs along another axis or raises IndexError), or a loss that pairs it with a tensor not squeezed the same way. A loss of two tensors squeezed alike (`loss_fct(logits.squeeze(), labels.squeeze())`) is the same for a batch of one, and a returned value's use is unknown: neither is reported. Nor is a tensor whose row count the code fixes (the file's own `get_toy_data(1000)`, `torch.randn(64, 8)`), or an output paired in the loss with a target whose rows are fixed so: the batch that runs never has one sample.
 
 ## Why it is a problem
 Without `dim`, `squeeze()` removes **every** dim of size 1. With batches larger than 1 all is well; when the last batch holds a single sample, or inference runs on one sample, the batch dim goes too: `(1, 1)` becomes a scalar `()`, `(1, 3, 1, 4)` becomes `(3, 4)`. The loss, a concatenation or an index then fails, or silently broadcasts the wrong shapes.
@@ -135,6 +136,11 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
         "train_y = torch.cat((torch.zeros(100), torch.ones(100)), 0)\nnet = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())\n"
         "loss_fn = nn.BCELoss()\nfor it in range(100):\n    y_pred = net(train_x)\n"
         "    loss = loss_fn(y_pred.squeeze(), train_y)\n",
+        # rows fixed by the file's own data function: get_toy_data(1000) always gives 1000
+        "import numpy as np\nimport torch\nimport torch.nn as nn\ndef get_toy_data(n):\n"
+        "    return torch.tensor(np.random.normal(size=(n, 2)), dtype=torch.float32), torch.zeros(n)\n"
+        "model = nn.Linear(2, 1)\nbce = nn.BCEWithLogitsLoss()\nfor epoch in range(5):\n"
+        "    x, y = get_toy_data(1000)\n    loss = bce(model(x).squeeze(), y)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -203,6 +209,9 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
             return False
         others = [a.value for a in call.args if a is not arg and (a.keyword is None or a.keyword.value in
                                                                      ("input", "target"))]
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        if any(fixed_rows(flow.value_of(o)) for o in others):
+            return False  # paired with a target of fixed rows (1000): a batch that runs is never one sample
         return any(not self._squeezed_alike(o, facts, scope) for o in others)
 
     def _is_loss(self, func: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo) -> bool:

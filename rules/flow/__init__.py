@@ -13,12 +13,13 @@ An abstract interpreter over statements (``interp.py``, one mixin module per sea
 ``statements``, ``scopes``, ``expressions``, ``attributes``, ``operators``, ``calls``,
 ``loop_events``, ``torch_functions``, ``tensor_methods``/``tensor_views``, ``aliasing``).
 What it shares with ``rules/shapes``, so that both give one answer: the size model
-(``rules/size_product.py``), the shape arithmetic — broadcasting, matrix products, the dim
-re-orderings, ``expand``, basic indexing (``rules/shape_arith.py``) — and the dtype model
+(``rules/size_product.py``), the shape arithmetic — broadcasting, matrix products, ``cat`` /
+``stack``, the dim re-orderings, ``expand``, basic indexing (``rules/shape_arith.py``) — and the dtype model
 (``rules/dtypes.py``), and the layers' output-size formulas: a ``torch.nn`` layer built with
 literal arguments and called on a tensor of known shape gets its output from the shape
-interpreter's transfer functions (``layers.py``); ``bench/bench_agreement.py`` checks on real
-code that the two agree.
+interpreter's transfer functions (``layers.py``), and a call that raises or drops input rows
+there is a fact of the flow too (``layer_problems()`` / ``layer_drops()``);
+``bench/bench_agreement.py`` checks on real code that the two agree.
 Each scope — the module (for a notebook: all cells in order), every function and method — is interpreted once with
 an environment ``dotted key -> Value`` ("x", "self.fc"); loop bodies twice (the second
 time from the join of the state before the loop and after one iteration), ``if``/``else``
@@ -29,7 +30,7 @@ in ``__init__`` (optimizers, losses, layers) are followed. Functions of the same
 summarised (events, return value, attributes of ``self`` they assign) and the summary
 counts at each call site; a call whose arguments tell more than the summary's unknown
 parameters also gets a call-site pass of its own (``call_sites.py``, read with
-``flow.call_sites(node)``). Model classes of the file are followed per instance the same
+``flow.call_sites(node)``), and what the body returns in that pass is the call's value. Model classes of the file are followed per instance the same
 way: ``Net(5)`` runs ``__init__`` with its arguments and keeps what it assigns to ``self``,
 ``model(x)`` runs ``forward`` with ``x`` and that instance's layers (blocks inside blocks:
 a block's output in a pass is the next block's input), and ``out = model(x)`` gets what
@@ -94,6 +95,12 @@ Questions
     through the other side sees: ``Hazard(write: Event, read: node, read_value: Value)``.
     ``flow.bridge_of(group)`` is where the sharing began.
 
+``flow.layer_problems() / flow.layer_drops() -> list[LayerCall]``
+    The ``torch.nn`` layer calls that raise when they run (``outcome.problem``: the shapes
+    ``Problem``, e.g. ``in_features`` against the flattened size) or whose conv/pool window
+    never covers the input's last rows (``outcome.dropped``), in the summary or a call-site
+    pass (``chain``), with the layer's constructor call and the input shape (``layers.py``).
+
 ``flow.function(def_node) -> FunctionInfo``
     A helper's summary: ``block`` (events), ``returns`` (joined ``Value``),
     ``self_assigned``.
@@ -125,10 +132,11 @@ from .events import (
     iteration_paths,
 )
 from .interp import Hazard, key_of
-from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Value, is_floating, join
+from .layers import LayerCall, LayerOutcome
+from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Value, is_floating, join, shape_str
 
 __all__ = [
     "BACKWARD", "Branch", "CONTIGUOUS", "EXIT", "Event", "FlowAnalysis", "FlowError", "Hazard", "Inline", "Kind",
-    "Layout", "LoopBlock", "MANUAL_STEP", "Product", "READ", "SCHEDULER_STEP", "STEP", "UNKNOWN", "Value", "WRITE",
-    "ZERO_GRAD", "is_floating", "iteration_paths", "join", "key_of",
+    "LayerCall", "LayerOutcome", "Layout", "LoopBlock", "MANUAL_STEP", "Product", "READ", "SCHEDULER_STEP", "STEP", "UNKNOWN", "Value", "WRITE",
+    "ZERO_GRAD", "is_floating", "iteration_paths", "join", "key_of", "shape_str",
 ]

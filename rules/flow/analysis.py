@@ -13,6 +13,7 @@ from .chain import chain_of, method_link, probe_facts
 from .events import LoopBlock
 from .grad_mode import GradModes
 from .interp import Hazard, Interpreter
+from .layers import LayerCall
 from .state import ClassInfo, FunctionInfo
 from .values import UNKNOWN, Kind, Layout, Value
 
@@ -54,6 +55,8 @@ class FlowAnalysis:
         self.instance_inits: dict[cst.Call, tuple] = {}
         # constructor calls of modules changed after they were built (calls.note_module_change)
         self.changed_modules: set[cst.CSTNode] = set()
+        # layer calls that raise or drop input rows, in the summary or a call-site pass
+        self._layer_calls: dict[tuple, LayerCall] = {}
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         self.grad_modes = GradModes(ctx.source.text)
@@ -71,6 +74,7 @@ class FlowAnalysis:
         self._views.clear()
         self.loops.clear()
         self.hazards.clear()
+        self._layer_calls.clear()
         self.grad_modes.clear()
 
     def check(self) -> "FlowAnalysis":
@@ -154,6 +158,18 @@ class FlowAnalysis:
         return values (``returns``), the attributes of ``self`` it assigns."""
         return self.functions.get(node)
 
+    def layer_problems(self) -> list[LayerCall]:
+        """Every layer call that raises when it runs (``outcome.problem``: the Linear whose
+        ``in_features`` is not the flattened size, a conv given the wrong channels, a window
+        larger than its input), in the file's summary or a call-site pass (``chain`` names
+        the calls; a pass memoised for another call is not listed again)."""
+        return [c for c in self._layer_calls.values() if c.outcome.problem is not None]
+
+    def layer_drops(self) -> list[LayerCall]:
+        """Every conv or pooling call whose window never covers the last rows or columns of
+        its input (``outcome.dropped``), as ``layer_problems`` lists them."""
+        return [c for c in self._layer_calls.values() if c.outcome.dropped]
+
     def bridge_of(self, group: Any) -> Optional[cst.CSTNode]:
         b = self.bridges.get(group)
         return b[0] if b else None
@@ -168,6 +184,9 @@ class FlowAnalysis:
         return all(a < b for a, b in zip(keys, keys[1:]))
 
     # ------------------------------------------------------------------ interpreter callbacks
+    def note_layer_call(self, call: LayerCall) -> None:
+        self._layer_calls.setdefault((call.node, call.layer, call.chain, call.input), call)
+
     def _note_view(self, node: cst.CSTNode, lay: Optional[Layout]) -> None:
         prev = self._views.get(node, _NOT_SET)
         if prev is _NOT_SET:

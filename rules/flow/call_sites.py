@@ -6,8 +6,9 @@ values this call passes, so ``criterion(out, y)`` inside it is known to be a
 The summary pass (every parameter unknown) stays what every rule sees through
 ``value_of``; a call-site pass writes only its own table of values, never events, views,
 hazards or loops, so no rule finds anything new unless it asks ``call_sites(node)`` and
-names the call site in its finding. One value does cross into the summary: what a model
-instance's ``forward`` pass returned is the value of its ``model(x)`` call (below).
+names the call site in its finding. One value does cross into the summary: what the pass
+returned is the value of its call (``x, y = get_toy_data(1000)`` has 1000 rows; a model
+instance's ``forward`` pass gives its ``model(x)`` call's value, below).
 
 Passes nest: a helper's own call of another helper inside a call-site pass gets a pass of
 its own with the values of the outer call (``train_epoch(model, crit, batches)`` ->
@@ -83,8 +84,7 @@ def run_site_pass(interp: Any, node: cst.Call, info: FunctionInfo, params: dict,
     nested in the passes ``interp.site_chain`` is running. ``method``: ``info`` is the
     ``forward`` of a model class called as ``model(x)``; its ``self`` is the class's
     instance (its ``__init__`` pass's attributes, else those ``__init__`` assigns once).
-    Returns what the body returned in this pass (None: no pass ran); only a model call
-    (``calls.module_call``) uses it as the call's value."""
+    Returns what the body returned in this pass (None: no pass ran): the call's value."""
     fa = interp.fa
     chain = interp.site_chain + (node,)
     if len(chain) > MAX_DEPTH or (info.cls is not None and not method) or info.running \

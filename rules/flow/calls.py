@@ -21,16 +21,16 @@ from .creation import dtype_arg
 from .call_sites import run_site_pass, summary_pending
 from .crossfile import project_member_function, project_relative_member
 from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
-from .layers import layer_output
+from .layers import LayerCall, layer_output
 from .state import ClassInfo, FunctionInfo, State
 from .transfer import (
-    METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_REDUCTIONS, NDARRAY_VIEWS, NOT_DATA_WRITES,
-    PURE_BUILTINS, looks_like_optimizer,
+    CLEARING_ALIASES, METADATA_METHODS, NDARRAY_COPIES, NDARRAY_INPLACE, NDARRAY_REDUCTIONS, NDARRAY_VIEWS,
+    NOT_DATA_WRITES, PURE_BUILTINS, looks_like_optimizer,
 )
 from .values import Kind, Value, const_value
 
 # Methods whose call may be a training-loop event (see ``loop_events``), as are in-place ``x_``
-_LOOP_EVENT_METHODS = frozenset({"backward", "manual_backward", "zero_grad", "step"})
+_LOOP_EVENT_METHODS = frozenset({"backward", "manual_backward", "zero_grad", "step", *CLEARING_ALIASES})
 _PARAMETER_METHODS = frozenset({"parameters", "named_parameters"})
 _MAY_OWN_PARAMETERS = frozenset({Kind.TENSOR, Kind.UNKNOWN, Kind.MODULE, Kind.OBJECT})
 # An unseen method whose name says so may clear gradients (``self.reset_grads()``)
@@ -185,8 +185,12 @@ class CallsMixin:
             out = layer_output(node, layer, x)
             if out is None:
                 return None
-            shape, dtype = out
-            return Value(Kind.TENSOR, shape=shape, dtype=dtype, storage=("n", id(node)), device=x.device, origin=node)
+            if out.problem is not None or out.dropped:
+                self.fa.note_layer_call(LayerCall(node, layer.origin, self.site_chain, x.shape, out))
+            if out.shape is None:
+                return None
+            return Value(Kind.TENSOR, shape=out.shape, dtype=out.dtype, storage=("n", id(node)), device=x.device,
+                         origin=node)
         if layer.kind is Kind.MODULE and layer.func is not None:  # a block of this file inside the pipeline
             return self.instance_output(node, layer, lambda forward: dict(zip(forward.params[1:2], [x])))
         return None
@@ -309,14 +313,18 @@ class CallsMixin:
             mapping.setdefault(p, None)
         if info.block:
             self.emit(Inline(node, info.node, remap(info.block, mapping, node)))
+        r = info.returns
         if bound is None:
-            run_site_pass(self, node, info, self.site_arguments(info, args))
+            # what the body returns given this call's arguments: a fuller value than the
+            # summary's, which knows none of them (``get_toy_data(1000)`` -> 1000 rows)
+            site = run_site_pass(self, node, info, self.site_arguments(info, args))
+            if site is not None and site.kind is not Kind.UNKNOWN:
+                r = site
         if bound is not None and info.self_assigned:
             bk = key_of(bound)
             if bk is not None:
                 for attr in info.self_assigned:
                     st.forget(bk + "." + attr)
-        r = info.returns
         if r is None or r.kind is Kind.UNKNOWN:
             return self.fresh(node)
         return r.evolve(storage=("n", id(node)) if r.kind.is_array else None, bridge=None)

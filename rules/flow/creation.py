@@ -194,11 +194,12 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
             return None
         dv = value_of(data.value)
         shape, elem = data_facts(dv)
-        if not given:
-            if dv.kind is Kind.NDARRAY or dv.kind is Kind.TENSOR:
-                dt, shape = dv.dtype, dv.shape
-            elif elem is not None:
-                dt = exact(literal_dtype([elem], default_float))
+        if dv.kind is Kind.NDARRAY or dv.kind is Kind.TENSOR:
+            shape = dv.shape  # a copy of the array: its shape whatever dtype it is cast to
+            if not given:
+                dt = dv.dtype
+        elif not given and elem is not None:
+            dt = exact(literal_dtype([elem], default_float))
         return _tensor(dt, shape, call, value_of, provenance=q)
     if fn in _SIZE_FACTORIES:
         if not given:

@@ -5,16 +5,20 @@ layer's value by ``constructor_constants``), computed by the transfer functions
 formulas for conv, pool, linear, embedding …), so that the two interpreters give one
 answer for a layer call.
 
-Contract: ``layer_output(node, layer, x)`` is ``(shape, dtype)`` of the call's result, or
-None when the flow cannot say: the layer class is not one shapes models, an argument of
-its constructor is not known, the input's shape is unknown, the layer returns several
-tensors, or the call would raise (the shape rules report that, with their own words). A
-dim the layer does not fix is named after the call (``Product.sym((id(node), i))``, the
-flow's name for dim ``i`` of the value made at ``node``); the dtype is the exact one
-shapes gives, or None. Layout, requires_grad and storage stay the caller's to decide."""
+Contract: ``layer_output(node, layer, x)`` is a ``LayerOutcome``, or None when the flow
+cannot say: the layer class is not one shapes models, an argument of its constructor is not
+known, the input's shape is unknown, or the layer returns several tensors. The outcome's
+``shape``/``dtype`` are the call's result; ``problem`` is what torch raises at this call (the
+shapes ``Problem``: in_features against the flattened size, channels, a window larger than
+its input …; then the result is None: nothing after a raise is known), ``dropped`` the input
+rows the window never covers (PT006's fact). A dim the layer does not fix is named after the
+call (``Product.sym((id(node), i))``, the flow's name for dim ``i`` of the value made at
+``node``); the dtype is the exact one shapes gives, or None. Layout, requires_grad and
+storage stay the caller's to decide."""
 from __future__ import annotations
 
-from typing import Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
@@ -23,10 +27,35 @@ from ..size_product import Product
 from .args import Args
 from .values import Kind, Value
 
+if TYPE_CHECKING:
+    from ..shapes.layers import DroppedDim, Problem
+
 _NOT_LITERAL = object()
 
 
-def layer_output(node: cst.Call, layer: Value, x: Value) -> Optional[tuple[tuple[Product, ...], Optional[str]]]:
+@dataclass(frozen=True)
+class LayerOutcome:
+    shape: Optional[tuple[Product, ...]]  # None: the call raises, or its size is not exact
+    dtype: Optional[str]
+    problem: Optional["Problem"] = None
+    dropped: tuple["DroppedDim", ...] = ()
+    label: str = ""  # the layer's class, as messages name it ("Conv2d")
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """One ``torch.nn`` layer applied at ``node`` (a called ``nn.Sequential`` applies each
+    of its layers there): built at ``layer``, run on ``input`` in the pass of the call-site
+    ``chain`` (``()``: the file's summary; flow/call_sites.py)."""
+
+    node: cst.Call
+    layer: cst.Call
+    chain: tuple
+    input: tuple[Product, ...]
+    outcome: LayerOutcome
+
+
+def layer_output(node: cst.Call, layer: Value, x: Value) -> Optional[LayerOutcome]:
     from ..shapes.dims import Shape
     from ..shapes.layers import build_layer, layer_class_name
     from ..shapes.values import TensorV
@@ -53,8 +82,11 @@ def layer_output(node: cst.Call, layer: Value, x: Value) -> Optional[tuple[tuple
             dims.append(None)
     outcome = made.apply([TensorV(Shape(tuple(dims)), x.dtype)])
     out = outcome.out
-    if outcome.problem is not None or not isinstance(out, TensorV) or out.shape is None or not out.shape.exact:
-        return None
+    dropped = tuple(outcome.dropped)
+    if outcome.problem is not None:
+        return LayerOutcome(None, None, outcome.problem, dropped, made.label)
+    if not isinstance(out, TensorV) or out.shape is None or not out.shape.exact:
+        return LayerOutcome(None, None, None, dropped, made.label)
     shape = []
     for i, d in enumerate(out.shape.dims):
         if isinstance(d, int) and not isinstance(d, bool):
@@ -63,7 +95,7 @@ def layer_output(node: cst.Call, layer: Value, x: Value) -> Optional[tuple[tuple
             shape.append(names[d])
         else:
             shape.append(Product.sym((id(node), i)))
-    return tuple(shape), exact(out.dtype)
+    return LayerOutcome(tuple(shape), exact(out.dtype), None, dropped, made.label)
 
 
 def constructor_constants(args: Args) -> Optional[tuple[tuple, tuple]]:

@@ -19,7 +19,7 @@ from .events import (
     Event,
 )
 from .state import State
-from .transfer import looks_like_optimizer, looks_like_scaler
+from .transfer import CLEARING_ALIASES, looks_like_optimizer, looks_like_scaler
 from .values import Kind, Value
 
 
@@ -68,7 +68,7 @@ class LoopEventsMixin:
         k = key_of(recv_node)
         if name in ("backward", "manual_backward"):
             self.emit(Event(BACKWARD, node, k, r))
-        elif name == "zero_grad":
+        elif name == "zero_grad" or name in CLEARING_ALIASES:
             if r.kind is Kind.OPTIMIZER or (r.kind is Kind.UNKNOWN and looks_like_optimizer(k)):
                 self.emit(Event(ZERO_GRAD, node, k, r, CLEAR_OPTIMIZER))
             else:

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional
 import libcst as cst
 
 from ..dtypes import FLOAT_RESULT, concat_result, float_result, is_floating
-from ..shape_arith import PRODUCTS
+from ..shape_arith import PRODUCTS, cat_sizes, stack_sizes
 from ..size_product import Product
 from . import chain as C
 from . import layout as L
@@ -30,7 +30,7 @@ from .transfer import (
     CONTIGUOUS_RESULT_FUNCTIONS, GRAD_SCALERS, NUMPY_WRITE_FIRST, POINTWISE_FUNCTIONS, SOFT_PRODUCERS,
     TORCH_FUNCTION_METHODS,
 )
-from .values import CONTIGUOUS, UNKNOWN, Kind, Value
+from .values import CONTIGUOUS, UNKNOWN, Kind, Value, shape_of_sizes, sizes_of
 
 
 # Pointwise functions whose second argument is not a broadcast operand (a bound, an exponent…)
@@ -159,11 +159,26 @@ class TorchFunctionsMixin:
     def concatenation(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
         seq = args.get(0, "tensors")
         dt = None
+        shape = None
         if seq is not None and seq.items:
             dt = concat_result([it.dtype for it in seq.items])
+            shape = self.joined_shape(q, seq.items, args.get(1, "dim"))
         elif seq is not None and seq.elem is not None:
             dt = seq.elem.dtype
-        return Value(Kind.TENSOR, dtype=dt, storage=("n", id(node)), origin=node, provenance=q)
+        return Value(Kind.TENSOR, dtype=dt, shape=shape, storage=("n", id(node)), origin=node, provenance=q)
+
+    @staticmethod
+    def joined_shape(q: str, items: tuple, dim: Optional[Value]) -> Optional[tuple]:
+        """``torch.cat`` / ``stack`` of a list the flow knows item by item, along a literal
+        dim (0 when not given): the shared shape rule (``shape_arith``), None when a shape
+        is unknown or torch raises."""
+        join_sizes = _JOINS.get(q)
+        d = 0 if dim is None else dim.const
+        if join_sizes is None or not isinstance(d, int) or isinstance(d, bool) \
+                or any(it.kind is not Kind.TENSOR or it.shape is None for it in items):
+            return None
+        sizes, why = join_sizes([sizes_of(it.shape) for it in items], d)
+        return shape_of_sizes(sizes) if why is None else None
 
     def index_function(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
         return Value(Kind.TENSOR, dtype="int64", storage=("n", id(node)), origin=node, provenance=q)
@@ -233,6 +248,9 @@ class TorchFunctionsMixin:
 
 
 FunctionHandler = Callable[..., Value]
+# the joins whose result shape shape_arith knows (hstack / vstack follow other rules)
+_JOINS = {"torch.cat": cat_sizes, "torch.concat": cat_sizes, "torch.concatenate": cat_sizes,
+          "torch.stack": stack_sizes}
 
 
 def _table() -> dict[str, FunctionHandler]:

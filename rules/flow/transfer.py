@@ -57,6 +57,10 @@ RELAYOUT_INPLACE = frozenset({"t_", "transpose_", "swapaxes_", "swapdims_", "uns
 # ndarray methods that write in place
 NDARRAY_INPLACE = frozenset({"fill", "sort", "put", "itemset", "partition", "resize", "setfield", "clip_"})
 # numpy functions that write their first argument
+# PaddlePaddle's zero_grad (``optimizer.clear_grad()``, ``clear_gradients()`` before 2.0): a
+# paddle loop pasted beside torch code clears its gradients with these. torch has neither
+# method, so taking them for a clearing only ever silences.
+CLEARING_ALIASES = frozenset({"clear_grad", "clear_gradients"})
 NUMPY_WRITE_FIRST = frozenset({"numpy.copyto", "numpy.random.shuffle", "numpy.fill_diagonal", "numpy.put",
                                "numpy.place", "numpy.putmask", "numpy.random.Generator.shuffle"})
 # ndarray methods / functions returning views of the same memory

@@ -5,8 +5,9 @@ Nothing here imports torch."""
 from .analysis import ModelEntry, ShapeAnalysis
 from .dims import Dim, Shape, fmt_shape
 from .inputs import InputInfo
+from .trace import drop_text
 
-__all__ = ["Dim", "InputInfo", "ModelEntry", "Shape", "ShapeAnalysis", "fmt_shape", "shapes_report"]
+__all__ = ["Dim", "InputInfo", "ModelEntry", "Shape", "ShapeAnalysis", "drop_text", "fmt_shape", "shapes_report"]
 
 
 def shapes_report(source_text, path="<stdin>", *, input_shape=None, model=None):

@@ -7,8 +7,8 @@ import math
 from typing import Any, Optional, Sequence
 
 from ..shape_arith import (
-    BATCH, INNER, RANK, bmm_sizes, expand_sizes, flatten_sizes, index_sizes, matmul_sizes, mm_sizes, movedim_sizes,
-    norm_dim, permute_sizes, reduce_sizes, transpose_sizes, unsqueeze_sizes,
+    BATCH, INNER, RANK, bmm_sizes, cat_sizes, expand_sizes, flatten_sizes, index_sizes, matmul_sizes, mm_sizes,
+    movedim_sizes, norm_dim, permute_sizes, reduce_sizes, stack_sizes, transpose_sizes, unsqueeze_sizes,
 )
 from ..size_product import Product, product_of
 from .dims import Dim, Shape, dim_of, dims_of, fmt_dim, fmt_shape
@@ -179,44 +179,27 @@ def reduce(shape: Optional[Shape], dims: Optional[Sequence[int]], keepdim: bool)
 def cat(shapes: Sequence[Optional[Shape]], dim: int, what: str = "torch.cat") -> Result:
     if not shapes or any(s is None or not s.exact for s in shapes):
         return None, None
-    ranks = {len(s.dims) for s in shapes}  # type: ignore[union-attr]
-    if len(ranks) != 1:
+    sizes, why = cat_sizes([s.dims for s in shapes], dim)  # type: ignore[union-attr]
+    if why is None:
+        return (Shape(sizes) if sizes is not None else None), None
+    if why.kind == RANK:
         return None, Problem(f"{what} 的张量维数不同：" + "、".join(fmt_shape(s) for s in shapes),
                              f"{what} gets tensors of different ranks: " + ", ".join(fmt_shape(s) for s in shapes))
-    r = ranks.pop()
-    i = norm_dim(dim, r)
-    if i is None:
-        return None, None
-    out: list[Dim] = []
-    for k in range(r):
-        col = [s.dims[k] for s in shapes]  # type: ignore[union-attr]
-        if k == i:
-            out.append(sum(col) if all(isinstance(c, int) for c in col) else None)  # type: ignore[arg-type]
-            continue
-        ints = [c for c in col if isinstance(c, int)]
-        if len(set(ints)) > 1:
-            return None, Problem(
-                f"{what} 沿第 {i} 维拼接，其余维度必须相同，但第 {k} 维分别是 " + "、".join(fmt_dim(c) for c in col),
-                f"{what} along dim {i} needs every other dim to match, but dim {k} is " + ", ".join(fmt_dim(c) for c in col))
-        out.append(col[0] if len(set(col)) == 1 else (ints[0] if ints and all(c == ints[0] or c is None for c in col) else None))
-    return Shape(tuple(out)), None
+    along = norm_dim(dim, len(shapes[0].dims))  # type: ignore[union-attr]
+    k, col = why.left, why.right
+    return None, Problem(
+        f"{what} 沿第 {along} 维拼接，其余维度必须相同，但第 {k} 维分别是 " + "、".join(fmt_dim(c) for c in col),
+        f"{what} along dim {along} needs every other dim to match, but dim {k} is " + ", ".join(fmt_dim(c) for c in col))
 
 
 def stack(shapes: Sequence[Optional[Shape]], dim: int) -> Result:
     if not shapes or any(s is None or not s.exact for s in shapes):
         return None, None
-    first = shapes[0]
-    for s in shapes[1:]:
-        if len(s.dims) != len(first.dims) or any(  # type: ignore[union-attr]
-                isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(s.dims, first.dims)):  # type: ignore[union-attr]
-            return None, Problem("torch.stack 要求所有张量形状相同：" + "、".join(fmt_shape(x) for x in shapes),
-                                 "torch.stack needs tensors of equal shape: " + ", ".join(fmt_shape(x) for x in shapes))
-    i = norm_dim(dim, len(first.dims) + 1)  # type: ignore[union-attr]
-    if i is None:
-        return None, None
-    dims = [a if a == b else None for a, b in zip(first.dims, shapes[-1].dims)]  # type: ignore[union-attr]
-    dims.insert(i, len(shapes))
-    return Shape(tuple(dims)), None
+    sizes, why = stack_sizes([s.dims for s in shapes], dim)  # type: ignore[union-attr]
+    if why is not None:
+        return None, Problem("torch.stack 要求所有张量形状相同：" + "、".join(fmt_shape(x) for x in shapes),
+                             "torch.stack needs tensors of equal shape: " + ", ".join(fmt_shape(x) for x in shapes))
+    return (Shape(sizes) if sizes is not None else None), None
 
 
 def _inner_problem(fn: str, a: Shape, b: Shape, ka: Dim, kb: Dim) -> Problem:

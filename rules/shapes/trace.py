@@ -4,7 +4,7 @@ hover and inlay hints."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import libcst as cst
 
@@ -334,18 +334,24 @@ class Trace:
              x: Value) -> None:
         if self.silent or not drops:
             return
-        st = fmt_shape(x.shape if isinstance(x, TensorV) else None)
-        what_zh, what_en = ("卷积核", "the kernel") if kind == "conv" else ("池化窗口", "the pooling window")
-        same = len({(d.formula, d.lost) for d in drops}) == 1
-        formulas = drops[0].formula if same else "；".join(d.formula for d in drops)
-        formulas_en = drops[0].formula if same else "; ".join(d.formula for d in drops)
-        zh = (f"{label} 的输入是 {st}：{formulas}，{_dims_text(drops, 'zh')}没有被{what_zh}覆盖，会被悄悄丢掉")
-        en = (f"{label} gets {st}: {formulas_en}, so {_dims_text(drops, 'en')} of the input are never covered by "
-              f"{what_en} and are silently ignored")
+        zh, en = drop_text(label, fmt_shape(x.shape if isinstance(x, TensorV) else None), kind, drops)
         related = []
         if layer is not None and layer.node is not None and layer.node is not node:
             related.append((layer.node, f"{layer.label} 在这里定义", f"{layer.label} is defined here"))
         self.drops.append(DropInfo(node, zh, en, related))
+
+
+def drop_text(label: str, shape: str, kind: str, drops: Sequence[DroppedDim]) -> tuple[str, str]:
+    """PT006's sentence (zh, en): ``label`` (the layer as named where it is called) gets
+    ``shape``; ``kind`` is "conv" or "pool"; ``drops`` the dims whose last rows are lost."""
+    what_zh, what_en = ("卷积核", "the kernel") if kind == "conv" else ("池化窗口", "the pooling window")
+    same = len({(d.formula, d.lost) for d in drops}) == 1
+    formulas = drops[0].formula if same else "；".join(d.formula for d in drops)
+    formulas_en = drops[0].formula if same else "; ".join(d.formula for d in drops)
+    zh = f"{label} 的输入是 {shape}：{formulas}，{_dims_text(list(drops), 'zh')}没有被{what_zh}覆盖，会被悄悄丢掉"
+    en = (f"{label} gets {shape}: {formulas_en}, so {_dims_text(list(drops), 'en')} of the input are never covered by "
+          f"{what_en} and are silently ignored")
+    return zh, en
 
 
 def int_literal_expr(node: cst.BaseExpression) -> bool:
