@@ -26,6 +26,8 @@ CORPUS = ROOT / "bench" / ".work" / "precision"
 OUT = ROOT / "bench" / "results" / "agreement.md"
 _LITERAL = re.compile(r"^\((\d+(?:, \d+)*)?,?\)$")
 _NODE_TYPES = (cst.Call, cst.Subscript, cst.BinaryOperation)
+_COUNTS = ("flow", "shapes", "dtypes", "dtypes_differ", "sites", "problems", "problems_same", "drops", "drops_same",
+           "drops_shapes_only", "errors_shapes_only")
 
 
 def literal_shape(text: str | None) -> tuple[int, ...] | None:
@@ -57,9 +59,12 @@ def compare_file(path: Path) -> tuple[int, list[tuple], dict[str, int]]:
     from ptlint.rules.engine import FileContext
     from ptlint.rules.flow import FlowAnalysis
     from ptlint.rules.shapes import ShapeAnalysis
-    from ptlint.rules.source import load_source
+    from ptlint.rules.source import SourceError, load_source
 
-    source = load_source(path)
+    try:
+        source = load_source(path)
+    except SourceError:
+        return 0, [], {}  # a broken notebook: nothing for either interpreter
     units = []
     for unit in source.units:
         try:
@@ -76,7 +81,7 @@ def compare_file(path: Path) -> tuple[int, list[tuple], dict[str, int]]:
     except Exception:
         return 0, [], {}
     compared, differ = 0, []
-    alone = {"flow": 0, "shapes": 0, "dtypes": 0, "dtypes_differ": 0, "sites": 0}
+    alone = dict.fromkeys(_COUNTS, 0)
     todo: list[cst.CSTNode] = [m for _, m in units]
     while todo:
         node = todo.pop()
@@ -103,7 +108,45 @@ def compare_file(path: Path) -> tuple[int, list[tuple], dict[str, int]]:
         compared += 1
         if ours != theirs:
             differ.append((shapes.line_of(node) or 0, _code(units, node), ours, theirs))
+    _compare_layer_facts(flow, shapes, units, alone, differ)
     return compared, differ, alone
+
+
+def _compare_layer_facts(flow, shapes, units, alone: dict, differ: list) -> None:
+    """Layer calls that raise (PT005's layer problems) and windows that drop rows (PT006):
+    each one flow finds, is it one shapes reports? A shapes error sits on the number to
+    change or on the call, with the call and the layer as related places, so a flow problem
+    matches when its call or its layer's constructor is among the error's places. Drops are
+    reported at the layer call in both."""
+    placed = set()
+    for err in shapes.errors:
+        placed.add(err.node)
+        placed.update(n for n, _, _ in err.related)
+        if err.defined is not None:
+            placed.add(err.defined)
+    for c in flow.layer_problems():
+        if c.outcome.problem.symbolic:
+            continue
+        alone["problems"] += 1
+        if c.node in placed or c.layer in placed:
+            alone["problems_same"] += 1
+        else:
+            differ.append((shapes.line_of(c.node) or 0, _code(units, c.node), "raises", "no error"))
+    # shapes reports a drop at the layer call, or at the layer of a pipeline it ran
+    drop_places = [{d.node, *(n for n, _, _ in d.related)} for d in shapes.drops]
+    dropped_at = set().union(*drop_places)
+    flow_drops = {c.node: c for c in flow.layer_drops()}
+    for node, c in flow_drops.items():
+        alone["drops"] += 1
+        if node in dropped_at or c.layer in dropped_at:
+            alone["drops_same"] += 1
+        else:
+            differ.append((shapes.line_of(node) or 0, _code(units, node), "drops rows", "no drop"))
+    flow_places = set(flow_drops) | {c.layer for c in flow_drops.values()}
+    alone["drops_shapes_only"] += sum(1 for places in drop_places if not places & flow_places)
+    flow_raising = {c.node for c in flow.layer_problems()} | {c.layer for c in flow.layer_problems()}
+    alone["errors_shapes_only"] += sum(1 for err in shapes.errors if err.kind == "forward" and not (
+        {err.node, err.defined, *(n for n, _, _ in err.related)} & flow_raising))
 
 
 def _code(units: list, node: cst.CSTNode) -> str:
@@ -121,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".py", ".ipynb") and p.is_file())[:: args.every]
     started = time.perf_counter()
-    total, rows, alone = 0, [], {"flow": 0, "shapes": 0, "dtypes": 0, "dtypes_differ": 0, "sites": 0}
+    total, rows, alone = 0, [], dict.fromkeys(_COUNTS, 0)
     for path in files:
         compared, differ, only = compare_file(path)
         total += compared
@@ -129,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             alone[k] += n
         rows.extend((path.relative_to(CORPUS), *d) for d in differ)
     seconds = time.perf_counter() - started
-    agree = total - (len(rows) - alone["dtypes_differ"])
+    layer_differ = (alone["problems"] - alone["problems_same"]) + (alone["drops"] - alone["drops_same"])
+    agree = total - (len(rows) - alone["dtypes_differ"] - layer_differ)
     lines = [
         "# Flow and shapes: the same shape for the same expression",
         "",
@@ -145,6 +189,13 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Known (literal) to one of them only: flow {alone['flow']}, shapes {alone['shapes']} expressions "
         "(not disagreements: the other stays unknown, which silences its rules).",
+        "",
+        f"Layer calls that raise in flow's passes (the transfer functions' `Problem`: PT005's facts): "
+        f"**{alone['problems']}**, of which shapes reports **{alone['problems_same']}**. Conv and pooling "
+        f"calls whose window drops input rows (PT006's facts): **{alone['drops']}**, of which shapes "
+        f"reports **{alone['drops_same']}**. Reported by shapes and not found by flow: {alone['drops_shapes_only']} "
+        f"drops, {alone['errors_shapes_only']} forward-pass errors (not disagreements: shapes knows inputs flow "
+        "does not, such as input comments, dataset samples, `torchsummary`, and checks more than layer calls).",
         "",
     ]
     if rows:
