@@ -347,7 +347,9 @@ def _indexed(snap: Snapshot) -> Snapshot:
     return snap
 
 
-def _worker_main(conn) -> None:  # pragma: no cover - runs in the child process
+def _worker_main(conn, server_end=None) -> None:  # pragma: no cover - runs in the child process
+    if server_end is not None:
+        server_end.close()  # forked: only the server may hold its end (see ProcessBackend._spawn)
     # stdout is the LSP channel of the parent: nothing in here may ever write to it.
     try:
         os.dup2(2, 1)
@@ -460,7 +462,10 @@ class ProcessBackend:
         # for the first worker of a server that has no thread yet (see prestart).
         ctx = multiprocessing.get_context("fork" if fork else "spawn")
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="ptlint-lsp-worker")
+        # a forked child holds a copy of the server's end too, which it must close: else the
+        # pipe never reads EOF there and the worker outlives a server killed by its editor
+        proc = ctx.Process(target=_worker_main, args=(child, parent if fork else None), daemon=True,
+                           name="ptlint-lsp-worker")
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
