@@ -1,7 +1,8 @@
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.probe_requests import ShapeRequest, ProbedRule, shape_request
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
-from ptlint.rules.shapes import ShapeAnalysis
+from ptlint.rules.flow import FlowAnalysis, shape_str
+from ptlint.rules.shapes import ShapeAnalysis, problem_text
 
 _DETAIL = Message(zh="{zh}", en="{en}")
 
@@ -32,7 +33,7 @@ class ShapeMismatch(ProbedRule, Rule):
 
 提示标在快速修复要改的那个构造参数上（写错的 `in_features` / `in_channels` / `num_features` 数字），出错的调用、输入形状的来源和上游层作为相关位置列出；没有哪个参数单独写错时（漏了展平、`view` 的结果被丢弃），标在调用处。这个参数是所在模块 `__init__` 的参数、原样传入时（`nn.Conv2d(in_c, …)`），要改的数字在构造这个模块的地方：提示标在 `ConvBNReLU(32, 64)` 里的 `32` 上（没有传时标在签名里的默认值 `in_c=32` 上），模块里的那一层也列为相关位置；参数经过计算（`in_c * 2`）、层在循环里或由工厂函数创建时，仍标在层上。模型类或它用到的模块定义在项目的另一个文件里时（如 `models/blocks.py` 的 `ConvBlock`，或那个文件里返回 `nn.Sequential` 的函数 `make_features()`），问题报告在本文件中：要改的数字写在本文件构造模块的地方时标在那里，否则标在本文件中运行它的那次调用处，那个文件里的层作为相关位置列出。
 
-输入形状按以下顺序确定（先找到的为准）：类或 `Sequential` 那一行的注释 `# ptlint: input=(1, 3, 32, 32)`；同一文件里用字面量张量调用模型，如 `net(torch.randn(1, 3, 32, 32))`，或者传给模型的是数据集的一个样本，如 `net(train_data[0][0])`（形状 `(C, H, W)`，没有批维度，PyTorch 也照样接受）；`torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`；同一文件里用到的数据集（`datasets.MNIST` → `(N, 1, 28, 28)`，`CIFAR10` → `(N, 3, 32, 32)`，有改变尺寸的 transform 时不算）。不知道输入形状时，仍会检查相邻层之间的通道数 / 特征数是否一致。
+输入形状按以下顺序确定（先找到的为准）：类或 `Sequential` 那一行的注释 `# ptlint: input=(1, 3, 32, 32)`；同一文件里用字面量张量调用模型，如 `net(torch.randn(1, 3, 32, 32))`，或者传给模型的是数据集的一个样本，如 `net(train_data[0][0])`（形状 `(C, H, W)`，没有批维度，PyTorch 也照样接受）；`torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`；同一文件里用到的数据集（`datasets.MNIST` → `(N, 1, 28, 28)`，`CIFAR10` → `(N, 3, 32, 32)`，有改变尺寸的 transform 时不算）。不知道输入形状时，仍会检查相邻层之间的通道数 / 特征数是否一致。除此之外，数据流知道确切形状的张量传给某一层时也会检查：例如经 `torch.from_numpy` 得到的张量、传给本文件辅助函数的层（d2l 的 `comp_conv2d(conv2d, X)`）；这类问题标在调用处，层的定义和给出输入的那次调用列为相关位置。
 
 ## 为什么有问题
 这些错误不会在定义模型时出现，而是在第一次 `forward` 时才抛出 `RuntimeError`，报错信息只给出矩阵尺寸（如 `mat1 and mat2 shapes cannot be multiplied (1x256 and 400x120)`），很难看出是哪一层、为什么。提示里给出了带数字的推导过程：哪一层输出了什么形状、展平后是多少、和哪个参数对不上。
@@ -77,7 +78,7 @@ Shape errors PyTorch raises on the first forward pass, found statically layer by
 
 The finding sits on the constructor argument the quick fix edits (the wrong `in_features` / `in_channels` / `num_features` number), with the failing call, the source of the input shape and the upstream layer as related locations; where no single argument is wrong (a missing flatten, a discarded `view` result) it sits on the call. When that argument is a parameter of the enclosing block's `__init__` passed on unchanged (`nn.Conv2d(in_c, …)`), the number to change is where the block is built: the finding sits on the `32` of `ConvBNReLU(32, 64)` (on the default `in_c=32` in the signature when none is passed), with the layer inside the block as a related location too; a parameter used in an expression (`in_c * 2`), or a layer built in a loop or by a factory function, keeps the finding on the layer. When the model class or a block it uses is defined in another file of the project (`ConvBlock` of `models/blocks.py`, or a function there returning an `nn.Sequential`, `make_features()`), the finding is reported in this file: at the number where this file builds the block when it is written here, else at this file's call that runs it, with the layer in that file as a related location.
 
-The input shape comes from, first match wins: a `# ptlint: input=(1, 3, 32, 32)` comment on the class or `Sequential` line; a call in the same file with a literal tensor such as `net(torch.randn(1, 3, 32, 32))`, or with one sample of a dataset such as `net(train_data[0][0])` (shape `(C, H, W)`, no batch dimension, which PyTorch accepts too); `torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`; a dataset used in the same file (`datasets.MNIST` → `(N, 1, 28, 28)`, `CIFAR10` → `(N, 3, 32, 32)`, unless a transform may resize). Without an input shape, channel and feature counts between adjacent layers are still checked.
+The input shape comes from, first match wins: a `# ptlint: input=(1, 3, 32, 32)` comment on the class or `Sequential` line; a call in the same file with a literal tensor such as `net(torch.randn(1, 3, 32, 32))`, or with one sample of a dataset such as `net(train_data[0][0])` (shape `(C, H, W)`, no batch dimension, which PyTorch accepts too); `torchsummary.summary(net, (3, 32, 32))` / `torchinfo.summary`; a dataset used in the same file (`datasets.MNIST` → `(N, 1, 28, 28)`, `CIFAR10` → `(N, 3, 32, 32)`, unless a transform may resize). Without an input shape, channel and feature counts between adjacent layers are still checked. Besides, a layer call on a tensor whose exact shape the data flow knows is checked too, e.g. a tensor made by `torch.from_numpy`, or a layer handed to a helper of the file (d2l's `comp_conv2d(conv2d, X)`); such a finding is at the call, with the layer's definition and the call that gave the input as related locations.
 
 ## Why it is a problem
 Nothing fails when the model is defined: the `RuntimeError` comes at the first `forward`, and it only names matrix sizes (`mat1 and mat2 shapes cannot be multiplied (1x256 and 400x120)`), not the layer or the reason. The finding shows the derivation with numbers: which layer produced which shape, what flattening gives, and which parameter disagrees.
@@ -312,7 +313,10 @@ class MLP(nn.Module):
 
     def finish(self) -> None:
         analysis = self.ctx.analysis(ShapeAnalysis)
+        reported = set()
         for err in analysis.errors:
+            # the trace reports at the call, or at the number to change with the call related
+            reported.update((err.node, err.defined, err.via, *(n for n, _, _ in err.related)))
             related = [Related(node, zh, en) for node, zh, en in err.related]
             fix = None
             if err.fix is not None:
@@ -321,3 +325,17 @@ class MLP(nn.Module):
                               f"set in_features of {fx.layer.label} to {fx.text}",
                               FixSafety.SAFE if fx.safe else FixSafety.UNSAFE)
             self.report(err.node, message=_DETAIL, related=related, fix=fix, zh=err.zh, en=err.en)
+        # the flow's layer calls that raise where the shape trace had no input (a layer handed
+        # to a helper, a model run inside a function or by torchsummary / torchinfo)
+        flow = self.ctx.analysis(FlowAnalysis).check()
+        for call in flow.layer_problems():
+            if call.node in reported or call.layer in reported or self.ctx.is_foreign(call.node):
+                continue
+            reported.update((call.node, call.layer))
+            zh, en = problem_text(flow.layer_call_label(call), shape_str(call.input), call.outcome.problem)
+            related = []
+            if call.layer is not call.node:
+                related.append(Related(call.layer, f"{call.outcome.label} 在这里定义",
+                                       f"{call.outcome.label} is defined here"))
+            related += [Related(site, "输入形状来自这次调用", "the input shape comes from this call") for site in call.chain]
+            self.report(call.node, message=_DETAIL, related=related, zh=zh, en=en)

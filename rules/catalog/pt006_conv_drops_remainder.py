@@ -1,5 +1,3 @@
-import libcst as cst
-
 from ptlint.rules.findings import Severity
 from ptlint.rules.flow import FlowAnalysis, LayerCall, shape_str
 from ptlint.rules.rule import Docs, Message, Related, Rule
@@ -134,14 +132,8 @@ pool(torch.randn(64, 3, 32, 32))
             self._report_flow_drop(flow, call)
 
     def _report_flow_drop(self, flow: FlowAnalysis, call: LayerCall) -> None:
-        callee = call.node.func
-        own = flow.value_of(callee).origin is call.layer  # the layer itself, not a pipeline holding it
-        if own and isinstance(callee, (cst.Name, cst.Attribute)):
-            label = callee.value if isinstance(callee, cst.Name) else callee.attr.value
-        else:
-            label = call.outcome.label
         kind = "conv" if call.outcome.label.startswith("Conv") else "pool"
-        zh, en = drop_text(label, shape_str(call.input), kind, call.outcome.dropped)
+        zh, en = drop_text(flow.layer_call_label(call), shape_str(call.input), kind, call.outcome.dropped)
         related = []
         if call.layer is not call.node:
             related.append(Related(call.layer, f"{call.outcome.label} 在这里定义", f"{call.outcome.label} is defined here"))

@@ -5,8 +5,11 @@ import libcst as cst
 from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.gating import Gated
 from ptlint.rules.findings import Severity
-from ptlint.rules.flow import SCHEDULER_STEP, Kind, STEP, Branch, Event, FlowAnalysis, Inline, LoopBlock, iteration_paths
-from ptlint.rules.flow.events import TooManyPaths
+from ptlint.rules.flow import (
+    SCHEDULER_STEP, STEP, Event, FlowAnalysis, LoopBlock, is_body_statement, iteration_events, iteration_paths,
+    skipped_in_first_iteration,
+)
+from ptlint.rules.flow.events import TooManyPaths, walk
 from ptlint.rules.flow.schedulers import LAMBDA_LR_FACTORIES, SCHEDULER_WORDS, driven_optimizer
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
@@ -17,8 +20,6 @@ _EPOCH_BASED = {
     "torch.optim.lr_scheduler.MultiStepLR": "MultiStepLR",
     "torch.optim.lr_scheduler.ExponentialLR": "ExponentialLR",
 }
-# Wrappers that keep iterating the loader's batches.
-_ITER_WRAPPERS = {"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm"}
 
 PER_BATCH_MESSAGE = Message(
     zh="`{sched}` 的{what}按 epoch 计，却在遍历 DataLoader 的每个批次里调用 `{name}.step()`：学习率会按批次衰减，比预期快得多",
@@ -196,7 +197,7 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         flow = self.ctx.analysis(FlowAnalysis).check()
         reported: set[int] = set()
         for loop in flow.loop_blocks():
-            if not any(isinstance(e, Event) and e.kind == SCHEDULER_STEP for e in _all_events(loop.body)):
+            if not any(isinstance(e, Event) and e.kind == SCHEDULER_STEP for e in walk(loop.body)):
                 continue
             self._order(loop, reported)
             self._per_batch(loop, reported)
@@ -209,11 +210,10 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             return
         verdict: dict[int, Optional[Event]] = {}  # sched event -> the opt step after it (None: contradicted)
         sched_events: dict[int, Event] = {}
-        straight = _bare_steps(loop)
         for path in paths:
             evs = list(path.events)
             for i, ev in enumerate(evs):
-                if ev.kind != SCHEDULER_STEP or (_outside_torch(ev) and id(ev.node) not in straight):
+                if ev.kind != SCHEDULER_STEP or (_outside_torch(ev) and not _bare(loop, ev)):
                     continue
                 sched_events[id(ev)] = ev
                 opt_key = driven_optimizer(ev.value)
@@ -225,9 +225,9 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
                     verdict.setdefault(id(ev), after[0])
         for eid, step in verdict.items():
             ev = sched_events[eid]
-            if step is None or id(ev.node) in reported or _not_in_first_iteration(loop, ev):
+            if step is None or id(ev.node) in reported or skipped_in_first_iteration(loop, ev):
                 continue
-            keys = {e.key for e in _all_events(loop.body) if isinstance(e, Event) and e.kind == STEP}
+            keys = {e.key for e in walk(loop.body) if isinstance(e, Event) and e.kind == STEP}
             if driven_optimizer(ev.value) is None and len(keys) > 1:
                 continue  # which optimizer does this scheduler drive? unknown
             reported.add(id(ev.node))
@@ -236,9 +236,9 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
 
     # ------------------------------------------------------------------ 2. per batch
     def _per_batch(self, loop: LoopBlock, reported: set[int]) -> None:
-        if not isinstance(loop.node, cst.For) or not self._iterates_loader(loop.node):
+        if not self.ctx.analysis(FlowAnalysis).iterates_batches(loop):
             return
-        for ev in _direct_events(loop.body):
+        for ev in iteration_events(loop.body):
             if ev.kind != SCHEDULER_STEP or id(ev.node) in reported or ev.value is None:
                 continue
             short = _EPOCH_BASED.get(ev.value.spec or "")
@@ -253,40 +253,6 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
                         what=what, what_en=what_en,
                         related=[Related(loop.node.iter, "这里逐批遍历 DataLoader", "batches of the DataLoader")])
 
-    def _iterates_loader(self, loop: cst.For) -> bool:
-        """The loop goes over a DataLoader's batches (through ``enumerate`` / ``tqdm``),
-        as the flow core evaluated its iterable at that point."""
-        it: cst.BaseExpression = loop.iter
-        for _ in range(3):
-            if isinstance(it, cst.Call) and it.args and (
-                    (isinstance(it.func, cst.Name) and it.func.value in _ITER_WRAPPERS)
-                    or self.qualname(it.func) in _ITER_WRAPPERS):
-                it = it.args[0].value
-        return self.ctx.analysis(FlowAnalysis).value_of(it).kind is Kind.LOADER
-
-
-def _all_events(block):
-    for item in block:
-        if isinstance(item, Event):
-            yield item
-        elif isinstance(item, Branch):
-            for arm in item.arms:
-                yield from _all_events(arm)
-        elif isinstance(item, (LoopBlock, Inline)):
-            yield from _all_events(item.body)
-
-
-def _direct_events(block):
-    """Events of this loop's own iteration, not of loops nested in it."""
-    for item in block:
-        if isinstance(item, Event):
-            yield item
-        elif isinstance(item, Branch):
-            for arm in item.arms:
-                yield from _direct_events(arm)
-        elif isinstance(item, Inline):
-            yield from _direct_events(item.body)
-
 
 def _outside_torch(ev: Event) -> bool:
     """A schedule of another library (transformers' LambdaLR factories): judged only in the
@@ -295,17 +261,9 @@ def _outside_torch(ev: Event) -> bool:
     return ev.value is not None and ev.value.spec in LAMBDA_LR_FACTORIES
 
 
-def _bare_steps(loop: LoopBlock) -> set[int]:
-    """Ids of the ``x.step()`` calls that are statements of the loop body by themselves."""
-    body = loop.node.body.body if isinstance(loop.node.body, cst.IndentedBlock) else ()
-    found = set()
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
-            call = stmt.body[0].value
-            if isinstance(call, cst.Call) and not call.args and isinstance(call.func, cst.Attribute) \
-                    and call.func.attr.value == "step":
-                found.add(id(call))
-    return found
+def _bare(loop: LoopBlock, ev: Event) -> bool:
+    """``sched.step()`` with no arguments, a statement of the loop body by itself."""
+    return isinstance(ev.node, cst.Call) and not ev.node.args and is_body_statement(loop, ev.node)
 
 
 def _matches(step: Event, opt_key: Optional[str]) -> bool:
@@ -326,68 +284,3 @@ def _looks_per_iteration(short: str, ctor: cst.Call) -> bool:
     arg = get_arg(ctor, 1, "gamma")
     v = literal_value(arg.value, None) if arg is not None else None
     return not isinstance(v, (int, float)) or v >= 0.999
-
-
-# ``epoch OP bound`` -> does the first value ``start`` pass it (None: the bound is not known)
-_FIRST_PASSES = {
-    cst.GreaterThan: lambda start, bound: start > bound,
-    cst.GreaterThanEqual: lambda start, bound: start >= bound,
-    cst.NotEqual: lambda start, bound: start != bound,
-}
-# the same comparison written the other way round: ``bound < epoch``
-_MIRRORED = {cst.LessThan: cst.GreaterThan, cst.LessThanEqual: cst.GreaterThanEqual, cst.NotEqual: cst.NotEqual}
-
-
-def _not_in_first_iteration(loop: LoopBlock, ev: Event) -> bool:
-    """The scheduler step sits under ``if epoch > warm:`` (``>=``, ``!=``; ``warm < epoch``)
-    in ``for epoch in range(start, …)``, and that test fails for ``start``, or its bound is not
-    known: the first optimizer step then comes in an earlier iteration, and stepping the
-    scheduler first in later ones is the same as stepping it at the end of the one before
-    (pytorch-cifar100's warm-up). Only the first iteration's order matters to PyTorch."""
-    node = loop.node
-    if not (isinstance(node, cst.For) and isinstance(node.target, cst.Name) and isinstance(node.iter, cst.Call)
-            and isinstance(node.iter.func, cst.Name) and node.iter.func.value == "range"):
-        return False
-    pos = [a for a in node.iter.args if a.keyword is None and not a.star]
-    if len(pos) != len(node.iter.args) or not pos:
-        return False
-    start = literal_value(pos[0].value, None) if len(pos) >= 2 else 0
-    if not isinstance(start, int):
-        return False
-    for test in _guards(loop.body, ev):
-        passes = _first_passes(test, node.target.value, start)
-        if passes is not None and not passes:
-            return True
-    return False
-
-
-def _guards(block: list, ev: Event) -> list:
-    """The tests of the ``if`` statements whose body (not ``else``) holds ``ev``, outermost first."""
-    for item in block:
-        if isinstance(item, Branch) and item.arms:
-            if any(e is ev for e in _all_events(item.arms[0])):
-                test = item.node.test if isinstance(item.node, cst.If) else None
-                return ([test] if test is not None else []) + _guards(item.arms[0], ev)
-            for arm in item.arms[1:]:
-                if any(e is ev for e in _all_events(arm)):
-                    return _guards(arm, ev)
-    return []
-
-
-def _first_passes(test: cst.BaseExpression, var: str, start: int) -> Optional[bool]:
-    """Whether ``test`` holds for ``var == start``: None when it is not a comparison of ``var``
-    the table knows; True/False when the bound is a literal; False (lenient: an unknown bound
-    such as ``args.warm`` is taken to exclude the start, as its name says) otherwise."""
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-        return None
-    target = test.comparisons[0]
-    op, left, right = type(target.operator), test.left, target.comparator
-    if isinstance(right, cst.Name) and right.value == var and op in _MIRRORED:
-        op, left, right = _MIRRORED[op], right, left
-    if not (isinstance(left, cst.Name) and left.value == var) or op not in _FIRST_PASSES:
-        return None
-    bound = literal_value(right, None)
-    if isinstance(bound, bool) or not isinstance(bound, int):
-        return False
-    return _FIRST_PASSES[op](start, bound)
-

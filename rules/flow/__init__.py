@@ -37,7 +37,9 @@ a block's output in a pass is the next block's input), and ``out = model(x)`` ge
 ``forward`` returned. An ``nn.Sequential`` keeps its layers: called, it applies them in
 order; indexed (``net[0]``, ``net[1:]``), it gives them. A module changed after it was
 built (a layer replaced, ``append``, ``double()``, handed to a function we cannot see) is
-no longer followed: its calls are unknown. Unknown calls give unknown results, and objects passed to them
+no longer followed: its calls are unknown. ``torchsummary.summary`` / ``torchinfo.summary``
+run the model once on an input of the size they are given and leave it as it was
+(``model_summaries.py``). Unknown calls give unknown results, and objects passed to them
 (``self``, modules, lists) lose their attribute facts; a tensor's dtype, layout and storage
 survive (a callee cannot rebind the caller's names). When unsure the facts say "unknown"
 and rules stay silent.
@@ -88,7 +90,11 @@ Questions
     scheduler); ``Branch`` (one arm
     runs), nested ``LoopBlock`` (0+ iterations), ``Inline`` (a helper of this file called
     here, keys mapped to the caller's names). ``events.iteration_paths(block, kinds)``
-    enumerates the ways through one iteration.
+    enumerates the ways through one iteration. About a loop itself (``loop_facts.py``):
+    ``flow.iterates_batches(loop)`` (one ``DataLoader`` batch per iteration, also through
+    ``enumerate`` / ``tqdm``), ``skipped_in_first_iteration(loop, event)`` (under an ``if`` on
+    the counter of ``for epoch in range(start, …)`` that fails for ``start``),
+    ``is_body_statement(loop, call)``, ``iteration_events(block)`` (not those of nested loops).
 
 ``flow.hazards -> list[Hazard]``
     In-place writes through one side of numpy/torch shared memory that a later read
@@ -133,10 +139,12 @@ from .events import (
 )
 from .interp import Hazard, key_of
 from .layers import LayerCall, LayerOutcome
+from .loop_facts import is_body_statement, iteration_events, skipped_in_first_iteration
 from .values import CONTIGUOUS, UNKNOWN, Kind, Layout, Value, is_floating, join, shape_str
 
 __all__ = [
     "BACKWARD", "Branch", "CONTIGUOUS", "EXIT", "Event", "FlowAnalysis", "FlowError", "Hazard", "Inline", "Kind",
     "LayerCall", "LayerOutcome", "Layout", "LoopBlock", "MANUAL_STEP", "Product", "READ", "SCHEDULER_STEP", "STEP", "UNKNOWN", "Value", "WRITE",
-    "ZERO_GRAD", "is_floating", "iteration_paths", "join", "key_of", "shape_str",
+    "ZERO_GRAD", "is_body_statement", "is_floating", "iteration_events", "iteration_paths", "join", "key_of", "shape_str",
+    "skipped_in_first_iteration",
 ]

@@ -11,6 +11,7 @@ import libcst as cst
 from .call_sites import call_sites
 from .chain import chain_of, method_link, probe_facts
 from .events import LoopBlock
+from .loop_facts import iterates_batches
 from .grad_mode import GradModes
 from .interp import Hazard, Interpreter
 from .layers import LayerCall
@@ -149,9 +150,21 @@ class FlowAnalysis:
         last = method_link(func.attr.value, [self.value_of(a.value) for a in pos], kw, star)
         return probe_facts(ch, last) if last is not None else None
 
+    def literal_tensors(self) -> list[tuple[cst.CSTNode, Value]]:
+        """Every node whose value, joined over its evaluations in the file's own pass (not a
+        call-site pass), is a tensor of fully literal shape: what hover shows where the shape
+        trace of a model has nothing (script code, helpers fed literals)."""
+        return [(node, v) for node, v in self._values.items()
+                if v.kind is Kind.TENSOR and v.shape is not None and all(d.is_int for d in v.shape)]
+
     def loop_blocks(self) -> list[LoopBlock]:
         """Every ``for``/``while`` loop's events for one iteration (the last pass)."""
         return list(self.loops.values())
+
+    def iterates_batches(self, loop: LoopBlock) -> bool:
+        """The loop takes one ``DataLoader`` batch per iteration (directly, or through
+        ``enumerate`` / ``tqdm``): ``loop_facts.iterates_batches`` on this file's values."""
+        return iterates_batches(loop, self.value_of, self.ctx.qualname)
 
     def function(self, node: cst.FunctionDef) -> Optional[FunctionInfo]:
         """The summary of a function of this file: its events (``block``), the join of its
@@ -169,6 +182,18 @@ class FlowAnalysis:
         """Every conv or pooling call whose window never covers the last rows or columns of
         its input (``outcome.dropped``), as ``layer_problems`` lists them."""
         return [c for c in self._layer_calls.values() if c.outcome.dropped]
+
+    def layer_call_label(self, call: LayerCall) -> str:
+        """The layer as its call names it (``conv`` / ``self.pool``'s ``pool``) when the call
+        applies the layer itself, else its class (``Conv2d``: a layer of a called pipeline,
+        a layer handed to a summary)."""
+        callee = call.node.func
+        if self.value_of(callee).origin is call.layer:
+            if isinstance(callee, cst.Name):
+                return callee.value
+            if isinstance(callee, cst.Attribute):
+                return callee.attr.value
+        return call.outcome.label
 
     def bridge_of(self, group: Any) -> Optional[cst.CSTNode]:
         b = self.bridges.get(group)

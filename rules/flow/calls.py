@@ -148,6 +148,17 @@ class CallsMixin:
         out = self.instance_output(node, fv, lambda forward: self.site_arguments(forward, args, bound=True))
         return out if out is not None else self.fresh(node)
 
+    def module_input_pass(self, node: cst.Call, model: Optional[Value], x: Value) -> None:
+        """Run ``model`` on the one input ``x`` at ``node``, as ``model(x)`` would (a library
+        call that runs the model itself, ``model_summaries.py``): what its layers raise or drop
+        is recorded; the output is no value of the file."""
+        if model is None or model.kind is not Kind.MODULE:
+            return
+        if (model.spec or "").startswith("torch.nn."):
+            self.layer_step(node, model, x)
+        else:
+            self.instance_output(node, model, lambda forward: {forward.params[1]: x} if len(forward.params) > 1 else {})
+
     def instance_output(self, node: cst.Call, fv: Value, bind: Callable[[FunctionInfo], dict]) -> Optional[Value]:
         """``model(x)`` of a model class of this file: the tensor its ``forward`` returns for
         this call (``instance_call``), None when the flow cannot say. ``bind`` gives

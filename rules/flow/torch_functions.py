@@ -22,6 +22,7 @@ from .aliasing import BRIDGES
 from .args import Args, key_of
 from .creation import creation_value, device_of
 from .datasets import HANDLERS as DATASET_HANDLERS
+from .model_summaries import HANDLERS as SUMMARY_HANDLERS
 from .events import BACKWARD, Event
 from .layers import constructor_constants
 from .schedulers import scheduler_value
@@ -268,6 +269,7 @@ def _table() -> dict[str, FunctionHandler]:
         (("torch.device",), M.device_function),
         (("torch.autograd.backward",), M.autograd_backward),
         *(((name,), handler) for name, handler in DATASET_HANDLERS.items()),
+        *(((name,), handler) for name, handler in SUMMARY_HANDLERS.items()),
     ]
     table: dict[str, FunctionHandler] = {}
     for names, handler in groups:

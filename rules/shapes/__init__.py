@@ -5,9 +5,9 @@ Nothing here imports torch."""
 from .analysis import ModelEntry, ShapeAnalysis
 from .dims import Dim, Shape, fmt_shape
 from .inputs import InputInfo
-from .trace import drop_text
+from .trace import drop_text, problem_text
 
-__all__ = ["Dim", "InputInfo", "ModelEntry", "Shape", "ShapeAnalysis", "drop_text", "fmt_shape", "shapes_report"]
+__all__ = ["Dim", "InputInfo", "ModelEntry", "Shape", "ShapeAnalysis", "drop_text", "fmt_shape", "problem_text", "shapes_report"]
 
 
 def shapes_report(source_text, path="<stdin>", *, input_shape=None, model=None):

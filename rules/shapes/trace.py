@@ -354,6 +354,15 @@ def drop_text(label: str, shape: str, kind: str, drops: Sequence[DroppedDim]) ->
     return zh, en
 
 
+def problem_text(label: str, shape: str, problem: Problem) -> tuple[str, str]:
+    """PT005's sentence (zh, en) for a layer call that raises, where the input is known only
+    as ``shape`` (no model trace to say where it came from): ``label`` gets ``shape``, then
+    the transfer function's ``problem`` ("but in_features of Linear = 400")."""
+    if problem.standalone:
+        return f"{label}：{problem.zh}", f"{label}: {problem.en}"
+    return f"{label} 的输入是 {shape}，{problem.zh}", f"{label} gets {shape}, {problem.en}"
+
+
 def int_literal_expr(node: cst.BaseExpression) -> bool:
     """An int literal or arithmetic on int literals (``400``, ``16 * 5 * 5``)."""
     if isinstance(node, cst.Integer):
