@@ -98,7 +98,7 @@ def report_of(result: LintResult, *, facts: bool = True, models: bool = False,
         analysis = _shape_analysis(ctx, result, input_shape)
         if analysis is not None:
             if facts:
-                shape_facts = _facts_of(analysis)
+                shape_facts = _facts_of(analysis, ctx)
             if models:
                 from .shapes.report import build_report
 
@@ -117,7 +117,7 @@ def shape_facts(ctx: "FileContext") -> tuple[ShapeFact, ...]:
     failing shape analysis raises :class:`AnalysisFailed` (the caller says so)."""
     from .shapes import ShapeAnalysis
 
-    return _facts_of(ctx.analysis(ShapeAnalysis))
+    return _facts_of(ctx.analysis(ShapeAnalysis), ctx)
 
 
 def _shape_analysis(ctx: "FileContext", result: LintResult, input_shape: Optional[Sequence[Any]]):
@@ -139,7 +139,9 @@ def _shape_analysis(ctx: "FileContext", result: LintResult, input_shape: Optiona
         return None
 
 
-def _facts_of(analysis: Any) -> tuple[ShapeFact, ...]:
+def _facts_of(analysis: Any, ctx: "FileContext") -> tuple[ShapeFact, ...]:
+    """The shape trace's facts (models' forward passes, with formulas and inlay hints), then
+    the flow's literal tensor shapes at the places the trace says nothing about."""
     out = []
     for d in analysis.shape_facts():
         inlay = d.get("inlay")
@@ -147,7 +149,29 @@ def _facts_of(analysis: Any) -> tuple[ShapeFact, ...]:
             range=Range.from_dict(d["range"]), cell=d.get("cell"), dims=tuple(d["dims"]),
             shapes=tuple(tuple(s) for s in d.get("shapes") or ()), text=d["text"], code=d.get("code", ""),
             formula=d.get("formula"), model=d.get("model"), inlay=Position(**inlay) if inlay else None))
-    return tuple(out)
+    taken = {(f.cell, f.range) for f in out}
+    merged = out + [f for f in _flow_facts(ctx) if (f.cell, f.range) not in taken]
+    merged.sort(key=lambda f: (f.cell or 0, f.range.start.line, f.range.start.column))
+    return tuple(merged)
+
+
+def _flow_facts(ctx: "FileContext") -> list[ShapeFact]:
+    from .flow import FlowAnalysis, shape_str
+
+    flow = ctx.analysis(FlowAnalysis)
+    if flow.error is not None:
+        return []  # already reported by the rules that asked for it
+    out = []
+    for node, value in flow.literal_tensors():
+        try:
+            cell, rng = ctx.locate(node)
+        except KeyError:  # a node of another project file (a cross-file summary)
+            continue
+        dims = tuple(d.coef for d in value.shape)
+        text = ctx.code_for(node).strip()
+        out.append(ShapeFact(range=rng, cell=cell, dims=dims, shapes=(dims,), text=shape_str(value.shape),
+                             code=text if len(text) <= 60 else text[:57] + "…"))
+    return out
 
 
 __all__ = ["FileReport", "SHAPES_VERSION", "ShapeFact", "analyse", "report_of", "shape_facts"]

@@ -160,3 +160,20 @@ async def test_english_hover_and_plain_text_clients(tmp_path):
         assert hover.contents.value.startswith("PT017 softmax-without-dim · F.softmax(x) without dim")
         assert "#### What it finds" in hover.contents.value
         assert "Quick fix available: add dim=-1 (unsafe fix" in hover.contents.value
+
+
+NUMPY_SCRIPT = """import torch
+import numpy as np
+
+arr = np.zeros((3, 5), dtype=np.float32)
+t = torch.from_numpy(arr).unsqueeze(0)
+"""
+
+
+async def test_hover_shows_the_flow_shapes_of_script_code(session, workdir):
+    # Shapes no model's forward pass computes: script code across numpy and torch.
+    uri = (workdir / f"script_{session.profile}.py").as_uri()
+    session.open(uri, NUMPY_SCRIPT)
+    await session.diagnostics(uri)
+    hover = await session.hover(uri, session.pos(uri, 4, "t ="))
+    assert hover.contents.value == "**t → (1, 3, 5)**"
