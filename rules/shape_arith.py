@@ -21,7 +21,7 @@ word the messages; nothing here knows about Values, CST nodes or languages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Optional, Sequence
+from typing import Any, Container, Hashable, Optional, Sequence
 
 from .size_product import product_of, size_of
 
@@ -267,6 +267,22 @@ def replace_dim(sizes: Sequence[Size], d: int, size: Size) -> Optional[Sizes]:
     if i is None:
         return None
     return (*sizes[:i], size, *sizes[i + 1:])
+
+
+# PyTorch's argument parser binds numpy's spellings to the parameters of its native functions
+# and Tensor methods: ``x.sum(axis=1, keepdims=True)`` is ``x.sum(dim=1, keepdim=True)``.
+# Methods written in Python (``Tensor.norm``, ``split``, ``unique`` …) take only their own names.
+NUMPY_SPELLINGS = {"axis": "dim", "keepdims": "keepdim"}
+PYTHON_TENSOR_METHODS = frozenset({"norm", "split", "unique", "unique_consecutive", "stft", "istft", "lu"})
+
+
+def torch_keyword(name: str, method: str, given: Container[str]) -> str:
+    """The parameter a keyword ``name`` of the native ``method`` binds to (``keepdims`` ->
+    ``keepdim``); the name itself when it is no numpy spelling, or the torch name is given too."""
+    canonical = NUMPY_SPELLINGS.get(name)
+    if canonical is None or method in PYTHON_TENSOR_METHODS or canonical in given:
+        return name
+    return canonical
 
 
 # Reductions over ``dim`` with ``keepdim`` (tensor methods, and the torch functions after

@@ -134,7 +134,9 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.retained: set[tuple[int, str]] = set()
+        # (scope, name) -> where each retained tensor was made (None: not known), so that a
+        # notebook's later ``loss.retain_grad()`` on another ``loss`` does not excuse this one
+        self.retained: dict[tuple[int, str], list[Optional[cst.CSTNode]]] = {}
         self.reads: list[tuple[int, str, cst.Attribute]] = []
 
     def _scope_id(self) -> int:
@@ -148,7 +150,8 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         if isinstance(f, cst.Attribute) and f.attr.value == "retain_grad":
             k = key_of(f.value)
             if k:
-                self.retained.add((self._scope_id(), k))
+                made = self.ctx.analysis(FlowAnalysis).check().value_of(f.value).origin
+                self.retained.setdefault((self._scope_id(), k), []).append(made)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value != "grad":
@@ -199,8 +202,10 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         return call if fresh else None
 
     def finish(self) -> None:
+        flow = self.ctx.analysis(FlowAnalysis).check()
         for scope, k, node, copy in self.reads:
-            if (scope, k) in self.retained:
+            made = flow.value_of(node.value).origin
+            if any(r is None or made is None or r is made for r in self.retained.get((scope, k), ())):
                 continue
             if copy is None:
                 self.report(node, name=k)

@@ -11,6 +11,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from ..names import dotted_name
+from ..shape_arith import NUMPY_SPELLINGS, torch_keyword
 from .values import Kind, Value
 
 
@@ -69,6 +70,16 @@ class Args:
             if v.kind is not Kind.INT or not isinstance(v.const, int):
                 return None
             out.append(v.const)
+        return out
+
+    def native_names(self, method: str) -> "Args":
+        """These arguments as torch binds them for the native ``method``: numpy's keyword
+        spellings (``axis``, ``keepdims``) under torch's names (``shape_arith.torch_keyword``)."""
+        if not any(k in NUMPY_SPELLINGS for k in self.kw):
+            return self
+        out = Args((), ())
+        out.pos, out.star = self.pos, self.star
+        out.kw = {torch_keyword(k, method, self.kw): v for k, v in self.kw.items()}
         return out
 
     def all_values(self) -> list:

@@ -52,6 +52,7 @@ class TensorMethods(TensorViewsMixin):
     """Transfer functions of tensor methods; mixed into ``Interpreter``."""
 
     def tensor_method(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
+        args = args.native_names(name)
         out = self._tensor_method(node, recv_node, r, name, args, st)
         if name in C.CHAIN_METHODS:
             link = C.method_link(name, [v for _, v in args.pos], [(k, v) for k, (_, v) in args.kw.items()], args.star)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import libcst as cst
 
 from .. import dtypes as D
-from ..shape_arith import REDUCTION_ARGS, SCANS
+from ..shape_arith import REDUCTION_ARGS, SCANS, torch_keyword
 from ..size_product import product_of
 from . import ops
 from .conv import upsample
@@ -42,7 +42,8 @@ class TensorCallsMixin:
             return UNKNOWN
         args, kwargs = got
         vals = [v for v, _ in args]
-        kw = {k: v for k, (v, _) in kwargs.items()}
+        native = not q.startswith("torch.nn.functional.")  # F.* are Python functions: their own names only
+        kw = {torch_keyword(k, name, kwargs) if native else k: v for k, (v, _) in kwargs.items()}
         if name in CREATION and not q.startswith("torch.nn.functional"):
             return self.creation(q, name, vals, kw, e)
         x = vals[0] if vals else kw.get("input", UNKNOWN)
@@ -253,7 +254,7 @@ class TensorCallsMixin:
             return TensorV(None)
         args, kwargs = got
         vals = [v for v, _ in args]
-        kw = {k: v for k, (v, _) in kwargs.items()}
+        kw = {torch_keyword(k, m, kwargs): v for k, (v, _) in kwargs.items()}
         if m == "size":
             d = vals[0] if vals else kw.get("dim")
             k = as_int(d) if d is not None else None
