@@ -6,7 +6,7 @@ from ptlint.rules.astutil import get_arg, literal_value
 from ptlint.rules.batch_origin import KEEP_DIMS_METHODS, BatchOrigins, fixed_rows
 from ptlint.rules.bindings import LocalFacts, ScopeInfo, sequential_entries
 from ptlint.rules.gating import Gated
-from ptlint.rules.name_uses import loads_after
+from ptlint.rules.name_uses import Load, loads_after
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.flow import FlowAnalysis
 from ptlint.rules.rule import Docs, FixSpec, Message, Replace, Rule
@@ -21,6 +21,29 @@ _DIM_FUNCS = {"torch.nn.functional.softmax": 1, "torch.nn.functional.log_softmax
               "torch.log_softmax": 1, "torch.sum": 1, "torch.mean": 1, "torch.argmax": 1,
               "torch.nn.functional.normalize": 2}
 _F_LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"})
+
+
+# Attributes and methods that tell a tensor's rank (or its shape, whose length is the rank)
+_RANK_PROBES = frozenset({"shape", "ndim", "dim", "ndimension", "size"})
+
+
+def _rank_guard(use: Load) -> bool:
+    """The squeezed name's rank or shape is tested by an ``if`` after the squeeze
+    (``if len(x.shape) == 1:``, ``if x.dim() == 1:``): the code looks at what squeeze left."""
+    stmt = use.statement
+    if not (isinstance(stmt, cst.If) and isinstance(use.parent, cst.Attribute) and use.parent.value is use.node
+            and use.parent.attr.value in _RANK_PROBES):
+        return False
+    found = []
+
+    class _Find(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if node is use.node:
+                found.append(node)
+            return not found
+
+    stmt.test.visit(_Find())
+    return bool(found)
 
 
 def _flat(call: cst.Call) -> bool:
@@ -182,8 +205,9 @@ When the layer is an `nn.Linear(..., 1)` the quick fix writes `squeeze(-1)` (uns
             return False
         name = parent.targets[0].target.value
         uses = loads_after(anc[-4], anc[-3], name)
-        return uses is not None and any(self._use_needs_batch(u.node, u.parent, u.grandparent, facts, scope)
-                                        for u in uses)
+        if uses is None or any(_rank_guard(u) for u in uses):
+            return False  # ``if len(x.shape) == 1: x = x.unsqueeze(0)``: the batch of one is handled
+        return any(self._use_needs_batch(u.node, u.parent, u.grandparent, facts, scope) for u in uses)
 
     def _use_needs_batch(self, use: cst.CSTNode, parent: Optional[cst.CSTNode], grand: Optional[cst.CSTNode],
                          facts: LocalFacts, scope: ScopeInfo) -> bool:
