@@ -157,6 +157,7 @@ def _facts_of(analysis: Any, ctx: "FileContext") -> tuple[ShapeFact, ...]:
 
 def _flow_facts(ctx: "FileContext") -> list[ShapeFact]:
     from .flow import FlowAnalysis, shape_str
+    from .shapes.analysis import short_code
 
     flow = ctx.analysis(FlowAnalysis)
     if flow.error is not None:
@@ -168,9 +169,8 @@ def _flow_facts(ctx: "FileContext") -> list[ShapeFact]:
         except KeyError:  # a node of another project file (a cross-file summary)
             continue
         dims = tuple(d.coef for d in value.shape)
-        text = ctx.code_for(node).strip()
         out.append(ShapeFact(range=rng, cell=cell, dims=dims, shapes=(dims,), text=shape_str(value.shape),
-                             code=text if len(text) <= 60 else text[:57] + "…"))
+                             code=short_code(ctx, node)))
     return out
 
 

@@ -25,6 +25,7 @@ class Load:
     parent: Optional[cst.CSTNode]
     grandparent: Optional[cst.CSTNode]
     statement: Optional[cst.CSTNode] = None  # the statement of the block that holds it
+    in_if_test: bool = False  # inside the test of an ``if`` (or ``elif``)
 
 
 def loads_after(block: Union[cst.CSTNode, Sequence[cst.CSTNode]], stmt: cst.CSTNode,
@@ -65,13 +66,17 @@ class _NameUses(cst.CSTVisitor):
                 self.rebound = True
             elif not ((isinstance(par, cst.Attribute) and par.attr is node)
                       or (isinstance(par, cst.Arg) and par.keyword is node)):
-                self.found.append(Load(node, par, grand, self.statement))
+                self.found.append(Load(node, par, grand, self.statement, self._in_if_test(node)))
         self.stack.append(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         if self.stack and self.stack[-1] is original_node:
             self.stack.pop()
+
+    def _in_if_test(self, node: cst.CSTNode) -> bool:
+        path = (*self.stack, node)
+        return any(isinstance(s, cst.If) and path[i + 1] is s.test for i, s in enumerate(path[:-1]))
 
 
 @dataclass(frozen=True)

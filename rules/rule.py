@@ -194,6 +194,14 @@ class Rule:
                                f"`{outer}()` is called here and calls `{inner}()`"))
         return out
 
+    @staticmethod
+    def layer_call_related(call: Any) -> list[Related]:
+        """Related locations for a finding at a layer call the flow followed
+        (``flow.LayerCall``): where the layer is defined, then each call that gave the input."""
+        label = call.outcome.label
+        out = [Related(call.layer, f"{label} 在这里定义", f"{label} is defined here")] if call.layer is not call.node else []
+        return out + [Related(site, "输入形状来自这次调用", "the input shape comes from this call") for site in call.chain]
+
     @classmethod
     def kebab(cls) -> str:
         return cls.name

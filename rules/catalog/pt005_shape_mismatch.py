@@ -333,9 +333,4 @@ class MLP(nn.Module):
                 continue
             reported.update((call.node, call.layer))
             zh, en = problem_text(flow.layer_call_label(call), shape_str(call.input), call.outcome.problem)
-            related = []
-            if call.layer is not call.node:
-                related.append(Related(call.layer, f"{call.outcome.label} 在这里定义",
-                                       f"{call.outcome.label} is defined here"))
-            related += [Related(site, "输入形状来自这次调用", "the input shape comes from this call") for site in call.chain]
-            self.report(call.node, message=_DETAIL, related=related, zh=zh, en=en)
+            self.report(call.node, message=_DETAIL, related=self.layer_call_related(call), zh=zh, en=en)

@@ -134,8 +134,4 @@ pool(torch.randn(64, 3, 32, 32))
     def _report_flow_drop(self, flow: FlowAnalysis, call: LayerCall) -> None:
         kind = "conv" if call.outcome.label.startswith("Conv") else "pool"
         zh, en = drop_text(flow.layer_call_label(call), shape_str(call.input), kind, call.outcome.dropped)
-        related = []
-        if call.layer is not call.node:
-            related.append(Related(call.layer, f"{call.outcome.label} 在这里定义", f"{call.outcome.label} is defined here"))
-        related += [Related(site, "输入形状来自这次调用", "the input shape comes from this call") for site in call.chain]
-        self.report(call.node, message=_DETAIL, related=related, zh=zh, en=en)
+        self.report(call.node, message=_DETAIL, related=self.layer_call_related(call), zh=zh, en=en)

@@ -30,20 +30,8 @@ _RANK_PROBES = frozenset({"shape", "ndim", "dim", "ndimension", "size"})
 def _rank_guard(use: Load) -> bool:
     """The squeezed name's rank or shape is tested by an ``if`` after the squeeze
     (``if len(x.shape) == 1:``, ``if x.dim() == 1:``): the code looks at what squeeze left."""
-    stmt = use.statement
-    if not (isinstance(stmt, cst.If) and isinstance(use.parent, cst.Attribute) and use.parent.value is use.node
-            and use.parent.attr.value in _RANK_PROBES):
-        return False
-    found = []
-
-    class _Find(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if node is use.node:
-                found.append(node)
-            return not found
-
-    stmt.test.visit(_Find())
-    return bool(found)
+    return use.in_if_test and isinstance(use.parent, cst.Attribute) and use.parent.value is use.node \
+        and use.parent.attr.value in _RANK_PROBES
 
 
 def _flat(call: cst.Call) -> bool:

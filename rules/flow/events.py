@@ -82,16 +82,17 @@ Item = Union[Event, Branch, LoopBlock, Inline]
 Block = list  # list[Item]
 
 
-def walk(block: Block) -> Iterator[Event]:
-    """Every event in a block, nested ones included, in program order."""
+def walk(block: Block, into_loops: bool = True) -> Iterator[Event]:
+    """Every event in a block, nested ones included, in program order; with ``into_loops``
+    False, not those of the loops nested in it (one iteration of the loop itself)."""
     for item in block:
         if isinstance(item, Event):
             yield item
         elif isinstance(item, Branch):
             for arm in item.arms:
-                yield from walk(arm)
-        elif isinstance(item, (LoopBlock, Inline)):
-            yield from walk(item.body)
+                yield from walk(arm, into_loops)
+        elif isinstance(item, Inline) or (into_loops and isinstance(item, LoopBlock)):
+            yield from walk(item.body, into_loops)
 
 
 def remap(block: Block, mapping: dict[str, Optional[str]], via: cst.CSTNode) -> Block:

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Optional
 import libcst as cst
 
 from ..astutil import literal_value
-from .events import Block, Branch, Event, Inline, LoopBlock, walk
+from .events import Block, Branch, Event, LoopBlock, walk
 from .values import Kind, Value
 
 # Calls that iterate what they wrap and keep one item per item of it.
@@ -28,14 +28,7 @@ ITER_WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "
 def iteration_events(block: Block) -> Iterator[Event]:
     """The events of one iteration of the loop itself (branches and inlined helpers
     included), not those of loops nested in it."""
-    for item in block:
-        if isinstance(item, Event):
-            yield item
-        elif isinstance(item, Branch):
-            for arm in item.arms:
-                yield from iteration_events(arm)
-        elif isinstance(item, Inline):
-            yield from iteration_events(item.body)
+    return walk(block, into_loops=False)
 
 
 def iterates_batches(loop: LoopBlock, value_of: Callable[[cst.CSTNode], Value],

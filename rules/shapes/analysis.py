@@ -639,7 +639,7 @@ class ShapeAnalysis:
         if shape is None:
             return None
         return {"range": rng.to_dict(), "shape": shape, "formula": self.formula_of(node),
-                "code": _short_code(self.ctx, node)}
+                "code": short_code(self.ctx, node)}
 
     def shape_facts(self) -> list[dict[str, Any]]:
         """Every expression with a known shape, for hover and inlay hints at once:
@@ -661,7 +661,7 @@ class ShapeAnalysis:
             if text is None or not dims_list:
                 continue
             out.append({"range": rng.to_dict(), "cell": cell, "dims": dims_list[0], "shapes": dims_list,
-                        "text": text, "formula": self.formula_of(node), "code": _short_code(self.ctx, node),
+                        "text": text, "formula": self.formula_of(node), "code": short_code(self.ctx, node),
                         "model": self._node_model.get(node),
                         "inlay": rng.end.to_dict() if node in hint_nodes else None})
         out.sort(key=lambda x: (x["cell"] or 0, x["range"]["start"]["line"], x["range"]["start"]["column"]))
@@ -762,6 +762,7 @@ def _takes_images(trace: Trace) -> bool:
     return False
 
 
-def _short_code(ctx: "FileContext", node: cst.CSTNode) -> str:
+def short_code(ctx: "FileContext", node: cst.CSTNode) -> str:
+    """The expression's source on one line as hover shows it, cut at 60 characters."""
     text = ctx.code_for(node).strip()
     return text if len(text) <= 60 else text[:57] + "…"
