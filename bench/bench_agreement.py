@@ -58,6 +58,7 @@ def compare_file(path: Path) -> tuple[int, list[tuple], dict[str, int]]:
     from ptlint.rules.dtypes import EXACT
     from ptlint.rules.engine import FileContext
     from ptlint.rules.flow import FlowAnalysis
+    from ptlint.rules.node_index import NodeIndex
     from ptlint.rules.shapes import ShapeAnalysis
     from ptlint.rules.source import SourceError, load_source
 
@@ -108,16 +109,18 @@ def compare_file(path: Path) -> tuple[int, list[tuple], dict[str, int]]:
         compared += 1
         if ours != theirs:
             differ.append((shapes.line_of(node) or 0, _code(units, node), ours, theirs))
-    _compare_layer_facts(flow, shapes, units, alone, differ)
+    alone["shapes_only_places"] = _compare_layer_facts(flow, shapes, units, alone, differ, ctx.analysis(NodeIndex))
     return compared, differ, alone
 
 
-def _compare_layer_facts(flow, shapes, units, alone: dict, differ: list) -> None:
+def _compare_layer_facts(flow, shapes, units, alone: dict, differ: list, index) -> list[tuple]:
     """Layer calls that raise (PT005's layer problems) and windows that drop rows (PT006):
     each one flow finds, is it one shapes reports? A shapes error sits on the number to
     change or on the call, with the call and the layer as related places, so a flow problem
-    matches when its call or its layer's constructor is among the error's places. Drops are
-    reported at the layer call in both."""
+    matches when its call or its layer's constructor is among the error's places, or holds one
+    (the number to change, in a pipeline's layer). Drops are
+    reported at the layer call in both. Returns the (line, code, what) of the drops and
+    forward-pass errors shapes reports and flow does not find: the inputs flow still lacks."""
     placed = set()
     for err in shapes.errors:
         placed.add(err.node)
@@ -128,7 +131,7 @@ def _compare_layer_facts(flow, shapes, units, alone: dict, differ: list) -> None
         if c.outcome.problem.symbolic:
             continue
         alone["problems"] += 1
-        if c.node in placed or c.layer in placed:
+        if c.node in placed or c.layer in placed or any(index.encloses(c.layer, n) for n in placed if n is not None):
             alone["problems_same"] += 1
         else:
             differ.append((shapes.line_of(c.node) or 0, _code(units, c.node), "raises", "no error"))
@@ -143,10 +146,19 @@ def _compare_layer_facts(flow, shapes, units, alone: dict, differ: list) -> None
         else:
             differ.append((shapes.line_of(node) or 0, _code(units, node), "drops rows", "no drop"))
     flow_places = set(flow_drops) | {c.layer for c in flow_drops.values()}
-    alone["drops_shapes_only"] += sum(1 for places in drop_places if not places & flow_places)
+    shapes_only = [(shapes.line_of(d.node) or 0, _code(units, d.node), "drop")
+                   for d, places in zip(shapes.drops, drop_places) if not places & flow_places]
     flow_raising = {c.node for c in flow.layer_problems()} | {c.layer for c in flow.layer_problems()}
-    alone["errors_shapes_only"] += sum(1 for err in shapes.errors if err.kind == "forward" and not (
-        {err.node, err.defined, *(n for n, _, _ in err.related)} & flow_raising))
+
+    def found_by_flow(err) -> bool:
+        places = {err.node, err.defined, *(n for n, _, _ in err.related)} - {None}
+        return bool(places & flow_raising) or any(index.encloses(c.layer, n) for c in flow.layer_problems() for n in places)
+
+    shapes_only += [(shapes.line_of(err.node) or 0, _code(units, err.node), "error")
+                    for err in shapes.errors if err.kind == "forward" and not found_by_flow(err)]
+    alone["drops_shapes_only"] += sum(1 for *_, what in shapes_only if what == "drop")
+    alone["errors_shapes_only"] += sum(1 for *_, what in shapes_only if what == "error")
+    return shapes_only
 
 
 def _code(units: list, node: cst.CSTNode) -> str:
@@ -164,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".py", ".ipynb") and p.is_file())[:: args.every]
     started = time.perf_counter()
-    total, rows, alone = 0, [], dict.fromkeys(_COUNTS, 0)
+    total, rows, alone, shapes_only = 0, [], dict.fromkeys(_COUNTS, 0), []
     for path in files:
         compared, differ, only = compare_file(path)
         total += compared
+        shapes_only.extend((path.relative_to(CORPUS), *place) for place in only.pop("shapes_only_places", ()))
         for k, n in only.items():
             alone[k] += n
         rows.extend((path.relative_to(CORPUS), *d) for d in differ)
@@ -203,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
                   "| file | line | expression | flow | shapes |", "|---|---|---|---|---|"]
         for rel, line, code, ours, theirs in rows[:60]:
             lines.append(f"| {rel} | {line} | `{code.replace('|', '/')}` | {ours} | {theirs} |")
+        lines.append("")
+    if shapes_only:
+        lines += ["Drops and forward-pass errors only shapes finds (the inputs flow does not know yet):", "",
+                  "| file | line | call | fact |", "|---|---|---|---|"]
+        for rel, line, code, what in shapes_only[:60]:
+            lines.append(f"| {rel} | {line} | `{code.replace('|', '/')}` | {what} |")
         lines.append("")
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines[:4]))

@@ -200,7 +200,11 @@ class Rule:
         (``flow.LayerCall``): where the layer is defined, then each call that gave the input."""
         label = call.outcome.label
         out = [Related(call.layer, f"{label} 在这里定义", f"{label} is defined here")] if call.layer is not call.node else []
-        return out + [Related(site, "输入形状来自这次调用", "the input shape comes from this call") for site in call.chain]
+        chain = call.chain
+        if call.declared is not None:  # the pass of a ``# ptlint: input=`` comment: its first call is the constructor
+            out.append(Related(call.declared, "输入形状来自这条 ptlint 注释", "the input shape comes from this ptlint comment"))
+            chain = chain[1:]
+        return out + [Related(site, "输入形状来自这次调用", "the input shape comes from this call") for site in chain]
 
     @classmethod
     def kebab(cls) -> str:

@@ -21,7 +21,7 @@ word the messages; nothing here knows about Values, CST nodes or languages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Container, Hashable, Optional, Sequence
+from typing import Any, Container, Hashable, Mapping, Optional, Sequence
 
 from .size_product import product_of, size_of
 
@@ -283,6 +283,30 @@ def torch_keyword(name: str, method: str, given: Container[str]) -> str:
     if canonical is None or method in PYTHON_TENSOR_METHODS or canonical in given:
         return name
     return canonical
+
+
+_ARANGE_BOUNDS = ("start", "end", "step")
+
+
+def arange_bounds(pos: Sequence[Any], kw: Mapping[str, Any]) -> Optional[list[Any]]:
+    """``torch.arange``'s bounds as its native overloads bind them — ``[end]``, ``[start, end]``
+    or ``[start, end, step]`` — from the positional arguments and the ``start=`` / ``end=`` /
+    ``step=`` keywords (``torch.arange(0, 128, step=2)`` is 64 long, ``arange(5, end=10)``
+    starts at 5). None where torch raises (``arange(5, step=2)``: no overload has a step
+    without a start; a bound given twice; more than three)."""
+    given = {k: v for k, v in kw.items() if k in _ARANGE_BOUNDS}
+    if len(pos) > 3:
+        return None
+    bound = {"end": pos[0]} if len(pos) == 1 and not given else dict(zip(_ARANGE_BOUNDS, pos))
+    for name, v in given.items():
+        if name in bound:
+            return None
+        bound[name] = v
+    if set(bound) == {"end"}:
+        return [bound["end"]]
+    if "start" not in bound or "end" not in bound:
+        return None
+    return [bound["start"], bound["end"], *([bound["step"]] if "step" in bound else [])]
 
 
 # Reductions over ``dim`` with ``keepdim`` (tensor methods, and the torch functions after

@@ -9,7 +9,7 @@ import sys
 
 
 def _dims(text: str):
-    from ptlint.rules.shapes.inputs import parse_dims
+    from ptlint.rules.input_comments import parse_dims
 
     dims = parse_dims(text)
     if dims is None:

@@ -47,3 +47,26 @@ def test_flow_and_shapes_agree_on_the_bundled_examples_and_model_fixtures():
         differ += [(path.name, *row) for row in rows]
     assert differ == []
     assert compared >= 100, compared  # 108 literal shapes on 63 files when written
+
+
+COMMENTED_INPUT = """import torch.nn as nn
+
+class Net(nn.Module):  # ptlint: input=(1, 1, 28, 28)
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 5)
+        self.fc = nn.Linear(4 * 20 * 20, 10)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).flatten(1))
+"""
+
+
+def test_a_layer_error_only_shapes_finds_is_listed_with_its_place(tmp_path):
+    # the input comes from a comment, which only shapes reads: the gap the harness lists
+    path = tmp_path / "t.py"
+    path.write_text(COMMENTED_INPUT, encoding="utf-8")
+    _, differ, alone = ba.compare_file(path)
+    assert differ == []
+    assert alone["errors_shapes_only"] == 1
+    assert [(line, what) for line, _, what in alone["shapes_only_places"]] == [(7, "error")]

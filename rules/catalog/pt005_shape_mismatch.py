@@ -2,6 +2,7 @@ from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.probe_requests import ShapeRequest, ProbedRule, shape_request
 from ptlint.rules.rule import Docs, FixSpec, Message, Related, Replace, Rule
 from ptlint.rules.flow import FlowAnalysis, shape_str
+from ptlint.rules.node_index import NodeIndex
 from ptlint.rules.shapes import ShapeAnalysis, problem_text
 
 _DETAIL = Message(zh="{zh}", en="{en}")
@@ -328,9 +329,13 @@ class MLP(nn.Module):
         # the flow's layer calls that raise where the shape trace had no input (a layer handed
         # to a helper, a model run inside a function or by torchsummary / torchinfo)
         flow = self.ctx.analysis(FlowAnalysis).check()
+        numbers = [n for n in reported if n is not None]
+        index = self.ctx.analysis(NodeIndex) if numbers and flow.layer_problems() else None
         for call in flow.layer_problems():
             if call.node in reported or call.layer in reported or self.ctx.is_foreign(call.node):
                 continue
+            if index is not None and any(index.encloses(call.layer, n) for n in numbers):
+                continue  # the trace reported it at the number to change in this layer's constructor
             reported.update((call.node, call.layer))
             zh, en = problem_text(flow.layer_call_label(call), shape_str(call.input), call.outcome.problem)
             self.report(call.node, message=_DETAIL, related=self.layer_call_related(call), zh=zh, en=en)

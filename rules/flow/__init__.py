@@ -39,7 +39,9 @@ order; indexed (``net[0]``, ``net[1:]``), it gives them. A module changed after 
 built (a layer replaced, ``append``, ``double()``, handed to a function we cannot see) is
 no longer followed: its calls are unknown. ``torchsummary.summary`` / ``torchinfo.summary``
 run the model once on an input of the size they are given and leave it as it was
-(``model_summaries.py``). Unknown calls give unknown results, and objects passed to them
+(``model_summaries.py``); so does a module built where a ``# ptlint: input=(…)`` comment
+declares its input (on the model class or the statement), once the file is done, for its
+layer facts only (``declared_inputs.py``). Unknown calls give unknown results, and objects passed to them
 (``self``, modules, lists) lose their attribute facts; a tensor's dtype, layout and storage
 survive (a callee cannot rebind the caller's names). When unsure the facts say "unknown"
 and rules stay silent.

@@ -10,6 +10,7 @@ import libcst as cst
 
 from .call_sites import call_sites
 from .chain import chain_of, method_link, probe_facts
+from .declared_inputs import DeclaredInputs
 from .events import LoopBlock
 from .loop_facts import iterates_batches
 from .grad_mode import GradModes
@@ -61,6 +62,7 @@ class FlowAnalysis:
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         self.grad_modes = GradModes(ctx.source.text)
+        self.declared_inputs = DeclaredInputs(ctx.source.text)
         try:
             Interpreter(self).run(ctx.module)
         except RecursionError:

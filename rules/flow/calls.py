@@ -108,7 +108,11 @@ class CallsMixin:
                     # when a call of the instance needs them (most models only ever see batches
                     # the flow cannot know: no pass at all)
                     self.fa.instance_inits[node] = (cinfo, init, self.site_arguments(init, args, bound=True))
-                return Value(Kind.MODULE, spec=cinfo.node.name.value, func=cinfo.node, origin=node)
+                made = Value(Kind.MODULE, spec=cinfo.node.name.value, func=cinfo.node, origin=node)
+                declared = self.fa.declared_inputs.of_class(cinfo.node)
+                if declared is not None and not self.site_chain:
+                    self.fa.declared_inputs.note(node, made, declared)
+                return made
             return self.fresh(node)
         if fv.kind is Kind.CLASS and fv.spec is not None:
             return self.call_function(node, fv.spec, args, st)
@@ -197,7 +201,8 @@ class CallsMixin:
             if out is None:
                 return None
             if out.problem is not None or out.dropped:
-                self.fa.note_layer_call(LayerCall(node, layer.origin, self.site_chain, x.shape, out))
+                self.fa.note_layer_call(LayerCall(node, layer.origin, self.site_chain, x.shape, out,
+                                                  self.declared_comment))
             if out.shape is None:
                 return None
             return Value(Kind.TENSOR, shape=out.shape, dtype=out.dtype, storage=("n", id(node)), device=x.device,

@@ -20,6 +20,7 @@ import libcst as cst
 from ..astutil import get_arg, has_star_args, literal_value
 from ..dtypes import DEFAULT_INT, FLOAT_FACTORIES, STRING_DTYPES, TENSOR_TYPES, arange_dtype, exact, literal_dtype
 from ..dtypes import dtype_from_qualname  # noqa: F401 - scopes.py reads it from here
+from ..shape_arith import arange_bounds
 from ..size_product import Product
 from .values import CONTIGUOUS, Kind, Value, const_value, number_kind
 
@@ -228,10 +229,11 @@ def _torch_creation(fn, q, call, value_of, default_float) -> Optional[Value]:
         shape = size_of(value_of(n.value)) if n is not None else None
         return _tensor(dt if given else DEFAULT_INT, shape, call, value_of, provenance=q)
     if fn == "arange":
-        pos = [a for a in call.args if a.keyword is None]
-        vals = [value_of(a.value) for a in pos]
+        bounds = arange_bounds([value_of(a.value) for a in call.args if a.keyword is None],
+                               {a.keyword.value: value_of(a.value) for a in call.args if a.keyword is not None})
+        vals = bounds if bounds is not None else []
         if not given:
-            dt = exact(arange_dtype([number_kind(v) for v in vals], default_float))
+            dt = exact(arange_dtype([number_kind(v) for v in vals], default_float)) if vals else None
         shape = None
         nums = [v.const for v in vals]
         if vals and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in nums) and len(nums) <= 3:

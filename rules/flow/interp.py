@@ -23,6 +23,7 @@ from .args import Args, key_of
 from .attributes import AttributesMixin
 from .calls import CallsMixin
 from .creation import data_facts, size_of
+from .declared_inputs import run_declared_passes
 from .expressions import ExpressionsMixin
 from .loop_events import LoopEventsMixin
 from .operators import OperatorsMixin
@@ -58,6 +59,7 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
         self.depth = 0
         self.pre_evaluated: dict = {}  # spine links evaluated ahead by ev_spine
         self.in_spine = False
+        self.declared_comment: Optional[cst.Comment] = None  # running a ``# ptlint: input=`` pass
 
     def run(self, module: cst.Module) -> None:
         counts: Counter = Counter()
@@ -67,6 +69,7 @@ class Interpreter(StatementsMixin, ScopesMixin, ExpressionsMixin, AttributesMixi
         self.flush_deferred(self.scope)
         for call, forward, params in self.pending_instance_calls:
             run_site_pass(self, call, forward, params, method=True)
+        run_declared_passes(self)
 
     def flush_deferred(self, scope: Scope) -> None:
         while scope.deferred:

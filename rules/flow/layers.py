@@ -53,6 +53,7 @@ class LayerCall:
     chain: tuple
     input: tuple[Product, ...]
     outcome: LayerOutcome
+    declared: Optional[cst.Comment] = None  # the ``# ptlint: input=`` comment whose pass this is
 
 
 def layer_output(node: cst.Call, layer: Value, x: Value) -> Optional[LayerOutcome]:

@@ -81,7 +81,15 @@ class StatementsMixin:
         return handler(self, stmt, st) if handler is not None else st
 
     def exec_line(self, stmt: cst.SimpleStatementLine, st: State) -> State:
-        return self.exec_small(stmt.body, st)
+        st = self.exec_small(stmt.body, st)
+        declared = self.fa.declared_inputs.of_line(stmt)
+        if declared is not None and not self.site_chain and len(stmt.body) == 1:
+            # net = nn.Sequential(...)  # ptlint: input=(1, 3, 32, 32)
+            small = stmt.body[0]
+            built = getattr(small, "value", None) if isinstance(small, (cst.Assign, cst.AnnAssign, cst.Expr)) else None
+            if isinstance(built, cst.Call):
+                self.fa.declared_inputs.note(built, self.fa.value_of(built), declared)
+        return st
 
     def exec_match(self, stmt: cst.Match, st: State) -> State:
         """Each ``case`` from the same state, plus the way through when none matches."""

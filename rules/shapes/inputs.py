@@ -13,16 +13,15 @@
 ``ptlint shapes --input`` overrides all of them (source ``cli``)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import libcst as cst
 
-from .dims import Dim, Shape
+from ..input_comments import comment_input as declared_input
+from .dims import Shape
 
 SOURCES = ("comment", "call", "summary", "dataset")
-_COMMENT = re.compile(r"#\s*ptlint:\s*input\s*=\s*\(?\s*([^)#]*?)\s*\)?\s*(?:#|$)")
 
 # Image size each dataset yields after ToTensor.
 DATASETS = {
@@ -80,75 +79,11 @@ def at_text(place: Optional[tuple]) -> tuple[str, str]:
     return f"第 {line} 行", f"line {line}"
 
 
-def parse_dims(text: str) -> Optional[tuple[Dim, ...]]:
-    """``1, 3, 32, 32`` / ``N, 1, 28, 28`` → dims; None when it is not a shape."""
-    parts = [p.strip() for p in text.strip().strip("()[]").split(",")]
-    if parts and parts[-1] == "":
-        parts.pop()
-    dims: list[Dim] = []
-    for p in parts:
-        if re.fullmatch(r"\d+", p):
-            dims.append(int(p))
-        elif re.fullmatch(r"[A-Za-z_]\w*", p):
-            dims.append(p)
-        else:
-            return None
-    return tuple(dims) if dims else None
-
-
 def comment_input(stmt: cst.CSTNode) -> Optional[tuple[Shape, cst.Comment]]:
-    """A ``# ptlint: input=…`` comment directly above the statement or on its first line."""
-    candidates: list[cst.Comment] = []
-    for line in getattr(stmt, "leading_lines", ()):
-        if line.comment is not None:
-            candidates.append(line.comment)
-    if isinstance(stmt, cst.ClassDef):
-        for dec in stmt.decorators:
-            candidates.extend(line.comment for line in dec.leading_lines if line.comment is not None)
-        for line in stmt.lines_after_decorators:
-            if line.comment is not None:
-                candidates.append(line.comment)
-        header = getattr(stmt.body, "header", None)
-        if header is not None and header.comment is not None:
-            candidates.append(header.comment)
-    elif isinstance(stmt, cst.SimpleStatementLine):
-        first = _first_line_comment(stmt)
-        if first is not None:
-            candidates.append(first)
-    for c in reversed(candidates):
-        m = _COMMENT.search(c.value)
-        if m:
-            dims = parse_dims(m.group(1))
-            if dims is not None:
-                return Shape(dims), c
-    return None
-
-
-def _first_line_comment(stmt: cst.SimpleStatementLine) -> Optional[cst.Comment]:
-    """The comment that ends the statement's first line (single-line statements, or the
-    ``nn.Sequential(  # ptlint: input=…`` form)."""
-    if stmt.trailing_whitespace.comment is not None:
-        found: list[cst.Comment] = []
-
-        class _Newlines(cst.CSTVisitor):
-            def visit_ParenthesizedWhitespace(self, node: cst.ParenthesizedWhitespace) -> bool:
-                found.append(node)  # type: ignore[arg-type]
-                return False
-
-        stmt.visit(_Newlines())
-        if not found:
-            return stmt.trailing_whitespace.comment
-
-    first: list[cst.Comment] = []
-
-    class _First(cst.CSTVisitor):
-        def visit_ParenthesizedWhitespace(self, node: cst.ParenthesizedWhitespace) -> bool:
-            if not first:
-                first.append(node.first_line.comment)  # type: ignore[arg-type]
-            return False
-
-    stmt.visit(_First())
-    return first[0] if first and first[0] is not None else None
+    """A ``# ptlint: input=…`` comment directly above the statement or on its first line
+    (``rules/input_comments.py``), as a shape."""
+    found = declared_input(stmt)
+    return (Shape(found[0]), found[1]) if found is not None else None
 
 
 def dataset_shape(qualname: str) -> Optional[tuple[str, tuple[int, int, int]]]:

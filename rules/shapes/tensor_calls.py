@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import libcst as cst
 
 from .. import dtypes as D
-from ..shape_arith import REDUCTION_ARGS, SCANS, torch_keyword
+from ..shape_arith import REDUCTION_ARGS, SCANS, arange_bounds, torch_keyword
 from ..size_product import product_of
 from . import ops
 from .conv import upsample
@@ -149,6 +149,9 @@ class TensorCallsMixin:
             data = py(vals[0] if vals else kw.get("data", UNKNOWN), MISSING)
             shape, default = _nested_shape(data, default_float)  # type: ignore[assignment]
         elif name == "arange":
+            bounds = arange_bounds(vals, kw)
+            unknown_dtype = unknown_dtype or bounds is None
+            vals = bounds if bounds is not None else []
             nums = [py(v, MISSING) for v in vals]
             # int64 when every bound is an int (sizes from x.shape included), float when one is a
             # float, unknown otherwise: never guess float for a bound we cannot see
