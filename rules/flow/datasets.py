@@ -14,6 +14,12 @@ indices and change no dtype. A custom ``collate_fn``, a dataset that is not one 
 arguments we cannot read give a loader whose batches are unknown. A ``tqdm`` progress bar over
 an iterable gives the same items.
 
+A torchvision dataset of fixed image size (``datasets.MNIST``, ``CIFAR10`` …:
+``rules/vision_datasets.py``) is a ``Kind.DATASET`` too; its sample is ``(image, label)``: the
+image a ``(C, H, W)`` tensor when the constructor's transform surely keeps the size and makes a
+tensor (its dtype the file's default float after ``ToTensor``, else unknown), else unknown; the label a Python
+int (unknown with a ``target_transform``), which ``default_collate`` batches to an int64 ``(B,)``.
+
 Every sample and batch tensor carries ``dataset_tensor``: the dataset's tensor it comes from
 (for a rule, where the labels were made); a batch's ``provenance`` is :data:`LOADER`.
 
@@ -28,6 +34,7 @@ import libcst as cst
 
 from . import layout as L
 from ..size_product import Product
+from ..vision_datasets import DATASETS, dataset_shape, transform_effect
 from .args import Args
 from .state import State
 from .values import CONTIGUOUS, UNKNOWN, Kind, Value
@@ -93,6 +100,30 @@ def progress_bar(interp, node: cst.Call, q: str, args: Args, st: State) -> Value
     return Value(Kind.UNKNOWN, provenance=q, origin=node, elem=it.elem)
 
 
+def vision_dataset(interp, node: cst.Call, q: str, args: Args, st: State) -> Value:
+    """``datasets.MNIST(root, train=True, transform=transforms.ToTensor())``: indexing gives
+    ``(image, label)``. The transform is read from the constructor call that made it (a
+    ``Compose`` assigned to a name first included); one the flow cannot read keeps the image
+    unknown."""
+    found = dataset_shape(q)
+    ds = Value(Kind.DATASET, spec=q, origin=node)
+    if found is None or args.star:
+        return ds
+    channels, height, width = found[1]
+    transform = args.get(2, "transform")
+    image = UNKNOWN
+    if transform is not None and isinstance(transform.origin, cst.Call):
+        effect = transform_effect(transform.origin, interp.fa.ctx.qualname)
+        if effect.keeps_size and effect.makes_tensor:
+            dtype = interp.default_float if effect.default_float else None
+            image = Value(Kind.TENSOR, dtype=dtype, shape=(Product(channels), Product(height), Product(width)),
+                          layout=CONTIGUOUS, storage=("n", id(node)), requires_grad=False, is_leaf=True,
+                          initialized=True, origin=node, provenance=q)
+    target_transform = args.get(3, "target_transform")
+    label = Value(Kind.INT, origin=node) if target_transform is None or target_transform.kind is Kind.NONE else UNKNOWN
+    return ds.evolve(elem=Value(Kind.TUPLE, items=(image, label)))
+
+
 def _sample_of(t: Value, node: cst.Call) -> Value:
     """``t[i]`` for one index ``i`` of dim 0, as ``TensorDataset.__getitem__`` takes it."""
     if t.kind is not Kind.TENSOR or (t.shape is not None and not t.shape):
@@ -104,7 +135,12 @@ def _sample_of(t: Value, node: cst.Call) -> Value:
 
 def _batch_of(sample: Value, node: cst.Call, batch_dim: Optional[Product]) -> Value:
     """What ``default_collate`` makes of the samples: ``torch.stack``, a fresh contiguous
-    tensor of one more leading dim (its size ``batch_dim``; None: the shape is not known)."""
+    tensor of one more leading dim (its size ``batch_dim``; None: the shape is not known); Python
+    ints become one int64 tensor of the batch's size."""
+    if sample.kind is Kind.INT:
+        return Value(Kind.TENSOR, dtype="int64", shape=(batch_dim,) if batch_dim is not None else None,
+                     layout=CONTIGUOUS, storage=("n", id(node)), origin=node, provenance=LOADER,
+                     requires_grad=False, is_leaf=True, initialized=True)
     if sample.kind is not Kind.TENSOR:
         return UNKNOWN
     shape = (batch_dim,) + sample.shape if (batch_dim is not None and sample.shape is not None) else None
@@ -130,3 +166,4 @@ HANDLERS: dict[str, Callable[..., Value]] = {
     for spelling in _both_spellings(name)
 }
 HANDLERS.update(dict.fromkeys(_PROGRESS_BARS, progress_bar))
+HANDLERS.update({f"torchvision.datasets.{name}": vision_dataset for name in DATASETS})

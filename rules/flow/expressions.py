@@ -257,6 +257,8 @@ class ExpressionsMixin:
             if base.kind is Kind.SIZE:  # ``h, w = x.shape[-2:]``: ints of unknown value
                 return Value(Kind.SIZE, elem=Value(Kind.INT), origin=node)
             return Value(base.kind, origin=node)
+        if base.kind is Kind.DATASET and len(idx) == 1 and idx[0][0] == "index" and idx[0][1].kind is Kind.INT:
+            return base.elem if base.elem is not None else UNKNOWN  # ``train_data[0]``: one sample
         if base.kind is Kind.MODULE and base.spec == "torch.nn.Sequential" and base.items is not None:
             part = self.sequential_part(base, idx, node)
             if part is not None:

@@ -65,6 +65,8 @@ class TorchFunctionsMixin:
                 return out
         handler = TORCH_FUNCTIONS.get(q)
         if handler is not None:
+            if q.startswith("torch.") and q.count(".") == 1:  # native: torch.stack(xs, axis=1) binds dim
+                args = args.native_names(q[len("torch."):])
             return handler(self, node, q, args, st)
         if q in NUMPY_WRITE_FIRST or (q.startswith("torch.nn.init.") and q.endswith("_")):
             an = args.node(0, None)

@@ -87,6 +87,9 @@ class ShapeAnalysis:
         self._first_args: dict[ModelClass, tuple[list[Value], dict[str, Value], Optional[cst.Call]]] = {}
         self._call_candidates: list[tuple[Any, InputInfo]] = []
         self._fed_samples: list[Any] = []  # models called here with one dataset sample
+        # (model, the call's first argument) of each call here: a model fed (N, 64) noise is
+        # not the model the dataset's images go to
+        self._fed_args: list[tuple[Any, Value, cst.CSTNode]] = []
         self._summary_candidates: list[tuple[Any, InputInfo]] = []
         self._datasets: list[tuple[str, tuple[int, ...], cst.CSTNode, bool, Optional[cst.FunctionDef]]] = []
         self._instance_scope: dict[int, Optional[cst.FunctionDef]] = {}
@@ -180,6 +183,7 @@ class ShapeAnalysis:
         if not args:
             return
         x = args[0][0]
+        self._fed_args.append((target, x, args[0][1]))
         if isinstance(x, TensorV) and x.sample:
             # model(ds[0][0]): one (C, H, W) sample, no batch dimension. The dataset is no
             # evidence of a batched input; the sample itself is the input (torch takes it).
@@ -381,6 +385,9 @@ class ShapeAnalysis:
                 entry.candidates["summary"] = info
         fed_one_sample = any(self._matches(entry, target) for target in self._fed_samples)
         ds = None if fed_one_sample else self._dataset_input(entry.scope)
+        if ds is not None and any(self._matches(entry, target) and self._rank_fed(x, arg) not in (None, ds.shape.rank)
+                                  for target, x, arg in self._fed_args):
+            ds = None  # called here with something else: a GAN's generator, fed noise beside the data
         if ds is not None and entry.top_level and not self._mutated(entry) and (
                 entry.cls is None or self._same_construction(entry.cls)):
             entry.candidates["dataset"] = ds
@@ -388,6 +395,16 @@ class ShapeAnalysis:
             if source in entry.candidates:
                 entry.input = entry.candidates[source]
                 return
+
+    def _rank_fed(self, x: Value, arg: cst.CSTNode) -> Optional[int]:
+        """The rank of what a call gives the model, from the trace or else from the flow
+        (``torch.randn(len(real), 64)``: the flow knows ``real``'s batch)."""
+        if isinstance(x, TensorV) and x.shape is not None and x.shape.rank is not None:
+            return x.shape.rank
+        from ..flow import FlowAnalysis
+
+        v = self.ctx.analysis(FlowAnalysis).value_of(arg)
+        return len(v.shape) if v.shape is not None else None
 
     def _mutated(self, entry: ModelEntry) -> bool:
         if entry.container is not None:

@@ -11,7 +11,7 @@ import libcst as cst
 
 from ..dtypes import default_floating
 from ..module_methods import MODULE_READS
-from .inputs import MAKES_TENSOR, SIZE_KEEPING, dataset_shape, transform_name
+from ..vision_datasets import MAKES_TENSOR, SIZE_KEEPING, dataset_shape, transform_name
 from .layers import ArgSource, Layer, OpaqueLayer, build_layer, json_arg, layer_class_name
 from .models import Instance, ModelClass
 from .builtins import BUILTINS

@@ -19,26 +19,10 @@ from typing import Callable, Optional
 import libcst as cst
 
 from ..input_comments import comment_input as declared_input
+from ..vision_datasets import dataset_shape, transform_arg, transform_effect
 from .dims import Shape
 
 SOURCES = ("comment", "call", "summary", "dataset")
-
-# Image size each dataset yields after ToTensor.
-DATASETS = {
-    "MNIST": (1, 28, 28), "FashionMNIST": (1, 28, 28), "KMNIST": (1, 28, 28), "QMNIST": (1, 28, 28),
-    "EMNIST": (1, 28, 28), "CIFAR10": (3, 32, 32), "CIFAR100": (3, 32, 32), "SVHN": (3, 32, 32),
-}
-# Transforms that never change the image size (or make the tensor): anything else — Resize,
-# CenterCrop, RandomResizedCrop, Pad, Grayscale, Lambda … — makes the dataset source unusable.
-SIZE_KEEPING = {
-    "Compose", "ToTensor", "Normalize", "RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter",
-    "RandomErasing", "ConvertImageDtype", "GaussianBlur", "RandomAutocontrast", "RandomEqualize",
-    "RandomInvert", "RandomPosterize", "RandomSolarize", "RandomAdjustSharpness", "AutoAugment", "RandAugment",
-    "TrivialAugmentWide", "AugMix", "RandomApply", "RandomChoice", "RandomOrder", "ToImage", "ToDtype",
-    "ToPureTensor", "RandomAffine", "RandomPerspective",
-}
-MAKES_TENSOR = {"ToTensor", "ToImage"}
-
 
 @dataclass
 class InputInfo:
@@ -86,19 +70,6 @@ def comment_input(stmt: cst.CSTNode) -> Optional[tuple[Shape, cst.Comment]]:
     return (Shape(found[0]), found[1]) if found is not None else None
 
 
-def dataset_shape(qualname: str) -> Optional[tuple[str, tuple[int, int, int]]]:
-    if not qualname.startswith("torchvision.datasets."):
-        return None
-    short = qualname.rsplit(".", 1)[-1]
-    return (short, DATASETS[short]) if short in DATASETS else None
-
-
-def transform_name(qualname: str) -> Optional[str]:
-    if qualname.startswith("torchvision.transforms."):
-        return qualname.rsplit(".", 1)[-1]
-    return None
-
-
 def other_datasets_disagree(module: cst.Module, qualname: Callable[[cst.BaseExpression], Optional[str]],
                             judged: dict[int, bool], shape: tuple[int, ...]) -> bool:
     """True when the file also builds, anywhere (a LightningDataModule's ``setup``, a
@@ -117,7 +88,7 @@ def other_datasets_disagree(module: cst.Module, qualname: Callable[[cst.BaseExpr
             ds = dataset_shape(q) if q else None
             if ds is None:
                 return
-            tf = _transform_arg(node)
+            tf = transform_arg(node)
             if tf is None:
                 return
             keeps = judged[id(node)] if id(node) in judged else _keeps_size(tf, qualname, assigned)
@@ -128,14 +99,6 @@ def other_datasets_disagree(module: cst.Module, qualname: Callable[[cst.BaseExpr
 
     walk(module, _Datasets())
     return bool(found)
-
-
-def _transform_arg(call: cst.Call) -> Optional[cst.BaseExpression]:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == "transform":
-            return None if isinstance(a.value, cst.Name) and a.value.value == "None" else a.value
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    return positional[2].value if len(positional) > 2 else None  # (root, train, transform, …)
 
 
 def _module_assignments(module: cst.Module) -> dict[str, Optional[cst.BaseExpression]]:
@@ -156,18 +119,5 @@ def _keeps_size(expr: cst.BaseExpression, qualname: Callable[[cst.BaseExpression
     """The transform, read from the source, surely keeps the image size and makes a tensor."""
     if isinstance(expr, cst.Name) and assigned.get(expr.value) is not None:
         expr = assigned[expr.value]  # type: ignore[assignment]
-    if not isinstance(expr, cst.Call):
-        return False
-    q = qualname(expr.func)
-    name = transform_name(q) if q else None
-    if name is None:
-        return False
-    if name == "Compose":
-        items = expr.args[0].value if expr.args else None
-        if not isinstance(items, (cst.List, cst.Tuple)):
-            return False
-        steps = [el.value for el in items.elements]
-        names = [transform_name(qualname(s.func) or "") if isinstance(s, cst.Call) else None for s in steps]
-        return (all(n in SIZE_KEEPING and n not in ("Compose",) for n in names)
-                and any(n in MAKES_TENSOR for n in names))
-    return name in MAKES_TENSOR
+    effect = transform_effect(expr, qualname)
+    return effect.keeps_size and effect.makes_tensor
