@@ -86,7 +86,7 @@ class StatementsMixin:
         if declared is not None and not self.site_chain and len(stmt.body) == 1:
             # net = nn.Sequential(...)  # ptlint: input=(1, 3, 32, 32)
             small = stmt.body[0]
-            built = getattr(small, "value", None) if isinstance(small, (cst.Assign, cst.AnnAssign, cst.Expr)) else None
+            built = small.value if isinstance(small, (cst.Assign, cst.AnnAssign, cst.Expr)) else None
             if isinstance(built, cst.Call):
                 self.fa.declared_inputs.note(built, self.fa.value_of(built), declared)
         return st
