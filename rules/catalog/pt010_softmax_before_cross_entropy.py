@@ -32,7 +32,7 @@ class SoftmaxBeforeCrossEntropy(Gated, Rule):
         zh="""## 它检查什么
 模型的输出经过了 softmax——`nn.Sequential` 的最后一层是 `nn.Softmax`，或 `forward` 返回 `torch.softmax(...)` / `F.softmax(...)`——而同一个文件里用 `nn.CrossEntropyLoss` 或 `F.cross_entropy` 训练。笔记中的 `MyModel`（`return torch.softmax(self.linear3(z2), dim=1)`）和 `Sequential` 示例（最后一层 `nn.Softmax(dim=1)`）都是这样写的。
 
-作为另一个模型一部分的类不算：在别的模型的 `__init__` 里创建的（`self.attn = Attention()`），或者实例被传给别的模型构造函数的（`Decoder(dim, attention)`，seq2seq 教程常见的写法）。这类模块里的 softmax 通常是注意力权重，不是最终送进损失函数的输出。
+作为另一个模型一部分的类不算：在别的模型的 `__init__` 里创建的（`self.attn = Attention()`），或者实例被传给别的模型构造函数的（`Decoder(dim, attention)`，seq2seq 教程常见的写法）；以 softmax 结尾、被传给别的模型构造函数的 `nn.Sequential` 也一样（`Combiner(backbone, attention)`）。这类模块里的 softmax 通常是注意力权重，不是最终送进损失函数的输出。
 
 确定不会进入损失函数的模型也不报告：文件里创建了这个类、但它的实例从没被调用过（只调用了 `.eval()`、`.to(device)` 之类）；或者一个带 softmax 的 `nn.Sequential` 只用来演示输出概率，随后同一个变量名被重新赋值为真正训练的模型，而交叉熵拿到的不是它的输出。
 
@@ -65,7 +65,7 @@ probs = torch.softmax(model(x), dim=1)   # 推理时
         en="""## What it finds
 A model whose output goes through softmax — an `nn.Sequential` ending in `nn.Softmax`, or a `forward` returning `torch.softmax(...)` / `F.softmax(...)` — trained with `nn.CrossEntropyLoss` or `F.cross_entropy` in the same file. The notes' `MyModel` (`return torch.softmax(self.linear3(z2), dim=1)`) and `Sequential` example (ending in `nn.Softmax(dim=1)`) do exactly this.
 
-A class that is a part of another model is left alone: one built in another model's `__init__` (`self.attn = Attention()`), or one whose instance is passed to another model's constructor (`Decoder(dim, attention)`, as seq2seq tutorials do). Its softmax is usually attention weights, not the output the loss receives.
+A class that is a part of another model is left alone: one built in another model's `__init__` (`self.attn = Attention()`), or one whose instance is passed to another model's constructor (`Decoder(dim, attention)`, as seq2seq tutorials do); so is a softmax `nn.Sequential` passed to another model's constructor (`Combiner(backbone, attention)`). Its softmax is usually attention weights, not the output the loss receives.
 
 A model whose output surely never reaches the loss is left alone too: a class the file builds whose instances are never run (only `.eval()`, `.to(device)` and the like are called on them), or a softmax `nn.Sequential` used to show probabilities whose name is then bound to the model that is trained, when the cross-entropy call gets none of its outputs.
 
@@ -105,6 +105,10 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         "        out = F.softmax(self.fc(x), dim=-1)  # <-\n        return out\n"
         "def train(net, x, y):\n    return F.cross_entropy(net(x), y)\n",
         "from torch import nn\nhead = nn.Sequential(nn.Linear(8, 3), nn.Softmax(1))  # <-\nce = nn.CrossEntropyLoss(reduction='sum')\n",
+        # the softmax layer applied to a name forward then returns
+        "import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 3)\n        self.softmax = nn.Softmax(dim=1)\n    def forward(self, x):\n"
+        "        x = self.fc(x)\n        x = self.softmax(x)  # <-\n        return x\ncriterion = nn.CrossEntropyLoss()\n",
     )
     must_not_flag = (
         "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=1))\nloss = nn.NLLLoss()\n",
@@ -124,6 +128,13 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         "        self.fc_out = nn.Linear(4, 10)\n    def forward(self, h, enc):\n"
         "        return self.fc_out(self.attention(h, enc) @ enc)\nattention = Attention()\n"
         "decoder = Decoder(attention)\ncriterion = nn.CrossEntropyLoss()\n",
+        # a softmax Sequential handed to a model's constructor: attention weights, not the output
+        "import torch.nn as nn\nclass Combiner(nn.Module):\n    def __init__(self, features, score):\n"
+        "        super().__init__()\n        self.features, self.score = features, score\n    def forward(self, x):\n"
+        "        h = self.features(x)\n        return (h * self.score(h)).sum(1)\n"
+        "backbone = nn.Sequential(nn.Linear(784, 64), nn.ReLU())\n"
+        "attention = nn.Sequential(nn.Linear(64, 1), nn.Softmax(dim=1))\n"
+        "model = nn.Sequential(Combiner(backbone, attention), nn.Linear(64, 10))\nloss = nn.CrossEntropyLoss()\n",
     )
 
     def __init__(self, ctx) -> None:
@@ -139,6 +150,10 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         # module classes of this file whose instances are handed to another module class's
         # constructor (``Decoder(8, attention)``): a part of that model, not a model trained alone
         self.injected: set[cst.ClassDef] = set()
+        # softmax Sequentials handed to a module class's constructor the same way
+        # (``Combiner(backbone, attention)``: attention weights): the Softmax entry -> its Sequential
+        self.sequential_of: dict[int, cst.Call] = {}
+        self.injected_sequentials: set[cst.Call] = set()
         # every construction of a module class of this file: (the class, the expression that
         # holds the instance: the call, or ``Cls(...).to(dev)`` around it, and its parent)
         self.built: list[tuple[cst.ClassDef, cst.BaseExpression, Optional[cst.CSTNode]]] = []
@@ -197,6 +212,8 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             part = facts.local_module_class(value.func) if isinstance(value, cst.Call) else None
             if part is not None:
                 self.injected.add(part.node)
+            elif isinstance(value, cst.Call) and self.qualname(value.func) == "torch.nn.Sequential":
+                self.injected_sequentials.add(value)
 
     def _note_built(self, cls: cst.ClassDef, call: cst.Call) -> None:
         anc = self.ctx.ancestors
@@ -241,6 +258,11 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         value = node.value
         if isinstance(value, cst.Name):
             v = scope.single(value.value)
+            if v is None:
+                # assigned more than once (x = self.fc(x); x = self.softmax(x); return x): what
+                # the flow says the returned name holds on every path, when one call made it
+                made = self.ctx.analysis(FlowAnalysis).check().value_of(value).origin
+                v = made if isinstance(made, cst.Call) else None
             if v is None:
                 return
             value = v
@@ -296,6 +318,7 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
         new_args = [*args[:-2], prev.with_changes(comma=removed.comma, whitespace_after_arg=removed.whitespace_after_arg)]
         fix = FixSpec((Replace(node, node.with_changes(args=new_args)),), "删掉最后的 nn.Softmax",
                       "remove the final nn.Softmax", FixSafety.UNSAFE)
+        self.sequential_of[id(last)] = node
         self.candidates.append((last, fix, self._enclosing_class()))
 
     @staticmethod
@@ -316,7 +339,8 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
 
     def finish(self) -> None:
         for node, fix, cls in self.candidates:
-            if cls in self.injected or (cls is not None and self._never_run(cls)):
+            if cls in self.injected or (cls is not None and self._never_run(cls)) \
+                    or self.sequential_of.get(id(node)) in self.injected_sequentials:
                 continue
             seq = self.rebound.get(id(node))
             if seq is not None and not self._reaches_ce(seq):

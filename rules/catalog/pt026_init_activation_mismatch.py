@@ -39,7 +39,7 @@ class InitActivationMismatch(Gated, Rule):
     message = KAIMING_MESSAGE
     docs = Docs(
         zh="""## 它检查什么
-参数初始化方法与该层后面的激活函数不匹配：对后接 `tanh`/`sigmoid` 的层用 `nn.init.kaiming_*`，或对后接 `ReLU` 类激活的层用 `nn.init.xavier_*`。“后接”指 `forward` 里该层的输出直接传给激活函数，或 `nn.Sequential` 中紧跟在该层之后的激活层。
+参数初始化方法与该层后面的激活函数不匹配：对后接 `tanh`/`sigmoid` 的层用 `nn.init.kaiming_*`，或对后接 `ReLU` 类激活的层用 `nn.init.xavier_*`。“后接”指 `forward` 里该层的输出直接传给激活函数，或 `nn.Sequential` 中紧跟在该层之后的激活层。之后又被重新初始化的权重不报告：例如 `init.xavier_uniform_(net[0].weight)` 之后，紧接着用 `for m in net.modules():` 循环给每一层的 `m.weight` 重新赋值或再调用 `init.*`，第一次初始化根本不会生效。
 
 ## 为什么有问题
 初始化的目的，是让每一层输出的方差在前向、反向传播中大致保持不变，而这取决于后面的激活函数（笔记：Xavier 用于“后面的激活函数是 Sigmoid、Tanh 这类 S 型曲线”，He/Kaiming 用于“后面是 ReLU 这类激活函数”）。
@@ -69,7 +69,7 @@ nn.init.kaiming_normal_(w, nonlinearity="tanh")                   # 有意用 Ka
 显式给出 `nonlinearity`（Kaiming）或 `gain`（Xavier）时，本规则认为这是有意的选择，不会提示。
 """,
         en="""## What it finds
-An init scheme that does not match the activation after the layer: `nn.init.kaiming_*` on a layer followed by `tanh`/`sigmoid`, or `nn.init.xavier_*` on a layer followed by a ReLU-like activation. "Followed by" means the layer's output goes straight into the activation in `forward`, or the activation is the next entry of an `nn.Sequential`.
+An init scheme that does not match the activation after the layer: `nn.init.kaiming_*` on a layer followed by `tanh`/`sigmoid`, or `nn.init.xavier_*` on a layer followed by a ReLU-like activation. "Followed by" means the layer's output goes straight into the activation in `forward`, or the activation is the next entry of an `nn.Sequential`. A weight initialised again later is not reported: after `init.xavier_uniform_(net[0].weight)`, a loop `for m in net.modules():` that gives every layer's `m.weight` new values (an assignment, an `init.*` call, an in-place fill) means the first init never takes effect.
 
 ## Why it is a problem
 Initialisation aims to keep the variance of each layer's output roughly constant through the forward and backward passes, and that depends on the activation that follows (the notes: Xavier when "the activation after it is an S-shaped curve such as Sigmoid or Tanh", He/Kaiming when "it is followed by ReLU-like activations").
@@ -125,6 +125,10 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
         "nn.init.xavier_uniform_(model[0].weight, gain=nn.init.calculate_gain('relu'))\n",
         "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.ReLU())\nnn.init.kaiming_uniform_(model[0].weight)\n",
         "import torch.nn as nn\nlayer = nn.Linear(3, 4)\nnn.init.xavier_normal_(layer.weight)\n",
+        # initialised again by the loop right after: the xavier init never takes effect
+        "import torch.nn as nn\nfrom torch.nn import init\nnet = nn.Sequential(nn.Linear(50, 100), nn.ReLU(True), nn.Linear(100, 10))\n"
+        "init.xavier_uniform_(net[0].weight)\nfor m in net.modules():\n    if isinstance(m, nn.Linear):\n"
+        "        m.weight.data.normal_(0, 0.01)\n",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -150,11 +154,35 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
         if found is None:
             return
         family, act_node, act_name = found
-        if family != want_bad:
+        if family != want_bad or self._initialised_again(node, layer_ref):
             return
         msg = KAIMING_MESSAGE if want_bad == "s" else XAVIER_MESSAGE
         self.report(node, message=msg, init=q.rsplit(".", 1)[-1], act=act_name,  # type: ignore[union-attr]
                     related=[Related(act_node, "激活函数在这里", "the activation is here")])
+
+    def _initialised_again(self, node: cst.Call, ref: cst.BaseExpression) -> bool:
+        """``init.xavier_uniform_(net[0].weight)`` at module level followed by a loop over the
+        same model that sets every layer's weight (``for m in net.modules(): m.weight.data = …``,
+        or an ``init.*`` call / in-place fill on ``m.weight``): the first init never takes
+        effect (the notes show one init method after another on the same net)."""
+        if not (isinstance(ref, cst.Subscript) and isinstance(ref.value, cst.Name)) or len(self.ctx.ancestors) < 2:
+            return False
+        module = self.ctx.module
+        stmt = self.ctx.ancestors[1]
+        if stmt not in module.body:
+            return False
+        later = module.body[module.body.index(stmt) + 1:]
+        mentions = self.ctx.analysis(NameMentions)
+        for loop in later:
+            if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+                continue
+            it = loop.iter
+            if isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value in ("modules", "children"):
+                it = it.func.value
+            if isinstance(it, cst.Name) and it.value == ref.value.value and any(
+                    _sets_weight(m, self.qualname) for m in mentions.of(loop.body, f"{loop.target.value}.weight")):
+                return True
+        return False
 
     # --------------------------------------------------------------------------------
     def _following_activation(self, ref: cst.BaseExpression, facts: LocalFacts, scope: ScopeInfo,
@@ -253,3 +281,24 @@ An explicit `nonlinearity` (Kaiming) or `gain` (Xavier) is taken as a deliberate
             if len(uses) == 1 and isinstance(uses[0].parent, cst.Arg) and uses[0].grandparent is not None:
                 return self._activation_call(uses[0].grandparent, facts, cls)
         return None
+
+
+def _sets_weight(mention, qualname) -> bool:
+    """A mention of ``m.weight`` that gives the weight new values: ``m.weight = …``,
+    ``m.weight.data = …``, ``init.normal_(m.weight)``, ``m.weight.data.fill_(…)``."""
+    node, parent, grand = mention.node, mention.parent, mention.grandparent
+    if mention.assigned:
+        return True
+    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value == "data":
+        if isinstance(grand, cst.AssignTarget) and grand.target is parent:
+            return True
+        node, parent = parent, grand
+    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value.endswith("_"):
+        return True  # an in-place method (normal_, uniform_, fill_, zero_, copy_)
+    return isinstance(parent, cst.Arg) and mention.line is not None and any(
+        c.args and c.args[0] is parent and (qualname(c.func) or "").startswith("torch.nn.init.")
+        for c in _calls_in(mention.line))
+
+
+def _calls_in(line: cst.SimpleStatementLine) -> list:
+    return [small.value for small in line.body if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)]

@@ -108,6 +108,18 @@ class AliasingMixin:
         st.pending = st.pending | {ev}
         self.emit(ev)
 
+    def forget_reallocated(self, node: cst.CSTNode, st: State) -> None:
+        """``node`` runs again (a loop's next iteration, where ``samples = gen(z)`` is a new
+        tensor each time): the memory its last run made, named after the node like the new
+        one, is another buffer now. Writes pending on it and its sharing are forgotten, so a
+        read of the new buffer is no read of the old one (a name rebound to ``.numpy()`` of a
+        fresh tensor, then written in place). What still holds the old buffer is not followed
+        any more: silence, not a guess."""
+        group = ("n", id(node))
+        if group in st.bridged or any(w.group == group for w in st.pending):
+            st.bridged = st.bridged - {group}
+            st.pending = frozenset(w for w in st.pending if w.group != group)
+
     def _source_side(self, g: Any) -> str:
         b = self.fa.bridges.get(g)
         return b[1] if b else ""

@@ -35,6 +35,8 @@ class ExpressionsMixin:
         pre = self.pre_evaluated.pop(node, None) if self.pre_evaluated else None
         if pre is not None:
             return pre
+        if st.bridged or st.pending:
+            self.forget_reallocated(node, st)
         spine = []
         if not self.in_spine and isinstance(node, (cst.Call, cst.Attribute, cst.Subscript)):
             spine = self.ev_spine(node, st)

@@ -288,7 +288,7 @@ class ShapeAnalysis:
     def _script_phase(self) -> None:
         trace = Trace(locate=self.place_of)
         self._script_traces.append(trace)
-        frame = Frame(self._module_env, "script")
+        frame = Frame(self._module_env, "script", module=True)
         interp = Interp(self, trace)
         self._safely("module", interp.exec_block, self.ctx.module.body, frame)
         self._module_env = frame.env
@@ -385,9 +385,8 @@ class ShapeAnalysis:
                 entry.candidates["summary"] = info
         fed_one_sample = any(self._matches(entry, target) for target in self._fed_samples)
         ds = None if fed_one_sample else self._dataset_input(entry.scope)
-        if ds is not None and any(self._matches(entry, target) and self._rank_fed(x, arg) not in (None, ds.shape.rank)
-                                  for target, x, arg in self._fed_args):
-            ds = None  # called here with something else: a GAN's generator, fed noise beside the data
+        if ds is not None and not self._dataset_may_feed(entry, ds):
+            ds = None
         if ds is not None and entry.top_level and not self._mutated(entry) and (
                 entry.cls is None or self._same_construction(entry.cls)):
             entry.candidates["dataset"] = ds
@@ -395,6 +394,20 @@ class ShapeAnalysis:
             if source in entry.candidates:
                 entry.input = entry.candidates[source]
                 return
+
+    def _dataset_may_feed(self, entry: ModelEntry, ds: InputInfo) -> bool:
+        """Whether the dataset of the model's scope is evidence of its input. Not when the file
+        makes its own samples (a ``Dataset`` class: its ``__getitem__`` may stack or crop the
+        images), when the file calls the model with a tensor of another rank (a GAN's
+        generator, fed noise beside the data), or when other models share the scope and this
+        one is never called (``rgb_model`` built beside the ``gray_model`` the loop trains)."""
+        if any(_defines_getitem(c) for c in self.index.classdefs.values()):
+            return False
+        calls = [(x, arg) for target, x, arg in self._fed_args if self._matches(entry, target)]
+        if any(self._rank_fed(x, arg) not in (None, ds.shape.rank) for x, arg in calls):
+            return False
+        neighbours = [m for m in self.models if m is not entry and m.scope is entry.scope and not m.gave_up]
+        return bool(calls) or not neighbours
 
     def _rank_fed(self, x: Value, arg: cst.CSTNode) -> Optional[int]:
         """The rank of what a call gives the model, from the trace or else from the flow
@@ -699,6 +712,11 @@ class ShapeAnalysis:
                         "label": f"→ {shape}"})
         out.sort(key=lambda h: (h["cell"] or 0, h["position"]["line"], h["position"]["column"]))
         return out
+
+
+def _defines_getitem(cls: cst.ClassDef) -> bool:
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    return any(isinstance(item, cst.FunctionDef) and item.name.value == "__getitem__" for item in body)
 
 
 def _body(fn: cst.FunctionDef):

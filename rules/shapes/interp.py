@@ -204,9 +204,7 @@ class Interp(CallsMixin):
         """Everything a statement we did not follow may have assigned becomes unknown."""
         names, attrs = assigned_names(node)
         for n in names:
-            if n in f.env:
-                f.env[n] = UNKNOWN
-            elif n in self.a.index.constants:
+            if n in f.env or not f.module or n in self.a.index.constants:
                 f.env[n] = UNKNOWN
         if f.inst is not None:
             for a in attrs:

@@ -79,6 +79,10 @@ class Frame:
     # written); and the interpreter's loop depth when the function started.
     sources: dict[str, tuple[Value, "ArgSource"]] = field(default_factory=dict)
     loops: int = 0
+    # The module's own frame: elsewhere (a function, a method) every name a statement assigns
+    # is a local, so one we did not follow is unknown there even before it was ever bound
+    # (``for x, y in loader:`` must not leave the module's ``x`` visible).
+    module: bool = False
 
 
 # Elementwise functions: the output has the (broadcast) input's shape.
