@@ -286,7 +286,13 @@ class StatementsMixin:
         self.ev_slices(target, st)
         self.note_module_change(target.value)  # ``model.features[0] = nn.Conv2d(1, 64, 3)``
         if value_node is not None and mentions_grad(value_node) and key_of(target.value) is not None:
-            self.emit(Event(MANUAL_STEP, target, key_of(target.value), base))
+            # ``w.data[i] = w.data[i] - lr * w.grad[i]`` updates ``w`` from its own gradient;
+            # ``jac[i] = x.grad.view(-1)`` only stores another tensor's gradient
+            owner = data_owner(target.value)
+            ov = base if owner is target.value else self.ev(owner, st, read=False)
+            step = self.manual_step(target, owner, ov, value_node, st)
+            if step is not None:
+                self.emit(step)
         self.note_write(target, base, key_of(target.value), st)
 
     def exec_augassign(self, node: cst.AugAssign, st: State) -> State:
