@@ -60,8 +60,9 @@ def test_pt012_silent_on_grad_of_a_helper_result_computed_under_no_grad():
     src = (HEAD + "def double():\n    return w * 2\nwith torch.no_grad():\n    z = double()\n"
            "print(z.grad)\n")
     assert codes(src, "PT012") == []
-    # the same helper outside no_grad gives a non-leaf: reported
-    assert codes(src.replace("with torch.no_grad():\n    z", "if True:\n    z"), "PT012") == ["PT012"]
+    # the same helper outside no_grad gives a non-leaf: reported once a backward ran through it
+    tracked = src.replace("with torch.no_grad():\n    z", "if True:\n    z")
+    assert codes(tracked.replace("print(z.grad)", "z.sum().backward()\nprint(z.grad)"), "PT012") == ["PT012"]
 
 
 def test_pt014_follows_flow_grad_mode():

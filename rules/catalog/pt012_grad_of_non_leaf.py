@@ -39,6 +39,8 @@ class GradOfNonLeaf(Gated, Rule):
 
 叶子张量经 `.cuda()`、`.to(...)`、`.type(...)`、`.double()` 等转换得到的副本也是非叶子节点，包括在创建叶子的同一行里转换的写法（`w = torch.randn(3, requires_grad=True).cuda()`，之后读取 `w.grad`）。只有确定发生了复制（设备或 dtype 确实改变）时才报告：转换前后没有变化时（float32 张量的 `.float()`、CPU 上的 `.to("cpu")`）返回的就是原来的叶子张量；设备未知的 `.to(device)` 不报告。
 
+只检查在某次 `backward()` 之后（同一作用域中写在它前面，或在同一个循环里）读取的 `.grad`：还没有做过反向传播时，所有张量（叶子也一样）的 `.grad` 都是 `None`，这样的打印只是在演示这一点，`retain_grad()` 也改变不了什么。
+
 ## 为什么有问题
 反向传播只把梯度保存在**叶子节点**（用户直接创建、`requires_grad=True` 的张量，以及模型参数）上。笔记中写道：“非叶子节点的梯度在反向传播之后会被释放掉（除非设置 retain_grad）”。所以 `z.grad` 永远是 `None`，PyTorch 还会发出警告：
 
@@ -71,6 +73,8 @@ print(z.grad)        # tensor([[1.]])
 Reading `.grad` of a non-leaf tensor — one computed from tensors that require grad (`z = x * w + b`, `loss = criterion(out, y)`, `h = model(x)`) — when the code never calls `retain_grad()` on it.
 
 A copy that `.cuda()`, `.to(...)`, `.type(...)` or `.double()` makes of a leaf is a non-leaf too, also when it is made on the line that creates the leaf (`w = torch.randn(3, requires_grad=True).cuda()`, then `w.grad`). Only certain copies are reported (the device or dtype really changes): a conversion that changes nothing (`.float()` of a float32 tensor, `.to("cpu")` on the CPU) returns the leaf itself, and `.to(device)` with an unknown device is not reported.
+
+Only reads that come after a `backward()` are checked (one written before them in the same scope, or in the same loop): before any backward every tensor's `.grad` is `None`, leaves included, so such a print only shows that, and `retain_grad()` would change nothing.
 
 ## Why it is a problem
 Backward keeps gradients only on **leaf** tensors (created by the user with `requires_grad=True`, and model parameters). The notes: "the gradients of non-leaf nodes are freed after backward (unless retain_grad is set)". So `z.grad` is always `None`, and PyTorch warns:
@@ -129,6 +133,8 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         # converted first, then made a leaf
         "import torch\nw = torch.randn(3).cuda().requires_grad_()\nw.sum().backward()\nprint(w.grad)\n",
         "import torch\nw = torch.randn(3, device='cuda', requires_grad=True)\nw.sum().backward()\nprint(w.grad)\n",
+        # read before any backward ran: every .grad is None there, leaf or not
+        "import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\nprint(y.grad)\ny.sum().backward()\nprint(x.grad)\n",
         "import torch\nw = torch.randn(3, requires_grad=True).double().detach().requires_grad_()\nprint(w.grad)\n",
     )
 
@@ -138,6 +144,21 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         # notebook's later ``loss.retain_grad()`` on another ``loss`` does not excuse this one
         self.retained: dict[tuple[int, str], list[Optional[cst.CSTNode]]] = {}
         self.reads: list[tuple[int, str, cst.Attribute]] = []
+        # (scope, visit order, enclosing loops) of each read and each ``backward()``: a read
+        # before any backward could run sees None on every tensor, leaf or not (nothing to fix)
+        self.order = 0
+        self.read_places: dict[int, tuple[int, int, frozenset]] = {}
+        self.backwards: list[tuple[int, int, frozenset]] = []
+
+    def _place(self) -> tuple[int, int, frozenset]:
+        self.order += 1
+        loops = frozenset(id(a) for a in self.ctx.ancestors if isinstance(a, (cst.For, cst.While)))
+        return self._scope_id(), self.order, loops
+
+    def _after_a_backward(self, node: cst.Attribute) -> bool:
+        scope, order, loops = self.read_places[id(node)]
+        return any(b_scope == scope and (b_order < order or b_loops & loops)
+                   for b_scope, b_order, b_loops in self.backwards)
 
     def _scope_id(self) -> int:
         for a in reversed(self.ctx.ancestors):
@@ -147,6 +168,8 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
 
     def visit_Call(self, node: cst.Call) -> None:
         f = node.func
+        if (isinstance(f, cst.Attribute) and f.attr.value == "backward") or self.qualname(f) == "torch.autograd.backward":
+            self.backwards.append(self._place())
         if isinstance(f, cst.Attribute) and f.attr.value == "retain_grad":
             k = key_of(f.value)
             if k:
@@ -166,6 +189,7 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         k = key_of(node.value)
         if not k:
             return
+        self.read_places[id(node)] = self._place()
         grad = self.ctx.analysis(GradFacts)
         if grad.non_leaf(node.value):
             self.reads.append((self._scope_id(), k, node, None))
@@ -204,6 +228,8 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
     def finish(self) -> None:
         flow = self.ctx.analysis(FlowAnalysis).check()
         for scope, k, node, copy in self.reads:
+            if not self._after_a_backward(node):
+                continue  # printed before any backward ran: every .grad is None there
             made = flow.value_of(node.value).origin
             if any(r is None or made is None or r is made for r in self.retained.get((scope, k), ())):
                 continue
