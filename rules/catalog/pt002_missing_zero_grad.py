@@ -5,6 +5,7 @@ import libcst as cst
 
 from ptlint.rules.astutil import target_names
 from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.node_index import NodeIndex
 from ptlint.rules.flow import BACKWARD, MANUAL_STEP, STEP, ZERO_GRAD, FlowAnalysis, Inline, LoopBlock
 from ptlint.rules.flow.events import (
     CLEAR_ALL, CLEAR_MODULE, CLEAR_OPTIMIZER, CLEAR_TENSOR, FOREIGN_AUTOGRAD, Branch, Event, TooManyPaths, iteration_paths, walk,
@@ -174,7 +175,7 @@ class MissingZeroGrad(Rule):
 ## 为什么有问题
 笔记里写道：非叶子节点的梯度在反向传播之后会被释放，而**叶子节点的梯度在反向传播之后会保留（累积）**。模型参数是叶子节点，每次 `backward()` 都会把新梯度加到 `.grad` 上。不清零时，第 k 步用的是前 k 步梯度之和：有效学习率越来越大，训练发散或表现异常，却不会报任何错。
 
-这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；由几个模型的参数构建的优化器（如 infoGAN 的 `Adam(itertools.chain(G.parameters(), D.parameters()))`），每个模型在这一轮都被清零了（`G.zero_grad()`，或持有它参数的优化器 `G_optimizer.zero_grad()`）；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；PaddlePaddle 的训练循环用 `opt.clear_grad()`（旧版为 `clear_gradients()`）清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）。
+这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；由几个模型的参数构建的优化器（如 infoGAN 的 `Adam(itertools.chain(G.parameters(), D.parameters()))`），每个模型在这一轮都被清零了（`G.zero_grad()`，或持有它参数的优化器 `G_optimizer.zero_grad()`）；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；PaddlePaddle 的训练循环用 `opt.clear_grad()`（旧版为 `clear_gradients()`）清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）；每一轮都新建模型、再用它的 `parameters()` 新建优化器的循环（参数每轮都是新的，梯度不会跨轮累积）。
 
 ## 示例
 ```python
@@ -204,7 +205,7 @@ A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss)
 ## Why it is a problem
 Gradients of leaf tensors are kept — accumulated — after backward (non-leaf gradients are freed). Parameters are leaves, so every `backward()` adds to `.grad`. Without clearing, step k uses the sum of the first k gradients: the effective learning rate keeps growing and training diverges or behaves oddly, with no error anywhere.
 
-Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; an optimizer over several models' parameters (infoGAN's `Adam(itertools.chain(G.parameters(), D.parameters()))`) whose every model is cleared in the iteration (`G.zero_grad()`, or `G_optimizer.zero_grad()` of an optimizer holding it); gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; a PaddlePaddle loop pasted beside torch code that clears with `opt.clear_grad()` (`clear_gradients()` in older Paddle); loops that call `backward()` but never step (gradient inspection).
+Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; an optimizer over several models' parameters (infoGAN's `Adam(itertools.chain(G.parameters(), D.parameters()))`) whose every model is cleared in the iteration (`G.zero_grad()`, or `G_optimizer.zero_grad()` of an optimizer holding it); gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; a PaddlePaddle loop pasted beside torch code that clears with `opt.clear_grad()` (`clear_gradients()` in older Paddle); loops that call `backward()` but never step (gradient inspection); loops that build a new model each iteration and a new optimizer over its `parameters()` (the parameters are new every iteration, so nothing accumulates across iterations).
 
 ## Example
 ```python
@@ -311,6 +312,10 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         # micro-batches accumulate into one step: the clear is at the step's loop level
         "import torch\ndef train(model, optimizer, loader, chunks):\n    for batch in loader:\n        optimizer.zero_grad()\n"
         "        for part in batch.chunk(chunks):\n            model(part).sum().backward()\n        optimizer.step()\n",
+        # a new model and a new optimizer every iteration: nothing carries over
+        "import torch\nimport torch.nn as nn\nfor seed in range(3):\n    model = nn.Linear(4, 2)\n"
+        "    model(torch.randn(8, 4)).sum().backward()\n    opt = torch.optim.SGD(model.parameters(), lr=1.0)\n"
+        "    opt.step()\n",
         # handed to a function we cannot see, which may clear it
         "import torch\nfrom mylib import reset_grads\ndef fit(model, optimizer, loader):\n    for x in loader:\n"
         "        reset_grads(optimizer)\n        model(x).backward()\n        optimizer.step()\n",
@@ -337,7 +342,7 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                 clears = path.kinds(ZERO_GRAD)
                 for step in path.kinds(STEP) + path.kinds(MANUAL_STEP):
                     place = self._place_key(step)
-                    if place in reported or _cleared(step, clears):
+                    if place in reported or _cleared(step, clears) or self._built_each_iteration(loop, step, flow):
                         continue
                     elsewhere = _exclusive_clears(loop.body, step)
                     if _cleared(step, [c for c in all_clears if id(c) not in elsewhere]) \
@@ -349,6 +354,21 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                         continue
                     reported.add(place)
                     self._report(loop, step, backs[0])
+
+    def _built_each_iteration(self, loop: LoopBlock, step: Event, flow: FlowAnalysis) -> bool:
+        """The optimizer and the model whose ``parameters()`` it holds are both built inside the
+        loop: every iteration's parameters are new, their gradients start empty, and nothing
+        carries into the next iteration (a test building a fresh model per seed)."""
+        ctor = step.value.origin if step.kind == STEP and step.value is not None else None
+        if not isinstance(ctor, cst.Call) or not ctor.args:
+            return False
+        index = self.ctx.analysis(NodeIndex)
+        params = ctor.args[0].value
+        if not (index.encloses(loop.node, ctor) and isinstance(params, cst.Call) and isinstance(params.func, cst.Attribute)
+                and params.func.attr.value == "parameters"):
+            return False
+        model = flow.value_of(params.func.value).origin
+        return isinstance(model, cst.Call) and index.encloses(loop.node, model)
 
     def _place_key(self, step: Event) -> int:
         """One finding per step; for another file's step, one per call of its helper here."""

@@ -262,8 +262,8 @@ class CallsMixin:
     def call_builtin(self, node: cst.Call, name: str, args: Args, st: State) -> Value:
         handler = BUILTINS.get(name)
         a0 = args.get(0)
-        if handler is None or (a0 is None and name in _BUILTINS_NEEDING_AN_ARGUMENT):
-            return self.fresh(node)
+        if handler is None or args.star or (a0 is None and name in _BUILTINS_NEEDING_AN_ARGUMENT):
+            return self.fresh(node)  # ``zip(*batch)``: which values it is given is not known
         return handler(self, node, name, a0, args)
 
     # ------------------------------------------------------------------ builtins (a0: the first argument)
