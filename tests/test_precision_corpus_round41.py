@@ -14,9 +14,9 @@ False (fixed after the round was scored; each must-not-flag test passes beside i
   both names were empty and ``torch.tensor(labels)`` a float32 (0,). A builtin given ``*args``
   is now unknown.
 - OpenNMT-py onmt/tests/test_copy_generator.py:75 and test_embeddings.py:153 (PT002): each
-  iteration builds a new model and a new optimizer over its ``parameters()``, one backward, one
-  step: nothing accumulates. Such a loop is no longer reported; a model built before the loop
-  still is."""
+  iteration builds a new model and a new optimizer over its trainable parameters
+  (``{n: p for n, p in cgen.named_parameters() if p.requires_grad}``), one backward, one step:
+  nothing accumulates. Such a loop is no longer reported; a model built before the loop still is."""
 from __future__ import annotations
 
 import pytest
@@ -72,3 +72,24 @@ def test_a_new_model_and_optimizer_every_iteration_is_not_flagged():
 def test_a_model_built_once_before_the_loop_is_flagged():
     src = FRESH.replace("{BEFORE}", "model = nn.Linear(4, 2)\n").replace("{INSIDE}", "")
     assert lines(src, "PT002") == [line_of(src, "opt.step()")]
+
+
+TRAINABLE = """import torch
+import torch.nn as nn
+
+{BEFORE}for case in range(3):
+    {INSIDE}trainable = {n: p for n, p in cgen.named_parameters() if p.requires_grad}
+    cgen(torch.randn(2, 4)).sum().backward()
+    dummy_optim = torch.optim.SGD(trainable.values(), 1)
+    dummy_optim.step()
+"""
+
+
+def test_a_fresh_models_trainable_parameters_each_iteration_are_not_flagged():
+    src = TRAINABLE.replace("{BEFORE}", "").replace("{INSIDE}", "cgen = nn.Linear(4, 2)\n    ")
+    assert lines(src, "PT002") == []
+
+
+def test_the_same_parameters_of_a_model_built_before_the_loop_are_flagged():
+    src = TRAINABLE.replace("{BEFORE}", "cgen = nn.Linear(4, 2)\n").replace("{INSIDE}", "")
+    assert lines(src, "PT002") == [line_of(src, "dummy_optim.step()")]

@@ -3,7 +3,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ptlint.rules.astutil import target_names
+from ptlint.rules.astutil import iter_children, target_names
 from ptlint.rules.findings import FixSafety, Severity
 from ptlint.rules.node_index import NodeIndex
 from ptlint.rules.flow import BACKWARD, MANUAL_STEP, STEP, ZERO_GRAD, FlowAnalysis, Inline, LoopBlock
@@ -12,6 +12,7 @@ from ptlint.rules.flow.events import (
 )
 from ptlint.rules.flow.foreign_events import report_place
 from ptlint.rules.flow.state import scan_bindings
+from ptlint.rules.flow.values import Kind
 from ptlint.rules.rule import Docs, FixSpec, InsertStatementBefore, Message, Related, Rule
 
 _KINDS = frozenset({BACKWARD, STEP, ZERO_GRAD, MANUAL_STEP})
@@ -356,19 +357,20 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                     self._report(loop, step, backs[0])
 
     def _built_each_iteration(self, loop: LoopBlock, step: Event, flow: FlowAnalysis) -> bool:
-        """The optimizer and the model whose ``parameters()`` it holds are both built inside the
-        loop: every iteration's parameters are new, their gradients start empty, and nothing
-        carries into the next iteration (a test building a fresh model per seed)."""
+        """The optimizer and the parameters it holds are both made inside the loop: every
+        iteration's parameters are new, their gradients start empty, and nothing carries into
+        the next iteration (a test building a fresh model per case). The parameters count as
+        made here when every name their expression reads (``model.parameters()``,
+        ``params.values()``) holds a value made in this loop, and so on for the names that
+        value was made from (``params = {n: p for n, p in cgen.named_parameters()}`` with
+        ``cgen = Net()`` in the loop); one made before the loop keeps the finding."""
         ctor = step.value.origin if step.kind == STEP and step.value is not None else None
         if not isinstance(ctor, cst.Call) or not ctor.args:
             return False
         index = self.ctx.analysis(NodeIndex)
-        params = ctor.args[0].value
-        if not (index.encloses(loop.node, ctor) and isinstance(params, cst.Call) and isinstance(params.func, cst.Attribute)
-                and params.func.attr.value == "parameters"):
+        if not index.encloses(loop.node, ctor):
             return False
-        model = flow.value_of(params.func.value).origin
-        return isinstance(model, cst.Call) and index.encloses(loop.node, model)
+        return _made_in(loop.node, ctor.args[0].value, flow, index, set())
 
     def _place_key(self, step: Event) -> int:
         """One finding per step; for another file's step, one per call of its helper here."""
@@ -411,3 +413,70 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         code = f"{key}.grad = None" if manual else f"{key}.zero_grad()"
         return FixSpec((InsertStatementBefore(stmts[0], code),),
                        f"在循环体开头插入 {code}", f"insert {code} at the start of the loop body", FixSafety.UNSAFE)
+
+
+def _made_in(region: cst.CSTNode, expr: cst.CSTNode, flow: FlowAnalysis, index: NodeIndex, seen: set) -> bool:
+    """Every name ``expr`` reads holds a value made inside ``region``, transitively (at least
+    one name: a literal list of parameters says nothing). Names a comprehension binds are its
+    own; a value the flow cannot place (no origin) is not made here."""
+    bound = {n.value for c in _comprehensions(expr) for n in _target_names(c)}
+    names = [n for n in _names(expr) if n.value not in bound]
+    if not names:
+        return False
+    for name in names:
+        made = flow.value_of(name).origin
+        if made is None or not index.encloses(region, made):
+            return False
+        if id(made) in seen:
+            continue
+        seen.add(id(made))
+        if isinstance(made, cst.Name):  # a value the flow does not know, made at this binding:
+            made = _assigned_value(made, index)  # read what was assigned
+            if made is None:
+                return False
+        if not (isinstance(made, cst.Call) and _new_object(made, flow)) and not _made_in(region, made, flow, index, seen):
+            return False
+    return True
+
+
+def _assigned_value(target: cst.Name, index: NodeIndex) -> Optional[cst.BaseExpression]:
+    """The value of ``target = value`` (a single plain target), else None."""
+    holder = index.parent(target)
+    stmt = index.parent(holder) if isinstance(holder, cst.AssignTarget) else None
+    return stmt.value if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1 else None
+
+
+def _new_object(call: cst.Call, flow: FlowAnalysis) -> bool:
+    """``Net(...)`` / ``nn.Linear(4, 2)``: a module (or a call of a plain name) made here is
+    new, whatever its arguments; a method call on a name (``model.parameters()``) depends on
+    that name."""
+    return flow.value_of(call).kind is Kind.MODULE or not isinstance(call.func, cst.Attribute)
+
+
+def _names(expr: cst.CSTNode) -> list:
+    out, stack = [], [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.append(n)
+        elif isinstance(n, cst.Attribute):
+            stack.append(n.value)  # ``a.b``: the name is ``a``, not the attribute
+        elif isinstance(n, cst.Arg):
+            stack.append(n.value)  # not the keyword
+        else:
+            stack.extend(iter_children(n))
+    return out
+
+
+def _comprehensions(expr: cst.CSTNode) -> list:
+    out, stack = [], [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.CompFor):
+            out.append(n)
+        stack.extend(iter_children(n))
+    return out
+
+
+def _target_names(comp: cst.CompFor) -> list:
+    return [n for n in _names(comp.target) if isinstance(n, cst.Name)]
