@@ -93,3 +93,15 @@ def test_a_fresh_models_trainable_parameters_each_iteration_are_not_flagged():
 def test_the_same_parameters_of_a_model_built_before_the_loop_are_flagged():
     src = TRAINABLE.replace("{BEFORE}", "cgen = nn.Linear(4, 2)\n").replace("{INSIDE}", "")
     assert lines(src, "PT002") == [line_of(src, "dummy_optim.step()")]
+
+
+def test_a_list_of_an_outside_models_parameters_made_in_the_loop_is_flagged():
+    src = FRESH.replace("{BEFORE}", "model = nn.Linear(4, 2)\n").replace("{INSIDE}", "params = list(model.parameters())\n    ")
+    src = src.replace("torch.optim.SGD(model.parameters(), lr=1.0)", "torch.optim.SGD(params, lr=1.0)")
+    assert lines(src, "PT002") == [line_of(src, "opt.step()")]
+
+
+def test_a_list_of_a_fresh_models_parameters_is_not_flagged():
+    src = FRESH.replace("{BEFORE}", "").replace("{INSIDE}", "model = nn.Linear(4, 2)\n    params = list(model.parameters())\n    ")
+    src = src.replace("torch.optim.SGD(model.parameters(), lr=1.0)", "torch.optim.SGD(params, lr=1.0)")
+    assert lines(src, "PT002") == []

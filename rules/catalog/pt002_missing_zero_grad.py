@@ -1,3 +1,4 @@
+import builtins
 from collections import Counter
 from typing import Optional
 
@@ -425,6 +426,8 @@ def _made_in(region: cst.CSTNode, expr: cst.CSTNode, flow: FlowAnalysis, index: 
         return False
     for name in names:
         made = flow.value_of(name).origin
+        if made is None and hasattr(builtins, name.value):
+            continue  # ``list(...)``, ``filter(...)``: what they are given decides
         if made is None or not index.encloses(region, made):
             return False
         if id(made) in seen:
@@ -447,10 +450,12 @@ def _assigned_value(target: cst.Name, index: NodeIndex) -> Optional[cst.BaseExpr
 
 
 def _new_object(call: cst.Call, flow: FlowAnalysis) -> bool:
-    """``Net(...)`` / ``nn.Linear(4, 2)``: a module (or a call of a plain name) made here is
-    new, whatever its arguments; a method call on a name (``model.parameters()``) depends on
-    that name."""
-    return flow.value_of(call).kind is Kind.MODULE or not isinstance(call.func, cst.Attribute)
+    """``Net(...)`` / ``nn.Linear(4, 2)``: a module (or a call of a plain name, a class of
+    another module) made here is new, whatever its arguments; a builtin (``list(...)``) or a
+    method call on a name (``model.parameters()``) depends on what it is given."""
+    if flow.value_of(call).kind is Kind.MODULE:
+        return True
+    return isinstance(call.func, cst.Name) and not hasattr(builtins, call.func.value)
 
 
 def _names(expr: cst.CSTNode) -> list:
