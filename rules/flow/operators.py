@@ -58,6 +58,10 @@ class OperatorsMixin:
                 return const_value(res)
         if op == "Multiply" and a.sym is not None and b.sym is not None:
             return Value(Kind.INT, sym=a.sym * b.sym)
+        if op == "Divide":  # true division of ints is a float (``1 / 2`` is 0.5)
+            return Value(Kind.FLOAT, const=ca / cb if isinstance(ca, int) and isinstance(cb, int) and cb else None)
+        if op == "Power" and not (isinstance(cb, int) and cb >= 0):
+            return Value()  # ``2 ** -1`` is a float; an exponent of unknown sign could give either
         return Value(Kind.INT)
 
     def ev_binop(self, node: cst.BinaryOperation, st: State, read: bool = True) -> Value:
