@@ -66,6 +66,11 @@ def _cleared(step: Event, clears: list) -> bool:
             continue
         opt = step.value
         params_of = opt.params_of if opt is not None else None
+        if params_of is not None and step.key is not None and step.key.startswith("self.") \
+                and not params_of.startswith("self."):
+            # ``self.optimizer = Adam(AE.parameters())`` built in ``__init__``: ``AE`` is a name of
+            # that method, so which module of this one it is (``self.auto_encoder = AE``) is unknown
+            params_of = None
         if opt is not None and opt.params_parts is not None and c.detail != CLEAR_OPTIMIZER:
             continue  # an optimizer over several models: cleared only when each of them is (below)
         if c.detail == CLEAR_OPTIMIZER:
@@ -177,7 +182,7 @@ class MissingZeroGrad(Rule):
 ## 为什么有问题
 笔记里写道：非叶子节点的梯度在反向传播之后会被释放，而**叶子节点的梯度在反向传播之后会保留（累积）**。模型参数是叶子节点，每次 `backward()` 都会把新梯度加到 `.grad` 上。不清零时，第 k 步用的是前 k 步梯度之和：有效学习率越来越大，训练发散或表现异常，却不会报任何错。
 
-这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；由几个模型的参数构建的优化器（如 infoGAN 的 `Adam(itertools.chain(G.parameters(), D.parameters()))`），每个模型在这一轮都被清零了（`G.zero_grad()`，或持有它参数的优化器 `G_optimizer.zero_grad()`）；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；PaddlePaddle 的训练循环用 `opt.clear_grad()`（旧版为 `clear_gradients()`）清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）；每一轮都新建模型、再用它的 `parameters()` 新建优化器的循环（参数每轮都是新的，梯度不会跨轮累积）。
+这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；由几个模型的参数构建的优化器（如 infoGAN 的 `Adam(itertools.chain(G.parameters(), D.parameters()))`），每个模型在这一轮都被清零了（`G.zero_grad()`，或持有它参数的优化器 `G_optimizer.zero_grad()`）；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；PaddlePaddle 的训练循环用 `opt.clear_grad()`（旧版为 `clear_gradients()`）清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）；每一轮都新建模型、再用它的 `parameters()` 新建优化器的循环（参数每轮都是新的，梯度不会跨轮累积）。优化器在另一个方法里由那里的局部名字构建（`__init__` 里的 `self.optimizer = Adam(AE.parameters())`，模型另存为 `self.auto_encoder = AE`）时，这个局部名字在训练方法里对应哪个模块是未知的，训练循环里任何模块的 `zero_grad()` 都算清零。
 
 ## 示例
 ```python
@@ -207,7 +212,7 @@ A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss)
 ## Why it is a problem
 Gradients of leaf tensors are kept — accumulated — after backward (non-leaf gradients are freed). Parameters are leaves, so every `backward()` adds to `.grad`. Without clearing, step k uses the sum of the first k gradients: the effective learning rate keeps growing and training diverges or behaves oddly, with no error anywhere.
 
-Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; an optimizer over several models' parameters (infoGAN's `Adam(itertools.chain(G.parameters(), D.parameters()))`) whose every model is cleared in the iteration (`G.zero_grad()`, or `G_optimizer.zero_grad()` of an optimizer holding it); gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; a PaddlePaddle loop pasted beside torch code that clears with `opt.clear_grad()` (`clear_gradients()` in older Paddle); loops that call `backward()` but never step (gradient inspection); loops that build a new model each iteration and a new optimizer over its `parameters()` (the parameters are new every iteration, so nothing accumulates across iterations).
+Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; an optimizer over several models' parameters (infoGAN's `Adam(itertools.chain(G.parameters(), D.parameters()))`) whose every model is cleared in the iteration (`G.zero_grad()`, or `G_optimizer.zero_grad()` of an optimizer holding it); gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; a PaddlePaddle loop pasted beside torch code that clears with `opt.clear_grad()` (`clear_gradients()` in older Paddle); loops that call `backward()` but never step (gradient inspection); loops that build a new model each iteration and a new optimizer over its `parameters()` (the parameters are new every iteration, so nothing accumulates across iterations). An optimizer built in another method from a local name there (`self.optimizer = Adam(AE.parameters())` in `__init__`, the model kept as `self.auto_encoder = AE`) has an unknown link to this method's modules, so any module's `zero_grad()` in the loop counts.
 
 ## Example
 ```python
