@@ -3,6 +3,7 @@ from collections import Counter
 from typing import Optional
 
 import libcst as cst
+import libcst.matchers as m
 
 from ptlint.rules.astutil import iter_children, target_names
 from ptlint.rules.findings import FixSafety, Severity
@@ -479,13 +480,7 @@ def _names(expr: cst.CSTNode) -> list:
 
 
 def _comprehensions(expr: cst.CSTNode) -> list:
-    out, stack = [], [expr]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.CompFor):
-            out.append(n)
-        stack.extend(iter_children(n))
-    return out
+    return [n for n in m.findall(expr, m.CompFor()) if isinstance(n, cst.CompFor)]
 
 
 def _target_names(comp: cst.CompFor) -> list:
