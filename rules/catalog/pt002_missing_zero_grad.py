@@ -5,8 +5,9 @@ from typing import Optional
 import libcst as cst
 import libcst.matchers as m
 
-from ptlint.rules.astutil import iter_children, target_names
+from ptlint.rules.astutil import target_names
 from ptlint.rules.findings import FixSafety, Severity
+from ptlint.rules.name_uses import NameMentions
 from ptlint.rules.node_index import NodeIndex
 from ptlint.rules.flow import BACKWARD, MANUAL_STEP, STEP, ZERO_GRAD, FlowAnalysis, Inline, LoopBlock
 from ptlint.rules.flow.events import (
@@ -377,7 +378,7 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         index = self.ctx.analysis(NodeIndex)
         if not index.encloses(loop.node, ctor):
             return False
-        return _made_in(loop.node, ctor.args[0].value, flow, index, set())
+        return _made_in(loop.node, ctor.args[0].value, flow, index, self.ctx.analysis(NameMentions), set())
 
     def _place_key(self, step: Event) -> int:
         """One finding per step; for another file's step, one per call of its helper here."""
@@ -422,12 +423,14 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                        f"在循环体开头插入 {code}", f"insert {code} at the start of the loop body", FixSafety.UNSAFE)
 
 
-def _made_in(region: cst.CSTNode, expr: cst.CSTNode, flow: FlowAnalysis, index: NodeIndex, seen: set) -> bool:
+def _made_in(region: cst.CSTNode, expr: cst.CSTNode, flow: FlowAnalysis, index: NodeIndex, mentions: NameMentions,
+             seen: set) -> bool:
     """Every name ``expr`` reads holds a value made inside ``region``, transitively (at least
     one name: a literal list of parameters says nothing). Names a comprehension binds are its
     own; a value the flow cannot place (no origin) is not made here."""
-    bound = {n.value for c in _comprehensions(expr) for n in _target_names(c)}
-    names = [n for n in _names(expr) if n.value not in bound]
+    bound = {name for c in m.findall(expr, m.CompFor()) if isinstance(c, cst.CompFor) for name in target_names(c.target)}
+    names = [use.node for uses in mentions.within(expr).values() for use in uses
+             if isinstance(use.node, cst.Name) and use.node.value not in bound]
     if not names:
         return False
     for name in names:
@@ -443,7 +446,7 @@ def _made_in(region: cst.CSTNode, expr: cst.CSTNode, flow: FlowAnalysis, index: 
             made = _assigned_value(made, index)  # read what was assigned
             if made is None:
                 return False
-        if not (isinstance(made, cst.Call) and _new_object(made, flow)) and not _made_in(region, made, flow, index, seen):
+        if not (isinstance(made, cst.Call) and _new_object(made, flow)) and not _made_in(region, made, flow, index, mentions, seen):
             return False
     return True
 
@@ -462,26 +465,3 @@ def _new_object(call: cst.Call, flow: FlowAnalysis) -> bool:
     if flow.value_of(call).kind is Kind.MODULE:
         return True
     return isinstance(call.func, cst.Name) and not hasattr(builtins, call.func.value)
-
-
-def _names(expr: cst.CSTNode) -> list:
-    out, stack = [], [expr]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Name):
-            out.append(n)
-        elif isinstance(n, cst.Attribute):
-            stack.append(n.value)  # ``a.b``: the name is ``a``, not the attribute
-        elif isinstance(n, cst.Arg):
-            stack.append(n.value)  # not the keyword
-        else:
-            stack.extend(iter_children(n))
-    return out
-
-
-def _comprehensions(expr: cst.CSTNode) -> list:
-    return [n for n in m.findall(expr, m.CompFor()) if isinstance(n, cst.CompFor)]
-
-
-def _target_names(comp: cst.CompFor) -> list:
-    return [n for n in _names(comp.target) if isinstance(n, cst.Name)]
