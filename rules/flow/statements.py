@@ -205,6 +205,9 @@ class StatementsMixin:
         if isinstance(target, cst.Name):
             name = target.value
             if v.kind is Kind.UNKNOWN and v.anchor is None and v.storage is None:
+                if st.bridged or st.pending:
+                    # a loop's next item under the same target is another buffer
+                    self.forget_reallocated(target, st)
                 v = self.fresh(target)
             st.bind(name, v)
             scope = self.scope
