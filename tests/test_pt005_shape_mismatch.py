@@ -100,7 +100,8 @@ def test_lenet_is_wrong_at_28_and_torch_agrees(flatten):
 
 def test_symbolic_batch_from_a_dataset():
     feed = ("from torchvision import datasets, transforms\n"
-            "train = datasets.MNIST('data', train=True, transform=transforms.ToTensor())\nnet = Net()")
+            "train = datasets.MNIST('data', train=True, transform=transforms.ToTensor())\nnet = Net()\n"
+            "for x, y in torch.utils.data.DataLoader(train, batch_size=64):\n    net(x)")
     f = lint(lenet(1, "torch.flatten", feed))[0]
     assert "pool 输出 (N, 16, 4, 4) → 展平得 256，但 fc1.in_features = 400" in f.message_zh
     assert "datasets.MNIST" in f.message_zh

@@ -93,7 +93,18 @@ def test_dataset_gives_the_image_shape(ds, shape):
            "tf = transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor(), "
            "transforms.Normalize((0.5,), (0.5,))])\n"
            f"train = datasets.{ds}('data', train=True, download=True, transform=tf)\n")
-    assert model_input(net(pre=pre, post="model = Net()", c=shape[0])) == (("N", *shape), "dataset")
+    fed = "model = Net()\nfor images, _ in torch.utils.data.DataLoader(train, batch_size=8):\n    model(images)"
+    assert model_input(net(pre=pre, post=fed, c=shape[0])) == (("N", *shape), "dataset")
+
+
+def test_a_dataset_beside_a_model_is_no_evidence_until_the_model_gets_its_batches():
+    pre = "from torchvision import datasets, transforms\ntrain = datasets.MNIST('d', transform=transforms.ToTensor())\n"
+    assert model_input(net(pre=pre, post="model = Net()", c=1)) is None  # built, never fed
+    noise = "model = Net()\nfor images, _ in torch.utils.data.DataLoader(train, batch_size=8):\n    model(images.flatten(1))"
+    assert model_input(net(pre=pre, post=noise, c=1)) is None  # fed something else: flattened images
+    helper = ("def fit(net, loader):\n    for images, _ in loader:\n        net(images)\n\n"
+              "model = Net()\nfit(model, torch.utils.data.DataLoader(train, batch_size=8))")
+    assert model_input(net(pre=pre, post=helper, c=1)) == (("N", 1, 28, 28), "dataset")  # in a helper's pass
 
 
 def test_dataset_with_a_resizing_or_unknown_transform_is_not_a_source():
@@ -144,7 +155,7 @@ def test_priority_comment_then_call_then_summary_then_dataset():
     assert model_input(net(pre=pre, header="  # ptlint: input=(9, 3, 32, 32)", post=call + summ))[1] == "comment"
     assert model_input(net(pre=pre, post=summ + call)) == ((7, 3, 32, 32), "call")
     assert model_input(net(pre=pre, post=summ)) == ((6, 3, 32, 32), "summary")
-    assert model_input(net(pre=pre, post="m = Net()")) == (("N", 3, 32, 32), "dataset")
+    assert model_input(net(pre=pre, post="model = Net()\nfor images, _ in torch.utils.data.DataLoader(train, batch_size=8):\n    model(images)")) == (("N", 3, 32, 32), "dataset")
 
 
 def test_a_model_changed_after_construction_takes_no_call_input():
@@ -203,5 +214,6 @@ def test_dataset_is_not_used_when_the_file_builds_the_model_two_ways():
     pre = "from torchvision import datasets, transforms\ntrain = datasets.MNIST('d', transform=transforms.ToTensor())\n"
     src = net(pre=pre, c=1).replace("def __init__(self):", "def __init__(self, c=1):").replace(
         "nn.Conv2d(1, 4, 3)", "nn.Conv2d(c, 4, 3)")
-    assert model_input(src + "a = Net(1)\nb = Net(1)\n") == (("N", 1, 28, 28), "dataset")  # built the same way
-    assert model_input(src + "a = Net(1)\nb = Net(3)\n") is None
+    fed = "for images, _ in torch.utils.data.DataLoader(train, batch_size=8):\n    a(images)\n"
+    assert model_input(src + "a = Net(1)\nb = Net(1)\n" + fed) == (("N", 1, 28, 28), "dataset")  # built the same way
+    assert model_input(src + "a = Net(1)\nb = Net(3)\n" + fed) is None

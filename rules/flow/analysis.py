@@ -59,6 +59,8 @@ class FlowAnalysis:
         self.changed_modules: set[cst.CSTNode] = set()
         # layer calls that raise or drop input rows, in the summary or a call-site pass
         self._layer_calls: dict[tuple, LayerCall] = {}
+        # constructor call of a module -> what its calls were given first, in any pass
+        self._module_inputs: dict[cst.CSTNode, list[Value]] = {}
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         self.grad_modes = GradModes(ctx.source.text)
@@ -78,6 +80,7 @@ class FlowAnalysis:
         self.loops.clear()
         self.hazards.clear()
         self._layer_calls.clear()
+        self._module_inputs.clear()
         self.grad_modes.clear()
 
     def check(self) -> "FlowAnalysis":
@@ -185,6 +188,15 @@ class FlowAnalysis:
         its input (``outcome.dropped``), as ``layer_problems`` lists them."""
         return [c for c in self._layer_calls.values() if c.outcome.dropped]
 
+    def module_inputs(self, ctor: cst.CSTNode) -> list[Value]:
+        """What the calls of the module built at ``ctor`` (``Net()``, ``nn.Sequential(...)``)
+        were given as their first argument: one value per call and pass (the file's summary,
+        each call-site pass), in the order the flow met them; [] when the flow saw no call of
+        it. A module the flow lost track of (handed to an unknown function, called through a
+        name it cannot resolve) has calls that are not listed: an empty or partial list says
+        nothing about the calls the flow did not see."""
+        return list(self._module_inputs.get(ctor, ()))
+
     def layer_call_label(self, call: LayerCall) -> str:
         """The layer as its call names it (``conv`` / ``self.pool``'s ``pool``) when the call
         applies the layer itself, else its class (``Conv2d``: a layer of a called pipeline,
@@ -211,6 +223,9 @@ class FlowAnalysis:
         return all(a < b for a, b in zip(keys, keys[1:]))
 
     # ------------------------------------------------------------------ interpreter callbacks
+    def note_module_input(self, ctor: cst.CSTNode, x: Value) -> None:
+        self._module_inputs.setdefault(ctor, []).append(x)
+
     def note_layer_call(self, call: LayerCall) -> None:
         self._layer_calls.setdefault((call.node, call.layer, call.chain, call.input), call)
 

@@ -144,8 +144,10 @@ class CallsMixin:
         layer gives (``layers.py``), a pipeline's layers one after the other, a model class
         of the file per instance (``instance_call``); else unknown (a tensor for torch.nn)."""
         spec = fv.spec or ""
+        x = args.get(0, "input")
+        if x is not None and fv.origin is not None:
+            self.fa.note_module_input(fv.origin, x)
         if spec.startswith("torch.nn."):
-            x = args.get(0, "input")
             single = x is not None and len(args.pos) == 1 and not args.kw and not args.star
             out = self.layer_step(node, fv, x) if single else None
             return out if out is not None else self.fresh(node, Kind.TENSOR)

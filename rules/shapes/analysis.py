@@ -396,18 +396,30 @@ class ShapeAnalysis:
                 return
 
     def _dataset_may_feed(self, entry: ModelEntry, ds: InputInfo) -> bool:
-        """Whether the dataset of the model's scope is evidence of its input. Not when the file
-        makes its own samples (a ``Dataset`` class: its ``__getitem__`` may stack or crop the
-        images), when the file calls the model with a tensor of another rank (a GAN's
-        generator, fed noise beside the data), or when other models share the scope and this
-        one is never called (``rgb_model`` built beside the ``gray_model`` the loop trains)."""
+        """Whether the dataset of the model's scope is evidence of its input: only when the
+        flow sees this very model (built at its constructor call) given a batch of the
+        dataset's images, a tensor ``(B, C, H, W)`` of the dataset's sample size, in the
+        file's code or in a pass of a helper it is handed to (``train(model, loader)``). A
+        dataset merely built beside a model is no evidence: the file may make its own samples
+        (a ``Dataset`` class whose ``__getitem__`` stacks or crops the images), feed the
+        model noise (a GAN's generator) or train another model (``rgb_model`` built beside
+        the ``gray_model`` the loop trains). A call with a tensor of another rank rules the
+        dataset out."""
         if any(_defines_getitem(c) for c in self.index.classdefs.values()):
             return False
         calls = [(x, arg) for target, x, arg in self._fed_args if self._matches(entry, target)]
         if any(self._rank_fed(x, arg) not in (None, ds.shape.rank) for x, arg in calls):
             return False
-        neighbours = [m for m in self.models if m is not entry and m.scope is entry.scope and not m.gave_up]
-        return bool(calls) or not neighbours
+        ctor = entry.container.node if entry.container is not None else (
+            entry.instance.node if entry.instance is not None else None)
+        if ctor is None:
+            return False
+        from ..flow import FlowAnalysis
+
+        fed = self.ctx.analysis(FlowAnalysis).module_inputs(ctor)
+        ranks = {len(x.shape) for x in fed if x.shape is not None}
+        return ranks == {ds.shape.rank} and any(_is_image_batch(x.shape, ds.shape.dims[1:]) for x in fed
+                                                 if x.shape is not None)
 
     def _rank_fed(self, x: Value, arg: cst.CSTNode) -> Optional[int]:
         """The rank of what a call gives the model, from the trace or else from the flow
@@ -712,6 +724,11 @@ class ShapeAnalysis:
                         "label": f"→ {shape}"})
         out.sort(key=lambda h: (h["cell"] or 0, h["position"]["line"], h["position"]["column"]))
         return out
+
+
+def _is_image_batch(shape: tuple, image: tuple) -> bool:
+    """A flow shape ``(B, *image)``: any batch size, the dataset's sample size after it."""
+    return len(shape) == len(image) + 1 and all(d.is_int and d.coef == size for d, size in zip(shape[1:], image))
 
 
 def _defines_getitem(cls: cst.ClassDef) -> bool:
