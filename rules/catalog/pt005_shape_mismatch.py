@@ -62,7 +62,7 @@ out = net(torch.randn(1, 1, 28, 28))
 ## 如何修复
 按提示里的推导改参数：把 `fc1` 改成 `nn.Linear(16 * 4 * 4, 120)`，或者让输入尺寸与模型设计一致（如 `transforms.Resize(32)` / 在第一层卷积加 `padding=2`）。想在层数较多时少算错，可以在展平前加 `nn.AdaptiveAvgPool2d`，或用 `nn.LazyLinear`。
 
-快速修复：当 `Linear(in_features=<字面量>)` 与推算结果不一致时，把字面量改成算出的数；数字写在构造模块的地方时改那里，但只在这个参数在 `__init__` 里没有别的用处时提供。只有当输入形状来自代码本身（注释、字面量调用、summary）时才是安全修复；来自数据集推断（包括传入数据集样本的调用）或命令行、或者要改的是签名里的默认值（所有没传这个参数的构造都会跟着变）时为不安全修复。用 `ptlint shapes 文件名` 可以看到每一层的形状和公式。
+快速修复：当 `Linear(in_features=<字面量>)` 与推算结果不一致时，把字面量改成算出的数；数字写在构造模块的地方时改那里，但只在这个参数在 `__init__` 里没有别的用处时提供；特征数是 `view` / `reshape` 里直接写出的数字、不是由前面各层算出来的时候（如对 `(N, 16, ?, ?)` 写 `feature.view(N, 1)`），不提供修复：这时要改的是 `view` 本身。只有当输入形状来自代码本身（注释、字面量调用、summary）时才是安全修复；来自数据集推断（包括传入数据集样本的调用）或命令行、或者要改的是签名里的默认值（所有没传这个参数的构造都会跟着变）时为不安全修复。用 `ptlint shapes 文件名` 可以看到每一层的形状和公式。
 """,
         en="""## What it finds
 Shape errors PyTorch raises on the first forward pass, found statically layer by layer with the notes' output-size formula `OH = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1`:
@@ -107,7 +107,7 @@ out = net(torch.randn(1, 1, 28, 28))
 ## How to fix
 Change the parameter the derivation points at: `nn.Linear(16 * 4 * 4, 120)` here, or make the input match the design (`transforms.Resize(32)`, or `padding=2` in the first convolution). With many layers, an `nn.AdaptiveAvgPool2d` before flattening or `nn.LazyLinear` avoids recomputing by hand.
 
-Quick fix: when `Linear(in_features=<literal>)` disagrees with the computed count, replace the literal with the computed number; when the number is where the block is built, the fix edits it there, offered only when that parameter feeds nothing else in `__init__`. It is a safe fix only when the input shape came from the code itself (comment, literal call, summary); inferred from a dataset (a call given one dataset sample included) or given on the command line, or editing a default in the signature (every construction that does not pass the parameter changes with it), it is unsafe. `ptlint shapes FILE` prints every layer's shape and formula.
+Quick fix: when `Linear(in_features=<literal>)` disagrees with the computed count, replace the literal with the computed number; when the number is where the block is built, the fix edits it there, offered only when that parameter feeds nothing else in `__init__`; when the count is a number written in a `view` / `reshape` rather than one computed from the layers before it (`feature.view(N, 1)` of an `(N, 16, ?, ?)` tensor), no fix is offered: the `view` is what needs changing. It is a safe fix only when the input shape came from the code itself (comment, literal call, summary); inferred from a dataset (a call given one dataset sample included) or given on the command line, or editing a default in the signature (every construction that does not pass the parameter changes with it), it is unsafe. `ptlint shapes FILE` prints every layer's shape and formula.
 """,
     )
     must_flag = (

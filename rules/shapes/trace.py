@@ -280,7 +280,7 @@ class Trace:
         err = ShapeError(node, zh, en, related, step=step, kind=kind,
                          defined=layer.node if target is not None and source is not None else None)  # type: ignore[union-attr]
         if problem.fix is not None and layer is not None and problem.fix[0] == "in_features":
-            fix = self._linear_fix(layer, problem.fix[1])
+            fix = self._linear_fix(layer, problem.fix[1]) if self._count_is_derived(inputs, problem.fix[1]) else None
             if fix is not None:
                 err.fix = fix
                 self.fix_candidates.append(fix)
@@ -308,6 +308,28 @@ class Trace:
         if not (problem.symbolic or int_literal_expr(arg.value)):
             return None, None
         return arg.value, None
+
+    def _count_is_derived(self, inputs: list, value: Any) -> bool:
+        """Whether the feature count a fix would write was computed from the layers, not copied
+        from the user's own reshape target: ``feature.view(N, 1)`` of a ``(N, 16, ?, ?)`` tensor
+        gives 1 features only because the code says so (the view itself cannot hold 16·H·W
+        elements), and writing 1 into ``in_features`` would fix nothing. After a flatten or a
+        reshape the count counts only when the tensor before it is fully known and holds that
+        many elements per sample."""
+        x = inputs[0] if inputs else None
+        s = self.producer(x) if isinstance(x, TensorV) else None
+        if s is None or not s.flattening:
+            return True
+        before = self.steps[s.inputs[0]].output if s.inputs else None
+        shape = before.shape if isinstance(before, TensorV) else None
+        if shape is None or not shape.exact or len(shape.dims) < 2:
+            return False
+        per_sample = 1
+        for d in shape.dims[1:]:
+            if not isinstance(d, int):
+                return False
+            per_sample *= d
+        return per_sample == value
 
     def _linear_fix(self, layer: Layer, value: Any) -> Optional[FixInfo]:
         if not isinstance(value, int) or layer.node is None or layer.type_name != "Linear":
