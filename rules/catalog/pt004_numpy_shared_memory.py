@@ -19,7 +19,7 @@ class NumpySharedMemory(Rule):
     )
     docs = Docs(
         zh="""## 它检查什么
-通过 `t.numpy()`、`torch.from_numpy(a)`、`torch.as_tensor(a)`（dtype 和设备都相同时）、`np.asarray(t)` 建立的共享内存：对其中一方（或它的切片、`view`、`.detach()`、`.cpu()` 得到的别名）做了原地写入，随后又读取了另一方。原地写入包括下标赋值（`a[0] = 5`、`t[...] = ...`）、增量赋值（`a += 1`、`t *= 2`）、原地方法（`a.fill()`、`a.sort()`、`t.add_()`、`t.mul_()`、`t.zero_()`、`t.copy_()`、`t.clamp_()`、`t.normal_()` 等）以及 `np.copyto(a, ...)`、`np.add(a, 1, out=a)`、`np.random.shuffle(a)`。
+通过 `t.numpy()`、`torch.from_numpy(a)`、`torch.as_tensor(a)`（dtype 和设备都相同时）、`np.asarray(t)` 建立的共享内存：对其中一方（或它的切片、`view`、`.detach()`、`.cpu()` 得到的别名）做了原地写入，随后又读取了另一方。原地写入包括下标赋值（`a[0] = 5`、`t[...] = ...`）、增量赋值（`a += 1`、`t *= 2`）、原地方法（`a.fill()`、`a.sort()`、`t.add_()`、`t.mul_()`、`t.zero_()`、`t.copy_()`、`t.clamp_()`、`t.normal_()` 等）以及 `np.copyto(a, ...)`、`np.add(a, 1, out=a)`、`np.random.shuffle(a)`。直接对建立共享的那次调用本身写入时不报告，例如 `np.random.shuffle(x.numpy())`（用 numpy 原地打乱张量的行）、`torch.from_numpy(a).add_(1)`、`t.numpy()[:, 0] = 0`：写入的内存除了另一方之外没有别的名字，改动另一方正是这样写的目的。
 
 ## 为什么有问题
 `Tensor.numpy()` 返回的 ndarray 与原张量共用同一块内存，`torch.from_numpy()` 也一样：之后修改数组，张量也会变，反之亦然。笔记里的例子：
@@ -48,7 +48,7 @@ print(tensor)
 快速修复会在建立共享的调用后加上 `.copy()`（得到 ndarray 时）或 `.clone()`（得到张量时）。这是不安全修复：它改变了程序的含义，之后一方的修改不再反映到另一方。
 """,
         en="""## What it finds
-Memory shared through `t.numpy()`, `torch.from_numpy(a)`, `torch.as_tensor(a)` (same dtype and device) or `np.asarray(t)`: an in-place write to one side (or to an alias of it made by slicing, `view`, `.detach()`, `.cpu()`) followed by a read of the other side. In-place writes are subscript assignment (`a[0] = 5`, `t[...] = ...`), augmented assignment (`a += 1`, `t *= 2`), in-place methods (`a.fill()`, `a.sort()`, `t.add_()`, `t.mul_()`, `t.zero_()`, `t.copy_()`, `t.clamp_()`, `t.normal_()`, …) and `np.copyto(a, ...)`, `np.add(a, 1, out=a)`, `np.random.shuffle(a)`.
+Memory shared through `t.numpy()`, `torch.from_numpy(a)`, `torch.as_tensor(a)` (same dtype and device) or `np.asarray(t)`: an in-place write to one side (or to an alias of it made by slicing, `view`, `.detach()`, `.cpu()`) followed by a read of the other side. In-place writes are subscript assignment (`a[0] = 5`, `t[...] = ...`), augmented assignment (`a += 1`, `t *= 2`), in-place methods (`a.fill()`, `a.sort()`, `t.add_()`, `t.mul_()`, `t.zero_()`, `t.copy_()`, `t.clamp_()`, `t.normal_()`, …) and `np.copyto(a, ...)`, `np.add(a, 1, out=a)`, `np.random.shuffle(a)`. A write through the crossing call itself is not reported, e.g. `np.random.shuffle(x.numpy())` (shuffling a tensor's rows in place with numpy), `torch.from_numpy(a).add_(1)`, `t.numpy()[:, 0] = 0`: the memory written has no other name than the other side, so changing that side is the point.
 
 ## Why it is a problem
 The ndarray from `Tensor.numpy()` uses the tensor's memory, and so does the tensor from `torch.from_numpy()`: changing the array changes the tensor and vice versa.
@@ -114,6 +114,8 @@ The quick fix appends `.copy()` (for an ndarray) or `.clone()` (for a tensor) to
         "import numpy as np\nimport torch\nt = torch.ones(3, device='cuda')\na = t.cpu().numpy()\na[0] = 5\nprint(t)\n",
         # filling an uninitialised buffer through its numpy view is the point of the sharing
         "import numpy as np\nimport torch\nbuf = torch.empty(3)\na = buf.numpy()\na[:] = np.arange(3)\nprint(buf)\n",
+        # a write through the crossing call itself: changing the other side is what it is for
+        "import numpy as np\nimport torch\nx = torch.randn(10, 3)\nnp.random.shuffle(x.numpy())\nprint(x)\n",
     )
 
     def finish(self) -> None:

@@ -97,9 +97,18 @@ class AliasingMixin:
         st.bridged = st.bridged | {group}
         self.fa.bridges.setdefault(group, (node, source_side))
 
-    def note_write(self, node: cst.CSTNode, v: Value, key: Optional[str], st: State) -> None:
+    def note_write(self, node: cst.CSTNode, v: Value, key: Optional[str], st: State,
+                   target: Optional[cst.CSTNode] = None) -> None:
+        """An in-place write of ``v``'s memory at ``node``; ``target`` the expression written
+        through. A write through the crossing call itself (``np.random.shuffle(x.numpy())``,
+        ``torch.from_numpy(a).add_(1)``, ``t.numpy()[:, 0] = 0``) has no other handle on that
+        memory than the other side: changing it is the point, not a surprise."""
         g = v.storage
         if g is None or g not in st.bridged:
+            return
+        while isinstance(target, cst.Subscript):
+            target = target.value
+        if target is not None and v.bridge is target:
             return
         side = side_of(v) or self._source_side(g)
         if not side:

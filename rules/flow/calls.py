@@ -461,7 +461,7 @@ class CallsMixin:
 
     def ndarray_method(self, node, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         if name in NDARRAY_INPLACE:
-            self.note_write(node, r, key_of(recv_node), st)
+            self.note_write(node, r, key_of(recv_node), st, recv_node)
             return Value(Kind.NONE, origin=node)
         if name in NDARRAY_VIEWS:
             if name == "view" and args.get(0) is not None and args.get(0).kind is Kind.DTYPE:

@@ -296,7 +296,7 @@ class StatementsMixin:
             step = self.manual_step(target, owner, ov, value_node, st)
             if step is not None:
                 self.emit(step)
-        self.note_write(target, base, key_of(target.value), st)
+        self.note_write(target, base, key_of(target.value), st, target)
 
     def exec_augassign(self, node: cst.AugAssign, st: State) -> State:
         rhs = self.ev(node.value, st)
@@ -306,7 +306,7 @@ class StatementsMixin:
             self.ev_slices(target, st)
             if mentions_grad(node.value):
                 self.emit(Event(MANUAL_STEP, target, key_of(target.value), base))
-            self.note_write(target, base, key_of(target.value), st)
+            self.note_write(target, base, key_of(target.value), st, target)
             return st
         cur = self.ev(target, st, read=False)
         owner = data_owner(target)

@@ -348,7 +348,7 @@ class TensorMethods(TensorViewsMixin):
             if k is not None:
                 st.bind(k, new)
             return new
-        self.note_write(node, r, k, st)
+        self.note_write(node, r, k, st, recv_node)
         if r.initialized is False and k is not None:
             st.bind(k, r.evolve(initialized=True))
         return r

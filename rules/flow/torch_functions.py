@@ -72,11 +72,11 @@ class TorchFunctionsMixin:
             an = args.node(0, None)
             a = args.get(0)
             if a is not None and an is not None:
-                self.note_write(node, a, key_of(an.value), st)
+                self.note_write(node, a, key_of(an.value), st, an.value)
             return self.fresh(node)
         if "out" in args.kw:
             an, a = args.kw["out"]
-            self.note_write(node, a, key_of(an.value), st)
+            self.note_write(node, a, key_of(an.value), st, an.value)
             return a
         ctor = scheduler_value(node, q, args) or self.constructor(node, q, args)
         if ctor is not None:
