@@ -144,21 +144,6 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         # notebook's later ``loss.retain_grad()`` on another ``loss`` does not excuse this one
         self.retained: dict[tuple[int, str], list[Optional[cst.CSTNode]]] = {}
         self.reads: list[tuple[int, str, cst.Attribute]] = []
-        # (scope, visit order, enclosing loops) of each read and each ``backward()``: a read
-        # before any backward could run sees None on every tensor, leaf or not (nothing to fix)
-        self.order = 0
-        self.read_places: dict[int, tuple[int, int, frozenset]] = {}
-        self.backwards: list[tuple[int, int, frozenset]] = []
-
-    def _place(self) -> tuple[int, int, frozenset]:
-        self.order += 1
-        loops = frozenset(id(a) for a in self.ctx.ancestors if isinstance(a, (cst.For, cst.While)))
-        return self._scope_id(), self.order, loops
-
-    def _after_a_backward(self, node: cst.Attribute) -> bool:
-        scope, order, loops = self.read_places[id(node)]
-        return any(b_scope == scope and (b_order < order or b_loops & loops)
-                   for b_scope, b_order, b_loops in self.backwards)
 
     def _scope_id(self) -> int:
         for a in reversed(self.ctx.ancestors):
@@ -168,8 +153,6 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
 
     def visit_Call(self, node: cst.Call) -> None:
         f = node.func
-        if (isinstance(f, cst.Attribute) and f.attr.value == "backward") or self.qualname(f) == "torch.autograd.backward":
-            self.backwards.append(self._place())
         if isinstance(f, cst.Attribute) and f.attr.value == "retain_grad":
             k = key_of(f.value)
             if k:
@@ -189,7 +172,6 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
         k = key_of(node.value)
         if not k:
             return
-        self.read_places[id(node)] = self._place()
         grad = self.ctx.analysis(GradFacts)
         if grad.non_leaf(node.value):
             self.reads.append((self._scope_id(), k, node, None))
@@ -228,8 +210,8 @@ If you only need the parameters' gradients, read them from the leaves (`w.grad` 
     def finish(self) -> None:
         flow = self.ctx.analysis(FlowAnalysis).check()
         for scope, k, node, copy in self.reads:
-            if not self._after_a_backward(node):
-                continue  # printed before any backward ran: every .grad is None there
+            if flow.backward_before(node) is not True:
+                continue  # read before any backward ran: every .grad is None there, leaf or not
             made = flow.value_of(node.value).origin
             if any(r is None or made is None or r is made for r in self.retained.get((scope, k), ())):
                 continue

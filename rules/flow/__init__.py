@@ -109,6 +109,17 @@ Questions
     never covers the input's last rows (``outcome.dropped``), in the summary or a call-site
     pass (``chain``), with the layer's constructor call and the input shape (``layers.py``).
 
+``flow.module_inputs(ctor) -> list[Value]``
+    What the calls of the module built at the constructor call ``ctor`` (``Net()``,
+    ``nn.Sequential(...)``) were given first, one value per call and pass (the summary and
+    every call-site pass): the shape trace takes a dataset for a model's input only when
+    these include a batch of its images. Calls the flow did not follow are not listed.
+
+``flow.backward_before(grad_attr) -> bool | None``
+    For an ``x.grad`` read: whether a ``backward()`` of its scope may have run before it
+    on some path (one written earlier, or one in a loop around it). PT012 checks only
+    those reads.
+
 ``flow.function(def_node) -> FunctionInfo``
     A helper's summary: ``block`` (events), ``returns`` (joined ``Value``),
     ``self_assigned``.

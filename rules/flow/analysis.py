@@ -61,6 +61,8 @@ class FlowAnalysis:
         self._layer_calls: dict[tuple, LayerCall] = {}
         # constructor call of a module -> what its calls were given first, in any pass
         self._module_inputs: dict[cst.CSTNode, list[Value]] = {}
+        # ``x.grad`` node -> whether a backward() of its scope may have run before it
+        self._backward_before: dict[cst.CSTNode, bool] = {}
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         self.grad_modes = GradModes(ctx.source.text)
@@ -81,6 +83,7 @@ class FlowAnalysis:
         self.hazards.clear()
         self._layer_calls.clear()
         self._module_inputs.clear()
+        self._backward_before.clear()
         self.grad_modes.clear()
 
     def check(self) -> "FlowAnalysis":
@@ -197,6 +200,15 @@ class FlowAnalysis:
         nothing about the calls the flow did not see."""
         return list(self._module_inputs.get(ctor, ()))
 
+    def backward_before(self, grad: cst.Attribute) -> Optional[bool]:
+        """For an ``x.grad`` expression: whether a ``backward()`` (``loss.backward()``,
+        ``torch.autograd.backward``, ``scaler.scale(loss).backward()``, Lightning's
+        ``manual_backward``) of the same scope may have run before it on some path: one
+        written earlier, or one anywhere in a loop around it (its next iteration). False:
+        on every path the flow followed, none had; None: the flow never evaluated it. A
+        function's body starts with none (what its callers ran before is not followed)."""
+        return self._backward_before.get(grad)
+
     def layer_call_label(self, call: LayerCall) -> str:
         """The layer as its call names it (``conv`` / ``self.pool``'s ``pool``) when the call
         applies the layer itself, else its class (``Conv2d``: a layer of a called pipeline,
@@ -223,6 +235,9 @@ class FlowAnalysis:
         return all(a < b for a, b in zip(keys, keys[1:]))
 
     # ------------------------------------------------------------------ interpreter callbacks
+    def note_grad_access(self, node: cst.Attribute, backward: bool) -> None:
+        self._backward_before[node] = self._backward_before.get(node, False) or backward
+
     def note_module_input(self, ctor: cst.CSTNode, x: Value) -> None:
         self._module_inputs.setdefault(ctor, []).append(x)
 

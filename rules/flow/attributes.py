@@ -26,6 +26,8 @@ class AttributesMixin:
     """Attribute transfer functions; mixed into ``Interpreter``."""
 
     def ev_attribute(self, node: cst.Attribute, st: State, read: bool) -> Value:
+        if node.attr.value == "grad":
+            self.fa.note_grad_access(node, st.backward)
         key = key_of(node)
         if key is not None and key in st.env:
             return st.env[key]

@@ -68,6 +68,7 @@ class LoopEventsMixin:
         k = key_of(recv_node)
         if name in ("backward", "manual_backward"):
             self.emit(Event(BACKWARD, node, k, r))
+            st.backward = True
         elif name == "zero_grad" or name in CLEARING_ALIASES:
             if r.kind is Kind.OPTIMIZER or (r.kind is Kind.UNKNOWN and looks_like_optimizer(k)):
                 self.emit(Event(ZERO_GRAD, node, k, r, CLEAR_OPTIMIZER))

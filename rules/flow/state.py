@@ -16,17 +16,20 @@ _MISSING = object()
 class State:
     """Environment along one path: dotted key ("x", "self.fc") -> Value, plus the
     storage groups shared across numpy/torch so far and the in-place writes to them
-    that may still be seen."""
+    that may still be seen; ``backward``: a ``backward()`` of this scope may have run
+    before this point on this path (a loop's second pass starts after its first)."""
 
-    __slots__ = ("env", "bridged", "pending", "no_grad", "dead", "_dotted")
+    __slots__ = ("env", "bridged", "pending", "no_grad", "dead", "backward", "_dotted")
 
     def __init__(self, env: Optional[dict] = None, bridged: frozenset = frozenset(),
-                 pending: frozenset = frozenset(), no_grad: bool = False, dead: bool = False) -> None:
+                 pending: frozenset = frozenset(), no_grad: bool = False, dead: bool = False,
+                 backward: bool = False) -> None:
         self.env: dict[str, Value] = env if env is not None else {}
         self.bridged = bridged
         self.pending = pending
         self.no_grad = no_grad
         self.dead = dead
+        self.backward = backward
         # first name -> the dotted keys under it ("self" -> {"self.fc", "self.fc.weight"}), so
         # binding a plain name does not scan the whole environment (a module of 50,000 names)
         self._dotted: dict[str, set] = {}
@@ -35,11 +38,11 @@ class State:
                 self._dotted.setdefault(k.split(".", 1)[0], set()).add(k)
 
     def copy(self) -> "State":
-        return State(dict(self.env), self.bridged, self.pending, self.no_grad, self.dead)
+        return State(dict(self.env), self.bridged, self.pending, self.no_grad, self.dead, self.backward)
 
     def same_as(self, other: "State") -> bool:
         return (self.dead == other.dead and self.bridged == other.bridged and self.pending == other.pending
-                and self.env == other.env)
+                and self.backward == other.backward and self.env == other.env)
 
     def _under(self, key: str) -> list:
         """Keys strictly below ``key`` (``self.fc.weight`` under ``self.fc``)."""
@@ -98,7 +101,8 @@ def join_states(states: list) -> State:
         env[k] = acc if acc is not None else UNKNOWN
     bridged = frozenset().union(*(s.bridged for s in live))
     pending = frozenset().union(*(s.pending for s in live))
-    return State(env, bridged, pending, all(s.no_grad for s in live) and first.no_grad)
+    return State(env, bridged, pending, all(s.no_grad for s in live) and first.no_grad,
+                 backward=any(s.backward for s in live))
 
 
 # ---------------------------------------------------------------------- scopes

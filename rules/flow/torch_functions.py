@@ -192,6 +192,7 @@ class TorchFunctionsMixin:
 
     def autograd_backward(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
         self.emit(Event(BACKWARD, node, None, None))
+        st.backward = True
         return Value(Kind.NONE, origin=node)
 
     def constructor(self, node: cst.Call, q: str, args: Args) -> Optional[Value]:
