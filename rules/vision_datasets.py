@@ -24,6 +24,15 @@ DATASETS = {
     "MNIST": (1, 28, 28), "FashionMNIST": (1, 28, 28), "KMNIST": (1, 28, 28), "QMNIST": (1, 28, 28),
     "EMNIST": (1, 28, 28), "CIFAR10": (3, 32, 32), "CIFAR100": (3, 32, 32), "SVHN": (3, 32, 32),
 }
+# The torchvision module each is defined in: ``from torchvision.datasets import mnist`` then
+# ``mnist.MNIST(...)`` names it there.
+DEFINED_IN = {"MNIST": "mnist", "FashionMNIST": "mnist", "KMNIST": "mnist", "QMNIST": "mnist", "EMNIST": "mnist",
+              "CIFAR10": "cifar", "CIFAR100": "cifar", "SVHN": "svhn"}
+
+
+def dataset_spellings(name: str) -> tuple[str, str]:
+    """The public qualified name of a dataset class and the one of its defining module."""
+    return f"torchvision.datasets.{name}", f"torchvision.datasets.{DEFINED_IN[name]}.{name}"
 # Transforms that never change the image size (or make the tensor): anything else — Resize,
 # CenterCrop, RandomResizedCrop, Pad, Grayscale, Lambda … — makes the dataset source unusable.
 SIZE_KEEPING = {

@@ -40,7 +40,8 @@ _KEEP_ATTRIBUTES = frozenset({"log", "print", "register_buffer", "parameters", "
                               "children", "state_dict", "train", "eval", "to", "cuda", "cpu", "zero_grad",
                               "manual_backward", "optimizers"})
 # nn.Module methods that return the module itself
-_MODULE_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"})
+_MODULE_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "bfloat16",
+                                  "requires_grad_", "apply", "share_memory"})
 _LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "clear", "remove", "sort"})
 # Methods that take an optimizer without clearing its gradients (GradScaler, accelerate)
 # ndarray methods whose result is an index array (``a.nonzero()`` is a tuple of them)

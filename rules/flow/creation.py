@@ -67,8 +67,12 @@ def size_of(value: Value) -> Optional[tuple]:
 
 
 def sizes_from_args(call: cst.Call, start: int, value_of: ValueOf, kw: str = "size") -> Optional[tuple]:
-    """Sizes passed as ``f(3, 4)``, ``f((3, 4))``, ``f([3, 4])``, ``f(x.shape)`` or ``size=``."""
+    """Sizes passed as ``f(3, 4)``, ``f((3, 4))``, ``f([3, 4])``, ``f(x.shape)``, ``f(*x.shape)``
+    (the one sequence unpacked: torch takes the sizes either way) or ``size=``."""
     if has_star_args(call):
+        rest = [a for a in call.args if a.keyword is None][start:]
+        if len(rest) == 1 and rest[0].star == "*" and not any(a.star == "**" for a in call.args):
+            return size_of(value_of(rest[0].value))
         return None
     pos = [a for a in call.args if a.keyword is None][start:]
     named = get_arg(call, None, kw)

@@ -34,7 +34,7 @@ import libcst as cst
 
 from . import layout as L
 from ..size_product import Product
-from ..vision_datasets import DATASETS, dataset_shape, transform_effect
+from ..vision_datasets import DATASETS, dataset_shape, dataset_spellings, transform_effect
 from .args import Args
 from .state import State
 from .values import CONTIGUOUS, UNKNOWN, Kind, Value
@@ -166,4 +166,4 @@ HANDLERS: dict[str, Callable[..., Value]] = {
     for spelling in _both_spellings(name)
 }
 HANDLERS.update(dict.fromkeys(_PROGRESS_BARS, progress_bar))
-HANDLERS.update({f"torchvision.datasets.{name}": vision_dataset for name in DATASETS})
+HANDLERS.update({spelling: vision_dataset for name in DATASETS for spelling in dataset_spellings(name)})

@@ -190,6 +190,20 @@ class TorchFunctionsMixin:
         a = args.get(0, "type")
         return Value(Kind.DEVICE, const=device_of(a) if a is not None else None, origin=node)
 
+    def variable(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
+        """``Variable(t, requires_grad=False)`` (deprecated since torch 0.4): a new tensor over
+        ``t``'s memory, detached from its graph, a leaf that requires grad only when asked
+        (checked on torch 2.13: same ``data_ptr``, not the same object)."""
+        t = args.get(0, "data")
+        if t is None or t.kind is not Kind.TENSOR or args.star:
+            return self.fresh(node, Kind.TENSOR)
+        flag = args.get(1, "requires_grad")
+        if flag is None:
+            wants = False
+        else:
+            wants = flag.const if flag.kind is Kind.BOOL and isinstance(flag.const, bool) else None
+        return t.evolve(origin=node, provenance=q, requires_grad=wants, is_leaf=True, chain=None)
+
     def autograd_backward(self, node: cst.Call, q: str, args: Args, st: State) -> Value:
         self.emit(Event(BACKWARD, node, None, None))
         st.backward = True
@@ -271,6 +285,7 @@ def _table() -> dict[str, FunctionHandler]:
         (("torch.argmax", "torch.argmin", "torch.randint_like"), M.index_function),
         (("torch.device",), M.device_function),
         (("torch.autograd.backward",), M.autograd_backward),
+        (("torch.autograd.Variable", "torch.autograd.variable.Variable"), M.variable),
         *(((name,), handler) for name, handler in DATASET_HANDLERS.items()),
         *(((name,), handler) for name, handler in SUMMARY_HANDLERS.items()),
     ]
