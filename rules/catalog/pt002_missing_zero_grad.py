@@ -184,7 +184,7 @@ class MissingZeroGrad(Rule):
 ## 为什么有问题
 笔记里写道：非叶子节点的梯度在反向传播之后会被释放，而**叶子节点的梯度在反向传播之后会保留（累积）**。模型参数是叶子节点，每次 `backward()` 都会把新梯度加到 `.grad` 上。不清零时，第 k 步用的是前 k 步梯度之和：有效学习率越来越大，训练发散或表现异常，却不会报任何错。
 
-这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；由几个模型的参数构建的优化器（如 infoGAN 的 `Adam(itertools.chain(G.parameters(), D.parameters()))`），每个模型在这一轮都被清零了（`G.zero_grad()`，或持有它参数的优化器 `G_optimizer.zero_grad()`）；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；PaddlePaddle 的训练循环用 `opt.clear_grad()`（旧版为 `clear_gradients()`）清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）；每一轮都新建模型、再用它的 `parameters()` 新建优化器的循环（参数每轮都是新的，梯度不会跨轮累积）。优化器在另一个方法里由那里的局部名字构建（`__init__` 里的 `self.optimizer = Adam(AE.parameters())`，模型另存为 `self.auto_encoder = AE`）时，这个局部名字在训练方法里对应哪个模块是未知的，训练循环里任何模块的 `zero_grad()` 都算清零。
+这些写法不会报告：每轮开始或结束时调用 `opt.zero_grad()`（`set_to_none=True/False` 都可以）；`model.zero_grad()`（优化器由 `model.parameters()` 构建，或不知道两者的关系时）；`for p in model.parameters(): p.grad = None`；由几个模型的参数构建的优化器（如 infoGAN 的 `Adam(itertools.chain(G.parameters(), D.parameters()))`），每个模型在这一轮都被清零了（`G.zero_grad()`，或持有它参数的优化器 `G_optimizer.zero_grad()`）；梯度累积中清零和 `step()` 放在同一个 `if (i + 1) % k == 0:` 下；在循环里调用的本文件中的辅助函数（例如 `train_step()`）里清零；把优化器传给了看不到实现的函数（它可能在里面清零）；LBFGS 式的 `opt.step(closure)` 由闭包清零；PaddlePaddle 的训练循环用 `opt.clear_grad()`（旧版为 `clear_gradients()`）清零；只调用 `backward()` 从不 `step()` 的循环（检查梯度）；每一轮都新建模型、再用它的 `parameters()` 新建优化器的循环（参数每轮都是新的，梯度不会跨轮累积）；手动更新的叶子张量在循环体开头每轮重新创建（`w = torch.tensor(v, requires_grad=True)`，不在 `if` 里），每轮的新张量一开始都没有梯度。优化器在另一个方法里由那里的局部名字构建（`__init__` 里的 `self.optimizer = Adam(AE.parameters())`，模型另存为 `self.auto_encoder = AE`）时，这个局部名字在训练方法里对应哪个模块是未知的，训练循环里任何模块的 `zero_grad()` 都算清零。
 
 ## 示例
 ```python
@@ -214,7 +214,7 @@ A `for`/`while` loop iteration that calls `backward()` (also `scaler.scale(loss)
 ## Why it is a problem
 Gradients of leaf tensors are kept — accumulated — after backward (non-leaf gradients are freed). Parameters are leaves, so every `backward()` adds to `.grad`. Without clearing, step k uses the sum of the first k gradients: the effective learning rate keeps growing and training diverges or behaves oddly, with no error anywhere.
 
-Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; an optimizer over several models' parameters (infoGAN's `Adam(itertools.chain(G.parameters(), D.parameters()))`) whose every model is cleared in the iteration (`G.zero_grad()`, or `G_optimizer.zero_grad()` of an optimizer holding it); gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; a PaddlePaddle loop pasted beside torch code that clears with `opt.clear_grad()` (`clear_gradients()` in older Paddle); loops that call `backward()` but never step (gradient inspection); loops that build a new model each iteration and a new optimizer over its `parameters()` (the parameters are new every iteration, so nothing accumulates across iterations). An optimizer built in another method from a local name there (`self.optimizer = Adam(AE.parameters())` in `__init__`, the model kept as `self.auto_encoder = AE`) has an unknown link to this method's modules, so any module's `zero_grad()` in the loop counts.
+Not reported: `opt.zero_grad()` at the start or end of each iteration (with `set_to_none=True/False`); `model.zero_grad()` (when the optimizer was built from `model.parameters()`, or when that link is unknown); `for p in model.parameters(): p.grad = None`; an optimizer over several models' parameters (infoGAN's `Adam(itertools.chain(G.parameters(), D.parameters()))`) whose every model is cleared in the iteration (`G.zero_grad()`, or `G_optimizer.zero_grad()` of an optimizer holding it); gradient accumulation where clearing and `step()` sit under the same `if (i + 1) % k == 0:`; clearing inside a helper of this file called in the loop (a `train_step()`); the optimizer handed to a function we cannot see (it may clear there); LBFGS-style `opt.step(closure)` whose closure clears; a PaddlePaddle loop pasted beside torch code that clears with `opt.clear_grad()` (`clear_gradients()` in older Paddle); loops that call `backward()` but never step (gradient inspection); loops that build a new model each iteration and a new optimizer over its `parameters()` (the parameters are new every iteration, so nothing accumulates across iterations); a hand-updated leaf the loop body makes anew every iteration (`w = torch.tensor(v, requires_grad=True)`, not under an `if`), whose new tensor starts each iteration with no gradient. An optimizer built in another method from a local name there (`self.optimizer = Adam(AE.parameters())` in `__init__`, the model kept as `self.auto_encoder = AE`) has an unknown link to this method's modules, so any module's `zero_grad()` in the loop counts.
 
 ## Example
 ```python
@@ -321,6 +321,9 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         # micro-batches accumulate into one step: the clear is at the step's loop level
         "import torch\ndef train(model, optimizer, loader, chunks):\n    for batch in loader:\n        optimizer.zero_grad()\n"
         "        for part in batch.chunk(chunks):\n            model(part).sum().backward()\n        optimizer.step()\n",
+        # a new leaf every iteration, updated by hand once: its gradient starts empty each time
+        "import torch\nfor v in [0.1, 2.0]:\n    w = torch.tensor(v, requires_grad=True)\n    ((w - 1) ** 2).backward()\n"
+        "    w.data -= 0.1 * w.grad.data\n",
         # a new model and a new optimizer every iteration: nothing carries over
         "import torch\nimport torch.nn as nn\nfor seed in range(3):\n    model = nn.Linear(4, 2)\n"
         "    model(torch.randn(8, 4)).sum().backward()\n    opt = torch.optim.SGD(model.parameters(), lr=1.0)\n"
@@ -372,10 +375,12 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         ``params.values()``) holds a value made in this loop, and so on for the names that
         value was made from (``params = {n: p for n, p in cgen.named_parameters()}`` with
         ``cgen = Net()`` in the loop); one made before the loop keeps the finding."""
+        index = self.ctx.analysis(NodeIndex)
+        if step.kind == MANUAL_STEP:
+            return _fresh_leaf_each_iteration(loop, step, index)
         ctor = step.value.origin if step.kind == STEP and step.value is not None else None
         if not isinstance(ctor, cst.Call) or not ctor.args:
             return False
-        index = self.ctx.analysis(NodeIndex)
         if not index.encloses(loop.node, ctor):
             return False
         return _made_in(loop.node, ctor.args[0].value, flow, index, self.ctx.analysis(NameMentions), set())
@@ -421,6 +426,27 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
         code = f"{key}.grad = None" if manual else f"{key}.zero_grad()"
         return FixSpec((InsertStatementBefore(stmts[0], code),),
                        f"在循环体开头插入 {code}", f"insert {code} at the start of the loop body", FixSafety.UNSAFE)
+
+
+def _fresh_leaf_each_iteration(loop: LoopBlock, step: Event, index: NodeIndex) -> bool:
+    """A hand-written update of a leaf the loop body makes anew on every iteration
+    (``w = torch.tensor(v, requires_grad=True)`` at the body's top level, before the step):
+    each iteration's tensor starts with no gradient, so nothing adds up. One made under a
+    condition (the first iteration only) or before the loop keeps the finding."""
+    v = step.value
+    made = v.origin if v is not None else None
+    if made is None or v.is_leaf is not True or v.storage != ("n", id(made)):
+        return False  # not a tensor the flow saw made, with memory of its own, at one node
+    body = loop.node.body
+    cur: Optional[cst.CSTNode] = made
+    while cur is not None:
+        parent = index.parent(cur)
+        if parent is body:
+            return True
+        if isinstance(parent, (cst.If, cst.For, cst.While, cst.Try, cst.FunctionDef, cst.Lambda)) or parent is None:
+            return False
+        cur = parent
+    return False
 
 
 def _made_in(region: cst.CSTNode, expr: cst.CSTNode, flow: FlowAnalysis, index: NodeIndex, mentions: NameMentions,
