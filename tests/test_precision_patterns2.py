@@ -47,10 +47,15 @@ class DataModule:
         self.train = datasets.MNIST(root='data', train=True, transform=self.resize_transform)
 """
 BUILD = "model = LeNet5()\n"
+# the model given the module-level loader's batches: the flow's evidence that MNIST is its input
+FED = BUILD + "for images, labels in train_loader:\n    model(images)\n"
 
 
 def test_a_dataset_built_again_with_a_resize_is_not_the_model_input():
     assert found(LENET + DATAMODULE + BUILD, "PT005") == []
+    # handed the ToTensor loader's 28x28 batches, the model really fails: the flow follows them
+    # and reports at the classifier's call (the trace, unsure which dataset, gives no input)
+    assert found(LENET + DATAMODULE + FED, "PT005") == [14]
 
 
 def test_a_resize_held_in_an_unrun_helper_also_makes_the_dataset_ambiguous():
@@ -61,14 +66,15 @@ def test_a_resize_held_in_an_unrun_helper_also_makes_the_dataset_ambiguous():
 
 
 def test_the_only_dataset_still_gives_the_input_shape():
-    # the same LeNet5 with nothing else in the file: MNIST's 28x28 really is its input
-    assert found(LENET + BUILD, "PT005") == [11]
+    # the same LeNet5 given the MNIST batches: 28x28 really is its input
+    assert found(LENET + FED, "PT005") == [11]
+    assert found(LENET + BUILD, "PT005") == []  # built beside the dataset, never fed: no evidence
 
 
 def test_a_second_dataset_with_a_size_keeping_transform_keeps_the_finding():
     helper = ("\nnorm = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1,), (0.3,))])\n"
               "def test_set():\n    return datasets.MNIST('data', train=False, transform=norm)\n")
-    assert found(LENET + helper + BUILD, "PT005") == [11]
+    assert found(LENET + helper + FED, "PT005") == [11]
 
 
 # ----------------------------------------------- PT015: a helper's local does not hide the import

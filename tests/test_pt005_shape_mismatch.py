@@ -403,7 +403,8 @@ def test_cli_fix_rewrites_the_linear_and_the_result_is_clean(run_cli, tmp_path):
     assert proc.returncode == 0, proc.stdout
     # with an inferred (dataset) input the fix is unsafe: --fix alone leaves the file alone
     feed = ("from torchvision import datasets, transforms\n"
-            "train = datasets.MNIST('d', transform=transforms.ToTensor())\nnet = Net()")
+            "train = datasets.MNIST('d', transform=transforms.ToTensor())\nnet = Net()\n"
+            "for x, y in torch.utils.data.DataLoader(train, batch_size=64):\n    net(x)")
     path.write_text(lenet(1, "torch.flatten", feed), encoding="utf-8")
     run_cli("check", "--no-cache", "--select", "PT005", "--fix", str(path))
     assert "nn.Linear(16 * 5 * 5, 120)" in path.read_text(encoding="utf-8")
