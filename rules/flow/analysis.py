@@ -63,6 +63,7 @@ class FlowAnalysis:
         self._module_inputs: dict[cst.CSTNode, list[Value]] = {}
         # ``x.grad`` node -> whether a backward() of its scope may have run before it
         self._backward_before: dict[cst.CSTNode, bool] = {}
+        self.grad_accesses: list[cst.Attribute] = []  # in the order met (a loop marks its own)
         self.error: Optional[str] = None
         self.skipped: list[str] = []  # statements the interpreter could not follow (their names became opaque)
         self.grad_modes = GradModes(ctx.source.text)
@@ -237,6 +238,7 @@ class FlowAnalysis:
     # ------------------------------------------------------------------ interpreter callbacks
     def note_grad_access(self, node: cst.Attribute, backward: bool) -> None:
         self._backward_before[node] = self._backward_before.get(node, False) or backward
+        self.grad_accesses.append(node)
 
     def note_module_input(self, ctor: cst.CSTNode, x: Value) -> None:
         self._module_inputs.setdefault(ctor, []).append(x)

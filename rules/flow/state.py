@@ -41,8 +41,10 @@ class State:
         return State(dict(self.env), self.bridged, self.pending, self.no_grad, self.dead, self.backward)
 
     def same_as(self, other: "State") -> bool:
+        """The same facts for every value and memory (``backward`` aside: a loop whose body
+        only ran a backward needs no second pass for it, ``_loop`` settles its reads)."""
         return (self.dead == other.dead and self.bridged == other.bridged and self.pending == other.pending
-                and self.backward == other.backward and self.env == other.env)
+                and self.env == other.env)
 
     def _under(self, key: str) -> list:
         """Keys strictly below ``key`` (``self.fc.weight`` under ``self.fc``)."""

@@ -359,9 +359,15 @@ class StatementsMixin:
         the loop and after one iteration) and join; events of the last pass are kept."""
         entry = st
         self.loop_frames.append(([], []))
+        first_grad = len(self.fa.grad_accesses)
         end1, arm = self._loop_pass(st.copy(), body_fn)
         breaks, conts = self.loop_frames[-1]
         merged = join_states([entry, end1, *conts])
+        if merged.backward and not entry.backward:
+            # the next iteration's ``.grad`` reads come after this one's backward(), with or
+            # without a second pass
+            for grad in self.fa.grad_accesses[first_grad:]:
+                self.fa.note_grad_access(grad, True)
         if not merged.same_as(entry):
             self.loop_frames[-1] = ([], [])
             end2, arm = self._loop_pass(merged.copy(), body_fn)
