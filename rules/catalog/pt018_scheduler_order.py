@@ -45,7 +45,7 @@ class SchedulerOrder(Gated, Rule):
 
 第 1 条也适用于 transformers 的学习率计划（`get_linear_schedule_with_warmup`、`get_cosine_schedule_with_warmup`、`get_scheduler`，以及旧版 `pytorch_transformers` 的 `WarmupLinearSchedule` 等）：它们都是 PyTorch `LambdaLR` 的子类，顺序错了同样会警告并跳过第一个值。这类计划按步数设计，在批次循环里每个批次调用正是它们的用法，不会按第 2 条报告；`OneCycleLR`、`CyclicLR` 也一样。timm 的调度器不在此列：它们根据传入的 epoch 或更新次数直接设置学习率，调用顺序不会跳过任何值。
 
-第 1 条只在第一轮迭代里有害：从第二轮起，在开头调用 `scheduler.step()` 等于在上一轮末尾调用。所以写在 `if epoch > warm:`（或 `>=`、`!=`）下、第一轮不会执行的调用不会报告，例如 `for epoch in range(1, ...)` 中的 `if epoch > args.warm:`（预热结束后才开始衰减）；比较的另一边不是字面量时，按它的本意当作跳过了第一轮。
+第 1 条只在第一轮迭代里有害：从第二轮起，在开头调用 `scheduler.step()` 等于在上一轮末尾调用。所以写在 `if epoch > warm:`（或 `>=`、`!=`）下、第一轮不会执行的调用不会报告，例如 `for epoch in range(1, ...)` 中的 `if epoch > args.warm:`（预热结束后才开始衰减）；比较的另一边不是字面量时，按它的本意当作跳过了第一轮。`ReduceLROnPlateau` 不按第 1 条检查：它跟随指标而不是固定的计划，在第一次 `optimizer.step()` 之前调用只是多记了一次评估（torch 既不警告，也不会跳过哪个学习率）。
 
 ## 为什么有问题
 从 PyTorch 1.1 起，正确的顺序是先 `optimizer.step()` 再 `scheduler.step()`。反过来写，第一次调用时 PyTorch 会警告：
@@ -89,7 +89,7 @@ A learning-rate scheduler stepped in the wrong place:
 
 Rule 1 also covers the schedules of transformers (`get_linear_schedule_with_warmup`, `get_cosine_schedule_with_warmup`, `get_scheduler`, and the older `pytorch_transformers` `WarmupLinearSchedule` and friends): they are PyTorch `LambdaLR` subclasses, so the wrong order warns and skips the first value just the same. They are sized in steps, so stepping them once per batch is what they are for and rule 2 does not apply; neither does it to `OneCycleLR` or `CyclicLR`. timm's schedulers are not covered: they set the rate from the epoch or update number they are given, so their call order skips nothing.
 
-Rule 1 only does harm in the first iteration: from the second on, stepping the scheduler at the start equals stepping it at the end of the previous one. So a call under `if epoch > warm:` (or `>=`, `!=`) that the first iteration skips is not reported, e.g. `if epoch > args.warm:` in `for epoch in range(1, ...)` (decay only after the warm-up); when the other side of the comparison is not a literal it is taken to skip the first iteration, as it is meant to.
+Rule 1 only does harm in the first iteration: from the second on, stepping the scheduler at the start equals stepping it at the end of the previous one. So a call under `if epoch > warm:` (or `>=`, `!=`) that the first iteration skips is not reported, e.g. `if epoch > args.warm:` in `for epoch in range(1, ...)` (decay only after the warm-up); when the other side of the comparison is not a literal it is taken to skip the first iteration, as it is meant to. `ReduceLROnPlateau` is not checked for rule 1: it follows a metric, not a schedule, so stepping it before the first `optimizer.step()` only counts one evaluation (torch neither warns nor skips a value).
 
 ## Why it is a problem
 Since PyTorch 1.1 the order is `optimizer.step()` then `scheduler.step()`. The other way round PyTorch warns on the first call:
@@ -152,6 +152,11 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         "            self.scheduler.step()  # <-\n            self.optimizer.step()\n            self.optimizer.zero_grad()\n",
     )
     must_not_flag = (
+        # a metric-driven scheduler stepped before the optimizer: nothing to skip, no warning
+        "import torch\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, 'max', factor=0.5, patience=25)\n"
+        "for step in range(900):\n    if step % 300 == 0:\n        sched.step(evaluate(model))\n"
+        "    loss = model(torch.randn(4, 2)).sum()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()\n",
         # stepped at the top of each epoch, but only after the warm-up epoch: the optimizer has stepped by then
         "import torch\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
         "sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[60, 120])\nfor epoch in range(1, 200):\n"
@@ -213,7 +218,7 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         for path in paths:
             evs = list(path.events)
             for i, ev in enumerate(evs):
-                if ev.kind != SCHEDULER_STEP or (_outside_torch(ev) and not _bare(loop, ev)):
+                if ev.kind != SCHEDULER_STEP or (_outside_torch(ev) and not _bare(loop, ev)) or _metric_driven(ev):
                     continue
                 sched_events[id(ev)] = ev
                 opt_key = driven_optimizer(ev.value)
@@ -252,6 +257,15 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             self.report(ev.node, message=PER_BATCH_MESSAGE, sched=short, name=ev.key or "scheduler",
                         what=what, what_en=what_en,
                         related=[Related(loop.node.iter, "这里逐批遍历 DataLoader", "batches of the DataLoader")])
+
+
+# Schedulers driven by a metric, not by a schedule: stepped before the first optimizer step
+# they only count one evaluation (torch 2.13 gives no warning and skips no value)
+_METRIC_DRIVEN = frozenset({"torch.optim.lr_scheduler.ReduceLROnPlateau"})
+
+
+def _metric_driven(ev: Event) -> bool:
+    return ev.value is not None and ev.value.spec in _METRIC_DRIVEN
 
 
 def _outside_torch(ev: Event) -> bool:
