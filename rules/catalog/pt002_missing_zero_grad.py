@@ -428,6 +428,10 @@ The quick fix inserts `optimizer.zero_grad()` as the first statement of the loop
                        f"在循环体开头插入 {code}", f"insert {code} at the start of the loop body", FixSafety.UNSAFE)
 
 
+# Statements whose body may run fewer times than the loop around them (or not at each call)
+_RUNS_SOMETIMES = (cst.If, cst.For, cst.While, cst.Try, cst.FunctionDef, cst.Lambda)
+
+
 def _fresh_leaf_each_iteration(loop: LoopBlock, step: Event, index: NodeIndex) -> bool:
     """A hand-written update of a leaf the loop body makes anew on every iteration
     (``w = torch.tensor(v, requires_grad=True)`` at the body's top level, before the step):
@@ -437,16 +441,7 @@ def _fresh_leaf_each_iteration(loop: LoopBlock, step: Event, index: NodeIndex) -
     made = v.origin if v is not None else None
     if made is None or v.is_leaf is not True or v.storage != ("n", id(made)):
         return False  # not a tensor the flow saw made, with memory of its own, at one node
-    body = loop.node.body
-    cur: Optional[cst.CSTNode] = made
-    while cur is not None:
-        parent = index.parent(cur)
-        if parent is body:
-            return True
-        if isinstance(parent, (cst.If, cst.For, cst.While, cst.Try, cst.FunctionDef, cst.Lambda)) or parent is None:
-            return False
-        cur = parent
-    return False
+    return index.innermost(made, _RUNS_SOMETIMES) is loop.node and index.encloses(loop.node.body, made)
 
 
 def _made_in(region: cst.CSTNode, expr: cst.CSTNode, flow: FlowAnalysis, index: NodeIndex, mentions: NameMentions,

@@ -85,6 +85,7 @@ class FlowAnalysis:
         self._layer_calls.clear()
         self._module_inputs.clear()
         self._backward_before.clear()
+        self.grad_accesses.clear()
         self.grad_modes.clear()
 
     def check(self) -> "FlowAnalysis":
@@ -239,6 +240,12 @@ class FlowAnalysis:
     def note_grad_access(self, node: cst.Attribute, backward: bool) -> None:
         self._backward_before[node] = self._backward_before.get(node, False) or backward
         self.grad_accesses.append(node)
+
+    def note_backward_before_since(self, first: int) -> None:
+        """Every ``.grad`` read met since ``grad_accesses[first]`` may come after a backward
+        (a loop's next iteration runs after this one's ``backward()``)."""
+        for node in self.grad_accesses[first:]:
+            self._backward_before[node] = True
 
     def note_module_input(self, ctor: cst.CSTNode, x: Value) -> None:
         self._module_inputs.setdefault(ctor, []).append(x)

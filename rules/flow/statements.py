@@ -366,8 +366,7 @@ class StatementsMixin:
         if merged.backward and not entry.backward:
             # the next iteration's ``.grad`` reads come after this one's backward(), with or
             # without a second pass
-            for grad in self.fa.grad_accesses[first_grad:]:
-                self.fa.note_grad_access(grad, True)
+            self.fa.note_backward_before_since(first_grad)
         if not merged.same_as(entry):
             self.loop_frames[-1] = ([], [])
             end2, arm = self._loop_pass(merged.copy(), body_fn)
