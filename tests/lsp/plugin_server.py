@@ -1,7 +1,7 @@
 """The real ptlint language server with extra test rules registered, for the
 end-to-end tests that need behaviour no shipped rule has (yet): a rule that raises,
 one with related locations and tags, one with a safe fix, one that kills the
-analysis worker and one that never finishes.
+analysis worker, one that never finishes and one that waits at a gate the test opens.
 
 The rules are defined at module level: the analysis worker is started with
 multiprocessing's "spawn", which imports this script again (as ``__mp_main__``) in the
@@ -104,6 +104,27 @@ class Hangs(Rule):
             import time
 
             time.sleep(30)
+
+
+class WaitsAtGate(Rule):
+    """On ``gate_worker()``: says it has started (``$PTLINT_TEST_GATE.started``), then
+    waits until the test creates ``$PTLINT_TEST_GATE``, so that the test knows an
+    analysis is running while it sends its edits, whatever the machine's load."""
+
+    code = "PT995"
+    name = "test-waits-at-gate"
+    message = Message(zh="不会出现", en="never shown")
+    docs = _DOCS
+
+    def visit_Call(self, node: cst.Call) -> None:
+        gate = os.environ.get("PTLINT_TEST_GATE")
+        if gate and isinstance(node.func, cst.Name) and node.func.value == "gate_worker":
+            import time
+
+            Path(gate + ".started").touch()
+            deadline = time.monotonic() + 120
+            while not os.path.exists(gate) and time.monotonic() < deadline:
+                time.sleep(0.01)
 
 
 if __name__ == "__main__":
