@@ -252,16 +252,15 @@ class CallsMixin(TensorCallsMixin):
             self.args_of(e, f)
             return UNKNOWN
         if isinstance(recv, Seq) and m in ("append", "extend") and isinstance(e.func, cst.Attribute) \
-                and isinstance(e.func.value, cst.Name):
+                and self._list_home(e.func.value, f) is not None:
             got = self.args_of(e, f)
-            name = e.func.value.value
             if got is not None and len(got[0]) == 1:
                 add = (got[0][0][0],) if m == "append" else (
                     got[0][0][0].items if isinstance(got[0][0][0], Seq) else None)
                 if add is not None:
-                    f.env[name] = Seq(recv.items + tuple(add), recv.is_list)
+                    self._rebind_list(e.func.value, Seq(recv.items + tuple(add), recv.is_list), f)
                     return Const(None)
-            f.env[name] = UNKNOWN
+            self._rebind_list(e.func.value, UNKNOWN, f)
             return UNKNOWN
         if isinstance(recv, ClassRef):
             self.args_of(e, f)
@@ -282,10 +281,27 @@ class CallsMixin(TensorCallsMixin):
                 return Seq(tuple(Const(k) for k in recv.items), True)
             return Seq(tuple(recv.items.values()), True)
         self.args_of(e, f)
-        if isinstance(e.func, cst.Attribute) and isinstance(e.func.value, cst.Name) and m in MUTATORS \
-                and e.func.value.value in f.env:
-            f.env[e.func.value.value] = UNKNOWN
+        if isinstance(e.func, cst.Attribute) and m in MUTATORS and self._list_home(e.func.value, f) is not None:
+            self._rebind_list(e.func.value, UNKNOWN, f)
         return UNKNOWN
+
+    def _list_home(self, holder: cst.BaseExpression, f: Frame) -> Optional[tuple[dict, str]]:
+        """Where the list or dict a mutating method is called on lives: a local name, or an
+        attribute of an instance this trace follows (``self.data.append(t)`` in
+        ``put_data``). Values here are immutable, so the mutation is written back to its
+        home; a list no name holds (``self.buf[0].append``) has no home to update."""
+        if isinstance(holder, cst.Name):
+            return (f.env, holder.value) if holder.value in f.env else None
+        if isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name):
+            owner = f.env.get(holder.value.value)
+            if isinstance(owner, (SelfRef, InstanceV)):
+                return owner.instance.attrs, holder.attr.value
+        return None
+
+    def _rebind_list(self, holder: cst.BaseExpression, value: Value, f: Frame) -> None:
+        home = self._list_home(holder, f)
+        if home is not None:
+            home[0][home[1]] = value
 
     def scope(self) -> Optional[cst.FunctionDef]:
         """The function whose body is being run (None: module-level code): datasets and

@@ -332,7 +332,9 @@ class Trace:
         return per_sample == value
 
     def _linear_fix(self, layer: Layer, value: Any) -> Optional[FixInfo]:
-        if not isinstance(value, int) or layer.node is None or layer.type_name != "Linear":
+        # a layer of no input features is never what the code meant: an empty batch means
+        # the input is wrong, not the layer
+        if not isinstance(value, int) or value < 1 or layer.node is None or layer.type_name != "Linear":
             return None
         from ..astutil import get_arg
 
