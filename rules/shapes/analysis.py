@@ -260,7 +260,7 @@ class ShapeAnalysis:
                 layer.name = name
         self._collect()
 
-    def _safely(self, what: str, fn, *args) -> bool:
+    def safely(self, what: str, fn, *args) -> bool:
         """Run one unit of work with its own budget; nested units share the outer one."""
         if self._in_unit:
             fn(*args)
@@ -290,7 +290,7 @@ class ShapeAnalysis:
         self._script_traces.append(trace)
         frame = Frame(self._module_env, "script", module=True)
         interp = Interp(self, trace)
-        self._safely("module", interp.exec_block, self.ctx.module.body, frame)
+        self.safely("module", interp.exec_block, self.ctx.module.body, frame)
         self._module_env = frame.env
         for cls_name, node in self.index.classdefs.items():
             if cls_name not in self.index.models:
@@ -312,7 +312,7 @@ class ShapeAnalysis:
                 f = Frame(it.bind_params(fn, None, [], {}), "script")
                 it.exec_block(_body(fn), f)
 
-            self._safely(f"function {fn.name.value}", run_function)
+            self.safely(f"function {fn.name.value}", run_function)
 
     def _build_entries(self) -> None:
         seen_names: Counter = Counter()
@@ -329,7 +329,7 @@ class ShapeAnalysis:
                 it = Interp(self, t)
                 it.symbolic = mc not in self._first_args  # never built in the file: sizes are symbols
                 holder: list[InstanceV] = []
-                if self._safely(f"{mc.name}.__init__", lambda: holder.append(it.instantiate(mc, args, kwargs, node))):
+                if self.safely(f"{mc.name}.__init__", lambda: holder.append(it.instantiate(mc, args, kwargs, node))):
                     inst = holder[0].instance
             entry.instance = inst
             if inst is not None:
@@ -496,7 +496,7 @@ class ShapeAnalysis:
             entry.output = out
             trace.add("output", None, _tensors_of(out), out)
 
-        if not self._safely(f"forward of {entry.name}", go):
+        if not self.safely(f"forward of {entry.name}", go):
             entry.output = UNKNOWN
             entry.gave_up = True
         return trace
@@ -520,7 +520,7 @@ class ShapeAnalysis:
             trace = Trace(first_only=True, input_info=info, locate=self.place_of)
             interp = Interp(self, trace)
             x = trace.add("input", None, [], TensorV(info.shape, info.dtype))
-            if not self._safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None):
+            if not self.safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None):
                 continue
             self._bring_home(trace, info.node, lambda target=target: self._without_input(target))
             self._foreign_traces.append(trace)
@@ -552,7 +552,7 @@ class ShapeAnalysis:
         trace = Trace(locate=self.place_of)
         interp = Interp(self, trace)
         x = trace.add("input", None, [], TensorV(None))
-        self._safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None)
+        self.safely(f"forward of {target.cls.name}", interp.run_forward, target, [x], {}, None)
         return trace
 
     # ================================================================ results

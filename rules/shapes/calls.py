@@ -353,10 +353,32 @@ class CallsMixin(TensorCallsMixin):
         hit = mc.find("__init__")
         if hit is not None:
             # a construction in a loop builds several blocks from the one call: no sources
-            self.inline(hit[1], hit[0], inst, args, kwargs, "init", construct=f is None or self.loops == f.loops)
+            construct = f is None or self.loops == f.loops
+            if f is not None and f.mode == "script" and not mc.is_sequential and self.ctx.is_foreign(mc.node):
+                inst.defer(lambda: self.a.safely(f"{mc.name}.__init__", self._construct_later, hit, inst, args,
+                                                 kwargs, construct))
+            else:
+                self.inline(hit[1], hit[0], inst, args, kwargs, "init", construct=construct)
         if f is not None and f.mode == "script":
             self.a.remember_instance(inst, self.scope())
         return InstanceV(inst)
+
+    def _construct_later(self, hit, inst: Instance, args: list[Value], kwargs: dict[str, Value],
+                         construct: bool) -> None:
+        """A deferred construction (Instance.defer), run when first needed, from wherever
+        that is, as a call of its own (the loop context of its call was taken then). One that
+        runs out of budget or fails leaves the instance incomplete (silence for whatever
+        reads it); inside a unit of work it ends that unit, as it would have ended the one that
+        built it, and outside one (a model's layers listed for a report) it is a unit itself."""
+        depth, stack = self.depth, self.stack
+        self.depth, self.stack = 0, []
+        try:
+            self.inline(hit[1], hit[0], inst, args, kwargs, "init", construct=construct)
+        except Exception:
+            inst.complete = False
+            raise
+        finally:
+            self.depth, self.stack = depth, stack
 
     def inline(self, fn: cst.FunctionDef, owner: Optional[ModelClass], inst: Optional[Instance],
                args: list[Value], kwargs: dict[str, Value], mode: str, construct: bool = False) -> Value:

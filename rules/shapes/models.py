@@ -50,17 +50,58 @@ class ModelClass:
         return None
 
 
-@dataclass(eq=False)
 class Instance:
-    """One instantiation of a model class: the attributes ``__init__`` assigned."""
+    """One instantiation of a model class: the attributes ``__init__`` assigned.
 
-    cls: ModelClass
-    attrs: dict[str, Value] = field(default_factory=dict)
-    node: Optional[cst.Call] = None  # the constructor call, when there is one
-    complete: bool = True  # False: __init__ did something we could not follow
-    args: Optional[tuple[list, dict]] = None  # the constructor arguments (abstract values)
-    # An nn.Sequential subclass: its entries (super().__init__(*mods), add_module, self.x = mod).
-    seq: Optional[ContainerV] = None
+    A construction may be deferred (:meth:`defer`): script code builds many models of other
+    project files that nothing here ever runs with a known input (``model = UNet(3, 2)`` fed
+    loader batches), and running each ``__init__`` was most of what reading other files
+    cost. A deferred instance runs its ``__init__`` the first time anything asks what it
+    holds (its attributes, whether it is complete)."""
+
+    def __init__(self, cls: ModelClass, attrs: Optional[dict[str, Value]] = None, node: Optional[cst.Call] = None,
+                 complete: bool = True, args: Optional[tuple[list, dict]] = None,
+                 seq: Optional[ContainerV] = None) -> None:
+        self.cls = cls
+        self._attrs: dict[str, Value] = attrs if attrs is not None else {}
+        self.node = node  # the constructor call, when there is one
+        self._complete = complete  # False: __init__ did something we could not follow
+        self.args = args  # the constructor arguments (abstract values)
+        # An nn.Sequential subclass: its entries (super().__init__(*mods), add_module, self.x = mod).
+        self.seq = seq
+        self._pending: Optional[Callable[[], None]] = None
+
+    def defer(self, construct: Callable[[], None]) -> None:
+        self._pending = construct
+
+    @property
+    def deferred(self) -> bool:
+        return self._pending is not None
+
+    def _built(self) -> None:
+        construct, self._pending = self._pending, None
+        if construct is not None:
+            construct()
+
+    @property
+    def attrs(self) -> dict[str, Value]:
+        if self._pending is not None:
+            self._built()
+        return self._attrs
+
+    @attrs.setter
+    def attrs(self, value: dict[str, Value]) -> None:
+        self._attrs = value
+
+    @property
+    def complete(self) -> bool:
+        if self._pending is not None:
+            self._built()
+        return self._complete
+
+    @complete.setter
+    def complete(self, value: bool) -> None:
+        self._complete = value
 
 
 def walk_layers(root: Value, prefix: str = "", seen: Optional[set[int]] = None):
