@@ -112,6 +112,10 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
     )
     must_not_flag = (
         "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=1))\nloss = nn.NLLLoss()\n",
+        # a layer named softmax that is a LogSoftmax: CrossEntropyLoss of log-probabilities is NLLLoss
+        "import torch.nn as nn\nclass Tagger(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.out = nn.Linear(8, 5)\n        self.softmax = nn.LogSoftmax(dim=1)\n    def forward(self, x):\n"
+        "        return self.softmax(self.out(x))\ncriterion = nn.CrossEntropyLoss()\n",
         "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(dim=1))\nloss = nn.CrossEntropyLoss()\n",
         "import torch\nimport torch.nn as nn\nclass MyModel(nn.Module):\n    def forward(self, x):\n"
         "        return self.fc(x)\ncriterion = nn.CrossEntropyLoss()\nprobs = torch.softmax(MyModel()(x), dim=1)\n",
@@ -284,9 +288,13 @@ The quick fix removes the final softmax (unsafe: inference code that relied on p
             return expr.args[0].value
         if q is None and isinstance(expr.func, cst.Attribute):
             recv = expr.func.value
-            if expr.func.attr.value == "softmax" and self.qualname(recv) is None:
+            is_self = isinstance(recv, cst.Name) and recv.value == "self"
+            # ``x.softmax(dim)``, the tensor method; ``self.softmax(x)`` calls a layer of that
+            # name (which may well be a LogSoftmax): its type decides, below
+            if expr.func.attr.value == "softmax" and not is_self and self.qualname(recv) is None \
+                    and self.ctx.analysis(FlowAnalysis).check().value_of(recv).kind is not Kind.MODULE:
                 return recv
-            if isinstance(recv, cst.Name) and recv.value == "self" and len(expr.args) == 1:
+            if is_self and len(expr.args) == 1:
                 layer = cls.self_single(expr.func.attr.value)
                 if isinstance(layer, cst.Call) and self.qualname(layer.func) == _SOFTMAX_LAYER:
                     return expr.args[0].value

@@ -20,7 +20,7 @@ from .args import Args, key_of
 from .creation import dtype_arg
 from .call_sites import run_site_pass, summary_pending
 from .crossfile import project_member_function, project_relative_member
-from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, remap
+from .events import CLEAR_ALL, CLEAR_OPTIMIZER, ZERO_GRAD, Event, Inline, only_kinds, remap
 from .layers import LayerCall, layer_output
 from .state import ClassInfo, FunctionInfo, State
 from .transfer import (
@@ -53,6 +53,9 @@ _KEEPS_MODULE = MODULE_READS | {"load_state_dict", "eval", "train", "cuda", "cpu
 # torch.nn modules that return several tensors (``out, (h, c) = lstm(x)``)
 _TUPLE_OUTPUTS = ("LSTM", "GRU", "RNN", "MultiheadAttention", "Transformer")
 _STEPPING = frozenset({"step", "scale", "unscale_", "update", "backward", "clip_grad_norm_", "clip_grad_value_"})
+
+
+_CLEARS = frozenset({ZERO_GRAD})
 
 
 class CallsMixin:
@@ -152,8 +155,24 @@ class CallsMixin:
             single = x is not None and len(args.pos) == 1 and not args.kw and not args.star
             out = self.layer_step(node, fv, x) if single else None
             return out if out is not None else self.fresh(node, Kind.TENSOR)
+        self.forward_clears(node, fv)
         out = self.instance_output(node, fv, lambda forward: self.site_arguments(forward, args, bound=True))
         return out if out is not None else self.fresh(node)
+
+    def forward_clears(self, node: cst.Call, fv: Value) -> None:
+        """``model(x)`` of a model class of this file whose ``forward`` clears gradients
+        (``self.zero_grad()`` before the loss, as some seq2seq code does): the clears happen
+        in the caller's iteration, on the caller's module (``model``, whose ``model.enc`` an
+        optimizer may hold). Only the clears: the rest of ``forward`` is the call-site pass's."""
+        cinfo = self.fa.classes.get(fv.func) if fv.func is not None else None
+        forward = self.class_method(cinfo, "forward") if cinfo is not None and cinfo.is_module else None
+        if forward is None or not forward.params or forward.running or summary_pending(self, forward):
+            return
+        if not forward.evaluated:
+            self.eval_function(forward)
+        clears = only_kinds(forward.block, _CLEARS) if forward.block else []
+        if clears:
+            self.emit(Inline(node, forward.node, remap(clears, {forward.params[0]: key_of(node.func)}, node)))
 
     def module_input_pass(self, node: cst.Call, model: Optional[Value], x: Value) -> None:
         """Run ``model`` on the one input ``x`` at ``node``, as ``model(x)`` would (a library

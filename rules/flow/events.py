@@ -155,7 +155,7 @@ def iteration_paths(block: Block, kinds: Optional[frozenset] = None, limit: int 
     ``break``/``continue``/``return``/``raise`` end a path. Raises TooManyPaths past
     ``limit`` (callers then stay silent)."""
     if kinds is not None:
-        block = _only(block, kinds | {EXIT})
+        block = only_kinds(block, kinds | {EXIT})
     done: list[tuple] = []
     live = _paths(block, [()], done, limit, nested_may_skip)
     out, seen = [], set()
@@ -200,22 +200,23 @@ def _paths(block: Block, prefixes: list, done: list, limit: int, skip: bool = Tr
     return live
 
 
-def _only(block: Block, kinds: frozenset) -> Block:
+def only_kinds(block: Block, kinds: frozenset) -> Block:
+    """The block with only the events of ``kinds`` (the branches and loops that hold some)."""
     out: Block = []
     for item in block:
         if isinstance(item, Event):
             if item.kind in kinds:
                 out.append(item)
         elif isinstance(item, Branch):
-            arms = [_only(a, kinds) for a in item.arms]
+            arms = [only_kinds(a, kinds) for a in item.arms]
             if any(arms):
                 out.append(Branch(item.node, arms))
         elif isinstance(item, LoopBlock):
-            body = _only(item.body, kinds)
+            body = only_kinds(item.body, kinds)
             if body:
                 out.append(LoopBlock(item.node, body))
         elif isinstance(item, Inline):
-            body = _only(item.body, kinds)
+            body = only_kinds(item.body, kinds)
             if body:
                 out.append(Inline(item.call, item.func, body))
     return out

@@ -42,6 +42,12 @@ _NOT_SET = object()  # an argument that was not passed (None may be passed)
 
 # Pointwise methods whose first argument is not a broadcast operand (a bound, an exponent…)
 _NOT_BINARY = frozenset({"clamp", "clip", "pow", "round", "nan_to_num", "clamp_min", "clamp_max", "flip", "lerp"})
+
+
+def _tensor_exponent(name: str, exponent: Value) -> bool:
+    """``x.pow(p)`` with a tensor ``p`` broadcasts the two (``(N, 1) ** (3,)`` is ``(N, 3)``,
+    the polynomial features of PyTorch's own tutorial); a number exponent keeps the shape."""
+    return name in ("pow", "pow_") and exponent.kind is Kind.TENSOR
 # Methods whose result is a fresh tensor; the ones that keep the receiver's shape are below
 _FRESH_RESULTS = frozenset({"masked_fill", "index_select", "gather", "scatter", "index_add", "index_fill",
                             "masked_scatter", "roll", "repeat_interleave", "sort", "float_power"})
@@ -244,7 +250,7 @@ class TensorMethods(TensorViewsMixin):
 
     def pointwise(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         other = args.get(0)
-        if other is not None and name not in _NOT_BINARY:
+        if other is not None and (name not in _NOT_BINARY or _tensor_exponent(name, other)):
             lay = self.binary_layout(r, other)
             dt = self.promote(r, other, name in ("div", "divide", "true_divide") and "rounding_mode" not in args.kw)
             shape = self.broadcast(r, other)

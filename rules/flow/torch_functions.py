@@ -115,7 +115,8 @@ class TorchFunctionsMixin:
         if a is None:
             return self.fresh(node, Kind.TENSOR)
         fn = q.rpartition(".")[2]
-        if b is not None and q.startswith("torch.") and not q.startswith("torch.nn") and fn not in _NOT_BINARY:
+        if b is not None and q.startswith("torch.") and not q.startswith("torch.nn") \
+                and (fn not in _NOT_BINARY or (fn == "pow" and b.kind is Kind.TENSOR)):  # a tensor exponent broadcasts
             rounding = args.get(None, "rounding_mode")
             div = fn in ("div", "divide", "true_divide") and (rounding is None or rounding.kind is Kind.NONE)
             lay, dt, shape = self.binary_layout(a, b), self.promote(a, b, div), self.broadcast(a, b)
