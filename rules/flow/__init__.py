@@ -91,7 +91,8 @@ Questions
     schedule; ``schedulers.driven_optimizer(value)`` names its optimizer; key = the
     scheduler); ``Branch`` (one arm
     runs), nested ``LoopBlock`` (0+ iterations), ``Inline`` (a helper of this file called
-    here, keys mapped to the caller's names). ``events.iteration_paths(block, kinds)``
+    here, keys mapped to the caller's names; for ``model(x)`` of a model class of this file,
+    the gradient clears of its ``forward``, ``self`` mapped to ``model``). ``events.iteration_paths(block, kinds)``
     enumerates the ways through one iteration. About a loop itself (``loop_facts.py``):
     ``flow.iterates_batches(loop)`` (one ``DataLoader`` batch per iteration, also through
     ``enumerate`` / ``tqdm``), ``skipped_in_first_iteration(loop, event)`` (under an ``if`` on

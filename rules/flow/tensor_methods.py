@@ -43,15 +43,16 @@ _NOT_SET = object()  # an argument that was not passed (None may be passed)
 # Pointwise methods whose first argument is not a broadcast operand (a bound, an exponent…)
 _NOT_BINARY = frozenset({"clamp", "clip", "pow", "round", "nan_to_num", "clamp_min", "clamp_max", "flip", "lerp"})
 
-
-def _tensor_exponent(name: str, exponent: Value) -> bool:
-    """``x.pow(p)`` with a tensor ``p`` broadcasts the two (``(N, 1) ** (3,)`` is ``(N, 3)``,
-    the polynomial features of PyTorch's own tutorial); a number exponent keeps the shape."""
-    return name in ("pow", "pow_") and exponent.kind is Kind.TENSOR
 # Methods whose result is a fresh tensor; the ones that keep the receiver's shape are below
 _FRESH_RESULTS = frozenset({"masked_fill", "index_select", "gather", "scatter", "index_add", "index_fill",
                             "masked_scatter", "roll", "repeat_interleave", "sort", "float_power"})
 _SAME_SHAPE_RESULTS = frozenset({"masked_fill", "scatter", "index_fill", "masked_scatter", "roll"})
+
+
+def _tensor_exponent(name: str, exponent: Value) -> bool:
+    """``x.pow(p)`` with a tensor ``p`` broadcasts the two (``(N, 1) ** (3,)`` is ``(N, 3)``,
+    the polynomial features of PyTorch's own tutorial); a number exponent keeps the shape."""
+    return name == "pow" and exponent.kind is Kind.TENSOR  # pow_ keeps its receiver, like every in-place op
 
 
 class TensorMethods(TensorViewsMixin):

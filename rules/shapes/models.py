@@ -74,10 +74,6 @@ class Instance:
     def defer(self, construct: Callable[[], None]) -> None:
         self._pending = construct
 
-    @property
-    def deferred(self) -> bool:
-        return self._pending is not None
-
     def _built(self) -> None:
         construct, self._pending = self._pending, None
         if construct is not None:
