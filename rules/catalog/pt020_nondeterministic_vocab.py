@@ -40,7 +40,7 @@ class NondeterministicVocab(Gated, Rule):
         zh="""## 它检查什么
 用 `set` 的迭代顺序建立“编号 ↔ 词”映射：`id2word = list(set(words))` 之后按下标或 `enumerate` 编号、`for i, w in enumerate(set(words))`、`dict(zip(set(words), range(n)))`，以及在 `for w in set(words):` 循环里给词分配编号。笔记中构建词表的例子正是 `id2word = list(set(words))`。
 
-加上特殊符号拼接（`['<pad>'] + list(set(words)) + ['<unk>']`）之后再编号也一样；把按 `set` 排列的列表（或 `set` 本身）交给本文件中定义的类或函数、而它在内部按顺序编号（`Vocab(list(set(words)))`，其 `__init__` 里有 `enumerate(tokens)`），同样会被报告。
+加上特殊符号拼接（`['<pad>'] + list(set(words)) + ['<unk>']`）之后再编号也一样；把按 `set` 排列的列表（或 `set` 本身）交给本文件中定义的类或函数、而它在内部按顺序编号（`Vocab(list(set(words)))`，其 `__init__` 里有 `enumerate(tokens)`），同样会被报告。列表在同一作用域里被原地排序（`vocab.sort()`，哪怕只在 `if sort:` 这样的分支里）时不报告：那条路径上的顺序是固定的，规则无法断定实际走的是哪条路径。
 
 ## 为什么有问题
 Python 对字符串的哈希值带有随机种子，每次启动解释器都不一样（除非固定 `PYTHONHASHSEED`），所以同一组词放进 `set` 后的顺序每次运行都可能不同。于是同一个词这次是 5 号、下次是 17 号：训练时保存的 `nn.Embedding` 权重、分类层、缓存的索引数据，在下一次运行时全部对应错词。不会报错，模型只是莫名其妙地变差，且很难复现。
@@ -65,7 +65,7 @@ id2word = sorted(set(words))
         en="""## What it finds
 An id ↔ token mapping built from `set` iteration order: `id2word = list(set(words))` then indexed or enumerated, `for i, w in enumerate(set(words))`, `dict(zip(set(words), range(n)))`, or ids handed out inside `for w in set(words):`. The notes build their vocabulary exactly like this (`id2word = list(set(words))`).
 
-The same holds after concatenating special tokens (`['<pad>'] + list(set(words)) + ['<unk>']`), and when the set-ordered list (or the set itself) is handed to a class or function of this file that numbers it (`Vocab(list(set(words)))` whose `__init__` does `enumerate(tokens)`).
+The same holds after concatenating special tokens (`['<pad>'] + list(set(words)) + ['<unk>']`), and when the set-ordered list (or the set itself) is handed to a class or function of this file that numbers it (`Vocab(list(set(words)))` whose `__init__` does `enumerate(tokens)`). A list that its scope sorts in place (`vocab.sort()`, even only under `if sort:`) is not reported: on that path the order is fixed, and the rule cannot tell which path runs.
 
 ## Why it is a problem
 Python salts string hashes per interpreter start (unless `PYTHONHASHSEED` is fixed), so the iteration order of a set of words changes between runs. A word that is id 5 today is id 17 tomorrow: saved `nn.Embedding` weights, classifier rows and cached index data all point at the wrong words in the next run. Nothing raises; the model just gets worse, irreproducibly.
@@ -109,6 +109,9 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
     )
     must_not_flag = (
         "import torch\nwords = text.split()\nid2word = sorted(set(words))\nword2id = {w: i for i, w in enumerate(id2word)}\n",
+        # sorted in place on the path the callers take (d2l notes' ``load_data_jay_song(sort=True)``)
+        "import torch\ndef load(chars, sort=True):\n    vocab = list(set(chars))\n    if sort:\n        vocab.sort()\n"
+        "    return {c: i for i, c in enumerate(vocab)}\n",
         "import torch\nlabels = [3, 1, 2]\nclasses = list(set(labels))\nfor i, c in enumerate(classes):\n    print(i, c)\n",
         "import torch\nwords = text.split()\nunique = list(set(words))\nprint(len(unique))\n",
         "import torch\ntoken_ids = [5, 3, 5]\nfor i, t in enumerate(set(token_ids)):\n    print(i, t)\n",
@@ -210,7 +213,10 @@ To number by frequency use `collections.Counter(words).most_common()` (ties keep
                                    and target.value.value == "self") or cls.self_single(target.attr.value) is not value:
                 return
             name, region = f"self.{target.attr.value}", cls.node
-        site = self._order_use(self.ctx.analysis(NameMentions).of(region, name))
+        mentions = self.ctx.analysis(NameMentions).of(region, name)
+        if _sorted_in_place(mentions):
+            return  # ``vocab.sort()`` on some path (``if sort:``): the order may well be fixed
+        site = self._order_use(mentions)
         if site is None:
             return
         set_code = self.ctx.code_for(node.args[0].value)
@@ -382,6 +388,12 @@ def _rebinds_nonlocal(scope: ScopeBindings, name: str) -> bool:
     if any(b.kind is BindingKind.NONLOCAL for b in scope.of(name)):
         return True
     return any(_rebinds_nonlocal(child, name) for child in scope.children)
+
+
+def _sorted_in_place(mentions: list[Mention]) -> bool:
+    """The list is sorted in place somewhere in its region (``vocab.sort()``)."""
+    return any(isinstance(m.parent, cst.Attribute) and m.parent.value is m.node and m.parent.attr.value == "sort"
+               and isinstance(m.grandparent, cst.Call) and m.grandparent.func is m.parent for m in mentions)
 
 
 def _looks_like_set(expr: cst.BaseExpression) -> bool:
