@@ -37,10 +37,20 @@ TARGETS = {"cold_vs_torchfix": 5.0, "warm_vs_cold": 50.0, "single_file_s": 0.35}
 
 def ensure_peers() -> Path:
     bin_dir = PEERS / "bin"
-    if not (bin_dir / "torchfix").exists() or not (bin_dir / "flake8").exists():
+    if not all(_runnable(bin_dir / tool) for tool in ("torchfix", "flake8")):
         subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
         subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", *PEER_PINS], check=True)
     return bin_dir
+
+
+def _runnable(script: Path) -> bool:
+    """The script exists and so does the interpreter its ``#!`` line names (a venv made
+    through a path that is gone, a worktree's symlink, keeps scripts that cannot start)."""
+    try:
+        first = script.read_text(errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return False
+    return first.startswith("#!") and Path(first[2:].split()[0]).exists()
 
 
 def tool_env() -> dict:

@@ -33,6 +33,8 @@ DEFINED_IN = {"MNIST": "mnist", "FashionMNIST": "mnist", "KMNIST": "mnist", "QMN
 def dataset_spellings(name: str) -> tuple[str, str]:
     """The public qualified name of a dataset class and the one of its defining module."""
     return f"torchvision.datasets.{name}", f"torchvision.datasets.{DEFINED_IN[name]}.{name}"
+
+
 # Transforms that never change the image size (or make the tensor): anything else — Resize,
 # CenterCrop, RandomResizedCrop, Pad, Grayscale, Lambda … — makes the dataset source unusable.
 SIZE_KEEPING = {

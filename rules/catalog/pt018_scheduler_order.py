@@ -10,7 +10,7 @@ from ptlint.rules.flow import (
     skipped_in_first_iteration,
 )
 from ptlint.rules.flow.events import TooManyPaths, walk
-from ptlint.rules.flow.schedulers import LAMBDA_LR_FACTORIES, SCHEDULER_WORDS, driven_optimizer
+from ptlint.rules.flow.schedulers import LAMBDA_LR_FACTORIES, SCHEDULER_WORDS, driven_optimizer, metric_driven
 from ptlint.rules.rule import Docs, Message, Related, Rule
 
 # Schedulers whose step_size / milestones / decay are meant per epoch (the notes' table:
@@ -218,7 +218,7 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
         for path in paths:
             evs = list(path.events)
             for i, ev in enumerate(evs):
-                if ev.kind != SCHEDULER_STEP or (_outside_torch(ev) and not _bare(loop, ev)) or _metric_driven(ev):
+                if ev.kind != SCHEDULER_STEP or (_outside_torch(ev) and not _bare(loop, ev)) or metric_driven(ev.value):
                     continue
                 sched_events[id(ev)] = ev
                 opt_key = driven_optimizer(ev.value)
@@ -257,15 +257,6 @@ To adjust the learning rate per batch on purpose, use a step-based scheduler suc
             self.report(ev.node, message=PER_BATCH_MESSAGE, sched=short, name=ev.key or "scheduler",
                         what=what, what_en=what_en,
                         related=[Related(loop.node.iter, "这里逐批遍历 DataLoader", "batches of the DataLoader")])
-
-
-# Schedulers driven by a metric, not by a schedule: stepped before the first optimizer step
-# they only count one evaluation (torch 2.13 gives no warning and skips no value)
-_METRIC_DRIVEN = frozenset({"torch.optim.lr_scheduler.ReduceLROnPlateau"})
-
-
-def _metric_driven(ev: Event) -> bool:
-    return ev.value is not None and ev.value.spec in _METRIC_DRIVEN
 
 
 def _outside_torch(ev: Event) -> bool:

@@ -5,7 +5,8 @@ Contract: ``scheduler_value(node, q, args)`` is the ``Kind.SCHEDULER`` value of 
 ``q`` (a ``torch.optim.lr_scheduler`` class, or a schedule factory of another library built
 on torch's ``LambdaLR``), None for any other call. ``driven_optimizer(value)`` is the key of
 the optimizer a scheduler value was built on (None: not a plain name, or unknown).
-``SCHEDULER_WORDS``: a file whose text holds none of these builds no scheduler."""
+``metric_driven(value)``: the scheduler follows a metric it is given (``ReduceLROnPlateau``),
+not a schedule, so no call order skips one of its values. ``SCHEDULER_WORDS``: a file whose text holds none of these builds no scheduler."""
 from __future__ import annotations
 
 from typing import Optional
@@ -36,6 +37,10 @@ LAMBDA_LR_FACTORIES: dict[str, int] = {
     for name in _HF_SCHEDULES
 } | {"transformers.get_scheduler": 1, "transformers.optimization.get_scheduler": 1}
 
+# Schedulers driven by a metric, not by a schedule: stepped before the first optimizer step
+# they only count one evaluation (torch 2.13 gives no warning and skips no value)
+_METRIC_DRIVEN = frozenset({f"{_TORCH}ReduceLROnPlateau"})
+
 # torch's module path, and the "schedule" of every factory above (get_*_schedule*,
 # Warmup*Schedule, get_scheduler)
 SCHEDULER_WORDS = ("lr_scheduler", "chedule")
@@ -55,3 +60,7 @@ def driven_optimizer(value: Optional[Value]) -> Optional[str]:
         return None
     arg = get_arg(ctor, LAMBDA_LR_FACTORIES.get(value.spec or "", 0), "optimizer")
     return key_of(arg.value) if arg is not None else None
+
+
+def metric_driven(value: Optional[Value]) -> bool:
+    return value is not None and value.spec in _METRIC_DRIVEN

@@ -30,7 +30,7 @@ from .state import State
 from .tensor_views import VIEW_METHODS, TensorViewsMixin
 from .transfer import (
     CONTIGUOUS_RESULT_METHODS, METADATA_METHODS, NOT_DATA_WRITES, POINTWISE_BOOL,
-    POINTWISE_METHODS, RELAYOUT_INPLACE,
+    POINTWISE_METHODS, RELAYOUT_INPLACE, tensor_exponent,
 )
 from .values import CONTIGUOUS, Kind, Value, const_value, resized
 
@@ -47,12 +47,6 @@ _NOT_BINARY = frozenset({"clamp", "clip", "pow", "round", "nan_to_num", "clamp_m
 _FRESH_RESULTS = frozenset({"masked_fill", "index_select", "gather", "scatter", "index_add", "index_fill",
                             "masked_scatter", "roll", "repeat_interleave", "sort", "float_power"})
 _SAME_SHAPE_RESULTS = frozenset({"masked_fill", "scatter", "index_fill", "masked_scatter", "roll"})
-
-
-def _tensor_exponent(name: str, exponent: Value) -> bool:
-    """``x.pow(p)`` with a tensor ``p`` broadcasts the two (``(N, 1) ** (3,)`` is ``(N, 3)``,
-    the polynomial features of PyTorch's own tutorial); a number exponent keeps the shape."""
-    return name == "pow" and exponent.kind is Kind.TENSOR  # pow_ keeps its receiver, like every in-place op
 
 
 class TensorMethods(TensorViewsMixin):
@@ -251,7 +245,7 @@ class TensorMethods(TensorViewsMixin):
 
     def pointwise(self, node: cst.Call, recv_node, r: Value, name: str, args: Args, st: State) -> Value:
         other = args.get(0)
-        if other is not None and (name not in _NOT_BINARY or _tensor_exponent(name, other)):
+        if other is not None and (name not in _NOT_BINARY or tensor_exponent(name, other)):
             lay = self.binary_layout(r, other)
             dt = self.promote(r, other, name in ("div", "divide", "true_divide") and "rounding_mode" not in args.kw)
             shape = self.broadcast(r, other)

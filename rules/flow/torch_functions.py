@@ -29,7 +29,7 @@ from .schedulers import scheduler_value
 from .state import State
 from .transfer import (
     CONTIGUOUS_RESULT_FUNCTIONS, GRAD_SCALERS, NUMPY_WRITE_FIRST, POINTWISE_FUNCTIONS, SOFT_PRODUCERS,
-    TORCH_FUNCTION_METHODS,
+    TORCH_FUNCTION_METHODS, tensor_exponent,
 )
 from .values import CONTIGUOUS, UNKNOWN, Kind, Value, shape_of_sizes, sizes_of
 
@@ -116,7 +116,7 @@ class TorchFunctionsMixin:
             return self.fresh(node, Kind.TENSOR)
         fn = q.rpartition(".")[2]
         if b is not None and q.startswith("torch.") and not q.startswith("torch.nn") \
-                and (fn not in _NOT_BINARY or (fn == "pow" and b.kind is Kind.TENSOR)):  # a tensor exponent broadcasts
+                and (fn not in _NOT_BINARY or tensor_exponent(fn, b)):
             rounding = args.get(None, "rounding_mode")
             div = fn in ("div", "divide", "true_divide") and (rounding is None or rounding.kind is Kind.NONE)
             lay, dt, shape = self.binary_layout(a, b), self.promote(a, b, div), self.broadcast(a, b)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .values import Kind, Value
+
 # Re-layout views (handled one by one in the interpreter)
 RELAYOUT_METHODS = frozenset({
     "t", "transpose", "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "narrow", "unfold",
@@ -109,3 +111,10 @@ def looks_like_scaler(key: str | None) -> bool:
 # as one where gradients may be off anywhere.
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
                               "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
+
+
+def tensor_exponent(name: str, exponent: Value) -> bool:
+    """``pow`` with a tensor exponent broadcasts the two (``(N, 1) ** (3,)`` is ``(N, 3)``, the
+    polynomial features of PyTorch's own tutorial), in ``x.pow(p)`` and ``torch.pow(x, p)``
+    alike; a number exponent keeps the shape, and ``pow_`` keeps its receiver."""
+    return name == "pow" and exponent.kind is Kind.TENSOR

@@ -251,16 +251,16 @@ class CallsMixin(TensorCallsMixin):
                     return self.call_value(v, e, f)
             self.args_of(e, f)
             return UNKNOWN
-        if isinstance(recv, Seq) and m in ("append", "extend") and isinstance(e.func, cst.Attribute) \
-                and self._list_home(e.func.value, f) is not None:
+        home = self._list_home(e.func.value, f) if m in MUTATORS and isinstance(e.func, cst.Attribute) else None
+        if isinstance(recv, Seq) and m in ("append", "extend") and home is not None:
             got = self.args_of(e, f)
             if got is not None and len(got[0]) == 1:
                 add = (got[0][0][0],) if m == "append" else (
                     got[0][0][0].items if isinstance(got[0][0][0], Seq) else None)
                 if add is not None:
-                    self._rebind_list(e.func.value, Seq(recv.items + tuple(add), recv.is_list), f)
+                    home[0][home[1]] = Seq(recv.items + tuple(add), recv.is_list)
                     return Const(None)
-            self._rebind_list(e.func.value, UNKNOWN, f)
+            home[0][home[1]] = UNKNOWN
             return UNKNOWN
         if isinstance(recv, ClassRef):
             self.args_of(e, f)
@@ -281,8 +281,8 @@ class CallsMixin(TensorCallsMixin):
                 return Seq(tuple(Const(k) for k in recv.items), True)
             return Seq(tuple(recv.items.values()), True)
         self.args_of(e, f)
-        if isinstance(e.func, cst.Attribute) and m in MUTATORS and self._list_home(e.func.value, f) is not None:
-            self._rebind_list(e.func.value, UNKNOWN, f)
+        if home is not None:
+            home[0][home[1]] = UNKNOWN
         return UNKNOWN
 
     def _list_home(self, holder: cst.BaseExpression, f: Frame) -> Optional[tuple[dict, str]]:
@@ -297,11 +297,6 @@ class CallsMixin(TensorCallsMixin):
             if isinstance(owner, (SelfRef, InstanceV)):
                 return owner.instance.attrs, holder.attr.value
         return None
-
-    def _rebind_list(self, holder: cst.BaseExpression, value: Value, f: Frame) -> None:
-        home = self._list_home(holder, f)
-        if home is not None:
-            home[0][home[1]] = value
 
     def scope(self) -> Optional[cst.FunctionDef]:
         """The function whose body is being run (None: module-level code): datasets and

@@ -74,7 +74,7 @@ class Instance:
     def defer(self, construct: Callable[[], None]) -> None:
         self._pending = construct
 
-    def _built(self) -> None:
+    def _build(self) -> None:
         construct, self._pending = self._pending, None
         if construct is not None:
             construct()
@@ -82,7 +82,7 @@ class Instance:
     @property
     def attrs(self) -> dict[str, Value]:
         if self._pending is not None:
-            self._built()
+            self._build()
         return self._attrs
 
     @attrs.setter
@@ -92,7 +92,7 @@ class Instance:
     @property
     def complete(self) -> bool:
         if self._pending is not None:
-            self._built()
+            self._build()
         return self._complete
 
     @complete.setter
